@@ -1,0 +1,8 @@
+//! Runtime wiring: the only place with tokio tasks, the wall clock, files and signals.
+
+pub mod clock;
+pub mod daemon;
+mod feed;
+pub mod lock;
+pub mod logging;
+pub mod paths;

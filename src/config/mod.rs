@@ -1,0 +1,371 @@
+//! Configuration: TOML with embedded defaults, strict validation, and errors that name the
+//! file, line and key and say what would be valid.
+//!
+//! With no file at all the defaults run the simulated market in paper mode.
+
+mod locate;
+
+use crate::exec::FeeModel;
+use crate::risk::RiskLimits;
+use crate::strategy::BaselineParams;
+use locate::{KeyIndex, line_col};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::model::Symbol;
+
+/// Paper (simulated fills) or testnet (real orders on an exchange testnet).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Simulated fills against the live book.
+    #[default]
+    Paper,
+    /// Orders on an exchange testnet.
+    Testnet,
+}
+
+impl Mode {
+    /// `PAPER` or `TESTNET`, as the badge shows it.
+    pub fn badge(self) -> &'static str {
+        match self {
+            Mode::Paper => "PAPER",
+            Mode::Testnet => "TESTNET",
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Paper or testnet.
+    pub mode: Mode,
+    /// Market-data sources.
+    pub venues: Venues,
+    /// The paper account.
+    pub paper: PaperConfig,
+    /// Risk limits.
+    pub risk: RiskLimits,
+    /// The strategy.
+    pub strategy: BaselineParams,
+    /// Engine timing.
+    pub engine: EngineSettings,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// The `[venues]` table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Venues {
+    /// The built-in simulated market.
+    pub sim: SimConfig,
+}
+
+/// The `[venues.sim]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Whether the simulated market runs.
+    pub enabled: bool,
+    /// Pairs it simulates.
+    pub symbols: Vec<Symbol>,
+    /// Random seed; absent means a new seed each run (logged and stored in `runs`).
+    pub seed: Option<u64>,
+    /// Pace relative to wall-clock time (1 = real time).
+    pub speed: f64,
+    /// Seconds of history generated at start so charts and indicators are warm.
+    pub warmup_secs: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            enabled: true,
+            symbols: ["BTC/USDT", "ETH/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
+            seed: None,
+            speed: 1.0,
+            warmup_secs: 120,
+        }
+    }
+}
+
+/// The `[paper]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaperConfig {
+    /// Quote cash of a new paper account.
+    #[serde(deserialize_with = "de_decimal")]
+    pub starting_cash: Decimal,
+    /// Maker fee rate (0.001 = 0.1 %).
+    #[serde(deserialize_with = "de_decimal")]
+    pub maker_fee: Decimal,
+    /// Taker fee rate.
+    #[serde(deserialize_with = "de_decimal")]
+    pub taker_fee: Decimal,
+    /// Simulated delay before an order can fill, in milliseconds.
+    pub latency_ms: u32,
+}
+
+impl Default for PaperConfig {
+    fn default() -> Self {
+        PaperConfig {
+            starting_cash: dec!(10000),
+            maker_fee: dec!(0.001),
+            taker_fee: dec!(0.001),
+            latency_ms: 0,
+        }
+    }
+}
+
+impl PaperConfig {
+    /// The fee model the matcher uses.
+    pub fn fees(&self) -> FeeModel {
+        FeeModel { maker: self.maker_fee, taker: self.taker_fee }
+    }
+}
+
+/// The `[engine]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSettings {
+    /// Seconds between equity checkpoints in the database.
+    pub equity_interval_secs: u32,
+    /// Hour (UTC) at which the trading day starts.
+    pub day_start_hour_utc: u32,
+    /// Market data older than this many seconds does not drive the strategy.
+    pub stale_secs: u32,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { equity_interval_secs: 10, day_start_hour_utc: 0, stale_secs: 5 }
+    }
+}
+
+/// The `[log]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read config: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or breaks a rule.
+    #[error("{path}:{line}:{col}: key `{key}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// Dotted key path.
+        key: String,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    ///
+    /// # Errors
+    /// An unreadable file, TOML syntax errors, unknown keys, wrong types and out-of-range
+    /// values, each naming the file, line and key.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates TOML text; `path` is only used in messages.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let index = KeyIndex::build(text);
+        let invalid = |offset: usize, key: String, message: String| {
+            let (line, col) = line_col(text, offset);
+            ConfigError::Invalid { path: path.to_path_buf(), line, col, key, message }
+        };
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let key = index
+                .key_at(offset)
+                .map(str::to_string)
+                .or_else(|| key_on_line(text, offset))
+                .unwrap_or_else(|| "-".into());
+            invalid(offset, key, e.message().trim().to_string())
+        })?;
+        if let Some((key, message)) = cfg.validate().into_iter().next() {
+            let offset = index.offset_of(&key).unwrap_or(0);
+            return Err(invalid(offset, key, message));
+        }
+        Ok(cfg)
+    }
+
+    /// Every rule the values break, as (key path, message naming what is valid).
+    pub fn validate(&self) -> Vec<(String, String)> {
+        let mut errs = Vec::new();
+        let mut rule = |ok: bool, key: &str, msg: String| {
+            if !ok {
+                errs.push((key.to_string(), msg));
+            }
+        };
+        let zero = Decimal::ZERO;
+        rule(
+            self.mode == Mode::Paper,
+            "mode",
+            "testnet mode needs a venue with testnet execution and none is available yet; expected \"paper\"".into(),
+        );
+        let sim = &self.venues.sim;
+        rule(sim.enabled, "venues.sim.enabled", "no market-data venue is enabled; expected true (the only venue so far)".into());
+        rule(!sim.symbols.is_empty(), "venues.sim.symbols", "expected at least one pair, like [\"BTC/USDT\"]".into());
+        let mut seen = sim.symbols.clone();
+        seen.sort();
+        seen.dedup();
+        rule(seen.len() == sim.symbols.len(), "venues.sim.symbols", "each pair may be listed once".into());
+        rule(
+            sim.speed > 0.0 && sim.speed <= 1000.0,
+            "venues.sim.speed",
+            format!("{} is out of range; expected a number above 0 and at most 1000", sim.speed),
+        );
+        rule(sim.warmup_secs <= 86_400, "venues.sim.warmup_secs", format!("{} is out of range; expected 0 to 86400", sim.warmup_secs));
+        let p = &self.paper;
+        rule(p.starting_cash > zero, "paper.starting_cash", format!("{} must be above 0", p.starting_cash));
+        let fee_ok = |f: Decimal| f >= zero && f < dec!(0.1);
+        rule(fee_ok(p.maker_fee), "paper.maker_fee", format!("{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)", p.maker_fee));
+        rule(fee_ok(p.taker_fee), "paper.taker_fee", format!("{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)", p.taker_fee));
+        rule(p.latency_ms <= 60_000, "paper.latency_ms", format!("{} is out of range; expected 0 to 60000", p.latency_ms));
+        let r = &self.risk;
+        for (key, v) in [
+            ("risk.max_position_notional", r.max_position_notional),
+            ("risk.max_order_notional", r.max_order_notional),
+            ("risk.daily_loss_limit", r.daily_loss_limit),
+        ] {
+            rule(v > zero, key, format!("{v} must be above 0 (quote currency)"));
+        }
+        rule(r.max_open_positions >= 1, "risk.max_open_positions", "expected at least 1".into());
+        let s = &self.strategy;
+        rule((1..=3600).contains(&s.bar_secs), "strategy.bar_secs", format!("{} is out of range; expected 1 to 3600", s.bar_secs));
+        rule(s.fast >= 1, "strategy.fast", "expected at least 1".into());
+        rule(s.slow > s.fast, "strategy.slow", format!("{} must be above strategy.fast ({})", s.slow, s.fast));
+        rule((2..=500).contains(&s.rsi_period), "strategy.rsi_period", format!("{} is out of range; expected 2 to 500", s.rsi_period));
+        rule(
+            s.rsi_overbought > 50.0 && s.rsi_overbought <= 100.0,
+            "strategy.rsi_overbought",
+            format!("{} is out of range; expected above 50 and at most 100", s.rsi_overbought),
+        );
+        rule(s.order_notional > zero, "strategy.order_notional", format!("{} must be above 0", s.order_notional));
+        let e = &self.engine;
+        rule(e.equity_interval_secs >= 1, "engine.equity_interval_secs", "expected at least 1".into());
+        rule(e.day_start_hour_utc <= 23, "engine.day_start_hour_utc", format!("{} is out of range; expected 0 to 23", e.day_start_hour_utc));
+        rule(e.stale_secs >= 1, "engine.stale_secs", "expected at least 1".into());
+        rule(
+            tracing::Level::from_str(&self.log.level).is_ok(),
+            "log.level",
+            format!("`{}` is not a level; expected error, warn, info, debug or trace", self.log.level),
+        );
+        errs
+    }
+}
+
+/// The key written on the line holding `offset`, for syntax errors the index cannot place.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split('=').next()?.trim().trim_matches(['[', ']']);
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+/// Reads a money or rate value from a TOML number or a decimal string, exactly: floats are
+/// taken from their shortest text form, so `0.001` is 0.001 and not its binary neighbour.
+///
+/// # Errors
+/// Values that are neither numbers nor decimal strings.
+pub fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a decimal number or a decimal string such as \"1500.50\"")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
+            if !v.is_finite() {
+                return Err(E::custom(format!("{v} is not a finite number")));
+            }
+            Decimal::from_str(&v.to_string())
+                .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
+                .map_err(|_| E::custom(format!("{v} does not fit a decimal")))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            Decimal::from_str(v.trim())
+                .map_err(|_| E::custom(format!("`{v}` is not a decimal number")))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("c.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_paper_on_sim_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.mode, Mode::Paper);
+        assert_eq!(c.paper.starting_cash, dec!(10000));
+        assert!(c.validate().is_empty());
+    }
+
+    #[test]
+    fn money_accepts_numbers_and_strings_exactly() {
+        let c = parse("[risk]\nmax_order_notional = 1500.1\ndaily_loss_limit = \"250.25\"\n[paper]\ntaker_fee = 0.00075\n").unwrap();
+        assert_eq!(c.risk.max_order_notional, dec!(1500.1));
+        assert_eq!(c.risk.daily_loss_limit, dec!(250.25));
+        assert_eq!(c.paper.taker_fee, dec!(0.00075));
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let err = parse("[risk]\nmax_open_positions = 0\n").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:2:1: key `risk.max_open_positions`"), "{err}");
+        let err = parse("[risk]\nbogus = 1\n").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:2:1: key `risk.bogus`"), "{err}");
+        let err = parse("[paper]\nlatency_ms = \"fast\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:") && err.contains("paper.latency_ms"), "{err}");
+    }
+}

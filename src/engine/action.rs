@@ -1,0 +1,128 @@
+//! `Action`: what leaves the engine: records to persist and alerts to show.
+
+use crate::model::{Fill, Order, Symbol, Timestamp};
+use crate::portfolio::Position;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// One output of the engine.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Action {
+    /// Write a record; the store answers with `Event::Persisted { through: seq }`.
+    Persist {
+        /// Sequence number of this record (monotonic).
+        seq: u64,
+        /// What to write.
+        record: Record,
+    },
+    /// Tell the person (log line, cockpit alert, notification).
+    Alert(Alert),
+}
+
+/// What the store writes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Record {
+    /// Insert or update an order row.
+    Order(Order),
+    /// A fill, with the order, position and cash it changed: written in one transaction.
+    Fill {
+        /// The execution.
+        fill: Fill,
+        /// The order after the fill.
+        order: Order,
+        /// The pair's position after the fill.
+        position: Position,
+        /// Quote cash after the fill.
+        cash: Decimal,
+    },
+    /// A risk decision (rejection, halt, resume).
+    Risk(RiskRecord),
+    /// The halt flag: `Some` when halted, `None` when resumed.
+    Halt(Option<HaltInfo>),
+    /// The day's starting equity (a new trading day began).
+    DayStart {
+        /// Day number (days since the epoch, shifted by the configured boundary).
+        day: i64,
+        /// Equity at the start of that day.
+        equity: Decimal,
+    },
+    /// A periodic equity checkpoint with the marks it used.
+    Equity {
+        /// When.
+        ts: Timestamp,
+        /// cash + Σ qty × mark.
+        equity: Decimal,
+        /// Quote cash.
+        cash: Decimal,
+        /// Equity − the day's starting equity.
+        day_pnl: Decimal,
+        /// The mark per pair.
+        marks: Vec<(Symbol, Decimal)>,
+    },
+    /// A strategy signal with its reasoning.
+    Signal(SignalRecord),
+}
+
+/// Why and by whom trading was halted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaltInfo {
+    /// The rule and value, or the person's reason.
+    pub reason: String,
+    /// Who: `cockpit`, `ctl`, `risk`, ...
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A risk decision worth recording.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RiskRecord {
+    /// When.
+    pub ts: Timestamp,
+    /// `rejected`, `halt`, `resume`, ...
+    pub kind: String,
+    /// The pair, when one is involved.
+    pub symbol: Option<Symbol>,
+    /// The reason in words.
+    pub detail: String,
+}
+
+/// A trading signal and why it was given.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignalRecord {
+    /// When.
+    pub ts: Timestamp,
+    /// The pair.
+    pub symbol: Symbol,
+    /// `technical`, later `llm`, `local`, `blend`.
+    pub source: String,
+    /// `buy`, `sell` or `hold`.
+    pub action: String,
+    /// 0–1.
+    pub confidence: f64,
+    /// The reasoning text.
+    pub reasoning: String,
+}
+
+/// How loud an alert is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertLevel {
+    /// Routine news (a fill).
+    Info,
+    /// Something refused or degraded.
+    Warn,
+    /// Trading stopped or money at risk.
+    Danger,
+}
+
+/// A message for the person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// When.
+    pub ts: Timestamp,
+    /// How loud.
+    pub level: AlertLevel,
+    /// The text.
+    pub text: String,
+}

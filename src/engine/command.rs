@@ -1,0 +1,48 @@
+//! `Command`: what a person can ask the engine for. Commands pass risk exactly like
+//! strategy intents, and are serialisable so a daemon can receive them over its socket.
+
+use crate::model::{OrderId, Side, Symbol};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A person's request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// A manual order ticket.
+    PlaceOrder(ManualOrder),
+    /// Cancel one open order.
+    CancelOrder(OrderId),
+    /// Cancel every open order.
+    CancelAll,
+    /// The emergency stop: no new orders, cancel open ones, persist before acknowledging.
+    Halt {
+        /// Why.
+        reason: String,
+        /// Who asked (cockpit, ctl, system).
+        by: String,
+    },
+    /// Lift a halt.
+    Resume {
+        /// Who asked.
+        by: String,
+    },
+    /// Pause or unpause the strategy (manual orders still pass risk).
+    PauseStrategy(bool),
+}
+
+/// A manual order ticket: market when `price` is `None`, limit otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManualOrder {
+    /// The pair.
+    pub symbol: Symbol,
+    /// Buy or sell.
+    pub side: Side,
+    /// Base quantity.
+    pub qty: Decimal,
+    /// Limit price; `None` for a market order.
+    pub price: Option<Decimal>,
+    /// Limit orders only: reject rather than take liquidity.
+    pub post_only: bool,
+    /// Immediate-or-cancel.
+    pub ioc: bool,
+}

@@ -1,0 +1,138 @@
+//! `Event`: everything that enters the engine. Time travels beside it as `now`.
+
+use super::Command;
+use crate::market::Level;
+use crate::model::{Side, Symbol, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A market-data source.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Venue {
+    /// The built-in simulated market.
+    Sim,
+}
+
+impl Venue {
+    /// Lowercase name, as in config and on screen.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Venue::Sim => "sim",
+        }
+    }
+}
+
+impl fmt::Display for Venue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// One input to the engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// Market data from a feed.
+    Market(MarketEvent),
+    /// Feed connectivity and integrity.
+    Feed(FeedEvent),
+    /// A person's request (cockpit key, control socket, CLI).
+    Command(Command),
+    /// The store committed every record up to and including this sequence number.
+    Persisted {
+        /// Highest committed record sequence number.
+        through: u64,
+    },
+    /// Periodic heartbeat for time-based rules (equity checkpoints, day roll, loss limits).
+    Timer,
+}
+
+/// Market data for one pair from one venue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketEvent {
+    /// Where it came from.
+    pub venue: Venue,
+    /// The pair.
+    pub symbol: Symbol,
+    /// The venue's timestamp.
+    pub exchange_ts: Timestamp,
+    /// When we received it.
+    pub received_ts: Timestamp,
+    /// What happened.
+    pub kind: MarketKind,
+}
+
+/// The kinds of market data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum MarketKind {
+    /// The whole book.
+    BookSnapshot {
+        /// Bids, best first.
+        bids: Vec<Level>,
+        /// Asks, best first.
+        asks: Vec<Level>,
+        /// The venue's update id of the snapshot.
+        update_id: u64,
+    },
+    /// Changed levels (quantity zero removes a level).
+    BookDelta {
+        /// First update id covered.
+        first_id: u64,
+        /// Last update id covered.
+        last_id: u64,
+        /// The changed levels.
+        changes: Vec<LevelChange>,
+    },
+    /// A public trade.
+    Trade {
+        /// Price.
+        price: Decimal,
+        /// Base quantity.
+        qty: Decimal,
+        /// The side that crossed the spread.
+        aggressor: Side,
+    },
+}
+
+/// One changed level in a book delta.
+#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LevelChange {
+    /// `Buy` for the bid side, `Sell` for the ask side.
+    pub side: Side,
+    /// Price of the level.
+    pub price: Decimal,
+    /// New total quantity (zero removes).
+    pub qty: Decimal,
+}
+
+/// Feed health news.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedEvent {
+    /// The feed.
+    pub venue: Venue,
+    /// What happened.
+    pub kind: FeedKind,
+}
+
+/// Feed health states.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FeedKind {
+    /// Connected and streaming.
+    Connected,
+    /// Lost the connection; trying again.
+    Reconnecting {
+        /// Attempt number, from 1.
+        attempt: u32,
+    },
+    /// A book was rebuilt from a fresh snapshot after a gap.
+    Resynced {
+        /// The pair whose book was rebuilt.
+        symbol: Symbol,
+    },
+    /// Messages that failed to parse were dropped.
+    MalformedDropped {
+        /// How many.
+        count: u64,
+    },
+}

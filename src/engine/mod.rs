@@ -1,0 +1,424 @@
+//! The deterministic core: `Engine::handle(event, now) -> Vec<Action>`.
+//!
+//! No async, no clock, no I/O: time arrives as `now`, ids come from the engine's sequence
+//! counter, and maps whose order reaches output are `BTreeMap`s. Live, paper and backtest
+//! runs feed the same engine; only the edges differ.
+
+mod account;
+mod action;
+mod command;
+mod event;
+mod orders;
+mod snapshot;
+
+pub use action::{Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord};
+pub use command::{Command, ManualOrder};
+pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
+pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
+
+use crate::config::Mode;
+use crate::exec::{FeeModel, PaperMatcher};
+use crate::market::{CandleBook, OrderBook};
+use crate::model::{Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
+use crate::portfolio::{Portfolio, Position};
+use crate::risk::RiskLimits;
+use crate::strategy::{Baseline, BaselineParams};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Fills kept for the snapshot.
+const RECENT_FILLS: usize = 50;
+/// Alerts kept for the snapshot.
+const RECENT_ALERTS: usize = 50;
+/// Book levels per side in the snapshot.
+const SNAPSHOT_LEVELS: usize = 25;
+/// 1-minute candles in the snapshot.
+const SNAPSHOT_CANDLES: usize = 120;
+
+/// Everything the engine is configured with.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Paper or testnet.
+    pub mode: Mode,
+    /// Quote cash of a new paper account.
+    pub starting_cash: Decimal,
+    /// Paper fee rates.
+    pub fees: FeeModel,
+    /// Simulated delay between an order's acceptance and its first chance to fill.
+    pub latency_ms: i64,
+    /// Risk limits.
+    pub limits: RiskLimits,
+    /// Strategy parameters.
+    pub strategy: BaselineParams,
+    /// The pairs traded, with their venue and rules.
+    pub instruments: Vec<(Venue, Instrument)>,
+    /// How often an equity checkpoint is persisted.
+    pub equity_interval_ms: i64,
+    /// Offset of the trading-day boundary from 00:00 UTC.
+    pub day_offset_ms: i64,
+    /// Market data older than this (received − exchange time) does not drive the strategy.
+    pub stale_ms: i64,
+}
+
+/// One pair's market state.
+#[derive(Clone, Debug)]
+struct Market {
+    venue: Venue,
+    instrument: Instrument,
+    book: OrderBook,
+    candles: CandleBook,
+    last_price: Option<Decimal>,
+    exchange_ts: Timestamp,
+    received_ts: Timestamp,
+}
+
+impl Market {
+    /// Book mid, else the last trade.
+    fn mark(&self) -> Option<Decimal> {
+        self.book.mid().or(self.last_price)
+    }
+}
+
+/// What a restart rebuilds from the store.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Restored {
+    /// Quote cash.
+    pub cash: Decimal,
+    /// Positions by pair.
+    pub positions: BTreeMap<Symbol, Position>,
+    /// Orders that were live when the last run stopped.
+    pub open_orders: Vec<Order>,
+    /// The halt flag.
+    pub halt: Option<HaltInfo>,
+    /// The trading day and its starting equity.
+    pub day: Option<(i64, Decimal)>,
+    /// Highest id or record number used so far.
+    pub last_seq: u64,
+    /// Fills so far.
+    pub fill_count: u64,
+    /// The latest fills, newest first.
+    pub recent_fills: Vec<Fill>,
+}
+
+/// The trading engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    cfg: EngineConfig,
+    seq: u64,
+    now: Timestamp,
+    markets: BTreeMap<Symbol, Market>,
+    orders: BTreeMap<OrderId, Order>,
+    /// Orders waiting out the simulated latency.
+    pending: usize,
+    recent_fills: VecDeque<Fill>,
+    fill_count: u64,
+    portfolio: Portfolio,
+    matcher: PaperMatcher,
+    strategy: Baseline,
+    strategy_paused: bool,
+    halt: Option<HaltInfo>,
+    halt_seq: u64,
+    persisted_through: u64,
+    day: Option<(i64, Decimal)>,
+    last_checkpoint: Option<Timestamp>,
+    alerts: VecDeque<Alert>,
+    feeds: BTreeMap<Venue, FeedHealth>,
+    rejections: u64,
+}
+
+impl Engine {
+    /// A fresh engine with a new paper account.
+    pub fn new(cfg: EngineConfig) -> Engine {
+        let markets = cfg
+            .instruments
+            .iter()
+            .map(|(venue, i)| {
+                let m = Market {
+                    venue: *venue,
+                    instrument: i.clone(),
+                    book: OrderBook::new(),
+                    candles: CandleBook::new(),
+                    last_price: None,
+                    exchange_ts: Timestamp(0),
+                    received_ts: Timestamp(0),
+                };
+                (i.symbol, m)
+            })
+            .collect();
+        Engine {
+            seq: 0,
+            now: Timestamp(0),
+            markets,
+            orders: BTreeMap::new(),
+            pending: 0,
+            recent_fills: VecDeque::new(),
+            fill_count: 0,
+            portfolio: Portfolio::new(cfg.starting_cash),
+            matcher: PaperMatcher::new(cfg.fees.clone()),
+            strategy: Baseline::new(cfg.strategy.clone()),
+            strategy_paused: false,
+            halt: None,
+            halt_seq: 0,
+            persisted_through: 0,
+            day: None,
+            last_checkpoint: None,
+            alerts: VecDeque::new(),
+            feeds: BTreeMap::new(),
+            rejections: 0,
+            cfg,
+        }
+    }
+
+    /// Continues an account from what the store kept. Orders that cannot survive a restart
+    /// (market orders, orders still pending) are expired; the returned actions persist that.
+    pub fn restore(&mut self, r: Restored, now: Timestamp) -> Vec<Action> {
+        self.now = now;
+        self.seq = self.seq.max(r.last_seq);
+        self.portfolio = Portfolio { cash: r.cash, positions: r.positions };
+        self.halt = r.halt;
+        self.day = r.day;
+        self.fill_count = r.fill_count;
+        self.recent_fills = r.recent_fills.into_iter().take(RECENT_FILLS).collect();
+        let mut out = Vec::new();
+        for mut order in r.open_orders {
+            let resting = order.request.kind == crate::model::OrderKind::Limit
+                && order.status != crate::model::OrderStatus::Pending;
+            if resting && self.markets.contains_key(&order.request.symbol) {
+                self.orders.insert(order.id, order);
+            } else if order.apply(crate::model::OrderEvent::Expire, now).is_ok() {
+                order.reason = Some("expired by restart".into());
+                self.persist(action::Record::Order(order), &mut out);
+            }
+        }
+        out
+    }
+
+    /// Handles one event at engine time `now` and returns what must happen outside.
+    pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
+        self.now = now;
+        let mut out = Vec::new();
+        match event {
+            Event::Market(m) => self.on_market(m, &mut out),
+            Event::Feed(f) => self.on_feed(f),
+            Event::Command(c) => self.on_command(c, &mut out),
+            Event::Persisted { through } => {
+                self.persisted_through = self.persisted_through.max(through);
+            }
+            Event::Timer => self.on_timer(&mut out),
+        }
+        if self.pending > 0 {
+            self.activate_due(&mut out);
+        }
+        out
+    }
+
+    /// The next id / record number.
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Emits a record to persist and returns its sequence number.
+    fn persist(&mut self, record: Record, out: &mut Vec<Action>) -> u64 {
+        let seq = self.next_seq();
+        out.push(Action::Persist { seq, record });
+        seq
+    }
+
+    /// Adds an alert to the snapshot's list and to the actions.
+    fn alert(&mut self, level: AlertLevel, text: String, out: &mut Vec<Action>) {
+        let a = Alert { ts: self.now, level, text };
+        if self.alerts.len() == RECENT_ALERTS {
+            self.alerts.pop_back();
+        }
+        self.alerts.push_front(a.clone());
+        out.push(Action::Alert(a));
+    }
+
+    fn on_feed(&mut self, f: FeedEvent) {
+        let h = self.feeds.entry(f.venue).or_insert(FeedHealth {
+            venue: f.venue,
+            connected: false,
+            reconnects: 0,
+            resyncs: 0,
+            malformed: 0,
+        });
+        match f.kind {
+            FeedKind::Connected => {
+                h.connected = true;
+                h.reconnects = 0;
+            }
+            FeedKind::Reconnecting { attempt } => {
+                h.connected = false;
+                h.reconnects = attempt;
+            }
+            FeedKind::Resynced { .. } => h.resyncs += 1,
+            FeedKind::MalformedDropped { count } => h.malformed += count,
+        }
+    }
+
+    fn on_market(&mut self, ev: MarketEvent, out: &mut Vec<Action>) {
+        let Some(m) = self.markets.get_mut(&ev.symbol) else {
+            return;
+        };
+        m.exchange_ts = ev.exchange_ts;
+        m.received_ts = ev.received_ts;
+        match ev.kind {
+            MarketKind::BookSnapshot { bids, asks, .. } => {
+                m.book.apply_snapshot(&bids, &asks);
+                self.matcher.on_snapshot(ev.symbol);
+                self.match_resting_on_book(ev.symbol, out);
+            }
+            MarketKind::BookDelta { changes, .. } => {
+                for c in &changes {
+                    m.book.apply_delta(c.side, c.price, c.qty);
+                    self.matcher.on_level_change(ev.symbol, c.side, c.price);
+                }
+                self.match_resting_on_book(ev.symbol, out);
+            }
+            MarketKind::Trade { price, qty, .. } => {
+                m.last_price = Some(price);
+                m.candles.on_trade(ev.exchange_ts, price, qty);
+                let fresh = ev.received_ts.since(ev.exchange_ts) <= self.cfg.stale_ms;
+                self.match_resting_on_trade(ev.symbol, price, qty, out);
+                self.run_strategy(ev.symbol, ev.exchange_ts, price, fresh, out);
+            }
+        }
+    }
+
+    /// Feeds the strategy a trade and acts on what it decides.
+    fn run_strategy(
+        &mut self,
+        symbol: Symbol,
+        ts: Timestamp,
+        price: Decimal,
+        fresh: bool,
+        out: &mut Vec<Action>,
+    ) {
+        if !self.cfg.strategy.enabled {
+            return;
+        }
+        let holding = !self.portfolio.qty(symbol).is_zero();
+        let Some(decision) = self.strategy.on_trade(symbol, ts, price, holding) else {
+            return;
+        };
+        let busy = self.orders.values().any(|o| o.request.symbol == symbol);
+        if !fresh || busy || self.strategy_paused || self.halt.is_some() {
+            return;
+        }
+        self.persist(
+            Record::Signal(SignalRecord {
+                ts: self.now,
+                symbol,
+                source: "technical".into(),
+                action: decision.side.as_str().into(),
+                confidence: decision.confidence,
+                reasoning: decision.reasoning,
+            }),
+            out,
+        );
+        let qty = match decision.side {
+            Side::Buy => {
+                let touch = self.markets.get(&symbol).and_then(|m| m.book.best_ask());
+                let Some(ask) = touch else { return };
+                self.cfg.strategy.order_notional / ask.price
+            }
+            Side::Sell => self.portfolio.qty(symbol),
+        };
+        let req = crate::model::OrderRequest {
+            symbol,
+            side: decision.side,
+            kind: crate::model::OrderKind::Market,
+            qty,
+            price: None,
+            post_only: false,
+            ioc: false,
+            origin: crate::model::Origin::Strategy,
+        };
+        self.submit(req, out);
+    }
+
+    /// The engine's picture now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mark = |s: Symbol| self.markets.get(&s).and_then(Market::mark);
+        let equity = self.equity();
+        let positions = self
+            .portfolio
+            .positions
+            .iter()
+            .map(|(s, p)| {
+                let m = mark(*s);
+                PositionView {
+                    symbol: *s,
+                    qty: p.qty,
+                    avg_price: p.avg_price(),
+                    mark: m,
+                    unrealised: m.map(|m| p.unrealised(m)).unwrap_or_default(),
+                    realised: p.realised,
+                    fees: p.fees,
+                }
+            })
+            .collect();
+        let trading = match &self.halt {
+            None => TradingState::Active,
+            Some(info) => TradingState::Halted {
+                info: info.clone(),
+                acknowledged: self.persisted_through >= self.halt_seq,
+            },
+        };
+        Snapshot {
+            seq: self.seq,
+            persisted_through: self.persisted_through,
+            ts: self.now,
+            mode: self.cfg.mode,
+            trading,
+            strategy_paused: self.strategy_paused,
+            equity,
+            cash: self.portfolio.cash,
+            day_start_equity: self.day.map(|(_, e)| e),
+            day_pnl: self.day.map(|(_, e)| equity - e).unwrap_or_default(),
+            positions,
+            open_orders: self.orders.values().cloned().collect(),
+            recent_fills: self.recent_fills.iter().cloned().collect(),
+            fill_count: self.fill_count,
+            rejections: self.rejections,
+            markets: self
+                .markets
+                .iter()
+                .map(|(s, m)| MarketView {
+                    symbol: *s,
+                    venue: m.venue,
+                    bids: m.book.top(Side::Buy, SNAPSHOT_LEVELS),
+                    asks: m.book.top(Side::Sell, SNAPSHOT_LEVELS),
+                    last_price: m.last_price,
+                    mid: m.book.mid(),
+                    exchange_ts: m.exchange_ts,
+                    received_ts: m.received_ts,
+                    candles: m.candles.candles(Timeframe::M1, SNAPSHOT_CANDLES),
+                })
+                .collect(),
+            feeds: self.feeds.values().cloned().collect(),
+            alerts: self.alerts.iter().cloned().collect(),
+        }
+    }
+
+    /// The account: cash and positions.
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+
+    /// Mark price of a pair (book mid, else last trade).
+    pub fn mark(&self, symbol: Symbol) -> Option<Decimal> {
+        self.markets.get(&symbol).and_then(Market::mark)
+    }
+
+    /// cash + Σ qty × mark.
+    pub fn equity(&self) -> Decimal {
+        self.portfolio.equity(|s| self.mark(s))
+    }
+
+    /// The order book of a pair.
+    pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
+        self.markets.get(&symbol).map(|m| &m.book)
+    }
+}

@@ -1,0 +1,343 @@
+//! Order flow inside the engine: commands and strategy intents through risk, paper
+//! activation and matching, fills booked into the portfolio, cancels.
+
+use super::{Action, AlertLevel, Command, Engine, Record, RiskRecord};
+use crate::exec::{Execution, TakeRequest};
+use crate::model::{
+    Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
+    Side, Symbol,
+};
+use crate::risk::{self, Approved, RiskContext};
+use rust_decimal::Decimal;
+
+impl Engine {
+    pub(super) fn on_command(&mut self, cmd: Command, out: &mut Vec<Action>) {
+        match cmd {
+            Command::PlaceOrder(t) => {
+                let req = OrderRequest {
+                    symbol: t.symbol,
+                    side: t.side,
+                    kind: if t.price.is_some() { OrderKind::Limit } else { OrderKind::Market },
+                    qty: t.qty,
+                    price: t.price,
+                    post_only: t.post_only,
+                    ioc: t.ioc,
+                    origin: Origin::Manual,
+                };
+                self.submit(req, out);
+            }
+            Command::CancelOrder(id) => {
+                if !self.cancel(id, "cancelled on request", out) {
+                    self.alert(AlertLevel::Warn, format!("no open order {id} to cancel"), out);
+                }
+            }
+            Command::CancelAll => self.cancel_all("cancelled on request", out),
+            Command::Halt { reason, by } => self.halt(reason, by, out),
+            Command::Resume { by } => self.resume(by, out),
+            Command::PauseStrategy(paused) => {
+                self.strategy_paused = paused;
+                let word = if paused { "paused" } else { "resumed" };
+                self.alert(AlertLevel::Info, format!("strategy {word}"), out);
+            }
+        }
+    }
+
+    /// Passes a request through risk; places it if approved, records the rejection if not.
+    pub(super) fn submit(&mut self, req: OrderRequest, out: &mut Vec<Action>) -> Option<OrderId> {
+        let verdict = {
+            let Some(m) = self.markets.get(&req.symbol) else {
+                let text = format!("{} is not a traded pair", req.symbol);
+                self.reject(req.symbol, "unknown_symbol", text, out);
+                return None;
+            };
+            let touch = match req.side {
+                Side::Buy => m.book.best_ask(),
+                Side::Sell => m.book.best_bid(),
+            }
+            .map(|l| l.price);
+            let (mut pending_buy, mut pending_sell, mut reserved) =
+                (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+            for o in self.orders.values() {
+                let ref_price = o.request.price.or(touch).unwrap_or_default();
+                match o.request.side {
+                    Side::Buy => {
+                        reserved += o.remaining() * ref_price * (Decimal::ONE + self.cfg.fees.taker);
+                        if o.request.symbol == req.symbol {
+                            pending_buy += o.remaining();
+                        }
+                    }
+                    Side::Sell if o.request.symbol == req.symbol => pending_sell += o.remaining(),
+                    Side::Sell => {}
+                }
+            }
+            let ctx = RiskContext {
+                instrument: &m.instrument,
+                touch,
+                position_qty: self.portfolio.qty(req.symbol),
+                pending_buy_qty: pending_buy,
+                pending_sell_qty: pending_sell,
+                open_positions: self.portfolio.open_count(),
+                free_cash: self.portfolio.cash - reserved,
+                fee_rate: self.cfg.fees.taker,
+                halted: self.halt.as_ref().map(|h| h.reason.as_str()),
+            };
+            risk::check(req.clone(), &self.cfg.limits, &ctx)
+        };
+        match verdict {
+            Ok(approved) => Some(self.place(approved, out)),
+            Err(why) => {
+                let text = format!(
+                    "rejected {} {} {} ({}): {why}",
+                    req.side.as_str(),
+                    req.qty.normalize(),
+                    req.symbol,
+                    req.origin.as_str()
+                );
+                self.reject(req.symbol, why.rule(), text, out);
+                None
+            }
+        }
+    }
+
+    /// Records a risk rejection.
+    fn reject(&mut self, symbol: Symbol, rule: &str, text: String, out: &mut Vec<Action>) {
+        self.rejections += 1;
+        let rec = RiskRecord {
+            ts: self.now,
+            kind: format!("rejected:{rule}"),
+            symbol: Some(symbol),
+            detail: text.clone(),
+        };
+        self.persist(Record::Risk(rec), out);
+        self.alert(AlertLevel::Warn, text, out);
+    }
+
+    /// Creates an approved order; activates it now or after the simulated latency.
+    fn place(&mut self, approved: Approved<OrderRequest>, out: &mut Vec<Action>) -> OrderId {
+        let id = OrderId(self.next_seq());
+        let order = Order::new(id, approved.into_inner(), self.now);
+        self.persist(Record::Order(order.clone()), out);
+        self.orders.insert(id, order);
+        if self.cfg.latency_ms > 0 {
+            self.pending += 1;
+        } else {
+            self.activate(id, out);
+        }
+        id
+    }
+
+    /// Activates pending orders whose latency has passed.
+    pub(super) fn activate_due(&mut self, out: &mut Vec<Action>) {
+        let due: Vec<OrderId> = self
+            .orders
+            .values()
+            .filter(|o| {
+                o.status == OrderStatus::Pending
+                    && self.now.since(o.created) >= self.cfg.latency_ms
+            })
+            .map(|o| o.id)
+            .collect();
+        for id in due {
+            self.pending = self.pending.saturating_sub(1);
+            self.activate(id, out);
+        }
+    }
+
+    /// The paper venue accepts the order: it takes what it can, then rests or expires.
+    fn activate(&mut self, id: OrderId, out: &mut Vec<Action>) {
+        let Some(order) = self.orders.get_mut(&id) else { return };
+        if order.apply(OrderEvent::Accept, self.now).is_err() {
+            return;
+        }
+        let req = order.request.clone();
+        let Some(m) = self.markets.get(&req.symbol) else { return };
+        let crosses = match (req.kind, req.price, req.side) {
+            (OrderKind::Market, _, _) => true,
+            (OrderKind::Limit, Some(p), Side::Buy) => m.book.best_ask().is_some_and(|a| a.price <= p),
+            (OrderKind::Limit, Some(p), Side::Sell) => m.book.best_bid().is_some_and(|b| b.price >= p),
+            (OrderKind::Limit, None, _) => false,
+        };
+        if crosses && req.post_only {
+            self.finish(id, OrderEvent::Reject, "post-only order would take liquidity", out);
+            return;
+        }
+        if crosses {
+            let ex = self.take(id, Liquidity::Taker);
+            self.execute(id, &ex, out);
+        }
+        let still_live = self.orders.get(&id).is_some_and(|o| o.status.is_live());
+        if still_live && (req.kind == OrderKind::Market || req.ioc) {
+            self.finish(id, OrderEvent::Expire, "not enough liquidity; remainder expired", out);
+        } else if let Some(o) = self.orders.get(&id).filter(|o| o.status == OrderStatus::Open) {
+            let o = o.clone();
+            self.persist(Record::Order(o), out);
+        }
+    }
+
+    /// Asks the matcher what an order can take from its book now.
+    fn take(&mut self, id: OrderId, liquidity: Liquidity) -> Vec<Execution> {
+        let Some(o) = self.orders.get(&id) else { return Vec::new() };
+        let Some(m) = self.markets.get(&o.request.symbol) else { return Vec::new() };
+        let cash = (o.request.side == Side::Buy).then_some(self.portfolio.cash);
+        let req = TakeRequest {
+            symbol: o.request.symbol,
+            side: o.request.side,
+            qty: o.remaining(),
+            limit: o.request.price,
+            lot: m.instrument.lot_size,
+            cash,
+            liquidity,
+        };
+        self.matcher.take(&m.book, req)
+    }
+
+    /// Books executions as fills: order, portfolio, recent fills, records and alerts.
+    fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
+        for ex in executions {
+            let fill_id = self.next_seq();
+            let Some(order) = self.orders.get_mut(&id) else { return };
+            let fee = self.cfg.fees.fee(ex.price * ex.qty, ex.liquidity);
+            let fill = Fill {
+                id: fill_id,
+                order_id: id,
+                symbol: order.request.symbol,
+                side: order.request.side,
+                price: ex.price,
+                qty: ex.qty,
+                fee,
+                liquidity: ex.liquidity,
+                ts: self.now,
+            };
+            if order.apply(OrderEvent::Fill { qty: ex.qty }, self.now).is_err() {
+                continue;
+            }
+            order.filled_notional += fill.notional();
+            order.fees += fee;
+            let order = order.clone();
+            let position = match self.portfolio.apply_fill(&fill) {
+                Ok(p) => p.clone(),
+                Err(e) => {
+                    self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
+                    continue;
+                }
+            };
+            self.fill_count += 1;
+            if self.recent_fills.len() == super::RECENT_FILLS {
+                self.recent_fills.pop_back();
+            }
+            self.recent_fills.push_front(fill.clone());
+            let text = format!(
+                "filled {} {} {} @ {} ({}, fee {})",
+                fill.side.as_str(),
+                fill.qty.normalize(),
+                fill.symbol,
+                fill.price.normalize(),
+                fill.liquidity.as_str(),
+                fee.normalize()
+            );
+            let cash = self.portfolio.cash;
+            self.persist(Record::Fill { fill, order, position, cash }, out);
+            self.alert(AlertLevel::Info, text, out);
+        }
+        if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
+            self.orders.remove(&id);
+        }
+    }
+
+    /// Ends a live order with `event` (cancel, expire, reject) and records why.
+    fn finish(&mut self, id: OrderId, event: OrderEvent, why: &str, out: &mut Vec<Action>) -> bool {
+        let Some(mut order) = self.orders.remove(&id) else { return false };
+        if order.status == OrderStatus::Pending {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        if order.apply(event, self.now).is_err() {
+            return false;
+        }
+        order.reason = Some(why.to_string());
+        self.persist(Record::Order(order), out);
+        true
+    }
+
+    /// Cancels one live order; false when there is none with that id.
+    pub(super) fn cancel(&mut self, id: OrderId, why: &str, out: &mut Vec<Action>) -> bool {
+        self.finish(id, OrderEvent::Cancel, why, out)
+    }
+
+    /// Cancels every live order.
+    pub(super) fn cancel_all(&mut self, why: &str, out: &mut Vec<Action>) {
+        let ids: Vec<OrderId> = self.orders.keys().copied().collect();
+        for id in ids {
+            self.cancel(id, why, out);
+        }
+    }
+
+    /// Resting limit orders the book has moved through fill as makers at their limit.
+    pub(super) fn match_resting_on_book(&mut self, symbol: Symbol, out: &mut Vec<Action>) {
+        if self.orders.is_empty() {
+            return;
+        }
+        let Some(book) = self.markets.get(&symbol).map(|m| &m.book) else { return };
+        let (bid, ask) = (book.best_bid(), book.best_ask());
+        let crossed: Vec<OrderId> = self
+            .resting(symbol)
+            .filter(|o| match (o.request.side, o.request.price) {
+                (Side::Buy, Some(p)) => ask.is_some_and(|a| a.price <= p),
+                (Side::Sell, Some(p)) => bid.is_some_and(|b| b.price >= p),
+                _ => false,
+            })
+            .map(|o| o.id)
+            .collect();
+        for id in crossed {
+            let ex = self.take(id, Liquidity::Maker);
+            self.execute(id, &ex, out);
+        }
+    }
+
+    /// Resting limit orders a public trade printed through fill as makers, up to the trade's
+    /// quantity (a print exactly at the limit is not assumed to reach our place in the queue).
+    pub(super) fn match_resting_on_trade(
+        &mut self,
+        symbol: Symbol,
+        price: Decimal,
+        qty: Decimal,
+        out: &mut Vec<Action>,
+    ) {
+        if self.orders.is_empty() {
+            return;
+        }
+        let Some(lot) = self.markets.get(&symbol).map(|m| m.instrument.lot_size) else { return };
+        let through: Vec<(OrderId, Decimal, Decimal)> = self
+            .resting(symbol)
+            .filter_map(|o| {
+                let limit = o.request.price?;
+                let hit = match o.request.side {
+                    Side::Buy => price < limit,
+                    Side::Sell => price > limit,
+                };
+                hit.then(|| (o.id, limit, o.remaining()))
+            })
+            .collect();
+        let mut left = qty;
+        for (id, limit, remaining) in through {
+            let mut take = remaining.min(left);
+            if lot > Decimal::ZERO {
+                take = (take / lot).trunc() * lot;
+            }
+            if take <= Decimal::ZERO {
+                break;
+            }
+            left -= take;
+            let ex = Execution { price: limit, qty: take, liquidity: Liquidity::Maker };
+            self.execute(id, &[ex], out);
+        }
+    }
+
+    /// Live limit orders of a pair that are resting in the book.
+    fn resting(&self, symbol: Symbol) -> impl Iterator<Item = &Order> {
+        self.orders.values().filter(move |o| {
+            o.request.symbol == symbol
+                && o.request.kind == OrderKind::Limit
+                && matches!(o.status, OrderStatus::Open | OrderStatus::PartiallyFilled)
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! `Snapshot`: the plain-data picture of the engine that the daemon logs, the cockpit draws
+//! and `attach` receives. It carries the sequence number it reflects.
+
+use super::{Alert, HaltInfo, Venue};
+use crate::config::Mode;
+use crate::market::Level;
+use crate::model::{Candle, Fill, Order, Symbol, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Whether orders may be placed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum TradingState {
+    /// Orders pass risk as usual.
+    Active,
+    /// No new orders. `acknowledged` turns true once the halt flag is committed to the store.
+    Halted {
+        /// Why, by whom and when.
+        info: HaltInfo,
+        /// The halt record is committed.
+        acknowledged: bool,
+    },
+}
+
+/// The engine's picture at one sequence number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Engine sequence number this reflects.
+    pub seq: u64,
+    /// Highest record sequence number the store has committed.
+    pub persisted_through: u64,
+    /// Engine time of the last event handled.
+    pub ts: Timestamp,
+    /// Paper or testnet.
+    pub mode: Mode,
+    /// Active or halted.
+    pub trading: TradingState,
+    /// The strategy is paused by a person.
+    pub strategy_paused: bool,
+    /// cash + Σ qty × mark.
+    pub equity: Decimal,
+    /// Quote cash.
+    pub cash: Decimal,
+    /// Equity at the start of the trading day.
+    pub day_start_equity: Option<Decimal>,
+    /// Equity − day start equity.
+    pub day_pnl: Decimal,
+    /// Open and closed positions with their marks.
+    pub positions: Vec<PositionView>,
+    /// Orders still live.
+    pub open_orders: Vec<Order>,
+    /// The latest fills, newest first.
+    pub recent_fills: Vec<Fill>,
+    /// Fills since the account began.
+    pub fill_count: u64,
+    /// Orders refused by risk since start.
+    pub rejections: u64,
+    /// Book and prices per pair.
+    pub markets: Vec<MarketView>,
+    /// Feed health per venue.
+    pub feeds: Vec<FeedHealth>,
+    /// The latest alerts, newest first.
+    pub alerts: Vec<Alert>,
+}
+
+/// A position as shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PositionView {
+    /// The pair.
+    pub symbol: Symbol,
+    /// Base quantity held.
+    pub qty: Decimal,
+    /// Average entry price of what is held.
+    pub avg_price: Option<Decimal>,
+    /// Mark price (book mid, else last trade).
+    pub mark: Option<Decimal>,
+    /// qty × mark − cost.
+    pub unrealised: Decimal,
+    /// Realised P&L before fees.
+    pub realised: Decimal,
+    /// Fees paid on this pair.
+    pub fees: Decimal,
+}
+
+/// One pair's market as shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarketView {
+    /// The pair.
+    pub symbol: Symbol,
+    /// Its venue.
+    pub venue: Venue,
+    /// Best bids, best first.
+    pub bids: Vec<Level>,
+    /// Best asks, best first.
+    pub asks: Vec<Level>,
+    /// Last trade price.
+    pub last_price: Option<Decimal>,
+    /// Mid price.
+    pub mid: Option<Decimal>,
+    /// Venue time of the last update.
+    pub exchange_ts: Timestamp,
+    /// Our time of the last update.
+    pub received_ts: Timestamp,
+    /// Recent 1-minute candles, oldest first, the forming one last.
+    pub candles: Vec<Candle>,
+}
+
+/// A feed's health as shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedHealth {
+    /// The venue.
+    pub venue: Venue,
+    /// Connected and streaming.
+    pub connected: bool,
+    /// Reconnect attempts since the last connect.
+    pub reconnects: u32,
+    /// Book resyncs since start.
+    pub resyncs: u64,
+    /// Malformed messages dropped since start.
+    pub malformed: u64,
+}

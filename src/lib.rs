@@ -1,0 +1,18 @@
+//! tradedeck: a terminal trading cockpit for crypto spot markets.
+//!
+//! A deterministic engine (`engine`) takes events and returns actions with no I/O and no
+//! clock; everything that touches the world lives in `app`. Live, paper and backtest runs
+//! feed the same engine.
+
+pub mod app;
+pub mod config;
+pub mod engine;
+pub mod exec;
+pub mod indicators;
+pub mod market;
+pub mod model;
+pub mod portfolio;
+pub mod risk;
+pub mod store;
+pub mod strategy;
+pub mod venues;

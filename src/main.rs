@@ -1,0 +1,177 @@
+//! The `tradedeck` binary: the engine (headless for now) and `tradedeck status`.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tradedeck::app::{daemon, logging, paths};
+use tradedeck::config::Config;
+use tradedeck::store::{StatusReport, Store};
+
+/// Exit code for a configuration error.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "tradedeck", version, about = "A terminal trading cockpit for crypto spot markets (paper trading on a simulated market by default)")]
+struct Cli {
+    /// Config file (default: the platform config dir, e.g. ~/.config/tradedeck/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// SQLite database (default: the platform data dir, e.g. ~/.local/share/tradedeck/tradedeck.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Run headless: feeds, engine and journal, logging to stderr and daily files.
+    #[arg(long)]
+    daemon: bool,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Seed of the simulated market (a run with the same seed sees the same market).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Speed of the simulated market relative to the wall clock.
+    #[arg(long)]
+    speed: Option<f64>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Show equity, cash, positions, open orders, fills and the halt state from the database
+    /// (works while an engine runs).
+    Status {
+        /// Print JSON (money as decimal strings).
+        #[arg(long)]
+        json: bool,
+        /// How many recent fills to list.
+        #[arg(long, default_value_t = 10)]
+        fills: usize,
+    },
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config, tradedeck::config::ConfigError> {
+    match explicit {
+        Some(p) => Config::load(p),
+        None => match paths::default_config().filter(|p| p.exists()) {
+            Some(p) => Config::load(&p),
+            None => Ok(Config::default()),
+        },
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let db = cli.db.clone().unwrap_or_else(paths::default_db);
+    match cli.command {
+        Some(Cmd::Status { json, fills }) => status(&db, json, fills),
+        None => run_engine(&cli, db),
+    }
+}
+
+fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
+    let config = match load_config(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(s) = cli.speed.filter(|s| !(*s > 0.0 && *s <= 1000.0)) {
+        eprintln!("error: --speed {s} is out of range; expected a number above 0 and at most 1000");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let duration = match cli.duration {
+        Some(d) if !(d.is_finite() && d > 0.0) => {
+            eprintln!("error: --duration {d} must be a positive number of seconds");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        d => d.map(Duration::from_secs_f64),
+    };
+    let _guard = logging::init(&config.log.level, &paths::log_dir(), true);
+    if !cli.daemon {
+        tracing::info!("the cockpit UI is not built yet; running the engine in the foreground (Ctrl-C stops it)");
+    }
+    let opts = daemon::DaemonOptions { config, db, seed: cli.seed, speed: cli.speed, duration };
+    match daemon::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn status(db: &Path, json: bool, fills: usize) -> ExitCode {
+    let report = Store::open_read_only(db).and_then(|s| s.status(fills));
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", human(db, &report));
+    }
+    ExitCode::SUCCESS
+}
+
+fn human(db: &Path, r: &StatusReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let running = if r.running { "engine running" } else { "engine not running" };
+    let _ = writeln!(s, "tradedeck status: {} ({running})", db.display());
+    let start = r.starting_cash.map_or(String::new(), |c| {
+        let pnl = r.equity - c;
+        format!("   P&L {}{} since start ({})", if pnl >= rust_decimal::Decimal::ZERO { "+" } else { "" }, pnl.round_dp(2), c.normalize())
+    });
+    let _ = writeln!(s, "equity   {}{start}", r.equity.round_dp(2));
+    let _ = writeln!(s, "cash     {}", r.cash.round_dp(2));
+    match &r.halt {
+        Some(h) => {
+            let _ = writeln!(s, "trading  HALTED since {} by {}: {}", h.at, h.by, h.reason);
+        }
+        None => {
+            let _ = writeln!(s, "trading  ACTIVE");
+        }
+    }
+    let _ = writeln!(s, "positions");
+    if r.positions.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    for p in &r.positions {
+        let opt = |d: Option<rust_decimal::Decimal>| d.map_or("-".into(), |d| d.round_dp(2).to_string());
+        let _ = writeln!(
+            s,
+            "  {:<10} qty {:<12} avg {:<12} mark {:<12} uPnL {}",
+            p.symbol.as_str(),
+            p.qty.normalize(),
+            opt(p.avg_price),
+            opt(p.mark),
+            opt(p.unrealised)
+        );
+    }
+    let _ = writeln!(s, "open orders");
+    if r.open_orders.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    for o in &r.open_orders {
+        let price = o.price.map_or("market".into(), |p| format!("@ {}", p.normalize()));
+        let _ = writeln!(s, "  #{:<6} {} {} {} {price} filled {} ({})", o.id, o.side.as_str(), o.qty.normalize(), o.symbol.as_str(), o.filled_qty.normalize(), o.status.as_str());
+    }
+    let _ = writeln!(s, "fills    {} total", r.fills);
+    for f in &r.last_fills {
+        let _ = writeln!(s, "  {} {:<4} {} {} @ {} fee {}", f.ts, f.side.as_str(), f.qty.normalize(), f.symbol.as_str(), f.price.normalize(), f.fee.normalize());
+    }
+    s
+}

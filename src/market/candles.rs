@@ -1,0 +1,184 @@
+//! Candle aggregation: trades build 1-minute candles, closed 1-minute candles roll up into
+//! 5m, 15m, 1h, 4h and 1d.
+
+use crate::model::{Candle, Timeframe, Timestamp};
+use rust_decimal::Decimal;
+use std::collections::VecDeque;
+
+/// Closed candles kept per timeframe.
+pub const HISTORY: usize = 500;
+
+/// One timeframe's closed candles and the one still forming.
+#[derive(Clone, Debug)]
+struct Series {
+    timeframe: Timeframe,
+    closed: VecDeque<Candle>,
+    forming: Option<Candle>,
+}
+
+impl Series {
+    fn new(timeframe: Timeframe) -> Series {
+        Series { timeframe, closed: VecDeque::new(), forming: None }
+    }
+
+    /// Merges a candle of a shorter period; returns the candle this closes, if any.
+    fn absorb(&mut self, c: &Candle) -> Option<Candle> {
+        let open_time = c.open_time.floor(self.timeframe.millis());
+        let mut done = None;
+        match &mut self.forming {
+            Some(f) if f.open_time == open_time => f.absorb(c),
+            _ => {
+                done = self.forming.take();
+                let mut fresh = c.clone();
+                fresh.open_time = open_time;
+                self.forming = Some(fresh);
+            }
+        }
+        if let Some(d) = &done {
+            self.push_closed(d.clone());
+        }
+        done
+    }
+
+    fn push_closed(&mut self, c: Candle) {
+        if self.closed.len() == HISTORY {
+            self.closed.pop_front();
+        }
+        self.closed.push_back(c);
+    }
+}
+
+/// Candles of every timeframe for one pair, built from its trades.
+#[derive(Clone, Debug)]
+pub struct CandleBook {
+    series: Vec<Series>,
+}
+
+impl Default for CandleBook {
+    fn default() -> Self {
+        CandleBook::new()
+    }
+}
+
+impl CandleBook {
+    /// Empty series for every timeframe.
+    pub fn new() -> CandleBook {
+        CandleBook { series: Timeframe::ALL.into_iter().map(Series::new).collect() }
+    }
+
+    /// Adds a trade; returns the 1-minute candle it closed, if it opened a new minute.
+    /// Trades older than the forming minute are ignored (they belong to a closed candle).
+    pub fn on_trade(&mut self, ts: Timestamp, price: Decimal, qty: Decimal) -> Option<Candle> {
+        let open_time = ts.floor(Timeframe::M1.millis());
+        let minute = &mut self.series[0];
+        match &mut minute.forming {
+            Some(f) if f.open_time == open_time => {
+                f.add_trade(price, qty);
+                None
+            }
+            Some(f) if f.open_time > open_time => None,
+            _ => {
+                let closed = minute.forming.replace(Candle::from_trade(open_time, price, qty));
+                if let Some(c) = &closed {
+                    minute.push_closed(c.clone());
+                    self.roll_up(c);
+                }
+                closed
+            }
+        }
+    }
+
+    /// Feeds a closed 1-minute candle into the longer timeframes.
+    fn roll_up(&mut self, minute: &Candle) {
+        for s in self.series.iter_mut().skip(1) {
+            s.absorb(minute);
+        }
+    }
+
+    /// The last `max` candles of a timeframe, oldest first; the last one is still forming
+    /// (for timeframes above 1m it includes the forming minute).
+    pub fn candles(&self, tf: Timeframe, max: usize) -> Vec<Candle> {
+        let Some(s) = self.series.iter().find(|s| s.timeframe == tf) else {
+            return Vec::new();
+        };
+        let current = self.forming(tf);
+        // A longer candle whose period ended is only closed when the next minute rolls up.
+        let ended = s
+            .forming
+            .as_ref()
+            .filter(|f| tf != Timeframe::M1 && current.as_ref().is_some_and(|c| c.open_time != f.open_time));
+        let tail: Vec<Candle> = ended.cloned().into_iter().chain(current).collect();
+        let keep = max.saturating_sub(tail.len());
+        let mut out: Vec<Candle> = s.closed.iter().skip(s.closed.len().saturating_sub(keep)).cloned().collect();
+        out.extend(tail);
+        let excess = out.len().saturating_sub(max);
+        out.drain(..excess);
+        out
+    }
+
+    /// The candle still forming for a timeframe, including the current minute.
+    pub fn forming(&self, tf: Timeframe) -> Option<Candle> {
+        let minute = self.series[0].forming.as_ref()?;
+        if tf == Timeframe::M1 {
+            return Some(minute.clone());
+        }
+        let s = self.series.iter().find(|s| s.timeframe == tf)?;
+        let open_time = minute.open_time.floor(tf.millis());
+        match &s.forming {
+            Some(f) if f.open_time == open_time => {
+                let mut merged = f.clone();
+                merged.absorb(minute);
+                Some(merged)
+            }
+            _ => {
+                let mut fresh = minute.clone();
+                fresh.open_time = open_time;
+                Some(fresh)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn trades_build_minutes_and_roll_up() {
+        let mut cb = CandleBook::new();
+        // minute 0: 100, 105, 95, 101 ; minute 1: 102 ; ... minute 5 opens a new 5m candle
+        assert_eq!(cb.on_trade(Timestamp(0), dec!(100), dec!(1)), None);
+        cb.on_trade(Timestamp(10), dec!(105), dec!(2));
+        cb.on_trade(Timestamp(20), dec!(95), dec!(1));
+        cb.on_trade(Timestamp(30), dec!(101), dec!(1));
+        let closed = cb.on_trade(Timestamp(MIN), dec!(102), dec!(1)).unwrap();
+        assert_eq!(
+            (closed.open, closed.high, closed.low, closed.close, closed.volume),
+            (dec!(100), dec!(105), dec!(95), dec!(101), dec!(5))
+        );
+        cb.on_trade(Timestamp(5 * MIN + 1), dec!(110), dec!(3));
+        // 5m: the first candle covers minutes 0 and 1: open 100, high 105, low 95, close 102, vol 6
+        let five = cb.candles(Timeframe::M5, 10);
+        assert_eq!(five.len(), 2);
+        assert_eq!(
+            (five[0].open, five[0].high, five[0].low, five[0].close, five[0].volume),
+            (dec!(100), dec!(105), dec!(95), dec!(102), dec!(6))
+        );
+        assert_eq!(five[1].open_time, Timestamp(5 * MIN));
+        assert_eq!(five[1].close, dec!(110));
+        // 1h forming candle includes everything so far
+        let hour = cb.forming(Timeframe::H1).unwrap();
+        assert_eq!((hour.open, hour.high, hour.close, hour.volume), (dec!(100), dec!(110), dec!(110), dec!(9)));
+    }
+
+    #[test]
+    fn late_trades_are_ignored() {
+        let mut cb = CandleBook::new();
+        cb.on_trade(Timestamp(MIN), dec!(100), dec!(1));
+        assert_eq!(cb.on_trade(Timestamp(0), dec!(1), dec!(1)), None);
+        assert_eq!(cb.forming(Timeframe::M1).unwrap().low, dec!(100));
+    }
+}

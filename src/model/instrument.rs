@@ -1,0 +1,132 @@
+//! Instrument rules a venue enforces: tick size, lot size, minimum quantity and notional.
+
+use super::{Side, Symbol};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// The trading rules of one pair.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Instrument {
+    /// The pair.
+    pub symbol: Symbol,
+    /// Smallest price increment.
+    pub tick_size: Decimal,
+    /// Smallest quantity increment.
+    pub lot_size: Decimal,
+    /// Smallest order quantity.
+    pub min_qty: Decimal,
+    /// Smallest order value in the quote asset.
+    pub min_notional: Decimal,
+}
+
+/// Why an order does not meet the instrument rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleViolation {
+    /// Quantity below the minimum after rounding down to the lot size.
+    #[error("quantity {qty} is below the minimum {min}")]
+    QtyBelowMin {
+        /// Rounded quantity.
+        qty: Decimal,
+        /// Minimum quantity.
+        min: Decimal,
+    },
+    /// Order value below the minimum notional.
+    #[error("order value {notional} is below the minimum notional {min}")]
+    NotionalBelowMin {
+        /// price × qty.
+        notional: Decimal,
+        /// Minimum notional.
+        min: Decimal,
+    },
+    /// A price of zero or less.
+    #[error("price {0} is not positive")]
+    BadPrice(Decimal),
+}
+
+/// Rounds `value` down to a whole multiple of `step` (a zero step leaves it unchanged).
+fn floor_to(value: Decimal, step: Decimal) -> Decimal {
+    if step <= Decimal::ZERO {
+        return value;
+    }
+    (value / step).round_dp_with_strategy(0, RoundingStrategy::ToZero) * step
+}
+
+/// Rounds `value` up to a whole multiple of `step`.
+fn ceil_to(value: Decimal, step: Decimal) -> Decimal {
+    if step <= Decimal::ZERO {
+        return value;
+    }
+    (value / step).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * step
+}
+
+impl Instrument {
+    /// Rounds a quantity down to the lot size (never buys or sells more than asked).
+    pub fn round_qty(&self, qty: Decimal) -> Decimal {
+        floor_to(qty, self.lot_size).normalize()
+    }
+
+    /// Rounds a limit price to the tick in the passive direction: buys down, sells up,
+    /// so rounding never makes an order more aggressive than asked.
+    pub fn round_price(&self, side: Side, price: Decimal) -> Decimal {
+        match side {
+            Side::Buy => floor_to(price, self.tick_size),
+            Side::Sell => ceil_to(price, self.tick_size),
+        }
+        .normalize()
+    }
+
+    /// Checks a rounded quantity and price against the minimums.
+    ///
+    /// # Errors
+    /// The first rule the order breaks.
+    pub fn check(&self, qty: Decimal, price: Decimal) -> Result<(), RuleViolation> {
+        if price <= Decimal::ZERO {
+            return Err(RuleViolation::BadPrice(price));
+        }
+        if qty < self.min_qty || qty <= Decimal::ZERO {
+            return Err(RuleViolation::QtyBelowMin { qty, min: self.min_qty });
+        }
+        let notional = qty * price;
+        if notional < self.min_notional {
+            return Err(RuleViolation::NotionalBelowMin { notional, min: self.min_notional });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn btc() -> Instrument {
+        Instrument {
+            symbol: "BTC/USDT".parse().unwrap(),
+            tick_size: dec!(0.01),
+            lot_size: dec!(0.00001),
+            min_qty: dec!(0.00001),
+            min_notional: dec!(5),
+        }
+    }
+
+    #[test]
+    fn rounds_quantity_down_and_price_passively() {
+        let i = btc();
+        assert_eq!(i.round_qty(dec!(0.123456789)), dec!(0.12345));
+        assert_eq!(i.round_price(Side::Buy, dec!(65000.019)), dec!(65000.01));
+        assert_eq!(i.round_price(Side::Sell, dec!(65000.011)), dec!(65000.02));
+        assert_eq!(i.round_price(Side::Sell, dec!(65000.01)), dec!(65000.01));
+    }
+
+    #[test]
+    fn checks_minimums() {
+        let i = btc();
+        assert!(i.check(dec!(0.001), dec!(65000)).is_ok());
+        assert!(matches!(i.check(dec!(0), dec!(65000)), Err(RuleViolation::QtyBelowMin { .. })));
+        assert!(matches!(
+            i.check(dec!(0.00005), dec!(65000)),
+            Err(RuleViolation::NotionalBelowMin { .. })
+        ));
+        assert!(matches!(i.check(dec!(1), dec!(0)), Err(RuleViolation::BadPrice(_))));
+    }
+}

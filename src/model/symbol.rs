@@ -1,0 +1,178 @@
+//! Trading pair names: written `BTC/USDT` everywhere a person sees them.
+//!
+//! Venue spellings (`BTCUSDT`, `BTC-USDT`, `BTC_USDT`, lower case) are accepted as input.
+//! A `Symbol` is `Copy` and compares as bytes, so the engine can key maps by it cheaply.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+const CAP: usize = 23;
+
+/// Quote assets recognised when a venue spelling has no separator (`BTCUSDT`), longest first.
+const KNOWN_QUOTES: [&str; 12] = [
+    "FDUSD", "USDT", "USDC", "BUSD", "TUSD", "DAI", "BTC", "ETH", "BNB", "EUR", "USD", "TRY",
+];
+
+/// A spot trading pair such as `BTC/USDT` (base asset / quote asset).
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Symbol {
+    bytes: [u8; CAP],
+    len: u8,
+    slash: u8,
+}
+
+/// Why a pair name could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SymbolError {
+    /// Empty input.
+    #[error("empty symbol")]
+    Empty,
+    /// Longer than a `Symbol` can hold.
+    #[error("symbol `{0}` is too long (at most {CAP} characters)")]
+    TooLong(String),
+    /// Characters other than ASCII letters and digits in an asset name.
+    #[error("symbol `{0}` must be two asset names of letters and digits, like BTC/USDT")]
+    Invalid(String),
+    /// No separator and no known quote asset at the end.
+    #[error("cannot tell base from quote in `{0}`; write it as BASE/QUOTE, like BTC/USDT")]
+    Ambiguous(String),
+}
+
+impl Symbol {
+    /// Builds a pair from its base and quote asset names.
+    ///
+    /// # Errors
+    /// When either name is empty, not ASCII alphanumeric, or the pair is too long.
+    pub fn new(base: &str, quote: &str) -> Result<Symbol, SymbolError> {
+        let whole = format!("{base}/{quote}");
+        let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !ok(base) || !ok(quote) {
+            return Err(SymbolError::Invalid(whole));
+        }
+        if whole.len() > CAP {
+            return Err(SymbolError::TooLong(whole));
+        }
+        let mut bytes = [0u8; CAP];
+        for (dst, src) in bytes.iter_mut().zip(whole.bytes()) {
+            *dst = src.to_ascii_uppercase();
+        }
+        Ok(Symbol {
+            bytes,
+            len: whole.len() as u8,
+            slash: base.len() as u8,
+        })
+    }
+
+    /// The pair as written on screen, e.g. `BTC/USDT`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes are ever stored, so this cannot fail.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("?")
+    }
+
+    /// The base asset, e.g. `BTC`.
+    pub fn base(&self) -> &str {
+        &self.as_str()[..self.slash as usize]
+    }
+
+    /// The quote asset, e.g. `USDT`.
+    pub fn quote(&self) -> &str {
+        &self.as_str()[self.slash as usize + 1..]
+    }
+
+    /// The venue spelling without separator, e.g. `BTCUSDT`.
+    pub fn concatenated(&self) -> String {
+        format!("{}{}", self.base(), self.quote())
+    }
+}
+
+impl FromStr for Symbol {
+    type Err = SymbolError;
+
+    fn from_str(s: &str) -> Result<Symbol, SymbolError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(SymbolError::Empty);
+        }
+        if let Some((base, quote)) = s.split_once(['/', '-', '_']) {
+            return Symbol::new(base, quote);
+        }
+        let upper = s.to_ascii_uppercase();
+        KNOWN_QUOTES
+            .iter()
+            .find(|q| upper.len() > q.len() && upper.ends_with(*q))
+            .map(|q| Symbol::new(&upper[..upper.len() - q.len()], q))
+            .unwrap_or_else(|| Err(SymbolError::Ambiguous(s.to_string())))
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Debug for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Symbol({})", self.as_str())
+    }
+}
+
+impl Serialize for Symbol {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Symbol {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Symbol, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_screen_and_venue_spellings() {
+        struct Case {
+            input: &'static str,
+            want: Result<&'static str, ()>,
+        }
+        let cases = [
+            // the screen spelling
+            Case { input: "BTC/USDT", want: Ok("BTC/USDT") },
+            // Binance spelling
+            Case { input: "BTCUSDT", want: Ok("BTC/USDT") },
+            // lower case venue spelling
+            Case { input: "ethusdc", want: Ok("ETH/USDC") },
+            // Gate.io and KuCoin separators
+            Case { input: "ETH_BTC", want: Ok("ETH/BTC") },
+            Case { input: "SOL-USDT", want: Ok("SOL/USDT") },
+            // longest known quote wins
+            Case { input: "BTCFDUSD", want: Ok("BTC/FDUSD") },
+            // empty and malformed inputs are errors
+            Case { input: "", want: Err(()) },
+            Case { input: "BTC/", want: Err(()) },
+            Case { input: "BT C/USDT", want: Err(()) },
+            Case { input: "XYZABC", want: Err(()) },
+            Case { input: "AVERYLONGBASENAME/AVERYLONGQUOTE", want: Err(()) },
+        ];
+        for c in cases {
+            let got = c.input.parse::<Symbol>().map(|s| s.to_string()).map_err(|_| ());
+            assert_eq!(got, c.want.map(String::from), "input {:?}", c.input);
+        }
+    }
+
+    #[test]
+    fn exposes_base_quote_and_serde_string() {
+        let s: Symbol = "BTCUSDT".parse().unwrap();
+        assert_eq!((s.base(), s.quote()), ("BTC", "USDT"));
+        assert_eq!(s.concatenated(), "BTCUSDT");
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, "\"BTC/USDT\"");
+        assert_eq!(serde_json::from_str::<Symbol>(&json).unwrap(), s);
+    }
+}

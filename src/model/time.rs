@@ -1,0 +1,104 @@
+//! Time as the engine sees it: milliseconds since the Unix epoch, UTC.
+//!
+//! Nothing here reads a clock; the single wall-clock seam is `app::clock`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds in one UTC day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A point in time: milliseconds since 1970-01-01T00:00:00Z.
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The raw millisecond count.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// This instant rounded down to a multiple of `interval_ms` (the open time of its bucket).
+    pub fn floor(self, interval_ms: i64) -> Timestamp {
+        Timestamp(self.0.div_euclid(interval_ms) * interval_ms)
+    }
+
+    /// The UTC day number (days since the epoch), shifted by `offset_ms` for a day boundary
+    /// other than 00:00 UTC.
+    pub fn day(self, offset_ms: i64) -> i64 {
+        (self.0 - offset_ms).div_euclid(DAY_MS)
+    }
+
+    /// `self + ms`.
+    pub fn plus_ms(self, ms: i64) -> Timestamp {
+        Timestamp(self.0 + ms)
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative when `earlier` is later).
+    pub fn since(self, earlier: Timestamp) -> i64 {
+        self.0 - earlier.0
+    }
+}
+
+/// Converts a day count since the epoch to a (year, month, day) civil date.
+///
+/// Howard Hinnant's `civil_from_days`, exact for the whole `i64` day range we use.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC with milliseconds, e.g. `2024-08-08T23:54:15.342Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.0.div_euclid(DAY_MS);
+        let ms_of_day = self.0.rem_euclid(DAY_MS);
+        let (y, m, d) = civil_from_days(days);
+        let secs = ms_of_day / 1000;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            ms_of_day % 1000
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_formats_known_instants() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp(1_723_161_255_342).to_string(),
+            "2024-08-08T23:54:15.342Z"
+        );
+        assert_eq!(
+            Timestamp(951_782_400_000).to_string(),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn floor_and_day_bucket_by_interval() {
+        let t = Timestamp(1_723_161_255_342);
+        assert_eq!(t.floor(60_000), Timestamp(1_723_161_240_000));
+        assert_eq!(t.day(0), 19_943);
+        assert_eq!(Timestamp(-1).day(0), -1);
+    }
+}

@@ -1,0 +1,177 @@
+//! The SQLite journal: schema and migrations, the writer thread, and the read queries that
+//! rebuild an account after a restart and answer `tradedeck status`.
+//!
+//! One file in WAL mode with `synchronous = FULL`: a committed transaction survives `kill -9`
+//! and power loss. One writer thread owns the write connection; readers open their own.
+
+pub mod codec;
+mod queries;
+pub mod schema;
+mod writer;
+
+pub use queries::{StatusFill, StatusOrder, StatusPosition, StatusReport};
+pub use writer::Writer;
+
+use crate::engine::Restored;
+use rusqlite::{Connection, OpenFlags, params};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+/// A store failure, naming the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The directory for the database could not be made.
+    #[error("cannot create {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The writer thread could not start.
+    #[error("cannot start the store writer for {path}: {source}")]
+    Writer {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No database at the path (for read-only commands).
+    #[error("no tradedeck database at {0}; start the engine once (`tradedeck --daemon`) or pass --db PATH")]
+    Missing(PathBuf),
+}
+
+/// An open database.
+pub struct Store {
+    path: PathBuf,
+    conn: Connection,
+}
+
+/// What a new run records about itself.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// `paper` or `testnet`.
+    pub mode: String,
+    /// The market-data venue(s).
+    pub venue: String,
+    /// The simulator seed, if any.
+    pub seed: Option<u64>,
+    /// The process id.
+    pub pid: u32,
+    /// Start time in ms.
+    pub started_ms: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    ///
+    /// # Errors
+    /// The directory cannot be made, or SQLite refuses the file.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.to_path_buf(), source })?;
+        }
+        let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(err)?;
+        schema::migrate(&mut conn).map_err(err)?;
+        Ok(Store { path: path.to_path_buf(), conn })
+    }
+
+    /// Opens an existing database for reading, while a daemon may be writing it.
+    ///
+    /// # Errors
+    /// No file at `path`, or SQLite refuses it.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        Ok(Store { path: path.to_path_buf(), conn })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// Closes runs a crash left open, records this run, and seeds a new paper account with
+    /// `starting_cash`. Returns the run id.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn begin_run(&mut self, run: &RunInfo, starting_cash: Decimal) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite { path: self.path.clone(), source: e })?;
+        let result = (|| {
+            tx.execute("UPDATE runs SET exit = 'crashed' WHERE ended_ms IS NULL", [])?;
+            tx.execute(
+                "INSERT INTO runs (started_ms, mode, venue, seed, pid, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run.started_ms, run.mode, run.venue, run.seed.map(|s| s as i64), run.pid, env!("CARGO_PKG_VERSION")],
+            )?;
+            let id = tx.last_insert_rowid();
+            let has_cash: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM state WHERE key = 'cash')", [], |r| r.get(0))?;
+            if !has_cash {
+                let cash = codec::to_text(starting_cash);
+                writer::set_state(&tx, "cash", &cash, run.started_ms)?;
+                writer::set_state(&tx, "starting_cash", &cash, run.started_ms)?;
+            }
+            tx.commit()?;
+            Ok(id)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
+    /// Rebuilds what the engine needs to continue the account.
+    ///
+    /// # Errors
+    /// SQLite errors, or rows that do not decode (a corrupted database).
+    pub fn restore(&self) -> Result<Restored, StoreError> {
+        queries::restore(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Last known mark (or fill price) per pair, to start the simulator where it left off.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn last_marks(&self) -> Result<Vec<(String, Decimal)>, StoreError> {
+        queries::last_marks(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// The account as `tradedeck status` shows it.
+    ///
+    /// # Errors
+    /// SQLite errors or undecodable rows.
+    pub fn status(&self, last_fills: usize) -> Result<StatusReport, StoreError> {
+        queries::status(&self.conn, last_fills).map_err(|e| self.err(e))
+    }
+
+    /// Hands the write connection to a writer thread for run `run_id`.
+    ///
+    /// # Errors
+    /// The OS refused to start the thread.
+    pub fn into_writer(
+        self,
+        run_id: i64,
+        on_commit: impl FnMut(Result<u64, String>) + Send + 'static,
+    ) -> Result<Writer, StoreError> {
+        let path = self.path.clone();
+        Writer::spawn(self.conn, run_id, on_commit).map_err(|source| StoreError::Writer { path, source })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

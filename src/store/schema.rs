@@ -1,0 +1,134 @@
+//! The database schema as numbered migrations, applied in order and tracked in
+//! `PRAGMA user_version`. Decimals are TEXT; times are integer milliseconds since the epoch.
+
+use rusqlite::Connection;
+
+/// Migration `n` is `MIGRATIONS[n - 1]`. Never edit a released migration; add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema
+    "
+    CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        started_ms    INTEGER NOT NULL,
+        ended_ms      INTEGER,
+        mode          TEXT NOT NULL,
+        venue         TEXT NOT NULL,
+        seed          INTEGER,
+        pid           INTEGER NOT NULL,
+        version       TEXT NOT NULL,
+        exit          TEXT
+    );
+    CREATE TABLE orders (
+        id            INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        symbol        TEXT NOT NULL,
+        side          TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        qty           TEXT NOT NULL,
+        price         TEXT,
+        post_only     INTEGER NOT NULL,
+        ioc           INTEGER NOT NULL,
+        origin        TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        filled_qty    TEXT NOT NULL,
+        filled_notional TEXT NOT NULL,
+        fees          TEXT NOT NULL,
+        reason        TEXT,
+        created_ms    INTEGER NOT NULL,
+        updated_ms    INTEGER NOT NULL
+    );
+    CREATE INDEX orders_status ON orders(status);
+    CREATE TABLE fills (
+        id            INTEGER PRIMARY KEY,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        symbol        TEXT NOT NULL,
+        side          TEXT NOT NULL,
+        price         TEXT NOT NULL,
+        qty           TEXT NOT NULL,
+        fee           TEXT NOT NULL,
+        liquidity     TEXT NOT NULL,
+        ts_ms         INTEGER NOT NULL
+    );
+    CREATE TABLE positions (
+        symbol        TEXT PRIMARY KEY,
+        qty           TEXT NOT NULL,
+        cost          TEXT NOT NULL,
+        realised      TEXT NOT NULL,
+        fees          TEXT NOT NULL,
+        mark          TEXT,
+        updated_ms    INTEGER NOT NULL
+    );
+    CREATE TABLE equity (
+        id            INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        ts_ms         INTEGER NOT NULL,
+        equity        TEXT NOT NULL,
+        cash          TEXT NOT NULL,
+        day_pnl       TEXT NOT NULL
+    );
+    CREATE TABLE signals (
+        id            INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        ts_ms         INTEGER NOT NULL,
+        symbol        TEXT NOT NULL,
+        source        TEXT NOT NULL,
+        action        TEXT NOT NULL,
+        confidence    REAL NOT NULL,
+        reasoning     TEXT NOT NULL
+    );
+    CREATE TABLE risk_events (
+        id            INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        ts_ms         INTEGER NOT NULL,
+        kind          TEXT NOT NULL,
+        symbol        TEXT,
+        detail        TEXT NOT NULL
+    );
+    CREATE TABLE state (
+        key           TEXT PRIMARY KEY,
+        value         TEXT NOT NULL,
+        updated_ms    INTEGER NOT NULL
+    );
+    ",
+];
+
+/// Applies the migrations the database has not seen, each in its own transaction.
+///
+/// # Errors
+/// SQLite errors; a failed migration leaves the database at the previous version.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(MIGRATIONS.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_to_an_empty_database_once() {
+        let mut c = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut c).unwrap(), MIGRATIONS.len() as u32);
+        // a second run is a no-op
+        migrate(&mut c).unwrap();
+        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as u32);
+        let tables: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for t in ["equity", "fills", "orders", "positions", "risk_events", "runs", "signals", "state"] {
+            assert!(tables.iter().any(|x| x == t), "missing table {t}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Strategies: pure functions of market state that propose trades. Risk decides.
+
+pub mod baseline;
+
+pub use baseline::{Baseline, BaselineParams};
+
+use crate::model::Side;
+
+/// What a strategy proposes after a bar closes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Buy to open, sell to close.
+    pub side: Side,
+    /// 0–1: how strongly the indicators agree.
+    pub confidence: f64,
+    /// Why, in words, with the indicator values.
+    pub reasoning: String,
+}

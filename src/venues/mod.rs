@@ -1,0 +1,3 @@
+//! Market-data venues. Each venue turns its source into `MarketEvent`s for the engine.
+
+pub mod sim;
