@@ -217,7 +217,7 @@ impl Config {
                 .map(str::to_string)
                 .or_else(|| key_on_line(text, offset))
                 .unwrap_or_else(|| "-".into());
-            invalid(offset, key, e.message().trim().to_string())
+            invalid(offset, key, friendly(e.message().trim()))
         })?;
         if let Some((key, message)) = cfg.validate().into_iter().next() {
             let offset = index.offset_of(&key).unwrap_or(0);
@@ -290,6 +290,14 @@ impl Config {
         );
         errs
     }
+}
+
+/// Says Rust integer types in words a person expects.
+fn friendly(message: &str) -> String {
+    message
+        .replace("expected u32", "expected a whole number from 0 to 4294967295")
+        .replace("expected u64", "expected a whole number from 0 to 18446744073709551615")
+        .replace("expected f64", "expected a number")
 }
 
 /// The key written on the line holding `offset`, for syntax errors the index cannot place.

@@ -45,7 +45,7 @@ impl Engine {
         if self.halt.is_none() && limit > rust_decimal::Decimal::ZERO && day_pnl <= -limit {
             let reason = format!(
                 "daily loss limit: day P&L {} reached -{limit}",
-                day_pnl.round_dp(2)
+                day_pnl.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
             );
             self.halt(reason, "risk".into(), out);
         }

@@ -143,13 +143,10 @@ impl Engine {
         }
     }
 
-    /// The paper venue accepts the order: it takes what it can, then rests or expires.
+    /// The paper venue takes the order: a post-only order that would cross is rejected;
+    /// otherwise it is accepted, takes what it can, then rests or expires.
     fn activate(&mut self, id: OrderId, out: &mut Vec<Action>) {
-        let Some(order) = self.orders.get_mut(&id) else { return };
-        if order.apply(OrderEvent::Accept, self.now).is_err() {
-            return;
-        }
-        let req = order.request.clone();
+        let Some(req) = self.orders.get(&id).map(|o| o.request.clone()) else { return };
         let Some(m) = self.markets.get(&req.symbol) else { return };
         let crosses = match (req.kind, req.price, req.side) {
             (OrderKind::Market, _, _) => true,
@@ -159,6 +156,10 @@ impl Engine {
         };
         if crosses && req.post_only {
             self.finish(id, OrderEvent::Reject, "post-only order would take liquidity", out);
+            return;
+        }
+        let now = self.now;
+        if self.orders.get_mut(&id).is_none_or(|o| o.apply(OrderEvent::Accept, now).is_err()) {
             return;
         }
         if crosses {
@@ -246,14 +247,16 @@ impl Engine {
 
     /// Ends a live order with `event` (cancel, expire, reject) and records why.
     fn finish(&mut self, id: OrderId, event: OrderEvent, why: &str, out: &mut Vec<Action>) -> bool {
-        let Some(mut order) = self.orders.remove(&id) else { return false };
-        if order.status == OrderStatus::Pending {
-            self.pending = self.pending.saturating_sub(1);
-        }
+        let Some(order) = self.orders.get_mut(&id) else { return false };
+        let was_pending = order.status == OrderStatus::Pending;
         if order.apply(event, self.now).is_err() {
             return false;
         }
         order.reason = Some(why.to_string());
+        let Some(order) = self.orders.remove(&id) else { return false };
+        if was_pending {
+            self.pending = self.pending.saturating_sub(1);
+        }
         self.persist(Record::Order(order), out);
         true
     }
