@@ -1,1 +1,78 @@
-fn main(){}
+//! Engine throughput on recorded simulated-market events (no store, no runtime).
+#![allow(missing_docs, clippy::unwrap_used)] // criterion_group! makes undocumented fns; setup may unwrap
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::collections::BTreeMap;
+use tradedeck::config::Config;
+use tradedeck::engine::{Engine, EngineConfig, Event, Venue};
+use tradedeck::model::Timestamp;
+use tradedeck::venues::sim::SimMarket;
+
+const EVENTS: usize = 100_000;
+
+fn setup() -> (EngineConfig, Vec<(Event, Timestamp)>) {
+    let cfg = Config::default();
+    let mut sim = SimMarket::new(
+        &cfg.venues.sim.symbols,
+        9,
+        Timestamp(1_800_000_000_000),
+        &BTreeMap::new(),
+    );
+    let engine_cfg = EngineConfig {
+        mode: cfg.mode,
+        starting_cash: cfg.paper.starting_cash,
+        fees: cfg.paper.fees(),
+        latency_ms: 0,
+        limits: cfg.risk.clone(),
+        strategy: cfg.strategy.clone(),
+        instruments: sim
+            .instruments()
+            .into_iter()
+            .map(|i| (Venue::Sim, i))
+            .collect(),
+        equity_interval_ms: 10_000,
+        day_offset_ms: 0,
+        stale_ms: 5_000,
+    };
+    let events = (0..EVENTS)
+        .map(|_| {
+            let ev = sim.next_event();
+            let now = ev.exchange_ts;
+            (Event::Market(ev), now)
+        })
+        .collect();
+    (engine_cfg, events)
+}
+
+fn bench(c: &mut Criterion) {
+    let (cfg, events) = setup();
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(EVENTS as u64));
+    g.sample_size(20);
+    g.bench_function(
+        "handle recorded sim events (strategy + paper matcher)",
+        |b| {
+            b.iter_batched(
+                || (Engine::new(cfg.clone()), events.clone()),
+                |(mut engine, events)| {
+                    let mut n = 0usize;
+                    for (ev, now) in events {
+                        n += engine.handle(ev, now).len();
+                    }
+                    n
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    let mut warm = Engine::new(cfg.clone());
+    for (ev, now) in events.iter().cloned() {
+        warm.handle(ev, now);
+    }
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("snapshot", |b| b.iter(|| warm.snapshot()));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

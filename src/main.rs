@@ -12,7 +12,11 @@ use tradedeck::store::{StatusReport, Store};
 const EXIT_CONFIG: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "tradedeck", version, about = "A terminal trading cockpit for crypto spot markets (paper trading on a simulated market by default)")]
+#[command(
+    name = "tradedeck",
+    version,
+    about = "A terminal trading cockpit for crypto spot markets (paper trading on a simulated market by default)"
+)]
 struct Cli {
     /// Config file (default: the platform config dir, e.g. ~/.config/tradedeck/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -90,9 +94,17 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     };
     let _guard = logging::init(&config.log.level, &paths::log_dir(), true);
     if !cli.daemon {
-        tracing::info!("the cockpit UI is not built yet; running the engine in the foreground (Ctrl-C stops it)");
+        tracing::info!(
+            "the cockpit UI is not built yet; running the engine in the foreground (Ctrl-C stops it)"
+        );
     }
-    let opts = daemon::DaemonOptions { config, db, seed: cli.seed, speed: cli.speed, duration };
+    let opts = daemon::DaemonOptions {
+        config,
+        db,
+        seed: cli.seed,
+        speed: cli.speed,
+        duration,
+    };
     match daemon::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -129,17 +141,34 @@ fn status(db: &Path, json: bool, fills: usize) -> ExitCode {
 fn human(db: &Path, r: &StatusReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let running = if r.running { "engine running" } else { "engine not running" };
+    let running = if r.running {
+        "engine running"
+    } else {
+        "engine not running"
+    };
     let _ = writeln!(s, "tradedeck status: {} ({running})", db.display());
     let start = r.starting_cash.map_or(String::new(), |c| {
         let pnl = r.equity - c;
-        format!("   P&L {}{} since start ({})", if pnl >= rust_decimal::Decimal::ZERO { "+" } else { "" }, pnl.round_dp(2), c.normalize())
+        format!(
+            "   P&L {}{} since start ({})",
+            if pnl >= rust_decimal::Decimal::ZERO {
+                "+"
+            } else {
+                ""
+            },
+            pnl.round_dp(2),
+            c.normalize()
+        )
     });
     let _ = writeln!(s, "equity   {}{start}", r.equity.round_dp(2));
     let _ = writeln!(s, "cash     {}", r.cash.round_dp(2));
     match &r.halt {
         Some(h) => {
-            let _ = writeln!(s, "trading  HALTED since {} by {}: {}", h.at, h.by, h.reason);
+            let _ = writeln!(
+                s,
+                "trading  HALTED since {} by {}: {}",
+                h.at, h.by, h.reason
+            );
         }
         None => {
             let _ = writeln!(s, "trading  ACTIVE");
@@ -150,7 +179,8 @@ fn human(db: &Path, r: &StatusReport) -> String {
         let _ = writeln!(s, "  none");
     }
     for p in &r.positions {
-        let opt = |d: Option<rust_decimal::Decimal>| d.map_or("-".into(), |d| d.round_dp(2).to_string());
+        let opt =
+            |d: Option<rust_decimal::Decimal>| d.map_or("-".into(), |d| d.round_dp(2).to_string());
         let _ = writeln!(
             s,
             "  {:<10} qty {:<12} avg {:<12} mark {:<12} uPnL {}",
@@ -166,12 +196,32 @@ fn human(db: &Path, r: &StatusReport) -> String {
         let _ = writeln!(s, "  none");
     }
     for o in &r.open_orders {
-        let price = o.price.map_or("market".into(), |p| format!("@ {}", p.normalize()));
-        let _ = writeln!(s, "  #{:<6} {} {} {} {price} filled {} ({})", o.id, o.side.as_str(), o.qty.normalize(), o.symbol.as_str(), o.filled_qty.normalize(), o.status.as_str());
+        let price = o
+            .price
+            .map_or("market".into(), |p| format!("@ {}", p.normalize()));
+        let _ = writeln!(
+            s,
+            "  #{:<6} {} {} {} {price} filled {} ({})",
+            o.id,
+            o.side.as_str(),
+            o.qty.normalize(),
+            o.symbol.as_str(),
+            o.filled_qty.normalize(),
+            o.status.as_str()
+        );
     }
     let _ = writeln!(s, "fills    {} total", r.fills);
     for f in &r.last_fills {
-        let _ = writeln!(s, "  {} {:<4} {} {} @ {} fee {}", f.ts, f.side.as_str(), f.qty.normalize(), f.symbol.as_str(), f.price.normalize(), f.fee.normalize());
+        let _ = writeln!(
+            s,
+            "  {} {:<4} {} {} @ {} fee {}",
+            f.ts,
+            f.side.as_str(),
+            f.qty.normalize(),
+            f.symbol.as_str(),
+            f.price.normalize(),
+            f.fee.normalize()
+        );
     }
     s
 }

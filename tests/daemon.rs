@@ -1,6 +1,8 @@
 //! The headless daemon end to end: trading into the platform data dir, status, kill -9 and
 //! restart continuity, and the one-engine-per-database lock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 mod common;
 
 use common::{Home, count, poll_until, read_db};
@@ -21,12 +23,24 @@ fn json_dec(v: &serde_json::Value) -> Decimal {
 fn daemon_trades_into_the_data_dir_and_status_reconciles() {
     let home = Home::new();
     let out = home.run(&["--daemon", "--duration", "8", "--seed", "7"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let db = home.default_db();
     assert!(db.exists(), "database in the platform data dir");
     assert!(count(&db, "orders").unwrap() > 0, "orders written");
     assert!(count(&db, "fills").unwrap() > 0, "fills written");
-    assert!(home.path().join("state/tradedeck/logs").read_dir().unwrap().next().is_some(), "log file written");
+    assert!(
+        home.path()
+            .join("state/tradedeck/logs")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_some(),
+        "log file written"
+    );
 
     let out = home.run(&["status", "--json"]);
     assert!(out.status.success());
@@ -38,12 +52,18 @@ fn daemon_trades_into_the_data_dir_and_status_reconciles() {
         .iter()
         .map(|p| json_dec(&p["qty"]) * json_dec(&p["mark"]))
         .sum();
-    assert_eq!(json_dec(&v["equity"]), cash + marked, "equity = cash + Σ qty × mark exactly");
+    assert_eq!(
+        json_dec(&v["equity"]),
+        cash + marked,
+        "equity = cash + Σ qty × mark exactly"
+    );
     assert_eq!(v["halted"], serde_json::Value::Bool(false));
     assert!(v["fills"].as_u64().unwrap() > 0);
     assert!(v["open_orders"].is_array());
     // the run ended cleanly
-    let exit: String = read_db(&db).query_row("SELECT exit FROM runs", [], |r| r.get(0)).unwrap();
+    let exit: String = read_db(&db)
+        .query_row("SELECT exit FROM runs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(exit, "duration");
 }
 
@@ -53,7 +73,16 @@ fn fills(db: &std::path::Path) -> Fills {
     read_db(db)
         .prepare("SELECT id, symbol, side, price, qty, fee FROM fills ORDER BY id")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
@@ -79,11 +108,17 @@ fn replay(start: Decimal, fills: &Fills) -> (Decimal, BTreeMap<String, Decimal>)
 
 fn account(db: &std::path::Path) -> (Decimal, BTreeMap<String, Decimal>) {
     let c = read_db(db);
-    let cash: String = c.query_row("SELECT value FROM state WHERE key = 'cash'", [], |r| r.get(0)).unwrap();
+    let cash: String = c
+        .query_row("SELECT value FROM state WHERE key = 'cash'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let qty = c
         .prepare("SELECT symbol, qty FROM positions")
         .unwrap()
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, dec(&r.get::<_, String>(1)?))))
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, dec(&r.get::<_, String>(1)?)))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -96,8 +131,14 @@ fn kill_9_loses_no_committed_fill_and_the_account_continues() {
     let db = home.path().join("k.db");
     let dbs = db.to_str().unwrap();
     // fast market so fills come quickly
-    let mut child = home.cmd(&["--daemon", "--db", dbs, "--seed", "3", "--speed", "5"]).stderr(std::process::Stdio::null()).spawn().unwrap();
-    poll_until(Duration::from_secs(60), "three fills", || count(&db, "fills").filter(|n| *n >= 3));
+    let mut child = home
+        .cmd(&["--daemon", "--db", dbs, "--seed", "3", "--speed", "5"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    poll_until(Duration::from_secs(60), "three fills", || {
+        count(&db, "fills").filter(|n| *n >= 3)
+    });
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let before = fills(&db);
@@ -109,11 +150,32 @@ fn kill_9_loses_no_committed_fill_and_the_account_continues() {
         assert_eq!(replayed_qty.get(s).copied().unwrap_or_default(), *q, "{s}");
     }
 
-    let out = home.run(&["--daemon", "--db", dbs, "--seed", "4", "--speed", "5", "--duration", "6"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = home.run(&[
+        "--daemon",
+        "--db",
+        dbs,
+        "--seed",
+        "4",
+        "--speed",
+        "5",
+        "--duration",
+        "6",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = fills(&db);
-    assert_eq!(&after[..before.len()], &before[..], "every committed fill survives unchanged");
-    assert!(after.len() > before.len(), "the restarted engine keeps trading");
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "every committed fill survives unchanged"
+    );
+    assert!(
+        after.len() > before.len(),
+        "the restarted engine keeps trading"
+    );
     // the second run continued the same account: replaying all fills from the first
     // starting cash gives exactly the stored cash and positions
     let (cash_after, qty_after) = account(&db);
@@ -137,17 +199,26 @@ fn second_daemon_on_the_same_database_names_the_holder() {
     let home = Home::new();
     let db = home.path().join("l.db");
     let dbs = db.to_str().unwrap();
-    let mut first = home.cmd(&["--daemon", "--db", dbs]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut first = home
+        .cmd(&["--daemon", "--db", dbs])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let lock = home.path().join("l.db.lock");
     poll_until(Duration::from_secs(30), "lock file", || {
-        std::fs::read_to_string(&lock).ok().filter(|s| s.contains("pid"))
+        std::fs::read_to_string(&lock)
+            .ok()
+            .filter(|s| s.contains("pid"))
     });
     let out = home.run(&["--daemon", "--db", dbs, "--duration", "2"]);
     first.kill().unwrap();
     first.wait().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("tradedeck pid {}", first.id())), "{err}");
+    assert!(
+        err.contains(&format!("tradedeck pid {}", first.id())),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Scripted engine scenarios: exact actions and money after each step, with the arithmetic in
 //! comments. The engine is driven directly; no runtime, no clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
+
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tradedeck::config::{Config, Mode};
@@ -19,7 +21,10 @@ fn config(latency_ms: i64) -> EngineConfig {
     EngineConfig {
         mode: Mode::Paper,
         starting_cash: dec!(10000),
-        fees: FeeModel { maker: dec!(0.0005), taker: dec!(0.001) },
+        fees: FeeModel {
+            maker: dec!(0.0005),
+            taker: dec!(0.001),
+        },
         latency_ms,
         limits: RiskLimits {
             max_position_notional: dec!(5000),
@@ -27,7 +32,10 @@ fn config(latency_ms: i64) -> EngineConfig {
             max_order_notional: dec!(2000),
             daily_loss_limit: dec!(100),
         },
-        strategy: BaselineParams { enabled: false, ..Default::default() },
+        strategy: BaselineParams {
+            enabled: false,
+            ..Default::default()
+        },
         instruments: vec![(
             Venue::Sim,
             Instrument {
@@ -45,7 +53,13 @@ fn config(latency_ms: i64) -> EngineConfig {
 }
 
 fn market(ts: i64, kind: MarketKind) -> Event {
-    Event::Market(MarketEvent { venue: Venue::Sim, symbol: btc(), exchange_ts: Timestamp(ts), received_ts: Timestamp(ts), kind })
+    Event::Market(MarketEvent {
+        venue: Venue::Sim,
+        symbol: btc(),
+        exchange_ts: Timestamp(ts),
+        received_ts: Timestamp(ts),
+        kind,
+    })
 }
 
 fn lv(price: Decimal, qty: Decimal) -> Level {
@@ -65,7 +79,14 @@ fn book_event(ts: i64) -> Event {
 }
 
 fn order(side: Side, qty: Decimal, price: Option<Decimal>) -> Event {
-    Event::Command(Command::PlaceOrder(ManualOrder { symbol: btc(), side, qty, price, post_only: false, ioc: false }))
+    Event::Command(Command::PlaceOrder(ManualOrder {
+        symbol: btc(),
+        side,
+        qty,
+        price,
+        post_only: false,
+        ioc: false,
+    }))
 }
 
 fn engine(latency_ms: i64) -> Engine {
@@ -75,13 +96,28 @@ fn engine(latency_ms: i64) -> Engine {
 }
 
 fn records(actions: &[Action]) -> Vec<&Record> {
-    actions.iter().filter_map(|a| if let Action::Persist { record, .. } = a { Some(record) } else { None }).collect()
+    actions
+        .iter()
+        .filter_map(|a| {
+            if let Action::Persist { record, .. } = a {
+                Some(&**record)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn fills(actions: &[Action]) -> Vec<(Decimal, Decimal, Decimal)> {
     records(actions)
         .into_iter()
-        .filter_map(|r| if let Record::Fill { fill, .. } = r { Some((fill.price, fill.qty, fill.fee)) } else { None })
+        .filter_map(|r| {
+            if let Record::Fill { fill, .. } = r {
+                Some((fill.price, fill.qty, fill.fee))
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -90,14 +126,23 @@ fn market_buy_walks_the_book_and_books_exact_money() {
     let mut e = engine(0);
     let out = e.handle(order(Side::Buy, dec!(1.5), None), Timestamp(1));
     // 1 @ 101 (fee 0.101) + 0.5 @ 102 (fee 0.051)
-    assert_eq!(fills(&out), vec![(dec!(101), dec!(1), dec!(0.101)), (dec!(102), dec!(0.5), dec!(0.051))]);
+    assert_eq!(
+        fills(&out),
+        vec![
+            (dec!(101), dec!(1), dec!(0.101)),
+            (dec!(102), dec!(0.5), dec!(0.051))
+        ]
+    );
     // cash 10000 − 101 − 51 − 0.152
     assert_eq!(e.portfolio().cash, dec!(9847.848));
     // mark = mid (99 + 101) / 2 = 100: equity 9847.848 + 1.5 × 100
     assert_eq!(e.equity(), dec!(9997.848));
     let s = e.snapshot();
     assert_eq!(s.fill_count, 2);
-    assert!(s.open_orders.is_empty(), "filled order leaves the live list");
+    assert!(
+        s.open_orders.is_empty(),
+        "filled order leaves the live list"
+    );
 }
 
 #[test]
@@ -106,13 +151,34 @@ fn thin_book_fills_partially_and_expires_the_rest_then_liquidity_is_consumed() {
     let out = e.handle(order(Side::Buy, dec!(5), None), Timestamp(1));
     // only 3 on offer; the risk check passes: 5 × 101 = 505 < 2000
     assert_eq!(fills(&out).iter().map(|f| f.1).sum::<Decimal>(), dec!(3));
-    let last_order = records(&out).into_iter().rev().find_map(|r| if let Record::Order(o) = r { Some(o.clone()) } else { None }).unwrap();
+    let last_order = records(&out)
+        .into_iter()
+        .rev()
+        .find_map(|r| {
+            if let Record::Order(o) = r {
+                Some(o.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap();
     assert_eq!(last_order.status, OrderStatus::Expired);
     assert_eq!(last_order.filled_qty, dec!(3));
     // the same liquidity is not there again until the venue touches the level
     let again = e.handle(order(Side::Buy, dec!(1), None), Timestamp(2));
     assert!(fills(&again).is_empty());
-    let delta = market(3, MarketKind::BookDelta { first_id: 2, last_id: 2, changes: vec![LevelChange { side: Side::Sell, price: dec!(101), qty: dec!(1) }] });
+    let delta = market(
+        3,
+        MarketKind::BookDelta {
+            first_id: 2,
+            last_id: 2,
+            changes: vec![LevelChange {
+                side: Side::Sell,
+                price: dec!(101),
+                qty: dec!(1),
+            }],
+        },
+    );
     e.handle(delta, Timestamp(3));
     let refilled = e.handle(order(Side::Buy, dec!(1), None), Timestamp(4));
     assert_eq!(fills(&refilled), vec![(dec!(101), dec!(1), dec!(0.101))]);
@@ -130,7 +196,11 @@ fn limit_order_rests_then_fills_as_maker_when_the_book_moves_through() {
         MarketKind::BookDelta {
             first_id: 2,
             last_id: 2,
-            changes: vec![LevelChange { side: Side::Sell, price: dec!(99.5), qty: dec!(3) }],
+            changes: vec![LevelChange {
+                side: Side::Sell,
+                price: dec!(99.5),
+                qty: dec!(3),
+            }],
         },
     );
     let out = e.handle(delta, Timestamp(2));
@@ -145,20 +215,63 @@ fn limit_order_fills_from_a_trade_printed_through_its_price() {
     e.handle(order(Side::Sell, dec!(0), Some(dec!(100))), Timestamp(1)); // rejected: nothing to sell
     e.handle(order(Side::Buy, dec!(2), Some(dec!(99.5))), Timestamp(2));
     // a print at 99.5 is not assumed to reach us; a print at 99.4 of 0.7 fills 0.7
-    let at = e.handle(market(3, MarketKind::Trade { price: dec!(99.5), qty: dec!(5), aggressor: Side::Sell }), Timestamp(3));
+    let at = e.handle(
+        market(
+            3,
+            MarketKind::Trade {
+                price: dec!(99.5),
+                qty: dec!(5),
+                aggressor: Side::Sell,
+            },
+        ),
+        Timestamp(3),
+    );
     assert!(fills(&at).is_empty());
-    let through = e.handle(market(4, MarketKind::Trade { price: dec!(99.4), qty: dec!(0.7), aggressor: Side::Sell }), Timestamp(4));
-    assert_eq!(fills(&through), vec![(dec!(99.5), dec!(0.7), dec!(0.034825))]);
-    assert_eq!(e.snapshot().open_orders[0].status, OrderStatus::PartiallyFilled);
+    let through = e.handle(
+        market(
+            4,
+            MarketKind::Trade {
+                price: dec!(99.4),
+                qty: dec!(0.7),
+                aggressor: Side::Sell,
+            },
+        ),
+        Timestamp(4),
+    );
+    assert_eq!(
+        fills(&through),
+        vec![(dec!(99.5), dec!(0.7), dec!(0.034825))]
+    );
+    assert_eq!(
+        e.snapshot().open_orders[0].status,
+        OrderStatus::PartiallyFilled
+    );
 }
 
 #[test]
 fn post_only_order_that_would_take_is_rejected() {
     let mut e = engine(0);
-    let cmd = Event::Command(Command::PlaceOrder(ManualOrder { symbol: btc(), side: Side::Buy, qty: dec!(1), price: Some(dec!(101)), post_only: true, ioc: false }));
+    let cmd = Event::Command(Command::PlaceOrder(ManualOrder {
+        symbol: btc(),
+        side: Side::Buy,
+        qty: dec!(1),
+        price: Some(dec!(101)),
+        post_only: true,
+        ioc: false,
+    }));
     let out = e.handle(cmd, Timestamp(1));
     assert!(fills(&out).is_empty());
-    let o = records(&out).into_iter().rev().find_map(|r| if let Record::Order(o) = r { Some(o.clone()) } else { None }).unwrap();
+    let o = records(&out)
+        .into_iter()
+        .rev()
+        .find_map(|r| {
+            if let Record::Order(o) = r {
+                Some(o.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap();
     assert_eq!(o.status, OrderStatus::Rejected);
 }
 
@@ -178,12 +291,31 @@ fn risk_rejections_are_recorded_with_their_rule() {
     let mut e = engine(0);
     // 25 × 101 = 2525 > max_order_notional 2000
     let out = e.handle(order(Side::Buy, dec!(25), None), Timestamp(1));
-    let risk: Vec<_> = records(&out).into_iter().filter_map(|r| if let Record::Risk(r) = r { Some(r.clone()) } else { None }).collect();
+    let risk: Vec<_> = records(&out)
+        .into_iter()
+        .filter_map(|r| {
+            if let Record::Risk(r) = r {
+                Some(r.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(risk.len(), 1);
     assert_eq!(risk[0].kind, "rejected:max_order_notional");
-    assert!(risk[0].detail.contains("max_order_notional 2000"), "{}", risk[0].detail);
+    assert!(
+        risk[0].detail.contains("max_order_notional 2000"),
+        "{}",
+        risk[0].detail
+    );
     assert_eq!(e.snapshot().rejections, 1);
-    assert!(out.iter().any(|a| matches!(a, Action::Alert(Alert { level: AlertLevel::Warn, .. }))));
+    assert!(out.iter().any(|a| matches!(
+        a,
+        Action::Alert(Alert {
+            level: AlertLevel::Warn,
+            ..
+        })
+    )));
 }
 
 #[test]
@@ -191,7 +323,13 @@ fn emergency_stop_blocks_cancels_and_is_acknowledged_only_after_the_commit() {
     let mut e = engine(0);
     e.handle(order(Side::Buy, dec!(1), Some(dec!(95))), Timestamp(1));
     assert_eq!(e.snapshot().open_orders.len(), 1);
-    let out = e.handle(Event::Command(Command::Halt { reason: "e-stop".into(), by: "cockpit".into() }), Timestamp(2));
+    let out = e.handle(
+        Event::Command(Command::Halt {
+            reason: "e-stop".into(),
+            by: "cockpit".into(),
+        }),
+        Timestamp(2),
+    );
     let recs = records(&out);
     // the halt flag is the first thing written, then the audit record, then the cancel
     assert!(matches!(recs[0], Record::Halt(Some(h)) if h.reason == "e-stop" && h.by == "cockpit"));
@@ -203,17 +341,44 @@ fn emergency_stop_blocks_cancels_and_is_acknowledged_only_after_the_commit() {
     };
     let s = e.snapshot();
     assert!(s.open_orders.is_empty());
-    assert!(matches!(s.trading, TradingState::Halted { acknowledged: false, .. }), "not acknowledged before the commit");
+    assert!(
+        matches!(
+            s.trading,
+            TradingState::Halted {
+                acknowledged: false,
+                ..
+            }
+        ),
+        "not acknowledged before the commit"
+    );
     // blocked at once
     let rejected = e.handle(order(Side::Buy, dec!(1), None), Timestamp(3));
     assert!(fills(&rejected).is_empty());
-    assert!(records(&rejected).iter().any(|r| matches!(r, Record::Risk(r) if r.kind == "rejected:halted")));
+    assert!(
+        records(&rejected)
+            .iter()
+            .any(|r| matches!(r, Record::Risk(r) if r.kind == "rejected:halted"))
+    );
     e.handle(Event::Persisted { through: halt_seq }, Timestamp(4));
-    assert!(matches!(e.snapshot().trading, TradingState::Halted { acknowledged: true, .. }));
+    assert!(matches!(
+        e.snapshot().trading,
+        TradingState::Halted {
+            acknowledged: true,
+            ..
+        }
+    ));
     // resume lifts it
-    e.handle(Event::Command(Command::Resume { by: "cockpit".into() }), Timestamp(5));
+    e.handle(
+        Event::Command(Command::Resume {
+            by: "cockpit".into(),
+        }),
+        Timestamp(5),
+    );
     assert_eq!(e.snapshot().trading, TradingState::Active);
-    assert_eq!(fills(&e.handle(order(Side::Buy, dec!(1), None), Timestamp(6))).len(), 1);
+    assert_eq!(
+        fills(&e.handle(order(Side::Buy, dec!(1), None), Timestamp(6))).len(),
+        1
+    );
 }
 
 #[test]
@@ -224,7 +389,11 @@ fn daily_loss_limit_halts_with_its_reason() {
     // cost 101 + 204 + fees 0.305; the book collapses to mid 60: equity 9694.695 + 3 × 60 = 9874.695
     let crash = market(
         12,
-        MarketKind::BookSnapshot { bids: vec![lv(dec!(59), dec!(1))], asks: vec![lv(dec!(61), dec!(1))], update_id: 9 },
+        MarketKind::BookSnapshot {
+            bids: vec![lv(dec!(59), dec!(1))],
+            asks: vec![lv(dec!(61), dec!(1))],
+            update_id: 9,
+        },
     );
     e.handle(crash, Timestamp(12));
     assert_eq!(e.equity(), dec!(9874.695));
@@ -234,11 +403,19 @@ fn daily_loss_limit_halts_with_its_reason() {
     match &s.trading {
         TradingState::Halted { info, .. } => {
             assert_eq!(info.by, "risk");
-            assert!(info.reason.contains("daily loss limit: day P&L -125.31"), "{}", info.reason);
+            assert!(
+                info.reason.contains("daily loss limit: day P&L -125.31"),
+                "{}",
+                info.reason
+            );
         }
         other => panic!("not halted: {other:?}"),
     }
-    assert!(records(&out).iter().any(|r| matches!(r, Record::Halt(Some(_)))));
+    assert!(
+        records(&out)
+            .iter()
+            .any(|r| matches!(r, Record::Halt(Some(_))))
+    );
     assert_eq!(s.day_pnl, dec!(-125.305));
 }
 
@@ -266,7 +443,16 @@ fn restore_continues_the_account_and_expires_orders_that_cannot_survive() {
     assert_eq!(fresh.snapshot().open_orders, s.open_orders);
     // new ids continue after the restored ones
     let out = fresh.handle(order(Side::Buy, dec!(0.1), None), Timestamp(7));
-    let new_id = records(&out).iter().find_map(|r| if let Record::Order(o) = r { Some(o.id.0) } else { None }).unwrap();
+    let new_id = records(&out)
+        .iter()
+        .find_map(|r| {
+            if let Record::Order(o) = r {
+                Some(o.id.0)
+            } else {
+                None
+            }
+        })
+        .unwrap();
     assert!(new_id > s.seq);
 }
 
@@ -275,9 +461,22 @@ fn a_replayed_session_yields_the_same_actions_and_snapshots() {
     use std::collections::BTreeMap;
     use tradedeck::venues::sim::SimMarket;
     let cfg = Config::default();
-    let mut sim = SimMarket::new(&cfg.venues.sim.symbols, 5, Timestamp(1_800_000_000_000), &BTreeMap::new());
-    let instruments = sim.instruments().into_iter().map(|i| (Venue::Sim, i)).collect();
-    let ec = EngineConfig { instruments, strategy: cfg.strategy.clone(), ..config(0) };
+    let mut sim = SimMarket::new(
+        &cfg.venues.sim.symbols,
+        5,
+        Timestamp(1_800_000_000_000),
+        &BTreeMap::new(),
+    );
+    let instruments = sim
+        .instruments()
+        .into_iter()
+        .map(|i| (Venue::Sim, i))
+        .collect();
+    let ec = EngineConfig {
+        instruments,
+        strategy: cfg.strategy.clone(),
+        ..config(0)
+    };
     let mut recorded = Vec::new();
     for i in 0..20_000 {
         let ev = sim.next_event();
@@ -297,7 +496,11 @@ fn a_replayed_session_yields_the_same_actions_and_snapshots() {
                 snaps.push(serde_json::to_string(&e.snapshot()).unwrap());
             }
         }
-        (serde_json::to_string(&actions).unwrap(), snaps, e.snapshot().fill_count)
+        (
+            serde_json::to_string(&actions).unwrap(),
+            snaps,
+            e.snapshot().fill_count,
+        )
     };
     let (a1, s1, fills) = run(&recorded);
     let (a2, s2, _) = run(&recorded);

@@ -54,7 +54,10 @@ pub enum RunError {
 /// # Errors
 /// See [`RunError`].
 pub fn run(opts: DaemonOptions) -> Result<(), RunError> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(RunError::Runtime)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
     rt.block_on(run_async(opts))
 }
 
@@ -67,7 +70,10 @@ async fn run_async(opts: DaemonOptions) -> Result<(), RunError> {
     let now = clock::now();
     let _lock = DbLock::acquire(&opts.db, now)?;
     let mut store = Store::open(&opts.db)?;
-    let seed = opts.seed.or(cfg.venues.sim.seed).unwrap_or_else(|| seed_from_clock(now));
+    let seed = opts
+        .seed
+        .or(cfg.venues.sim.seed)
+        .unwrap_or_else(|| seed_from_clock(now));
     let speed = opts.speed.unwrap_or(cfg.venues.sim.speed);
     let start_prices: BTreeMap<Symbol, f64> = store
         .last_marks()?
@@ -84,7 +90,12 @@ async fn run_async(opts: DaemonOptions) -> Result<(), RunError> {
     let run_id = store.begin_run(&run, cfg.paper.starting_cash)?;
     let restored = store.restore()?;
     let warmup = i64::from(cfg.venues.sim.warmup_secs) * 1000;
-    let sim = SimMarket::new(&cfg.venues.sim.symbols, seed, now.plus_ms(-warmup), &start_prices);
+    let sim = SimMarket::new(
+        &cfg.venues.sim.symbols,
+        seed,
+        now.plus_ms(-warmup),
+        &start_prices,
+    );
     let engine_cfg = EngineConfig {
         mode: cfg.mode,
         starting_cash: cfg.paper.starting_cash,
@@ -92,7 +103,11 @@ async fn run_async(opts: DaemonOptions) -> Result<(), RunError> {
         latency_ms: i64::from(cfg.paper.latency_ms),
         limits: cfg.risk.clone(),
         strategy: cfg.strategy.clone(),
-        instruments: sim.instruments().into_iter().map(|i| (Venue::Sim, i)).collect(),
+        instruments: sim
+            .instruments()
+            .into_iter()
+            .map(|i| (Venue::Sim, i))
+            .collect(),
         equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
         day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
         stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
@@ -171,7 +186,12 @@ async fn run_async(opts: DaemonOptions) -> Result<(), RunError> {
     let now = clock::now();
     route(engine.checkpoint_now(now), &writer);
     log_status(&engine.snapshot());
-    writer.finish(now.millis(), exit).map_err(|source| crate::store::StoreError::Sqlite { path: opts.db.clone(), source })?;
+    writer
+        .finish(now.millis(), exit)
+        .map_err(|source| crate::store::StoreError::Sqlite {
+            path: opts.db.clone(),
+            source,
+        })?;
     tracing::info!(exit, "stopped; journal flushed");
     Ok(())
 }
@@ -212,12 +232,25 @@ fn log_status(s: &Snapshot) {
         .positions
         .iter()
         .filter(|p| !p.qty.is_zero())
-        .map(|p| format!("{} {} (uPnL {})", p.symbol, p.qty.normalize(), p.unrealised.round_dp(2)))
+        .map(|p| {
+            format!(
+                "{} {} (uPnL {})",
+                p.symbol,
+                p.qty.normalize(),
+                p.unrealised.round_dp(2)
+            )
+        })
         .collect();
     let prices: Vec<String> = s
         .markets
         .iter()
-        .map(|m| format!("{} {}", m.symbol, m.mid.map_or("-".into(), |p| p.round_dp(2).to_string())))
+        .map(|m| {
+            format!(
+                "{} {}",
+                m.symbol,
+                m.mid.map_or("-".into(), |p| p.round_dp(2).to_string())
+            )
+        })
         .collect();
     tracing::info!(
         equity = %s.equity.round_dp(2), cash = %s.cash.round_dp(2), day_pnl = %s.day_pnl.round_dp(2),

@@ -11,7 +11,10 @@ use tokio::sync::mpsc;
 /// `start` corresponds to the moment the task starts.
 pub async fn run_sim(mut sim: SimMarket, start: Timestamp, speed: f64, tx: mpsc::Sender<Event>) {
     let wall0 = clock::monotonic();
-    let connected = Event::Feed(FeedEvent { venue: Venue::Sim, kind: FeedKind::Connected });
+    let connected = Event::Feed(FeedEvent {
+        venue: Venue::Sim,
+        kind: FeedKind::Connected,
+    });
     if tx.send(connected).await.is_err() {
         return;
     }

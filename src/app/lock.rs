@@ -43,19 +43,35 @@ impl DbLock {
         let mut path = db.as_os_str().to_owned();
         path.push(".lock");
         let path = PathBuf::from(path);
-        let io = |source| LockError::Io { path: path.clone(), source };
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
-                let holder = if holder.is_empty() { "another tradedeck process".to_string() } else { holder.to_string() };
-                return Err(LockError::Held { db: db.to_path_buf(), holder });
+                let holder = if holder.is_empty() {
+                    "another tradedeck process".to_string()
+                } else {
+                    holder.to_string()
+                };
+                return Err(LockError::Held {
+                    db: db.to_path_buf(),
+                    holder,
+                });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
@@ -78,7 +94,10 @@ mod tests {
         let db = dir.path().join("t.db");
         let first = DbLock::acquire(&db, Timestamp(0)).unwrap();
         let err = DbLock::acquire(&db, Timestamp(0)).unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(first);
         assert!(DbLock::acquire(&db, Timestamp(0)).is_ok());
     }

@@ -14,13 +14,19 @@ pub fn default_config() -> Option<PathBuf> {
 
 /// The database used when `--db` is not given.
 pub fn default_db() -> PathBuf {
-    dirs().map_or_else(|| PathBuf::from("tradedeck.db"), |d| d.data_dir().join("tradedeck.db"))
+    dirs().map_or_else(
+        || PathBuf::from("tradedeck.db"),
+        |d| d.data_dir().join("tradedeck.db"),
+    )
 }
 
 /// The directory for log files.
 pub fn log_dir() -> PathBuf {
     dirs().map_or_else(
         || PathBuf::from("logs"),
-        |d| d.state_dir().map_or_else(|| d.data_dir().join("logs"), |s| s.join("logs")),
+        |d| {
+            d.state_dir()
+                .map_or_else(|| d.data_dir().join("logs"), |s| s.join("logs"))
+        },
     )
 }

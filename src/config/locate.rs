@@ -32,7 +32,9 @@ impl KeyIndex {
     pub fn key_at(&self, offset: usize) -> Option<&str> {
         self.entries
             .iter()
-            .filter(|e| e.key.contains(&offset) || e.value.contains(&offset) || e.key.start == offset)
+            .filter(|e| {
+                e.key.contains(&offset) || e.value.contains(&offset) || e.key.start == offset
+            })
             .max_by_key(|e| e.path.matches('.').count())
             .map(|e| e.path.as_str())
     }
@@ -56,7 +58,11 @@ fn walk(table: &DeTable<'_>, prefix: &str, out: &mut Vec<Entry>) {
         } else {
             format!("{prefix}.{}", k.get_ref())
         };
-        out.push(Entry { path: path.clone(), key: k.span(), value: v.span() });
+        out.push(Entry {
+            path: path.clone(),
+            key: k.span(),
+            value: v.span(),
+        });
         if let DeValue::Table(t) = v.get_ref() {
             walk(t, &path, out);
         }
@@ -84,6 +90,9 @@ mod tests {
         let at = idx.offset_of("risk.max_open_positions").unwrap();
         assert_eq!(line_col(text, at), (3, 1));
         // a key not written falls back to its table
-        assert_eq!(line_col(text, idx.offset_of("risk.daily_loss_limit").unwrap()), (2, 2));
+        assert_eq!(
+            line_col(text, idx.offset_of("risk.daily_loss_limit").unwrap()),
+            (2, 2)
+        );
     }
 }

@@ -86,7 +86,10 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             enabled: true,
-            symbols: ["BTC/USDT", "ETH/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
+            symbols: ["BTC/USDT", "ETH/USDT"]
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
             seed: None,
             speed: 1.0,
             warmup_secs: 120,
@@ -125,7 +128,10 @@ impl Default for PaperConfig {
 impl PaperConfig {
     /// The fee model the matcher uses.
     pub fn fees(&self) -> FeeModel {
-        FeeModel { maker: self.maker_fee, taker: self.taker_fee }
+        FeeModel {
+            maker: self.maker_fee,
+            taker: self.taker_fee,
+        }
     }
 }
 
@@ -143,7 +149,11 @@ pub struct EngineSettings {
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { equity_interval_secs: 10, day_start_hour_utc: 0, stale_secs: 5 }
+        EngineSettings {
+            equity_interval_secs: 10,
+            day_start_hour_utc: 0,
+            stale_secs: 5,
+        }
     }
 }
 
@@ -157,7 +167,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig {
+            level: "info".into(),
+        }
     }
 }
 
@@ -195,8 +207,10 @@ impl Config {
     /// An unreadable file, TOML syntax errors, unknown keys, wrong types and out-of-range
     /// values, each naming the file, line and key.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -208,7 +222,13 @@ impl Config {
         let index = KeyIndex::build(text);
         let invalid = |offset: usize, key: String, message: String| {
             let (line, col) = line_col(text, offset);
-            ConfigError::Invalid { path: path.to_path_buf(), line, col, key, message }
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                col,
+                key,
+                message,
+            }
         };
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
@@ -241,52 +261,135 @@ impl Config {
             "testnet mode needs a venue with testnet execution and none is available yet; expected \"paper\"".into(),
         );
         let sim = &self.venues.sim;
-        rule(sim.enabled, "venues.sim.enabled", "no market-data venue is enabled; expected true (the only venue so far)".into());
-        rule(!sim.symbols.is_empty(), "venues.sim.symbols", "expected at least one pair, like [\"BTC/USDT\"]".into());
+        rule(
+            sim.enabled,
+            "venues.sim.enabled",
+            "no market-data venue is enabled; expected true (the only venue so far)".into(),
+        );
+        rule(
+            !sim.symbols.is_empty(),
+            "venues.sim.symbols",
+            "expected at least one pair, like [\"BTC/USDT\"]".into(),
+        );
         let mut seen = sim.symbols.clone();
         seen.sort();
         seen.dedup();
-        rule(seen.len() == sim.symbols.len(), "venues.sim.symbols", "each pair may be listed once".into());
+        rule(
+            seen.len() == sim.symbols.len(),
+            "venues.sim.symbols",
+            "each pair may be listed once".into(),
+        );
         rule(
             sim.speed > 0.0 && sim.speed <= 1000.0,
             "venues.sim.speed",
-            format!("{} is out of range; expected a number above 0 and at most 1000", sim.speed),
+            format!(
+                "{} is out of range; expected a number above 0 and at most 1000",
+                sim.speed
+            ),
         );
-        rule(sim.warmup_secs <= 86_400, "venues.sim.warmup_secs", format!("{} is out of range; expected 0 to 86400", sim.warmup_secs));
+        rule(
+            sim.warmup_secs <= 86_400,
+            "venues.sim.warmup_secs",
+            format!("{} is out of range; expected 0 to 86400", sim.warmup_secs),
+        );
         let p = &self.paper;
-        rule(p.starting_cash > zero, "paper.starting_cash", format!("{} must be above 0", p.starting_cash));
+        rule(
+            p.starting_cash > zero,
+            "paper.starting_cash",
+            format!("{} must be above 0", p.starting_cash),
+        );
         let fee_ok = |f: Decimal| f >= zero && f < dec!(0.1);
-        rule(fee_ok(p.maker_fee), "paper.maker_fee", format!("{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)", p.maker_fee));
-        rule(fee_ok(p.taker_fee), "paper.taker_fee", format!("{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)", p.taker_fee));
-        rule(p.latency_ms <= 60_000, "paper.latency_ms", format!("{} is out of range; expected 0 to 60000", p.latency_ms));
+        rule(
+            fee_ok(p.maker_fee),
+            "paper.maker_fee",
+            format!(
+                "{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)",
+                p.maker_fee
+            ),
+        );
+        rule(
+            fee_ok(p.taker_fee),
+            "paper.taker_fee",
+            format!(
+                "{} is out of range; expected a fraction from 0 to below 0.1 (0.001 = 0.1 %)",
+                p.taker_fee
+            ),
+        );
+        rule(
+            p.latency_ms <= 60_000,
+            "paper.latency_ms",
+            format!("{} is out of range; expected 0 to 60000", p.latency_ms),
+        );
         let r = &self.risk;
         for (key, v) in [
             ("risk.max_position_notional", r.max_position_notional),
             ("risk.max_order_notional", r.max_order_notional),
             ("risk.daily_loss_limit", r.daily_loss_limit),
         ] {
-            rule(v > zero, key, format!("{v} must be above 0 (quote currency)"));
+            rule(
+                v > zero,
+                key,
+                format!("{v} must be above 0 (quote currency)"),
+            );
         }
-        rule(r.max_open_positions >= 1, "risk.max_open_positions", "expected at least 1".into());
+        rule(
+            r.max_open_positions >= 1,
+            "risk.max_open_positions",
+            "expected at least 1".into(),
+        );
         let s = &self.strategy;
-        rule((1..=3600).contains(&s.bar_secs), "strategy.bar_secs", format!("{} is out of range; expected 1 to 3600", s.bar_secs));
+        rule(
+            (1..=3600).contains(&s.bar_secs),
+            "strategy.bar_secs",
+            format!("{} is out of range; expected 1 to 3600", s.bar_secs),
+        );
         rule(s.fast >= 1, "strategy.fast", "expected at least 1".into());
-        rule(s.slow > s.fast, "strategy.slow", format!("{} must be above strategy.fast ({})", s.slow, s.fast));
-        rule((2..=500).contains(&s.rsi_period), "strategy.rsi_period", format!("{} is out of range; expected 2 to 500", s.rsi_period));
+        rule(
+            s.slow > s.fast,
+            "strategy.slow",
+            format!("{} must be above strategy.fast ({})", s.slow, s.fast),
+        );
+        rule(
+            (2..=500).contains(&s.rsi_period),
+            "strategy.rsi_period",
+            format!("{} is out of range; expected 2 to 500", s.rsi_period),
+        );
         rule(
             s.rsi_overbought > 50.0 && s.rsi_overbought <= 100.0,
             "strategy.rsi_overbought",
-            format!("{} is out of range; expected above 50 and at most 100", s.rsi_overbought),
+            format!(
+                "{} is out of range; expected above 50 and at most 100",
+                s.rsi_overbought
+            ),
         );
-        rule(s.order_notional > zero, "strategy.order_notional", format!("{} must be above 0", s.order_notional));
+        rule(
+            s.order_notional > zero,
+            "strategy.order_notional",
+            format!("{} must be above 0", s.order_notional),
+        );
         let e = &self.engine;
-        rule(e.equity_interval_secs >= 1, "engine.equity_interval_secs", "expected at least 1".into());
-        rule(e.day_start_hour_utc <= 23, "engine.day_start_hour_utc", format!("{} is out of range; expected 0 to 23", e.day_start_hour_utc));
-        rule(e.stale_secs >= 1, "engine.stale_secs", "expected at least 1".into());
+        rule(
+            e.equity_interval_secs >= 1,
+            "engine.equity_interval_secs",
+            "expected at least 1".into(),
+        );
+        rule(
+            e.day_start_hour_utc <= 23,
+            "engine.day_start_hour_utc",
+            format!("{} is out of range; expected 0 to 23", e.day_start_hour_utc),
+        );
+        rule(
+            e.stale_secs >= 1,
+            "engine.stale_secs",
+            "expected at least 1".into(),
+        );
         rule(
             tracing::Level::from_str(&self.log.level).is_ok(),
             "log.level",
-            format!("`{}` is not a level; expected error, warn, info, debug or trace", self.log.level),
+            format!(
+                "`{}` is not a level; expected error, warn, info, debug or trace",
+                self.log.level
+            ),
         );
         errs
     }
@@ -295,14 +398,22 @@ impl Config {
 /// Says Rust integer types in words a person expects.
 fn friendly(message: &str) -> String {
     message
-        .replace("expected u32", "expected a whole number from 0 to 4294967295")
-        .replace("expected u64", "expected a whole number from 0 to 18446744073709551615")
+        .replace(
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        )
+        .replace(
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        )
         .replace("expected f64", "expected a number")
 }
 
 /// The key written on the line holding `offset`, for syntax errors the index cannot place.
 fn key_on_line(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let line = text[start..].lines().next()?;
     let key = line.split('=').next()?.trim().trim_matches(['[', ']']);
     (!key.is_empty()).then(|| key.to_string())
@@ -369,11 +480,21 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_key() {
-        let err = parse("[risk]\nmax_open_positions = 0\n").unwrap_err().to_string();
-        assert!(err.starts_with("c.toml:2:1: key `risk.max_open_positions`"), "{err}");
+        let err = parse("[risk]\nmax_open_positions = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.toml:2:1: key `risk.max_open_positions`"),
+            "{err}"
+        );
         let err = parse("[risk]\nbogus = 1\n").unwrap_err().to_string();
         assert!(err.starts_with("c.toml:2:1: key `risk.bogus`"), "{err}");
-        let err = parse("[paper]\nlatency_ms = \"fast\"\n").unwrap_err().to_string();
-        assert!(err.contains(":2:") && err.contains("paper.latency_ms"), "{err}");
+        let err = parse("[paper]\nlatency_ms = \"fast\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":2:") && err.contains("paper.latency_ms"),
+            "{err}"
+        );
     }
 }

@@ -11,10 +11,19 @@ impl Engine {
             self.alert(AlertLevel::Warn, text, out);
             return;
         }
-        let info = HaltInfo { reason: reason.clone(), by: by.clone(), at: self.now };
+        let info = HaltInfo {
+            reason: reason.clone(),
+            by: by.clone(),
+            at: self.now,
+        };
         self.halt = Some(info.clone());
         self.halt_seq = self.persist(Record::Halt(Some(info)), out);
-        let rec = RiskRecord { ts: self.now, kind: "halt".into(), symbol: None, detail: format!("{reason} (by {by})") };
+        let rec = RiskRecord {
+            ts: self.now,
+            kind: "halt".into(),
+            symbol: None,
+            detail: format!("{reason} (by {by})"),
+        };
         self.persist(Record::Risk(rec), out);
         self.cancel_all("cancelled by halt", out);
         self.alert(AlertLevel::Danger, format!("HALTED by {by}: {reason}"), out);
@@ -23,11 +32,20 @@ impl Engine {
     /// Lifts a halt.
     pub(super) fn resume(&mut self, by: String, out: &mut Vec<Action>) {
         if self.halt.take().is_none() {
-            self.alert(AlertLevel::Info, "not halted; nothing to resume".into(), out);
+            self.alert(
+                AlertLevel::Info,
+                "not halted; nothing to resume".into(),
+                out,
+            );
             return;
         }
         self.halt_seq = self.persist(Record::Halt(None), out);
-        let rec = RiskRecord { ts: self.now, kind: "resume".into(), symbol: None, detail: format!("resumed by {by}") };
+        let rec = RiskRecord {
+            ts: self.now,
+            kind: "resume".into(),
+            symbol: None,
+            detail: format!("resumed by {by}"),
+        };
         self.persist(Record::Risk(rec), out);
         self.alert(AlertLevel::Warn, format!("trading resumed by {by}"), out);
     }
@@ -40,12 +58,18 @@ impl Engine {
             self.day = Some((today, equity));
             self.persist(Record::DayStart { day: today, equity }, out);
         }
-        let day_pnl = self.day.map(|(_, start)| equity - start).unwrap_or_default();
+        let day_pnl = self
+            .day
+            .map(|(_, start)| equity - start)
+            .unwrap_or_default();
         let limit = self.cfg.limits.daily_loss_limit;
         if self.halt.is_none() && limit > rust_decimal::Decimal::ZERO && day_pnl <= -limit {
             let reason = format!(
                 "daily loss limit: day P&L {} reached -{limit}",
-                day_pnl.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                day_pnl.round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                )
             );
             self.halt(reason, "risk".into(), out);
         }
@@ -74,8 +98,17 @@ impl Engine {
             .keys()
             .filter_map(|s| self.mark(*s).map(|m| (*s, m)))
             .collect();
-        let day_pnl = self.day.map(|(_, start)| equity - start).unwrap_or_default();
-        let rec = Record::Equity { ts: self.now, equity, cash: self.portfolio.cash, day_pnl, marks };
+        let day_pnl = self
+            .day
+            .map(|(_, start)| equity - start)
+            .unwrap_or_default();
+        let rec = Record::Equity {
+            ts: self.now,
+            equity,
+            cash: self.portfolio.cash,
+            day_pnl,
+            marks,
+        };
         self.persist(rec, out);
     }
 }

@@ -13,7 +13,7 @@ pub enum Action {
         /// Sequence number of this record (monotonic).
         seq: u64,
         /// What to write.
-        record: Record,
+        record: Box<Record>,
     },
     /// Tell the person (log line, cockpit alert, notification).
     Alert(Alert),

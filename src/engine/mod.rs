@@ -174,7 +174,10 @@ impl Engine {
     pub fn restore(&mut self, r: Restored, now: Timestamp) -> Vec<Action> {
         self.now = now;
         self.seq = self.seq.max(r.last_seq);
-        self.portfolio = Portfolio { cash: r.cash, positions: r.positions };
+        self.portfolio = Portfolio {
+            cash: r.cash,
+            positions: r.positions,
+        };
         self.halt = r.halt;
         self.day = r.day;
         self.fill_count = r.fill_count;
@@ -221,13 +224,20 @@ impl Engine {
     /// Emits a record to persist and returns its sequence number.
     fn persist(&mut self, record: Record, out: &mut Vec<Action>) -> u64 {
         let seq = self.next_seq();
-        out.push(Action::Persist { seq, record });
+        out.push(Action::Persist {
+            seq,
+            record: Box::new(record),
+        });
         seq
     }
 
     /// Adds an alert to the snapshot's list and to the actions.
     fn alert(&mut self, level: AlertLevel, text: String, out: &mut Vec<Action>) {
-        let a = Alert { ts: self.now, level, text };
+        let a = Alert {
+            ts: self.now,
+            level,
+            text,
+        };
         if self.alerts.len() == RECENT_ALERTS {
             self.alerts.pop_back();
         }

@@ -17,7 +17,11 @@ impl Engine {
                 let req = OrderRequest {
                     symbol: t.symbol,
                     side: t.side,
-                    kind: if t.price.is_some() { OrderKind::Limit } else { OrderKind::Market },
+                    kind: if t.price.is_some() {
+                        OrderKind::Limit
+                    } else {
+                        OrderKind::Market
+                    },
                     qty: t.qty,
                     price: t.price,
                     post_only: t.post_only,
@@ -28,7 +32,11 @@ impl Engine {
             }
             Command::CancelOrder(id) => {
                 if !self.cancel(id, "cancelled on request", out) {
-                    self.alert(AlertLevel::Warn, format!("no open order {id} to cancel"), out);
+                    self.alert(
+                        AlertLevel::Warn,
+                        format!("no open order {id} to cancel"),
+                        out,
+                    );
                 }
             }
             Command::CancelAll => self.cancel_all("cancelled on request", out),
@@ -61,7 +69,8 @@ impl Engine {
                 let ref_price = o.request.price.or(touch).unwrap_or_default();
                 match o.request.side {
                     Side::Buy => {
-                        reserved += o.remaining() * ref_price * (Decimal::ONE + self.cfg.fees.taker);
+                        reserved +=
+                            o.remaining() * ref_price * (Decimal::ONE + self.cfg.fees.taker);
                         if o.request.symbol == req.symbol {
                             pending_buy += o.remaining();
                         }
@@ -132,8 +141,7 @@ impl Engine {
             .orders
             .values()
             .filter(|o| {
-                o.status == OrderStatus::Pending
-                    && self.now.since(o.created) >= self.cfg.latency_ms
+                o.status == OrderStatus::Pending && self.now.since(o.created) >= self.cfg.latency_ms
             })
             .map(|o| o.id)
             .collect();
@@ -146,20 +154,37 @@ impl Engine {
     /// The paper venue takes the order: a post-only order that would cross is rejected;
     /// otherwise it is accepted, takes what it can, then rests or expires.
     fn activate(&mut self, id: OrderId, out: &mut Vec<Action>) {
-        let Some(req) = self.orders.get(&id).map(|o| o.request.clone()) else { return };
-        let Some(m) = self.markets.get(&req.symbol) else { return };
+        let Some(req) = self.orders.get(&id).map(|o| o.request.clone()) else {
+            return;
+        };
+        let Some(m) = self.markets.get(&req.symbol) else {
+            return;
+        };
         let crosses = match (req.kind, req.price, req.side) {
             (OrderKind::Market, _, _) => true,
-            (OrderKind::Limit, Some(p), Side::Buy) => m.book.best_ask().is_some_and(|a| a.price <= p),
-            (OrderKind::Limit, Some(p), Side::Sell) => m.book.best_bid().is_some_and(|b| b.price >= p),
+            (OrderKind::Limit, Some(p), Side::Buy) => {
+                m.book.best_ask().is_some_and(|a| a.price <= p)
+            }
+            (OrderKind::Limit, Some(p), Side::Sell) => {
+                m.book.best_bid().is_some_and(|b| b.price >= p)
+            }
             (OrderKind::Limit, None, _) => false,
         };
         if crosses && req.post_only {
-            self.finish(id, OrderEvent::Reject, "post-only order would take liquidity", out);
+            self.finish(
+                id,
+                OrderEvent::Reject,
+                "post-only order would take liquidity",
+                out,
+            );
             return;
         }
         let now = self.now;
-        if self.orders.get_mut(&id).is_none_or(|o| o.apply(OrderEvent::Accept, now).is_err()) {
+        if self
+            .orders
+            .get_mut(&id)
+            .is_none_or(|o| o.apply(OrderEvent::Accept, now).is_err())
+        {
             return;
         }
         if crosses {
@@ -168,8 +193,17 @@ impl Engine {
         }
         let still_live = self.orders.get(&id).is_some_and(|o| o.status.is_live());
         if still_live && (req.kind == OrderKind::Market || req.ioc) {
-            self.finish(id, OrderEvent::Expire, "not enough liquidity; remainder expired", out);
-        } else if let Some(o) = self.orders.get(&id).filter(|o| o.status == OrderStatus::Open) {
+            self.finish(
+                id,
+                OrderEvent::Expire,
+                "not enough liquidity; remainder expired",
+                out,
+            );
+        } else if let Some(o) = self
+            .orders
+            .get(&id)
+            .filter(|o| o.status == OrderStatus::Open)
+        {
             let o = o.clone();
             self.persist(Record::Order(o), out);
         }
@@ -177,8 +211,12 @@ impl Engine {
 
     /// Asks the matcher what an order can take from its book now.
     fn take(&mut self, id: OrderId, liquidity: Liquidity) -> Vec<Execution> {
-        let Some(o) = self.orders.get(&id) else { return Vec::new() };
-        let Some(m) = self.markets.get(&o.request.symbol) else { return Vec::new() };
+        let Some(o) = self.orders.get(&id) else {
+            return Vec::new();
+        };
+        let Some(m) = self.markets.get(&o.request.symbol) else {
+            return Vec::new();
+        };
         let cash = (o.request.side == Side::Buy).then_some(self.portfolio.cash);
         let req = TakeRequest {
             symbol: o.request.symbol,
@@ -196,7 +234,9 @@ impl Engine {
     fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
         for ex in executions {
             let fill_id = self.next_seq();
-            let Some(order) = self.orders.get_mut(&id) else { return };
+            let Some(order) = self.orders.get_mut(&id) else {
+                return;
+            };
             let fee = self.cfg.fees.fee(ex.price * ex.qty, ex.liquidity);
             let fill = Fill {
                 id: fill_id,
@@ -209,7 +249,10 @@ impl Engine {
                 liquidity: ex.liquidity,
                 ts: self.now,
             };
-            if order.apply(OrderEvent::Fill { qty: ex.qty }, self.now).is_err() {
+            if order
+                .apply(OrderEvent::Fill { qty: ex.qty }, self.now)
+                .is_err()
+            {
                 continue;
             }
             order.filled_notional += fill.notional();
@@ -237,7 +280,15 @@ impl Engine {
                 fee.normalize()
             );
             let cash = self.portfolio.cash;
-            self.persist(Record::Fill { fill, order, position, cash }, out);
+            self.persist(
+                Record::Fill {
+                    fill,
+                    order,
+                    position,
+                    cash,
+                },
+                out,
+            );
             self.alert(AlertLevel::Info, text, out);
         }
         if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
@@ -247,13 +298,17 @@ impl Engine {
 
     /// Ends a live order with `event` (cancel, expire, reject) and records why.
     fn finish(&mut self, id: OrderId, event: OrderEvent, why: &str, out: &mut Vec<Action>) -> bool {
-        let Some(order) = self.orders.get_mut(&id) else { return false };
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
         let was_pending = order.status == OrderStatus::Pending;
         if order.apply(event, self.now).is_err() {
             return false;
         }
         order.reason = Some(why.to_string());
-        let Some(order) = self.orders.remove(&id) else { return false };
+        let Some(order) = self.orders.remove(&id) else {
+            return false;
+        };
         if was_pending {
             self.pending = self.pending.saturating_sub(1);
         }
@@ -279,7 +334,9 @@ impl Engine {
         if self.orders.is_empty() {
             return;
         }
-        let Some(book) = self.markets.get(&symbol).map(|m| &m.book) else { return };
+        let Some(book) = self.markets.get(&symbol).map(|m| &m.book) else {
+            return;
+        };
         let (bid, ask) = (book.best_bid(), book.best_ask());
         let crossed: Vec<OrderId> = self
             .resting(symbol)
@@ -308,7 +365,9 @@ impl Engine {
         if self.orders.is_empty() {
             return;
         }
-        let Some(lot) = self.markets.get(&symbol).map(|m| m.instrument.lot_size) else { return };
+        let Some(lot) = self.markets.get(&symbol).map(|m| m.instrument.lot_size) else {
+            return;
+        };
         let through: Vec<(OrderId, Decimal, Decimal)> = self
             .resting(symbol)
             .filter_map(|o| {
@@ -330,7 +389,11 @@ impl Engine {
                 break;
             }
             left -= take;
-            let ex = Execution { price: limit, qty: take, liquidity: Liquidity::Maker };
+            let ex = Execution {
+                price: limit,
+                qty: take,
+                liquidity: Liquidity::Maker,
+            };
             self.execute(id, &[ex], out);
         }
     }

@@ -83,7 +83,10 @@ fn floor_lot(qty: Decimal, lot: Decimal) -> Decimal {
 impl PaperMatcher {
     /// A matcher charging `fees`.
     pub fn new(fees: FeeModel) -> PaperMatcher {
-        PaperMatcher { fees, consumed: BTreeMap::new() }
+        PaperMatcher {
+            fees,
+            consumed: BTreeMap::new(),
+        }
     }
 
     /// The fee model.
@@ -151,7 +154,11 @@ impl PaperMatcher {
                 *c -= price * qty + self.fees.fee(price * qty, req.liquidity);
             }
             left -= qty;
-            out.push(Execution { price, qty, liquidity: req.liquidity });
+            out.push(Execution {
+                price,
+                qty,
+                liquidity: req.liquidity,
+            });
         }
         out
     }
@@ -178,7 +185,10 @@ mod tests {
     }
 
     fn matcher() -> PaperMatcher {
-        PaperMatcher::new(FeeModel { maker: dec!(0.0005), taker: dec!(0.001) })
+        PaperMatcher::new(FeeModel {
+            maker: dec!(0.0005),
+            taker: dec!(0.001),
+        })
     }
 
     fn buy(qty: Decimal) -> TakeRequest {
@@ -209,10 +219,17 @@ mod tests {
         assert_eq!(m.take(&b, buy(dec!(1.5))).len(), 2);
         // 101 is used up, 0.5 of 102 is used: 1.5 left at 102
         let again = m.take(&b, buy(dec!(5)));
-        assert_eq!(again.iter().map(|e| (e.price, e.qty)).collect::<Vec<_>>(), vec![(dec!(102), dec!(1.5))]);
+        assert_eq!(
+            again.iter().map(|e| (e.price, e.qty)).collect::<Vec<_>>(),
+            vec![(dec!(102), dec!(1.5))]
+        );
         assert!(m.take(&b, buy(dec!(1))).is_empty(), "book fully consumed");
         m.on_level_change(sym(), Side::Sell, dec!(101));
-        assert_eq!(m.take(&b, buy(dec!(1)))[0].price, dec!(101), "replenished level fills");
+        assert_eq!(
+            m.take(&b, buy(dec!(1)))[0].price,
+            dec!(101),
+            "replenished level fills"
+        );
     }
 
     #[test]
@@ -220,18 +237,27 @@ mod tests {
         let mut m = matcher();
         let mut req = buy(dec!(3));
         req.limit = Some(dec!(101));
-        assert_eq!(m.take(&book(), req).iter().map(|e| e.qty).sum::<Decimal>(), dec!(1));
+        assert_eq!(
+            m.take(&book(), req).iter().map(|e| e.qty).sum::<Decimal>(),
+            dec!(1)
+        );
         let mut m = matcher();
         let mut req = buy(dec!(3));
         // 200 cash: 1 @ 101 costs 101.101; 98.899 / (102 × 1.001) = 0.9686… → 0.968
         req.cash = Some(dec!(200));
         let ex = m.take(&book(), req);
-        assert_eq!(ex.iter().map(|e| (e.price, e.qty)).collect::<Vec<_>>(), vec![(dec!(101), dec!(1)), (dec!(102), dec!(0.968))]);
+        assert_eq!(
+            ex.iter().map(|e| (e.price, e.qty)).collect::<Vec<_>>(),
+            vec![(dec!(101), dec!(1)), (dec!(102), dec!(0.968))]
+        );
     }
 
     #[test]
     fn fees_round_to_eight_places() {
-        let f = FeeModel { maker: dec!(0.001), taker: dec!(0.001) };
+        let f = FeeModel {
+            maker: dec!(0.001),
+            taker: dec!(0.001),
+        };
         // 1.234567895 × 0.001 = 0.001234567895 → 0.00123457
         assert_eq!(f.fee(dec!(1.234567895), Liquidity::Taker), dec!(0.00123457));
     }

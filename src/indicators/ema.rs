@@ -15,7 +15,13 @@ impl Ema {
     /// An EMA over `period` inputs (a period of 0 is treated as 1).
     pub fn new(period: usize) -> Ema {
         let period = period.max(1);
-        Ema { period, k: 2.0 / (period as f64 + 1.0), seen: 0, seed_sum: 0.0, value: None }
+        Ema {
+            period,
+            k: 2.0 / (period as f64 + 1.0),
+            seen: 0,
+            seed_sum: 0.0,
+            value: None,
+        }
     }
 
     /// Adds an input; returns the average once warmed up.

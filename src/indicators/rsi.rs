@@ -15,14 +15,19 @@ pub struct Rsi {
 impl Rsi {
     /// An RSI over `period` changes (a period of 0 is treated as 1).
     pub fn new(period: usize) -> Rsi {
-        Rsi { period: period.max(1), prev: None, seen: 0, avg_gain: 0.0, avg_loss: 0.0, value: None }
+        Rsi {
+            period: period.max(1),
+            prev: None,
+            seen: 0,
+            avg_gain: 0.0,
+            avg_loss: 0.0,
+            value: None,
+        }
     }
 
     /// Adds a close; returns the RSI (0–100) once `period` changes have been seen.
     pub fn update(&mut self, close: f64) -> Option<f64> {
-        let Some(prev) = self.prev.replace(close) else {
-            return None;
-        };
+        let prev = self.prev.replace(close)?;
         let change = close - prev;
         let (gain, loss) = (change.max(0.0), (-change).max(0.0));
         let n = self.period as f64;
@@ -38,7 +43,11 @@ impl Rsi {
             self.avg_loss = (self.avg_loss * (n - 1.0) + loss) / n;
         }
         let total = self.avg_gain + self.avg_loss;
-        self.value = Some(if total == 0.0 { 50.0 } else { 100.0 * self.avg_gain / total });
+        self.value = Some(if total == 0.0 {
+            50.0
+        } else {
+            100.0 * self.avg_gain / total
+        });
         self.value
     }
 

@@ -6,6 +6,7 @@
 use crate::model::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// One price level: price and resting quantity.
@@ -17,11 +18,74 @@ pub struct Level {
     pub qty: Decimal,
 }
 
+/// A price as a map key: the decimal's mantissa and scale, compared without going through
+/// `Decimal`'s general comparison when the scales agree (the usual case within one book).
+#[derive(Copy, Clone, Debug)]
+struct PriceKey {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl PriceKey {
+    #[inline]
+    fn new(price: Decimal) -> PriceKey {
+        PriceKey {
+            mantissa: price.mantissa(),
+            scale: price.scale(),
+        }
+    }
+
+    #[inline]
+    fn price(self) -> Decimal {
+        Decimal::from_i128_with_scale(self.mantissa, self.scale)
+    }
+}
+
+impl Ord for PriceKey {
+    #[inline]
+    fn cmp(&self, other: &PriceKey) -> Ordering {
+        if self.scale == other.scale {
+            return self.mantissa.cmp(&other.mantissa);
+        }
+        // Different scales: bring both to the larger one when that fits in i128, else let
+        // Decimal decide. Either way exact.
+        let (a, b) = (self.mantissa, other.mantissa);
+        let widened = if self.scale < other.scale {
+            10i128
+                .checked_pow(other.scale - self.scale)
+                .and_then(|f| a.checked_mul(f))
+                .map(|a| a.cmp(&b))
+        } else {
+            10i128
+                .checked_pow(self.scale - other.scale)
+                .and_then(|f| b.checked_mul(f))
+                .map(|b| a.cmp(&b))
+        };
+        widened.unwrap_or_else(|| self.price().cmp(&other.price()))
+    }
+}
+
+impl PartialEq for PriceKey {
+    #[inline]
+    fn eq(&self, other: &PriceKey) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for PriceKey {}
+
+impl PartialOrd for PriceKey {
+    #[inline]
+    fn partial_cmp(&self, other: &PriceKey) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// An L2 book for one pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderBook {
-    bids: BTreeMap<Decimal, Decimal>,
-    asks: BTreeMap<Decimal, Decimal>,
+    bids: BTreeMap<PriceKey, Decimal>,
+    asks: BTreeMap<PriceKey, Decimal>,
 }
 
 impl OrderBook {
@@ -33,8 +97,16 @@ impl OrderBook {
     /// Replaces the whole book with a snapshot; zero-quantity levels are skipped.
     pub fn apply_snapshot(&mut self, bids: &[Level], asks: &[Level]) {
         let keep = |l: &&Level| l.qty > Decimal::ZERO;
-        self.bids = bids.iter().filter(keep).map(|l| (l.price, l.qty)).collect();
-        self.asks = asks.iter().filter(keep).map(|l| (l.price, l.qty)).collect();
+        self.bids = bids
+            .iter()
+            .filter(keep)
+            .map(|l| (PriceKey::new(l.price), l.qty))
+            .collect();
+        self.asks = asks
+            .iter()
+            .filter(keep)
+            .map(|l| (PriceKey::new(l.price), l.qty))
+            .collect();
     }
 
     /// Sets the quantity at one level; zero (or less) removes it.
@@ -44,26 +116,33 @@ impl OrderBook {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
+        let key = PriceKey::new(price);
         if qty > Decimal::ZERO {
-            match map.get_mut(&price) {
+            match map.get_mut(&key) {
                 Some(q) => *q = qty,
                 None => {
-                    map.insert(price, qty);
+                    map.insert(key, qty);
                 }
             }
         } else {
-            map.remove(&price);
+            map.remove(&key);
         }
     }
 
     /// Highest bid.
     pub fn best_bid(&self) -> Option<Level> {
-        self.bids.iter().next_back().map(|(&price, &qty)| Level { price, qty })
+        self.bids.iter().next_back().map(|(k, &qty)| Level {
+            price: k.price(),
+            qty,
+        })
     }
 
     /// Lowest ask.
     pub fn best_ask(&self) -> Option<Level> {
-        self.asks.iter().next().map(|(&price, &qty)| Level { price, qty })
+        self.asks.iter().next().map(|(k, &qty)| Level {
+            price: k.price(),
+            qty,
+        })
     }
 
     /// Best ask − best bid.
@@ -93,7 +172,10 @@ impl OrderBook {
 
     /// Levels of one side, best first. `Side::Buy` is the bid side.
     pub fn levels(&self, side: Side) -> Box<dyn Iterator<Item = Level> + '_> {
-        let to_level = |(&price, &qty): (&Decimal, &Decimal)| Level { price, qty };
+        let to_level = |(k, &qty): (&PriceKey, &Decimal)| Level {
+            price: k.price(),
+            qty,
+        };
         match side {
             Side::Buy => Box::new(self.bids.iter().rev().map(to_level)),
             Side::Sell => Box::new(self.asks.iter().map(to_level)),
@@ -111,7 +193,7 @@ impl OrderBook {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
         };
-        map.get(&price).copied().unwrap_or_default()
+        map.get(&PriceKey::new(price)).copied().unwrap_or_default()
     }
 
     /// Total (bid, ask) quantity within `band` (a fraction, e.g. 0.01 for 1 %) of the mid.
@@ -119,8 +201,8 @@ impl OrderBook {
         let mid = self.mid()?;
         let lo = mid * (Decimal::ONE - band);
         let hi = mid * (Decimal::ONE + band);
-        let bid = self.bids.range(lo..).map(|(_, q)| *q).sum();
-        let ask = self.asks.range(..=hi).map(|(_, q)| *q).sum();
+        let bid = self.bids.range(PriceKey::new(lo)..).map(|(_, q)| *q).sum();
+        let ask = self.asks.range(..=PriceKey::new(hi)).map(|(_, q)| *q).sum();
         Some((bid, ask))
     }
 
@@ -173,17 +255,25 @@ mod tests {
 
     impl Naive {
         fn apply(&mut self, side: Side, price: Decimal, qty: Decimal) {
-            let v = if side == Side::Buy { &mut self.bids } else { &mut self.asks };
+            let v = if side == Side::Buy {
+                &mut self.bids
+            } else {
+                &mut self.asks
+            };
             v.retain(|(p, _)| *p != price);
             if qty > Decimal::ZERO {
                 v.push((price, qty));
             }
         }
         fn sorted(&self, side: Side) -> Vec<Level> {
-            let mut v: Vec<Level> = if side == Side::Buy { &self.bids } else { &self.asks }
-                .iter()
-                .map(|&(p, q)| lv(p, q))
-                .collect();
+            let mut v: Vec<Level> = if side == Side::Buy {
+                &self.bids
+            } else {
+                &self.asks
+            }
+            .iter()
+            .map(|&(p, q)| lv(p, q))
+            .collect();
             v.sort_by_key(|l| l.price);
             if side == Side::Buy {
                 v.reverse();
@@ -199,7 +289,8 @@ mod tests {
             let mut naive = Naive::default();
             for (is_bid, tick, qty) in ops {
                 let side = if is_bid { Side::Buy } else { Side::Sell };
-                let price = Decimal::new(100_00 + tick, 2);
+                // mixed scales for the same prices: 100.5 may arrive as 100.50
+                let price = if tick % 3 == 0 { Decimal::new((10_000 + tick) * 10, 3) } else { Decimal::new(10_000 + tick, 2) };
                 let qty = Decimal::from(qty);
                 book.apply_delta(side, price, qty);
                 naive.apply(side, price, qty);
@@ -214,8 +305,16 @@ mod tests {
     fn sample() -> OrderBook {
         let mut b = OrderBook::new();
         b.apply_snapshot(
-            &[lv(dec!(99), dec!(1)), lv(dec!(98), dec!(2)), lv(dec!(90), dec!(5))],
-            &[lv(dec!(101), dec!(1)), lv(dec!(102), dec!(3)), lv(dec!(103), dec!(0))],
+            &[
+                lv(dec!(99), dec!(1)),
+                lv(dec!(98), dec!(2)),
+                lv(dec!(90), dec!(5)),
+            ],
+            &[
+                lv(dec!(101), dec!(1)),
+                lv(dec!(102), dec!(3)),
+                lv(dec!(103), dec!(0)),
+            ],
         );
         b
     }
@@ -239,9 +338,15 @@ mod tests {
     fn vwap_walks_levels_and_reports_thin_books() {
         let b = sample();
         // buy 2: 1 @ 101 + 1 @ 102 = 203 / 2
-        assert_eq!(b.vwap_for_qty(Side::Buy, dec!(2)), Some((dec!(101.5), dec!(2))));
+        assert_eq!(
+            b.vwap_for_qty(Side::Buy, dec!(2)),
+            Some((dec!(101.5), dec!(2)))
+        );
         // buy 10: only 4 available, 101 + 3*102 = 407 / 4
-        assert_eq!(b.vwap_for_qty(Side::Buy, dec!(10)), Some((dec!(101.75), dec!(4))));
+        assert_eq!(
+            b.vwap_for_qty(Side::Buy, dec!(10)),
+            Some((dec!(101.75), dec!(4)))
+        );
         assert_eq!(OrderBook::new().vwap_for_qty(Side::Sell, dec!(1)), None);
     }
 

@@ -18,7 +18,11 @@ struct Series {
 
 impl Series {
     fn new(timeframe: Timeframe) -> Series {
-        Series { timeframe, closed: VecDeque::new(), forming: None }
+        Series {
+            timeframe,
+            closed: VecDeque::new(),
+            forming: None,
+        }
     }
 
     /// Merges a candle of a shorter period; returns the candle this closes, if any.
@@ -63,7 +67,9 @@ impl Default for CandleBook {
 impl CandleBook {
     /// Empty series for every timeframe.
     pub fn new() -> CandleBook {
-        CandleBook { series: Timeframe::ALL.into_iter().map(Series::new).collect() }
+        CandleBook {
+            series: Timeframe::ALL.into_iter().map(Series::new).collect(),
+        }
     }
 
     /// Adds a trade; returns the 1-minute candle it closed, if it opened a new minute.
@@ -78,7 +84,9 @@ impl CandleBook {
             }
             Some(f) if f.open_time > open_time => None,
             _ => {
-                let closed = minute.forming.replace(Candle::from_trade(open_time, price, qty));
+                let closed = minute
+                    .forming
+                    .replace(Candle::from_trade(open_time, price, qty));
                 if let Some(c) = &closed {
                     minute.push_closed(c.clone());
                     self.roll_up(c);
@@ -103,13 +111,17 @@ impl CandleBook {
         };
         let current = self.forming(tf);
         // A longer candle whose period ended is only closed when the next minute rolls up.
-        let ended = s
-            .forming
-            .as_ref()
-            .filter(|f| tf != Timeframe::M1 && current.as_ref().is_some_and(|c| c.open_time != f.open_time));
+        let ended = s.forming.as_ref().filter(|f| {
+            tf != Timeframe::M1 && current.as_ref().is_some_and(|c| c.open_time != f.open_time)
+        });
         let tail: Vec<Candle> = ended.cloned().into_iter().chain(current).collect();
         let keep = max.saturating_sub(tail.len());
-        let mut out: Vec<Candle> = s.closed.iter().skip(s.closed.len().saturating_sub(keep)).cloned().collect();
+        let mut out: Vec<Candle> = s
+            .closed
+            .iter()
+            .skip(s.closed.len().saturating_sub(keep))
+            .cloned()
+            .collect();
         out.extend(tail);
         let excess = out.len().saturating_sub(max);
         out.drain(..excess);
@@ -156,7 +168,13 @@ mod tests {
         cb.on_trade(Timestamp(30), dec!(101), dec!(1));
         let closed = cb.on_trade(Timestamp(MIN), dec!(102), dec!(1)).unwrap();
         assert_eq!(
-            (closed.open, closed.high, closed.low, closed.close, closed.volume),
+            (
+                closed.open,
+                closed.high,
+                closed.low,
+                closed.close,
+                closed.volume
+            ),
             (dec!(100), dec!(105), dec!(95), dec!(101), dec!(5))
         );
         cb.on_trade(Timestamp(5 * MIN + 1), dec!(110), dec!(3));
@@ -164,14 +182,23 @@ mod tests {
         let five = cb.candles(Timeframe::M5, 10);
         assert_eq!(five.len(), 2);
         assert_eq!(
-            (five[0].open, five[0].high, five[0].low, five[0].close, five[0].volume),
+            (
+                five[0].open,
+                five[0].high,
+                five[0].low,
+                five[0].close,
+                five[0].volume
+            ),
             (dec!(100), dec!(105), dec!(95), dec!(102), dec!(6))
         );
         assert_eq!(five[1].open_time, Timestamp(5 * MIN));
         assert_eq!(five[1].close, dec!(110));
         // 1h forming candle includes everything so far
         let hour = cb.forming(Timeframe::H1).unwrap();
-        assert_eq!((hour.open, hour.high, hour.close, hour.volume), (dec!(100), dec!(110), dec!(110), dec!(9)));
+        assert_eq!(
+            (hour.open, hour.high, hour.close, hour.volume),
+            (dec!(100), dec!(110), dec!(110), dec!(9))
+        );
     }
 
     #[test]

@@ -84,11 +84,17 @@ impl Instrument {
             return Err(RuleViolation::BadPrice(price));
         }
         if qty < self.min_qty || qty <= Decimal::ZERO {
-            return Err(RuleViolation::QtyBelowMin { qty, min: self.min_qty });
+            return Err(RuleViolation::QtyBelowMin {
+                qty,
+                min: self.min_qty,
+            });
         }
         let notional = qty * price;
         if notional < self.min_notional {
-            return Err(RuleViolation::NotionalBelowMin { notional, min: self.min_notional });
+            return Err(RuleViolation::NotionalBelowMin {
+                notional,
+                min: self.min_notional,
+            });
         }
         Ok(())
     }
@@ -122,11 +128,17 @@ mod tests {
     fn checks_minimums() {
         let i = btc();
         assert!(i.check(dec!(0.001), dec!(65000)).is_ok());
-        assert!(matches!(i.check(dec!(0), dec!(65000)), Err(RuleViolation::QtyBelowMin { .. })));
+        assert!(matches!(
+            i.check(dec!(0), dec!(65000)),
+            Err(RuleViolation::QtyBelowMin { .. })
+        ));
         assert!(matches!(
             i.check(dec!(0.00005), dec!(65000)),
             Err(RuleViolation::NotionalBelowMin { .. })
         ));
-        assert!(matches!(i.check(dec!(1), dec!(0)), Err(RuleViolation::BadPrice(_))));
+        assert!(matches!(
+            i.check(dec!(1), dec!(0)),
+            Err(RuleViolation::BadPrice(_))
+        ));
     }
 }

@@ -149,7 +149,10 @@ impl OrderStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected | OrderStatus::Expired
+            OrderStatus::Filled
+                | OrderStatus::Cancelled
+                | OrderStatus::Rejected
+                | OrderStatus::Expired
         )
     }
 
@@ -259,7 +262,11 @@ pub fn transition(
                 return Err(TransitionError::Overfill { fill: f, remaining });
             }
             let now_filled = filled + f;
-            let next = if now_filled == qty { S::Filled } else { S::PartiallyFilled };
+            let next = if now_filled == qty {
+                S::Filled
+            } else {
+                S::PartiallyFilled
+            };
             Ok((next, now_filled))
         }
         OrderEvent::Cancel => Ok((S::Cancelled, filled)),
@@ -341,7 +348,9 @@ mod tests {
             Just(OrderEvent::Cancel),
             Just(OrderEvent::Reject),
             Just(OrderEvent::Expire),
-            (-2i64..12).prop_map(|q| OrderEvent::Fill { qty: Decimal::new(q, 1) }),
+            (-2i64..12).prop_map(|q| OrderEvent::Fill {
+                qty: Decimal::new(q, 1)
+            }),
         ]
     }
 
@@ -351,16 +360,13 @@ mod tests {
             let qty = dec!(1.0);
             let (mut status, mut filled) = (OrderStatus::Pending, Decimal::ZERO);
             for ev in events {
-                match transition(status, filled, qty, ev) {
-                    Ok((s, f)) => {
-                        prop_assert!(!status.is_terminal(), "left terminal {status:?}");
-                        prop_assert!(f >= filled, "filled decreased");
-                        prop_assert!(f <= qty, "overfilled");
-                        prop_assert_eq!(s == OrderStatus::Filled, f == qty);
-                        status = s;
-                        filled = f;
-                    }
-                    Err(_) => {}
+                if let Ok((s, f)) = transition(status, filled, qty, ev) {
+                    prop_assert!(!status.is_terminal(), "left terminal {status:?}");
+                    prop_assert!(f >= filled, "filled decreased");
+                    prop_assert!(f <= qty, "overfilled");
+                    prop_assert_eq!(s == OrderStatus::Filled, f == qty);
+                    status = s;
+                    filled = f;
                 }
             }
         }
@@ -368,7 +374,8 @@ mod tests {
 
     #[test]
     fn partial_then_full_fill_reaches_filled() {
-        let (s, f) = transition(OrderStatus::Pending, dec!(0), dec!(2), OrderEvent::Accept).unwrap();
+        let (s, f) =
+            transition(OrderStatus::Pending, dec!(0), dec!(2), OrderEvent::Accept).unwrap();
         assert_eq!(s, OrderStatus::Open);
         let (s, f) = transition(s, f, dec!(2), OrderEvent::Fill { qty: dec!(0.5) }).unwrap();
         assert_eq!((s, f), (OrderStatus::PartiallyFilled, dec!(0.5)));
@@ -382,7 +389,15 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in ["pending", "open", "partially_filled", "filled", "cancelled", "rejected", "expired"] {
+        for s in [
+            "pending",
+            "open",
+            "partially_filled",
+            "filled",
+            "cancelled",
+            "rejected",
+            "expired",
+        ] {
             assert_eq!(OrderStatus::parse(s).map(|x| x.as_str()), Some(s));
         }
         assert_eq!(OrderStatus::parse("bogus"), None);

@@ -143,25 +143,62 @@ mod tests {
         }
         let cases = [
             // the screen spelling
-            Case { input: "BTC/USDT", want: Ok("BTC/USDT") },
+            Case {
+                input: "BTC/USDT",
+                want: Ok("BTC/USDT"),
+            },
             // Binance spelling
-            Case { input: "BTCUSDT", want: Ok("BTC/USDT") },
+            Case {
+                input: "BTCUSDT",
+                want: Ok("BTC/USDT"),
+            },
             // lower case venue spelling
-            Case { input: "ethusdc", want: Ok("ETH/USDC") },
+            Case {
+                input: "ethusdc",
+                want: Ok("ETH/USDC"),
+            },
             // Gate.io and KuCoin separators
-            Case { input: "ETH_BTC", want: Ok("ETH/BTC") },
-            Case { input: "SOL-USDT", want: Ok("SOL/USDT") },
+            Case {
+                input: "ETH_BTC",
+                want: Ok("ETH/BTC"),
+            },
+            Case {
+                input: "SOL-USDT",
+                want: Ok("SOL/USDT"),
+            },
             // longest known quote wins
-            Case { input: "BTCFDUSD", want: Ok("BTC/FDUSD") },
+            Case {
+                input: "BTCFDUSD",
+                want: Ok("BTC/FDUSD"),
+            },
             // empty and malformed inputs are errors
-            Case { input: "", want: Err(()) },
-            Case { input: "BTC/", want: Err(()) },
-            Case { input: "BT C/USDT", want: Err(()) },
-            Case { input: "XYZABC", want: Err(()) },
-            Case { input: "AVERYLONGBASENAME/AVERYLONGQUOTE", want: Err(()) },
+            Case {
+                input: "",
+                want: Err(()),
+            },
+            Case {
+                input: "BTC/",
+                want: Err(()),
+            },
+            Case {
+                input: "BT C/USDT",
+                want: Err(()),
+            },
+            Case {
+                input: "XYZABC",
+                want: Err(()),
+            },
+            Case {
+                input: "AVERYLONGBASENAME/AVERYLONGQUOTE",
+                want: Err(()),
+            },
         ];
         for c in cases {
-            let got = c.input.parse::<Symbol>().map(|s| s.to_string()).map_err(|_| ());
+            let got = c
+                .input
+                .parse::<Symbol>()
+                .map(|s| s.to_string())
+                .map_err(|_| ());
             assert_eq!(got, c.want.map(String::from), "input {:?}", c.input);
         }
     }

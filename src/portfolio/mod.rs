@@ -64,7 +64,10 @@ pub struct Portfolio {
 impl Portfolio {
     /// An account holding only `cash`.
     pub fn new(cash: Decimal) -> Portfolio {
-        Portfolio { cash, positions: BTreeMap::new() }
+        Portfolio {
+            cash,
+            positions: BTreeMap::new(),
+        }
     }
 
     /// Books a fill: cash, quantity, cost basis, realised P&L and fees.
@@ -74,7 +77,11 @@ impl Portfolio {
     pub fn apply_fill(&mut self, fill: &Fill) -> Result<&Position, AccountingError> {
         let held = self.qty(fill.symbol);
         if fill.side == Side::Sell && fill.qty > held {
-            return Err(AccountingError::Oversell { symbol: fill.symbol, qty: fill.qty, held });
+            return Err(AccountingError::Oversell {
+                symbol: fill.symbol,
+                qty: fill.qty,
+                held,
+            });
         }
         let pos = self.positions.entry(fill.symbol).or_default();
         let notional = fill.notional();
@@ -102,7 +109,10 @@ impl Portfolio {
 
     /// Quantity held of a pair.
     pub fn qty(&self, symbol: Symbol) -> Decimal {
-        self.positions.get(&symbol).map(|p| p.qty).unwrap_or_default()
+        self.positions
+            .get(&symbol)
+            .map(|p| p.qty)
+            .unwrap_or_default()
     }
 
     /// Pairs with a non-zero quantity.
@@ -147,12 +157,19 @@ mod tests {
     #[test]
     fn buy_then_partial_sell_books_exact_money() {
         let mut p = Portfolio::new(dec!(10000));
-        p.apply_fill(&fill(Side::Buy, dec!(100), dec!(3), dec!(0.3))).unwrap();
+        p.apply_fill(&fill(Side::Buy, dec!(100), dec!(3), dec!(0.3)))
+            .unwrap();
         // cash 10000 − 300 − 0.3
         assert_eq!(p.cash, dec!(9699.7));
-        let pos = p.apply_fill(&fill(Side::Sell, dec!(110), dec!(1), dec!(0.11))).unwrap().clone();
+        let pos = p
+            .apply_fill(&fill(Side::Sell, dec!(110), dec!(1), dec!(0.11)))
+            .unwrap()
+            .clone();
         // cost removed 300 · 1/3 = 100; realised 110 − 100
-        assert_eq!((pos.qty, pos.cost, pos.realised, pos.fees), (dec!(2), dec!(200), dec!(10), dec!(0.41)));
+        assert_eq!(
+            (pos.qty, pos.cost, pos.realised, pos.fees),
+            (dec!(2), dec!(200), dec!(10), dec!(0.41))
+        );
         assert_eq!(p.cash, dec!(9809.59));
         // equity at mark 105: 9809.59 + 2·105
         let sym = "BTC/USDT".parse().unwrap();
@@ -165,7 +182,10 @@ mod tests {
     fn oversell_is_refused_without_change() {
         let mut p = Portfolio::new(dec!(100));
         let before = p.clone();
-        assert!(p.apply_fill(&fill(Side::Sell, dec!(1), dec!(1), dec!(0))).is_err());
+        assert!(
+            p.apply_fill(&fill(Side::Sell, dec!(1), dec!(1), dec!(0)))
+                .is_err()
+        );
         assert_eq!(p, before);
     }
 

@@ -96,7 +96,11 @@ impl fmt::Display for RejectReason {
             RejectReason::NoMarket => write!(f, "no market price to value the order"),
             RejectReason::Rules(v) => write!(f, "{v}"),
             RejectReason::MaxOrderNotional { notional, limit } => {
-                write!(f, "order value {} exceeds max_order_notional {limit}", notional.round_dp(2))
+                write!(
+                    f,
+                    "order value {} exceeds max_order_notional {limit}",
+                    notional.round_dp(2)
+                )
             }
             RejectReason::MaxPositionNotional { would_be, limit } => write!(
                 f,
@@ -162,10 +166,15 @@ pub fn check(
         (OrderKind::Limit, Some(p)) => p,
         _ => ctx.touch.ok_or(RejectReason::NoMarket)?,
     };
-    ctx.instrument.check(req.qty, reference).map_err(RejectReason::Rules)?;
+    ctx.instrument
+        .check(req.qty, reference)
+        .map_err(RejectReason::Rules)?;
     let notional = req.qty * reference;
     if notional > limits.max_order_notional {
-        return Err(RejectReason::MaxOrderNotional { notional, limit: limits.max_order_notional });
+        return Err(RejectReason::MaxOrderNotional {
+            notional,
+            limit: limits.max_order_notional,
+        });
     }
     match req.side {
         Side::Buy => {
@@ -185,13 +194,19 @@ pub fn check(
             }
             let needed = notional * (Decimal::ONE + ctx.fee_rate);
             if needed > ctx.free_cash {
-                return Err(RejectReason::InsufficientCash { needed, available: ctx.free_cash });
+                return Err(RejectReason::InsufficientCash {
+                    needed,
+                    available: ctx.free_cash,
+                });
             }
         }
         Side::Sell => {
             let available = ctx.position_qty - ctx.pending_sell_qty;
             if req.qty > available {
-                return Err(RejectReason::InsufficientHoldings { needed: req.qty, available });
+                return Err(RejectReason::InsufficientHoldings {
+                    needed: req.qty,
+                    available,
+                });
             }
         }
     }
@@ -262,20 +277,76 @@ mod tests {
             rule: &'static str,
         }
         let cases = [
-            Case { what: "halted", side: Side::Buy, qty: dec!(1), tweak: |c| c.halted = Some("e-stop"), rule: "halted" },
-            Case { what: "no book", side: Side::Buy, qty: dec!(1), tweak: |c| c.touch = None, rule: "no_market" },
-            Case { what: "below min notional (0.01 × 100 = 1 < 5)", side: Side::Buy, qty: dec!(0.01), tweak: |_| {}, rule: "instrument_rules" },
-            Case { what: "order value 11 × 100 > 1000", side: Side::Buy, qty: dec!(11), tweak: |_| {}, rule: "max_order_notional" },
-            Case { what: "(25 + 0 + 6) × 100 > 3000", side: Side::Buy, qty: dec!(6), tweak: |c| c.position_qty = dec!(25), rule: "max_position_notional" },
-            Case { what: "new position when one is open", side: Side::Buy, qty: dec!(1), tweak: |c| c.open_positions = 1, rule: "max_open_positions" },
-            Case { what: "1000 × 1.001 > 900 cash", side: Side::Buy, qty: dec!(10), tweak: |c| c.free_cash = dec!(900), rule: "insufficient_cash" },
-            Case { what: "sell more than free (2 held, 1.5 offered)", side: Side::Sell, qty: dec!(1), tweak: |c| { c.position_qty = dec!(2); c.pending_sell_qty = dec!(1.5) }, rule: "insufficient_holdings" },
+            Case {
+                what: "halted",
+                side: Side::Buy,
+                qty: dec!(1),
+                tweak: |c| c.halted = Some("e-stop"),
+                rule: "halted",
+            },
+            Case {
+                what: "no book",
+                side: Side::Buy,
+                qty: dec!(1),
+                tweak: |c| c.touch = None,
+                rule: "no_market",
+            },
+            Case {
+                what: "below min notional (0.01 × 100 = 1 < 5)",
+                side: Side::Buy,
+                qty: dec!(0.01),
+                tweak: |_| {},
+                rule: "instrument_rules",
+            },
+            Case {
+                what: "order value 11 × 100 > 1000",
+                side: Side::Buy,
+                qty: dec!(11),
+                tweak: |_| {},
+                rule: "max_order_notional",
+            },
+            Case {
+                what: "(25 + 0 + 6) × 100 > 3000",
+                side: Side::Buy,
+                qty: dec!(6),
+                tweak: |c| c.position_qty = dec!(25),
+                rule: "max_position_notional",
+            },
+            Case {
+                what: "new position when one is open",
+                side: Side::Buy,
+                qty: dec!(1),
+                tweak: |c| c.open_positions = 1,
+                rule: "max_open_positions",
+            },
+            Case {
+                what: "1000 × 1.001 > 900 cash",
+                side: Side::Buy,
+                qty: dec!(10),
+                tweak: |c| c.free_cash = dec!(900),
+                rule: "insufficient_cash",
+            },
+            Case {
+                what: "sell more than free (2 held, 1.5 offered)",
+                side: Side::Sell,
+                qty: dec!(1),
+                tweak: |c| {
+                    c.position_qty = dec!(2);
+                    c.pending_sell_qty = dec!(1.5)
+                },
+                rule: "insufficient_holdings",
+            },
         ];
         for case in cases {
             let mut c = ctx(&i);
             (case.tweak)(&mut c);
             let got = check(order(case.side, case.qty), &limits(), &c);
-            assert_eq!(got.err().map(|r| r.rule()), Some(case.rule), "{}", case.what);
+            assert_eq!(
+                got.err().map(|r| r.rule()),
+                Some(case.rule),
+                "{}",
+                case.what
+            );
         }
     }
 

@@ -13,7 +13,9 @@ pub fn to_text(d: Decimal) -> String {
 /// # Errors
 /// Text that is not a decimal (a corrupted or hand-edited row), as a SQLite conversion error.
 pub fn from_text(s: &str) -> rusqlite::Result<Decimal> {
-    Decimal::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    Decimal::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 #[cfg(test)]

@@ -45,7 +45,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// No database at the path (for read-only commands).
-    #[error("no tradedeck database at {0}; start the engine once (`tradedeck --daemon`) or pass --db PATH")]
+    #[error(
+        "no tradedeck database at {0}; start the engine once (`tradedeck --daemon`) or pass --db PATH"
+    )]
     Missing(PathBuf),
 }
 
@@ -77,16 +79,25 @@ impl Store {
     /// The directory cannot be made, or SQLite refuses the file.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
-        let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )
         .map_err(err)?;
         schema::migrate(&mut conn).map_err(err)?;
-        Ok(Store { path: path.to_path_buf(), conn })
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn,
+        })
     }
 
     /// Opens an existing database for reading, while a daemon may be writing it.
@@ -97,14 +108,25 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
-        let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-        Ok(Store { path: path.to_path_buf(), conn })
+        let err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Closes runs a crash left open, records this run, and seeds a new paper account with
@@ -113,15 +135,25 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn begin_run(&mut self, run: &RunInfo, starting_cash: Decimal) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite { path: self.path.clone(), source: e })?;
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
         let result = (|| {
-            tx.execute("UPDATE runs SET exit = 'crashed' WHERE ended_ms IS NULL", [])?;
+            tx.execute(
+                "UPDATE runs SET exit = 'crashed' WHERE ended_ms IS NULL",
+                [],
+            )?;
             tx.execute(
                 "INSERT INTO runs (started_ms, mode, venue, seed, pid, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![run.started_ms, run.mode, run.venue, run.seed.map(|s| s as i64), run.pid, env!("CARGO_PKG_VERSION")],
             )?;
             let id = tx.last_insert_rowid();
-            let has_cash: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM state WHERE key = 'cash')", [], |r| r.get(0))?;
+            let has_cash: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM state WHERE key = 'cash')",
+                [],
+                |r| r.get(0),
+            )?;
             if !has_cash {
                 let cash = codec::to_text(starting_cash);
                 writer::set_state(&tx, "cash", &cash, run.started_ms)?;
@@ -167,7 +199,8 @@ impl Store {
         on_commit: impl FnMut(Result<u64, String>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
         let path = self.path.clone();
-        Writer::spawn(self.conn, run_id, on_commit).map_err(|source| StoreError::Writer { path, source })
+        Writer::spawn(self.conn, run_id, on_commit)
+            .map_err(|source| StoreError::Writer { path, source })
     }
 
     /// The database file.

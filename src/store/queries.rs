@@ -2,7 +2,10 @@
 
 use super::codec::from_text;
 use crate::engine::{HaltInfo, Restored};
-use crate::model::{Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side, Symbol, Timestamp};
+use crate::model::{
+    Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side, Symbol,
+    Timestamp,
+};
 use crate::portfolio::Position;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use rust_decimal::Decimal;
@@ -29,7 +32,10 @@ fn dec_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
 }
 
 fn state(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0)).optional()
+    c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
 }
 
 const FILL_COLS: &str = "id, order_id, symbol, side, price, qty, fee, liquidity, ts_ms";
@@ -93,26 +99,38 @@ const ORDER_COLS: &str = "id, symbol, side, kind, qty, price, post_only, ioc, or
 const LIVE: &str = "status IN ('pending', 'open', 'partially_filled')";
 
 fn open_orders(c: &Connection) -> rusqlite::Result<Vec<Order>> {
-    c.prepare(&format!("SELECT {ORDER_COLS} FROM orders WHERE {LIVE} ORDER BY id"))?
-        .query_map([], order_row)?
-        .collect()
+    c.prepare(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE {LIVE} ORDER BY id"
+    ))?
+    .query_map([], order_row)?
+    .collect()
 }
 
 fn recent_fills(c: &Connection, n: usize) -> rusqlite::Result<Vec<Fill>> {
-    c.prepare(&format!("SELECT {FILL_COLS} FROM fills ORDER BY id DESC LIMIT ?1"))?
-        .query_map([n as i64], fill_row)?
-        .collect()
+    c.prepare(&format!(
+        "SELECT {FILL_COLS} FROM fills ORDER BY id DESC LIMIT ?1"
+    ))?
+    .query_map([n as i64], fill_row)?
+    .collect()
 }
 
 /// Rebuilds the engine's account from committed rows.
 pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
-    let cash = state(c, "cash")?.map(|s| from_text(&s)).transpose()?.unwrap_or_default();
+    let cash = state(c, "cash")?
+        .map(|s| from_text(&s))
+        .transpose()?
+        .unwrap_or_default();
     let positions = c
         .prepare("SELECT symbol, qty, cost, realised, fees FROM positions ORDER BY symbol")?
         .query_map([], |r| {
             Ok((
                 symbol(&r.get::<_, String>(0)?)?,
-                Position { qty: dec_col(r, 1)?, cost: dec_col(r, 2)?, realised: dec_col(r, 3)?, fees: dec_col(r, 4)? },
+                Position {
+                    qty: dec_col(r, 1)?,
+                    cost: dec_col(r, 2)?,
+                    realised: dec_col(r, 3)?,
+                    fees: dec_col(r, 4)?,
+                },
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -120,7 +138,10 @@ pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
         .map(|j| serde_json::from_str::<HaltInfo>(&j).map_err(|_| bad("halt record", &j)))
         .transpose()?;
     let day = match (state(c, "day")?, state(c, "day_start_equity")?) {
-        (Some(d), Some(e)) => Some((d.parse::<i64>().map_err(|_| bad("day", &d))?, from_text(&e)?)),
+        (Some(d), Some(e)) => Some((
+            d.parse::<i64>().map_err(|_| bad("day", &d))?,
+            from_text(&e)?,
+        )),
         _ => None,
     };
     let last_seq: i64 = c.query_row(
@@ -238,12 +259,16 @@ pub struct StatusReport {
 /// Builds the status report.
 pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
     let r = restore(c)?;
-    let mut marks: std::collections::BTreeMap<String, Option<Decimal>> = std::collections::BTreeMap::new();
+    let mut marks: std::collections::BTreeMap<String, Option<Decimal>> =
+        std::collections::BTreeMap::new();
     {
         let mut st = c.prepare("SELECT symbol, mark FROM positions")?;
         let rows = st.query_map([], |r| {
             let m: Option<String> = r.get(1)?;
-            Ok((r.get::<_, String>(0)?, m.as_deref().map(from_text).transpose()?))
+            Ok((
+                r.get::<_, String>(0)?,
+                m.as_deref().map(from_text).transpose()?,
+            ))
         })?;
         for row in rows {
             let (s, m) = row?;
@@ -269,18 +294,36 @@ pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
     let equity = r.cash
         + positions
             .iter()
-            .map(|p| p.mark.map_or_else(|| r.positions.get(&p.symbol).map(|x| x.cost).unwrap_or_default(), |m| p.qty * m))
+            .map(|p| {
+                p.mark.map_or_else(
+                    || {
+                        r.positions
+                            .get(&p.symbol)
+                            .map(|x| x.cost)
+                            .unwrap_or_default()
+                    },
+                    |m| p.qty * m,
+                )
+            })
             .sum::<Decimal>();
-    let running: bool = c.query_row("SELECT EXISTS(SELECT 1 FROM runs WHERE ended_ms IS NULL AND exit IS NULL)", [], |r| r.get(0))?;
+    let running: bool = c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM runs WHERE ended_ms IS NULL AND exit IS NULL)",
+        [],
+        |r| r.get(0),
+    )?;
     let last_checkpoint = c
-        .query_row("SELECT ts_ms, equity FROM equity ORDER BY id DESC LIMIT 1", params![], |r| {
-            Ok((Timestamp(r.get(0)?).to_string(), dec_col(r, 1)?))
-        })
+        .query_row(
+            "SELECT ts_ms, equity FROM equity ORDER BY id DESC LIMIT 1",
+            params![],
+            |r| Ok((Timestamp(r.get(0)?).to_string(), dec_col(r, 1)?)),
+        )
         .optional()?;
     Ok(StatusReport {
         equity,
         cash: r.cash,
-        starting_cash: state(c, "starting_cash")?.map(|s| from_text(&s)).transpose()?,
+        starting_cash: state(c, "starting_cash")?
+            .map(|s| from_text(&s))
+            .transpose()?,
         positions,
         open_orders: r
             .open_orders
@@ -301,7 +344,15 @@ pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
         halt: r.halt,
         last_fills: recent_fills(c, last)?
             .into_iter()
-            .map(|f| StatusFill { id: f.id, ts: f.ts.to_string(), symbol: f.symbol, side: f.side, price: f.price, qty: f.qty, fee: f.fee })
+            .map(|f| StatusFill {
+                id: f.id,
+                ts: f.ts.to_string(),
+                symbol: f.symbol,
+                side: f.side,
+                price: f.price,
+                qty: f.qty,
+                fee: f.fee,
+            })
             .collect(),
         running,
         last_checkpoint,

@@ -118,7 +118,9 @@ mod tests {
         assert_eq!(migrate(&mut c).unwrap(), MIGRATIONS.len() as u32);
         // a second run is a no-op
         migrate(&mut c).unwrap();
-        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as u32);
         let tables: Vec<String> = c
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -127,7 +129,16 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        for t in ["equity", "fills", "orders", "positions", "risk_events", "runs", "signals", "state"] {
+        for t in [
+            "equity",
+            "fills",
+            "orders",
+            "positions",
+            "risk_events",
+            "runs",
+            "signals",
+            "state",
+        ] {
             assert!(tables.iter().any(|x| x == t), "missing table {t}");
         }
     }

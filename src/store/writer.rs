@@ -58,7 +58,10 @@ impl Writer {
                             }
                         }
                         if let Some((ended_ms, exit)) = &finish {
-                            tx.execute("UPDATE runs SET ended_ms = ?1, exit = ?2 WHERE id = ?3", params![ended_ms, exit, run_id])?;
+                            tx.execute(
+                                "UPDATE runs SET ended_ms = ?1, exit = ?2 WHERE id = ?3",
+                                params![ended_ms, exit, run_id],
+                            )?;
                         }
                         tx.commit()?;
                         Ok::<u64, rusqlite::Error>(through)
@@ -78,8 +81,8 @@ impl Writer {
     }
 
     /// Queues a record; false when the writer has stopped.
-    pub fn send(&self, seq: u64, record: Record) -> bool {
-        self.tx.send(Msg::Write(seq, Box::new(record))).is_ok()
+    pub fn send(&self, seq: u64, record: Box<Record>) -> bool {
+        self.tx.send(Msg::Write(seq, record)).is_ok()
     }
 
     /// Writes what is queued, marks the run ended with `exit`, and waits for the thread.
@@ -87,7 +90,10 @@ impl Writer {
     /// # Errors
     /// The SQLite error that stopped the writer.
     pub fn finish(self, ended_ms: i64, exit: &str) -> rusqlite::Result<()> {
-        let _ = self.tx.send(Msg::Finish { ended_ms, exit: exit.to_string() });
+        let _ = self.tx.send(Msg::Finish {
+            ended_ms,
+            exit: exit.to_string(),
+        });
         self.handle.join().unwrap_or(Ok(()))
     }
 }
@@ -170,7 +176,11 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
     }
 }
 
-fn upsert_order(tx: &Transaction<'_>, run_id: i64, o: &crate::model::Order) -> rusqlite::Result<()> {
+fn upsert_order(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    o: &crate::model::Order,
+) -> rusqlite::Result<()> {
     let r = &o.request;
     tx.execute(
         "INSERT INTO orders (id, run_id, symbol, side, kind, qty, price, post_only, ioc, origin, status,
@@ -203,7 +213,12 @@ fn upsert_order(tx: &Transaction<'_>, run_id: i64, o: &crate::model::Order) -> r
 }
 
 /// Sets one key of the `state` table.
-pub(super) fn set_state(tx: &Connection, key: &str, value: &str, ts_ms: i64) -> rusqlite::Result<()> {
+pub(super) fn set_state(
+    tx: &Connection,
+    key: &str,
+    value: &str,
+    ts_ms: i64,
+) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO state (key, value, updated_ms) VALUES (?1, ?2, ?3)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",

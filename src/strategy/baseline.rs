@@ -65,7 +65,10 @@ pub struct Baseline {
 impl Baseline {
     /// A strategy with `params`.
     pub fn new(params: BaselineParams) -> Baseline {
-        Baseline { params, bars: BTreeMap::new() }
+        Baseline {
+            params,
+            bars: BTreeMap::new(),
+        }
     }
 
     /// The parameters.
@@ -134,12 +137,19 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn run(prices: &[i64], holding: bool) -> Vec<Decision> {
-        let mut s = Baseline::new(BaselineParams { fast: 2, slow: 3, rsi_period: 2, ..Default::default() });
+        let mut s = Baseline::new(BaselineParams {
+            fast: 2,
+            slow: 3,
+            rsi_period: 2,
+            ..Default::default()
+        });
         let sym = "BTC/USDT".parse().unwrap();
         prices
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| s.on_trade(sym, Timestamp(i as i64 * 1000), Decimal::from(*p), holding))
+            .filter_map(|(i, p)| {
+                s.on_trade(sym, Timestamp(i as i64 * 1000), Decimal::from(*p), holding)
+            })
             .collect()
     }
 

@@ -1,7 +1,13 @@
 //! Helpers shared by the integration tests: the binary, isolated platform directories,
 //! and `poll_until` instead of sleeps.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,7 +20,9 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Home {
-        Home { dir: tempfile::tempdir().unwrap() }
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -65,6 +73,27 @@ pub fn count(path: &Path, table: &str) -> Option<i64> {
     if !path.exists() {
         return None;
     }
-    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).ok()
+    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .ok()?;
+    c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .ok()
+}
+
+/// A file from `../shared/data` (real market history). When it is absent the test is skipped
+/// with a notice, unless `TRADEDECK_REQUIRE_SHARED_DATA=1`, which makes it a failure.
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let required = std::env::var("TRADEDECK_REQUIRE_SHARED_DATA").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "shared data {} is required (TRADEDECK_REQUIRE_SHARED_DATA=1) but missing",
+        path.display()
+    );
+    eprintln!("notice: skipping, shared data {} not found", path.display());
+    None
 }

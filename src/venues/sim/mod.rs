@@ -60,7 +60,12 @@ impl SimMarket {
                 (p, clock)
             })
             .collect();
-        let mut m = SimMarket { rng, pairs, update_id: 0, queue: VecDeque::new() };
+        let mut m = SimMarket {
+            rng,
+            pairs,
+            update_id: 0,
+            queue: VecDeque::new(),
+        };
         for i in 0..m.pairs.len() {
             let snap = m.snapshot_event(i, start);
             m.queue.push_back(snap);
@@ -74,13 +79,27 @@ impl SimMarket {
     }
 
     fn event(&self, i: usize, ts: Timestamp, kind: MarketKind) -> MarketEvent {
-        MarketEvent { venue: Venue::Sim, symbol: self.pairs[i].0.symbol, exchange_ts: ts, received_ts: ts, kind }
+        MarketEvent {
+            venue: Venue::Sim,
+            symbol: self.pairs[i].0.symbol,
+            exchange_ts: ts,
+            received_ts: ts,
+            kind,
+        }
     }
 
     fn snapshot_event(&mut self, i: usize, ts: Timestamp) -> MarketEvent {
         self.update_id += 1;
         let (bids, asks) = self.pairs[i].0.levels();
-        self.event(i, ts, MarketKind::BookSnapshot { bids, asks, update_id: self.update_id })
+        self.event(
+            i,
+            ts,
+            MarketKind::BookSnapshot {
+                bids,
+                asks,
+                update_id: self.update_id,
+            },
+        )
     }
 
     /// The next market event in time order (initial snapshots first).
@@ -100,7 +119,11 @@ impl SimMarket {
             .iter()
             .enumerate()
             .map(|(i, (_, c))| {
-                if c.next_trade <= c.next_book { (i, true, c.next_trade) } else { (i, false, c.next_book) }
+                if c.next_trade <= c.next_book {
+                    (i, true, c.next_trade)
+                } else {
+                    (i, false, c.next_book)
+                }
             })
             .min_by(|a, b| a.2.total_cmp(&b.2))
         else {
@@ -113,8 +136,20 @@ impl SimMarket {
             if let Some(((price, qty, aggressor), change)) = pair.trade(&mut self.rng) {
                 self.update_id += 1;
                 let id = self.update_id;
-                self.queue.push_back(self.event(i, ts, MarketKind::Trade { price, qty, aggressor }));
-                let delta = MarketKind::BookDelta { first_id: id, last_id: id, changes: vec![change] };
+                self.queue.push_back(self.event(
+                    i,
+                    ts,
+                    MarketKind::Trade {
+                        price,
+                        qty,
+                        aggressor,
+                    },
+                ));
+                let delta = MarketKind::BookDelta {
+                    first_id: id,
+                    last_id: id,
+                    changes: vec![change],
+                };
                 self.queue.push_back(self.event(i, ts, delta));
             }
         } else {
@@ -125,7 +160,15 @@ impl SimMarket {
             if !changes.is_empty() {
                 self.update_id += 1;
                 let id = self.update_id;
-                self.queue.push_back(self.event(i, ts, MarketKind::BookDelta { first_id: id, last_id: id, changes }));
+                self.queue.push_back(self.event(
+                    i,
+                    ts,
+                    MarketKind::BookDelta {
+                        first_id: id,
+                        last_id: id,
+                        changes,
+                    },
+                ));
             }
         }
     }
@@ -138,7 +181,10 @@ mod tests {
     use crate::model::Side;
 
     fn market(seed: u64) -> SimMarket {
-        let syms: Vec<Symbol> = ["BTC/USDT", "ETH/USDT"].iter().map(|s| s.parse().unwrap()).collect();
+        let syms: Vec<Symbol> = ["BTC/USDT", "ETH/USDT"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         SimMarket::new(&syms, seed, Timestamp(1_700_000_000_000), &BTreeMap::new())
     }
 
@@ -189,8 +235,14 @@ mod tests {
         let rate = f64::from(trades) / secs;
         assert!((10.0..=50.0).contains(&rate), "trade rate {rate}/s");
         let tick = rust_decimal::Decimal::new(1, 2);
-        let median = { spreads.sort(); spreads[spreads.len() / 2] };
-        assert!(median >= tick && median <= tick * rust_decimal::Decimal::from(5), "median spread {median}");
+        let median = {
+            spreads.sort();
+            spreads[spreads.len() / 2]
+        };
+        assert!(
+            median >= tick && median <= tick * rust_decimal::Decimal::from(5),
+            "median spread {median}"
+        );
         assert!(prices.windows(2).any(|w| w[0] != w[1]), "price moves");
         // depth thins away from the mid: top 5 levels hold more per level than levels 20-25
         let bids = book.top(Side::Buy, 25);

@@ -35,10 +35,42 @@ impl PairSpec {
     /// The look of well-known pairs, and a generic one for the rest.
     pub fn for_symbol(symbol: Symbol) -> PairSpec {
         match symbol.base() {
-            "BTC" => PairSpec { price_dp: 2, qty_dp: 5, start_price: 65_000.0, level_gap: 20, annual_vol: 0.6, top_qty: 0.6, trade_qty: 0.02 },
-            "ETH" => PairSpec { price_dp: 2, qty_dp: 4, start_price: 3_200.0, level_gap: 4, annual_vol: 0.75, top_qty: 8.0, trade_qty: 0.4 },
-            "SOL" => PairSpec { price_dp: 2, qty_dp: 3, start_price: 150.0, level_gap: 1, annual_vol: 0.9, top_qty: 120.0, trade_qty: 6.0 },
-            _ => PairSpec { price_dp: 4, qty_dp: 1, start_price: 1.0, level_gap: 1, annual_vol: 0.9, top_qty: 20_000.0, trade_qty: 800.0 },
+            "BTC" => PairSpec {
+                price_dp: 2,
+                qty_dp: 5,
+                start_price: 65_000.0,
+                level_gap: 20,
+                annual_vol: 0.6,
+                top_qty: 0.6,
+                trade_qty: 0.02,
+            },
+            "ETH" => PairSpec {
+                price_dp: 2,
+                qty_dp: 4,
+                start_price: 3_200.0,
+                level_gap: 4,
+                annual_vol: 0.75,
+                top_qty: 8.0,
+                trade_qty: 0.4,
+            },
+            "SOL" => PairSpec {
+                price_dp: 2,
+                qty_dp: 3,
+                start_price: 150.0,
+                level_gap: 1,
+                annual_vol: 0.9,
+                top_qty: 120.0,
+                trade_qty: 6.0,
+            },
+            _ => PairSpec {
+                price_dp: 4,
+                qty_dp: 1,
+                start_price: 1.0,
+                level_gap: 1,
+                annual_vol: 0.9,
+                top_qty: 20_000.0,
+                trade_qty: 800.0,
+            },
         }
     }
 
@@ -81,7 +113,14 @@ impl SimPair {
         let spec = PairSpec::for_symbol(symbol);
         let tick = 10f64.powi(-(spec.price_dp as i32));
         let fair = start_price.unwrap_or(spec.start_price) / tick;
-        let mut p = SimPair { symbol, spec, fair, regime: 1, asks: Ladder::new(), bids: Ladder::new() };
+        let mut p = SimPair {
+            symbol,
+            spec,
+            fair,
+            regime: 1,
+            asks: Ladder::new(),
+            bids: Ladder::new(),
+        };
         p.reshape(rng);
         p
     }
@@ -110,8 +149,22 @@ impl SimPair {
 
     /// The whole book, best levels first.
     pub fn levels(&self) -> (Vec<Level>, Vec<Level>) {
-        let bids = self.bids.iter().map(|(k, q)| Level { price: self.price(-k), qty: self.qty(*q) }).collect();
-        let asks = self.asks.iter().map(|(k, q)| Level { price: self.price(*k), qty: self.qty(*q) }).collect();
+        let bids = self
+            .bids
+            .iter()
+            .map(|(k, q)| Level {
+                price: self.price(-k),
+                qty: self.qty(*q),
+            })
+            .collect();
+        let asks = self
+            .asks
+            .iter()
+            .map(|(k, q)| Level {
+                price: self.price(*k),
+                qty: self.qty(*q),
+            })
+            .collect();
         (bids, asks)
     }
 
@@ -153,9 +206,9 @@ impl SimPair {
             let mut key = best_key;
             let mut depth = 0usize;
             while depth < LEVELS {
-                if !ladder.contains_key(&key) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = ladder.entry(key) {
                     let q = level_lots(&spec, depth, rng);
-                    ladder.insert(key, q);
+                    slot.insert(q);
                     changed.push((key, q));
                 }
                 let next = ladder.range(key + 1..).next().map(|(k, _)| *k);
@@ -195,7 +248,11 @@ impl SimPair {
     pub fn trade(&mut self, rng: &mut Rng) -> Option<((Decimal, Decimal, Side), LevelChange)> {
         let mid = (self.asks.keys().next()? + -self.bids.keys().next()?) as f64 / 2.0;
         let lean = ((self.fair - mid) / (2.0 * self.spec.level_gap as f64)).tanh() * 0.3;
-        let aggressor = if rng.chance(0.5 + lean) { Side::Buy } else { Side::Sell };
+        let aggressor = if rng.chance(0.5 + lean) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let want = self.lots(self.spec.trade_qty * (0.8 * rng.normal()).exp());
         let (ladder, sign, book_side) = match aggressor {
             Side::Buy => (&mut self.asks, 1, Side::Sell),
@@ -210,7 +267,11 @@ impl SimPair {
             ladder.remove(&key);
         }
         let price = Decimal::new(sign * key, self.spec.price_dp);
-        let change = LevelChange { side: book_side, price, qty: self.qty(left) };
+        let change = LevelChange {
+            side: book_side,
+            price,
+            qty: self.qty(left),
+        };
         Some(((price, self.qty(qty), aggressor), change))
     }
 }
