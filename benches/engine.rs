@@ -18,22 +18,12 @@ fn setup() -> (EngineConfig, Vec<(Event, Timestamp)>) {
         Timestamp(1_800_000_000_000),
         &BTreeMap::new(),
     );
-    let engine_cfg = EngineConfig {
-        mode: cfg.mode,
-        starting_cash: cfg.paper.starting_cash,
-        fees: cfg.paper.fees(),
-        latency_ms: 0,
-        limits: cfg.risk.clone(),
-        strategy: cfg.strategy.clone(),
-        instruments: sim
-            .instruments()
-            .into_iter()
-            .map(|i| (Venue::Sim, i))
-            .collect(),
-        equity_interval_ms: 10_000,
-        day_offset_ms: 0,
-        stale_ms: 5_000,
-    };
+    let instruments = sim
+        .instruments()
+        .into_iter()
+        .map(|i| (Venue::Sim, i))
+        .collect();
+    let engine_cfg = EngineConfig::from_config(&cfg, instruments);
     let events = (0..EVENTS)
         .map(|_| {
             let ev = sim.next_event();

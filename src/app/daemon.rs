@@ -96,22 +96,12 @@ async fn run_async(opts: DaemonOptions) -> Result<(), RunError> {
         now.plus_ms(-warmup),
         &start_prices,
     );
-    let engine_cfg = EngineConfig {
-        mode: cfg.mode,
-        starting_cash: cfg.paper.starting_cash,
-        fees: cfg.paper.fees(),
-        latency_ms: i64::from(cfg.paper.latency_ms),
-        limits: cfg.risk.clone(),
-        strategy: cfg.strategy.clone(),
-        instruments: sim
-            .instruments()
-            .into_iter()
-            .map(|i| (Venue::Sim, i))
-            .collect(),
-        equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
-        day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
-        stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
-    };
+    let instruments = sim
+        .instruments()
+        .into_iter()
+        .map(|i| (Venue::Sim, i))
+        .collect();
+    let engine_cfg = EngineConfig::from_config(cfg, instruments);
     let mut engine = Engine::new(engine_cfg);
     tracing::info!(
         db = %opts.db.display(), run_id, seed, speed,

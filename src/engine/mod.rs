@@ -60,6 +60,27 @@ pub struct EngineConfig {
     pub stale_ms: i64,
 }
 
+impl EngineConfig {
+    /// The engine settings a configuration asks for, trading `instruments`.
+    pub fn from_config(
+        cfg: &crate::config::Config,
+        instruments: Vec<(Venue, Instrument)>,
+    ) -> EngineConfig {
+        EngineConfig {
+            mode: cfg.mode,
+            starting_cash: cfg.paper.starting_cash,
+            fees: cfg.paper.fees(),
+            latency_ms: i64::from(cfg.paper.latency_ms),
+            limits: cfg.risk.clone(),
+            strategy: cfg.strategy.clone(),
+            instruments,
+            equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
+            day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
+            stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
+        }
+    }
+}
+
 /// One pair's market state.
 #[derive(Clone, Debug)]
 struct Market {

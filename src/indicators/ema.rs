@@ -36,11 +36,6 @@ impl Ema {
         };
         self.value
     }
-
-    /// The latest value, if warmed up.
-    pub fn value(&self) -> Option<f64> {
-        self.value
-    }
 }
 
 #[cfg(test)]

@@ -50,11 +50,6 @@ impl Rsi {
         });
         self.value
     }
-
-    /// The latest value, if warmed up.
-    pub fn value(&self) -> Option<f64> {
-        self.value
-    }
 }
 
 #[cfg(test)]
