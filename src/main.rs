@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use tradedeck::app::{daemon, logging, paths};
+use tradedeck::app::{daemon, logging, paths, runtime};
 use tradedeck::config::Config;
 use tradedeck::store::{StatusReport, Store};
 
@@ -98,14 +98,13 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
             "the cockpit UI is not built yet; running the engine in the foreground (Ctrl-C stops it)"
         );
     }
-    let opts = daemon::DaemonOptions {
+    let opts = runtime::EngineOptions {
         config,
         db,
         seed: cli.seed,
         speed: cli.speed,
-        duration,
     };
-    match daemon::run(opts) {
+    match daemon::run(opts, duration) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

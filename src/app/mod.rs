@@ -6,3 +6,5 @@ mod feed;
 pub mod lock;
 pub mod logging;
 pub mod paths;
+pub mod runtime;
+pub mod signals;

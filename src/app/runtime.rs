@@ -1,0 +1,278 @@
+//! The engine task: feeds → engine → store, with a handle for whoever drives it (the daemon
+//! or the cockpit).
+//!
+//! The task drains its inputs with a `biased` select in this order: stop, commands, store
+//! acknowledgements, the timer, then market data, so a halt never waits behind a burst of
+//! book updates. It publishes an `Arc<Snapshot>` on a watch channel at most every
+//! `SNAPSHOT_EVERY`, and only when something changed.
+
+use super::{clock, feed, lock::DbLock};
+use crate::config::Config;
+use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
+use crate::model::Symbol;
+use crate::store::{RunInfo, Store, Writer};
+use crate::venues::sim::SimMarket;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How often a snapshot may be published.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// How often a status line is logged.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
+
+/// What the engine task needs to start.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// The configuration.
+    pub config: Config,
+    /// The database file.
+    pub db: PathBuf,
+    /// Simulator seed (overrides the config).
+    pub seed: Option<u64>,
+    /// Simulator speed (overrides the config).
+    pub speed: Option<f64>,
+}
+
+/// Why the engine could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The database is locked by another process.
+    #[error(transparent)]
+    Locked(#[from] super::lock::LockError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The async runtime could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The engine task ended unexpectedly.
+    #[error("the engine task failed: {0}")]
+    Task(String),
+}
+
+/// A running engine.
+pub struct EngineHandle {
+    /// The latest snapshot.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Commands to the engine (key presses, control requests).
+    pub commands: mpsc::Sender<Command>,
+    stop: oneshot::Sender<&'static str>,
+    task: tokio::task::JoinHandle<Result<(), RunError>>,
+}
+
+impl EngineHandle {
+    /// Stops the engine: flushes the journal, writes a final checkpoint and marks the run
+    /// ended with `exit`.
+    ///
+    /// # Errors
+    /// A store failure while flushing, or a failed engine task.
+    pub async fn stop(self, exit: &'static str) -> Result<(), RunError> {
+        let _ = self.stop.send(exit);
+        self.task.await.map_err(|e| RunError::Task(e.to_string()))?
+    }
+}
+
+fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
+    (now.millis() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id())
+}
+
+/// Opens the store, rebuilds the account, starts the feed and the engine task.
+///
+/// # Errors
+/// The database is locked or unusable.
+pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
+    let cfg = &opts.config;
+    let now = clock::now();
+    let lock = DbLock::acquire(&opts.db, now)?;
+    let mut store = Store::open(&opts.db)?;
+    let seed = opts
+        .seed
+        .or(cfg.venues.sim.seed)
+        .unwrap_or_else(|| seed_from_clock(now));
+    let speed = opts.speed.unwrap_or(cfg.venues.sim.speed);
+    let start_prices: BTreeMap<Symbol, f64> = store
+        .last_marks()?
+        .into_iter()
+        .filter_map(|(s, m)| Some((s.parse().ok()?, f64::try_from(m).ok()?)))
+        .collect();
+    let run = RunInfo {
+        mode: "paper".into(),
+        venue: Venue::Sim.to_string(),
+        seed: Some(seed),
+        pid: std::process::id(),
+        started_ms: now.millis(),
+    };
+    let run_id = store.begin_run(&run, cfg.paper.starting_cash)?;
+    let restored = store.restore()?;
+    let warmup = i64::from(cfg.venues.sim.warmup_secs) * 1000;
+    let sim = SimMarket::new(
+        &cfg.venues.sim.symbols,
+        seed,
+        now.plus_ms(-warmup),
+        &start_prices,
+    );
+    let instruments = sim
+        .instruments()
+        .into_iter()
+        .map(|i| (Venue::Sim, i))
+        .collect();
+    let mut engine = Engine::new(EngineConfig::from_config(cfg, instruments));
+    tracing::info!(
+        db = %opts.db.display(), run_id, seed, speed,
+        cash = %restored.cash, positions = restored.positions.len(), open_orders = restored.open_orders.len(),
+        halted = restored.halt.is_some(), fills = restored.fill_count,
+        "starting paper engine on the simulated market"
+    );
+    if let Some(h) = &restored.halt {
+        tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is HALTED (resume to trade)");
+    }
+    let restore_actions = engine.restore(restored, now);
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Result<u64, String>>();
+    let writer = store.into_writer(run_id, move |r| {
+        let _ = ack_tx.send(r);
+    })?;
+    route(restore_actions, &writer);
+    let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
+    let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let inputs = Inputs {
+        stop: stop_rx,
+        commands: cmd_rx,
+        acks: ack_rx,
+        market: market_rx,
+    };
+    let db = opts.db.clone();
+    let task = tokio::spawn(async move {
+        let exit = drive(&mut engine, inputs, &writer, &snap_tx).await;
+        feed.abort();
+        let now = clock::now();
+        route(engine.checkpoint_now(now), &writer);
+        log_status(&engine.snapshot());
+        let result = writer.finish(now.millis(), exit);
+        drop(lock);
+        result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
+        tracing::info!(exit, "stopped; journal flushed");
+        Ok(())
+    });
+    Ok(EngineHandle {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+        stop: stop_tx,
+        task,
+    })
+}
+
+/// Everything the engine task listens to.
+struct Inputs {
+    stop: oneshot::Receiver<&'static str>,
+    commands: mpsc::Receiver<Command>,
+    acks: mpsc::UnboundedReceiver<Result<u64, String>>,
+    market: mpsc::Receiver<Event>,
+}
+
+/// The engine loop; returns why it stopped.
+async fn drive(
+    engine: &mut Engine,
+    mut inp: Inputs,
+    writer: &Writer,
+    snap_tx: &watch::Sender<Arc<Snapshot>>,
+) -> &'static str {
+    let mut timer = tokio::time::interval(Duration::from_secs(1));
+    let mut publish = tokio::time::interval(SNAPSHOT_EVERY);
+    let mut status = tokio::time::interval(STATUS_EVERY);
+    let mut dirty = false;
+    loop {
+        let event = tokio::select! {
+            biased;
+            exit = &mut inp.stop => return exit.unwrap_or("stopped"),
+            Some(cmd) = inp.commands.recv() => {
+                // A command is published at once: the cockpit shows its effect without waiting
+                // for the next snapshot tick.
+                route(engine.handle(Event::Command(cmd), clock::now()), writer);
+                snap_tx.send_replace(Arc::new(engine.snapshot()));
+                dirty = false;
+                continue;
+            }
+            Some(ack) = inp.acks.recv() => match ack {
+                Ok(through) => Event::Persisted { through },
+                Err(e) => {
+                    tracing::error!(error = %e, "store write failed; halting");
+                    Event::Command(Command::Halt { reason: format!("store write failed: {e}"), by: "system".into() })
+                }
+            },
+            _ = timer.tick() => Event::Timer,
+            _ = publish.tick() => {
+                if dirty {
+                    snap_tx.send_replace(Arc::new(engine.snapshot()));
+                    dirty = false;
+                }
+                continue;
+            }
+            _ = status.tick() => {
+                log_status(&engine.snapshot());
+                continue;
+            }
+            ev = inp.market.recv() => match ev {
+                Some(ev) => ev,
+                None => return "feed ended",
+            },
+        };
+        route(engine.handle(event, clock::now()), writer);
+        dirty = true;
+    }
+}
+
+/// Sends records to the writer and alerts to the log.
+fn route(actions: Vec<Action>, writer: &Writer) {
+    for a in actions {
+        match a {
+            Action::Persist { seq, record } => {
+                if !writer.send(seq, record) {
+                    tracing::error!(seq, "store writer has stopped; record not written");
+                }
+            }
+            Action::Alert(alert) => match alert.level {
+                AlertLevel::Info => tracing::info!("{}", alert.text),
+                AlertLevel::Warn => tracing::warn!("{}", alert.text),
+                AlertLevel::Danger => tracing::error!("{}", alert.text),
+            },
+        }
+    }
+}
+
+fn log_status(s: &Snapshot) {
+    let positions: Vec<String> = s
+        .positions
+        .iter()
+        .filter(|p| !p.qty.is_zero())
+        .map(|p| {
+            format!(
+                "{} {} (uPnL {})",
+                p.symbol,
+                p.qty.normalize(),
+                p.unrealised.round_dp(2)
+            )
+        })
+        .collect();
+    let prices: Vec<String> = s
+        .markets
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}",
+                m.symbol,
+                m.mid.map_or("-".into(), |p| p.round_dp(2).to_string())
+            )
+        })
+        .collect();
+    tracing::info!(
+        equity = %s.equity.round_dp(2), cash = %s.cash.round_dp(2), day_pnl = %s.day_pnl.round_dp(2),
+        fills = s.fill_count, open_orders = s.open_orders.len(), rejections = s.rejections,
+        "{} | {}", prices.join(", "), if positions.is_empty() { "flat".into() } else { positions.join(", ") }
+    );
+}
