@@ -1,0 +1,81 @@
+//! Streaming indicators against TA-Lib's values on real candles (`../shared/data/reference`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use tradedeck::indicators::{Bollinger, Ema, Macd, Rsi, Sma};
+
+fn column(header: &[&str], name: &str) -> usize {
+    header.iter().position(|h| *h == name).unwrap()
+}
+
+fn close_enough(got: Option<f64>, want: &str, rel: f64, what: &str, row: usize) {
+    match (got, want.is_empty()) {
+        (None, true) => {}
+        (Some(g), false) => {
+            let w: f64 = want.parse().unwrap();
+            let err = (g - w).abs() / w.abs().max(1e-300);
+            assert!(
+                err <= rel || (g - w).abs() < 1e-15,
+                "{what} row {row}: {g} vs TA-Lib {w}"
+            );
+        }
+        (g, _) => panic!("{what} row {row}: warm-up differs: {g:?} vs `{want}`"),
+    }
+}
+
+#[test]
+fn match_talib_on_real_candles() {
+    let (Some(candles), Some(reference)) = (
+        common::shared_data("freqtrade_unittest_btc_1m_2017.csv"),
+        common::shared_data("reference/talib_freqtrade_unittest_btc_1m_2017.csv"),
+    ) else {
+        return;
+    };
+    let closes: Vec<f64> = std::fs::read_to_string(candles)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    let text = std::fs::read_to_string(reference).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n| column(&header, n);
+    let (mut sma, mut ema, mut rsi) = (Sma::new(20), Ema::new(20), Rsi::new(14));
+    let (mut macd, mut bb) = (Macd::new(12, 26, 9), Bollinger::new(20, 2.0));
+    let mut rows = 0;
+    for (i, (line, close)) in lines.zip(&closes).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        close_enough(sma.update(*close), f[col("sma_20")], 1e-9, "sma_20", i);
+        close_enough(ema.update(*close), f[col("ema_20")], 1e-9, "ema_20", i);
+        close_enough(rsi.update(*close), f[col("rsi_14")], 1e-9, "rsi_14", i);
+        let m = macd.update(*close);
+        close_enough(m.map(|m| m.macd), f[col("macd_12_26")], 1e-7, "macd", i);
+        close_enough(
+            m.map(|m| m.signal),
+            f[col("macd_signal_9")],
+            1e-7,
+            "macd_signal",
+            i,
+        );
+        let b = bb.update(*close);
+        close_enough(
+            b.map(|b| b.upper),
+            f[col("bb_upper_20_2")],
+            1e-9,
+            "bb_upper",
+            i,
+        );
+        close_enough(
+            b.map(|b| b.lower),
+            f[col("bb_lower_20_2")],
+            1e-9,
+            "bb_lower",
+            i,
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 13_681);
+}
