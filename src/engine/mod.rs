@@ -32,7 +32,7 @@ const RECENT_FILLS: usize = 50;
 const RECENT_ALERTS: usize = 50;
 /// Book levels per side in the snapshot.
 const SNAPSHOT_LEVELS: usize = 25;
-/// 1-minute candles in the snapshot.
+/// Candles per timeframe in the snapshot.
 const SNAPSHOT_CANDLES: usize = 120;
 
 /// Everything the engine is configured with.
@@ -425,7 +425,11 @@ impl Engine {
                     mid: m.book.mid(),
                     exchange_ts: m.exchange_ts,
                     received_ts: m.received_ts,
-                    candles: m.candles.candles(Timeframe::M1, SNAPSHOT_CANDLES),
+                    candles: Timeframe::ALL
+                        .into_iter()
+                        .map(|tf| (tf, m.candles.candles(tf, SNAPSHOT_CANDLES)))
+                        .collect(),
+                    technical: self.strategy.view(*s).cloned(),
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),

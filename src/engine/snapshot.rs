@@ -4,9 +4,11 @@
 use super::{Alert, HaltInfo, Venue};
 use crate::config::Mode;
 use crate::market::Level;
-use crate::model::{Candle, Fill, Order, Symbol, Timestamp};
+use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
+use crate::strategy::TechnicalView;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Whether orders may be placed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,8 +104,10 @@ pub struct MarketView {
     pub exchange_ts: Timestamp,
     /// Our time of the last update.
     pub received_ts: Timestamp,
-    /// Recent 1-minute candles, oldest first, the forming one last.
-    pub candles: Vec<Candle>,
+    /// Recent candles per timeframe, oldest first, the forming one last.
+    pub candles: BTreeMap<Timeframe, Vec<Candle>>,
+    /// The technical picture after the latest strategy bar.
+    pub technical: Option<TechnicalView>,
 }
 
 /// A feed's health as shown.

@@ -4,7 +4,7 @@
 //! Bars are built from trades over `bar_secs` of exchange time, so the strategy trades from
 //! the first minute on a live feed. It is the technical input until the signal blend lands.
 
-use super::Decision;
+use super::{Decision, TechnicalView};
 use crate::indicators::{Ema, Rsi};
 use crate::model::{Side, Symbol, Timestamp};
 use rust_decimal::Decimal;
@@ -60,6 +60,7 @@ struct BarState {
 pub struct Baseline {
     params: BaselineParams,
     bars: BTreeMap<Symbol, BarState>,
+    views: BTreeMap<Symbol, TechnicalView>,
 }
 
 impl Baseline {
@@ -68,12 +69,13 @@ impl Baseline {
         Baseline {
             params,
             bars: BTreeMap::new(),
+            views: BTreeMap::new(),
         }
     }
 
-    /// The parameters.
-    pub fn params(&self) -> &BaselineParams {
-        &self.params
+    /// The technical picture of `symbol` after its latest bar, once the indicators are warm.
+    pub fn view(&self, symbol: Symbol) -> Option<&TechnicalView> {
+        self.views.get(&symbol)
     }
 
     /// Feeds a trade. When it closes a bar, returns what the indicators now say given the
@@ -113,7 +115,7 @@ impl Baseline {
             "EMA{} {fast:.2} vs EMA{} {slow:.2}, RSI{} {rsi:.1}",
             self.params.fast, self.params.slow, self.params.rsi_period
         );
-        if fast > slow && !holding && rsi < self.params.rsi_overbought {
+        let decision = if fast > slow && !holding && rsi < self.params.rsi_overbought {
             Some(Decision {
                 side: Side::Buy,
                 confidence,
@@ -127,7 +129,31 @@ impl Baseline {
             })
         } else {
             None
-        }
+        };
+        let (trend, why) = if fast > slow {
+            (
+                "bullish",
+                if rsi >= self.params.rsi_overbought {
+                    "uptrend but overbought"
+                } else {
+                    "uptrend"
+                },
+            )
+        } else {
+            ("bearish", "downtrend")
+        };
+        let view = TechnicalView {
+            ts: start,
+            action: decision
+                .as_ref()
+                .map_or("hold", |d| d.side.as_str())
+                .to_string(),
+            trend: trend.to_string(),
+            confidence,
+            reasoning: format!("{why}: {values}"),
+        };
+        self.views.insert(symbol, view);
+        decision
     }
 }
 
