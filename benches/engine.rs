@@ -17,6 +17,7 @@ fn setup() -> (EngineConfig, Vec<(Event, Timestamp)>) {
         9,
         Timestamp(1_800_000_000_000),
         &BTreeMap::new(),
+        0,
     );
     let instruments = sim
         .instruments()

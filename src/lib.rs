@@ -15,4 +15,5 @@ pub mod portfolio;
 pub mod risk;
 pub mod store;
 pub mod strategy;
+pub mod tui;
 pub mod venues;

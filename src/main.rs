@@ -1,12 +1,13 @@
-//! The `tradedeck` binary: the engine (headless for now) and `tradedeck status`.
+//! The `tradedeck` binary: the cockpit (default), the headless daemon, and `tradedeck status`.
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use tradedeck::app::{daemon, logging, paths, runtime};
+use tradedeck::app::{daemon, logging, paths, runtime, signals};
 use tradedeck::config::Config;
 use tradedeck::store::{StatusReport, Store};
+use tradedeck::tui::{self, theme::Theme};
 
 /// Exit code for a configuration error.
 const EXIT_CONFIG: u8 = 2;
@@ -24,7 +25,7 @@ struct Cli {
     /// SQLite database (default: the platform data dir, e.g. ~/.local/share/tradedeck/tradedeck.db).
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// Run headless: feeds, engine and journal, logging to stderr and daily files.
+    /// Run headless (no cockpit): feeds, engine and journal, logging to stderr and daily files.
     #[arg(long)]
     daemon: bool,
     /// Stop after this many seconds.
@@ -92,19 +93,19 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
         }
         d => d.map(Duration::from_secs_f64),
     };
-    let _guard = logging::init(&config.log.level, &paths::log_dir(), true);
-    if !cli.daemon {
-        tracing::info!(
-            "the cockpit UI is not built yet; running the engine in the foreground (Ctrl-C stops it)"
-        );
-    }
+    let _guard = logging::init(&config.log.level, &paths::log_dir(), cli.daemon);
     let opts = runtime::EngineOptions {
         config,
         db,
         seed: cli.seed,
         speed: cli.speed,
     };
-    match daemon::run(opts, duration) {
+    let result = if cli.daemon {
+        daemon::run(opts, duration)
+    } else {
+        cockpit(opts, duration)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -112,6 +113,39 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The cockpit: the engine task plus the terminal UI in front of it.
+fn cockpit(
+    opts: runtime::EngineOptions,
+    duration: Option<Duration>,
+) -> Result<(), runtime::RunError> {
+    let keymap = opts.config.keymap().unwrap_or_default();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::new(opts.config.ui.theme, no_color);
+    let fps = opts.config.ui.fps;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(runtime::RunError::Runtime)?;
+    rt.block_on(async move {
+        let handle = runtime::start(opts).await?;
+        let ui = tui::run(
+            handle.snapshots.clone(),
+            handle.commands.clone(),
+            keymap,
+            theme,
+            fps,
+        );
+        let exit = tokio::select! {
+            r = ui => r.unwrap_or_else(|e| {
+                tracing::error!("terminal: {e}");
+                "terminal error"
+            }),
+            exit = signals::stop_requested(duration) => exit,
+        };
+        handle.stop(exit).await
+    })
 }
 
 fn status(db: &Path, json: bool, fills: usize) -> ExitCode {

@@ -466,6 +466,7 @@ fn a_replayed_session_yields_the_same_actions_and_snapshots() {
         5,
         Timestamp(1_800_000_000_000),
         &BTreeMap::new(),
+        60,
     );
     let instruments = sim
         .instruments()

@@ -113,6 +113,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         seed,
         now.plus_ms(-warmup),
         &start_prices,
+        cfg.venues.sim.history_minutes as usize,
     );
     let instruments = sim
         .instruments()

@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::model::Symbol;
+use crate::tui::keymap::Keymap;
+use crate::tui::theme::ThemeName;
+use std::collections::BTreeMap;
 
 /// Paper (simulated fills) or testnet (real orders on an exchange testnet).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +59,49 @@ pub struct Config {
     pub engine: EngineSettings,
     /// Logging.
     pub log: LogConfig,
+    /// The cockpit.
+    pub ui: UiConfig,
+    /// Key rebindings: action name → key or list of keys.
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+/// One key or several, as written in the `[keys]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    /// `quit = "q"`
+    One(String),
+    /// `quit = ["q", "ctrl-q"]`
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    /// The key strings.
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            KeyList::One(k) => vec![k.clone()],
+            KeyList::Many(ks) => ks.clone(),
+        }
+    }
+}
+
+/// The `[ui]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `dark`, `light` or `mono` (`NO_COLOR` forces mono).
+    pub theme: ThemeName,
+    /// Most frames drawn per second.
+    pub fps: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: ThemeName::Dark,
+            fps: 20,
+        }
+    }
 }
 
 /// The `[venues]` table.
@@ -80,6 +126,8 @@ pub struct SimConfig {
     pub speed: f64,
     /// Seconds of history generated at start so charts and indicators are warm.
     pub warmup_secs: u32,
+    /// Minutes of 1-minute candle history served at start (the chart's backfill).
+    pub history_minutes: u32,
 }
 
 impl Default for SimConfig {
@@ -93,6 +141,7 @@ impl Default for SimConfig {
             seed: None,
             speed: 1.0,
             warmup_secs: 120,
+            history_minutes: 1440,
         }
     }
 }
@@ -292,6 +341,14 @@ impl Config {
             "venues.sim.warmup_secs",
             format!("{} is out of range; expected 0 to 86400", sim.warmup_secs),
         );
+        rule(
+            sim.history_minutes <= 10_080,
+            "venues.sim.history_minutes",
+            format!(
+                "{} is out of range; expected 0 to 10080 (a week)",
+                sim.history_minutes
+            ),
+        );
         let p = &self.paper;
         rule(
             p.starting_cash > zero,
@@ -391,7 +448,28 @@ impl Config {
                 self.log.level
             ),
         );
+        rule(
+            (1..=60).contains(&self.ui.fps),
+            "ui.fps",
+            format!("{} is out of range; expected 1 to 60", self.ui.fps),
+        );
+        if let Err((action, msg)) = self.keymap() {
+            errs.push((format!("keys.{action}"), msg));
+        }
         errs
+    }
+
+    /// The cockpit keymap: defaults with the `[keys]` overrides.
+    ///
+    /// # Errors
+    /// (action, message) for a bad override.
+    pub fn keymap(&self) -> Result<Keymap, (String, String)> {
+        let overrides = self
+            .keys
+            .iter()
+            .map(|(a, k)| (a.clone(), k.keys()))
+            .collect();
+        Keymap::with_overrides(&overrides)
     }
 }
 

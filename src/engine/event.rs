@@ -84,6 +84,8 @@ pub enum MarketKind {
         /// The changed levels.
         changes: Vec<LevelChange>,
     },
+    /// A closed 1-minute candle from the venue's history (backfill before live data).
+    Candle(crate::model::Candle),
     /// A public trade.
     Trade {
         /// Price.

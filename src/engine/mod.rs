@@ -307,6 +307,10 @@ impl Engine {
                 }
                 self.match_resting_on_book(ev.symbol, out);
             }
+            MarketKind::Candle(c) => {
+                m.last_price = Some(c.close);
+                m.candles.on_closed_minute(c);
+            }
             MarketKind::Trade { price, qty, .. } => {
                 m.last_price = Some(price);
                 m.candles.on_trade(ev.exchange_ts, price, qty);

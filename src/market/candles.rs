@@ -96,6 +96,22 @@ impl CandleBook {
         }
     }
 
+    /// Adds a closed 1-minute candle from history (backfill). Candles not newer than the last
+    /// one known are ignored.
+    pub fn on_closed_minute(&mut self, c: crate::model::Candle) {
+        let minute = &mut self.series[0];
+        let newest = minute
+            .forming
+            .as_ref()
+            .or(minute.closed.back())
+            .map(|c| c.open_time);
+        if newest.is_some_and(|t| t >= c.open_time) {
+            return;
+        }
+        minute.push_closed(c.clone());
+        self.roll_up(&c);
+    }
+
     /// Feeds a closed 1-minute candle into the longer timeframes.
     fn roll_up(&mut self, minute: &Candle) {
         for s in self.series.iter_mut().skip(1) {
@@ -207,5 +223,42 @@ mod tests {
         cb.on_trade(Timestamp(MIN), dec!(100), dec!(1));
         assert_eq!(cb.on_trade(Timestamp(0), dec!(1), dec!(1)), None);
         assert_eq!(cb.forming(Timeframe::M1).unwrap().low, dec!(100));
+    }
+
+    #[test]
+    fn backfilled_minutes_roll_up_and_trades_continue() {
+        let mut cb = CandleBook::new();
+        for m in 0..10 {
+            let p = Decimal::from(100 + m);
+            cb.on_closed_minute(Candle {
+                open_time: Timestamp(m * MIN),
+                open: p,
+                high: p,
+                low: p,
+                close: p,
+                volume: dec!(1),
+            });
+        }
+        // a stale or duplicate backfill candle is ignored
+        cb.on_closed_minute(Candle {
+            open_time: Timestamp(3 * MIN),
+            open: dec!(1),
+            high: dec!(1),
+            low: dec!(1),
+            close: dec!(1),
+            volume: dec!(1),
+        });
+        assert_eq!(cb.candles(Timeframe::M1, 100).len(), 10);
+        // 5m: minutes 0-4 closed when minute 5 rolled up; 5-9 forming
+        let five = cb.candles(Timeframe::M5, 10);
+        assert_eq!(
+            (five[0].open, five[0].close, five[0].volume),
+            (dec!(100), dec!(104), dec!(5))
+        );
+        cb.on_trade(Timestamp(10 * MIN), dec!(200), dec!(1));
+        let five = cb.candles(Timeframe::M5, 10);
+        assert_eq!(five.len(), 3);
+        assert_eq!((five[1].open, five[1].close), (dec!(105), dec!(109)));
+        assert_eq!(five[2].close, dec!(200));
     }
 }

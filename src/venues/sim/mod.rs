@@ -39,12 +39,15 @@ pub struct SimMarket {
 
 impl SimMarket {
     /// A market for `symbols` whose clock starts at `start`; a pair listed in `start_prices`
-    /// (e.g. the last marks of a previous run) starts there.
+    /// (e.g. the last marks of a previous run) starts there. The first events are
+    /// `history_minutes` closed 1-minute candles per pair (the backfill a real venue serves
+    /// over REST), then a book snapshot per pair.
     pub fn new(
         symbols: &[Symbol],
         seed: u64,
         start: Timestamp,
         start_prices: &BTreeMap<Symbol, f64>,
+        history_minutes: usize,
     ) -> SimMarket {
         let mut rng = Rng::new(seed);
         let t0 = start.millis() as f64;
@@ -66,6 +69,18 @@ impl SimMarket {
             update_id: 0,
             queue: VecDeque::new(),
         };
+        let history_end = start.floor(60_000);
+        let mut backfill = Vec::new();
+        for i in 0..m.pairs.len() {
+            for c in m.pairs[i]
+                .0
+                .history(history_minutes, history_end, &mut m.rng)
+            {
+                backfill.push(m.event(i, c.open_time.plus_ms(59_999), MarketKind::Candle(c)));
+            }
+        }
+        backfill.sort_by_key(|e| e.exchange_ts);
+        m.queue.extend(backfill);
         for i in 0..m.pairs.len() {
             let snap = m.snapshot_event(i, start);
             m.queue.push_back(snap);
@@ -185,7 +200,13 @@ mod tests {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect();
-        SimMarket::new(&syms, seed, Timestamp(1_700_000_000_000), &BTreeMap::new())
+        SimMarket::new(
+            &syms,
+            seed,
+            Timestamp(1_700_000_000_000),
+            &BTreeMap::new(),
+            30,
+        )
     }
 
     #[test]
@@ -206,6 +227,7 @@ mod tests {
         let (mut trades, mut last_ts, mut first_ts) = (0u32, Timestamp(0), None);
         let mut spreads = Vec::new();
         let mut prices = Vec::new();
+        let (mut near, mut far) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
         for _ in 0..60_000 {
             let ev = m.next_event();
             assert!(ev.exchange_ts >= last_ts, "events in time order");
@@ -224,10 +246,26 @@ mod tests {
                     let (b, a) = book.depth();
                     assert!(b >= 25 && a >= 25, "at least 25 levels a side, got {b}/{a}");
                     spreads.push(book.spread().unwrap());
+                    let bids = book.top(Side::Buy, 25);
+                    near += bids[..5]
+                        .iter()
+                        .map(|l| l.qty)
+                        .sum::<rust_decimal::Decimal>();
+                    far += bids[20..25]
+                        .iter()
+                        .map(|l| l.qty)
+                        .sum::<rust_decimal::Decimal>();
                 }
                 MarketKind::Trade { price, .. } => {
                     trades += 1;
                     prices.push(price);
+                }
+                MarketKind::Candle(c) => {
+                    assert!(
+                        c.low <= c.open.min(c.close) && c.high >= c.open.max(c.close),
+                        "{c:?}"
+                    );
+                    first_ts = None; // the live market starts after the backfill
                 }
             }
         }
@@ -244,10 +282,7 @@ mod tests {
             "median spread {median}"
         );
         assert!(prices.windows(2).any(|w| w[0] != w[1]), "price moves");
-        // depth thins away from the mid: top 5 levels hold more per level than levels 20-25
-        let bids = book.top(Side::Buy, 25);
-        let near: rust_decimal::Decimal = bids[..5].iter().map(|l| l.qty).sum();
-        let far: rust_decimal::Decimal = bids[20..25].iter().map(|l| l.qty).sum();
+        // depth thins away from the mid: on average the top 5 levels hold more than levels 20-25
         assert!(near > far, "near {near} far {far}");
     }
 }

@@ -4,7 +4,7 @@
 use super::rng::Rng;
 use crate::engine::LevelChange;
 use crate::market::Level;
-use crate::model::{Instrument, Side, Symbol};
+use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -166,6 +166,43 @@ impl SimPair {
             })
             .collect();
         (bids, asks)
+    }
+
+    /// `minutes` closed 1-minute candles ending just before `end` (a minute boundary), walked
+    /// backwards from the current fair value so the history joins the live market.
+    pub fn history(&self, minutes: usize, end: Timestamp, rng: &mut Rng) -> Vec<Candle> {
+        const STEPS: usize = 12; // price points per minute
+        let mut p = self.fair;
+        let mut candles = Vec::with_capacity(minutes);
+        for m in 0..minutes {
+            let regime = REGIMES[rng.range(0, 2) as usize].0;
+            let sigma = p * self.spec.annual_vol / SECONDS_PER_YEAR.sqrt()
+                * regime
+                * (60.0 / STEPS as f64).sqrt();
+            let close = p;
+            let (mut hi, mut lo) = (p, p);
+            for _ in 0..STEPS {
+                p = (p + sigma * rng.normal()).max(10.0 * self.spec.level_gap as f64);
+                hi = hi.max(p);
+                lo = lo.min(p);
+            }
+            let to_dec = |ticks: f64| Decimal::new(ticks.round() as i64, self.spec.price_dp);
+            let volume =
+                self.spec.trade_qty * REGIMES[1].1 * 60.0 * regime * (0.5 * rng.normal()).exp();
+            candles.push(Candle {
+                open_time: end.plus_ms(-60_000 * (m as i64 + 1)),
+                open: to_dec(p),
+                high: to_dec(hi),
+                low: to_dec(lo),
+                close: to_dec(close),
+                volume: Decimal::new(
+                    (volume * 10f64.powi(self.spec.qty_dp as i32)).round() as i64,
+                    self.spec.qty_dp,
+                ),
+            });
+        }
+        candles.reverse();
+        candles
     }
 
     /// Moves fair value over `dt` seconds and reshapes the book around it.

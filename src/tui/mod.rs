@@ -1,0 +1,134 @@
+//! The cockpit: a ratatui app over the engine's snapshots (The Elm Architecture).
+//!
+//! `state::update` is the only place view state changes; panes render from `&` references.
+//! The loop reads terminal input on its own thread, takes snapshots from a watch channel (so
+//! it never blocks the engine), and draws only when something changed, at most `fps` times a
+//! second. The terminal is restored on quit, on panic (ratatui's hook) and on SIGTERM/SIGHUP.
+
+pub mod keymap;
+pub mod layout;
+pub mod panes;
+pub mod series;
+pub mod state;
+pub mod theme;
+
+use crate::app::clock;
+use crate::engine::{Command, Snapshot};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
+};
+use keymap::Keymap;
+use state::{UiInput, UiState, update};
+use std::sync::Arc;
+use std::time::Duration;
+use theme::Theme;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+/// Restores the terminal when dropped, however the cockpit ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// Reads terminal events on a thread of its own and forwards them.
+fn spawn_input(tx: mpsc::Sender<TermEvent>) {
+    std::thread::spawn(move || {
+        loop {
+            match event::poll(Duration::from_millis(200)) {
+                Ok(true) => match event::read() {
+                    Ok(ev) => {
+                        if tx.blocking_send(ev).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Ok(false) if tx.is_closed() => return,
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the cockpit until the person quits or a stop signal arrives; returns the reason.
+///
+/// # Errors
+/// The terminal could not be set up or written.
+pub async fn run(
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<Command>,
+    keymap: Keymap,
+    theme: Theme,
+    fps: u32,
+) -> std::io::Result<&'static str> {
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard;
+    crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    let (tx, mut input) = mpsc::channel(256);
+    spawn_input(tx);
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    let size = terminal.size()?;
+    let first = snapshots.borrow_and_update().clone();
+    let mut st = UiState::new(first, keymap, (size.width, size.height), clock::now());
+    let mut frame = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps.max(1))));
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    loop {
+        tokio::select! {
+            biased;
+            _ = recv(&mut term) => return Ok("terminated"),
+            _ = recv(&mut hup) => return Ok("hangup"),
+            Some(ev) = input.recv() => {
+                let ui = match ev {
+                    TermEvent::Key(k) if k.kind != KeyEventKind::Release => UiInput::Key(k),
+                    TermEvent::Mouse(m) => UiInput::Mouse(m),
+                    TermEvent::Resize(w, h) => UiInput::Resize(w, h),
+                    _ => continue,
+                };
+                for cmd in update(&mut st, ui) {
+                    if commands.send(cmd).await.is_err() {
+                        return Ok("engine stopped");
+                    }
+                }
+                dirty = true;
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return Ok("engine stopped");
+                }
+                let s = snapshots.borrow_and_update().clone();
+                update(&mut st, UiInput::Snapshot(s));
+                dirty = true;
+            }
+            _ = frame.tick() => {
+                let now = clock::now();
+                let new_second = now.millis() / 1000 != st.now.millis() / 1000;
+                let flashing = st.animating();
+                update(&mut st, UiInput::Tick(now));
+                if dirty || new_second || flashing {
+                    terminal.draw(|f| panes::draw(f, &st, &theme))?;
+                    dirty = false;
+                }
+            }
+        }
+        if st.quit {
+            return Ok("quit");
+        }
+    }
+}

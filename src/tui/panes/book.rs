@@ -1,0 +1,151 @@
+//! The order book ladder: asks above, bids below, mid and spread between; price, size,
+//! cumulative size and a depth bar per level; changed levels flash; our resting orders are
+//! marked.
+
+use super::{block, fixed, focused, price_dp, qty};
+use crate::model::Side;
+use crate::tui::state::{FLASH_MS, Pane, UiState};
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use rust_decimal::Decimal;
+
+/// The ladder of the selected pair.
+pub struct BookPane<'a> {
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+const BARS: [&str; 9] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"];
+
+/// A bar of `frac` (0–1) of `width` cells, in eighths.
+fn bar(frac: f64, width: usize) -> String {
+    let eighths = (frac.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) {
+        s.push_str(BARS[eighths % 8]);
+    }
+    s
+}
+
+impl Widget for &BookPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (st, t) = (self.st, self.theme);
+        let Some(m) = st.market() else { return };
+        let title = format!(" Book {} ({}) ", m.symbol, m.venue);
+        let b = block(title, focused(st, Pane::Book), t);
+        let inner = b.inner(area);
+        b.render(area, buf);
+        let dp = price_dp(st);
+        let rows = usize::from(inner.height.saturating_sub(2));
+        let per_side = rows.saturating_sub(1) / 2;
+        let skip = st
+            .book_scroll
+            .min(m.bids.len().max(m.asks.len()).saturating_sub(per_side));
+        let asks: Vec<_> = m.asks.iter().skip(skip).take(per_side).collect();
+        let bids: Vec<_> = m.bids.iter().skip(skip).take(per_side).collect();
+        let cum = |levels: &[crate::market::Level]| -> Vec<Decimal> {
+            levels
+                .iter()
+                .scan(Decimal::ZERO, |acc, l| {
+                    *acc += l.qty;
+                    Some(*acc)
+                })
+                .collect()
+        };
+        let (ask_cum, bid_cum) = (cum(&m.asks), cum(&m.bids));
+        let max_cum = ask_cum
+            .get(skip + per_side.saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+            .max(
+                bid_cum
+                    .get(skip + per_side.saturating_sub(1))
+                    .copied()
+                    .unwrap_or_default(),
+            )
+            .max(Decimal::new(1, 8));
+        let bar_w = usize::from(inner.width).saturating_sub(38).max(4);
+        let ours = |side: Side, price: Decimal| -> Decimal {
+            st.snapshot
+                .open_orders
+                .iter()
+                .filter(|o| {
+                    o.request.symbol == m.symbol
+                        && o.request.side == side
+                        && o.request.price == Some(price)
+                })
+                .map(|o| o.remaining())
+                .sum()
+        };
+        let level_line = |side: Side, l: &crate::market::Level, c: Decimal| -> Line<'static> {
+            let style: Style = if side == Side::Sell { t.ask } else { t.bid };
+            let flashing = st
+                .flashes
+                .get(&(side, l.price))
+                .is_some_and(|at| st.now.since(*at) < FLASH_MS);
+            let price_style = if flashing {
+                style.patch(t.flash)
+            } else {
+                style
+            };
+            let mine = ours(side, l.price);
+            let marker = if mine.is_zero() {
+                "  ".to_string()
+            } else {
+                "◀ ".to_string()
+            };
+            let frac = f64::try_from(c / max_cum).unwrap_or(0.0);
+            Line::from(vec![
+                Span::styled(format!("{:>12}", fixed(l.price, dp)), price_style),
+                Span::styled(format!(" {:>11}", qty(l.qty)), t.text),
+                Span::styled(format!(" {:>11}", fixed(c, 4)), t.muted),
+                Span::styled(format!(" {marker}"), t.warn),
+                Span::styled(bar(frac, bar_w), style),
+            ])
+        };
+        let mut lines: Vec<Line> = vec![Line::from(Span::styled(
+            format!("{:>12} {:>11} {:>11}", "price", "size", "total"),
+            t.muted,
+        ))];
+        for _ in asks.len()..per_side {
+            lines.push(Line::from(""));
+        }
+        for (i, l) in asks.iter().enumerate().rev() {
+            lines.push(level_line(Side::Sell, l, ask_cum[skip + i]));
+        }
+        let mid = match (m.bids.first(), m.asks.first()) {
+            (Some(b), Some(a)) => {
+                let spread = a.price - b.price;
+                let bps = if b.price.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    spread / m.mid.unwrap_or(b.price) * Decimal::from(10_000)
+                };
+                format!(
+                    "{:>12}  spread {} ({} bps)",
+                    fixed(m.mid.unwrap_or(b.price), dp + 1),
+                    fixed(spread, dp),
+                    fixed(bps, 2)
+                )
+            }
+            _ => "no book yet".to_string(),
+        };
+        lines.push(Line::from(Span::styled(format!("─ mid {mid}"), t.text)));
+        for (i, l) in bids.iter().enumerate() {
+            lines.push(level_line(Side::Buy, l, bid_cum[skip + i]));
+        }
+        if skip > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("  scrolled {skip} levels (↑/k to return)"),
+                t.muted,
+            )));
+        }
+        Paragraph::new(lines).render(inner, buf);
+    }
+}

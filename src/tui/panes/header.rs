@@ -1,0 +1,137 @@
+//! The header: mode badge, venue and feed health, UTC clock, equity, day P&L, trading state,
+//! AI status; and the full-width HALTED banner.
+
+use super::{age, fixed, sign_style, signed};
+use crate::engine::TradingState;
+use crate::tui::state::UiState;
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use rust_decimal::Decimal;
+
+/// The two header lines.
+pub struct Header<'a> {
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+/// Feed data older than this is shown as stale.
+const STALE_MS: i64 = 5_000;
+
+impl Widget for &Header<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (s, t) = (&self.st.snapshot, self.theme);
+        let clock = self.st.now.to_string();
+        let clock = format!("{} UTC", &clock[..19].replace('T', " "));
+        let mut feeds: Vec<Span> = Vec::new();
+        for f in &s.feeds {
+            let newest = s
+                .markets
+                .iter()
+                .filter(|m| m.venue == f.venue)
+                .map(|m| m.received_ts)
+                .max()
+                .unwrap_or_default();
+            let ms = self.st.now.since(newest);
+            let (word, style) = if !f.connected {
+                (
+                    format!("{} ✖ reconnecting #{}", f.venue, f.reconnects),
+                    t.danger,
+                )
+            } else if ms > STALE_MS {
+                (format!("{} ◌ stale {}", f.venue, age(ms)), t.warn)
+            } else {
+                (format!("{} ● live {}", f.venue, age(ms)), t.up)
+            };
+            feeds.push(Span::styled(word, style));
+            feeds.push(Span::raw("  "));
+        }
+        if s.feeds.is_empty() {
+            feeds.push(Span::styled("feed ◌ connecting", t.warn));
+        }
+        let day_pct = s
+            .day_start_equity
+            .filter(|e| !e.is_zero())
+            .map(|e| s.day_pnl / e * Decimal::ONE_HUNDRED)
+            .unwrap_or_default();
+        let mut line1 = vec![
+            Span::styled(format!(" {} ", s.mode.badge()), t.paper),
+            Span::raw("  "),
+        ];
+        line1.extend(feeds);
+        line1.extend([
+            Span::styled(clock, t.muted),
+            Span::raw("   AI "),
+            Span::styled("off (no provider configured)", t.muted),
+        ]);
+        let state = match &s.trading {
+            TradingState::Active if s.strategy_paused => {
+                Span::styled(" ACTIVE · strategy paused ", t.warn)
+            }
+            TradingState::Active => Span::styled(" ACTIVE ", t.up.add_modifier(Modifier::BOLD)),
+            TradingState::Halted {
+                acknowledged: true, ..
+            } => Span::styled(" HALTED ", t.danger),
+            TradingState::Halted {
+                acknowledged: false,
+                ..
+            } => Span::styled(" HALTING… ", t.danger),
+        };
+        let line2 = vec![
+            Span::styled(" equity ", t.muted),
+            Span::styled(fixed(s.equity, 2), t.text.add_modifier(Modifier::BOLD)),
+            Span::styled("   day P&L ", t.muted),
+            Span::styled(
+                format!("{} ({}%)", signed(s.day_pnl, 2), fixed(day_pct, 2)),
+                sign_style(s.day_pnl, t),
+            ),
+            Span::styled("   cash ", t.muted),
+            Span::styled(fixed(s.cash, 2), t.text),
+            Span::styled("   fills ", t.muted),
+            Span::styled(s.fill_count.to_string(), t.text),
+            Span::raw("   "),
+            state,
+        ];
+        Paragraph::new(vec![Line::from(line1), Line::from(line2)]).render(area, buf);
+    }
+}
+
+/// The full-width HALTED banner.
+pub struct Banner<'a> {
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+impl Widget for &Banner<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let TradingState::Halted { info, acknowledged } = &self.st.snapshot.trading else {
+            return;
+        };
+        let resume = self
+            .st
+            .keymap
+            .keys(crate::tui::keymap::KeyAction::Resume)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let text = if *acknowledged {
+            format!(
+                " ■ HALTED by {} at {}: {} · no new orders · press {resume} to resume",
+                info.by, info.at, info.reason
+            )
+        } else {
+            format!(" ■ HALTING: {} · saving the halt…", info.reason)
+        };
+        buf.set_style(area, self.theme.danger);
+        Paragraph::new(text)
+            .style(self.theme.danger)
+            .render(area, buf);
+    }
+}

@@ -1,0 +1,165 @@
+//! Popups drawn over the cockpit: help, quit confirmation, resume confirmation, order ticket.
+
+use super::{fixed, price_dp};
+use crate::model::Side;
+use crate::tui::state::{Popup, TicketField, TicketKind, UiState};
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// The top popup.
+pub struct PopupView<'a> {
+    /// Which popup.
+    pub popup: &'a Popup,
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
+
+impl Widget for &PopupView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (st, t) = (self.st, self.theme);
+        let frame = |title: String| {
+            Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Double)
+                .border_style(t.focus)
+                .title(title)
+        };
+        let estop = st
+            .keymap
+            .keys(crate::tui::keymap::KeyAction::EmergencyStop)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match self.popup {
+            Popup::Help => {
+                let mut lines: Vec<Line> = st
+                    .keymap
+                    .help_rows()
+                    .into_iter()
+                    .map(|(k, d)| {
+                        Line::from(vec![
+                            Span::styled(format!("{k:>14}  "), t.focus),
+                            Span::styled(d, t.text),
+                        ])
+                    })
+                    .collect();
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    "mouse wheel scrolls the pane under the cursor · esc or ? closes",
+                    t.muted,
+                )));
+                let h = lines.len() as u16 + 2;
+                (" Keys ".into(), lines, 76, h)
+            }
+            Popup::ConfirmQuit => (
+                " Quit? ".into(),
+                vec![
+                    Line::from("Orders or positions are open."),
+                    Line::from("Quitting stops the engine: the strategy stops trading and resting"),
+                    Line::from("orders wait in the database until tradedeck starts again."),
+                    Line::from(""),
+                    Line::from(vec![
+                        Span::styled("y", t.focus),
+                        Span::raw(" quit   "),
+                        Span::styled("n", t.focus),
+                        Span::raw(" / esc stay"),
+                    ]),
+                ],
+                70,
+                7,
+            ),
+            Popup::ConfirmResume { typed } => (
+                " Resume trading ".into(),
+                vec![
+                    Line::from("Trading is halted. Type RESUME and press enter to lift the halt."),
+                    Line::from(""),
+                    Line::from(vec![
+                        Span::raw("> "),
+                        Span::styled(format!("{typed}_"), t.text.add_modifier(Modifier::BOLD)),
+                    ]),
+                    Line::from(""),
+                    Line::from(Span::styled("esc cancels", t.muted)),
+                ],
+                70,
+                7,
+            ),
+            Popup::Ticket(tk) => {
+                let m = st.market();
+                let symbol = m.map_or("-".into(), |m| m.symbol.to_string());
+                let dp = price_dp(st);
+                let (touch, style) = match tk.side {
+                    Side::Buy => (m.and_then(|m| m.asks.first()).map(|l| l.price), t.bid),
+                    Side::Sell => (m.and_then(|m| m.bids.first()).map(|l| l.price), t.ask),
+                };
+                let cursor = |f: TicketField| if tk.field == f { "▶ " } else { "  " };
+                let kind = match tk.kind {
+                    TicketKind::Market => "[market]  limit ",
+                    TicketKind::Limit => " market  [limit]",
+                };
+                let mut lines = vec![
+                    Line::from(vec![
+                        Span::styled(
+                            format!("{} {symbol}", tk.side.as_str().to_uppercase()),
+                            style.add_modifier(Modifier::BOLD),
+                        ),
+                        Span::styled(
+                            format!(
+                                "   {} {}",
+                                if tk.side == Side::Buy {
+                                    "best ask"
+                                } else {
+                                    "best bid"
+                                },
+                                touch.map_or("-".into(), |p| fixed(p, dp))
+                            ),
+                            t.muted,
+                        ),
+                    ]),
+                    Line::from(""),
+                    Line::from(format!("{}quantity  {}_", cursor(TicketField::Qty), tk.qty)),
+                    Line::from(format!("{}type      {kind}", cursor(TicketField::Kind))),
+                ];
+                if tk.kind == TicketKind::Limit {
+                    lines.push(Line::from(format!(
+                        "{}price     {}_",
+                        cursor(TicketField::Price),
+                        tk.price
+                    )));
+                }
+                lines.push(Line::from(""));
+                if let Some(e) = &tk.error {
+                    lines.push(Line::from(Span::styled(format!("✖ {e}"), t.warn)));
+                }
+                lines.push(Line::from(Span::styled("tab next field · space toggles type · enter submit (risk decides) · esc cancel", t.muted)));
+                (" Order ticket ".into(), lines, 64, 11)
+            }
+        };
+        let r = centered(area, w, h + 1);
+        Clear.render(r, buf);
+        let mut lines = lines;
+        lines.push(Line::from(Span::styled(
+            format!("{estop} halts trading from here too"),
+            t.muted,
+        )));
+        Paragraph::new(lines)
+            .block(frame(title))
+            .wrap(Wrap { trim: false })
+            .render(r, buf);
+    }
+}

@@ -1,0 +1,73 @@
+//! Positions: quantity, average entry, mark, unrealised and realised P&L and %, with totals.
+
+use super::{block, fixed, qty, sign_style, signed};
+use crate::tui::state::UiState;
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::widgets::{Cell, Row, Table, Widget};
+use rust_decimal::Decimal;
+
+/// Every pair traded, with totals.
+pub struct PositionsPane<'a> {
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+impl Widget for &PositionsPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (s, t) = (&self.st.snapshot, self.theme);
+        let header = Row::new(["pair", "qty", "avg", "mark", "uPnL", "rPnL", "%"]).style(t.muted);
+        let mut rows = Vec::new();
+        let (mut tu, mut tr) = (Decimal::ZERO, Decimal::ZERO);
+        for p in &s.positions {
+            let cost = p.avg_price.map(|a| a * p.qty).unwrap_or_default();
+            let pct = if cost.is_zero() {
+                Decimal::ZERO
+            } else {
+                p.unrealised / cost * Decimal::ONE_HUNDRED
+            };
+            let net_r = p.realised - p.fees;
+            tu += p.unrealised;
+            tr += net_r;
+            rows.push(Row::new([
+                Cell::from(p.symbol.to_string()),
+                Cell::from(qty(p.qty)),
+                Cell::from(p.avg_price.map_or("-".into(), |a| fixed(a, 2))),
+                Cell::from(p.mark.map_or("-".into(), |m| fixed(m, 2))),
+                Cell::from(signed(p.unrealised, 2)).style(sign_style(p.unrealised, t)),
+                Cell::from(signed(net_r, 2)).style(sign_style(net_r, t)),
+                Cell::from(format!("{}%", signed(pct, 2))).style(sign_style(pct, t)),
+            ]));
+        }
+        rows.push(
+            Row::new([
+                Cell::from("total"),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(signed(tu, 2)).style(sign_style(tu, t)),
+                Cell::from(signed(tr, 2)).style(sign_style(tr, t)),
+                Cell::from(""),
+            ])
+            .style(t.text.add_modifier(Modifier::BOLD)),
+        );
+        let widths = [
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(9),
+        ];
+        Table::new(rows, widths)
+            .header(header)
+            .block(block(" Positions (rPnL after fees) ", false, t))
+            .column_spacing(1)
+            .render(area, buf);
+    }
+}

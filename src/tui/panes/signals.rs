@@ -1,0 +1,89 @@
+//! The signals pane: per pair, the latest technical, AI and blended signal with action,
+//! confidence bar, target, stop, age and the reasoning (wrapped, scrollable).
+
+use super::{age, block, focused};
+use crate::tui::state::{Pane, UiState};
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+/// Signals of the selected pair.
+pub struct SignalsPane<'a> {
+    /// View state.
+    pub st: &'a UiState,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+/// A ten-cell confidence bar with the percentage.
+fn confidence_bar(c: f64) -> String {
+    let filled = (c.clamp(0.0, 1.0) * 10.0).round() as usize;
+    format!(
+        "{}{} {:>3.0}%",
+        "█".repeat(filled),
+        "░".repeat(10 - filled),
+        c * 100.0
+    )
+}
+
+impl Widget for &SignalsPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (st, t) = (self.st, self.theme);
+        let Some(m) = st.market() else { return };
+        let paused = if st.snapshot.strategy_paused {
+            " · strategy PAUSED"
+        } else {
+            ""
+        };
+        let b = block(
+            format!(" Signals {}{paused} ", m.symbol),
+            focused(st, Pane::Signals),
+            t,
+        );
+        let mut lines: Vec<Line> = Vec::new();
+        match &m.technical {
+            Some(v) => {
+                let (arrow, style) = match v.action.as_str() {
+                    "buy" => ("▲ BUY", t.up),
+                    "sell" => ("▼ SELL", t.down),
+                    _ => ("■ HOLD", t.muted),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled("technical ", t.muted),
+                    Span::styled(arrow, style.add_modifier(Modifier::BOLD)),
+                    Span::styled(format!("  {}  ", confidence_bar(v.confidence)), t.text),
+                    Span::styled(format!("{} ago", age(st.now.since(v.ts))), t.muted),
+                ]));
+                lines.push(Line::from(Span::styled(
+                    format!("  trend {} · target - · stop -", v.trend),
+                    t.text,
+                )));
+                lines.push(Line::from(Span::styled(
+                    format!("  {}", v.reasoning),
+                    t.text,
+                )));
+            }
+            None => lines.push(Line::from(Span::styled("technical  warming up…", t.muted))),
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled("AI        ", t.muted),
+            Span::styled("off: no AI provider configured", t.muted),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("blend     ", t.muted),
+            Span::styled(
+                "technical only (the baseline strategy trades on it)",
+                t.text,
+            ),
+        ]));
+        Paragraph::new(lines)
+            .block(b)
+            .wrap(Wrap { trim: false })
+            .scroll((st.signal_scroll, 0))
+            .render(area, buf);
+    }
+}

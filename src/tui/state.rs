@@ -1,0 +1,500 @@
+//! View state and the one place it changes: `update(&mut UiState, UiInput) -> Vec<Command>`.
+//!
+//! Key routing: the emergency stop and ctrl-c first (they work from every screen and popup),
+//! then the top popup, then the focused pane, then the global keys.
+
+use super::keymap::{KeyAction, Keymap};
+use super::layout;
+use crate::engine::{Command, ManualOrder, Snapshot, TradingState};
+use crate::model::{OrderId, Side, Timeframe, Timestamp};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// How long a changed book level stays highlighted.
+pub const FLASH_MS: i64 = 400;
+
+/// The panes that take focus.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pane {
+    /// The order book ladder.
+    Book,
+    /// Signals and their reasoning.
+    Signals,
+    /// Open orders and fills.
+    Orders,
+    /// Alerts.
+    Alerts,
+}
+
+impl Pane {
+    const ORDER: [Pane; 4] = [Pane::Book, Pane::Signals, Pane::Orders, Pane::Alerts];
+
+    fn step(self, by: isize) -> Pane {
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        Pane::ORDER[(i + by).rem_euclid(Pane::ORDER.len() as isize) as usize]
+    }
+}
+
+/// Market or limit, in the ticket.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TicketKind {
+    /// At market.
+    Market,
+    /// At a limit price.
+    Limit,
+}
+
+/// Which field of the ticket has the cursor.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TicketField {
+    /// Quantity.
+    Qty,
+    /// Market / limit.
+    Kind,
+    /// Limit price.
+    Price,
+}
+
+/// A manual order ticket being filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    /// Buy or sell.
+    pub side: Side,
+    /// Quantity as typed.
+    pub qty: String,
+    /// Market or limit.
+    pub kind: TicketKind,
+    /// Limit price as typed.
+    pub price: String,
+    /// The field being edited.
+    pub field: TicketField,
+    /// Why the last submit was refused.
+    pub error: Option<String>,
+}
+
+/// A modal overlay.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Popup {
+    /// The key table.
+    Help,
+    /// Quit while orders or positions are open?
+    ConfirmQuit,
+    /// Type RESUME to lift the halt.
+    ConfirmResume {
+        /// What has been typed.
+        typed: String,
+    },
+    /// A manual order ticket.
+    Ticket(Ticket),
+}
+
+/// Something the cockpit reacts to.
+#[derive(Clone, Debug)]
+pub enum UiInput {
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// A new engine snapshot.
+    Snapshot(Arc<Snapshot>),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// Time passed (clock, flashes, feed age).
+    Tick(Timestamp),
+}
+
+/// The cockpit's view state. Trading state lives in the snapshot, never here.
+#[derive(Clone, Debug)]
+pub struct UiState {
+    /// The latest engine snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// Index of the selected pair in `snapshot.markets`.
+    pub symbol: usize,
+    /// Chart timeframe.
+    pub timeframe: Timeframe,
+    /// The focused pane.
+    pub focus: Pane,
+    /// Levels scrolled past the top of the book.
+    pub book_scroll: usize,
+    /// Selected open order.
+    pub order_selected: usize,
+    /// Lines scrolled in the signals pane.
+    pub signal_scroll: u16,
+    /// Alerts scrolled past.
+    pub alert_scroll: usize,
+    /// Open popups, top last.
+    pub popups: Vec<Popup>,
+    /// The keymap.
+    pub keymap: Keymap,
+    /// Book levels (side, price) of the selected pair that changed, and when.
+    pub flashes: BTreeMap<(Side, Decimal), Timestamp>,
+    /// Wall-clock time of the last tick.
+    pub now: Timestamp,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Set when the cockpit should close.
+    pub quit: bool,
+}
+
+impl UiState {
+    /// A fresh view of `snapshot`.
+    pub fn new(
+        snapshot: Arc<Snapshot>,
+        keymap: Keymap,
+        size: (u16, u16),
+        now: Timestamp,
+    ) -> UiState {
+        UiState {
+            snapshot,
+            symbol: 0,
+            timeframe: Timeframe::M1,
+            focus: Pane::Book,
+            book_scroll: 0,
+            order_selected: 0,
+            signal_scroll: 0,
+            alert_scroll: 0,
+            popups: Vec::new(),
+            keymap,
+            flashes: BTreeMap::new(),
+            now,
+            size,
+            quit: false,
+        }
+    }
+
+    /// The selected pair's market, if any.
+    pub fn market(&self) -> Option<&crate::engine::MarketView> {
+        self.snapshot.markets.get(self.symbol)
+    }
+
+    /// True while any flash is still showing.
+    pub fn animating(&self) -> bool {
+        self.flashes.values().any(|t| self.now.since(*t) < FLASH_MS)
+    }
+
+    fn trading(&self) -> bool {
+        !self.snapshot.open_orders.is_empty()
+            || self.snapshot.positions.iter().any(|p| !p.qty.is_zero())
+    }
+
+    fn halted(&self) -> bool {
+        matches!(self.snapshot.trading, TradingState::Halted { .. })
+    }
+}
+
+/// Applies one input; returns the commands for the engine.
+pub fn update(st: &mut UiState, input: UiInput) -> Vec<Command> {
+    match input {
+        UiInput::Key(key) => on_key(st, key),
+        UiInput::Mouse(m) => {
+            on_mouse(st, m);
+            Vec::new()
+        }
+        UiInput::Snapshot(s) => {
+            on_snapshot(st, s);
+            Vec::new()
+        }
+        UiInput::Resize(w, h) => {
+            st.size = (w, h);
+            Vec::new()
+        }
+        UiInput::Tick(now) => {
+            st.now = now;
+            st.flashes.retain(|_, t| now.since(*t) < FLASH_MS);
+            Vec::new()
+        }
+    }
+}
+
+fn on_snapshot(st: &mut UiState, new: Arc<Snapshot>) {
+    let old = std::mem::replace(&mut st.snapshot, new);
+    if let (Some(before), Some(after)) = (
+        old.markets.get(st.symbol),
+        st.snapshot.markets.get(st.symbol),
+    ) && before.symbol == after.symbol
+    {
+        for (side, was, is) in [
+            (Side::Buy, &before.bids, &after.bids),
+            (Side::Sell, &before.asks, &after.asks),
+        ] {
+            let was: BTreeMap<Decimal, Decimal> = was.iter().map(|l| (l.price, l.qty)).collect();
+            for l in is {
+                if was.get(&l.price) != Some(&l.qty) {
+                    st.flashes.insert((side, l.price), st.now);
+                }
+            }
+        }
+    }
+    st.symbol = st.symbol.min(st.snapshot.markets.len().saturating_sub(1));
+    st.order_selected = st
+        .order_selected
+        .min(st.snapshot.open_orders.len().saturating_sub(1));
+}
+
+fn select_symbol(st: &mut UiState, index: usize) {
+    if index < st.snapshot.markets.len() && index != st.symbol {
+        st.symbol = index;
+        st.book_scroll = 0;
+        st.signal_scroll = 0;
+        st.flashes.clear();
+    }
+}
+
+fn on_key(st: &mut UiState, key: KeyEvent) -> Vec<Command> {
+    let action = st.keymap.action(&key);
+    // 1. hard keys: work from every screen and popup
+    if action == Some(KeyAction::EmergencyStop) {
+        return vec![Command::Halt {
+            reason: "emergency stop".into(),
+            by: "cockpit".into(),
+        }];
+    }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        st.quit = true;
+        return Vec::new();
+    }
+    // 2. the top popup is modal
+    if let Some(popup) = st.popups.pop() {
+        return on_popup_key(st, popup, key, action);
+    }
+    let Some(action) = action else {
+        return Vec::new();
+    };
+    // 3. the focused pane
+    match (st.focus, action) {
+        (Pane::Book, KeyAction::Up) => st.book_scroll = st.book_scroll.saturating_sub(1),
+        (Pane::Book, KeyAction::Down) => st.book_scroll = (st.book_scroll + 1).min(book_depth(st)),
+        (Pane::Signals, KeyAction::Up) => st.signal_scroll = st.signal_scroll.saturating_sub(1),
+        (Pane::Signals, KeyAction::Down) => {
+            st.signal_scroll = st.signal_scroll.saturating_add(1).min(50)
+        }
+        (Pane::Orders, KeyAction::Up) => st.order_selected = st.order_selected.saturating_sub(1),
+        (Pane::Orders, KeyAction::Down) => {
+            st.order_selected =
+                (st.order_selected + 1).min(st.snapshot.open_orders.len().saturating_sub(1));
+        }
+        (Pane::Alerts, KeyAction::Up) => st.alert_scroll = st.alert_scroll.saturating_sub(1),
+        (Pane::Alerts, KeyAction::Down) => {
+            st.alert_scroll = (st.alert_scroll + 1).min(st.snapshot.alerts.len().saturating_sub(1));
+        }
+        // 4. global keys
+        _ => return on_global(st, action),
+    }
+    Vec::new()
+}
+
+fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
+    match action {
+        KeyAction::Help => st.popups.push(Popup::Help),
+        KeyAction::Quit if st.trading() => st.popups.push(Popup::ConfirmQuit),
+        KeyAction::Quit => st.quit = true,
+        KeyAction::NextSymbol => {
+            let n = st.snapshot.markets.len().max(1);
+            select_symbol(st, (st.symbol + 1) % n);
+        }
+        KeyAction::PrevSymbol => {
+            let n = st.snapshot.markets.len().max(1);
+            select_symbol(st, (st.symbol + n - 1) % n);
+        }
+        KeyAction::Symbol(i) => select_symbol(st, usize::from(i).saturating_sub(1)),
+        KeyAction::Timeframe => {
+            let i = Timeframe::ALL
+                .iter()
+                .position(|t| *t == st.timeframe)
+                .unwrap_or(0);
+            st.timeframe = Timeframe::ALL[(i + 1) % Timeframe::ALL.len()];
+        }
+        KeyAction::FocusNext => st.focus = st.focus.step(1),
+        KeyAction::FocusPrev => st.focus = st.focus.step(-1),
+        KeyAction::Buy | KeyAction::Sell if st.market().is_some() => {
+            let side = if action == KeyAction::Buy {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
+            st.popups.push(Popup::Ticket(Ticket {
+                side,
+                qty: String::new(),
+                kind: TicketKind::Market,
+                price: String::new(),
+                field: TicketField::Qty,
+                error: None,
+            }));
+        }
+        KeyAction::Pause => return vec![Command::PauseStrategy(!st.snapshot.strategy_paused)],
+        KeyAction::Resume if st.halted() => st.popups.push(Popup::ConfirmResume {
+            typed: String::new(),
+        }),
+        KeyAction::Cancel => {
+            return selected_order(st)
+                .map(Command::CancelOrder)
+                .into_iter()
+                .collect();
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Handles a key inside `popup` (already taken off the stack); puts it back unless it closed.
+fn on_popup_key(
+    st: &mut UiState,
+    popup: Popup,
+    key: KeyEvent,
+    action: Option<KeyAction>,
+) -> Vec<Command> {
+    match popup {
+        Popup::Help => {
+            if !matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+                && !matches!(action, Some(KeyAction::Help | KeyAction::Quit))
+            {
+                st.popups.push(Popup::Help);
+            }
+            Vec::new()
+        }
+        Popup::ConfirmQuit => {
+            match key.code {
+                KeyCode::Char('y' | 'Y') => st.quit = true,
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {}
+                _ => st.popups.push(Popup::ConfirmQuit),
+            }
+            Vec::new()
+        }
+        Popup::ConfirmResume { mut typed } => match key.code {
+            KeyCode::Esc => Vec::new(),
+            KeyCode::Enter if typed == "RESUME" => vec![Command::Resume {
+                by: "cockpit".into(),
+            }],
+            KeyCode::Enter => {
+                st.popups.push(Popup::ConfirmResume {
+                    typed: String::new(),
+                });
+                Vec::new()
+            }
+            KeyCode::Backspace => {
+                typed.pop();
+                st.popups.push(Popup::ConfirmResume { typed });
+                Vec::new()
+            }
+            KeyCode::Char(c) if typed.len() < 12 => {
+                typed.push(c);
+                st.popups.push(Popup::ConfirmResume { typed });
+                Vec::new()
+            }
+            _ => {
+                st.popups.push(Popup::ConfirmResume { typed });
+                Vec::new()
+            }
+        },
+        Popup::Ticket(t) => on_ticket_key(st, t, key),
+    }
+}
+
+fn on_ticket_key(st: &mut UiState, mut t: Ticket, key: KeyEvent) -> Vec<Command> {
+    let fields: &[TicketField] = match t.kind {
+        TicketKind::Market => &[TicketField::Qty, TicketField::Kind],
+        TicketKind::Limit => &[TicketField::Qty, TicketField::Kind, TicketField::Price],
+    };
+    let at = fields.iter().position(|f| *f == t.field).unwrap_or(0);
+    match key.code {
+        KeyCode::Esc => return Vec::new(),
+        KeyCode::Tab | KeyCode::Down => t.field = fields[(at + 1) % fields.len()],
+        KeyCode::BackTab | KeyCode::Up => t.field = fields[(at + fields.len() - 1) % fields.len()],
+        KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if t.field == TicketField::Kind => {
+            t.kind = if t.kind == TicketKind::Market {
+                TicketKind::Limit
+            } else {
+                TicketKind::Market
+            };
+        }
+        KeyCode::Char('m') if t.field == TicketField::Kind => t.kind = TicketKind::Market,
+        KeyCode::Char('l') if t.field == TicketField::Kind => t.kind = TicketKind::Limit,
+        KeyCode::Backspace => {
+            match t.field {
+                TicketField::Qty => t.qty.pop(),
+                TicketField::Price => t.price.pop(),
+                TicketField::Kind => None,
+            };
+        }
+        KeyCode::Char(c) if c.is_ascii_digit() || c == '.' => match t.field {
+            TicketField::Qty if t.qty.len() < 24 => t.qty.push(c),
+            TicketField::Price if t.price.len() < 24 => t.price.push(c),
+            _ => {}
+        },
+        KeyCode::Enter => match ticket_order(st, &t) {
+            Ok(order) => return vec![Command::PlaceOrder(order)],
+            Err(e) => t.error = Some(e),
+        },
+        _ => {}
+    }
+    st.popups.push(Popup::Ticket(t));
+    Vec::new()
+}
+
+/// Validates a ticket into a manual order (risk still decides).
+fn ticket_order(st: &UiState, t: &Ticket) -> Result<ManualOrder, String> {
+    let symbol = st.market().ok_or("no market selected")?.symbol;
+    let qty = Decimal::from_str(t.qty.trim())
+        .map_err(|_| format!("quantity `{}` is not a number", t.qty))?;
+    if qty <= Decimal::ZERO {
+        return Err("quantity must be above 0".into());
+    }
+    let price = match t.kind {
+        TicketKind::Market => None,
+        TicketKind::Limit => {
+            let p = Decimal::from_str(t.price.trim())
+                .map_err(|_| format!("limit price `{}` is not a number", t.price))?;
+            if p <= Decimal::ZERO {
+                return Err("limit price must be above 0".into());
+            }
+            Some(p)
+        }
+    };
+    Ok(ManualOrder {
+        symbol,
+        side: t.side,
+        qty,
+        price,
+        post_only: false,
+        ioc: false,
+    })
+}
+
+fn on_mouse(st: &mut UiState, m: MouseEvent) {
+    let delta: isize = match m.kind {
+        MouseEventKind::ScrollUp => -1,
+        MouseEventKind::ScrollDown => 1,
+        _ => return,
+    };
+    let areas = layout::compute(Rect::new(0, 0, st.size.0, st.size.1), st.halted());
+    let at = Position::new(m.column, m.row);
+    let Some(pane) = areas.pane_at(at) else {
+        return;
+    };
+    let step = |v: usize| v.saturating_add_signed(delta);
+    match pane {
+        Pane::Book => st.book_scroll = step(st.book_scroll).min(book_depth(st)),
+        Pane::Signals => st.signal_scroll = step(usize::from(st.signal_scroll)).min(50) as u16,
+        Pane::Orders => {
+            st.order_selected =
+                step(st.order_selected).min(st.snapshot.open_orders.len().saturating_sub(1))
+        }
+        Pane::Alerts => {
+            st.alert_scroll = step(st.alert_scroll).min(st.snapshot.alerts.len().saturating_sub(1))
+        }
+    }
+}
+
+/// Levels on the deeper side of the selected book (the scroll limit).
+fn book_depth(st: &UiState) -> usize {
+    st.market().map_or(0, |m| m.bids.len().max(m.asks.len()))
+}
+
+/// The id of the order under the selection, for tests and the orders pane.
+pub fn selected_order(st: &UiState) -> Option<OrderId> {
+    st.snapshot.open_orders.get(st.order_selected).map(|o| o.id)
+}
