@@ -13,7 +13,7 @@ pub const MIN_SIZE: (u16, u16) = (80, 24);
 pub enum SizeClass {
     /// From 160×48: everything.
     Full,
-    /// From 100×30: no MACD pane, alerts beside orders.
+    /// From 100×30: no MACD and alerts panes (the latest alert shows in the orders title).
     Compact,
     /// From 80×24: book, chart, positions and orders.
     Minimal,
@@ -98,11 +98,11 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
     match class {
         SizeClass::Full => {
             let [top, bottom] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(12)]).areas(body);
-            let [book, center, right] = Layout::horizontal([
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(body);
+            let [book, center, signals] = Layout::horizontal([
                 Constraint::Length(46),
                 Constraint::Fill(1),
-                Constraint::Length(52),
+                Constraint::Length(44),
             ])
             .areas(top);
             let [chart, rsi, macd] = Layout::vertical([
@@ -111,10 +111,12 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
                 Constraint::Length(8),
             ])
             .areas(center);
-            let [signals, positions] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(9)]).areas(right);
-            let [orders, alerts] =
-                Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(bottom);
+            let [positions, orders, alerts] = Layout::horizontal([
+                Constraint::Length(80),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
+            ])
+            .areas(bottom);
             a.book = Some(book);
             a.chart = Some(chart);
             a.rsi = Some(rsi);
@@ -126,34 +128,29 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
         }
         SizeClass::Compact => {
             let [top, bottom] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(9)]).areas(body);
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(7)]).areas(body);
             let [book, center] =
-                Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(top);
+                Layout::horizontal([Constraint::Length(46), Constraint::Fill(1)]).areas(top);
             let [chart, rsi, signals] = Layout::vertical([
                 Constraint::Fill(1),
-                Constraint::Length(6),
+                Constraint::Length(5),
                 Constraint::Length(6),
             ])
             .areas(center);
-            let [positions, orders, alerts] = Layout::horizontal([
-                Constraint::Fill(2),
-                Constraint::Fill(3),
-                Constraint::Fill(2),
-            ])
-            .areas(bottom);
+            let [positions, orders] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
             a.book = Some(book);
             a.chart = Some(chart);
             a.rsi = Some(rsi);
             a.signals = Some(signals);
             a.positions = Some(positions);
             a.orders = Some(orders);
-            a.alerts = Some(alerts);
         }
         SizeClass::Minimal => {
             let [top, bottom] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(7)]).areas(body);
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(body);
             let [book, chart] =
-                Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(top);
+                Layout::horizontal([Constraint::Length(36), Constraint::Fill(1)]).areas(top);
             let [positions, orders] =
                 Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
             a.book = Some(book);

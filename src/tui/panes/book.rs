@@ -70,6 +70,8 @@ impl Widget for &BookPane<'_> {
                     .unwrap_or_default(),
             )
             .max(Decimal::new(1, 8));
+        // narrow ladders drop the cumulative column and the depth bar
+        let wide = inner.width >= 42;
         let bar_w = usize::from(inner.width).saturating_sub(38).max(4);
         let ours = |side: Side, price: Decimal| -> Decimal {
             st.snapshot
@@ -101,37 +103,44 @@ impl Widget for &BookPane<'_> {
                 "◀ ".to_string()
             };
             let frac = f64::try_from(c / max_cum).unwrap_or(0.0);
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!("{:>12}", fixed(l.price, dp)), price_style),
                 Span::styled(format!(" {:>11}", qty(l.qty)), t.text),
-                Span::styled(format!(" {:>11}", fixed(c, 4)), t.muted),
-                Span::styled(format!(" {marker}"), t.warn),
-                Span::styled(bar(frac, bar_w), style),
-            ])
+            ];
+            if wide {
+                spans.push(Span::styled(format!(" {:>11}", fixed(c, 4)), t.muted));
+            }
+            spans.push(Span::styled(format!(" {marker}"), t.warn));
+            if wide {
+                spans.push(Span::styled(bar(frac, bar_w), style));
+            }
+            Line::from(spans)
         };
-        let mut lines: Vec<Line> = vec![Line::from(Span::styled(
-            format!("{:>12} {:>11} {:>11}", "price", "size", "total"),
-            t.muted,
-        ))];
+        let heading = if wide {
+            format!("{:>12} {:>11} {:>11}", "price", "size", "total")
+        } else {
+            format!("{:>12} {:>11}", "price", "size")
+        };
+        let mut lines: Vec<Line> = vec![Line::from(Span::styled(heading, t.muted))];
         for _ in asks.len()..per_side {
             lines.push(Line::from(""));
         }
         for (i, l) in asks.iter().enumerate().rev() {
             lines.push(level_line(Side::Sell, l, ask_cum[skip + i]));
         }
-        let mid = match (m.bids.first(), m.asks.first()) {
-            (Some(b), Some(a)) => {
+        let mid = match (m.bids.first(), m.asks.first(), m.mid) {
+            (Some(b), Some(a), Some(mid)) => {
                 let spread = a.price - b.price;
-                let bps = if b.price.is_zero() {
-                    Decimal::ZERO
+                let bps = spread / mid * Decimal::from(10_000);
+                let extra = if wide {
+                    format!(" ({} bps)", fixed(bps, 2))
                 } else {
-                    spread / m.mid.unwrap_or(b.price) * Decimal::from(10_000)
+                    String::new()
                 };
                 format!(
-                    "{:>12}  spread {} ({} bps)",
-                    fixed(m.mid.unwrap_or(b.price), dp + 1),
-                    fixed(spread, dp),
-                    fixed(bps, 2)
+                    "{:>12}  spread {}{extra}",
+                    fixed(mid, dp + 1),
+                    fixed(spread, dp)
                 )
             }
             _ => "no book yet".to_string(),

@@ -23,8 +23,10 @@ pub struct ChartPane<'a> {
 
 /// Width of the price axis on the right.
 const AXIS: u16 = 11;
-/// Rows of the volume strip.
-const VOLUME_ROWS: u16 = 3;
+/// Rows of the volume strip (one on short charts).
+fn volume_rows(height: u16) -> u16 {
+    if height >= 14 { 3 } else { 1 }
+}
 const VOL: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 
 fn put(buf: &mut Buffer, x: u16, y: u16, symbol: &str, style: Style) {
@@ -75,7 +77,8 @@ impl Widget for &ChartPane<'_> {
         let b = block(title, false, t);
         let inner = b.inner(area);
         b.render(area, buf);
-        if inner.width <= AXIS + 2 || inner.height <= VOLUME_ROWS + 3 {
+        let volume_h = volume_rows(inner.height);
+        if inner.width <= AXIS + 2 || inner.height < volume_h + 3 {
             return;
         }
         if candles.is_empty() {
@@ -85,7 +88,7 @@ impl Widget for &ChartPane<'_> {
             return;
         }
         let plot_w = inner.width - AXIS;
-        let price_h = inner.height - VOLUME_ROWS;
+        let price_h = inner.height - volume_h;
         let n = candles.len().min(usize::from(plot_w));
         let shown = &candles[candles.len() - n..];
         let all = series::compute(candles);
@@ -180,16 +183,16 @@ impl Widget for &ChartPane<'_> {
             .max(f64::MIN_POSITIVE);
         let vy = inner.y + price_h;
         for (i, c) in shown.iter().enumerate() {
-            let eighths = (f(c.volume) / vmax * f64::from(VOLUME_ROWS) * 8.0).round() as u16;
+            let eighths = (f(c.volume) / vmax * f64::from(volume_h) * 8.0).round() as u16;
             let style = if c.close >= c.open { t.up } else { t.down };
-            for r in 0..VOLUME_ROWS {
-                let filled = eighths.saturating_sub((VOLUME_ROWS - 1 - r) * 8).min(8);
+            for r in 0..volume_h {
+                let filled = eighths.saturating_sub((volume_h - 1 - r) * 8).min(8);
                 put(buf, x0 + i as u16, vy + r, VOL[usize::from(filled)], style);
             }
         }
         buf.set_string(
             inner.x + plot_w,
-            vy + VOLUME_ROWS - 1,
+            vy + volume_h - 1,
             format!(" vol {:<6.2}", vmax),
             t.muted,
         );

@@ -46,7 +46,7 @@ impl Widget for &RsiPane<'_> {
         };
         let title = Line::from(vec![
             Span::raw(" RSI 14 "),
-            Span::styled(latest.map_or("-".into(), |v| format!("{v:.1} ")), t.text),
+            Span::styled(latest.map_or(String::new(), |v| format!("{v:.1} ")), t.text),
             Span::styled(format!("{word} "), style),
         ]);
         let b = block(title, false, t);

@@ -20,7 +20,27 @@ pub struct PositionsPane<'a> {
 impl Widget for &PositionsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (s, t) = (&self.st.snapshot, self.theme);
-        let header = Row::new(["pair", "qty", "avg", "mark", "uPnL", "rPnL", "%"]).style(t.muted);
+        // narrow panes drop avg, mark and %
+        let wide = area.width >= 78;
+        let pick = |cells: Vec<Cell<'static>>| -> Row<'static> {
+            if wide {
+                Row::new(cells)
+            } else {
+                Row::new(
+                    cells
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| [0, 1, 4, 5].contains(i))
+                        .map(|(_, c)| c),
+                )
+            }
+        };
+        let header = pick(
+            ["pair", "qty", "avg", "mark", "uPnL", "rPnL", "%"]
+                .map(Cell::from)
+                .to_vec(),
+        )
+        .style(t.muted);
         let mut rows = Vec::new();
         let (mut tu, mut tr) = (Decimal::ZERO, Decimal::ZERO);
         for p in &s.positions {
@@ -33,7 +53,7 @@ impl Widget for &PositionsPane<'_> {
             let net_r = p.realised - p.fees;
             tu += p.unrealised;
             tr += net_r;
-            rows.push(Row::new([
+            rows.push(pick(vec![
                 Cell::from(p.symbol.to_string()),
                 Cell::from(qty(p.qty)),
                 Cell::from(p.avg_price.map_or("-".into(), |a| fixed(a, 2))),
@@ -44,7 +64,7 @@ impl Widget for &PositionsPane<'_> {
             ]));
         }
         rows.push(
-            Row::new([
+            pick(vec![
                 Cell::from("total"),
                 Cell::from(""),
                 Cell::from(""),
@@ -55,15 +75,11 @@ impl Widget for &PositionsPane<'_> {
             ])
             .style(t.text.add_modifier(Modifier::BOLD)),
         );
-        let widths = [
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(9),
-        ];
+        let widths: Vec<Constraint> = if wide {
+            [9, 9, 10, 10, 11, 11, 10].map(Constraint::Length).to_vec()
+        } else {
+            [9, 9, 11, 11].map(Constraint::Length).to_vec()
+        };
         Table::new(rows, widths)
             .header(header)
             .block(block(" Positions (rPnL after fees) ", false, t))
