@@ -1,0 +1,493 @@
+//! The cockpit without a terminal: panes rendered with `TestBackend` from a fixed snapshot,
+//! and key flows driven through `update()`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use rust_decimal_macros::dec;
+use std::sync::Arc;
+use tradedeck::config::Mode;
+use tradedeck::engine::*;
+use tradedeck::exec::FeeModel;
+use tradedeck::market::Level;
+use tradedeck::model::{Instrument, Side, Symbol, Timestamp};
+use tradedeck::risk::RiskLimits;
+use tradedeck::strategy::BaselineParams;
+use tradedeck::tui::keymap::Keymap;
+use tradedeck::tui::panes;
+use tradedeck::tui::state::{Popup, UiInput, UiState, update};
+use tradedeck::tui::theme::{Theme, ThemeName};
+
+fn sym(s: &str) -> Symbol {
+    s.parse().unwrap()
+}
+
+fn instrument(s: &str) -> (Venue, Instrument) {
+    (
+        Venue::Sim,
+        Instrument {
+            symbol: sym(s),
+            tick_size: dec!(0.01),
+            lot_size: dec!(0.0001),
+            min_qty: dec!(0.0001),
+            min_notional: dec!(5),
+        },
+    )
+}
+
+const T0: i64 = 1_800_000_000_000;
+
+fn market(s: &str, ts: i64, kind: MarketKind) -> Event {
+    Event::Market(MarketEvent {
+        venue: Venue::Sim,
+        symbol: sym(s),
+        exchange_ts: Timestamp(ts),
+        received_ts: Timestamp(ts),
+        kind,
+    })
+}
+
+/// An engine with BTC/USDT bid 64999.50 / ask 65000.50 and ETH/USDT, holding 0.01 BTC bought at
+/// 65000.50, then marked up to a 65100 mid.
+fn engine() -> Engine {
+    let cfg = EngineConfig {
+        mode: Mode::Paper,
+        starting_cash: dec!(10000),
+        fees: FeeModel {
+            maker: dec!(0.001),
+            taker: dec!(0.001),
+        },
+        latency_ms: 0,
+        limits: RiskLimits {
+            max_position_notional: dec!(3000),
+            max_open_positions: 2,
+            max_order_notional: dec!(1500),
+            daily_loss_limit: dec!(500),
+        },
+        strategy: BaselineParams {
+            enabled: false,
+            ..Default::default()
+        },
+        instruments: vec![instrument("BTC/USDT"), instrument("ETH/USDT")],
+        equity_interval_ms: 10_000,
+        day_offset_ms: 0,
+        stale_ms: 5_000,
+    };
+    let mut e = Engine::new(cfg);
+    let lv = |p, q| Level { price: p, qty: q };
+    let book = |bid, ask| MarketKind::BookSnapshot {
+        bids: vec![lv(bid, dec!(1.5)), lv(bid - dec!(0.5), dec!(2))],
+        asks: vec![lv(ask, dec!(1.25)), lv(ask + dec!(0.5), dec!(3))],
+        update_id: 1,
+    };
+    e.handle(
+        Event::Feed(FeedEvent {
+            venue: Venue::Sim,
+            kind: FeedKind::Connected,
+        }),
+        Timestamp(T0),
+    );
+    e.handle(
+        market("BTC/USDT", T0, book(dec!(64999.50), dec!(65000.50))),
+        Timestamp(T0),
+    );
+    e.handle(
+        market("ETH/USDT", T0, book(dec!(3199.90), dec!(3200.10))),
+        Timestamp(T0),
+    );
+    e.handle(Event::Timer, Timestamp(T0));
+    let buy = ManualOrder {
+        symbol: sym("BTC/USDT"),
+        side: Side::Buy,
+        qty: dec!(0.01),
+        price: None,
+        post_only: false,
+        ioc: false,
+    };
+    e.handle(Event::Command(Command::PlaceOrder(buy)), Timestamp(T0 + 1));
+    e.handle(
+        market("BTC/USDT", T0 + 2, book(dec!(65099.50), dec!(65100.50))),
+        Timestamp(T0 + 2),
+    );
+    for i in 0..30 {
+        let trade = MarketKind::Trade {
+            price: dec!(65100) + rust_decimal::Decimal::from(i % 7),
+            qty: dec!(0.1),
+            aggressor: Side::Buy,
+        };
+        e.handle(
+            market("BTC/USDT", T0 + 3 + i * 60_000, trade),
+            Timestamp(T0 + 3 + i * 60_000),
+        );
+    }
+    e
+}
+
+fn state(e: &Engine) -> UiState {
+    UiState::new(
+        Arc::new(e.snapshot()),
+        Keymap::default(),
+        (160, 48),
+        Timestamp(T0 + 2_000_000),
+    )
+}
+
+fn theme() -> Theme {
+    Theme::new(ThemeName::Dark, false)
+}
+
+fn render(st: &UiState, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| panes::draw(f, st, &theme())).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Position (x, y) of the first occurrence of `needle` on screen.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let t = text(buf);
+    t.lines().enumerate().find_map(|(y, line)| {
+        let byte = line.find(needle)?;
+        Some((line[..byte].chars().count() as u16, y as u16))
+    })
+}
+
+fn key(c: char) -> UiInput {
+    UiInput::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> UiInput {
+    UiInput::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+#[test]
+fn full_cockpit_shows_every_pane_at_160x48() {
+    let st = state(&engine());
+    let screen = text(&render(&st, 160, 48));
+    for title in [
+        "PAPER",
+        "Book BTC/USDT",
+        "BTC/USDT 1m",
+        "RSI 14",
+        "MACD 12,26,9",
+        "Signals BTC/USDT",
+        "Positions",
+        "Orders",
+        "Alerts",
+        "E-STOP",
+        "ACTIVE",
+    ] {
+        assert!(screen.contains(title), "missing {title}:\n{screen}");
+    }
+}
+
+#[test]
+fn book_shows_best_bid_ask_and_spread_in_their_colours() {
+    let st = state(&engine());
+    let buf = render(&st, 160, 48);
+    let screen = text(&buf);
+    assert!(
+        screen.contains("65100.50") && screen.contains("65099.50"),
+        "{screen}"
+    );
+    assert!(screen.contains("spread 1.00"), "{screen}");
+    let (ax, ay) = find(&buf, "65100.50").unwrap();
+    let (bx, by) = find(&buf, "65099.50").unwrap();
+    assert!(ay < by, "asks above bids");
+    assert_eq!(buf[(ax, ay)].fg, Color::Red, "ask in the ask colour");
+    assert_eq!(buf[(bx, by)].fg, Color::Green, "bid in the bid colour");
+}
+
+#[test]
+fn positions_show_pnl_with_sign_arrow_and_colour() {
+    let st = state(&engine());
+    let buf = render(&st, 160, 48);
+    // 0.01 BTC bought at 65000.50, marked at the last trade-free mid 65100: +0.995 → +1.00
+    let snapshot = &st.snapshot;
+    let pos = snapshot
+        .positions
+        .iter()
+        .find(|p| p.symbol == sym("BTC/USDT"))
+        .unwrap();
+    assert_eq!(pos.unrealised, dec!(0.995));
+    let (x, y) = find(&buf, "▲ +1.00").expect("signed P&L on screen");
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+}
+
+#[test]
+fn halt_shows_a_full_width_banner_in_danger_style() {
+    let mut e = engine();
+    let out = e.handle(
+        Event::Command(Command::Halt {
+            reason: "emergency stop".into(),
+            by: "cockpit".into(),
+        }),
+        Timestamp(T0 + 10),
+    );
+    let through = out
+        .iter()
+        .filter_map(|a| {
+            if let Action::Persist { seq, .. } = a {
+                Some(*seq)
+            } else {
+                None
+            }
+        })
+        .max()
+        .unwrap();
+    let before_ack = state(&e);
+    assert!(text(&render(&before_ack, 160, 48)).contains("HALTING"));
+    e.handle(Event::Persisted { through }, Timestamp(T0 + 11));
+    let st = state(&e);
+    let buf = render(&st, 160, 48);
+    let (x, y) = find(&buf, "■ HALTED by cockpit").expect("banner");
+    assert_eq!(buf[(x, y)].bg, Color::Red);
+    assert_eq!(buf[(159, y)].bg, Color::Red, "banner spans the full width");
+    assert!(text(&buf).contains(" HALTED "), "header state");
+}
+
+#[test]
+fn smaller_layouts_and_too_small() {
+    let st = state(&engine());
+    let compact = text(&render(&st, 100, 30));
+    assert!(
+        compact.contains("Book BTC/USDT")
+            && compact.contains("RSI 14")
+            && !compact.contains("MACD")
+    );
+    let minimal = text(&render(&st, 80, 24));
+    assert!(minimal.contains("Book BTC/USDT") && minimal.contains("Positions"));
+    let tiny = text(&render(&st, 60, 20));
+    assert!(tiny.contains("terminal too small") && tiny.contains("80×24"));
+}
+
+#[test]
+fn mono_theme_uses_no_colour() {
+    let st = state(&engine());
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| panes::draw(f, &st, &Theme::new(ThemeName::Dark, true)))
+        .unwrap();
+    let buf = term.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+}
+
+#[test]
+fn emergency_stop_works_from_every_popup() {
+    let e = engine();
+    let halt = Command::Halt {
+        reason: "emergency stop".into(),
+        by: "cockpit".into(),
+    };
+    let popups = [
+        Popup::Help,
+        Popup::ConfirmQuit,
+        Popup::ConfirmResume {
+            typed: "RES".into(),
+        },
+        Popup::Ticket(tradedeck::tui::state::Ticket {
+            side: Side::Buy,
+            qty: "1".into(),
+            kind: tradedeck::tui::state::TicketKind::Limit,
+            price: "6".into(),
+            field: tradedeck::tui::state::TicketField::Price,
+            error: None,
+        }),
+    ];
+    let mut st = state(&e);
+    assert_eq!(update(&mut st, key('!')), vec![halt.clone()], "no popup");
+    for p in popups {
+        let mut st = state(&e);
+        st.popups.push(p.clone());
+        assert_eq!(update(&mut st, key('!')), vec![halt.clone()], "from {p:?}");
+        assert_eq!(st.popups, vec![p], "the popup stays; nothing else happened");
+    }
+}
+
+#[test]
+fn quit_asks_while_trading_and_not_when_flat() {
+    let e = engine();
+    let mut st = state(&e);
+    assert!(update(&mut st, key('q')).is_empty());
+    assert_eq!(st.popups, vec![Popup::ConfirmQuit], "a position is open");
+    update(&mut st, key('n'));
+    assert!(st.popups.is_empty() && !st.quit);
+    update(&mut st, key('q'));
+    update(&mut st, key('y'));
+    assert!(st.quit);
+    let mut flat = state(&e);
+    let mut snap = (*flat.snapshot).clone();
+    snap.positions.clear();
+    snap.open_orders.clear();
+    flat.snapshot = Arc::new(snap);
+    update(&mut flat, key('q'));
+    assert!(flat.quit && flat.popups.is_empty());
+}
+
+#[test]
+fn symbols_cycle_with_tab_digits_and_shift_tab() {
+    let mut st = state(&engine());
+    assert_eq!(st.market().unwrap().symbol, sym("BTC/USDT"));
+    update(&mut st, code(KeyCode::Tab));
+    assert_eq!(st.market().unwrap().symbol, sym("ETH/USDT"));
+    update(&mut st, code(KeyCode::Tab));
+    assert_eq!(st.market().unwrap().symbol, sym("BTC/USDT"), "wraps");
+    update(&mut st, key('2'));
+    assert_eq!(st.market().unwrap().symbol, sym("ETH/USDT"));
+    update(&mut st, code(KeyCode::BackTab));
+    assert_eq!(st.market().unwrap().symbol, sym("BTC/USDT"));
+    update(&mut st, key('9'));
+    assert_eq!(
+        st.market().unwrap().symbol,
+        sym("BTC/USDT"),
+        "no ninth pair: unchanged"
+    );
+    update(&mut st, key('t'));
+    assert_eq!(st.timeframe, tradedeck::model::Timeframe::M5);
+}
+
+#[test]
+fn manual_ticket_goes_through_risk_and_the_rejection_is_shown() {
+    let mut e = engine();
+    let mut st = state(&e);
+    update(&mut st, key('b'));
+    assert!(matches!(st.popups.last(), Some(Popup::Ticket(_))));
+    for c in "1".chars() {
+        update(&mut st, key(c));
+    }
+    let cmds = update(&mut st, code(KeyCode::Enter));
+    let expected = ManualOrder {
+        symbol: sym("BTC/USDT"),
+        side: Side::Buy,
+        qty: dec!(1),
+        price: None,
+        post_only: false,
+        ioc: false,
+    };
+    assert_eq!(cmds, vec![Command::PlaceOrder(expected)]);
+    assert!(st.popups.is_empty(), "ticket closes on submit");
+    // 1 BTC ≈ 65100 > max_order_notional 1500: risk refuses, the alert says why
+    for c in cmds {
+        e.handle(Event::Command(c), Timestamp(T0 + 5_000_000));
+    }
+    update(&mut st, UiInput::Snapshot(Arc::new(e.snapshot())));
+    let screen = text(&render(&st, 160, 48));
+    assert!(screen.contains("rejected buy 1"), "{screen}");
+    assert!(screen.contains("max_order_notional"), "{screen}");
+}
+
+#[test]
+fn ticket_validates_before_sending() {
+    let mut st = state(&engine());
+    update(&mut st, key('s'));
+    assert!(
+        update(&mut st, code(KeyCode::Enter)).is_empty(),
+        "empty quantity"
+    );
+    match st.popups.last() {
+        Some(Popup::Ticket(t)) => assert!(t.error.as_deref().unwrap().contains("not a number")),
+        other => panic!("{other:?}"),
+    }
+    // limit without a price
+    update(&mut st, key('2'));
+    update(&mut st, code(KeyCode::Tab));
+    update(&mut st, key(' '));
+    assert!(update(&mut st, code(KeyCode::Enter)).is_empty());
+    update(&mut st, code(KeyCode::Tab));
+    for c in "65200.5".chars() {
+        update(&mut st, key(c));
+    }
+    let cmds = update(&mut st, code(KeyCode::Enter));
+    assert!(
+        matches!(&cmds[..], [Command::PlaceOrder(o)] if o.side == Side::Sell && o.price == Some(dec!(65200.5)) && o.qty == dec!(2))
+    );
+}
+
+#[test]
+fn resume_needs_the_typed_confirmation() {
+    let mut e = engine();
+    e.handle(
+        Event::Command(Command::Halt {
+            reason: "x".into(),
+            by: "cockpit".into(),
+        }),
+        Timestamp(T0 + 10),
+    );
+    let mut st = state(&e);
+    assert!(update(&mut st, key('R')).is_empty());
+    for c in "RESUMX".chars() {
+        update(&mut st, key(c));
+    }
+    assert!(
+        update(&mut st, code(KeyCode::Enter)).is_empty(),
+        "wrong word"
+    );
+    for c in "RESUME".chars() {
+        update(&mut st, key(c));
+    }
+    assert_eq!(
+        update(&mut st, code(KeyCode::Enter)),
+        vec![Command::Resume {
+            by: "cockpit".into()
+        }]
+    );
+    // R does nothing while trading is active
+    let mut active = state(&engine());
+    update(&mut active, key('R'));
+    assert!(active.popups.is_empty());
+}
+
+#[test]
+fn cancel_and_pause_keys() {
+    let mut e = engine();
+    let rest = ManualOrder {
+        symbol: sym("BTC/USDT"),
+        side: Side::Buy,
+        qty: dec!(0.01),
+        price: Some(dec!(64000)),
+        post_only: false,
+        ioc: false,
+    };
+    e.handle(
+        Event::Command(Command::PlaceOrder(rest)),
+        Timestamp(T0 + 20),
+    );
+    let mut st = state(&e);
+    let id = st.snapshot.open_orders[0].id;
+    assert_eq!(update(&mut st, key('c')), vec![Command::CancelOrder(id)]);
+    assert_eq!(
+        update(&mut st, key('p')),
+        vec![Command::PauseStrategy(true)]
+    );
+}
+
+#[test]
+fn help_lists_every_bound_action() {
+    let mut st = state(&engine());
+    update(&mut st, key('?'));
+    let screen = text(&render(&st, 160, 48));
+    for (_, desc) in st.keymap.help_rows() {
+        let head: String = desc.chars().take(30).collect();
+        assert!(screen.contains(&head), "help misses {desc}");
+    }
+    update(&mut st, code(KeyCode::Esc));
+    assert!(st.popups.is_empty());
+}
