@@ -1,0 +1,172 @@
+//! The real binary in a real terminal (tmux): the cockpit shows a live book, a limit order
+//! placed from the ticket rests, `!` halts (the flag is in the database, the order cancelled,
+//! the banner on screen), and quitting restores the terminal.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)] // test code
+
+mod common;
+
+use common::{Home, poll_until, read_db};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "cockpit"])
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "cockpit"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "cockpit", "-l", text]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
+    if !tmux_available() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "tmux is required in CI (.ci/run installs it)"
+        );
+        eprintln!("notice: skipping, tmux not installed");
+        return;
+    }
+    let home = Home::new();
+    let db = home.path().join("cockpit.db");
+    let tmux = Tmux {
+        socket: format!("tradedeck-test-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "env HOME={h} XDG_DATA_HOME={h}/data XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config TERM=xterm-256color {bin} --db {db} --seed 3; echo EXITED $?; sleep 30",
+        h = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_tradedeck"),
+        db = db.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "cockpit",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &cmd,
+    ]);
+    poll_until(Duration::from_secs(60), "a live book on screen", || {
+        let s = tmux.screen();
+        (s.contains("─ mid ") && s.contains("spread") && s.contains("● live")).then_some(())
+    });
+    // a resting limit buy far below the market, from the ticket
+    tmux.keys(&["b"]);
+    tmux.type_text("0.01");
+    tmux.keys(&["Tab", "Space", "Tab"]);
+    tmux.type_text("1000");
+    tmux.keys(&["Enter"]);
+    let order_id: i64 = poll_until(
+        Duration::from_secs(20),
+        "the resting order in the database",
+        || {
+            read_db(&db)
+                .query_row(
+                    "SELECT id FROM orders WHERE price = '1000' AND status = 'open'",
+                    [],
+                    |r| r.get(0),
+                )
+                .ok()
+        },
+    );
+    poll_until(Duration::from_secs(10), "the order on screen", || {
+        tmux.screen().contains("@ 1000").then_some(())
+    });
+
+    let pressed = Instant::now();
+    tmux.keys(&["!"]);
+    poll_until(Duration::from_secs(10), "the halt flag committed", || {
+        read_db(&db)
+            .query_row("SELECT value FROM state WHERE key = 'halted'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .ok()
+    });
+    let persisted = pressed.elapsed();
+    let status: String = read_db(&db)
+        .query_row("SELECT status FROM orders WHERE id = ?1", [order_id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "cancelled", "the halt cancelled the resting order");
+    eprintln!(
+        "e-stop: key sent → halt flag committed in {persisted:?} (includes tmux delivery and 5 ms polling)"
+    );
+    poll_until(Duration::from_secs(10), "the HALTED banner", || {
+        let s = tmux.screen();
+        (s.contains("■ HALTED by cockpit") && s.contains("emergency stop")).then_some(())
+    });
+
+    tmux.keys(&["q"]);
+    poll_until(Duration::from_secs(10), "quit or its confirmation", || {
+        let s = tmux.screen();
+        if s.contains("Quit?") {
+            tmux.keys(&["y"]);
+        }
+        s.contains("EXITED").then_some(())
+    });
+    assert!(tmux.screen().contains("EXITED 0"), "{}", tmux.screen());
+    assert_eq!(
+        tmux.run(&["display-message", "-p", "-t", "cockpit", "#{alternate_on}"])
+            .trim(),
+        "0",
+        "alternate screen left"
+    );
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("Book BTC/USDT"),
+        "cockpit cleared from the terminal:\n{screen}"
+    );
+    // the restart comes back halted
+    let halted: String = read_db(&db)
+        .query_row("SELECT value FROM state WHERE key = 'halted'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(halted.contains("cockpit"));
+}
