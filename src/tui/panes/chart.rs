@@ -3,7 +3,8 @@
 //! candles a full one (█), so direction reads without colour.
 
 use super::{block, fixed, price_dp};
-use crate::tui::series;
+use crate::model::Candle;
+use crate::tui::series::Series;
 use crate::tui::state::UiState;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -19,6 +20,10 @@ pub struct ChartPane<'a> {
     pub st: &'a UiState,
     /// Colours.
     pub theme: &'a Theme,
+    /// The candles of the selected timeframe, oldest first.
+    pub candles: &'a [Candle],
+    /// Indicator series over `candles`.
+    pub series: &'a Series,
 }
 
 /// Width of the price axis on the right.
@@ -43,11 +48,7 @@ impl Widget for &ChartPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (st, t) = (self.st, self.theme);
         let Some(m) = st.market() else { return };
-        let candles = m
-            .candles
-            .get(&st.timeframe)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let candles = self.candles;
         let dp = price_dp(st);
         let last = candles.last();
         let change = match (candles.first(), last) {
@@ -91,7 +92,7 @@ impl Widget for &ChartPane<'_> {
         let price_h = inner.height - volume_h;
         let n = candles.len().min(usize::from(plot_w));
         let shown = &candles[candles.len() - n..];
-        let all = series::compute(candles);
+        let all = self.series;
         let from = candles.len() - n;
         let f = |d: Decimal| f64::try_from(d).unwrap_or(0.0);
         let mut lo = shown.iter().map(|c| f(c.low)).fold(f64::MAX, f64::min);

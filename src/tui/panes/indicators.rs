@@ -2,8 +2,7 @@
 //! signal line and histogram. Both follow the chart's candles column for column.
 
 use super::block;
-use crate::tui::series;
-use crate::tui::state::UiState;
+use crate::tui::series::Series;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -22,21 +21,16 @@ fn put(buf: &mut Buffer, x: u16, y: u16, symbol: &str, style: Style) {
 
 /// RSI with 30/70 bands.
 pub struct RsiPane<'a> {
-    /// View state.
-    pub st: &'a UiState,
     /// Colours.
     pub theme: &'a Theme,
+    /// Indicator series over the chart's candles.
+    pub series: &'a Series,
 }
 
 impl Widget for &RsiPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let (st, t) = (self.st, self.theme);
-        let candles = st
-            .market()
-            .and_then(|m| m.candles.get(&st.timeframe))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let s = series::compute(candles);
+        let t = self.theme;
+        let s = self.series;
         let latest = s.rsi.last().copied().flatten();
         let (word, style) = match latest {
             Some(v) if v >= 70.0 => ("overbought", t.down),
@@ -66,9 +60,9 @@ impl Widget for &RsiPane<'_> {
             }
             buf.set_string(inner.x + plot_w, y, format!(" {label}"), t.muted);
         }
-        let n = candles.len().min(usize::from(plot_w));
+        let n = s.rsi.len().min(usize::from(plot_w));
         let x0 = inner.x + plot_w - n as u16;
-        for (i, v) in s.rsi[candles.len() - n..].iter().enumerate() {
+        for (i, v) in s.rsi[s.rsi.len() - n..].iter().enumerate() {
             if let Some(v) = v {
                 put(buf, x0 + i as u16, row_of(*v), "•", t.overlay);
             }
@@ -78,21 +72,16 @@ impl Widget for &RsiPane<'_> {
 
 /// MACD line, signal line and histogram.
 pub struct MacdPane<'a> {
-    /// View state.
-    pub st: &'a UiState,
     /// Colours.
     pub theme: &'a Theme,
+    /// Indicator series over the chart's candles.
+    pub series: &'a Series,
 }
 
 impl Widget for &MacdPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let (st, t) = (self.st, self.theme);
-        let candles = st
-            .market()
-            .and_then(|m| m.candles.get(&st.timeframe))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let s = series::compute(candles);
+        let t = self.theme;
+        let s = self.series;
         let latest = s.macd.last().copied().flatten();
         let title = Line::from(vec![
             Span::raw(" MACD 12,26,9 "),
@@ -113,8 +102,8 @@ impl Widget for &MacdPane<'_> {
             return;
         }
         let plot_w = inner.width - AXIS;
-        let n = candles.len().min(usize::from(plot_w));
-        let shown = &s.macd[candles.len() - n..];
+        let n = s.rsi.len().min(usize::from(plot_w));
+        let shown = &s.macd[s.macd.len() - n..];
         let span = shown
             .iter()
             .flatten()

@@ -23,6 +23,7 @@ pub use positions::PositionsPane;
 pub use signals::SignalsPane;
 
 use super::layout::{self, MIN_SIZE, SizeClass};
+use super::series;
 use super::state::{Pane, UiState};
 use super::theme::Theme;
 use crate::engine::TradingState;
@@ -62,14 +63,40 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
     if let Some(r) = a.book {
         frame.render_widget(&BookPane { st, theme }, r);
     }
+    let candles = st
+        .market()
+        .and_then(|m| m.candles.get(&st.timeframe))
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let series = series::compute(candles);
     if let Some(r) = a.chart {
-        frame.render_widget(&ChartPane { st, theme }, r);
+        frame.render_widget(
+            &ChartPane {
+                st,
+                theme,
+                candles,
+                series: &series,
+            },
+            r,
+        );
     }
     if let Some(r) = a.rsi {
-        frame.render_widget(&RsiPane { st, theme }, r);
+        frame.render_widget(
+            &RsiPane {
+                theme,
+                series: &series,
+            },
+            r,
+        );
     }
     if let Some(r) = a.macd {
-        frame.render_widget(&MacdPane { st, theme }, r);
+        frame.render_widget(
+            &MacdPane {
+                theme,
+                series: &series,
+            },
+            r,
+        );
     }
     if let Some(r) = a.signals {
         frame.render_widget(&SignalsPane { st, theme }, r);

@@ -1,0 +1,50 @@
+//! Frame rendering: the whole cockpit drawn into a 200×60 buffer from a live-like snapshot.
+#![allow(missing_docs, clippy::unwrap_used)] // criterion_group! makes undocumented fns; setup may unwrap
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tradedeck::config::Config;
+use tradedeck::engine::{Engine, EngineConfig, Event, Venue};
+use tradedeck::model::Timestamp;
+use tradedeck::tui::keymap::Keymap;
+use tradedeck::tui::panes;
+use tradedeck::tui::state::UiState;
+use tradedeck::tui::theme::{Theme, ThemeName};
+use tradedeck::venues::sim::SimMarket;
+
+fn bench(c: &mut Criterion) {
+    let cfg = Config::default();
+    let mut sim = SimMarket::new(
+        &cfg.venues.sim.symbols,
+        9,
+        Timestamp(1_800_000_000_000),
+        &BTreeMap::new(),
+        1440,
+    );
+    let instruments = sim
+        .instruments()
+        .into_iter()
+        .map(|i| (Venue::Sim, i))
+        .collect();
+    let mut engine = Engine::new(EngineConfig::from_config(&cfg, instruments));
+    for _ in 0..50_000 {
+        let ev = sim.next_event();
+        let now = ev.exchange_ts;
+        engine.handle(Event::Market(ev), now);
+    }
+    let snap = Arc::new(engine.snapshot());
+    let st = UiState::new(snap.clone(), Keymap::default(), (200, 60), snap.ts);
+    let theme = Theme::new(ThemeName::Dark, false);
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    c.bench_function("render/full cockpit 200x60", |b| {
+        b.iter(|| {
+            term.draw(|f| panes::draw(f, &st, &theme)).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
