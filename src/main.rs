@@ -93,7 +93,10 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
         }
         d => d.map(Duration::from_secs_f64),
     };
-    let _guard = logging::init(&config.log.level, &paths::log_dir(), cli.daemon);
+    // The cockpit shows log warnings and errors as alerts; the daemon prints them to stderr.
+    let (alert_tx, alert_rx) = tokio::sync::mpsc::unbounded_channel();
+    let alerts = (!cli.daemon).then_some(alert_tx);
+    let _guard = logging::init(&config.log.level, &paths::log_dir(), cli.daemon, alerts);
     let opts = runtime::EngineOptions {
         config,
         db,
@@ -103,7 +106,7 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     let result = if cli.daemon {
         daemon::run(opts, duration)
     } else {
-        cockpit(opts, duration)
+        cockpit(opts, duration, alert_rx)
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,6 +122,7 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
 fn cockpit(
     opts: runtime::EngineOptions,
     duration: Option<Duration>,
+    alerts: tokio::sync::mpsc::UnboundedReceiver<tradedeck::engine::Alert>,
 ) -> Result<(), runtime::RunError> {
     let keymap = opts.config.keymap().unwrap_or_default();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -133,6 +137,7 @@ fn cockpit(
         let ui = tui::run(
             handle.snapshots.clone(),
             handle.commands.clone(),
+            alerts,
             keymap,
             theme,
             fps,

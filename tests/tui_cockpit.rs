@@ -491,3 +491,29 @@ fn help_lists_every_bound_action() {
     update(&mut st, code(KeyCode::Esc));
     assert!(st.popups.is_empty());
 }
+
+#[test]
+fn feed_and_log_alerts_reach_the_alert_pane() {
+    let mut e = engine();
+    let lost = Event::Feed(FeedEvent {
+        venue: Venue::Sim,
+        kind: FeedKind::Reconnecting { attempt: 2 },
+    });
+    e.handle(lost, Timestamp(T0 + 100));
+    let mut st = state(&e);
+    update(
+        &mut st,
+        UiInput::SystemAlert(Alert {
+            ts: Timestamp(T0 + 200),
+            level: AlertLevel::Danger,
+            text: "store write failed: disk full".into(),
+        }),
+    );
+    let screen = text(&render(&st, 160, 48));
+    assert!(screen.contains("sim feed lost;"), "{screen}");
+    assert!(screen.contains("store write failed"), "{screen}");
+    assert!(
+        screen.contains("reconnecting #2"),
+        "header shows the feed down:\n{screen}"
+    );
+}

@@ -20,6 +20,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// How often a snapshot may be published.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// The log target of engine alerts (already in the snapshot, so the cockpit's alert layer
+/// skips them).
+pub const ENGINE_ALERTS: &str = "tradedeck::alerts";
+
 /// How often a status line is logged.
 const STATUS_EVERY: Duration = Duration::from_secs(10);
 
@@ -238,9 +242,9 @@ fn route(actions: Vec<Action>, writer: &Writer) {
                 }
             }
             Action::Alert(alert) => match alert.level {
-                AlertLevel::Info => tracing::info!("{}", alert.text),
-                AlertLevel::Warn => tracing::warn!("{}", alert.text),
-                AlertLevel::Danger => tracing::error!("{}", alert.text),
+                AlertLevel::Info => tracing::info!(target: ENGINE_ALERTS, "{}", alert.text),
+                AlertLevel::Warn => tracing::warn!(target: ENGINE_ALERTS, "{}", alert.text),
+                AlertLevel::Danger => tracing::error!(target: ENGINE_ALERTS, "{}", alert.text),
             },
         }
     }

@@ -223,7 +223,7 @@ impl Engine {
         let mut out = Vec::new();
         match event {
             Event::Market(m) => self.on_market(m, &mut out),
-            Event::Feed(f) => self.on_feed(f),
+            Event::Feed(f) => self.on_feed(f, &mut out),
             Event::Command(c) => self.on_command(c, &mut out),
             Event::Persisted { through } => {
                 self.persisted_through = self.persisted_through.max(through);
@@ -266,7 +266,7 @@ impl Engine {
         out.push(Action::Alert(a));
     }
 
-    fn on_feed(&mut self, f: FeedEvent) {
+    fn on_feed(&mut self, f: FeedEvent, out: &mut Vec<Action>) {
         let h = self.feeds.entry(f.venue).or_insert(FeedHealth {
             venue: f.venue,
             connected: false,
@@ -274,17 +274,43 @@ impl Engine {
             resyncs: 0,
             malformed: 0,
         });
-        match f.kind {
+        let alert = match f.kind {
             FeedKind::Connected => {
+                let was_down = h.reconnects > 0;
                 h.connected = true;
                 h.reconnects = 0;
+                was_down.then(|| {
+                    (
+                        AlertLevel::Info,
+                        format!("{} feed connected again", f.venue),
+                    )
+                })
             }
             FeedKind::Reconnecting { attempt } => {
                 h.connected = false;
                 h.reconnects = attempt;
+                Some((
+                    AlertLevel::Warn,
+                    format!("{} feed lost; reconnecting (attempt {attempt})", f.venue),
+                ))
             }
-            FeedKind::Resynced { .. } => h.resyncs += 1,
-            FeedKind::MalformedDropped { count } => h.malformed += count,
+            FeedKind::Resynced { symbol } => {
+                h.resyncs += 1;
+                Some((
+                    AlertLevel::Warn,
+                    format!("{symbol} book resynced from a fresh {} snapshot", f.venue),
+                ))
+            }
+            FeedKind::MalformedDropped { count } => {
+                h.malformed += count;
+                Some((
+                    AlertLevel::Warn,
+                    format!("{} feed: dropped {count} malformed message(s)", f.venue),
+                ))
+            }
+        };
+        if let Some((level, text)) = alert {
+            self.alert(level, text, out);
         }
     }
 

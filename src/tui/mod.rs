@@ -13,7 +13,7 @@ pub mod state;
 pub mod theme;
 
 use crate::app::clock;
-use crate::engine::{Command, Snapshot};
+use crate::engine::{Alert, Command, Snapshot};
 use crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
 };
@@ -72,6 +72,7 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
 pub async fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
+    mut alerts: mpsc::UnboundedReceiver<Alert>,
     keymap: Keymap,
     theme: Theme,
     fps: u32,
@@ -106,6 +107,10 @@ pub async fn run(
                         return Ok("engine stopped");
                     }
                 }
+                dirty = true;
+            }
+            Some(alert) = alerts.recv() => {
+                update(&mut st, UiInput::SystemAlert(alert));
                 dirty = true;
             }
             changed = snapshots.changed() => {

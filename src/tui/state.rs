@@ -5,14 +5,17 @@
 
 use super::keymap::{KeyAction, Keymap};
 use super::layout;
-use crate::engine::{Command, ManualOrder, Snapshot, TradingState};
+use crate::engine::{Alert, Command, ManualOrder, Snapshot, TradingState};
 use crate::model::{OrderId, Side, Timeframe, Timestamp};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::str::FromStr;
 use std::sync::Arc;
+
+/// Log alerts kept.
+const SYSTEM_ALERTS: usize = 50;
 
 /// How long a changed book level stays highlighted.
 pub const FLASH_MS: i64 = 400;
@@ -105,6 +108,8 @@ pub enum UiInput {
     Resize(u16, u16),
     /// Time passed (clock, flashes, feed age).
     Tick(Timestamp),
+    /// A warning or error from outside the engine (store, feed, terminal), via the log.
+    SystemAlert(Alert),
 }
 
 /// The cockpit's view state. Trading state lives in the snapshot, never here.
@@ -136,6 +141,8 @@ pub struct UiState {
     pub now: Timestamp,
     /// Terminal size.
     pub size: (u16, u16),
+    /// Warnings and errors from the log, newest first.
+    pub system_alerts: VecDeque<Alert>,
     /// Set when the cockpit should close.
     pub quit: bool,
 }
@@ -162,6 +169,7 @@ impl UiState {
             flashes: BTreeMap::new(),
             now,
             size,
+            system_alerts: VecDeque::new(),
             quit: false,
         }
     }
@@ -169,6 +177,18 @@ impl UiState {
     /// The selected pair's market, if any.
     pub fn market(&self) -> Option<&crate::engine::MarketView> {
         self.snapshot.markets.get(self.symbol)
+    }
+
+    /// Engine and log alerts together, newest first.
+    pub fn alerts(&self) -> Vec<&Alert> {
+        let mut all: Vec<&Alert> = self
+            .snapshot
+            .alerts
+            .iter()
+            .chain(&self.system_alerts)
+            .collect();
+        all.sort_by_key(|a| std::cmp::Reverse(a.ts));
+        all
     }
 
     /// True while any flash is still showing.
@@ -200,6 +220,13 @@ pub fn update(st: &mut UiState, input: UiInput) -> Vec<Command> {
         }
         UiInput::Resize(w, h) => {
             st.size = (w, h);
+            Vec::new()
+        }
+        UiInput::SystemAlert(a) => {
+            if st.system_alerts.len() == SYSTEM_ALERTS {
+                st.system_alerts.pop_back();
+            }
+            st.system_alerts.push_front(a);
             Vec::new()
         }
         UiInput::Tick(now) => {
@@ -279,7 +306,7 @@ fn on_key(st: &mut UiState, key: KeyEvent) -> Vec<Command> {
         }
         (Pane::Alerts, KeyAction::Up) => st.alert_scroll = st.alert_scroll.saturating_sub(1),
         (Pane::Alerts, KeyAction::Down) => {
-            st.alert_scroll = (st.alert_scroll + 1).min(st.snapshot.alerts.len().saturating_sub(1));
+            st.alert_scroll = (st.alert_scroll + 1).min(st.alerts().len().saturating_sub(1));
         }
         // 4. global keys
         _ => return on_global(st, action),

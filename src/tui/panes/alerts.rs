@@ -20,9 +20,8 @@ pub struct AlertsPane<'a> {
 impl Widget for &AlertsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (st, t) = (self.st, self.theme);
-        let lines: Vec<Line> = st
-            .snapshot
-            .alerts
+        let all = st.alerts();
+        let lines: Vec<Line> = all
             .iter()
             .skip(st.alert_scroll)
             .map(|a| {
@@ -46,7 +45,7 @@ impl Widget for &AlertsPane<'_> {
             })
             .collect();
         let b = block(
-            format!(" Alerts ({}) ", st.snapshot.alerts.len()),
+            format!(" Alerts ({}) ", all.len()),
             focused(st, Pane::Alerts),
             t,
         );
