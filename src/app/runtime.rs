@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// How often a snapshot may be published.
-const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// How often a snapshot may be published: market data refreshes the cockpit 10 times a
+/// second (commands publish at once, and keys redraw at up to the configured frame rate).
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(100);
 /// The log target of engine alerts (already in the snapshot, so the cockpit's alert layer
 /// skips them).
 pub const ENGINE_ALERTS: &str = "tradedeck::alerts";

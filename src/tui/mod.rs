@@ -124,9 +124,11 @@ pub async fn run(
             _ = frame.tick() => {
                 let now = clock::now();
                 let new_second = now.millis() / 1000 != st.now.millis() / 1000;
-                let flashing = st.animating();
+                let flashes = st.flashes.len();
                 update(&mut st, UiInput::Tick(now));
-                if dirty || new_second || flashing {
+                // a flash that just ended needs one more frame to clear
+                let faded = st.flashes.len() != flashes;
+                if dirty || new_second || faded {
                     terminal.draw(|f| panes::draw(f, &st, &theme))?;
                     dirty = false;
                 }

@@ -191,11 +191,6 @@ impl UiState {
         all
     }
 
-    /// True while any flash is still showing.
-    pub fn animating(&self) -> bool {
-        self.flashes.values().any(|t| self.now.since(*t) < FLASH_MS)
-    }
-
     fn trading(&self) -> bool {
         !self.snapshot.open_orders.is_empty()
             || self.snapshot.positions.iter().any(|p| !p.qty.is_zero())

@@ -24,6 +24,7 @@ impl Widget for &AlertsPane<'_> {
         let lines: Vec<Line> = all
             .iter()
             .skip(st.alert_scroll)
+            .take(usize::from(area.height)) // wrapped lines only grow; no need to lay out more
             .map(|a| {
                 let (glyph, style) = match a.level {
                     AlertLevel::Info => ("·", t.muted),
