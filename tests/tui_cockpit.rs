@@ -517,3 +517,27 @@ fn feed_and_log_alerts_reach_the_alert_pane() {
         "header shows the feed down:\n{screen}"
     );
 }
+
+#[test]
+fn compact_layout_shows_the_newest_alert_in_the_footer() {
+    let mut e = engine();
+    let ticket = ManualOrder {
+        symbol: sym("BTC/USDT"),
+        side: Side::Buy,
+        qty: dec!(1),
+        price: None,
+        post_only: false,
+        ioc: false,
+    };
+    e.handle(
+        Event::Command(Command::PlaceOrder(ticket)),
+        Timestamp(T0 + 1_999_000),
+    );
+    let st = state(&e);
+    let screen = text(&render(&st, 100, 30));
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.contains("E-STOP") && footer.contains("rejected buy 1 BTC/USDT"),
+        "{footer}"
+    );
+}

@@ -110,7 +110,15 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
     if let Some(r) = a.alerts {
         frame.render_widget(&AlertsPane { st, theme }, r);
     }
-    frame.render_widget(&Footer { st, theme }, a.footer);
+    let with_alert = a.alerts.is_none();
+    frame.render_widget(
+        &Footer {
+            st,
+            theme,
+            with_alert,
+        },
+        a.footer,
+    );
     if let Some(p) = st.popups.last() {
         frame.render_widget(
             &PopupView {
