@@ -541,3 +541,26 @@ fn compact_layout_shows_the_newest_alert_in_the_footer() {
         "{footer}"
     );
 }
+
+#[test]
+fn mouse_wheel_scrolls_the_pane_under_the_cursor() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let mut st = state(&engine());
+    let wheel = |kind, column, row| {
+        UiInput::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // the book is the left column from row 2 down at 160×48
+    update(&mut st, wheel(MouseEventKind::ScrollDown, 5, 10));
+    assert_eq!(st.book_scroll, 1);
+    update(&mut st, wheel(MouseEventKind::ScrollUp, 5, 10));
+    update(&mut st, wheel(MouseEventKind::ScrollUp, 5, 10));
+    assert_eq!(st.book_scroll, 0, "never above the top");
+    // the signals pane is the right column
+    update(&mut st, wheel(MouseEventKind::ScrollDown, 150, 10));
+    assert_eq!((st.signal_scroll, st.book_scroll), (1, 0));
+}

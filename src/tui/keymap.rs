@@ -82,7 +82,7 @@ impl KeyAction {
             KeyAction::Down => "move / scroll down in the focused pane".into(),
             KeyAction::Buy => "buy ticket (market or limit, through risk)".into(),
             KeyAction::Sell => "sell ticket (market or limit, through risk)".into(),
-            KeyAction::Cancel => "cancel the selected order (orders pane)".into(),
+            KeyAction::Cancel => "cancel the selected order (select it in the orders pane)".into(),
             KeyAction::Pause => "pause / resume the strategy (manual-only trading)".into(),
         }
     }
@@ -380,6 +380,7 @@ impl Keymap {
                 _ => rows.push((keys.join(" / "), action.description())),
             }
         }
+        rows.push(("ctrl-c".into(), "quit at once (not rebindable)".into()));
         rows
     }
 
