@@ -59,20 +59,18 @@ fn tmux_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-#[test]
-fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
+/// Starts the cockpit in a fresh tmux server; None when tmux is missing outside CI.
+fn start(home: &Home, db: &std::path::Path, name: &str) -> Option<Tmux> {
     if !tmux_available() {
         assert!(
             std::env::var("CI").is_err(),
             "tmux is required in CI (.ci/run installs it)"
         );
         eprintln!("notice: skipping, tmux not installed");
-        return;
+        return None;
     }
-    let home = Home::new();
-    let db = home.path().join("cockpit.db");
     let tmux = Tmux {
-        socket: format!("tradedeck-test-{}", std::process::id()),
+        socket: format!("tradedeck-test-{}-{name}", std::process::id()),
     };
     let cmd = format!(
         "env HOME={h} XDG_DATA_HOME={h}/data XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config TERM=xterm-256color {bin} --db {db} --seed 3; echo EXITED $?; sleep 30",
@@ -95,6 +93,26 @@ fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
         let s = tmux.screen();
         (s.contains("─ mid ") && s.contains("spread") && s.contains("● live")).then_some(())
     });
+    Some(tmux)
+}
+
+fn assert_restored(tmux: &Tmux) {
+    let alt = tmux.run(&["display-message", "-p", "-t", "cockpit", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0", "alternate screen left");
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("Book BTC/USDT"),
+        "cockpit cleared from the terminal:\n{screen}"
+    );
+}
+
+#[test]
+fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
+    let home = Home::new();
+    let db = home.path().join("cockpit.db");
+    let Some(tmux) = start(&home, &db, "quit") else {
+        return;
+    };
     // a resting limit buy far below the market, from the ticket
     tmux.keys(&["b"]);
     tmux.type_text("0.01");
@@ -151,17 +169,7 @@ fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
         s.contains("EXITED").then_some(())
     });
     assert!(tmux.screen().contains("EXITED 0"), "{}", tmux.screen());
-    assert_eq!(
-        tmux.run(&["display-message", "-p", "-t", "cockpit", "#{alternate_on}"])
-            .trim(),
-        "0",
-        "alternate screen left"
-    );
-    let screen = tmux.screen();
-    assert!(
-        !screen.contains("Book BTC/USDT"),
-        "cockpit cleared from the terminal:\n{screen}"
-    );
+    assert_restored(&tmux);
     // the restart comes back halted
     let halted: String = read_db(&db)
         .query_row("SELECT value FROM state WHERE key = 'halted'", [], |r| {
@@ -169,4 +177,39 @@ fn cockpit_in_a_terminal_halts_on_bang_and_restores_on_quit() {
         })
         .unwrap();
     assert!(halted.contains("cockpit"));
+}
+
+#[test]
+fn sigterm_stops_the_cockpit_cleanly_and_restores_the_terminal() {
+    let home = Home::new();
+    let db = home.path().join("term.db");
+    let Some(tmux) = start(&home, &db, "term") else {
+        return;
+    };
+    // the tradedeck process itself, not the shell around it
+    let pattern = format!("^{} --db {}", env!("CARGO_BIN_EXE_tradedeck"), db.display());
+    let pgrep = Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(&pid)
+        .status()
+        .unwrap();
+    poll_until(Duration::from_secs(20), "the exit", || {
+        tmux.screen().contains("EXITED").then_some(())
+    });
+    assert!(tmux.screen().contains("EXITED 0"), "{}", tmux.screen());
+    assert_restored(&tmux);
+    let exit: String = read_db(&db)
+        .query_row("SELECT exit FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(exit, "terminated", "the run was ended cleanly");
 }
