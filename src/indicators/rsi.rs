@@ -1,5 +1,6 @@
 //! Relative Strength Index with Wilder's smoothing, as TA-Lib computes it: the seed is the
-//! mean of the first `period` gains and losses, then `avg = (prev·(n−1) + x) / n`.
+//! mean of the first `period` gains and losses, then `avg = (prev·(n−1) + x) / n`; a window
+//! without movement reads 0, as TA-Lib's does.
 
 /// Streaming RSI, O(1) per update.
 #[derive(Clone, Debug)]
@@ -43,8 +44,9 @@ impl Rsi {
             self.avg_loss = (self.avg_loss * (n - 1.0) + loss) / n;
         }
         let total = self.avg_gain + self.avg_loss;
-        self.value = Some(if total == 0.0 {
-            50.0
+        // TA-Lib: a window with no movement (|gain + loss| < 1e-8) reads 0
+        self.value = Some(if super::bar::is_zero(total) {
+            0.0
         } else {
             100.0 * self.avg_gain / total
         });
@@ -69,9 +71,9 @@ mod tests {
     }
 
     #[test]
-    fn flat_series_reads_neutral() {
+    fn flat_series_reads_zero_as_talib() {
         let mut r = Rsi::new(3);
         let v = (0..5).filter_map(|_| r.update(7.0)).last();
-        assert_eq!(v, Some(50.0));
+        assert_eq!(v, Some(0.0));
     }
 }
