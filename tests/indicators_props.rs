@@ -141,7 +141,7 @@ proptest! {
             if i >= 1 {
                 let p = bars[i - 1].close;
                 let tr = (b.high - b.low).max((b.high - p).abs()).max((b.low - p).abs());
-                atr_ref = if i < n { Some(atr_ref.unwrap_or(0.0) + tr / nf) } else if i == n { Some(atr_ref.unwrap_or(0.0) + tr / nf) } else { atr_ref.map(|a| (a * (nf - 1.0) + tr) / nf) };
+                atr_ref = if i <= n { Some(atr_ref.unwrap_or(0.0) + tr / nf) } else { atr_ref.map(|a| (a * (nf - 1.0) + tr) / nf) };
             }
             let atr_want = if i >= n { atr_ref } else { None };
             prop_assert!(close(atr.update(b), atr_want), "atr row {}", i);
