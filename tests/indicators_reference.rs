@@ -81,10 +81,11 @@ fn match_talib_on_real_candles() {
         close_enough(
             m.map(|m| m.signal),
             f[col("macd_signal_9")],
-            1e-7,
+            1e-9,
             "macd_signal",
             i,
         );
+        close_enough(m.map(|m| m.hist), f[col("macd_hist")], 1e-9, "macd_hist", i);
         let b = bb.update(*close);
         close_enough(
             b.map(|b| b.upper),
@@ -94,10 +95,30 @@ fn match_talib_on_real_candles() {
             i,
         );
         close_enough(
+            b.map(|b| b.middle),
+            f[col("bb_middle_20")],
+            1e-9,
+            "bb_middle",
+            i,
+        );
+        close_enough(
             b.map(|b| b.lower),
             f[col("bb_lower_20_2")],
             1e-9,
             "bb_lower",
+            i,
+        );
+        close_enough(atr.update(bar), f[col("atr_14")], 1e-9, "atr_14", i);
+        let s = stoch.update(bar);
+        oscillator(s.map(|s| s.0), f[col("stoch_k_14_3")], "stoch_k", i);
+        oscillator(s.map(|s| s.1), f[col("stoch_d_3")], "stoch_d", i);
+        close_enough(Some(obv.update(bar)), f[col("obv")], 1e-9, "obv", i);
+        close_enough(vwap.update(bar), f[col("vwap_cum")], 1e-9, "vwap_cum", i);
+        close_enough(
+            vwap_day.update(bar),
+            f[col("vwap_daily_utc")],
+            1e-9,
+            "vwap_daily_utc",
             i,
         );
         rows += 1;
