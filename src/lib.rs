@@ -15,5 +15,6 @@ pub mod portfolio;
 pub mod risk;
 pub mod store;
 pub mod strategy;
+pub mod ta;
 pub mod tui;
 pub mod venues;

@@ -43,6 +43,19 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
+    /// Compute indicators over an OHLCV candle CSV (`open_time_ms,open,high,low,close,volume`
+    /// with a header, or Binance's kline export) and write them as CSV.
+    Ta {
+        /// The candle CSV.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Indicators, e.g. `sma:20,rsi:14,macd:12:26:9,bb:20:2`.
+        #[arg(long, default_value = tradedeck::ta::DEFAULT_SPEC)]
+        indicators: String,
+        /// Where to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Show equity, cash, positions, open orders, fills and the halt state from the database
     /// (works while an engine runs).
     Status {
@@ -70,6 +83,11 @@ fn main() -> ExitCode {
     let db = cli.db.clone().unwrap_or_else(paths::default_db);
     match cli.command {
         Some(Cmd::Status { json, fills }) => status(&db, json, fills),
+        Some(Cmd::Ta {
+            input,
+            indicators,
+            output,
+        }) => ta(&input, &indicators, output.as_deref()),
         None => run_engine(&cli, db),
     }
 }
@@ -151,6 +169,47 @@ fn cockpit(
         };
         handle.stop(exit).await
     })
+}
+
+fn ta(input: &Path, spec: &str, output: Option<&Path>) -> ExitCode {
+    use std::io::{BufReader, BufWriter};
+    let file = match std::fs::File::open(input) {
+        Ok(f) => BufReader::new(f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", input.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let sink: Box<dyn std::io::Write> = match output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: {}: {e}", p.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    match tradedeck::ta::run(file, &input.display().to_string(), spec, sink) {
+        Ok(summary) => {
+            let g = &summary.gaps;
+            if let Some((line, ts)) = g.first {
+                eprintln!(
+                    "warning: {} gap(s) in time ({} bars missing), the first before line {line} (open_time_ms {ts}); not filled",
+                    g.count, g.missing
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(tradedeck::ta::TaError::Io(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
 }
 
 fn status(db: &Path, json: bool, fills: usize) -> ExitCode {
