@@ -3,6 +3,7 @@
 
 use crate::indicators::{Adx, Atr, Bar, Bollinger, Ema, Macd, Obv, Rsi, Sma, Stoch, Vwap, Wma};
 use crate::market::ohlcv_csv::{CsvError, Gaps, OhlcvReader};
+use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 
 /// The indicator set used when none is given.
@@ -223,12 +224,12 @@ pub fn run(
             c.study.update(&bar, &mut values);
         }
         line.clear();
-        line.push_str(&bar.open_time_ms.to_string());
+        let _ = write!(line, "{}", bar.open_time_ms);
         for v in &values {
             line.push(',');
             if let Some(v) = v {
                 // Rust's shortest form reads back to the same f64
-                line.push_str(&v.to_string());
+                let _ = write!(line, "{v}");
             }
         }
         line.push('\n');
