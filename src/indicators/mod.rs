@@ -11,6 +11,7 @@ mod rolling;
 mod rsi;
 mod sma;
 mod stoch;
+mod structure;
 mod volume;
 mod wma;
 
@@ -24,5 +25,6 @@ pub use rolling::RollingRange;
 pub use rsi::Rsi;
 pub use sma::Sma;
 pub use stoch::Stoch;
+pub use structure::{FIB_RATIOS, FibLevels, Fibonacci, LevelKind, SrLevel, SupportResistance};
 pub use volume::{Obv, Vwap};
 pub use wma::Wma;
