@@ -13,6 +13,7 @@ pub mod market;
 pub mod model;
 pub mod portfolio;
 pub mod risk;
+pub mod signals;
 pub mod store;
 pub mod strategy;
 pub mod ta;

@@ -335,14 +335,18 @@ impl Engine {
             }
             MarketKind::Candle(c) => {
                 m.last_price = Some(c.close);
-                m.candles.on_closed_minute(c);
+                for (tf, closed) in m.candles.on_closed_minute(c) {
+                    self.strategy.on_candle(ev.symbol, tf, &closed);
+                }
             }
             MarketKind::Trade { price, qty, .. } => {
                 m.last_price = Some(price);
-                m.candles.on_trade(ev.exchange_ts, price, qty);
+                for (tf, closed) in m.candles.on_trade(ev.exchange_ts, price, qty) {
+                    self.strategy.on_candle(ev.symbol, tf, &closed);
+                }
                 let fresh = ev.received_ts.since(ev.exchange_ts) <= self.cfg.stale_ms;
                 self.match_resting_on_trade(ev.symbol, price, qty, out);
-                self.run_strategy(ev.symbol, ev.exchange_ts, price, fresh, out);
+                self.run_strategy(ev.symbol, ev.exchange_ts, (price, qty), fresh, out);
             }
         }
     }
@@ -352,7 +356,7 @@ impl Engine {
         &mut self,
         symbol: Symbol,
         ts: Timestamp,
-        price: Decimal,
+        (price, qty): (Decimal, Decimal),
         fresh: bool,
         out: &mut Vec<Action>,
     ) {
@@ -360,7 +364,7 @@ impl Engine {
             return;
         }
         let holding = !self.portfolio.qty(symbol).is_zero();
-        let Some(decision) = self.strategy.on_trade(symbol, ts, price, holding) else {
+        let Some(decision) = self.strategy.on_trade(symbol, ts, price, qty, holding) else {
             return;
         };
         let busy = self.orders.values().any(|o| o.request.symbol == symbol);
@@ -459,7 +463,7 @@ impl Engine {
                         .into_iter()
                         .map(|tf| (tf, m.candles.candles(tf, SNAPSHOT_CANDLES)))
                         .collect(),
-                    technical: self.strategy.view(*s).cloned(),
+                    technical: self.strategy.signal(*s).cloned(),
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),

@@ -5,7 +5,7 @@ use super::{Alert, HaltInfo, Venue};
 use crate::config::Mode;
 use crate::market::Level;
 use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
-use crate::strategy::TechnicalView;
+use crate::signals::TechnicalSignal;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -106,8 +106,8 @@ pub struct MarketView {
     pub received_ts: Timestamp,
     /// Recent candles per timeframe, oldest first, the forming one last.
     pub candles: BTreeMap<Timeframe, Vec<Candle>>,
-    /// The technical picture after the latest strategy bar.
-    pub technical: Option<TechnicalView>,
+    /// The technical signal after the latest strategy bar.
+    pub technical: Option<TechnicalSignal>,
 }
 
 /// A feed's health as shown.

@@ -5,6 +5,9 @@ use crate::model::{Candle, Timeframe, Timestamp};
 use rust_decimal::Decimal;
 use std::collections::VecDeque;
 
+/// Candles closed by one update, shortest timeframe first.
+pub type Closed = Vec<(Timeframe, Candle)>;
+
 /// Closed candles kept per timeframe.
 pub const HISTORY: usize = 500;
 
@@ -74,31 +77,33 @@ impl CandleBook {
 
     /// Adds a trade; returns the 1-minute candle it closed, if it opened a new minute.
     /// Trades older than the forming minute are ignored (they belong to a closed candle).
-    pub fn on_trade(&mut self, ts: Timestamp, price: Decimal, qty: Decimal) -> Option<Candle> {
+    pub fn on_trade(&mut self, ts: Timestamp, price: Decimal, qty: Decimal) -> Closed {
         let open_time = ts.floor(Timeframe::M1.millis());
         let minute = &mut self.series[0];
         match &mut minute.forming {
             Some(f) if f.open_time == open_time => {
                 f.add_trade(price, qty);
-                None
+                Vec::new()
             }
-            Some(f) if f.open_time > open_time => None,
+            Some(f) if f.open_time > open_time => Vec::new(),
             _ => {
                 let closed = minute
                     .forming
                     .replace(Candle::from_trade(open_time, price, qty));
-                if let Some(c) = &closed {
-                    minute.push_closed(c.clone());
-                    self.roll_up(c);
+                match closed {
+                    Some(c) => {
+                        minute.push_closed(c.clone());
+                        self.roll_up(c)
+                    }
+                    None => Vec::new(),
                 }
-                closed
             }
         }
     }
 
     /// Adds a closed 1-minute candle from history (backfill). Candles not newer than the last
     /// one known are ignored.
-    pub fn on_closed_minute(&mut self, c: crate::model::Candle) {
+    pub fn on_closed_minute(&mut self, c: crate::model::Candle) -> Closed {
         let minute = &mut self.series[0];
         let newest = minute
             .forming
@@ -106,17 +111,23 @@ impl CandleBook {
             .or(minute.closed.back())
             .map(|c| c.open_time);
         if newest.is_some_and(|t| t >= c.open_time) {
-            return;
+            return Vec::new();
         }
         minute.push_closed(c.clone());
-        self.roll_up(&c);
+        self.roll_up(c)
     }
 
-    /// Feeds a closed 1-minute candle into the longer timeframes.
-    fn roll_up(&mut self, minute: &Candle) {
+    /// Feeds a closed 1-minute candle into the longer timeframes; returns it and every longer
+    /// candle it closed.
+    fn roll_up(&mut self, minute: Candle) -> Closed {
+        let mut closed = Vec::new();
         for s in self.series.iter_mut().skip(1) {
-            s.absorb(minute);
+            if let Some(c) = s.absorb(&minute) {
+                closed.push((s.timeframe, c));
+            }
         }
+        closed.insert(0, (Timeframe::M1, minute));
+        closed
     }
 
     /// The last `max` candles of a timeframe, oldest first; the last one is still forming
@@ -178,11 +189,11 @@ mod tests {
     fn trades_build_minutes_and_roll_up() {
         let mut cb = CandleBook::new();
         // minute 0: 100, 105, 95, 101 ; minute 1: 102 ; ... minute 5 opens a new 5m candle
-        assert_eq!(cb.on_trade(Timestamp(0), dec!(100), dec!(1)), None);
+        assert!(cb.on_trade(Timestamp(0), dec!(100), dec!(1)).is_empty());
         cb.on_trade(Timestamp(10), dec!(105), dec!(2));
         cb.on_trade(Timestamp(20), dec!(95), dec!(1));
         cb.on_trade(Timestamp(30), dec!(101), dec!(1));
-        let closed = cb.on_trade(Timestamp(MIN), dec!(102), dec!(1)).unwrap();
+        let closed = cb.on_trade(Timestamp(MIN), dec!(102), dec!(1)).remove(0).1;
         assert_eq!(
             (
                 closed.open,
@@ -221,7 +232,7 @@ mod tests {
     fn late_trades_are_ignored() {
         let mut cb = CandleBook::new();
         cb.on_trade(Timestamp(MIN), dec!(100), dec!(1));
-        assert_eq!(cb.on_trade(Timestamp(0), dec!(1), dec!(1)), None);
+        assert!(cb.on_trade(Timestamp(0), dec!(1), dec!(1)).is_empty());
         assert_eq!(cb.forming(Timeframe::M1).unwrap().low, dec!(100));
     }
 

@@ -1,15 +1,21 @@
-//! The baseline strategy: long when EMA(fast) is above EMA(slow) of short bar closes, flat when
-//! it is below; entries are skipped while RSI says overbought.
+//! The baseline strategy: long while EMA(fast) is above EMA(slow) of short bars, flat when it
+//! is below; no entries while RSI says overbought. Bars are built from trades over `bar_secs`,
+//! so it trades from the first minute on a live feed.
 //!
-//! Bars are built from trades over `bar_secs` of exchange time, so the strategy trades from
-//! the first minute on a live feed. It is the technical input until the signal blend lands.
+//! Every bar also rescores the pair with the technical scorer (the short bars plus the 1m, 5m
+//! and 15m candles as context), which the cockpit shows and each decision records. Trading on
+//! the score itself waits for a rule that still trades in the first minute of a falling market.
 
-use super::{Decision, TechnicalView};
-use crate::indicators::{Ema, Rsi};
-use crate::model::{Side, Symbol, Timestamp};
+use super::Decision;
+use crate::indicators::Bar;
+use crate::model::{Candle, Side, Symbol, Timeframe, Timestamp};
+use crate::signals::{TechnicalSignal, TechnicalState, score};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Timeframes whose trend the scorer weighs beside the strategy bars.
+const CONTEXT: [Timeframe; 3] = [Timeframe::M1, Timeframe::M5, Timeframe::M15];
 
 /// Parameters of the baseline strategy (the `[strategy]` table).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,21 +52,20 @@ impl Default for BaselineParams {
     }
 }
 
+/// One pair's bars and indicator state.
 #[derive(Clone, Debug)]
-struct BarState {
-    bar_start: Timestamp,
-    close: f64,
-    fast: Ema,
-    slow: Ema,
-    rsi: Rsi,
+struct PairState {
+    forming: Option<Bar>,
+    bars: TechnicalState,
+    context: BTreeMap<Timeframe, TechnicalState>,
+    signal: Option<TechnicalSignal>,
 }
 
 /// Baseline strategy state for every pair.
 #[derive(Clone, Debug)]
 pub struct Baseline {
     params: BaselineParams,
-    bars: BTreeMap<Symbol, BarState>,
-    views: BTreeMap<Symbol, TechnicalView>,
+    pairs: BTreeMap<Symbol, PairState>,
 }
 
 impl Baseline {
@@ -68,92 +73,99 @@ impl Baseline {
     pub fn new(params: BaselineParams) -> Baseline {
         Baseline {
             params,
-            bars: BTreeMap::new(),
-            views: BTreeMap::new(),
+            pairs: BTreeMap::new(),
         }
     }
 
-    /// The technical picture of `symbol` after its latest bar, once the indicators are warm.
-    pub fn view(&self, symbol: Symbol) -> Option<&TechnicalView> {
-        self.views.get(&symbol)
+    fn pair(&mut self, symbol: Symbol) -> &mut PairState {
+        let p = &self.params;
+        let state = || TechnicalState::new(p.fast as usize, p.slow as usize, p.rsi_period as usize);
+        self.pairs.entry(symbol).or_insert_with(|| PairState {
+            forming: None,
+            bars: state(),
+            context: CONTEXT.iter().map(|tf| (*tf, state())).collect(),
+            signal: None,
+        })
     }
 
-    /// Feeds a trade. When it closes a bar, returns what the indicators now say given the
+    /// The technical signal of `symbol` after its latest bar, once the indicators are warm.
+    pub fn signal(&self, symbol: Symbol) -> Option<&TechnicalSignal> {
+        self.pairs.get(&symbol)?.signal.as_ref()
+    }
+
+    /// Feeds a closed candle (live or backfill) to the context of its timeframe.
+    pub fn on_candle(&mut self, symbol: Symbol, tf: Timeframe, candle: &Candle) {
+        if let Some(state) = self.pair(symbol).context.get_mut(&tf) {
+            state.update(&Bar::from(candle));
+        }
+    }
+
+    /// Feeds a trade. When it closes a bar, rescores the pair and returns what to do given the
     /// position held (`holding`): `Some(Buy)` to enter, `Some(Sell)` to exit, else `None`.
     pub fn on_trade(
         &mut self,
         symbol: Symbol,
         ts: Timestamp,
         price: Decimal,
+        qty: Decimal,
         holding: bool,
     ) -> Option<Decision> {
         let bar_ms = i64::from(self.params.bar_secs.max(1)) * 1000;
         let start = ts.floor(bar_ms);
-        let price = f64::try_from(price).ok()?;
-        let p = &self.params;
-        let st = self.bars.entry(symbol).or_insert_with(|| BarState {
-            bar_start: start,
-            close: price,
-            fast: Ema::new(p.fast as usize),
-            slow: Ema::new(p.slow as usize),
-            rsi: Rsi::new(p.rsi_period as usize),
-        });
-        if start <= st.bar_start {
-            st.close = price;
-            return None;
-        }
-        let closed = st.close;
-        st.bar_start = start;
-        st.close = price;
-        let fast = st.fast.update(closed);
-        let slow = st.slow.update(closed);
-        let rsi = st.rsi.update(closed);
-        let (fast, slow, rsi) = (fast?, slow?, rsi?);
-        let gap = (fast - slow) / slow;
-        let confidence = (gap.abs() * 2000.0).min(1.0);
-        let values = format!(
-            "EMA{} {fast:.2} vs EMA{} {slow:.2}, RSI{} {rsi:.1}",
-            self.params.fast, self.params.slow, self.params.rsi_period
+        let (price, qty) = (
+            f64::try_from(price).ok()?,
+            f64::try_from(qty).unwrap_or(0.0),
         );
-        let decision = if fast > slow && !holding && rsi < self.params.rsi_overbought {
-            Some(Decision {
-                side: Side::Buy,
-                confidence,
-                reasoning: format!("uptrend: {values}"),
-            })
-        } else if fast < slow && holding {
-            Some(Decision {
-                side: Side::Sell,
-                confidence,
-                reasoning: format!("trend turned down: {values}"),
-            })
-        } else {
-            None
-        };
-        let (trend, why) = if fast > slow {
-            (
-                "bullish",
-                if rsi >= self.params.rsi_overbought {
-                    "uptrend but overbought"
-                } else {
-                    "uptrend"
-                },
-            )
-        } else {
-            ("bearish", "downtrend")
-        };
-        let view = TechnicalView {
-            ts: start,
-            action: decision
-                .as_ref()
-                .map_or("hold", |d| d.side.as_str())
-                .to_string(),
-            trend: trend.to_string(),
-            confidence,
-            reasoning: format!("{why}: {values}"),
-        };
-        self.views.insert(symbol, view);
-        decision
+        let params = self.params.clone();
+        let pair = self.pair(symbol);
+        let closed = match &mut pair.forming {
+            Some(b) if b.open_time_ms >= start.millis() => {
+                b.high = b.high.max(price);
+                b.low = b.low.min(price);
+                b.close = price;
+                b.volume += qty;
+                return None;
+            }
+            forming => forming.replace(Bar {
+                open_time_ms: start.millis(),
+                open: price,
+                high: price,
+                low: price,
+                close: price,
+                volume: qty,
+            }),
+        }?;
+        let reading = pair.bars.update(&closed)?.clone();
+        let context: Vec<(Timeframe, &crate::signals::Reading)> = pair
+            .context
+            .iter()
+            .filter_map(|(tf, s)| s.reading().map(|r| (*tf, r)))
+            .collect();
+        let mut signal = score(start, &pair.bars.averages_label(), &reading, &context);
+        let decision =
+            if !holding && reading.fast > reading.slow && reading.rsi < params.rsi_overbought {
+                Some(Side::Buy)
+            } else if holding && reading.fast < reading.slow {
+                Some(Side::Sell)
+            } else {
+                None
+            };
+        signal.action = decision.map_or("hold", Side::as_str).to_string();
+        let out = decision.map(|side| Decision {
+            side,
+            confidence: signal.confidence,
+            reasoning: format!(
+                "{} {} {}; technical {} {:+.2}: {}",
+                pair.bars.averages_label(),
+                if side == Side::Buy { "up" } else { "down" },
+                if side == Side::Buy { "trend" } else { "turn" },
+                signal.trend.as_str(),
+                signal.score,
+                signal.explanation
+            ),
+        });
+        pair.signal = Some(signal);
+        out
     }
 }
 
@@ -167,6 +179,7 @@ mod tests {
             fast: 2,
             slow: 3,
             rsi_period: 2,
+            rsi_overbought: 101.0,
             ..Default::default()
         });
         let sym = "BTC/USDT".parse().unwrap();
@@ -174,32 +187,63 @@ mod tests {
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                s.on_trade(sym, Timestamp(i as i64 * 1000), Decimal::from(*p), holding)
+                s.on_trade(
+                    sym,
+                    Timestamp(i as i64 * 1000),
+                    Decimal::from(*p),
+                    dec!(1),
+                    holding,
+                )
             })
             .collect()
     }
 
     #[test]
     fn enters_on_uptrend_and_exits_on_downtrend() {
-        // a rise then a fall, one trade per 1 s bar
-        let up = run(&[100, 100, 99, 101, 102, 101, 103, 104], false);
-        assert!(up.iter().all(|d| d.side == Side::Buy) && !up.is_empty());
-        let down = run(&[104, 105, 104, 103, 101, 100, 99, 98], true);
-        assert!(down.iter().all(|d| d.side == Side::Sell) && !down.is_empty());
+        let up = run(&[100, 100, 99, 101, 102, 101, 103, 104, 105], false);
+        assert!(!up.is_empty() && up.iter().all(|d| d.side == Side::Buy));
+        let down = run(&[104, 105, 104, 103, 101, 100, 99, 98, 97], true);
+        assert!(!down.is_empty() && down.iter().all(|d| d.side == Side::Sell));
+        assert!(
+            down[0].reasoning.contains("technical bearish"),
+            "{}",
+            down[0].reasoning
+        );
     }
 
     #[test]
     fn skips_entries_when_overbought() {
+        let mut s = Baseline::new(BaselineParams {
+            fast: 2,
+            slow: 3,
+            rsi_period: 2,
+            ..Default::default()
+        });
+        let sym = "BTC/USDT".parse().unwrap();
         // straight up: RSI 100 ≥ 70
-        assert!(run(&[100, 101, 102, 103, 104, 105, 106], false).is_empty());
+        let any = (0..8).any(|i| {
+            s.on_trade(
+                sym,
+                Timestamp(i * 1000),
+                Decimal::from(100 + i),
+                dec!(1),
+                false,
+            )
+            .is_some()
+        });
+        assert!(!any);
+        assert!(s.signal(sym).is_some_and(|sig| sig.action == "hold"));
     }
 
     #[test]
-    fn trades_within_one_bar_only_update_the_close() {
+    fn trades_within_one_bar_only_update_the_bar() {
         let mut s = Baseline::new(BaselineParams::default());
         let sym = "BTC/USDT".parse().unwrap();
         for i in 0..10 {
-            assert_eq!(s.on_trade(sym, Timestamp(i * 10), dec!(1), false), None);
+            assert_eq!(
+                s.on_trade(sym, Timestamp(i * 10), dec!(1), dec!(1), false),
+                None
+            );
         }
     }
 }

@@ -57,12 +57,20 @@ impl Widget for &SignalsPane<'_> {
                     Span::styled(format!("  {}  ", confidence_bar(v.confidence)), t.text),
                     Span::styled(format!("{} ago", age(st.now.since(v.ts))), t.muted),
                 ]));
+                let dp = super::price_dp(st);
+                let level =
+                    |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.*}", dp as usize));
+                let score_style = t.signed(v.score > 0.0, v.score < 0.0);
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {} ", v.trend.as_str()), score_style),
+                    Span::styled(format!("score {:+.2}", v.score), score_style),
+                    Span::styled(
+                        format!(" · take {} · stop {}", level(v.take), level(v.stop)),
+                        t.text,
+                    ),
+                ]));
                 lines.push(Line::from(Span::styled(
-                    format!("  trend {} · target - · stop -", v.trend),
-                    t.text,
-                )));
-                lines.push(Line::from(Span::styled(
-                    format!("  {}", v.reasoning),
+                    format!("  {}", v.explanation),
                     t.text,
                 )));
             }

@@ -1,0 +1,6 @@
+//! Trading signals: the technical scorer (later also the local analyst, the LLM client,
+//! sentiment and the blend).
+
+pub mod technical;
+
+pub use technical::{Reading, TechnicalSignal, TechnicalState, Trend, score};
