@@ -84,7 +84,7 @@ impl Widget for &SignalsPane<'_> {
         lines.push(Line::from(vec![
             Span::styled("blend     ", t.muted),
             Span::styled(
-                "technical only (the baseline strategy trades on it)",
+                "none yet: the baseline strategy trades its EMA rule",
                 t.text,
             ),
         ]));
