@@ -564,3 +564,24 @@ fn mouse_wheel_scrolls_the_pane_under_the_cursor() {
     update(&mut st, wheel(MouseEventKind::ScrollDown, 150, 10));
     assert_eq!((st.signal_scroll, st.book_scroll), (1, 0));
 }
+
+#[test]
+fn signals_pane_lists_every_timeframe_and_the_technical_score() {
+    let st = state(&engine());
+    let m = &st.snapshot.markets[0];
+    assert!(
+        m.timeframes
+            .iter()
+            .any(|v| v.timeframe == tradedeck::model::Timeframe::M1),
+        "1m warm from 29 closed minutes"
+    );
+    assert!(
+        m.timeframes
+            .iter()
+            .all(|v| v.timeframe != tradedeck::model::Timeframe::D1),
+        "1d not warm"
+    );
+    let screen = text(&render(&st, 160, 48));
+    assert!(screen.contains("timeframes 1m"), "{screen}");
+    assert!(screen.contains("1d …"), "{screen}");
+}

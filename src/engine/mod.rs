@@ -464,6 +464,7 @@ impl Engine {
                         .map(|tf| (tf, m.candles.candles(tf, SNAPSHOT_CANDLES)))
                         .collect(),
                     technical: self.strategy.signal(*s).cloned(),
+                    timeframes: self.strategy.timeframes(*s),
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),

@@ -5,7 +5,7 @@ use super::{Alert, HaltInfo, Venue};
 use crate::config::Mode;
 use crate::market::Level;
 use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
-use crate::signals::TechnicalSignal;
+use crate::signals::{TechnicalSignal, TimeframeView};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -108,6 +108,8 @@ pub struct MarketView {
     pub candles: BTreeMap<Timeframe, Vec<Candle>>,
     /// The technical signal after the latest strategy bar.
     pub technical: Option<TechnicalSignal>,
+    /// Trend, RSI, ADX and ATR of each warm timeframe (1m to 1d), from closed candles.
+    pub timeframes: Vec<TimeframeView>,
 }
 
 /// A feed's health as shown.

@@ -3,4 +3,4 @@
 
 pub mod technical;
 
-pub use technical::{Reading, TechnicalSignal, TechnicalState, Trend, score};
+pub use technical::{Reading, TechnicalSignal, TechnicalState, TimeframeView, Trend, score};

@@ -134,6 +134,41 @@ impl Trend {
     }
 }
 
+/// The state of one timeframe of a pair, as the cockpit lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeframeView {
+    /// The timeframe.
+    pub timeframe: Timeframe,
+    /// Close above the slow EMA and fast above slow: bullish; both below: bearish.
+    pub trend: Trend,
+    /// RSI.
+    pub rsi: f64,
+    /// ADX, once warm.
+    pub adx: Option<f64>,
+    /// ATR, once warm.
+    pub atr: Option<f64>,
+}
+
+impl TimeframeView {
+    /// The view of a warm reading.
+    pub fn of(timeframe: Timeframe, r: &Reading) -> TimeframeView {
+        let trend = if r.close > r.slow && r.fast > r.slow {
+            Trend::Bullish
+        } else if r.close < r.slow && r.fast < r.slow {
+            Trend::Bearish
+        } else {
+            Trend::Neutral
+        };
+        TimeframeView {
+            timeframe,
+            trend,
+            rsi: r.rsi,
+            adx: r.adx.map(|a| a.adx),
+            atr: r.atr,
+        }
+    }
+}
+
 /// What the scorer says about a pair.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TechnicalSignal {

@@ -9,13 +9,13 @@
 use super::Decision;
 use crate::indicators::Bar;
 use crate::model::{Candle, Side, Symbol, Timeframe, Timestamp};
-use crate::signals::{TechnicalSignal, TechnicalState, score};
+use crate::signals::{TechnicalSignal, TechnicalState, TimeframeView, score};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Timeframes whose trend the scorer weighs beside the strategy bars.
-const CONTEXT: [Timeframe; 3] = [Timeframe::M1, Timeframe::M5, Timeframe::M15];
+const SCORED: [Timeframe; 3] = [Timeframe::M1, Timeframe::M5, Timeframe::M15];
 
 /// Parameters of the baseline strategy (the `[strategy]` table).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,7 +83,7 @@ impl Baseline {
         self.pairs.entry(symbol).or_insert_with(|| PairState {
             forming: None,
             bars: state(),
-            context: CONTEXT.iter().map(|tf| (*tf, state())).collect(),
+            context: Timeframe::ALL.iter().map(|tf| (*tf, state())).collect(),
             signal: None,
         })
     }
@@ -91,6 +91,16 @@ impl Baseline {
     /// The technical signal of `symbol` after its latest bar, once the indicators are warm.
     pub fn signal(&self, symbol: Symbol) -> Option<&TechnicalSignal> {
         self.pairs.get(&symbol)?.signal.as_ref()
+    }
+
+    /// The state of every timeframe of `symbol` that is warm, shortest first.
+    pub fn timeframes(&self, symbol: Symbol) -> Vec<TimeframeView> {
+        self.pairs.get(&symbol).map_or_else(Vec::new, |p| {
+            p.context
+                .iter()
+                .filter_map(|(tf, s)| s.reading().map(|r| TimeframeView::of(*tf, r)))
+                .collect()
+        })
     }
 
     /// Feeds a closed candle (live or backfill) to the context of its timeframe.
@@ -139,6 +149,7 @@ impl Baseline {
         let context: Vec<(Timeframe, &crate::signals::Reading)> = pair
             .context
             .iter()
+            .filter(|(tf, _)| SCORED.contains(tf))
             .filter_map(|(tf, s)| s.reading().map(|r| (*tf, r)))
             .collect();
         let mut signal = score(start, &pair.bars.averages_label(), &reading, &context);

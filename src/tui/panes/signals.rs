@@ -2,6 +2,7 @@
 //! confidence bar, target, stop, age and the reasoning (wrapped, scrollable).
 
 use super::{age, block, focused};
+use crate::signals::Trend;
 use crate::tui::state::{Pane, UiState};
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -76,6 +77,20 @@ impl Widget for &SignalsPane<'_> {
             }
             None => lines.push(Line::from(Span::styled("technical  warming up…", t.muted))),
         }
+        let mut tf_line = vec![Span::styled("timeframes ", t.muted)];
+        for tf in crate::model::Timeframe::ALL {
+            let (mark, style) = match m.timeframes.iter().find(|v| v.timeframe == tf) {
+                Some(v) => match v.trend {
+                    Trend::Bullish => ("▲", t.up),
+                    Trend::Bearish => ("▼", t.down),
+                    Trend::Neutral => ("·", t.muted),
+                },
+                None => ("…", t.muted),
+            };
+            tf_line.push(Span::styled(format!("{tf} "), t.text));
+            tf_line.push(Span::styled(format!("{mark}  "), style));
+        }
+        lines.push(Line::from(tf_line));
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
             Span::styled("AI        ", t.muted),
