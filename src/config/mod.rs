@@ -420,6 +420,19 @@ impl Config {
             ),
         );
         rule(
+            (-1.0..=1.0).contains(&s.entry_score),
+            "strategy.entry_score",
+            format!("{} is out of range; expected -1 to 1", s.entry_score),
+        );
+        rule(
+            (-1.0..=1.0).contains(&s.exit_score) && s.exit_score < s.entry_score,
+            "strategy.exit_score",
+            format!(
+                "{} must be from -1 to 1 and below strategy.entry_score ({})",
+                s.exit_score, s.entry_score
+            ),
+        );
+        rule(
             s.order_notional > zero,
             "strategy.order_notional",
             format!("{} must be above 0", s.order_notional),

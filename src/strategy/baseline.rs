@@ -1,10 +1,8 @@
-//! The baseline strategy: long while EMA(fast) is above EMA(slow) of short bars, flat when it
-//! is below; no entries while RSI says overbought. Bars are built from trades over `bar_secs`,
-//! so it trades from the first minute on a live feed.
-//!
-//! Every bar also rescores the pair with the technical scorer (the short bars plus the 1m, 5m
-//! and 15m candles as context), which the cockpit shows and each decision records. Trading on
-//! the score itself waits for a rule that still trades in the first minute of a falling market.
+//! The baseline strategy trades the technical signal: after every short bar (built from trades
+//! over `bar_secs`, so it trades from the first minute on a live feed) the scorer rates the pair
+//! from −1 to 1 on the bars' EMA trend, MACD, RSI and Bollinger position with the 1m, 5m and 15m
+//! trends as context. It enters when the score reaches `entry_score` (unless RSI says
+//! overbought) and exits when it falls to `exit_score`.
 
 use super::Decision;
 use crate::indicators::Bar;
@@ -33,6 +31,10 @@ pub struct BaselineParams {
     pub rsi_period: u32,
     /// No entries while RSI is at or above this.
     pub rsi_overbought: f64,
+    /// Enter when the technical score is at least this (−1 to 1).
+    pub entry_score: f64,
+    /// Exit when the technical score is at most this (−1 to 1, below `entry_score`).
+    pub exit_score: f64,
     /// Quote value of each entry.
     #[serde(deserialize_with = "crate::config::de_decimal")]
     pub order_notional: Decimal,
@@ -47,6 +49,8 @@ impl Default for BaselineParams {
             slow: 21,
             rsi_period: 14,
             rsi_overbought: 70.0,
+            entry_score: 0.15,
+            exit_score: -0.1,
             order_notional: Decimal::from(1000),
         }
     }
@@ -153,23 +157,22 @@ impl Baseline {
             .filter_map(|(tf, s)| s.reading().map(|r| (*tf, r)))
             .collect();
         let mut signal = score(start, &pair.bars.averages_label(), &reading, &context);
-        let decision =
-            if !holding && reading.fast > reading.slow && reading.rsi < params.rsi_overbought {
-                Some(Side::Buy)
-            } else if holding && reading.fast < reading.slow {
-                Some(Side::Sell)
-            } else {
-                None
-            };
+        let decision = if !holding
+            && signal.score >= params.entry_score
+            && reading.rsi < params.rsi_overbought
+        {
+            Some(Side::Buy)
+        } else if holding && signal.score <= params.exit_score {
+            Some(Side::Sell)
+        } else {
+            None
+        };
         signal.action = decision.map_or("hold", Side::as_str).to_string();
         let out = decision.map(|side| Decision {
             side,
             confidence: signal.confidence,
             reasoning: format!(
-                "{} {} {}; technical {} {:+.2}: {}",
-                pair.bars.averages_label(),
-                if side == Side::Buy { "up" } else { "down" },
-                if side == Side::Buy { "trend" } else { "turn" },
+                "technical {} {:+.2}: {}",
                 signal.trend.as_str(),
                 signal.score,
                 signal.explanation

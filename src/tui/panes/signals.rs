@@ -99,7 +99,7 @@ impl Widget for &SignalsPane<'_> {
         lines.push(Line::from(vec![
             Span::styled("blend     ", t.muted),
             Span::styled(
-                "none yet: the baseline strategy trades its EMA rule",
+                "technical only: the baseline strategy trades the score",
                 t.text,
             ),
         ]));
