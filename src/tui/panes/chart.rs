@@ -74,6 +74,8 @@ impl Widget for &ChartPane<'_> {
             Span::styled("· SMA20 ", t.muted),
             Span::styled("EMA9 • ", t.overlay),
             Span::styled("BB(20,2) ┄ ", t.muted),
+            Span::styled("S/R ┈ ", t.warn),
+            Span::styled("fib ", t.muted),
         ]);
         let b = block(title, false, t);
         let inner = b.inner(area);
@@ -120,6 +122,40 @@ impl Widget for &ChartPane<'_> {
                 format!(" {:<10}", fixed(l.close, dp)),
                 t.text.add_modifier(ratatui::style::Modifier::REVERSED),
             );
+        }
+        // price structure under the candles: support/resistance lines, Fibonacci ticks
+        let in_range = |p: f64| p >= lo && p <= hi;
+        for (level, tag) in [(all.support, "S"), (all.resistance, "R")] {
+            if let Some((p, touches)) = level.filter(|(p, _)| in_range(*p)) {
+                let y = row_of(p);
+                for x in inner.x..inner.x + plot_w {
+                    if is_blank(buf, x, y) {
+                        put(buf, x, y, "┈", t.warn);
+                    }
+                }
+                buf.set_string(
+                    inner.x + plot_w,
+                    y,
+                    format!(" {tag} {p:.0} {touches}×"),
+                    t.warn,
+                );
+            }
+        }
+        if let Some(fib) = &all.fib {
+            for (ratio, p) in fib
+                .levels
+                .iter()
+                .filter(|(r, _)| [0.382, 0.5, 0.618].contains(r))
+            {
+                if in_range(*p) {
+                    buf.set_string(
+                        inner.x,
+                        row_of(*p),
+                        format!("{:.1}", ratio * 100.0),
+                        t.muted,
+                    );
+                }
+            }
         }
         for (i, c) in shown.iter().enumerate() {
             let x = x0 + i as u16;
