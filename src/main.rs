@@ -145,7 +145,7 @@ fn cockpit(
     let keymap = opts.config.keymap().unwrap_or_default();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::new(opts.config.ui.theme, no_color);
-    let fps = opts.config.ui.fps;
+    let ui_config = opts.config.ui.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -158,7 +158,7 @@ fn cockpit(
             alerts,
             keymap,
             theme,
-            fps,
+            &ui_config,
         );
         let exit = tokio::select! {
             r = ui => r.unwrap_or_else(|e| {

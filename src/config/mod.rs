@@ -93,6 +93,8 @@ pub struct UiConfig {
     pub theme: ThemeName,
     /// Most frames drawn per second.
     pub fps: u32,
+    /// Candles the chart's Fibonacci retracement spans (its lookback swing).
+    pub fib_lookback: u32,
 }
 
 impl Default for UiConfig {
@@ -100,6 +102,7 @@ impl Default for UiConfig {
         UiConfig {
             theme: ThemeName::Dark,
             fps: 20,
+            fib_lookback: 100,
         }
     }
 }
@@ -465,6 +468,14 @@ impl Config {
             (1..=60).contains(&self.ui.fps),
             "ui.fps",
             format!("{} is out of range; expected 1 to 60", self.ui.fps),
+        );
+        rule(
+            (2..=1000).contains(&self.ui.fib_lookback),
+            "ui.fib_lookback",
+            format!(
+                "{} is out of range; expected 2 to 1000 candles",
+                self.ui.fib_lookback
+            ),
         );
         if let Err((action, msg)) = self.keymap() {
             errs.push((format!("keys.{action}"), msg));

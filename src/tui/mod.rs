@@ -75,7 +75,7 @@ pub async fn run(
     mut alerts: mpsc::UnboundedReceiver<Alert>,
     keymap: Keymap,
     theme: Theme,
-    fps: u32,
+    ui: &crate::config::UiConfig,
 ) -> std::io::Result<&'static str> {
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -87,6 +87,8 @@ pub async fn run(
     let size = terminal.size()?;
     let first = snapshots.borrow_and_update().clone();
     let mut st = UiState::new(first, keymap, (size.width, size.height), clock::now());
+    st.fib_lookback = ui.fib_lookback as usize;
+    let fps = ui.fps;
     let mut frame = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps.max(1))));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;

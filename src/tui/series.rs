@@ -24,17 +24,18 @@ pub struct Series {
     pub support: Option<(f64, u32)>,
     /// See `support`.
     pub resistance: Option<(f64, u32)>,
-    /// Fibonacci retracements over the candles shown (up to 100).
+    /// Fibonacci retracements over the last `fib_lookback` candles.
     pub fib: Option<FibLevels>,
 }
 
-/// Computes every series over `candles`, oldest first.
-pub fn compute(candles: &[Candle]) -> Series {
+/// Computes every series over `candles`, oldest first, with the Fibonacci swing over the last
+/// `fib_lookback` of them.
+pub fn compute(candles: &[Candle], fib_lookback: usize) -> Series {
     let (mut sma, mut ema, mut bb) = (Sma::new(20), Ema::new(9), Bollinger::new(20, 2.0));
     let (mut rsi, mut macd) = (Rsi::new(14), Macd::new(12, 26, 9));
     let mut s = Series::default();
     let mut sr = SupportResistance::new(3, 0.002, 8);
-    let mut fib = Fibonacci::new(candles.len().clamp(2, 100));
+    let mut fib = Fibonacci::new(fib_lookback.clamp(2, candles.len().max(2)));
     for c in candles {
         let bar = Bar::from(c);
         sr.update(&bar);
@@ -84,7 +85,7 @@ mod tests {
                 }
             })
             .collect();
-        let s = compute(&candles);
+        let s = compute(&candles, 100);
         assert_eq!(s.resistance, Some((110.0, 2)));
         // the last trough needs 3 bars after it to count
         assert_eq!(s.support, Some((100.0, 1)));

@@ -143,6 +143,8 @@ pub struct UiState {
     pub size: (u16, u16),
     /// Warnings and errors from the log, newest first.
     pub system_alerts: VecDeque<Alert>,
+    /// Candles the chart's Fibonacci retracement spans.
+    pub fib_lookback: usize,
     /// Set when the cockpit should close.
     pub quit: bool,
 }
@@ -170,6 +172,7 @@ impl UiState {
             now,
             size,
             system_alerts: VecDeque::new(),
+            fib_lookback: 100,
             quit: false,
         }
     }

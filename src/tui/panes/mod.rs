@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
         .and_then(|m| m.candles.get(&st.timeframe))
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let series = series::compute(candles);
+    let series = series::compute(candles, st.fib_lookback);
     if let Some(r) = a.chart {
         frame.render_widget(
             &ChartPane {
