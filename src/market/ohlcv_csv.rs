@@ -37,6 +37,9 @@ pub struct OhlcvReader<R> {
     gaps: Gaps,
 }
 
+/// Open times from here on are microseconds (in milliseconds this is past year 5000).
+const MICROS_FROM: i64 = 100_000_000_000_000;
+
 const COLUMNS: [&str; 6] = ["open_time_ms", "open", "high", "low", "close", "volume"];
 
 impl<R: BufRead> OhlcvReader<R> {
@@ -121,6 +124,13 @@ impl<R: BufRead> OhlcvReader<R> {
                     fields[0]
                 ))
             })?;
+            // Binance's spot kline files since 2025 carry microseconds; times past year 5000 in
+            // milliseconds are read as that
+            let open_time_ms = if open_time_ms >= MICROS_FROM {
+                open_time_ms / 1000
+            } else {
+                open_time_ms
+            };
             let bar = Bar {
                 open_time_ms,
                 open: v[1],
@@ -228,6 +238,16 @@ mod tests {
             let got = read(c.text).map(|v| v.len()).map_err(|e| e.line);
             assert_eq!(got, c.want, "{}", c.what);
         }
+    }
+
+    #[test]
+    fn microsecond_times_are_read_as_milliseconds() {
+        let bars =
+            read("1735689600000000,1,2,0.5,1.5,10\n1735689660000000,1,2,0.5,1.5,10\n").unwrap();
+        assert_eq!(
+            (bars[0].open_time_ms, bars[1].open_time_ms),
+            (1_735_689_600_000, 1_735_689_660_000)
+        );
     }
 
     #[test]
