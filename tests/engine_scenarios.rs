@@ -509,3 +509,99 @@ fn a_replayed_session_yields_the_same_actions_and_snapshots() {
     assert_eq!(a1, a2);
     assert_eq!(s1, s2);
 }
+
+#[test]
+fn a_rejected_post_only_under_latency_does_not_strand_other_pending_orders() {
+    let mut e = engine(100);
+    let post_only = Event::Command(Command::PlaceOrder(ManualOrder {
+        symbol: btc(),
+        side: Side::Buy,
+        qty: dec!(1),
+        price: Some(dec!(101)),
+        post_only: true,
+        ioc: false,
+    }));
+    e.handle(post_only, Timestamp(1_000));
+    e.handle(order(Side::Buy, dec!(1), None), Timestamp(1_050));
+    // the post-only order is due first and would cross: rejected
+    e.handle(Event::Timer, Timestamp(1_100));
+    // the market order still activates when its latency has passed
+    let out = e.handle(Event::Timer, Timestamp(1_150));
+    assert_eq!(fills(&out), vec![(dec!(101), dec!(1), dec!(0.101))]);
+}
+
+#[test]
+fn resting_buys_count_toward_max_open_positions() {
+    let mut cfg = config(0);
+    cfg.limits.max_open_positions = 1;
+    cfg.instruments.push((
+        Venue::Sim,
+        Instrument {
+            symbol: "ETH/USDT".parse().unwrap(),
+            tick_size: dec!(0.01),
+            lot_size: dec!(0.001),
+            min_qty: dec!(0.001),
+            min_notional: dec!(5),
+        },
+    ));
+    let mut e = Engine::new(cfg);
+    e.handle(book_event(0), Timestamp(0));
+    let eth_book = Event::Market(MarketEvent {
+        venue: Venue::Sim,
+        symbol: "ETH/USDT".parse().unwrap(),
+        exchange_ts: Timestamp(0),
+        received_ts: Timestamp(0),
+        kind: MarketKind::BookSnapshot {
+            bids: vec![lv(dec!(99), dec!(5))],
+            asks: vec![lv(dec!(101), dec!(5))],
+            update_id: 1,
+        },
+    });
+    e.handle(eth_book, Timestamp(0));
+    e.handle(order(Side::Buy, dec!(1), Some(dec!(95))), Timestamp(1));
+    let eth = Event::Command(Command::PlaceOrder(ManualOrder {
+        symbol: "ETH/USDT".parse().unwrap(),
+        side: Side::Buy,
+        qty: dec!(1),
+        price: Some(dec!(95)),
+        post_only: false,
+        ioc: false,
+    }));
+    let out = e.handle(eth, Timestamp(2));
+    assert!(
+        records(&out)
+            .iter()
+            .any(|r| matches!(r, Record::Risk(r) if r.kind == "rejected:max_open_positions"))
+    );
+}
+
+#[test]
+fn trade_through_fills_never_spend_cash_set_aside_for_other_buys() {
+    let mut cfg = config(0);
+    cfg.starting_cash = dec!(150);
+    let mut e = Engine::new(cfg);
+    e.handle(book_event(0), Timestamp(0));
+    // two resting buys of 1 @ 95: the second is refused for cash (95.095 reserved, 150 held)
+    e.handle(order(Side::Buy, dec!(1), Some(dec!(95))), Timestamp(1));
+    let second = e.handle(order(Side::Buy, dec!(1), Some(dec!(95))), Timestamp(2));
+    assert!(
+        records(&second)
+            .iter()
+            .any(|r| matches!(r, Record::Risk(r) if r.kind == "rejected:insufficient_cash"))
+    );
+    // a big print through 95 fills the resting one; cash stays positive
+    e.handle(
+        market(
+            3,
+            MarketKind::Trade {
+                price: dec!(94),
+                qty: dec!(10),
+                aggressor: Side::Sell,
+            },
+        ),
+        Timestamp(3),
+    );
+    assert!(e.portfolio().cash >= dec!(0), "cash {}", e.portfolio().cash);
+    // 150 − 95 − 0.0475 maker fee
+    assert_eq!(e.portfolio().cash, dec!(54.9525));
+}

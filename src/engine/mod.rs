@@ -129,8 +129,6 @@ pub struct Engine {
     now: Timestamp,
     markets: BTreeMap<Symbol, Market>,
     orders: BTreeMap<OrderId, Order>,
-    /// Orders waiting out the simulated latency.
-    pending: usize,
     recent_fills: VecDeque<Fill>,
     fill_count: u64,
     portfolio: Portfolio,
@@ -171,7 +169,6 @@ impl Engine {
             now: Timestamp(0),
             markets,
             orders: BTreeMap::new(),
-            pending: 0,
             recent_fills: VecDeque::new(),
             fill_count: 0,
             portfolio: Portfolio::new(cfg.starting_cash),
@@ -230,7 +227,7 @@ impl Engine {
             }
             Event::Timer => self.on_timer(&mut out),
         }
-        if self.pending > 0 {
+        if self.cfg.latency_ms > 0 {
             self.activate_due(&mut out);
         }
         out

@@ -5,7 +5,7 @@ use super::{Action, AlertLevel, Command, Engine, Record, RiskRecord};
 use crate::exec::{Execution, TakeRequest};
 use crate::model::{
     Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
-    Side, Symbol,
+    Side, Symbol, transition,
 };
 use crate::risk::{self, Approved, RiskContext};
 use rust_decimal::Decimal;
@@ -63,30 +63,39 @@ impl Engine {
                 Side::Sell => m.book.best_bid(),
             }
             .map(|l| l.price);
-            let (mut pending_buy, mut pending_sell, mut reserved) =
-                (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-            for o in self.orders.values() {
-                let ref_price = o.request.price.or(touch).unwrap_or_default();
+            let (mut pending_buy, mut pending_sell) = (Decimal::ZERO, Decimal::ZERO);
+            for o in self
+                .orders
+                .values()
+                .filter(|o| o.request.symbol == req.symbol)
+            {
                 match o.request.side {
-                    Side::Buy => {
-                        reserved +=
-                            o.remaining() * ref_price * (Decimal::ONE + self.cfg.fees.taker);
-                        if o.request.symbol == req.symbol {
-                            pending_buy += o.remaining();
-                        }
-                    }
-                    Side::Sell if o.request.symbol == req.symbol => pending_sell += o.remaining(),
-                    Side::Sell => {}
+                    Side::Buy => pending_buy += o.remaining(),
+                    Side::Sell => pending_sell += o.remaining(),
                 }
             }
+            // a pair counts as open with a position or a live buy that may become one
+            let mut open: std::collections::BTreeSet<Symbol> = self
+                .portfolio
+                .positions
+                .iter()
+                .filter(|(_, p)| !p.qty.is_zero())
+                .map(|(s, _)| *s)
+                .collect();
+            open.extend(
+                self.orders
+                    .values()
+                    .filter(|o| o.request.side == Side::Buy)
+                    .map(|o| o.request.symbol),
+            );
             let ctx = RiskContext {
                 instrument: &m.instrument,
                 touch,
                 position_qty: self.portfolio.qty(req.symbol),
                 pending_buy_qty: pending_buy,
                 pending_sell_qty: pending_sell,
-                open_positions: self.portfolio.open_count(),
-                free_cash: self.portfolio.cash - reserved,
+                open_positions: open.len(),
+                free_cash: self.free_cash(None),
                 fee_rate: self.cfg.fees.taker,
                 halted: self.halt.as_ref().map(|h| h.reason.as_str()),
             };
@@ -108,6 +117,26 @@ impl Engine {
         }
     }
 
+    /// Quote cash not set aside for live buy orders (other than `except`): each reserves its
+    /// remaining quantity at its limit (market orders: the best ask) plus the taker fee.
+    fn free_cash(&self, except: Option<OrderId>) -> Decimal {
+        let reserved: Decimal = self
+            .orders
+            .values()
+            .filter(|o| o.request.side == Side::Buy && Some(o.id) != except)
+            .map(|o| {
+                let ask = self
+                    .markets
+                    .get(&o.request.symbol)
+                    .and_then(|m| m.book.best_ask())
+                    .map(|l| l.price);
+                let price = o.request.price.or(ask).unwrap_or_default();
+                o.remaining() * price * (Decimal::ONE + self.cfg.fees.taker)
+            })
+            .sum();
+        (self.portfolio.cash - reserved).max(Decimal::ZERO)
+    }
+
     /// Records a risk rejection.
     fn reject(&mut self, symbol: Symbol, rule: &str, text: String, out: &mut Vec<Action>) {
         self.rejections += 1;
@@ -127,9 +156,7 @@ impl Engine {
         let order = Order::new(id, approved.into_inner(), self.now);
         self.persist(Record::Order(order.clone()), out);
         self.orders.insert(id, order);
-        if self.cfg.latency_ms > 0 {
-            self.pending += 1;
-        } else {
+        if self.cfg.latency_ms == 0 {
             self.activate(id, out);
         }
         id
@@ -146,7 +173,6 @@ impl Engine {
             .map(|o| o.id)
             .collect();
         for id in due {
-            self.pending = self.pending.saturating_sub(1);
             self.activate(id, out);
         }
     }
@@ -217,7 +243,7 @@ impl Engine {
         let Some(m) = self.markets.get(&o.request.symbol) else {
             return Vec::new();
         };
-        let cash = (o.request.side == Side::Buy).then_some(self.portfolio.cash);
+        let cash = (o.request.side == Side::Buy).then(|| self.free_cash(Some(id)));
         let req = TakeRequest {
             symbol: o.request.symbol,
             side: o.request.side,
@@ -249,6 +275,26 @@ impl Engine {
                 liquidity: ex.liquidity,
                 ts: self.now,
             };
+            // the order must accept the fill and the account must book it before either changes
+            let fits = transition(
+                order.status,
+                order.filled_qty,
+                order.request.qty,
+                OrderEvent::Fill { qty: ex.qty },
+            );
+            if fits.is_err() {
+                continue;
+            }
+            let position = match self.portfolio.apply_fill(&fill) {
+                Ok(p) => p.clone(),
+                Err(e) => {
+                    self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
+                    continue;
+                }
+            };
+            let Some(order) = self.orders.get_mut(&id) else {
+                return;
+            };
             if order
                 .apply(OrderEvent::Fill { qty: ex.qty }, self.now)
                 .is_err()
@@ -258,13 +304,6 @@ impl Engine {
             order.filled_notional += fill.notional();
             order.fees += fee;
             let order = order.clone();
-            let position = match self.portfolio.apply_fill(&fill) {
-                Ok(p) => p.clone(),
-                Err(e) => {
-                    self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
-                    continue;
-                }
-            };
             self.fill_count += 1;
             if self.recent_fills.len() == super::RECENT_FILLS {
                 self.recent_fills.pop_back();
@@ -301,7 +340,6 @@ impl Engine {
         let Some(order) = self.orders.get_mut(&id) else {
             return false;
         };
-        let was_pending = order.status == OrderStatus::Pending;
         if order.apply(event, self.now).is_err() {
             return false;
         }
@@ -309,9 +347,6 @@ impl Engine {
         let Some(order) = self.orders.remove(&id) else {
             return false;
         };
-        if was_pending {
-            self.pending = self.pending.saturating_sub(1);
-        }
         self.persist(Record::Order(order), out);
         true
     }
@@ -382,11 +417,21 @@ impl Engine {
         let mut left = qty;
         for (id, limit, remaining) in through {
             let mut take = remaining.min(left);
+            let buy = self
+                .orders
+                .get(&id)
+                .is_some_and(|o| o.request.side == Side::Buy);
+            if buy {
+                let unit = limit * (Decimal::ONE + self.cfg.fees.maker);
+                if unit > Decimal::ZERO {
+                    take = take.min(self.free_cash(Some(id)) / unit);
+                }
+            }
             if lot > Decimal::ZERO {
                 take = (take / lot).trunc() * lot;
             }
             if take <= Decimal::ZERO {
-                break;
+                continue;
             }
             left -= take;
             let ex = Execution {

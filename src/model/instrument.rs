@@ -41,6 +41,14 @@ pub enum RuleViolation {
     /// A price of zero or less.
     #[error("price {0} is not positive")]
     BadPrice(Decimal),
+    /// Quantity × price does not fit a decimal: no real order is that large.
+    #[error("quantity {qty} at {price} is too large to value")]
+    TooLarge {
+        /// Quantity.
+        qty: Decimal,
+        /// Price.
+        price: Decimal,
+    },
 }
 
 /// Rounds `value` down to a whole multiple of `step` (a zero step leaves it unchanged).
@@ -48,7 +56,9 @@ fn floor_to(value: Decimal, step: Decimal) -> Decimal {
     if step <= Decimal::ZERO {
         return value;
     }
-    (value / step).round_dp_with_strategy(0, RoundingStrategy::ToZero) * step
+    value.checked_div(step).map_or(value, |n| {
+        n.round_dp_with_strategy(0, RoundingStrategy::ToZero) * step
+    })
 }
 
 /// Rounds `value` up to a whole multiple of `step`.
@@ -56,7 +66,9 @@ fn ceil_to(value: Decimal, step: Decimal) -> Decimal {
     if step <= Decimal::ZERO {
         return value;
     }
-    (value / step).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * step
+    value.checked_div(step).map_or(value, |n| {
+        n.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * step
+    })
 }
 
 impl Instrument {
@@ -89,7 +101,9 @@ impl Instrument {
                 min: self.min_qty,
             });
         }
-        let notional = qty * price;
+        let notional = qty
+            .checked_mul(price)
+            .ok_or(RuleViolation::TooLarge { qty, price })?;
         if notional < self.min_notional {
             return Err(RuleViolation::NotionalBelowMin {
                 notional,

@@ -115,11 +115,6 @@ impl Portfolio {
             .unwrap_or_default()
     }
 
-    /// Pairs with a non-zero quantity.
-    pub fn open_count(&self) -> usize {
-        self.positions.values().filter(|p| !p.qty.is_zero()).count()
-    }
-
     /// `cash + Σ qty × mark`, with `mark` giving each pair's mark price (a pair without a
     /// mark is valued at cost).
     pub fn equity(&self, mark: impl Fn(Symbol) -> Option<Decimal>) -> Decimal {

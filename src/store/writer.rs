@@ -69,7 +69,12 @@ impl Writer {
                     match result {
                         Ok(through) if through > 0 => on_commit(Ok(through)),
                         Ok(_) => {}
-                        Err(e) => on_commit(Err(e.to_string())),
+                        Err(e) => {
+                            // Stop: committing later records would acknowledge past the lost
+                            // ones. The runtime halts trading on this report.
+                            on_commit(Err(e.to_string()));
+                            return Err(e);
+                        }
                     }
                     if finish.is_some() {
                         break;
