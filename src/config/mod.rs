@@ -95,6 +95,8 @@ pub struct UiConfig {
     pub fps: u32,
     /// Candles the chart's Fibonacci retracement spans (its lookback swing).
     pub fib_lookback: u32,
+    /// Market data alone redraws the screen at most this often, in ms.
+    pub market_refresh_ms: u32,
 }
 
 impl Default for UiConfig {
@@ -103,6 +105,7 @@ impl Default for UiConfig {
             theme: ThemeName::Dark,
             fps: 20,
             fib_lookback: 100,
+            market_refresh_ms: 200,
         }
     }
 }
@@ -468,6 +471,14 @@ impl Config {
             (1..=60).contains(&self.ui.fps),
             "ui.fps",
             format!("{} is out of range; expected 1 to 60", self.ui.fps),
+        );
+        rule(
+            (50..=5000).contains(&self.ui.market_refresh_ms),
+            "ui.market_refresh_ms",
+            format!(
+                "{} is out of range; expected 50 to 5000 ms",
+                self.ui.market_refresh_ms
+            ),
         );
         rule(
             (2..=1000).contains(&self.ui.fib_lookback),

@@ -91,7 +91,12 @@ pub async fn run(
     let fps = ui.fps;
     let mut frame = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps.max(1))));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // keys, alerts and changes to trading state or orders draw on the next frame; market data
+    // alone redraws at most every `market_refresh_ms`
     let mut dirty = true;
+    let mut market_dirty = false;
+    let mut last_draw = clock::now();
+    let refresh_ms = i64::from(ui.market_refresh_ms);
     loop {
         tokio::select! {
             biased;
@@ -120,8 +125,12 @@ pub async fn run(
                     return Ok("engine stopped");
                 }
                 let s = snapshots.borrow_and_update().clone();
+                let (trading, orders) = (st.snapshot.trading.clone(), st.snapshot.open_orders.len());
                 update(&mut st, UiInput::Snapshot(s));
-                dirty = true;
+                if st.snapshot.trading != trading || st.snapshot.open_orders.len() != orders {
+                    dirty = true;
+                }
+                market_dirty = true;
             }
             _ = frame.tick() => {
                 let now = clock::now();
@@ -130,9 +139,12 @@ pub async fn run(
                 update(&mut st, UiInput::Tick(now));
                 // a flash that just ended needs one more frame to clear
                 let faded = st.flashes.len() != flashes;
-                if dirty || new_second || faded {
+                let market_due = market_dirty && now.since(last_draw) >= refresh_ms;
+                if dirty || market_due || new_second || faded {
                     terminal.draw(|f| panes::draw(f, &st, &theme))?;
                     dirty = false;
+                    market_dirty = false;
+                    last_draw = now;
                 }
             }
         }
