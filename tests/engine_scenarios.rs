@@ -108,6 +108,21 @@ fn records(actions: &[Action]) -> Vec<&Record> {
         .collect()
 }
 
+/// The last order record among `actions`.
+fn last_order(actions: &[Action]) -> tradedeck::model::Order {
+    records(actions)
+        .into_iter()
+        .rev()
+        .find_map(|r| {
+            if let Record::Order(o) = r {
+                Some(o.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap()
+}
+
 fn fills(actions: &[Action]) -> Vec<(Decimal, Decimal, Decimal)> {
     records(actions)
         .into_iter()
@@ -151,17 +166,7 @@ fn thin_book_fills_partially_and_expires_the_rest_then_liquidity_is_consumed() {
     let out = e.handle(order(Side::Buy, dec!(5), None), Timestamp(1));
     // only 3 on offer; the risk check passes: 5 × 101 = 505 < 2000
     assert_eq!(fills(&out).iter().map(|f| f.1).sum::<Decimal>(), dec!(3));
-    let last_order = records(&out)
-        .into_iter()
-        .rev()
-        .find_map(|r| {
-            if let Record::Order(o) = r {
-                Some(o.clone())
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let last_order = last_order(&out);
     assert_eq!(last_order.status, OrderStatus::Expired);
     assert_eq!(last_order.filled_qty, dec!(3));
     // the same liquidity is not there again until the venue touches the level
@@ -261,17 +266,7 @@ fn post_only_order_that_would_take_is_rejected() {
     }));
     let out = e.handle(cmd, Timestamp(1));
     assert!(fills(&out).is_empty());
-    let o = records(&out)
-        .into_iter()
-        .rev()
-        .find_map(|r| {
-            if let Record::Order(o) = r {
-                Some(o.clone())
-            } else {
-                None
-            }
-        })
-        .unwrap();
+    let o = last_order(&out);
     assert_eq!(o.status, OrderStatus::Rejected);
 }
 
