@@ -63,35 +63,22 @@ fn parse_one(item: &str) -> Result<Column, String> {
                 .ok_or_else(|| format!("`{item}`: `{p}` is not a period (a whole number ≥ 1)")),
         }
     };
+    // one period, one column named `{name}_{period}`
+    let single = |default: usize,
+                  name: &str,
+                  make: fn(usize) -> Study|
+     -> Result<(Study, Vec<String>), String> {
+        let n = num(1, default)?;
+        Ok((make(n), vec![format!("{name}_{n}")]))
+    };
     let (study, names) = match parts[0].to_ascii_lowercase().as_str() {
-        "sma" => (
-            Study::Sma(Sma::new(num(1, 20)?)),
-            vec![format!("sma_{}", num(1, 20)?)],
-        ),
-        "ema" => (
-            Study::Ema(Ema::new(num(1, 20)?)),
-            vec![format!("ema_{}", num(1, 20)?)],
-        ),
-        "wma" => (
-            Study::Wma(Wma::new(num(1, 20)?)),
-            vec![format!("wma_{}", num(1, 20)?)],
-        ),
-        "rsi" => (
-            Study::Rsi(Rsi::new(num(1, 14)?)),
-            vec![format!("rsi_{}", num(1, 14)?)],
-        ),
-        "atr" => (
-            Study::Atr(Atr::new(num(1, 14)?)),
-            vec![format!("atr_{}", num(1, 14)?)],
-        ),
-        "adx" => (
-            Study::Adx(Adx::new(num(1, 14)?.max(2))),
-            vec![format!("adx_{}", num(1, 14)?)],
-        ),
-        "vol" => (
-            Study::VolAvg(Sma::new(num(1, 20)?)),
-            vec![format!("vol_avg_{}", num(1, 20)?)],
-        ),
+        "sma" => single(20, "sma", |n| Study::Sma(Sma::new(n)))?,
+        "ema" => single(20, "ema", |n| Study::Ema(Ema::new(n)))?,
+        "wma" => single(20, "wma", |n| Study::Wma(Wma::new(n)))?,
+        "rsi" => single(14, "rsi", |n| Study::Rsi(Rsi::new(n)))?,
+        "atr" => single(14, "atr", |n| Study::Atr(Atr::new(n)))?,
+        "adx" => single(14, "adx", |n| Study::Adx(Adx::new(n)))?,
+        "vol" => single(20, "vol_avg", |n| Study::VolAvg(Sma::new(n)))?,
         "obv" => (Study::Obv(Obv::new()), vec!["obv".into()]),
         "vwap" => (
             Study::Vwap(Vwap::cumulative(), Vwap::daily()),
