@@ -259,25 +259,38 @@ fn human(db: &Path, r: &StatusReport) -> String {
     });
     let _ = writeln!(s, "equity   {}{start}", r.equity.round_dp(2));
     let _ = writeln!(s, "cash     {}", r.cash.round_dp(2));
-    match &r.halt {
+    match r.trading.info() {
         Some(h) => {
             let _ = writeln!(
                 s,
-                "trading  HALTED since {} by {}: {}",
-                h.at, h.by, h.reason
+                "trading  {} since {} by {}: {}",
+                r.trading.as_str().to_uppercase(),
+                h.at,
+                h.by,
+                h.reason
             );
         }
         None => {
             let _ = writeln!(s, "trading  ACTIVE");
         }
     }
+    let opt =
+        |d: Option<rust_decimal::Decimal>| d.map_or("-".into(), |d| d.round_dp(2).to_string());
+    let _ = writeln!(
+        s,
+        "risk     day start {}  peak {}  losing streak {}{}",
+        opt(r.day_start_equity),
+        opt(r.peak_equity),
+        r.loss_streak,
+        r.cooldown_until
+            .as_ref()
+            .map_or(String::new(), |t| format!("  cool-down until {t}"))
+    );
     let _ = writeln!(s, "positions");
     if r.positions.is_empty() {
         let _ = writeln!(s, "  none");
     }
     for p in &r.positions {
-        let opt =
-            |d: Option<rust_decimal::Decimal>| d.map_or("-".into(), |d| d.round_dp(2).to_string());
         let _ = writeln!(
             s,
             "  {:<10} qty {:<12} avg {:<12} mark {:<12} uPnL {}",

@@ -10,7 +10,7 @@ use tradedeck::engine::*;
 use tradedeck::exec::FeeModel;
 use tradedeck::market::Level;
 use tradedeck::model::{Instrument, OrderStatus, Side, Symbol, Timestamp};
-use tradedeck::risk::RiskLimits;
+use tradedeck::risk::{GuardConfig, RiskLimits};
 use tradedeck::strategy::BaselineParams;
 
 fn btc() -> Symbol {
@@ -31,6 +31,17 @@ fn config(latency_ms: i64) -> EngineConfig {
             max_open_positions: 2,
             max_order_notional: dec!(2000),
             daily_loss_limit: dec!(100),
+            daily_loss_pct: dec!(0),
+            max_drawdown_pct: dec!(0),
+            max_position_pct: dec!(0),
+            price_band_pct: dec!(10),
+            duplicate_window_secs: 0,
+            guards: GuardConfig {
+                stop_loss_pct: dec!(0),
+                take_profit_pct: dec!(0),
+                ..GuardConfig::default()
+            },
+            ..RiskLimits::default()
         },
         strategy: BaselineParams {
             enabled: false,
@@ -49,6 +60,7 @@ fn config(latency_ms: i64) -> EngineConfig {
         equity_interval_ms: 10_000,
         day_offset_ms: 0,
         stale_ms: 5_000,
+        portfolio: None,
     }
 }
 
@@ -327,9 +339,12 @@ fn emergency_stop_blocks_cancels_and_is_acknowledged_only_after_the_commit() {
     );
     let recs = records(&out);
     // the halt flag is the first thing written, then the audit record, then the cancel
-    assert!(matches!(recs[0], Record::Halt(Some(h)) if h.reason == "e-stop" && h.by == "cockpit"));
-    assert!(matches!(recs[1], Record::Risk(r) if r.kind == "halt"));
-    assert!(matches!(recs[2], Record::Order(o) if o.status == OrderStatus::Cancelled));
+    assert!(
+        matches!(recs[0], Record::Trading(TradingFlag::Halted(h)) if h.reason == "e-stop" && h.by == "cockpit")
+    );
+    assert!(matches!(recs[1], Record::Baselines { .. }));
+    assert!(matches!(recs[2], Record::Risk(r) if r.kind == "halt"));
+    assert!(matches!(recs[3], Record::Order(o) if o.status == OrderStatus::Cancelled));
     let halt_seq = match &out[0] {
         Action::Persist { seq, .. } => *seq,
         other => panic!("{other:?}"),
@@ -390,10 +405,9 @@ fn daily_loss_limit_halts_with_its_reason() {
             update_id: 9,
         },
     );
-    e.handle(crash, Timestamp(12));
+    // the event that crosses the limit halts: day P&L −125.305 ≤ −100
+    let out = e.handle(crash, Timestamp(12));
     assert_eq!(e.equity(), dec!(9874.695));
-    let out = e.handle(Event::Timer, Timestamp(13));
-    // day P&L −125.305 ≤ −100
     let s = e.snapshot();
     match &s.trading {
         TradingState::Halted { info, .. } => {
@@ -409,7 +423,7 @@ fn daily_loss_limit_halts_with_its_reason() {
     assert!(
         records(&out)
             .iter()
-            .any(|r| matches!(r, Record::Halt(Some(_))))
+            .any(|r| matches!(r, Record::Trading(TradingFlag::Halted(_))))
     );
     assert_eq!(s.day_pnl, dec!(-125.305));
 }
@@ -424,8 +438,12 @@ fn restore_continues_the_account_and_expires_orders_that_cannot_survive() {
         cash: e.portfolio().cash,
         positions: e.portfolio().positions.clone(),
         open_orders: s.open_orders.clone(),
-        halt: None,
+        trading: TradingFlag::Active,
         day: Some((0, dec!(10000))),
+        peak_equity: None,
+        loss_streak: 0,
+        cooldown_until: None,
+        guards: Vec::new(),
         last_seq: s.seq,
         fill_count: s.fill_count,
         recent_fills: s.recent_fills.clone(),

@@ -67,6 +67,7 @@ fn engine() -> Engine {
             max_open_positions: 2,
             max_order_notional: dec!(1500),
             daily_loss_limit: dec!(500),
+            ..RiskLimits::default()
         },
         strategy: BaselineParams {
             enabled: false,
@@ -76,6 +77,7 @@ fn engine() -> Engine {
         equity_interval_ms: 10_000,
         day_offset_ms: 0,
         stale_ms: 5_000,
+        portfolio: None,
     };
     let mut e = Engine::new(cfg);
     let lv = |p, q| Level { price: p, qty: q };
@@ -385,6 +387,17 @@ fn manual_ticket_goes_through_risk_and_the_rejection_is_shown() {
     assert_eq!(cmds, vec![Command::PlaceOrder(expected)]);
     assert!(st.popups.is_empty(), "ticket closes on submit");
     // 1 BTC ≈ 65100 > max_order_notional 1500: risk refuses, the alert says why
+    let lv = |p, q| Level { price: p, qty: q };
+    let fresh = market(
+        "BTC/USDT",
+        T0 + 5_000_000,
+        MarketKind::BookSnapshot {
+            bids: vec![lv(dec!(65099.50), dec!(1))],
+            asks: vec![lv(dec!(65100.50), dec!(1))],
+            update_id: 99,
+        },
+    );
+    e.handle(fresh, Timestamp(T0 + 5_000_000));
     for c in cmds {
         e.handle(Event::Command(c), Timestamp(T0 + 5_000_000));
     }

@@ -129,11 +129,12 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     tracing::info!(
         db = %opts.db.display(), run_id, seed, speed,
         cash = %restored.cash, positions = restored.positions.len(), open_orders = restored.open_orders.len(),
-        halted = restored.halt.is_some(), fills = restored.fill_count,
+        trading = restored.trading.as_str(), fills = restored.fill_count,
         "starting paper engine on the simulated market"
     );
-    if let Some(h) = &restored.halt {
-        tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is HALTED (resume to trade)");
+    if let Some(h) = restored.trading.info() {
+        let state = restored.trading.as_str().to_uppercase();
+        tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is {state} (resume to trade)");
     }
     let restore_actions = engine.restore(restored, now);
     let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Result<u64, String>>();

@@ -6,7 +6,7 @@
 mod locate;
 
 use crate::exec::FeeModel;
-use crate::risk::RiskLimits;
+use crate::risk::{PortfolioBudget, RiskLimits};
 use crate::strategy::BaselineParams;
 use locate::{KeyIndex, line_col};
 use rust_decimal::Decimal;
@@ -53,6 +53,8 @@ pub struct Config {
     pub paper: PaperConfig,
     /// Risk limits.
     pub risk: RiskLimits,
+    /// Named portfolios (budgets and allocations); `risk.portfolio` picks the active one.
+    pub portfolios: BTreeMap<String, PortfolioBudget>,
     /// The strategy.
     pub strategy: BaselineParams,
     /// Engine timing.
@@ -383,23 +385,26 @@ impl Config {
             "paper.latency_ms",
             format!("{} is out of range; expected 0 to 60000", p.latency_ms),
         );
-        let r = &self.risk;
-        for (key, v) in [
-            ("risk.max_position_notional", r.max_position_notional),
-            ("risk.max_order_notional", r.max_order_notional),
-            ("risk.daily_loss_limit", r.daily_loss_limit),
-        ] {
-            rule(
-                v > zero,
-                key,
-                format!("{v} must be above 0 (quote currency)"),
-            );
+        errs.extend(self.risk.validate());
+        for (name, p) in &self.portfolios {
+            errs.extend(p.validate(name));
         }
-        rule(
-            r.max_open_positions >= 1,
-            "risk.max_open_positions",
-            "expected at least 1".into(),
-        );
+        let active = &self.risk.portfolio;
+        if !active.is_empty() && !self.portfolios.contains_key(active) {
+            let known: Vec<&str> = self.portfolios.keys().map(String::as_str).collect();
+            errs.push((
+                "risk.portfolio".into(),
+                format!(
+                    "no portfolio named `{active}`; expected one of the [portfolios.NAME] tables ({}) or \"\" for none",
+                    if known.is_empty() { "none defined".into() } else { known.join(", ") }
+                ),
+            ));
+        }
+        let mut rule = |ok: bool, key: &str, msg: String| {
+            if !ok {
+                errs.push((key.to_string(), msg));
+            }
+        };
         let s = &self.strategy;
         rule(
             (1..=3600).contains(&s.bar_secs),
@@ -437,11 +442,6 @@ impl Config {
                 "{} must be from -1 to 1 and below strategy.entry_score ({})",
                 s.exit_score, s.entry_score
             ),
-        );
-        rule(
-            s.order_notional > zero,
-            "strategy.order_notional",
-            format!("{} must be above 0", s.order_notional),
         );
         let e = &self.engine;
         rule(

@@ -1,14 +1,80 @@
-//! Account-level rules inside the engine: the emergency stop and resume, the trading day,
-//! the daily loss limit and periodic equity checkpoints.
+//! Account-level rules inside the engine: the trading state (halt, reducing, resume), flatten,
+//! the trading day, the loss limits that halt (daily loss, drawdown), the breakers that pause
+//! (losing streak, venue errors), their persisted baselines, and equity checkpoints.
 
-use super::{Action, AlertLevel, Engine, HaltInfo, Record, RiskRecord};
+use super::{Action, AlertLevel, Engine, HaltInfo, Record, RiskRecord, TradingFlag};
+use crate::model::{OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal_macros::dec;
+
+/// Money in messages: two decimals, halves away from zero.
+fn money(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// How often an unfinished flatten re-sends what is left.
+const FLATTEN_RETRY_MS: i64 = 1000;
 
 impl Engine {
-    /// Halts trading: blocks new orders at once, persists the flag, cancels open orders.
+    /// Records a risk event.
+    pub(super) fn risk_event(
+        &mut self,
+        kind: String,
+        symbol: Option<Symbol>,
+        detail: String,
+        out: &mut Vec<Action>,
+    ) {
+        let rec = RiskRecord {
+            ts: self.now,
+            kind,
+            symbol,
+            detail,
+        };
+        self.persist(Record::Risk(rec), out);
+    }
+
+    /// Sets and persists the trading state; the cockpit shows it once the store acknowledges.
+    fn set_trading(&mut self, flag: TradingFlag, out: &mut Vec<Action>) {
+        self.trading = flag.clone();
+        self.trading_seq = self.persist(Record::Trading(flag), out);
+    }
+
+    /// Halts trading: blocks new orders at once, persists the flag (and the baselines, so a
+    /// restart sees the same ones), cancels open orders.
     pub(super) fn halt(&mut self, reason: String, by: String, out: &mut Vec<Action>) {
-        if let Some(h) = &self.halt {
+        if let TradingFlag::Halted(h) = &self.trading {
             let text = format!("already halted since {} ({})", h.at, h.reason);
             self.alert(AlertLevel::Warn, text, out);
+            return;
+        }
+        self.flattening = None;
+        let info = HaltInfo {
+            reason: reason.clone(),
+            by: by.clone(),
+            at: self.now,
+        };
+        self.set_trading(TradingFlag::Halted(info), out);
+        self.persist_baselines(out);
+        self.risk_event("halt".into(), None, format!("{reason} (by {by})"), out);
+        self.cancel_all("cancelled by halt", out);
+        self.alert(AlertLevel::Danger, format!("HALTED by {by}: {reason}"), out);
+    }
+
+    /// Reduce-only: from now on only orders that shrink a position pass. A halt gives way
+    /// only when `lift_halt` (a person asked to flatten).
+    pub(super) fn reduce(
+        &mut self,
+        reason: String,
+        by: String,
+        lift_halt: bool,
+        out: &mut Vec<Action>,
+    ) {
+        if matches!(self.trading, TradingFlag::Halted(_)) && !lift_halt {
+            self.alert(
+                AlertLevel::Warn,
+                "halted: resume first, or flatten, to go reduce-only".into(),
+                out,
+            );
             return;
         }
         let info = HaltInfo {
@@ -16,62 +82,253 @@ impl Engine {
             by: by.clone(),
             at: self.now,
         };
-        self.halt = Some(info.clone());
-        self.halt_seq = self.persist(Record::Halt(Some(info)), out);
-        let rec = RiskRecord {
-            ts: self.now,
-            kind: "halt".into(),
-            symbol: None,
-            detail: format!("{reason} (by {by})"),
-        };
-        self.persist(Record::Risk(rec), out);
-        self.cancel_all("cancelled by halt", out);
-        self.alert(AlertLevel::Danger, format!("HALTED by {by}: {reason}"), out);
+        self.set_trading(TradingFlag::Reducing(info), out);
+        self.risk_event("reducing".into(), None, format!("{reason} (by {by})"), out);
+        self.alert(
+            AlertLevel::Warn,
+            format!("REDUCE-ONLY by {by}: {reason}"),
+            out,
+        );
     }
 
-    /// Lifts a halt.
+    /// Lifts a halt or reducing state.
     pub(super) fn resume(&mut self, by: String, out: &mut Vec<Action>) {
-        if self.halt.take().is_none() {
+        if self.trading == TradingFlag::Active {
             self.alert(
                 AlertLevel::Info,
-                "not halted; nothing to resume".into(),
+                "trading is active; nothing to resume".into(),
                 out,
             );
             return;
         }
-        self.halt_seq = self.persist(Record::Halt(None), out);
-        let rec = RiskRecord {
-            ts: self.now,
-            kind: "resume".into(),
-            symbol: None,
-            detail: format!("resumed by {by}"),
-        };
-        self.persist(Record::Risk(rec), out);
+        let was = self.trading.as_str();
+        self.flattening = None;
+        self.set_trading(TradingFlag::Active, out);
+        self.risk_event("resume".into(), None, format!("{was} lifted by {by}"), out);
         self.alert(AlertLevel::Warn, format!("trading resumed by {by}"), out);
     }
 
-    /// Day roll, daily loss limit and equity checkpoints.
-    pub(super) fn on_timer(&mut self, out: &mut Vec<Action>) {
+    /// Flatten: reduce-only, cancel every open order, and sell every position at market
+    /// through the normal risk path; `progress_flatten` reports when flat.
+    pub(super) fn flatten(&mut self, by: String, out: &mut Vec<Action>) {
+        self.reduce(format!("flatten requested by {by}"), by.clone(), true, out);
+        self.cancel_all("cancelled by flatten", out);
+        self.flattening = Some(self.now);
+        self.send_flatten_orders(out);
+        self.progress_flatten(out);
+    }
+
+    /// A market sell of every position that has no sell working.
+    fn send_flatten_orders(&mut self, out: &mut Vec<Action>) {
+        let todo: Vec<(Symbol, Decimal)> = self
+            .portfolio
+            .positions
+            .iter()
+            .filter(|(s, p)| !p.qty.is_zero() && !self.dust(**s, p.qty))
+            .filter(|(s, _)| {
+                !self
+                    .orders
+                    .values()
+                    .any(|o| o.request.symbol == **s && o.request.side == Side::Sell)
+            })
+            .map(|(s, p)| (*s, p.qty))
+            .collect();
+        for (symbol, qty) in todo {
+            let req = OrderRequest {
+                symbol,
+                side: Side::Sell,
+                kind: OrderKind::Market,
+                qty,
+                price: None,
+                post_only: false,
+                ioc: false,
+                origin: Origin::System,
+            };
+            self.submit(req, out);
+        }
+    }
+
+    /// A quantity too small to sell under the pair's rules.
+    fn dust(&self, symbol: Symbol, qty: Decimal) -> bool {
+        self.markets.get(&symbol).is_some_and(|m| {
+            let i = &m.instrument;
+            let q = i.round_qty(qty);
+            let price = m.book.best_bid().map(|l| l.price).or(m.last_price);
+            q < i.min_qty || price.is_some_and(|p| q * p < i.min_notional)
+        })
+    }
+
+    /// Says "flat" once no position and no order is left; re-sends what a thin book left.
+    pub(super) fn progress_flatten(&mut self, out: &mut Vec<Action>) {
+        let Some(since) = self.flattening else {
+            return;
+        };
+        let open: Vec<(Symbol, Decimal)> = self
+            .portfolio
+            .positions
+            .iter()
+            .filter(|(_, p)| !p.qty.is_zero())
+            .map(|(s, p)| (*s, p.qty))
+            .collect();
+        let sellable = open.iter().any(|(s, q)| !self.dust(*s, *q));
+        if !sellable && self.orders.is_empty() {
+            self.flattening = None;
+            let dust: Vec<String> = open
+                .iter()
+                .map(|(s, q)| format!("{} {s}", q.normalize()))
+                .collect();
+            let text = if dust.is_empty() {
+                "FLAT: no positions, no open orders".to_string()
+            } else {
+                format!(
+                    "FLAT: no open orders; dust below the venue minimum left: {}",
+                    dust.join(", ")
+                )
+            };
+            self.risk_event("flat".into(), None, text.clone(), out);
+            self.alert(AlertLevel::Warn, text, out);
+        } else if self.now.since(since) >= FLATTEN_RETRY_MS {
+            self.flattening = Some(self.now);
+            self.send_flatten_orders(out);
+        }
+    }
+
+    /// Day roll, peak equity, and the loss limits that halt, after every event: the daily
+    /// loss limit fires on the first event that crosses it.
+    pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) {
         let equity = self.equity();
         let today = self.now.day(self.cfg.day_offset_ms);
         if self.day.is_none_or(|(d, _)| d != today) {
             self.day = Some((today, equity));
             self.persist(Record::DayStart { day: today, equity }, out);
         }
-        let day_pnl = self
-            .day
-            .map(|(_, start)| equity - start)
-            .unwrap_or_default();
-        let limit = self.cfg.limits.daily_loss_limit;
-        if self.halt.is_none() && limit > rust_decimal::Decimal::ZERO && day_pnl <= -limit {
+        if self.peak.is_none_or(|p| equity > p) {
+            self.peak = Some(equity);
+        }
+        if matches!(self.trading, TradingFlag::Halted(_)) {
+            return;
+        }
+        let limits = &self.cfg.limits;
+        if let Some((_, start)) = self.day {
+            let limit = limits.daily_loss(start);
+            let pnl = equity - start;
+            if pnl <= -limit {
+                let reason = format!(
+                    "daily loss limit: day P&L {} reached -{}",
+                    money(pnl),
+                    money(limit)
+                );
+                self.halt(reason, "risk".into(), out);
+                return;
+            }
+        }
+        let max_dd = limits.max_drawdown_pct;
+        if let Some(peak) = self.peak.filter(|p| *p > Decimal::ZERO)
+            && max_dd > Decimal::ZERO
+            && (peak - equity) * dec!(100) >= peak * max_dd
+        {
             let reason = format!(
-                "daily loss limit: day P&L {} reached -{limit}",
-                day_pnl.round_dp_with_strategy(
-                    2,
-                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
-                )
+                "max drawdown: equity {} is {}% below the peak {} (limit {max_dd}%)",
+                money(equity),
+                money((peak - equity) * dec!(100) / peak),
+                money(peak)
             );
             self.halt(reason, "risk".into(), out);
+        }
+    }
+
+    /// Persists the peak equity, losing streak and cool-down.
+    pub(super) fn persist_baselines(&mut self, out: &mut Vec<Action>) {
+        let Some(peak) = self.peak else {
+            return;
+        };
+        self.peak_persisted = Some(peak);
+        self.persist(
+            Record::Baselines {
+                peak_equity: peak,
+                loss_streak: self.loss_streak,
+                cooldown_until: self.cooldown_until,
+            },
+            out,
+        );
+    }
+
+    /// Scores a closed round trip; a losing streak of `loss_streak` starts the cool-down.
+    pub(super) fn on_round_trip(&mut self, symbol: Symbol, pnl: Decimal, out: &mut Vec<Action>) {
+        let n = self.cfg.limits.loss_streak;
+        if pnl < Decimal::ZERO {
+            self.loss_streak += 1;
+        } else {
+            self.loss_streak = 0;
+        }
+        if n > 0 && self.loss_streak >= n {
+            let mins = self.cfg.limits.loss_cooldown_mins;
+            let until = Timestamp(self.now.0 + i64::from(mins) * 60_000);
+            self.cooldown_until = Some(until);
+            let text = format!(
+                "{} losing trades in a row (last {symbol} {}): no automated entries for {mins} min, until {until}",
+                self.loss_streak,
+                money(pnl)
+            );
+            self.loss_streak = 0;
+            self.risk_event(
+                "breaker:loss_streak".into(),
+                Some(symbol),
+                text.clone(),
+                out,
+            );
+            self.alert(AlertLevel::Danger, text, out);
+        }
+        self.persist_baselines(out);
+    }
+
+    /// Counts a venue reject or error; too many in the window pause the strategy.
+    pub(super) fn venue_error(&mut self, out: &mut Vec<Action>) {
+        let (n, window) = (
+            self.cfg.limits.venue_errors,
+            i64::from(self.cfg.limits.venue_error_window_secs) * 1000,
+        );
+        if n == 0 {
+            return;
+        }
+        self.venue_errors.push_back(self.now);
+        while self
+            .venue_errors
+            .front()
+            .is_some_and(|t| self.now.since(*t) > window)
+        {
+            self.venue_errors.pop_front();
+        }
+        if self.venue_errors.len() >= n as usize && !self.strategy_paused {
+            self.venue_errors.clear();
+            let text = format!(
+                "{n} venue rejects/errors within {}s: strategy paused until a person unpauses it",
+                window / 1000
+            );
+            self.strategy_paused = true;
+            self.pause_reason = Some(text.clone());
+            self.risk_event("breaker:venue_errors".into(), None, text.clone(), out);
+            self.alert(AlertLevel::Danger, text, out);
+        }
+    }
+
+    /// Time-based rules: cool-down end, approvals expiry, time stops, flatten progress,
+    /// baselines and equity checkpoints.
+    pub(super) fn on_timer(&mut self, out: &mut Vec<Action>) {
+        if self.cooldown_until.is_some_and(|t| self.now >= t) {
+            self.cooldown_until = None;
+            self.persist_baselines(out);
+            self.alert(
+                AlertLevel::Info,
+                "losing-streak cool-down over: automated entries allowed".into(),
+                out,
+            );
+        }
+        self.expire_approvals(out);
+        self.check_guards(None, out);
+        self.progress_flatten(out);
+        if self.peak != self.peak_persisted {
+            self.persist_baselines(out);
         }
         let due = self
             .last_checkpoint
@@ -82,7 +339,7 @@ impl Engine {
     }
 
     /// Persists an equity checkpoint with the marks it used.
-    pub fn checkpoint_now(&mut self, now: crate::model::Timestamp) -> Vec<Action> {
+    pub fn checkpoint_now(&mut self, now: Timestamp) -> Vec<Action> {
         self.now = now;
         let mut out = Vec::new();
         self.checkpoint(&mut out);

@@ -2,6 +2,7 @@
 
 use crate::model::{Fill, Order, Symbol, Timestamp};
 use crate::portfolio::Position;
+use crate::risk::Guard;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -35,10 +36,26 @@ pub enum Record {
         /// Quote cash after the fill.
         cash: Decimal,
     },
-    /// A risk decision (rejection, halt, resume).
+    /// A risk decision (rejection, halt, resume, guard trigger, breaker).
     Risk(RiskRecord),
-    /// The halt flag: `Some` when halted, `None` when resumed.
-    Halt(Option<HaltInfo>),
+    /// The trading state (active, reducing or halted) with its reason.
+    Trading(TradingFlag),
+    /// Risk baselines that must survive a restart.
+    Baselines {
+        /// Highest equity seen (the drawdown reference).
+        peak_equity: Decimal,
+        /// Losing round trips in a row.
+        loss_streak: u32,
+        /// End of a losing-streak cool-down, if one runs.
+        cooldown_until: Option<Timestamp>,
+    },
+    /// A position's guard: `Some` when set or changed, `None` when the position closed.
+    Guard {
+        /// The pair.
+        symbol: Symbol,
+        /// The guard.
+        guard: Option<Guard>,
+    },
     /// The day's starting equity (a new trading day began).
     DayStart {
         /// Day number (days since the epoch, shifted by the configured boundary).
@@ -63,7 +80,39 @@ pub enum Record {
     Signal(SignalRecord),
 }
 
-/// Why and by whom trading was halted.
+/// Whether new orders may be placed, as persisted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum TradingFlag {
+    /// Orders pass risk as usual.
+    #[default]
+    Active,
+    /// Only orders that shrink a position pass.
+    Reducing(HaltInfo),
+    /// No new orders until an explicit resume.
+    Halted(HaltInfo),
+}
+
+impl TradingFlag {
+    /// The reason, who and when, unless active.
+    pub fn info(&self) -> Option<&HaltInfo> {
+        match self {
+            TradingFlag::Active => None,
+            TradingFlag::Reducing(i) | TradingFlag::Halted(i) => Some(i),
+        }
+    }
+
+    /// `active`, `reducing` or `halted`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TradingFlag::Active => "active",
+            TradingFlag::Reducing(_) => "reducing",
+            TradingFlag::Halted(_) => "halted",
+        }
+    }
+}
+
+/// Why and by whom trading was halted (or set to reducing).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HaltInfo {
     /// The rule and value, or the person's reason.

@@ -21,11 +21,39 @@ pub enum Command {
         /// Who asked (cockpit, ctl, system).
         by: String,
     },
-    /// Lift a halt.
+    /// Lift a halt or the reduce-only state.
     Resume {
         /// Who asked.
         by: String,
     },
+    /// Reduce-only: only orders that shrink a position pass until resume.
+    Reduce {
+        /// Why.
+        reason: String,
+        /// Who asked.
+        by: String,
+    },
+    /// Close every position at market (reduce-only until resume) and report when flat.
+    Flatten {
+        /// Who asked.
+        by: String,
+    },
+    /// Send a queued strategy intent through risk.
+    Approve {
+        /// The approval number.
+        id: u64,
+        /// Who answered.
+        by: String,
+    },
+    /// Drop a queued strategy intent.
+    RejectIntent {
+        /// The approval number.
+        id: u64,
+        /// Who answered.
+        by: String,
+    },
+    /// Manual mode on (strategy intents wait for approval) or off.
+    ManualApproval(bool),
     /// Pause or unpause the strategy (manual orders still pass risk).
     PauseStrategy(bool),
 }

@@ -8,12 +8,19 @@ mod account;
 mod action;
 mod command;
 mod event;
+mod guards;
+mod intents;
 mod orders;
+mod risk_view;
 mod snapshot;
 
-pub use action::{Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord};
+pub use action::{
+    Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag,
+};
 pub use command::{Command, ManualOrder};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
+pub use intents::Approval;
+pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
 
 use crate::config::Mode;
@@ -21,7 +28,7 @@ use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
 use crate::model::{Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
 use crate::portfolio::{Portfolio, Position};
-use crate::risk::RiskLimits;
+use crate::risk::{Guard, PortfolioBudget, RiskLimits};
 use crate::strategy::{Baseline, BaselineParams};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, VecDeque};
@@ -58,6 +65,8 @@ pub struct EngineConfig {
     pub day_offset_ms: i64,
     /// Market data older than this (received − exchange time) does not drive the strategy.
     pub stale_ms: i64,
+    /// The active portfolio (name and budget) the strategy trades inside, if any.
+    pub portfolio: Option<(String, PortfolioBudget)>,
 }
 
 impl EngineConfig {
@@ -77,6 +86,10 @@ impl EngineConfig {
             equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
             day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
             stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
+            portfolio: cfg
+                .portfolios
+                .get(&cfg.risk.portfolio)
+                .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
         }
     }
 }
@@ -91,6 +104,8 @@ struct Market {
     last_price: Option<Decimal>,
     exchange_ts: Timestamp,
     received_ts: Timestamp,
+    /// When the book last changed (our clock).
+    book_ts: Option<Timestamp>,
 }
 
 impl Market {
@@ -109,10 +124,18 @@ pub struct Restored {
     pub positions: BTreeMap<Symbol, Position>,
     /// Orders that were live when the last run stopped.
     pub open_orders: Vec<Order>,
-    /// The halt flag.
-    pub halt: Option<HaltInfo>,
+    /// Active, reducing or halted.
+    pub trading: TradingFlag,
     /// The trading day and its starting equity.
     pub day: Option<(i64, Decimal)>,
+    /// Highest equity seen.
+    pub peak_equity: Option<Decimal>,
+    /// Losing round trips in a row.
+    pub loss_streak: u32,
+    /// End of a losing-streak cool-down.
+    pub cooldown_until: Option<Timestamp>,
+    /// Guards of open positions.
+    pub guards: Vec<Guard>,
     /// Highest id or record number used so far.
     pub last_seq: u64,
     /// Fills so far.
@@ -135,10 +158,29 @@ pub struct Engine {
     matcher: PaperMatcher,
     strategy: Baseline,
     strategy_paused: bool,
-    halt: Option<HaltInfo>,
-    halt_seq: u64,
+    /// Why a breaker paused the strategy.
+    pause_reason: Option<String>,
+    trading: TradingFlag,
+    trading_seq: u64,
     persisted_through: u64,
     day: Option<(i64, Decimal)>,
+    peak: Option<Decimal>,
+    peak_persisted: Option<Decimal>,
+    loss_streak: u32,
+    cooldown_until: Option<Timestamp>,
+    /// Orders accepted in the last minute.
+    order_times: VecDeque<Timestamp>,
+    /// Intents approved within the duplicate window.
+    recent_intents: VecDeque<(Timestamp, orders::IntentKey)>,
+    /// Venue rejects and errors within the breaker window.
+    venue_errors: VecDeque<Timestamp>,
+    guards: BTreeMap<Symbol, Guard>,
+    /// The (stop, take) an entry in flight asked for, used when its position opens.
+    plans: BTreeMap<Symbol, (Option<Decimal>, Option<Decimal>)>,
+    approvals: BTreeMap<u64, Approval>,
+    manual_approval: bool,
+    /// A flatten under way, and when its orders were last sent.
+    flattening: Option<Timestamp>,
     last_checkpoint: Option<Timestamp>,
     alerts: VecDeque<Alert>,
     feeds: BTreeMap<Venue, FeedHealth>,
@@ -160,6 +202,7 @@ impl Engine {
                     last_price: None,
                     exchange_ts: Timestamp(0),
                     received_ts: Timestamp(0),
+                    book_ts: None,
                 };
                 (i.symbol, m)
             })
@@ -175,10 +218,23 @@ impl Engine {
             matcher: PaperMatcher::new(cfg.fees.clone()),
             strategy: Baseline::new(cfg.strategy.clone()),
             strategy_paused: false,
-            halt: None,
-            halt_seq: 0,
+            pause_reason: None,
+            trading: TradingFlag::Active,
+            trading_seq: 0,
             persisted_through: 0,
             day: None,
+            peak: None,
+            peak_persisted: None,
+            loss_streak: 0,
+            cooldown_until: None,
+            order_times: VecDeque::new(),
+            recent_intents: VecDeque::new(),
+            venue_errors: VecDeque::new(),
+            guards: BTreeMap::new(),
+            plans: BTreeMap::new(),
+            approvals: BTreeMap::new(),
+            manual_approval: cfg.limits.manual_approval,
+            flattening: None,
             last_checkpoint: None,
             alerts: VecDeque::new(),
             feeds: BTreeMap::new(),
@@ -196,8 +252,18 @@ impl Engine {
             cash: r.cash,
             positions: r.positions,
         };
-        self.halt = r.halt;
+        self.trading = r.trading;
         self.day = r.day;
+        self.peak = r.peak_equity;
+        self.peak_persisted = r.peak_equity;
+        self.loss_streak = r.loss_streak;
+        self.cooldown_until = r.cooldown_until;
+        self.guards = r
+            .guards
+            .into_iter()
+            .filter(|g| !self.portfolio.qty(g.symbol).is_zero())
+            .map(|g| (g.symbol, g))
+            .collect();
         self.fill_count = r.fill_count;
         self.recent_fills = r.recent_fills.into_iter().take(RECENT_FILLS).collect();
         let mut out = Vec::new();
@@ -224,9 +290,11 @@ impl Engine {
             Event::Command(c) => self.on_command(c, &mut out),
             Event::Persisted { through } => {
                 self.persisted_through = self.persisted_through.max(through);
+                return out;
             }
             Event::Timer => self.on_timer(&mut out),
         }
+        self.watch_account(&mut out);
         if self.cfg.latency_ms > 0 {
             self.activate_due(&mut out);
         }
@@ -320,15 +388,19 @@ impl Engine {
         match ev.kind {
             MarketKind::BookSnapshot { bids, asks, .. } => {
                 m.book.apply_snapshot(&bids, &asks);
+                m.book_ts = Some(self.now);
                 self.matcher.on_snapshot(ev.symbol);
                 self.match_resting_on_book(ev.symbol, out);
+                self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::BookDelta { changes, .. } => {
                 for c in &changes {
                     m.book.apply_delta(c.side, c.price, c.qty);
                     self.matcher.on_level_change(ev.symbol, c.side, c.price);
                 }
+                m.book_ts = Some(self.now);
                 self.match_resting_on_book(ev.symbol, out);
+                self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::Candle(c) => {
                 m.last_price = Some(c.close);
@@ -343,61 +415,10 @@ impl Engine {
                 }
                 let fresh = ev.received_ts.since(ev.exchange_ts) <= self.cfg.stale_ms;
                 self.match_resting_on_trade(ev.symbol, price, qty, out);
+                self.check_guards(Some(ev.symbol), out);
                 self.run_strategy(ev.symbol, ev.exchange_ts, (price, qty), fresh, out);
             }
         }
-    }
-
-    /// Feeds the strategy a trade and acts on what it decides.
-    fn run_strategy(
-        &mut self,
-        symbol: Symbol,
-        ts: Timestamp,
-        (price, qty): (Decimal, Decimal),
-        fresh: bool,
-        out: &mut Vec<Action>,
-    ) {
-        if !self.cfg.strategy.enabled {
-            return;
-        }
-        let holding = !self.portfolio.qty(symbol).is_zero();
-        let Some(decision) = self.strategy.on_trade(symbol, ts, price, qty, holding) else {
-            return;
-        };
-        let busy = self.orders.values().any(|o| o.request.symbol == symbol);
-        if !fresh || busy || self.strategy_paused || self.halt.is_some() {
-            return;
-        }
-        self.persist(
-            Record::Signal(SignalRecord {
-                ts: self.now,
-                symbol,
-                source: "technical".into(),
-                action: decision.side.as_str().into(),
-                confidence: decision.confidence,
-                reasoning: decision.reasoning,
-            }),
-            out,
-        );
-        let qty = match decision.side {
-            Side::Buy => {
-                let touch = self.markets.get(&symbol).and_then(|m| m.book.best_ask());
-                let Some(ask) = touch else { return };
-                self.cfg.strategy.order_notional / ask.price
-            }
-            Side::Sell => self.portfolio.qty(symbol),
-        };
-        let req = crate::model::OrderRequest {
-            symbol,
-            side: decision.side,
-            kind: crate::model::OrderKind::Market,
-            qty,
-            price: None,
-            post_only: false,
-            ioc: false,
-            origin: crate::model::Origin::Strategy,
-        };
-        self.submit(req, out);
     }
 
     /// The engine's picture now.
@@ -418,14 +439,20 @@ impl Engine {
                     unrealised: m.map(|m| p.unrealised(m)).unwrap_or_default(),
                     realised: p.realised,
                     fees: p.fees,
+                    guard: self.guards.get(s).cloned(),
                 }
             })
             .collect();
-        let trading = match &self.halt {
-            None => TradingState::Active,
-            Some(info) => TradingState::Halted {
+        let acknowledged = self.persisted_through >= self.trading_seq;
+        let trading = match &self.trading {
+            TradingFlag::Active => TradingState::Active,
+            TradingFlag::Reducing(info) => TradingState::Reducing {
                 info: info.clone(),
-                acknowledged: self.persisted_through >= self.halt_seq,
+                acknowledged,
+            },
+            TradingFlag::Halted(info) => TradingState::Halted {
+                info: info.clone(),
+                acknowledged,
             },
         };
         Snapshot {
@@ -435,6 +462,8 @@ impl Engine {
             mode: self.cfg.mode,
             trading,
             strategy_paused: self.strategy_paused,
+            risk: self.risk_view(equity),
+            approvals: self.approvals.values().cloned().collect(),
             equity,
             cash: self.portfolio.cash,
             day_start_equity: self.day.map(|(_, e)| e),

@@ -1,14 +1,38 @@
 //! Order flow inside the engine: commands and strategy intents through risk, paper
 //! activation and matching, fills booked into the portfolio, cancels.
 
-use super::{Action, AlertLevel, Command, Engine, Record, RiskRecord};
+use super::{Action, AlertLevel, Command, Engine, Record, RiskRecord, TradingFlag};
 use crate::exec::{Execution, TakeRequest};
 use crate::model::{
     Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
     Side, Symbol, transition,
 };
-use crate::risk::{self, Approved, RiskContext};
+use crate::risk::{self, Approved, Gate, RiskContext};
 use rust_decimal::Decimal;
+
+/// What makes two intents "the same" for duplicate suppression.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct IntentKey {
+    symbol: Symbol,
+    side: Side,
+    kind: OrderKind,
+    qty: Decimal,
+    price: Option<Decimal>,
+    origin: Origin,
+}
+
+impl IntentKey {
+    fn of(r: &OrderRequest) -> IntentKey {
+        IntentKey {
+            symbol: r.symbol,
+            side: r.side,
+            kind: r.kind,
+            qty: r.qty,
+            price: r.price,
+            origin: r.origin,
+        }
+    }
+}
 
 impl Engine {
     pub(super) fn on_command(&mut self, cmd: Command, out: &mut Vec<Action>) {
@@ -42,16 +66,74 @@ impl Engine {
             Command::CancelAll => self.cancel_all("cancelled on request", out),
             Command::Halt { reason, by } => self.halt(reason, by, out),
             Command::Resume { by } => self.resume(by, out),
+            Command::Reduce { reason, by } => self.reduce(reason, by, false, out),
+            Command::Flatten { by } => self.flatten(by, out),
+            Command::Approve { id, by } => self.answer_approval(id, true, &by, out),
+            Command::RejectIntent { id, by } => self.answer_approval(id, false, &by, out),
+            Command::ManualApproval(on) => self.set_manual_approval(on, out),
             Command::PauseStrategy(paused) => {
                 self.strategy_paused = paused;
-                let word = if paused { "paused" } else { "resumed" };
-                self.alert(AlertLevel::Info, format!("strategy {word}"), out);
+                let why = self.pause_reason.take();
+                let word = if paused { "paused" } else { "unpaused" };
+                let after = why.map_or(String::new(), |w| format!(" (was: {w})"));
+                self.alert(AlertLevel::Info, format!("strategy {word}{after}"), out);
             }
+        }
+    }
+
+    /// Base quantity of live (buy, sell) orders in a pair.
+    pub(super) fn pending(&self, symbol: Symbol) -> (Decimal, Decimal) {
+        let (mut buy, mut sell) = (Decimal::ZERO, Decimal::ZERO);
+        for o in self.orders.values().filter(|o| o.request.symbol == symbol) {
+            match o.request.side {
+                Side::Buy => buy += o.remaining(),
+                Side::Sell => sell += o.remaining(),
+            }
+        }
+        (buy, sell)
+    }
+
+    /// Pairs that count as open: a position, or a live buy that may become one.
+    fn open_positions(&self) -> usize {
+        let mut open: std::collections::BTreeSet<Symbol> = self
+            .portfolio
+            .positions
+            .iter()
+            .filter(|(_, p)| !p.qty.is_zero())
+            .map(|(s, _)| *s)
+            .collect();
+        open.extend(
+            self.orders
+                .values()
+                .filter(|o| o.request.side == Side::Buy)
+                .map(|o| o.request.symbol),
+        );
+        open.len()
+    }
+
+    /// Forgets order times and intents older than their windows.
+    fn prune_windows(&mut self) {
+        let now = self.now;
+        while self
+            .order_times
+            .front()
+            .is_some_and(|t| now.since(*t) >= 60_000)
+        {
+            self.order_times.pop_front();
+        }
+        let window = i64::from(self.cfg.limits.duplicate_window_secs) * 1000;
+        while self
+            .recent_intents
+            .front()
+            .is_some_and(|(t, _)| now.since(*t) >= window)
+        {
+            self.recent_intents.pop_front();
         }
     }
 
     /// Passes a request through risk; places it if approved, records the rejection if not.
     pub(super) fn submit(&mut self, req: OrderRequest, out: &mut Vec<Action>) -> Option<OrderId> {
+        self.prune_windows();
         let verdict = {
             let Some(m) = self.markets.get(&req.symbol) else {
                 let text = format!("{} is not a traded pair", req.symbol);
@@ -63,46 +145,46 @@ impl Engine {
                 Side::Sell => m.book.best_bid(),
             }
             .map(|l| l.price);
-            let (mut pending_buy, mut pending_sell) = (Decimal::ZERO, Decimal::ZERO);
-            for o in self
-                .orders
-                .values()
-                .filter(|o| o.request.symbol == req.symbol)
-            {
-                match o.request.side {
-                    Side::Buy => pending_buy += o.remaining(),
-                    Side::Sell => pending_sell += o.remaining(),
-                }
-            }
-            // a pair counts as open with a position or a live buy that may become one
-            let mut open: std::collections::BTreeSet<Symbol> = self
-                .portfolio
-                .positions
-                .iter()
-                .filter(|(_, p)| !p.qty.is_zero())
-                .map(|(s, _)| *s)
-                .collect();
-            open.extend(
-                self.orders
-                    .values()
-                    .filter(|o| o.request.side == Side::Buy)
-                    .map(|o| o.request.symbol),
-            );
+            let (pending_buy_qty, pending_sell_qty) = self.pending(req.symbol);
+            let gate = match &self.trading {
+                TradingFlag::Active => Gate::Active,
+                TradingFlag::Reducing(h) => Gate::Reducing(&h.reason),
+                TradingFlag::Halted(h) => Gate::Halted(&h.reason),
+            };
             let ctx = RiskContext {
                 instrument: &m.instrument,
+                gate,
                 touch,
+                mid: m.book.mid(),
+                book_age_ms: m.book_ts.map(|t| self.now.since(t)),
+                feed_down: self.feeds.get(&m.venue).is_some_and(|f| !f.connected),
+                orders_last_minute: self.order_times.len() as u32,
+                duplicate: self
+                    .recent_intents
+                    .iter()
+                    .any(|(_, k)| *k == IntentKey::of(&req)),
+                cooldown_until: self.cooldown_until.filter(|t| self.now < *t),
+                equity: self.equity(),
                 position_qty: self.portfolio.qty(req.symbol),
-                pending_buy_qty: pending_buy,
-                pending_sell_qty: pending_sell,
-                open_positions: open.len(),
+                pending_buy_qty,
+                pending_sell_qty,
+                open_positions: self.open_positions(),
                 free_cash: self.free_cash(None),
                 fee_rate: self.cfg.fees.taker,
-                halted: self.halt.as_ref().map(|h| h.reason.as_str()),
+                allocation_room: (req.origin == Origin::Strategy)
+                    .then(|| self.allocation_room(req.symbol))
+                    .flatten(),
             };
             risk::check(req.clone(), &self.cfg.limits, &ctx)
         };
         match verdict {
-            Ok(approved) => Some(self.place(approved, out)),
+            Ok(approved) => {
+                if self.cfg.limits.duplicate_window_secs > 0 {
+                    self.recent_intents
+                        .push_back((self.now, IntentKey::of(&req)));
+                }
+                Some(self.place(approved, out))
+            }
             Err(why) => {
                 let text = format!(
                     "rejected {} {} {} ({}): {why}",
@@ -119,7 +201,7 @@ impl Engine {
 
     /// Quote cash not set aside for live buy orders (other than `except`): each reserves its
     /// remaining quantity at its limit (market orders: the best ask) plus the taker fee.
-    fn free_cash(&self, except: Option<OrderId>) -> Decimal {
+    pub(super) fn free_cash(&self, except: Option<OrderId>) -> Decimal {
         let reserved: Decimal = self
             .orders
             .values()
@@ -153,6 +235,7 @@ impl Engine {
     /// Creates an approved order; activates it now or after the simulated latency.
     fn place(&mut self, approved: Approved<OrderRequest>, out: &mut Vec<Action>) -> OrderId {
         let id = OrderId(self.next_seq());
+        self.order_times.push_back(self.now);
         let order = Order::new(id, approved.into_inner(), self.now);
         self.persist(Record::Order(order.clone()), out);
         self.orders.insert(id, order);
@@ -203,6 +286,7 @@ impl Engine {
                 "post-only order would take liquidity",
                 out,
             );
+            self.venue_error(out);
             return;
         }
         let now = self.now;
@@ -285,6 +369,7 @@ impl Engine {
             if fits.is_err() {
                 continue;
             }
+            let before = self.portfolio.qty(fill.symbol);
             let position = match self.portfolio.apply_fill(&fill) {
                 Ok(p) => p.clone(),
                 Err(e) => {
@@ -321,7 +406,7 @@ impl Engine {
             let cash = self.portfolio.cash;
             self.persist(
                 Record::Fill {
-                    fill,
+                    fill: fill.clone(),
                     order,
                     position,
                     cash,
@@ -329,6 +414,7 @@ impl Engine {
                 out,
             );
             self.alert(AlertLevel::Info, text, out);
+            self.on_position_change(&fill, before, out);
         }
         if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
             self.orders.remove(&id);

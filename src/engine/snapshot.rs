@@ -1,10 +1,11 @@
 //! `Snapshot`: the plain-data picture of the engine that the daemon logs, the cockpit draws
 //! and `attach` receives. It carries the sequence number it reflects.
 
-use super::{Alert, HaltInfo, Venue};
+use super::{Alert, Approval, HaltInfo, RiskView, Venue};
 use crate::config::Mode;
 use crate::market::Level;
 use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
+use crate::risk::Guard;
 use crate::signals::{TechnicalSignal, TimeframeView};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,13 @@ use std::collections::BTreeMap;
 pub enum TradingState {
     /// Orders pass risk as usual.
     Active,
+    /// Only orders that shrink a position pass. `acknowledged` as for `Halted`.
+    Reducing {
+        /// Why, by whom and when.
+        info: HaltInfo,
+        /// The state is committed.
+        acknowledged: bool,
+    },
     /// No new orders. `acknowledged` turns true once the halt flag is committed to the store.
     Halted {
         /// Why, by whom and when.
@@ -38,8 +46,12 @@ pub struct Snapshot {
     pub mode: Mode,
     /// Active or halted.
     pub trading: TradingState,
-    /// The strategy is paused by a person.
+    /// The strategy is paused (by a person or a breaker).
     pub strategy_paused: bool,
+    /// Every limit with its usage, the breakers and the active portfolio.
+    pub risk: RiskView,
+    /// Strategy intents waiting for approval (manual mode), oldest first.
+    pub approvals: Vec<Approval>,
     /// cash + Σ qty × mark.
     pub equity: Decimal,
     /// Quote cash.
@@ -83,6 +95,8 @@ pub struct PositionView {
     pub realised: Decimal,
     /// Fees paid on this pair.
     pub fees: Decimal,
+    /// The exits watching the position.
+    pub guard: Option<Guard>,
 }
 
 /// One pair's market as shown.

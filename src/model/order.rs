@@ -88,8 +88,10 @@ pub enum Origin {
     Strategy,
     /// A person, through the cockpit, the control socket or the CLI.
     Manual,
-    /// The engine itself (e.g. flattening after a halt).
+    /// The engine itself (flattening on request).
     System,
+    /// A position guard (stop-loss, take-profit, trailing or time stop).
+    Guard,
 }
 
 impl Origin {
@@ -99,6 +101,7 @@ impl Origin {
             Origin::Strategy => "strategy",
             Origin::Manual => "manual",
             Origin::System => "system",
+            Origin::Guard => "guard",
         }
     }
 }

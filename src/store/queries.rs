@@ -1,12 +1,13 @@
 //! Read queries: the restart rebuild and the status report.
 
 use super::codec::from_text;
-use crate::engine::{HaltInfo, Restored};
+use crate::engine::{Restored, TradingFlag};
 use crate::model::{
     Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side, Symbol,
     Timestamp,
 };
 use crate::portfolio::Position;
+use crate::risk::Guard;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -82,6 +83,7 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<Order> {
                 "strategy" => Origin::Strategy,
                 "manual" => Origin::Manual,
                 "system" => Origin::System,
+                "guard" => Origin::Guard,
                 other => return Err(bad("origin", other)),
             },
         },
@@ -114,6 +116,33 @@ fn recent_fills(c: &Connection, n: usize) -> rusqlite::Result<Vec<Fill>> {
     .collect()
 }
 
+fn guards(c: &Connection) -> rusqlite::Result<Vec<Guard>> {
+    let opt = |r: &Row<'_>, i: usize| -> rusqlite::Result<Option<Decimal>> {
+        r.get::<_, Option<String>>(i)?
+            .map(|s| from_text(&s))
+            .transpose()
+    };
+    c.prepare(
+        "SELECT symbol, entry, stop, take, trail_pct, peak, opened_ms, expires_ms, basis
+         FROM guards ORDER BY symbol",
+    )?
+    .query_map([], |r| {
+        Ok(Guard {
+            symbol: symbol(&r.get::<_, String>(0)?)?,
+            entry: dec_col(r, 1)?,
+            stop: opt(r, 2)?,
+            take: opt(r, 3)?,
+            trail_pct: opt(r, 4)?,
+            peak: dec_col(r, 5)?,
+            opened: Timestamp(r.get(6)?),
+            expires: r.get::<_, Option<i64>>(7)?.map(Timestamp),
+            basis: dec_col(r, 8)?,
+            fired: None,
+        })
+    })?
+    .collect()
+}
+
 /// Rebuilds the engine's account from committed rows.
 pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
     let cash = state(c, "cash")?
@@ -134,9 +163,23 @@ pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let halt = state(c, "halted")?
-        .map(|j| serde_json::from_str::<HaltInfo>(&j).map_err(|_| bad("halt record", &j)))
+    let trading = state(c, "trading")?
+        .map(|j| serde_json::from_str::<TradingFlag>(&j).map_err(|_| bad("trading state", &j)))
+        .transpose()?
+        .unwrap_or_default();
+    let peak_equity = state(c, "peak_equity")?
+        .map(|s| from_text(&s))
         .transpose()?;
+    let loss_streak = match state(c, "loss_streak")? {
+        Some(s) => s.parse::<u32>().map_err(|_| bad("loss streak", &s))?,
+        None => 0,
+    };
+    let cooldown_until = match state(c, "cooldown_until_ms")? {
+        Some(s) => Some(Timestamp(
+            s.parse::<i64>().map_err(|_| bad("cool-down end", &s))?,
+        )),
+        None => None,
+    };
     let day = match (state(c, "day")?, state(c, "day_start_equity")?) {
         (Some(d), Some(e)) => Some((
             d.parse::<i64>().map_err(|_| bad("day", &d))?,
@@ -154,8 +197,12 @@ pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
         cash,
         positions,
         open_orders: open_orders(c)?,
-        halt,
+        trading,
         day,
+        peak_equity,
+        loss_streak,
+        cooldown_until,
+        guards: guards(c)?,
         last_seq: last_seq as u64,
         fill_count: fill_count as u64,
         recent_fills: recent_fills(c, 50)?,
@@ -246,8 +293,16 @@ pub struct StatusReport {
     pub fills: u64,
     /// Whether trading is halted.
     pub halted: bool,
-    /// Why, by whom, when (when halted).
-    pub halt: Option<HaltInfo>,
+    /// Active, reducing or halted, with why, by whom and when.
+    pub trading: TradingFlag,
+    /// The trading day's starting equity.
+    pub day_start_equity: Option<Decimal>,
+    /// Highest equity seen (the drawdown reference).
+    pub peak_equity: Option<Decimal>,
+    /// Losing round trips in a row.
+    pub loss_streak: u32,
+    /// End of a losing-streak cool-down.
+    pub cooldown_until: Option<String>,
     /// The latest fills, newest first.
     pub last_fills: Vec<StatusFill>,
     /// Whether a run is in progress (started and not ended).
@@ -340,8 +395,12 @@ pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
             })
             .collect(),
         fills: r.fill_count,
-        halted: r.halt.is_some(),
-        halt: r.halt,
+        halted: matches!(r.trading, TradingFlag::Halted(_)),
+        trading: r.trading,
+        day_start_equity: r.day.map(|(_, e)| e),
+        peak_equity: r.peak_equity,
+        loss_streak: r.loss_streak,
+        cooldown_until: r.cooldown_until.map(|t| t.to_string()),
         last_fills: recent_fills(c, last)?
             .into_iter()
             .map(|f| StatusFill {

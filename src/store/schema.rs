@@ -91,6 +91,20 @@ pub const MIGRATIONS: &[&str] = &[
         updated_ms    INTEGER NOT NULL
     );
     ",
+    // 2: position guards (stop, take, trailing, time) that survive a restart
+    "
+    CREATE TABLE guards (
+        symbol        TEXT PRIMARY KEY,
+        entry         TEXT NOT NULL,
+        stop          TEXT,
+        take          TEXT,
+        trail_pct     TEXT,
+        peak          TEXT NOT NULL,
+        opened_ms     INTEGER NOT NULL,
+        expires_ms    INTEGER,
+        basis         TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
@@ -132,6 +146,7 @@ mod tests {
         for t in [
             "equity",
             "fills",
+            "guards",
             "orders",
             "positions",
             "risk_events",

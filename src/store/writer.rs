@@ -149,11 +149,41 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
                 params![run_id, r.ts.millis(), r.kind, r.symbol.map(|s| s.to_string()), r.detail],
             )
             .map(drop),
-        Record::Halt(Some(h)) => {
-            let json = serde_json::to_string(h).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            set_state(tx, "halted", &json, h.at.millis())
+        Record::Trading(flag) => {
+            let json = serde_json::to_string(flag).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            set_state(tx, "trading", &json, flag.info().map_or(0, |h| h.at.millis()))
         }
-        Record::Halt(None) => tx.execute("DELETE FROM state WHERE key = 'halted'", []).map(drop),
+        Record::Baselines { peak_equity, loss_streak, cooldown_until } => {
+            set_state(tx, "peak_equity", &to_text(*peak_equity), 0)?;
+            set_state(tx, "loss_streak", &loss_streak.to_string(), 0)?;
+            match cooldown_until {
+                Some(t) => set_state(tx, "cooldown_until_ms", &t.millis().to_string(), 0),
+                None => tx.execute("DELETE FROM state WHERE key = 'cooldown_until_ms'", []).map(drop),
+            }
+        }
+        Record::Guard { symbol, guard: None } => tx
+            .execute("DELETE FROM guards WHERE symbol = ?1", [symbol.as_str()])
+            .map(drop),
+        Record::Guard { symbol, guard: Some(g) } => tx
+            .execute(
+                "INSERT INTO guards (symbol, entry, stop, take, trail_pct, peak, opened_ms, expires_ms, basis)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(symbol) DO UPDATE SET entry = excluded.entry, stop = excluded.stop,
+                   take = excluded.take, trail_pct = excluded.trail_pct, peak = excluded.peak,
+                   opened_ms = excluded.opened_ms, expires_ms = excluded.expires_ms, basis = excluded.basis",
+                params![
+                    symbol.as_str(),
+                    to_text(g.entry),
+                    g.stop.map(to_text),
+                    g.take.map(to_text),
+                    g.trail_pct.map(to_text),
+                    to_text(g.peak),
+                    g.opened.millis(),
+                    g.expires.map(|t| t.millis()),
+                    to_text(g.basis)
+                ],
+            )
+            .map(drop),
         Record::DayStart { day, equity } => {
             set_state(tx, "day", &day.to_string(), 0)?;
             set_state(tx, "day_start_equity", &to_text(*equity), 0)

@@ -35,9 +35,6 @@ pub struct BaselineParams {
     pub entry_score: f64,
     /// Exit when the technical score is at most this (−1 to 1, below `entry_score`).
     pub exit_score: f64,
-    /// Quote value of each entry.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
-    pub order_notional: Decimal,
 }
 
 impl Default for BaselineParams {
@@ -51,7 +48,6 @@ impl Default for BaselineParams {
             rsi_overbought: 70.0,
             entry_score: 0.15,
             exit_score: -0.1,
-            order_notional: Decimal::from(1000),
         }
     }
 }
@@ -168,9 +164,12 @@ impl Baseline {
             None
         };
         signal.action = decision.map_or("hold", Side::as_str).to_string();
+        let level = |v: Option<f64>| v.and_then(|v| Decimal::try_from(v).ok());
         let out = decision.map(|side| Decision {
             side,
             confidence: signal.confidence,
+            stop: level(signal.stop),
+            take: level(signal.take),
             reasoning: format!(
                 "technical {} {:+.2}: {}",
                 signal.trend.as_str(),

@@ -5,6 +5,7 @@ pub mod baseline;
 pub use baseline::{Baseline, BaselineParams};
 
 use crate::model::Side;
+use rust_decimal::Decimal;
 
 /// What a strategy proposes after a bar closes.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,4 +16,8 @@ pub struct Decision {
     pub confidence: f64,
     /// Why, in words, with the indicator values.
     pub reasoning: String,
+    /// The signal's suggested stop for a long entry.
+    pub stop: Option<Decimal>,
+    /// The signal's suggested target for a long entry.
+    pub take: Option<Decimal>,
 }

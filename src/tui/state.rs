@@ -199,8 +199,9 @@ impl UiState {
             || self.snapshot.positions.iter().any(|p| !p.qty.is_zero())
     }
 
-    fn halted(&self) -> bool {
-        matches!(self.snapshot.trading, TradingState::Halted { .. })
+    /// Trading is halted or reduce-only: the banner shows and resume applies.
+    pub fn restricted(&self) -> bool {
+        self.snapshot.trading != TradingState::Active
     }
 }
 
@@ -351,7 +352,7 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
             }));
         }
         KeyAction::Pause => return vec![Command::PauseStrategy(!st.snapshot.strategy_paused)],
-        KeyAction::Resume if st.halted() => st.popups.push(Popup::ConfirmResume {
+        KeyAction::Resume if st.restricted() => st.popups.push(Popup::ConfirmResume {
             typed: String::new(),
         }),
         KeyAction::Cancel => {
@@ -495,7 +496,7 @@ fn on_mouse(st: &mut UiState, m: MouseEvent) {
         MouseEventKind::ScrollDown => 1,
         _ => return,
     };
-    let areas = layout::compute(Rect::new(0, 0, st.size.0, st.size.1), st.halted());
+    let areas = layout::compute(Rect::new(0, 0, st.size.0, st.size.1), st.restricted());
     let at = Position::new(m.column, m.row);
     let Some(pane) = areas.pane_at(at) else {
         return;

@@ -74,6 +74,7 @@ impl Widget for &Header<'_> {
                 Span::styled(" ACTIVE · strategy paused ", t.warn)
             }
             TradingState::Active => Span::styled(" ACTIVE ", t.up.add_modifier(Modifier::BOLD)),
+            TradingState::Reducing { .. } => Span::styled(" REDUCE-ONLY ", t.warn),
             TradingState::Halted {
                 acknowledged: true, ..
             } => Span::styled(" HALTED ", t.danger),
@@ -111,8 +112,10 @@ pub struct Banner<'a> {
 
 impl Widget for &Banner<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let TradingState::Halted { info, acknowledged } = &self.st.snapshot.trading else {
-            return;
+        let (info, acknowledged, halted) = match &self.st.snapshot.trading {
+            TradingState::Active => return,
+            TradingState::Reducing { info, acknowledged } => (info, *acknowledged, false),
+            TradingState::Halted { info, acknowledged } => (info, *acknowledged, true),
         };
         let resume = self
             .st
@@ -121,17 +124,25 @@ impl Widget for &Banner<'_> {
             .first()
             .map(|k| k.to_string())
             .unwrap_or_default();
-        let text = if *acknowledged {
-            format!(
+        let text = match (halted, acknowledged) {
+            (true, true) => format!(
                 " ■ HALTED by {} at {}: {} · no new orders · press {resume} to resume",
                 info.by, info.at, info.reason
-            )
-        } else {
-            format!(" ■ HALTING: {} · saving the halt…", info.reason)
+            ),
+            (true, false) => format!(" ■ HALTING: {} · saving the halt…", info.reason),
+            (false, _) => format!(
+                " ▼ REDUCE-ONLY by {} at {}: {} · only orders that shrink a position · press {resume} to resume",
+                info.by, info.at, info.reason
+            ),
         };
-        buf.set_style(area, self.theme.danger);
-        Paragraph::new(text)
-            .style(self.theme.danger)
-            .render(area, buf);
+        let style = if halted {
+            self.theme.danger
+        } else {
+            self.theme
+                .warn
+                .add_modifier(ratatui::style::Modifier::REVERSED)
+        };
+        buf.set_style(area, style);
+        Paragraph::new(text).style(style).render(area, buf);
     }
 }

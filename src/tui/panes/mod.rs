@@ -54,8 +54,7 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let halted = matches!(st.snapshot.trading, TradingState::Halted { .. });
-    let a = layout::compute(area, halted);
+    let a = layout::compute(area, st.restricted());
     frame.render_widget(&Header { st, theme }, a.header);
     if let Some(r) = a.banner {
         frame.render_widget(&Banner { st, theme }, r);
