@@ -158,11 +158,8 @@ impl Engine {
         })
     }
 
-    /// Says "flat" once no position and no order is left; re-sends what a thin book left.
-    pub(super) fn progress_flatten(&mut self, out: &mut Vec<Action>) {
-        let Some(since) = self.flattening else {
-            return;
-        };
+    /// Positions still open, and whether any of them is big enough to sell.
+    fn still_open(&self) -> (Vec<(Symbol, Decimal)>, bool) {
         let open: Vec<(Symbol, Decimal)> = self
             .portfolio
             .positions
@@ -171,26 +168,37 @@ impl Engine {
             .map(|(s, p)| (*s, p.qty))
             .collect();
         let sellable = open.iter().any(|(s, q)| !self.dust(*s, *q));
-        if !sellable && self.orders.is_empty() {
-            self.flattening = None;
-            let dust: Vec<String> = open
-                .iter()
-                .map(|(s, q)| format!("{} {s}", q.normalize()))
-                .collect();
-            let text = if dust.is_empty() {
-                "FLAT: no positions, no open orders".to_string()
-            } else {
-                format!(
-                    "FLAT: no open orders; dust below the venue minimum left: {}",
-                    dust.join(", ")
-                )
-            };
-            self.risk_event("flat".into(), None, text.clone(), out);
-            self.alert(AlertLevel::Warn, text, out);
-        } else if self.now.since(since) >= FLATTEN_RETRY_MS {
+        (open, sellable)
+    }
+
+    /// Re-sends what a thin book left; says "flat" once no position and no order is left.
+    pub(super) fn progress_flatten(&mut self, out: &mut Vec<Action>) {
+        let Some(since) = self.flattening else {
+            return;
+        };
+        if self.still_open().1 && self.now.since(since) >= FLATTEN_RETRY_MS {
             self.flattening = Some(self.now);
             self.send_flatten_orders(out);
         }
+        let (open, sellable) = self.still_open();
+        if sellable || !self.orders.is_empty() {
+            return;
+        }
+        self.flattening = None;
+        let dust: Vec<String> = open
+            .iter()
+            .map(|(s, q)| format!("{} {s}", q.normalize()))
+            .collect();
+        let text = if dust.is_empty() {
+            "FLAT: no positions, no open orders".to_string()
+        } else {
+            format!(
+                "FLAT: no open orders; dust below the venue minimum left: {}",
+                dust.join(", ")
+            )
+        };
+        self.risk_event("flat".into(), None, text.clone(), out);
+        self.alert(AlertLevel::Warn, text, out);
     }
 
     /// Day roll, peak equity, and the loss limits that halt, after every event: the daily
