@@ -246,15 +246,15 @@ proptest! {
 
             // loss halts fire on the first event that crosses them
             let halted = matches!(after.trading, TradingState::Halted { .. });
-            if let Some(start) = after.day_start_equity {
-                if after.equity - start <= -l.daily_loss(start) {
-                    prop_assert!(halted, "day P&L {} crossed the limit without a halt", after.day_pnl);
-                }
+            if let Some(start) = after.day_start_equity
+                && after.equity - start <= -l.daily_loss(start)
+            {
+                prop_assert!(halted, "day P&L {} crossed the limit without a halt", after.day_pnl);
             }
-            if let Some(peak) = after.risk.peak_equity {
-                if (peak - after.equity) * dec!(100) >= peak * l.max_drawdown_pct {
-                    prop_assert!(halted, "drawdown crossed without a halt");
-                }
+            if let Some(peak) = after.risk.peak_equity
+                && (peak - after.equity) * dec!(100) >= peak * l.max_drawdown_pct
+            {
+                prop_assert!(halted, "drawdown crossed without a halt");
             }
         }
     }
