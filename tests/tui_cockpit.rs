@@ -15,7 +15,7 @@ use tradedeck::engine::*;
 use tradedeck::exec::FeeModel;
 use tradedeck::market::Level;
 use tradedeck::model::{Instrument, Side, Symbol, Timestamp};
-use tradedeck::risk::RiskLimits;
+use tradedeck::risk::{GuardConfig, RiskLimits};
 use tradedeck::strategy::BaselineParams;
 use tradedeck::tui::keymap::Keymap;
 use tradedeck::tui::panes;
@@ -67,6 +67,11 @@ fn engine() -> Engine {
             max_open_positions: 2,
             max_order_notional: dec!(1500),
             daily_loss_limit: dec!(500),
+            guards: GuardConfig {
+                stop_loss_pct: dec!(0),
+                take_profit_pct: dec!(0),
+                ..GuardConfig::default()
+            },
             ..RiskLimits::default()
         },
         strategy: BaselineParams {
@@ -487,9 +492,76 @@ fn cancel_and_pause_keys() {
     let id = st.snapshot.open_orders[0].id;
     assert_eq!(update(&mut st, key('c')), vec![Command::CancelOrder(id)]);
     assert_eq!(
-        update(&mut st, key('p')),
+        update(&mut st, key('P')),
         vec![Command::PauseStrategy(true)]
     );
+    assert_eq!(
+        update(&mut st, key('p')),
+        vec![Command::ManualApproval(true)]
+    );
+    // nothing waits for approval: a and x send nothing
+    assert!(update(&mut st, key('a')).is_empty());
+    assert!(update(&mut st, key('x')).is_empty());
+}
+
+#[test]
+fn flatten_asks_first_then_sends_the_command() {
+    let e = engine();
+    let mut st = state(&e);
+    assert!(update(&mut st, key('F')).is_empty());
+    let screen = text(&render(&st, 160, 48));
+    assert!(screen.contains("Flatten everything?"), "{screen}");
+    assert!(screen.contains("sell 1 position(s) at market"), "{screen}");
+    assert!(update(&mut st, key('n')).is_empty(), "n keeps everything");
+    assert!(st.popups.is_empty());
+    update(&mut st, key('F'));
+    assert_eq!(
+        update(&mut st, key('y')),
+        vec![Command::Flatten {
+            by: "cockpit".into()
+        }]
+    );
+}
+
+#[test]
+fn risk_pane_draws_each_limit_with_usage_and_distance_to_trip() {
+    let mut e = engine();
+    // the day started at 10000; 0.01 BTC bought at 65000.50 is now marked at 44100:
+    // equity 9349.34 + 441 = 9790.34, a day loss of 209.66 of the 500 limit
+    let lv = |p, q| Level { price: p, qty: q };
+    e.handle(
+        market(
+            "BTC/USDT",
+            T0 + 30,
+            MarketKind::BookSnapshot {
+                bids: vec![lv(dec!(44099.50), dec!(1))],
+                asks: vec![lv(dec!(44100.50), dec!(1))],
+                update_id: 7,
+            },
+        ),
+        Timestamp(T0 + 30),
+    );
+    let st = state(&e);
+    let buf = render(&st, 160, 48);
+    let screen = text(&buf);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} line:\n{screen}"))
+            .to_string()
+    };
+    let daily = line("daily loss");
+    assert!(daily.contains("████░░░░░░   42% 290.34 left"), "{daily}");
+    // drawdown from the 10000.34 peak: 2.10 % of the 10 % limit
+    let dd = line("drawdown");
+    assert!(dd.contains("██░░░░░░░░   21% 7.90% left"), "{dd}");
+    assert!(line("open positions").contains("1/2"));
+    assert!(line("orders/min").contains("1/30"));
+    assert!(screen.contains("manual mode off (p toggles)"), "{screen}");
+    // the gauge colour follows the usage: green under 80 %
+    let (x, y) = find(&buf, "████░░░░░░").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().up.fg.unwrap());
 }
 
 #[test]

@@ -111,7 +111,7 @@ impl Engine {
             .max()
             .unwrap_or_default();
         add(
-            "largest position",
+            "position",
             largest,
             l.position_cap(equity),
             Unit::Quote,
@@ -136,7 +136,7 @@ impl Engine {
             .filter(|t| self.now.since(**t) < 60_000)
             .count();
         add(
-            "orders / minute",
+            "orders/min",
             Decimal::from(recent),
             Decimal::from(l.max_orders_per_minute),
             Unit::Count,

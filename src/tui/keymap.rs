@@ -40,6 +40,14 @@ pub enum KeyAction {
     Cancel,
     /// Pause or resume the strategy.
     Pause,
+    /// Close every position at market (asks to confirm).
+    Flatten,
+    /// Manual mode on/off: strategy intents wait for approval.
+    ManualMode,
+    /// Approve the oldest waiting strategy intent.
+    Approve,
+    /// Reject the oldest waiting strategy intent.
+    RejectIntent,
 }
 
 impl KeyAction {
@@ -62,6 +70,10 @@ impl KeyAction {
             KeyAction::Sell => "sell".into(),
             KeyAction::Cancel => "cancel".into(),
             KeyAction::Pause => "pause".into(),
+            KeyAction::Flatten => "flatten".into(),
+            KeyAction::ManualMode => "manual_mode".into(),
+            KeyAction::Approve => "approve".into(),
+            KeyAction::RejectIntent => "reject".into(),
         }
     }
 
@@ -83,7 +95,16 @@ impl KeyAction {
             KeyAction::Buy => "buy ticket (market or limit, through risk)".into(),
             KeyAction::Sell => "sell ticket (market or limit, through risk)".into(),
             KeyAction::Cancel => "cancel the selected order (select it in the orders pane)".into(),
-            KeyAction::Pause => "pause / resume the strategy (manual-only trading)".into(),
+            KeyAction::Pause => "pause / unpause the strategy (manual orders still trade)".into(),
+            KeyAction::Flatten => {
+                "FLATTEN: cancel all orders, sell every position, reduce-only (asks to confirm)"
+                    .into()
+            }
+            KeyAction::ManualMode => {
+                "manual mode on/off: strategy intents wait for your approval".into()
+            }
+            KeyAction::Approve => "approve the oldest waiting strategy intent".into(),
+            KeyAction::RejectIntent => "reject the oldest waiting strategy intent".into(),
         }
     }
 
@@ -99,6 +120,8 @@ impl KeyAction {
             KeyAction::Sell => "sell",
             KeyAction::Cancel => "cancel",
             KeyAction::Pause => "pause",
+            KeyAction::Flatten => "flatten",
+            KeyAction::ManualMode => "manual",
             KeyAction::Resume => "resume",
             KeyAction::FocusNext => "pane",
             _ => return None,
@@ -126,6 +149,10 @@ impl KeyAction {
             KeyAction::Sell,
             KeyAction::Cancel,
             KeyAction::Pause,
+            KeyAction::Flatten,
+            KeyAction::ManualMode,
+            KeyAction::Approve,
+            KeyAction::RejectIntent,
         ]);
         v
     }
@@ -282,7 +309,11 @@ fn defaults() -> Vec<(KeyAction, Vec<Key>)> {
         (KeyAction::Buy, vec![k("b")]),
         (KeyAction::Sell, vec![k("s")]),
         (KeyAction::Cancel, vec![k("c")]),
-        (KeyAction::Pause, vec![k("p")]),
+        (KeyAction::Pause, vec![k("P")]),
+        (KeyAction::Flatten, vec![k("F")]),
+        (KeyAction::ManualMode, vec![k("p")]),
+        (KeyAction::Approve, vec![k("a")]),
+        (KeyAction::RejectIntent, vec![k("x")]),
     ]);
     v
 }

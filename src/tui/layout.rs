@@ -38,6 +38,8 @@ pub struct Areas {
     pub macd: Option<Rect>,
     /// Signals pane.
     pub signals: Option<Rect>,
+    /// Risk pane (limits, breakers, approvals).
+    pub risk: Option<Rect>,
     /// Positions pane.
     pub positions: Option<Rect>,
     /// Orders and fills pane.
@@ -99,12 +101,15 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
         SizeClass::Full => {
             let [top, bottom] =
                 Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(body);
-            let [book, center, signals] = Layout::horizontal([
+            let [book, center, right] = Layout::horizontal([
                 Constraint::Length(46),
                 Constraint::Fill(1),
                 Constraint::Length(44),
             ])
             .areas(top);
+            let [signals, risk] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(12)]).areas(right);
+            a.risk = Some(risk);
             let [chart, rsi, macd] = Layout::vertical([
                 Constraint::Fill(1),
                 Constraint::Length(7),
@@ -174,7 +179,7 @@ mod tests {
         assert_eq!(class(Rect::new(0, 0, 80, 24)), SizeClass::Minimal);
         assert_eq!(class(Rect::new(0, 0, 79, 24)), SizeClass::TooSmall);
         let full = compute(Rect::new(0, 0, 160, 48), true);
-        assert!(full.macd.is_some() && full.banner.is_some());
+        assert!(full.macd.is_some() && full.banner.is_some() && full.risk.is_some());
         let min = compute(Rect::new(0, 0, 80, 24), false);
         assert!(min.signals.is_none() && min.book.is_some() && min.banner.is_none());
         let book = full.book.unwrap();

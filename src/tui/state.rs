@@ -86,6 +86,8 @@ pub enum Popup {
     Help,
     /// Quit while orders or positions are open?
     ConfirmQuit,
+    /// Flatten everything? (y/n)
+    ConfirmFlatten,
     /// Type RESUME to lift the halt.
     ConfirmResume {
         /// What has been typed.
@@ -352,6 +354,23 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
             }));
         }
         KeyAction::Pause => return vec![Command::PauseStrategy(!st.snapshot.strategy_paused)],
+        KeyAction::ManualMode => {
+            return vec![Command::ManualApproval(!st.snapshot.risk.manual_approval)];
+        }
+        KeyAction::Flatten => st.popups.push(Popup::ConfirmFlatten),
+        KeyAction::Approve | KeyAction::RejectIntent => {
+            let by = "cockpit".to_string();
+            return st
+                .snapshot
+                .approvals
+                .first()
+                .map(|a| match action {
+                    KeyAction::Approve => Command::Approve { id: a.id, by },
+                    _ => Command::RejectIntent { id: a.id, by },
+                })
+                .into_iter()
+                .collect();
+        }
         KeyAction::Resume if st.restricted() => st.popups.push(Popup::ConfirmResume {
             typed: String::new(),
         }),
@@ -390,6 +409,16 @@ fn on_popup_key(
             }
             Vec::new()
         }
+        Popup::ConfirmFlatten => match key.code {
+            KeyCode::Char('y' | 'Y') => vec![Command::Flatten {
+                by: "cockpit".into(),
+            }],
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Vec::new(),
+            _ => {
+                st.popups.push(Popup::ConfirmFlatten);
+                Vec::new()
+            }
+        },
         Popup::ConfirmResume { mut typed } => match key.code {
             KeyCode::Esc => Vec::new(),
             KeyCode::Enter if typed == "RESUME" => vec![Command::Resume {

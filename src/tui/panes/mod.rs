@@ -9,6 +9,7 @@ mod indicators;
 mod orders;
 mod popups;
 mod positions;
+mod risk;
 mod signals;
 
 pub use alerts::AlertsPane;
@@ -20,6 +21,7 @@ pub use indicators::{MacdPane, RsiPane};
 pub use orders::OrdersPane;
 pub use popups::PopupView;
 pub use positions::PositionsPane;
+pub use risk::RiskPane;
 pub use signals::SignalsPane;
 
 use super::layout::{self, MIN_SIZE, SizeClass};
@@ -99,6 +101,9 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
     }
     if let Some(r) = a.signals {
         frame.render_widget(&SignalsPane { st, theme }, r);
+    }
+    if let Some(r) = a.risk {
+        frame.render_widget(&RiskPane { st, theme }, r);
     }
     if let Some(r) = a.positions {
         frame.render_widget(&PositionsPane { st, theme }, r);

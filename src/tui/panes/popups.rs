@@ -84,10 +84,39 @@ impl Widget for &PopupView<'_> {
                 70,
                 7,
             ),
+            Popup::ConfirmFlatten => {
+                let open = st
+                    .snapshot
+                    .positions
+                    .iter()
+                    .filter(|p| !p.qty.is_zero())
+                    .count();
+                (
+                    " Flatten everything? ".into(),
+                    vec![
+                        Line::from(format!(
+                            "Cancel {} open order(s) and sell {open} position(s) at market.",
+                            st.snapshot.open_orders.len()
+                        )),
+                        Line::from("Trading stays reduce-only until you resume."),
+                        Line::from(""),
+                        Line::from(vec![
+                            Span::styled("y", t.focus),
+                            Span::raw(" flatten   "),
+                            Span::styled("n", t.focus),
+                            Span::raw(" / esc keep"),
+                        ]),
+                    ],
+                    70,
+                    6,
+                )
+            }
             Popup::ConfirmResume { typed } => (
                 " Resume trading ".into(),
                 vec![
-                    Line::from("Trading is halted. Type RESUME and press enter to lift the halt."),
+                    Line::from(
+                        "Trading is halted or reduce-only. Type RESUME and press enter to lift it.",
+                    ),
                     Line::from(""),
                     Line::from(vec![
                         Span::raw("> "),
