@@ -228,3 +228,93 @@ fn status_without_a_database_says_how_to_make_one() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no tradedeck database"));
 }
+
+/// `status --json` of the database, once it exists.
+fn status_json(home: &Home, db: &str) -> Option<serde_json::Value> {
+    let out = home.run(&["status", "--json", "--db", db]);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// A child process that is SIGKILLed when dropped, so a failed assertion leaves no daemon.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_risk_halt_survives_kill_9_with_its_reason_and_baselines() {
+    let home = Home::new();
+    let db = home.path().join("h.db");
+    let dbs = db.to_str().unwrap();
+    // a 5 % taker fee makes the first entry cost more than the 0.001 % drawdown limit
+    let config = home.path().join("halt.toml");
+    std::fs::write(
+        &config,
+        "[paper]\ntaker_fee = 0.05\n[risk]\nmax_drawdown_pct = 0.001\n[risk.sizing]\nmethod = \"fixed\"\nfixed_notional = 10\n",
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let child = Killed(
+        home.cmd(&[
+            "--daemon", "--config", cfg, "--db", dbs, "--seed", "3", "--speed", "5",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let before = poll_until(Duration::from_secs(60), "a drawdown halt", || {
+        status_json(&home, dbs).filter(|v| v["trading"]["state"] == "halted")
+    });
+    drop(child); // SIGKILL
+    let trading = before["trading"].clone();
+    assert_eq!(trading["by"], "risk");
+    assert!(
+        trading["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("max drawdown: equity"),
+        "{trading}"
+    );
+    let peak = json_dec(&before["peak_equity"]);
+    let day_start = json_dec(&before["day_start_equity"]);
+    assert_eq!(peak, dec("10000"));
+    assert_eq!(day_start, dec("10000"));
+
+    let out = home.run(&[
+        "--daemon",
+        "--config",
+        cfg,
+        "--db",
+        dbs,
+        "--seed",
+        "4",
+        "--speed",
+        "5",
+        "--duration",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = status_json(&home, dbs).unwrap();
+    assert_eq!(
+        after["trading"], trading,
+        "still halted, same reason, who and when"
+    );
+    // the restart did not re-baseline: equity is below both, and both are unchanged
+    assert!(json_dec(&after["equity"]) < peak);
+    assert_eq!(json_dec(&after["peak_equity"]), peak);
+    assert_eq!(json_dec(&after["day_start_equity"]), day_start);
+    // and nothing traded while halted
+    let fills_before = before["fills"].as_u64().unwrap();
+    assert_eq!(after["fills"].as_u64().unwrap(), fills_before);
+}

@@ -552,11 +552,11 @@ fn risk_pane_draws_each_limit_with_usage_and_distance_to_trip() {
             .to_string()
     };
     let daily = line("daily loss");
-    assert!(daily.contains("████░░░░░░   42% 290.34 left"), "{daily}");
+    assert!(daily.contains("████░░░░░░  42% 290.34 left"), "{daily}");
     // drawdown from the 10000.34 peak: 2.10 % of the 10 % limit
     let dd = line("drawdown");
-    assert!(dd.contains("██░░░░░░░░   21% 7.90% left"), "{dd}");
-    assert!(line("open positions").contains("1/2"));
+    assert!(dd.contains("██░░░░░░░░  21% 7.90% left"), "{dd}");
+    assert!(line("open pairs").contains("1/2"));
     assert!(line("orders/min").contains("1/30"));
     assert!(screen.contains("manual mode off (p toggles)"), "{screen}");
     // the gauge colour follows the usage: green under 80 %

@@ -111,7 +111,7 @@ impl Engine {
     /// Flatten: reduce-only, cancel every open order, and sell every position at market
     /// through the normal risk path; `progress_flatten` reports when flat.
     pub(super) fn flatten(&mut self, by: String, out: &mut Vec<Action>) {
-        self.reduce(format!("flatten requested by {by}"), by.clone(), true, out);
+        self.reduce("flatten".into(), by.clone(), true, out);
         self.cancel_all("cancelled by flatten", out);
         self.flattening = Some(self.now);
         self.send_flatten_orders(out);
@@ -238,7 +238,7 @@ impl Engine {
             let reason = format!(
                 "max drawdown: equity {} is {}% below the peak {} (limit {max_dd}%)",
                 money(equity),
-                money((peak - equity) * dec!(100) / peak),
+                ((peak - equity) * dec!(100) / peak).round_dp(4).normalize(),
                 money(peak)
             );
             self.halt(reason, "risk".into(), out);
@@ -274,9 +274,10 @@ impl Engine {
             let until = Timestamp(self.now.0 + i64::from(mins) * 60_000);
             self.cooldown_until = Some(until);
             let text = format!(
-                "{} losing trades in a row (last {symbol} {}): no automated entries for {mins} min, until {until}",
+                "{} losing trades in a row (last {symbol} {}): no automated entries for {mins} min, until {} UTC",
                 self.loss_streak,
-                money(pnl)
+                money(pnl),
+                until.clock()
             );
             self.loss_streak = 0;
             self.risk_event(

@@ -32,13 +32,20 @@ impl Engine {
                 .find(|v| v.timeframe == Timeframe::M1)
                 .and_then(|v| v.atr)
                 .and_then(|a| Decimal::try_from(a).ok());
+            let dp = self
+                .markets
+                .get(&symbol)
+                .map_or(8, |m| m.instrument.tick_size.normalize().scale());
+            let g = self
+                .cfg
+                .limits
+                .guards
+                .guard_for(symbol, fill.price, self.now, planned, atr);
             let guard = Guard {
                 basis: pos.realised - (pos.fees - fill.fee),
-                ..self
-                    .cfg
-                    .limits
-                    .guards
-                    .guard_for(symbol, fill.price, self.now, planned, atr)
+                stop: g.stop.map(|s| s.round_dp(dp)),
+                take: g.take.map(|t| t.round_dp(dp)),
+                ..g
             };
             let levels = [
                 guard
@@ -48,7 +55,9 @@ impl Engine {
                     .take
                     .map(|t| format!("take {}", t.round_dp(8).normalize())),
                 guard.trail_pct.map(|p| format!("trail {p}%")),
-                guard.expires.map(|t| format!("time stop {t}")),
+                guard
+                    .expires
+                    .map(|t| format!("time stop {} UTC", t.clock())),
             ];
             let levels: Vec<String> = levels.into_iter().flatten().collect();
             if !levels.is_empty() {

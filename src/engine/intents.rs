@@ -153,10 +153,11 @@ impl Engine {
         let expires =
             Timestamp(self.now.0 + i64::from(self.cfg.limits.approval_expiry_secs) * 1000);
         let text = format!(
-            "approval #{id}: strategy wants to {} {} {} (a approve, x reject; expires {expires})",
+            "approval #{id}: strategy wants to {} {} {} (expires {} UTC)",
             request.side.as_str(),
             request.qty.normalize(),
-            request.symbol
+            request.symbol,
+            expires.clock()
         );
         self.risk_event(
             "approval:queued".into(),

@@ -403,7 +403,7 @@ impl Engine {
                 self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::Candle(c) => {
-                m.last_price = Some(c.close);
+                // a closed candle (often history) is not a live price: it never marks positions
                 for (tf, closed) in m.candles.on_closed_minute(c) {
                     self.strategy.on_candle(ev.symbol, tf, &closed);
                 }

@@ -124,7 +124,7 @@ impl Engine {
             .filter(|p| !p.qty.is_zero())
             .count();
         add(
-            "open positions",
+            "open pairs",
             Decimal::from(open),
             Decimal::from(l.max_open_positions),
             Unit::Count,

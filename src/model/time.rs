@@ -37,6 +37,12 @@ impl Timestamp {
         Timestamp(self.0 + ms)
     }
 
+    /// The UTC time of day, `HH:MM:SS`, for short messages.
+    pub fn clock(self) -> String {
+        let secs = self.0.rem_euclid(DAY_MS) / 1000;
+        format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
     /// Milliseconds from `earlier` to `self` (negative when `earlier` is later).
     pub fn since(self, earlier: Timestamp) -> i64 {
         self.0 - earlier.0
@@ -92,6 +98,7 @@ mod tests {
             Timestamp(951_782_400_000).to_string(),
             "2000-02-29T00:00:00.000Z"
         );
+        assert_eq!(Timestamp(1_723_161_255_342).clock(), "23:54:15");
     }
 
     #[test]

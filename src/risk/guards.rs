@@ -232,7 +232,9 @@ impl Guard {
             GuardKind::TimeStop => None,
         };
         match (kind, level) {
-            (GuardKind::TimeStop, _) => format!("time stop: held since {}", self.opened),
+            (GuardKind::TimeStop, _) => {
+                format!("time stop: held since {} UTC", self.opened.clock())
+            }
             (_, Some(l)) => format!("{kind} {}", l.round_dp(8).normalize()),
             (_, None) => kind.to_string(),
         }

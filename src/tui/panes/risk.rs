@@ -54,9 +54,9 @@ impl RiskPane<'_> {
             _ => format!("{} left", value(l.to_trip(), l.unit)),
         };
         Line::from(vec![
-            Span::styled(format!("{:<14}", l.name), t.muted),
+            Span::styled(format!("{:<14.14}", l.name), t.muted),
             Span::styled(bar(f), style),
-            Span::styled(format!("{:>5.0}% ", (f * 100.0).min(999.0)), style),
+            Span::styled(format!("{:>4.0}% ", (f * 100.0).min(999.0)), style),
             Span::styled(left, t.text),
         ])
     }
