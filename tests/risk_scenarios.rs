@@ -246,7 +246,7 @@ fn drawdown_from_the_peak_halts_on_the_event_that_crosses_it() {
         TradingState::Halted { info, .. } => {
             assert_eq!(
                 info.reason,
-                "max drawdown: equity 9874.70 is 1.2531% below the peak 10000 (limit 1%)"
+                "max drawdown: equity 9874.70 is 1.253% below the peak 10000 (limit 1%)"
             );
             assert_eq!(info.by, "risk");
         }
