@@ -204,42 +204,62 @@ impl Engine {
     /// Day roll, peak equity, and the loss limits that halt, after every event: the daily
     /// loss limit fires on the first event that crosses it.
     pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) {
-        let equity = self.equity();
         let today = self.now.day(self.cfg.day_offset_ms);
+        let new_day = self.day.is_none_or(|(d, _)| d != today);
+        if !self.account_dirty && !new_day {
+            return;
+        }
+        self.account_dirty = false;
+        let equity = self.equity();
         if self.day.is_none_or(|(d, _)| d != today) {
             self.day = Some((today, equity));
+            self.floors.0 = None;
             self.persist(Record::DayStart { day: today, equity }, out);
         }
         if self.peak.is_none_or(|p| equity > p) {
             self.peak = Some(equity);
+            self.floors.1 = None;
         }
+        let limits = &self.cfg.limits;
+        // the equity at which each limit trips, worked out once per day start and per peak
+        let (loss_floor, dd_floor) = match self.floors {
+            (Some(l), Some(d)) => (l, d),
+            _ => {
+                let start = self.day.map_or(equity, |(_, e)| e);
+                let peak = self.peak.unwrap_or(equity);
+                let dd = limits.max_drawdown_pct;
+                let f = (
+                    start - limits.daily_loss(start),
+                    (dd > Decimal::ZERO && peak > Decimal::ZERO)
+                        .then(|| peak - peak * dd / dec!(100)),
+                );
+                self.floors = (Some(f.0), Some(f.1));
+                f
+            }
+        };
         if matches!(self.trading, TradingFlag::Halted(_)) {
             return;
         }
-        let limits = &self.cfg.limits;
-        if let Some((_, start)) = self.day {
-            let limit = limits.daily_loss(start);
-            let pnl = equity - start;
-            if pnl <= -limit {
-                let reason = format!(
-                    "daily loss limit: day P&L {} reached -{}",
-                    money(pnl),
-                    money(limit)
-                );
-                self.halt(reason, "risk".into(), out);
-                return;
-            }
-        }
-        let max_dd = limits.max_drawdown_pct;
-        if let Some(peak) = self.peak.filter(|p| *p > Decimal::ZERO)
-            && max_dd > Decimal::ZERO
-            && (peak - equity) * dec!(100) >= peak * max_dd
+        if equity <= loss_floor
+            && let Some((_, start)) = self.day
         {
             let reason = format!(
-                "max drawdown: equity {} is {}% below the peak {} (limit {max_dd}%)",
+                "daily loss limit: day P&L {} reached -{}",
+                money(equity - start),
+                money(limits.daily_loss(start))
+            );
+            self.halt(reason, "risk".into(), out);
+            return;
+        }
+        if let (Some(floor), Some(peak)) = (dd_floor, self.peak)
+            && equity <= floor
+        {
+            let reason = format!(
+                "max drawdown: equity {} is {}% below the peak {} (limit {}%)",
                 money(equity),
                 ((peak - equity) * dec!(100) / peak).round_dp(4).normalize(),
-                money(peak)
+                money(peak),
+                limits.max_drawdown_pct
             );
             self.halt(reason, "risk".into(), out);
         }

@@ -166,6 +166,12 @@ pub struct Engine {
     day: Option<(i64, Decimal)>,
     peak: Option<Decimal>,
     peak_persisted: Option<Decimal>,
+    /// Equity at which the daily loss limit and the drawdown limit trip (`None`: to work out;
+    /// `Some(None)`: drawdown off).
+    floors: (Option<Decimal>, Option<Option<Decimal>>),
+    /// Something that moves equity happened since the last account check (a fill, a mark
+    /// change of a held pair, a command or a tick).
+    account_dirty: bool,
     loss_streak: u32,
     cooldown_until: Option<Timestamp>,
     /// Orders accepted in the last minute.
@@ -225,6 +231,8 @@ impl Engine {
             day: None,
             peak: None,
             peak_persisted: None,
+            floors: (None, None),
+            account_dirty: true,
             loss_streak: 0,
             cooldown_until: None,
             order_times: VecDeque::new(),
@@ -255,6 +263,7 @@ impl Engine {
         self.trading = r.trading;
         self.day = r.day;
         self.peak = r.peak_equity;
+        self.floors = (None, None);
         self.peak_persisted = r.peak_equity;
         self.loss_streak = r.loss_streak;
         self.cooldown_until = r.cooldown_until;
@@ -284,6 +293,10 @@ impl Engine {
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
         self.now = now;
         let mut out = Vec::new();
+        self.account_dirty |= match &event {
+            Event::Market(m) => !self.portfolio.qty(m.symbol).is_zero(),
+            _ => true,
+        };
         match event {
             Event::Market(m) => self.on_market(m, &mut out),
             Event::Feed(f) => self.on_feed(f, &mut out),

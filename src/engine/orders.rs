@@ -370,6 +370,7 @@ impl Engine {
                 continue;
             }
             let before = self.portfolio.qty(fill.symbol);
+            self.account_dirty = true;
             let position = match self.portfolio.apply_fill(&fill) {
                 Ok(p) => p.clone(),
                 Err(e) => {
