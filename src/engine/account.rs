@@ -3,7 +3,7 @@
 //! (losing streak, venue errors), their persisted baselines, and equity checkpoints.
 
 use super::{Action, AlertLevel, Engine, HaltInfo, Record, RiskRecord, TradingFlag};
-use crate::model::{OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
+use crate::model::{OrderRequest, Origin, Side, Symbol, Timestamp};
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
 
@@ -134,17 +134,10 @@ impl Engine {
             .map(|(s, p)| (*s, p.qty))
             .collect();
         for (symbol, qty) in todo {
-            let req = OrderRequest {
-                symbol,
-                side: Side::Sell,
-                kind: OrderKind::Market,
-                qty,
-                price: None,
-                post_only: false,
-                ioc: false,
-                origin: Origin::System,
-            };
-            self.submit(req, out);
+            self.submit(
+                OrderRequest::market(symbol, Side::Sell, qty, Origin::System),
+                out,
+            );
         }
     }
 

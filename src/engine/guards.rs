@@ -3,7 +3,7 @@
 //! sell through the normal risk path; when the position closes the round trip is scored.
 
 use super::{Action, AlertLevel, Engine, Record};
-use crate::model::{Fill, OrderKind, OrderRequest, Origin, Side, Symbol, Timeframe};
+use crate::model::{Fill, OrderRequest, Origin, Side, Symbol, Timeframe};
 use crate::risk::{Guard, GuardKind, TriggerPrice};
 use rust_decimal::Decimal;
 
@@ -171,16 +171,9 @@ impl Engine {
         for id in working {
             self.cancel(id, &format!("cancelled by {kind}"), out);
         }
-        let req = OrderRequest {
-            symbol: g.symbol,
-            side: Side::Sell,
-            kind: OrderKind::Market,
-            qty,
-            price: None,
-            post_only: false,
-            ioc: false,
-            origin: Origin::Guard,
-        };
-        self.submit(req, out);
+        self.submit(
+            OrderRequest::market(g.symbol, Side::Sell, qty, Origin::Guard),
+            out,
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! queued for a person's approval with an expiry.
 
 use super::{Action, AlertLevel, Engine, Record, SignalRecord};
-use crate::model::{OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
+use crate::model::{OrderRequest, Origin, Side, Symbol, Timestamp};
 use crate::risk::sizing;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -116,16 +116,7 @@ impl Engine {
             }
             Side::Sell => self.portfolio.qty(symbol) - pending_sell,
         };
-        (qty > Decimal::ZERO).then_some(OrderRequest {
-            symbol,
-            side,
-            kind: OrderKind::Market,
-            qty,
-            price: None,
-            post_only: false,
-            ioc: false,
-            origin: Origin::Strategy,
-        })
+        (qty > Decimal::ZERO).then(|| OrderRequest::market(symbol, side, qty, Origin::Strategy))
     }
 
     /// Quote the active portfolio still allows the strategy to add to `symbol`.

@@ -127,6 +127,22 @@ pub struct OrderRequest {
     pub origin: Origin,
 }
 
+impl OrderRequest {
+    /// A plain market order (no post-only, no IOC flag: the unfilled rest expires anyway).
+    pub fn market(symbol: Symbol, side: Side, qty: Decimal, origin: Origin) -> OrderRequest {
+        OrderRequest {
+            symbol,
+            side,
+            kind: OrderKind::Market,
+            qty,
+            price: None,
+            post_only: false,
+            ioc: false,
+            origin,
+        }
+    }
+}
+
 /// Where an order is in its life.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -490,16 +490,7 @@ mod tests {
     }
 
     fn order(side: Side, qty: Decimal) -> OrderRequest {
-        OrderRequest {
-            symbol: "BTC/USDT".parse().unwrap(),
-            side,
-            kind: OrderKind::Market,
-            qty,
-            price: None,
-            post_only: false,
-            ioc: false,
-            origin: Origin::Strategy,
-        }
+        OrderRequest::market("BTC/USDT".parse().unwrap(), side, qty, Origin::Strategy)
     }
 
     struct Case {
