@@ -22,7 +22,7 @@ fn json_dec(v: &serde_json::Value) -> Decimal {
 #[test]
 fn daemon_trades_into_the_data_dir_and_status_reconciles() {
     let home = Home::new();
-    let out = home.run(&["--daemon", "--duration", "8", "--seed", "7"]);
+    let out = home.run(&["--daemon", "--duration", "8", "--seed", "7", "--speed", "5"]);
     assert!(
         out.status.success(),
         "{}",

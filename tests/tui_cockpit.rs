@@ -16,6 +16,7 @@ use tradedeck::exec::FeeModel;
 use tradedeck::market::Level;
 use tradedeck::model::{Instrument, Side, Symbol, Timestamp};
 use tradedeck::risk::{GuardConfig, RiskLimits};
+use tradedeck::signals::AiConfig;
 use tradedeck::strategy::BaselineParams;
 use tradedeck::tui::keymap::Keymap;
 use tradedeck::tui::panes;
@@ -83,6 +84,8 @@ fn engine() -> Engine {
         day_offset_ms: 0,
         stale_ms: 5_000,
         portfolio: None,
+        ai: AiConfig::default(),
+        news_half_life_ms: 4 * 3_600_000,
     };
     let mut e = Engine::new(cfg);
     let lv = |p, q| Level { price: p, qty: q };

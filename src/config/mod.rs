@@ -7,6 +7,7 @@ mod locate;
 
 use crate::exec::FeeModel;
 use crate::risk::{PortfolioBudget, RiskLimits};
+use crate::signals::{AiConfig, NewsConfig};
 use crate::strategy::BaselineParams;
 use locate::{KeyIndex, line_col};
 use rust_decimal::Decimal;
@@ -57,6 +58,10 @@ pub struct Config {
     pub portfolios: BTreeMap<String, PortfolioBudget>,
     /// The strategy.
     pub strategy: BaselineParams,
+    /// The AI analyst and the blend.
+    pub ai: AiConfig,
+    /// News headlines for sentiment.
+    pub news: NewsConfig,
     /// Engine timing.
     pub engine: EngineSettings,
     /// Logging.
@@ -386,6 +391,8 @@ impl Config {
             format!("{} is out of range; expected 0 to 60000", p.latency_ms),
         );
         errs.extend(self.risk.validate());
+        errs.extend(self.ai.validate());
+        errs.extend(self.news.validate());
         for (name, p) in &self.portfolios {
             errs.extend(p.validate(name));
         }
@@ -428,19 +435,6 @@ impl Config {
             format!(
                 "{} is out of range; expected above 50 and at most 100",
                 s.rsi_overbought
-            ),
-        );
-        rule(
-            (-1.0..=1.0).contains(&s.entry_score),
-            "strategy.entry_score",
-            format!("{} is out of range; expected -1 to 1", s.entry_score),
-        );
-        rule(
-            (-1.0..=1.0).contains(&s.exit_score) && s.exit_score < s.entry_score,
-            "strategy.exit_score",
-            format!(
-                "{} must be from -1 to 1 and below strategy.entry_score ({})",
-                s.exit_score, s.entry_score
             ),
         );
         let e = &self.engine;

@@ -3,6 +3,7 @@
 use super::Command;
 use crate::market::Level;
 use crate::model::{Side, Symbol, Timestamp};
+use crate::signals::{AiHealth, Headline, Signal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -39,6 +40,12 @@ pub enum Event {
     Feed(FeedEvent),
     /// A person's request (cockpit key, control socket, CLI).
     Command(Command),
+    /// An analyst's answer (the LLM worker, or a recorded one in a replay).
+    Signal(Signal),
+    /// A news headline.
+    News(Headline),
+    /// The AI provider's health changed (from the LLM worker).
+    AiHealth(AiHealth),
     /// The store committed every record up to and including this sequence number.
     Persisted {
         /// Highest committed record sequence number.

@@ -40,8 +40,10 @@ impl Engine {
         if !self.cfg.strategy.enabled {
             return;
         }
-        let holding = !self.portfolio.qty(symbol).is_zero();
-        let Some(decision) = self.strategy.on_trade(symbol, ts, price, qty, holding) else {
+        let Some(bar) = self.strategy.on_trade(symbol, ts, price, qty) else {
+            return;
+        };
+        let (_, Some(decision)) = self.analyse_bar(symbol, &bar, price, out) else {
             return;
         };
         let busy = self.orders.values().any(|o| o.request.symbol == symbol);
@@ -66,7 +68,7 @@ impl Engine {
             Record::Signal(SignalRecord {
                 ts: self.now,
                 symbol,
-                source: "technical".into(),
+                source: "blend".into(),
                 action: decision.side.as_str().into(),
                 confidence: decision.confidence,
                 reasoning: decision.reasoning.clone(),

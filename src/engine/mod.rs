@@ -6,6 +6,7 @@
 
 mod account;
 mod action;
+mod analysis;
 mod command;
 mod event;
 mod guards;
@@ -29,6 +30,7 @@ use crate::market::{CandleBook, OrderBook};
 use crate::model::{Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
 use crate::portfolio::{Portfolio, Position};
 use crate::risk::{Guard, PortfolioBudget, RiskLimits};
+use crate::signals::{AiConfig, AiStatus, Blend, SentimentBook, Signal};
 use crate::strategy::{Baseline, BaselineParams};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, VecDeque};
@@ -67,6 +69,10 @@ pub struct EngineConfig {
     pub stale_ms: i64,
     /// The active portfolio (name and budget) the strategy trades inside, if any.
     pub portfolio: Option<(String, PortfolioBudget)>,
+    /// The AI analyst and the blend.
+    pub ai: AiConfig,
+    /// Hours after which a headline weighs half as much.
+    pub news_half_life_ms: i64,
 }
 
 impl EngineConfig {
@@ -90,6 +96,8 @@ impl EngineConfig {
                 .portfolios
                 .get(&cfg.risk.portfolio)
                 .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
+            ai: cfg.ai.clone(),
+            news_half_life_ms: (cfg.news.half_life_hours * 3_600_000.0) as i64,
         }
     }
 }
@@ -185,6 +193,16 @@ pub struct Engine {
     plans: BTreeMap<Symbol, (Option<Decimal>, Option<Decimal>)>,
     approvals: BTreeMap<u64, Approval>,
     manual_approval: bool,
+    /// The latest LLM answer per pair.
+    llm_signals: BTreeMap<Symbol, Signal>,
+    /// The local analyst's latest signal per pair.
+    local_signals: BTreeMap<Symbol, Signal>,
+    /// The latest blended decision per pair.
+    blends: BTreeMap<Symbol, Blend>,
+    /// The local analyst's last journalled call per pair, and when.
+    recorded_local: BTreeMap<Symbol, (crate::signals::SignalAction, Timestamp)>,
+    sentiment: SentimentBook,
+    ai_status: AiStatus,
     /// A flatten under way, and when its orders were last sent.
     flattening: Option<Timestamp>,
     last_checkpoint: Option<Timestamp>,
@@ -242,6 +260,19 @@ impl Engine {
             plans: BTreeMap::new(),
             approvals: BTreeMap::new(),
             manual_approval: cfg.limits.manual_approval,
+            llm_signals: BTreeMap::new(),
+            local_signals: BTreeMap::new(),
+            blends: BTreeMap::new(),
+            recorded_local: BTreeMap::new(),
+            sentiment: SentimentBook::new(cfg.news_half_life_ms),
+            ai_status: AiStatus {
+                provider: cfg.ai.provider.as_str().into(),
+                model: match cfg.ai.provider {
+                    crate::signals::Provider::Local => crate::signals::LOCAL_MODEL.into(),
+                    crate::signals::Provider::Openai => cfg.ai.model.clone(),
+                },
+                ..AiStatus::default()
+            },
             flattening: None,
             last_checkpoint: None,
             alerts: VecDeque::new(),
@@ -301,6 +332,9 @@ impl Engine {
             Event::Market(m) => self.on_market(m, &mut out),
             Event::Feed(f) => self.on_feed(f, &mut out),
             Event::Command(c) => self.on_command(c, &mut out),
+            Event::Signal(sig) => self.on_signal(sig, &mut out),
+            Event::News(h) => self.on_news(h, &mut out),
+            Event::AiHealth(h) => self.on_ai_health(h, &mut out),
             Event::Persisted { through } => {
                 self.persisted_through = self.persisted_through.max(through);
                 return out;
@@ -476,6 +510,7 @@ impl Engine {
             trading,
             strategy_paused: self.strategy_paused,
             risk: self.risk_view(equity),
+            ai: self.ai_status.clone(),
             approvals: self.approvals.values().cloned().collect(),
             equity,
             cash: self.portfolio.cash,
@@ -504,6 +539,11 @@ impl Engine {
                         .collect(),
                     technical: self.strategy.signal(*s).cloned(),
                     timeframes: self.strategy.timeframes(*s),
+                    ai: self.ai_signal(*s).cloned(),
+                    llm: self.llm_signals.get(s).cloned(),
+                    blend: self.blends.get(s).cloned(),
+                    sentiment: self.sentiment.value(*s, self.now),
+                    headlines: self.sentiment.headlines(*s),
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),

@@ -6,7 +6,7 @@ use crate::config::Mode;
 use crate::market::Level;
 use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
 use crate::risk::Guard;
-use crate::signals::{TechnicalSignal, TimeframeView};
+use crate::signals::{AiStatus, Blend, ScoredHeadline, Signal, TechnicalSignal, TimeframeView};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub strategy_paused: bool,
     /// Every limit with its usage, the breakers and the active portfolio.
     pub risk: RiskView,
+    /// The AI provider, its health and last latency.
+    pub ai: AiStatus,
     /// Strategy intents waiting for approval (manual mode), oldest first.
     pub approvals: Vec<Approval>,
     /// cash + Σ qty × mark.
@@ -124,6 +126,16 @@ pub struct MarketView {
     pub technical: Option<TechnicalSignal>,
     /// Trend, RSI, ADX and ATR of each warm timeframe (1m to 1d), from closed candles.
     pub timeframes: Vec<TimeframeView>,
+    /// The AI signal in force (a fresh LLM answer or the local analyst).
+    pub ai: Option<Signal>,
+    /// The latest LLM answer, fresh or stale.
+    pub llm: Option<Signal>,
+    /// The latest blended decision with its components.
+    pub blend: Option<Blend>,
+    /// Rolling news sentiment, −1 to 1.
+    pub sentiment: Option<f64>,
+    /// The headlines that moved it, newest first.
+    pub headlines: Vec<ScoredHeadline>,
 }
 
 /// A feed's health as shown.

@@ -1,12 +1,11 @@
-//! The baseline strategy trades the technical signal: after every short bar (built from trades
-//! over `bar_secs`, so it trades from the first minute on a live feed) the scorer rates the pair
-//! from −1 to 1 on the bars' EMA trend, MACD, RSI and Bollinger position with the 1m, 5m and 15m
-//! trends as context. It enters when the score reaches `entry_score` (unless RSI says
-//! overbought) and exits when it falls to `exit_score`.
+//! The baseline strategy's bars and technical score: after every short bar (built from trades
+//! over `bar_secs`, so it scores from the first minute on a live feed) the scorer rates the
+//! pair from −1 to 1 on the bars' EMA trend, MACD, RSI and Bollinger position with the 1m, 5m
+//! and 15m trends as context. The engine blends that score with the AI signal and sentiment and
+//! `strategy::decide` turns the blend into an entry or exit.
 
-use super::Decision;
 use crate::indicators::Bar;
-use crate::model::{Candle, Side, Symbol, Timeframe, Timestamp};
+use crate::model::{Candle, Symbol, Timeframe, Timestamp};
 use crate::signals::{TechnicalSignal, TechnicalState, TimeframeView, score};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,10 +30,6 @@ pub struct BaselineParams {
     pub rsi_period: u32,
     /// No entries while RSI is at or above this.
     pub rsi_overbought: f64,
-    /// Enter when the technical score is at least this (−1 to 1).
-    pub entry_score: f64,
-    /// Exit when the technical score is at most this (−1 to 1, below `entry_score`).
-    pub exit_score: f64,
 }
 
 impl Default for BaselineParams {
@@ -46,8 +41,6 @@ impl Default for BaselineParams {
             slow: 21,
             rsi_period: 14,
             rsi_overbought: 70.0,
-            entry_score: 0.15,
-            exit_score: -0.1,
         }
     }
 }
@@ -110,23 +103,28 @@ impl Baseline {
         }
     }
 
-    /// Feeds a trade. When it closes a bar, rescores the pair and returns what to do given the
-    /// position held (`holding`): `Some(Buy)` to enter, `Some(Sell)` to exit, else `None`.
+    /// Records what the strategy did with the pair's latest signal (`buy`, `sell`, `hold`).
+    pub fn set_action(&mut self, symbol: Symbol, action: &str) {
+        if let Some(s) = self.pairs.get_mut(&symbol).and_then(|p| p.signal.as_mut()) {
+            s.action = action.to_string();
+        }
+    }
+
+    /// Feeds a trade. When it closes a bar, rescores the pair and returns the new signal with
+    /// the bar's RSI.
     pub fn on_trade(
         &mut self,
         symbol: Symbol,
         ts: Timestamp,
         price: Decimal,
         qty: Decimal,
-        holding: bool,
-    ) -> Option<Decision> {
+    ) -> Option<BarClose> {
         let bar_ms = i64::from(self.params.bar_secs.max(1)) * 1000;
         let start = ts.floor(bar_ms);
         let (price, qty) = (
             f64::try_from(price).ok()?,
             f64::try_from(qty).unwrap_or(0.0),
         );
-        let params = self.params.clone();
         let pair = self.pair(symbol);
         let closed = match &mut pair.forming {
             Some(b) if b.open_time_ms >= start.millis() => {
@@ -153,33 +151,22 @@ impl Baseline {
             .filter_map(|(tf, s)| s.reading().map(|r| (*tf, r)))
             .collect();
         let mut signal = score(start, &pair.bars.averages_label(), &reading, &context);
-        let decision = if !holding
-            && signal.score >= params.entry_score
-            && reading.rsi < params.rsi_overbought
-        {
-            Some(Side::Buy)
-        } else if holding && signal.score <= params.exit_score {
-            Some(Side::Sell)
-        } else {
-            None
-        };
-        signal.action = decision.map_or("hold", Side::as_str).to_string();
-        let level = |v: Option<f64>| v.and_then(|v| Decimal::try_from(v).ok());
-        let out = decision.map(|side| Decision {
-            side,
-            confidence: signal.confidence,
-            stop: level(signal.stop),
-            take: level(signal.take),
-            reasoning: format!(
-                "technical {} {:+.2}: {}",
-                signal.trend.as_str(),
-                signal.score,
-                signal.explanation
-            ),
-        });
-        pair.signal = Some(signal);
-        out
+        signal.action = "hold".into();
+        pair.signal = Some(signal.clone());
+        Some(BarClose {
+            signal,
+            rsi: reading.rsi,
+        })
     }
+}
+
+/// A closed strategy bar: the pair's new technical signal and the bar's RSI.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarClose {
+    /// The technical signal.
+    pub signal: TechnicalSignal,
+    /// RSI of the strategy bars.
+    pub rsi: f64,
 }
 
 #[cfg(test)]
@@ -187,7 +174,7 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    fn run(prices: &[i64], holding: bool) -> Vec<Decision> {
+    fn run(prices: &[i64]) -> Vec<BarClose> {
         let mut s = Baseline::new(BaselineParams {
             fast: 2,
             slow: 3,
@@ -200,52 +187,19 @@ mod tests {
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                s.on_trade(
-                    sym,
-                    Timestamp(i as i64 * 1000),
-                    Decimal::from(*p),
-                    dec!(1),
-                    holding,
-                )
+                s.on_trade(sym, Timestamp(i as i64 * 1000), Decimal::from(*p), dec!(1))
             })
             .collect()
     }
 
     #[test]
-    fn enters_on_uptrend_and_exits_on_downtrend() {
-        let up = run(&[100, 100, 99, 101, 102, 101, 103, 104, 105], false);
-        assert!(!up.is_empty() && up.iter().all(|d| d.side == Side::Buy));
-        let down = run(&[104, 105, 104, 103, 101, 100, 99, 98, 97], true);
-        assert!(!down.is_empty() && down.iter().all(|d| d.side == Side::Sell));
-        assert!(
-            down[0].reasoning.contains("technical bearish"),
-            "{}",
-            down[0].reasoning
-        );
-    }
-
-    #[test]
-    fn skips_entries_when_overbought() {
-        let mut s = Baseline::new(BaselineParams {
-            fast: 2,
-            slow: 3,
-            rsi_period: 2,
-            ..Default::default()
-        });
-        let sym = "BTC/USDT".parse().unwrap();
-        // straight up: RSI 100 ≥ 70
-        let any = (0..8).any(|i| {
-            s.on_trade(
-                sym,
-                Timestamp(i * 1000),
-                Decimal::from(100 + i),
-                dec!(1),
-                false,
-            )
-            .is_some()
-        });
-        assert!(!any);
-        assert!(s.signal(sym).is_some_and(|sig| sig.action == "hold"));
+    fn scores_rise_in_an_uptrend_and_fall_in_a_downtrend() {
+        let up = run(&[100, 100, 99, 101, 102, 101, 103, 104, 105]);
+        assert!(up.last().is_some_and(|b| b.signal.score > 0.3));
+        let down = run(&[104, 105, 104, 103, 101, 100, 99, 98, 97]);
+        let last = down.last().unwrap();
+        assert!(last.signal.score < -0.3);
+        assert!(last.signal.trend.as_str() == "bearish", "{:?}", last.signal);
     }
 
     #[test]
@@ -253,10 +207,7 @@ mod tests {
         let mut s = Baseline::new(BaselineParams::default());
         let sym = "BTC/USDT".parse().unwrap();
         for i in 0..10 {
-            assert_eq!(
-                s.on_trade(sym, Timestamp(i * 10), dec!(1), dec!(1), false),
-                None
-            );
+            assert_eq!(s.on_trade(sym, Timestamp(i * 10), dec!(1), dec!(1)), None);
         }
     }
 }

@@ -2,9 +2,10 @@
 
 pub mod baseline;
 
-pub use baseline::{Baseline, BaselineParams};
+pub use baseline::{BarClose, Baseline, BaselineParams};
 
 use crate::model::Side;
+use crate::signals::{Blend, SignalAction};
 use rust_decimal::Decimal;
 
 /// What a strategy proposes after a bar closes.
@@ -12,12 +13,46 @@ use rust_decimal::Decimal;
 pub struct Decision {
     /// Buy to open, sell to close.
     pub side: Side,
-    /// 0–1: how strongly the indicators agree.
+    /// 0–1: how strongly the inputs agree.
     pub confidence: f64,
-    /// Why, in words, with the indicator values.
+    /// Why, in words, with the inputs' values.
     pub reasoning: String,
-    /// The signal's suggested stop for a long entry.
+    /// Stop for a long entry (from the AI signal, else the technical signal).
     pub stop: Option<Decimal>,
-    /// The signal's suggested target for a long entry.
+    /// Target for a long entry.
     pub take: Option<Decimal>,
+}
+
+/// Turns a blended score into an entry or exit for a long-only book: buy when flat and the
+/// blend says buy (unless the bars' RSI is at or above `overbought`), sell when holding and
+/// the blend says sell.
+pub fn decide(blend: &Blend, holding: bool, rsi: f64, overbought: f64) -> Option<Side> {
+    match blend.action {
+        SignalAction::Buy if !holding && rsi < overbought => Some(Side::Buy),
+        SignalAction::Sell if holding => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signals::{BlendWeights, blend};
+
+    #[test]
+    fn long_only_entries_and_exits_with_the_rsi_filter() {
+        let w = BlendWeights {
+            ai: 0.4,
+            technical: 0.6,
+            sentiment: 0.0,
+            threshold: 0.3,
+        };
+        let up = blend(&w, 0.5, Some(0.5), None);
+        let down = blend(&w, -0.5, Some(-0.5), None);
+        assert_eq!(decide(&up, false, 50.0, 70.0), Some(Side::Buy));
+        assert_eq!(decide(&up, false, 75.0, 70.0), None, "overbought");
+        assert_eq!(decide(&up, true, 50.0, 70.0), None, "already long");
+        assert_eq!(decide(&down, true, 50.0, 70.0), Some(Side::Sell));
+        assert_eq!(decide(&down, false, 50.0, 70.0), None, "no shorts");
+    }
 }

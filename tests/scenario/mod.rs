@@ -11,6 +11,7 @@ use tradedeck::exec::FeeModel;
 use tradedeck::market::Level;
 use tradedeck::model::{Instrument, Side, Symbol, Timestamp};
 use tradedeck::risk::{GuardConfig, RiskLimits};
+use tradedeck::signals::AiConfig;
 use tradedeck::strategy::BaselineParams;
 
 pub fn btc() -> Symbol {
@@ -61,6 +62,8 @@ pub fn config(latency_ms: i64) -> EngineConfig {
         day_offset_ms: 0,
         stale_ms: 5_000,
         portfolio: None,
+        ai: AiConfig::default(),
+        news_half_life_ms: 4 * 3_600_000,
     }
 }
 

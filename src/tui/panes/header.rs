@@ -64,11 +64,18 @@ impl Widget for &Header<'_> {
             Span::raw("  "),
         ];
         line1.extend(feeds);
-        line1.extend([
-            Span::styled(clock, t.muted),
-            Span::raw("   AI "),
-            Span::styled("off (no provider configured)", t.muted),
-        ]);
+        line1.extend([Span::styled(clock, t.muted), Span::raw("   AI ")]);
+        let ai = &s.ai;
+        let health = match ai.health {
+            crate::signals::AiHealth::Ok => t.up,
+            crate::signals::AiHealth::Degraded { .. } => t.warn,
+            _ => t.danger,
+        };
+        line1.push(Span::styled(format!("{} ", ai.model), t.text));
+        line1.push(Span::styled(ai.health.label(), health));
+        if let (Some(ms), Some(tok)) = (ai.last_latency_ms, ai.last_tokens) {
+            line1.push(Span::styled(format!(" · {ms} ms · {tok} tok"), t.muted));
+        }
         let state = match &s.trading {
             TradingState::Active if s.strategy_paused => {
                 Span::styled(" ACTIVE · strategy paused ", t.warn)

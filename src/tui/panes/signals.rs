@@ -2,7 +2,7 @@
 //! confidence bar, target, stop, age and the reasoning (wrapped, scrollable).
 
 use super::{age, block, focused};
-use crate::signals::Trend;
+use crate::signals::{SignalAction, Trend};
 use crate::tui::state::{Pane, UiState};
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -92,17 +92,96 @@ impl Widget for &SignalsPane<'_> {
         }
         lines.push(Line::from(tf_line));
         lines.push(Line::from(""));
-        lines.push(Line::from(vec![
-            Span::styled("AI        ", t.muted),
-            Span::styled("off: no AI provider configured", t.muted),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled("blend     ", t.muted),
-            Span::styled(
-                "technical only: the baseline strategy trades the score",
-                t.text,
-            ),
-        ]));
+        let action = |a: SignalAction| match a {
+            SignalAction::Buy => ("▲ BUY", t.up),
+            SignalAction::Sell => ("▼ SELL", t.down),
+            SignalAction::Hold => ("■ HOLD", t.muted),
+        };
+        match &m.ai {
+            Some(ai) => {
+                let (label, style) = action(ai.action);
+                lines.push(Line::from(vec![
+                    Span::styled("AI        ", t.muted),
+                    Span::styled(label, style.add_modifier(Modifier::BOLD)),
+                    Span::styled(format!("  {}  ", confidence_bar(ai.confidence)), t.text),
+                    Span::styled(format!("{} ago", age(st.now.since(ai.ts))), t.muted),
+                ]));
+                let dp = super::price_dp(st) as usize;
+                let level = |x: Option<rust_decimal::Decimal>| {
+                    x.map_or("-".to_string(), |x| format!("{:.*}", dp, x))
+                };
+                let mut meta = format!(
+                    "  {} · target {} · stop {}",
+                    ai.model,
+                    level(ai.target),
+                    level(ai.stop)
+                );
+                if ai.tokens > 0 {
+                    meta.push_str(&format!(" · {} ms, {} tokens", ai.latency_ms, ai.tokens));
+                }
+                lines.push(Line::from(Span::styled(meta, t.text)));
+                lines.push(Line::from(Span::styled(
+                    format!("  {}", ai.reasoning),
+                    t.text,
+                )));
+            }
+            None => lines.push(Line::from(vec![
+                Span::styled("AI        ", t.muted),
+                Span::styled("no fresh signal (fallback off)", t.muted),
+            ])),
+        }
+        if let Some(llm) = m.llm.as_ref().filter(|l| m.ai.as_ref() != Some(*l)) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  LLM {} stale ({} old): ignored",
+                    llm.action.as_str(),
+                    age(st.now.since(llm.ts))
+                ),
+                t.warn,
+            )));
+        }
+        match &m.blend {
+            Some(b) => {
+                let (label, style) = action(b.action);
+                lines.push(Line::from(vec![
+                    Span::styled("blend     ", t.muted),
+                    Span::styled(label, style.add_modifier(Modifier::BOLD)),
+                    Span::styled(
+                        format!("  score {:+.2}", b.score),
+                        t.signed(b.score > 0.0, b.score < 0.0),
+                    ),
+                ]));
+                lines.push(Line::from(Span::styled(
+                    format!("  {}", b.explanation),
+                    t.text,
+                )));
+            }
+            None => lines.push(Line::from(vec![
+                Span::styled("blend     ", t.muted),
+                Span::styled("waiting for the first bar", t.muted),
+            ])),
+        }
+        match m.sentiment {
+            Some(v) => {
+                lines.push(Line::from(vec![
+                    Span::styled("news      ", t.muted),
+                    Span::styled(format!("sentiment {v:+.2}"), t.signed(v > 0.0, v < 0.0)),
+                ]));
+                for h in &m.headlines {
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            format!("  {:+.2} ", h.score),
+                            t.signed(h.score > 0.0, h.score < 0.0),
+                        ),
+                        Span::styled(h.text.clone(), t.text),
+                    ]));
+                }
+            }
+            None => lines.push(Line::from(vec![
+                Span::styled("news      ", t.muted),
+                Span::styled("no headlines ([news] file)", t.muted),
+            ])),
+        }
         Paragraph::new(lines)
             .block(b)
             .wrap(Wrap { trim: false })

@@ -1,0 +1,197 @@
+//! Analysis inside the engine: after each strategy bar the AI signal (a fresh LLM answer, else
+//! the local analyst as the fallback allows), news sentiment and the technical score are blended
+//! into the decision the strategy acts on. LLM answers and headlines arrive as events.
+
+use super::{Action, AlertLevel, Engine, Record, SignalRecord};
+use crate::model::{Side, Symbol};
+use crate::signals::{
+    AiHealth, Blend, Fallback, Headline, LocalInputs, Provider, Signal, SignalAction, SignalSource,
+    analyse, blend,
+};
+use crate::strategy::{BarClose, Decision, decide};
+use rust_decimal::Decimal;
+
+/// Book levels the local analyst's imbalance looks at.
+const IMBALANCE_LEVELS: usize = 10;
+/// The same local call is journalled again after this long.
+const LOCAL_RECORD_MS: i64 = 60_000;
+
+impl Engine {
+    /// The AI signal in force for `symbol`: a fresh LLM answer, else (per the fallback) the
+    /// local analyst's latest.
+    pub(super) fn ai_signal(&self, symbol: Symbol) -> Option<&Signal> {
+        let ttl = i64::from(self.cfg.ai.ttl_secs) * 1000;
+        let fresh_llm = self
+            .llm_signals
+            .get(&symbol)
+            .filter(|s| self.now.since(s.ts) <= ttl);
+        match (self.cfg.ai.provider, self.cfg.ai.fallback) {
+            (Provider::Local, _) => self.local_signals.get(&symbol),
+            (Provider::Openai, Fallback::Local) => {
+                fresh_llm.or_else(|| self.local_signals.get(&symbol))
+            }
+            (Provider::Openai, Fallback::None) => fresh_llm,
+        }
+    }
+
+    /// After a strategy bar: refreshes the local analyst, blends, and returns what to do.
+    pub(super) fn analyse_bar(
+        &mut self,
+        symbol: Symbol,
+        bar: &BarClose,
+        price: Decimal,
+        out: &mut Vec<Action>,
+    ) -> (Blend, Option<Decision>) {
+        let sentiment = self.sentiment.value(symbol, self.now);
+        let needs_local =
+            self.cfg.ai.provider == Provider::Local || self.cfg.ai.fallback == Fallback::Local;
+        if needs_local {
+            let timeframes = self.strategy.timeframes(symbol);
+            let imbalance = self
+                .markets
+                .get(&symbol)
+                .and_then(|m| m.book.imbalance(IMBALANCE_LEVELS));
+            let local = analyse(&LocalInputs {
+                symbol,
+                ts: self.now,
+                price,
+                technical: &bar.signal,
+                timeframes: &timeframes,
+                imbalance,
+                sentiment,
+            });
+            // journal buy/sell calls when they change, or again after a quiet minute
+            let due = local.action != SignalAction::Hold
+                && self.recorded_local.get(&symbol).is_none_or(|(action, at)| {
+                    *action != local.action || self.now.since(*at) >= LOCAL_RECORD_MS
+                });
+            if due {
+                self.recorded_local.insert(symbol, (local.action, self.now));
+                self.record_signal(&local, out);
+            }
+            self.local_signals.insert(symbol, local);
+        }
+        let ai = self.ai_signal(symbol).cloned();
+        let b = blend(
+            &self.cfg.ai.weights(),
+            bar.signal.score,
+            ai.as_ref().map(Signal::score),
+            sentiment,
+        );
+        let holding = !self.portfolio.qty(symbol).is_zero();
+        let side = decide(&b, holding, bar.rsi, self.cfg.strategy.rsi_overbought);
+        self.strategy
+            .set_action(symbol, side.map_or("hold", Side::as_str));
+        self.blends.insert(symbol, b.clone());
+        let level = |v: Option<f64>| v.and_then(|v| Decimal::try_from(v).ok());
+        let decision = side.map(|side| {
+            let mut reasoning = format!(
+                "blend {}; technical {} {:+.2}: {}",
+                b.explanation,
+                bar.signal.trend.as_str(),
+                bar.signal.score,
+                bar.signal.explanation
+            );
+            if let Some(a) = &ai {
+                reasoning.push_str(&format!(
+                    "; {} ({}): {}",
+                    a.source.as_str(),
+                    a.model,
+                    a.reasoning
+                ));
+            }
+            Decision {
+                side,
+                confidence: b.score.abs(),
+                reasoning,
+                stop: ai.as_ref().and_then(|a| a.stop).or(level(bar.signal.stop)),
+                take: ai
+                    .as_ref()
+                    .and_then(|a| a.target)
+                    .or(level(bar.signal.take)),
+            }
+        });
+        (b, decision)
+    }
+
+    /// Writes an analyst's signal to the journal.
+    fn record_signal(&mut self, s: &Signal, out: &mut Vec<Action>) {
+        self.persist(
+            Record::Signal(SignalRecord {
+                ts: s.ts,
+                symbol: s.symbol,
+                source: s.source.as_str().into(),
+                action: s.action.as_str().into(),
+                confidence: s.confidence,
+                reasoning: s.reasoning.clone(),
+            }),
+            out,
+        );
+    }
+
+    /// An LLM answer arrived.
+    pub(super) fn on_signal(&mut self, s: Signal, out: &mut Vec<Action>) {
+        if !self.markets.contains_key(&s.symbol) || s.source != SignalSource::Llm {
+            return;
+        }
+        self.record_signal(&s, out);
+        let text = format!(
+            "AI {} {}: {} ({:.0}% confidence, {} ms, {} tokens)",
+            s.model,
+            s.symbol,
+            s.action.as_str().to_uppercase(),
+            s.confidence * 100.0,
+            s.latency_ms,
+            s.tokens
+        );
+        self.alert(AlertLevel::Info, text, out);
+        self.ai_status.last_latency_ms = Some(s.latency_ms);
+        self.ai_status.last_tokens = Some(s.tokens);
+        self.ai_status.health = AiHealth::Ok;
+        self.llm_signals.insert(s.symbol, s);
+    }
+
+    /// The LLM worker reports a change of health.
+    pub(super) fn on_ai_health(&mut self, h: AiHealth, out: &mut Vec<Action>) {
+        if h == self.ai_status.health {
+            return;
+        }
+        let level = match h {
+            AiHealth::Ok => AlertLevel::Info,
+            _ => AlertLevel::Warn,
+        };
+        let detail = match &h {
+            AiHealth::Ok => "answering again".to_string(),
+            AiHealth::Degraded { reason } => format!("degraded: {reason}"),
+            AiHealth::CircuitOpen { until } => {
+                format!("circuit open until {} UTC: no requests", until.clock())
+            }
+            AiHealth::Unauthorised => {
+                format!("unauthorised: check ${}", self.cfg.ai.api_key_env)
+            }
+        };
+        let text = format!("AI provider {}", detail);
+        self.risk_event("ai:health".into(), None, text.clone(), out);
+        self.alert(level, text, out);
+        self.ai_status.health = h;
+    }
+
+    /// A news headline arrived.
+    pub(super) fn on_news(&mut self, h: Headline, out: &mut Vec<Action>) {
+        let pairs: Vec<Symbol> = self.markets.keys().copied().collect();
+        self.sentiment.prune(self.now);
+        let moved = self.sentiment.add(&h, &pairs);
+        if moved.is_empty() {
+            return;
+        }
+        let score = crate::signals::score_headline(&h.text);
+        let names: Vec<String> = moved.iter().map(ToString::to_string).collect();
+        let text = format!(
+            "news {score:+.2} for {}: {} ({})",
+            names.join(", "),
+            h.text,
+            h.source
+        );
+        self.alert(AlertLevel::Info, text, out);
+    }
+}
