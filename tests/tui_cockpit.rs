@@ -86,6 +86,7 @@ fn engine() -> Engine {
         portfolio: None,
         ai: AiConfig::default(),
         news_half_life_ms: 4 * 3_600_000,
+        llm_worker: false,
     };
     let mut e = Engine::new(cfg);
     let lv = |p, q| Level { price: p, qty: q };

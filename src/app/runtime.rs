@@ -10,6 +10,8 @@ use super::{clock, feed, lock::DbLock};
 use crate::config::Config;
 use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
 use crate::model::Symbol;
+use crate::signals::llm::{AnalysisRequest, LlmClient, worker};
+use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
 use crate::venues::sim::SimMarket;
 use std::collections::BTreeMap;
@@ -56,6 +58,45 @@ pub enum RunError {
     /// The engine task ended unexpectedly.
     #[error("the engine task failed: {0}")]
     Task(String),
+    /// The LLM provider is configured but its key's variable is not set.
+    #[error(
+        "[ai] provider \"openai\" needs its API key in the environment variable ${0}, which is not set; set it, or set [ai] fallback = \"local\" to run on the local analyst"
+    )]
+    AiKey(String),
+    /// The LLM client could not be built.
+    #[error("cannot start the LLM client: {0}")]
+    Ai(String),
+}
+
+/// The LLM client when the provider is `openai` and its key is set. Without a key: an error
+/// naming the variable, or (with `fallback = "local"`) a warning and `None`.
+fn llm_client(cfg: &Config) -> Result<Option<LlmClient>, RunError> {
+    if cfg.ai.provider != Provider::Openai {
+        return Ok(None);
+    }
+    let client = LlmClient::new(&cfg.ai).map_err(|e| RunError::Ai(e.to_string()))?;
+    if client.has_key() {
+        return Ok(Some(client));
+    }
+    match cfg.ai.fallback {
+        Fallback::None => Err(RunError::AiKey(cfg.ai.api_key_env.clone())),
+        Fallback::Local => {
+            tracing::warn!(
+                "AI: ${} is not set; running on the local analyst instead of {}",
+                cfg.ai.api_key_env,
+                cfg.ai.model
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Waits on an optional channel (forever when there is none).
+async fn recv_opt(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A running engine.
@@ -91,6 +132,7 @@ fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
 pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let cfg = &opts.config;
     let now = clock::now();
+    let llm = llm_client(cfg)?;
     let lock = DbLock::acquire(&opts.db, now)?;
     let mut store = Store::open(&opts.db)?;
     let seed = opts
@@ -125,7 +167,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         .into_iter()
         .map(|i| (Venue::Sim, i))
         .collect();
-    let mut engine = Engine::new(EngineConfig::from_config(cfg, instruments));
+    let mut engine_cfg = EngineConfig::from_config(cfg, instruments);
+    engine_cfg.llm_worker = llm.is_some();
+    let mut engine = Engine::new(engine_cfg);
     tracing::info!(
         db = %opts.db.display(), run_id, seed, speed,
         cash = %restored.cash, positions = restored.positions.len(), open_orders = restored.open_orders.len(),
@@ -141,7 +185,20 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let writer = store.into_writer(run_id, move |r| {
         let _ = ack_tx.send(r);
     })?;
-    route(restore_actions, &writer);
+    let (ai_requests, ai_events) = match llm {
+        Some(client) => {
+            let (req_tx, req_rx) = mpsc::channel::<AnalysisRequest>(64);
+            let (ev_tx, ev_rx) = mpsc::channel::<Event>(64);
+            tokio::spawn(worker::run(cfg.ai.clone(), client, req_rx, ev_tx));
+            (Some(req_tx), Some(ev_rx))
+        }
+        None => (None, None),
+    };
+    let out = Outputs {
+        writer,
+        ai: ai_requests,
+    };
+    out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
     let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
@@ -151,16 +208,17 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         stop: stop_rx,
         commands: cmd_rx,
         acks: ack_rx,
+        ai: ai_events,
         market: market_rx,
     };
     let db = opts.db.clone();
     let task = tokio::spawn(async move {
-        let exit = drive(&mut engine, inputs, &writer, &snap_tx).await;
+        let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
         feed.abort();
         let now = clock::now();
-        route(engine.checkpoint_now(now), &writer);
+        out.route(engine.checkpoint_now(now));
         log_status(&engine.snapshot());
-        let result = writer.finish(now.millis(), exit);
+        let result = out.writer.finish(now.millis(), exit);
         drop(lock);
         result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
         tracing::info!(exit, "stopped; journal flushed");
@@ -179,14 +237,22 @@ struct Inputs {
     stop: oneshot::Receiver<&'static str>,
     commands: mpsc::Receiver<Command>,
     acks: mpsc::UnboundedReceiver<Result<u64, String>>,
+    /// Answers, health and audit records from the LLM worker, when one runs.
+    ai: Option<mpsc::Receiver<Event>>,
     market: mpsc::Receiver<Event>,
+}
+
+/// Where the engine's actions go: the store writer, the log, the LLM worker.
+struct Outputs {
+    writer: Writer,
+    ai: Option<mpsc::Sender<AnalysisRequest>>,
 }
 
 /// The engine loop; returns why it stopped.
 async fn drive(
     engine: &mut Engine,
     mut inp: Inputs,
-    writer: &Writer,
+    out: &Outputs,
     snap_tx: &watch::Sender<Arc<Snapshot>>,
 ) -> &'static str {
     let mut timer = tokio::time::interval(Duration::from_secs(1));
@@ -200,7 +266,7 @@ async fn drive(
             Some(cmd) = inp.commands.recv() => {
                 // A command is published at once: the cockpit shows its effect without waiting
                 // for the next snapshot tick.
-                route(engine.handle(Event::Command(cmd), clock::now()), writer);
+                out.route(engine.handle(Event::Command(cmd), clock::now()));
                 snap_tx.send_replace(Arc::new(engine.snapshot()));
                 dirty = false;
                 continue;
@@ -212,6 +278,7 @@ async fn drive(
                     Event::Command(Command::Halt { reason: format!("store write failed: {e}"), by: "system".into() })
                 }
             },
+            Some(ev) = recv_opt(&mut inp.ai) => ev,
             _ = timer.tick() => Event::Timer,
             _ = publish.tick() => {
                 if dirty {
@@ -229,25 +296,35 @@ async fn drive(
                 None => return "feed ended",
             },
         };
-        route(engine.handle(event, clock::now()), writer);
+        out.route(engine.handle(event, clock::now()));
         dirty = true;
     }
 }
 
-/// Sends records to the writer and alerts to the log.
-fn route(actions: Vec<Action>, writer: &Writer) {
-    for a in actions {
-        match a {
-            Action::Persist { seq, record } => {
-                if !writer.send(seq, record) {
-                    tracing::error!(seq, "store writer has stopped; record not written");
+impl Outputs {
+    /// Sends records to the writer, alerts to the log and analysis requests to the LLM worker
+    /// (never waiting: a full queue drops the request, the next bar asks again).
+    fn route(&self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Persist { seq, record } => {
+                    if !self.writer.send(seq, record) {
+                        tracing::error!(seq, "store writer has stopped; record not written");
+                    }
+                }
+                Action::Alert(alert) => match alert.level {
+                    AlertLevel::Info => tracing::info!(target: ENGINE_ALERTS, "{}", alert.text),
+                    AlertLevel::Warn => tracing::warn!(target: ENGINE_ALERTS, "{}", alert.text),
+                    AlertLevel::Danger => tracing::error!(target: ENGINE_ALERTS, "{}", alert.text),
+                },
+                Action::RequestAnalysis(r) => {
+                    if let Some(ai) = &self.ai
+                        && ai.try_send(r).is_err()
+                    {
+                        tracing::warn!("AI request queue full; request dropped");
+                    }
                 }
             }
-            Action::Alert(alert) => match alert.level {
-                AlertLevel::Info => tracing::info!(target: ENGINE_ALERTS, "{}", alert.text),
-                AlertLevel::Warn => tracing::warn!(target: ENGINE_ALERTS, "{}", alert.text),
-                AlertLevel::Danger => tracing::error!(target: ENGINE_ALERTS, "{}", alert.text),
-            },
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::model::{Fill, Order, Symbol, Timestamp};
 use crate::portfolio::Position;
 use crate::risk::Guard;
+use crate::signals::llm::{AiExchange, AnalysisRequest};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub enum Action {
     },
     /// Tell the person (log line, cockpit alert, notification).
     Alert(Alert),
+    /// Ask the LLM worker for an analysis (it answers with `Event::Signal` later).
+    RequestAnalysis(AnalysisRequest),
 }
 
 /// What the store writes.
@@ -78,6 +81,8 @@ pub enum Record {
     },
     /// A strategy signal with its reasoning.
     Signal(SignalRecord),
+    /// An LLM request, its raw answer and what came of it.
+    AiExchange(Box<AiExchange>),
 }
 
 /// Whether new orders may be placed, as persisted.

@@ -71,6 +71,7 @@ impl Engine {
             }
             self.local_signals.insert(symbol, local);
         }
+        self.request_analysis(symbol, false, out);
         let ai = self.ai_signal(symbol).cloned();
         let b = blend(
             &self.cfg.ai.weights(),
@@ -112,6 +113,55 @@ impl Engine {
             }
         });
         (b, decision)
+    }
+
+    /// With the LLM provider: asks for an analysis of `symbol` when `now` is true, when none
+    /// was asked within `interval_secs`, or when the price moved `early_move_pct` since.
+    pub(super) fn request_analysis(&mut self, symbol: Symbol, now: bool, out: &mut Vec<Action>) {
+        if self.cfg.ai.provider != Provider::Openai || !self.cfg.llm_worker {
+            if now {
+                let why = if self.cfg.ai.provider == Provider::Local {
+                    "the local analyst runs on every bar; there is no LLM to ask"
+                } else {
+                    "the LLM is not available (see the startup warning)"
+                };
+                self.alert(
+                    AlertLevel::Info,
+                    format!("analysis of {symbol}: {why}"),
+                    out,
+                );
+            }
+            return;
+        }
+        let Some(price) = self.mark(symbol) else {
+            return;
+        };
+        let interval = i64::from(self.cfg.ai.interval_secs) * 1000;
+        let early = self.cfg.ai.early_move_pct;
+        let due = now
+            || self.last_request.get(&symbol).is_none_or(|(at, p0)| {
+                let moved = if p0.is_zero() {
+                    0.0
+                } else {
+                    f64::try_from(((price - *p0) / *p0).abs()).unwrap_or(0.0) * 100.0
+                };
+                self.now.since(*at) >= interval || (early > 0.0 && moved >= early)
+            });
+        if !due {
+            return;
+        }
+        let Some(brief) = crate::signals::llm::prompt::brief(&self.snapshot(), symbol) else {
+            return;
+        };
+        self.last_request.insert(symbol, (self.now, price));
+        let request_id = format!("req-{}", self.next_seq());
+        out.push(Action::RequestAnalysis(
+            crate::signals::llm::AnalysisRequest {
+                symbol,
+                brief,
+                request_id,
+            },
+        ));
     }
 
     /// Writes an analyst's signal to the journal.

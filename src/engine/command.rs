@@ -54,6 +54,8 @@ pub enum Command {
     },
     /// Manual mode on (strategy intents wait for approval) or off.
     ManualApproval(bool),
+    /// Ask the AI provider to analyse a pair now.
+    Analyse(Symbol),
     /// Pause or unpause the strategy (manual orders still pass risk).
     PauseStrategy(bool),
 }

@@ -3,6 +3,7 @@
 use super::Command;
 use crate::market::Level;
 use crate::model::{Side, Symbol, Timestamp};
+use crate::signals::llm::AiExchange;
 use crate::signals::{AiHealth, Headline, Signal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,8 @@ pub enum Event {
     News(Headline),
     /// The AI provider's health changed (from the LLM worker).
     AiHealth(AiHealth),
+    /// One LLM request and its outcome, to journal.
+    AiAudit(Box<AiExchange>),
     /// The store committed every record up to and including this sequence number.
     Persisted {
         /// Highest committed record sequence number.

@@ -73,6 +73,8 @@ pub struct EngineConfig {
     pub ai: AiConfig,
     /// Hours after which a headline weighs half as much.
     pub news_half_life_ms: i64,
+    /// An LLM worker takes `Action::RequestAnalysis` (provider `openai` with its key set).
+    pub llm_worker: bool,
 }
 
 impl EngineConfig {
@@ -98,6 +100,7 @@ impl EngineConfig {
                 .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
             ai: cfg.ai.clone(),
             news_half_life_ms: (cfg.news.half_life_hours * 3_600_000.0) as i64,
+            llm_worker: cfg.ai.provider == crate::signals::Provider::Openai,
         }
     }
 }
@@ -203,6 +206,8 @@ pub struct Engine {
     recorded_local: BTreeMap<Symbol, (crate::signals::SignalAction, Timestamp)>,
     sentiment: SentimentBook,
     ai_status: AiStatus,
+    /// Per pair: when the LLM was last asked and the price then.
+    last_request: BTreeMap<Symbol, (Timestamp, Decimal)>,
     /// A flatten under way, and when its orders were last sent.
     flattening: Option<Timestamp>,
     last_checkpoint: Option<Timestamp>,
@@ -265,6 +270,7 @@ impl Engine {
             blends: BTreeMap::new(),
             recorded_local: BTreeMap::new(),
             sentiment: SentimentBook::new(cfg.news_half_life_ms),
+            last_request: BTreeMap::new(),
             ai_status: AiStatus {
                 provider: cfg.ai.provider.as_str().into(),
                 model: match cfg.ai.provider {
@@ -335,6 +341,9 @@ impl Engine {
             Event::Signal(sig) => self.on_signal(sig, &mut out),
             Event::News(h) => self.on_news(h, &mut out),
             Event::AiHealth(h) => self.on_ai_health(h, &mut out),
+            Event::AiAudit(x) => {
+                self.persist(Record::AiExchange(x), &mut out);
+            }
             Event::Persisted { through } => {
                 self.persisted_through = self.persisted_through.max(through);
                 return out;

@@ -71,6 +71,7 @@ impl Engine {
             Command::Approve { id, by } => self.answer_approval(id, true, &by, out),
             Command::RejectIntent { id, by } => self.answer_approval(id, false, &by, out),
             Command::ManualApproval(on) => self.set_manual_approval(on, out),
+            Command::Analyse(symbol) => self.request_analysis(symbol, true, out),
             Command::PauseStrategy(paused) => {
                 self.strategy_paused = paused;
                 let why = self.pause_reason.take();

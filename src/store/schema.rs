@@ -105,6 +105,24 @@ pub const MIGRATIONS: &[&str] = &[
         basis         TEXT NOT NULL
     );
     ",
+    // 3: every LLM request and its answer (audit, and replays without calling the model)
+    "
+    CREATE TABLE ai_requests (
+        id            INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES runs(id),
+        ts_ms         INTEGER NOT NULL,
+        symbol        TEXT NOT NULL,
+        request_id    TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        prompt        TEXT NOT NULL,
+        raw_answer    TEXT,
+        signal        TEXT,
+        error         TEXT,
+        latency_ms    INTEGER NOT NULL,
+        tokens        INTEGER NOT NULL
+    );
+    CREATE INDEX ai_requests_symbol_ts ON ai_requests(symbol, ts_ms);
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
@@ -144,6 +162,7 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         for t in [
+            "ai_requests",
             "equity",
             "fills",
             "guards",

@@ -201,6 +201,32 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
             }
             Ok(())
         }
+        Record::AiExchange(x) => {
+            let signal = x
+                .signal
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            tx.execute(
+                "INSERT INTO ai_requests (run_id, ts_ms, symbol, request_id, model, prompt, raw_answer, signal, error, latency_ms, tokens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    run_id,
+                    x.ts.millis(),
+                    x.symbol.as_str(),
+                    x.request_id,
+                    x.model,
+                    x.prompt,
+                    x.raw_answer,
+                    signal,
+                    x.error,
+                    x.latency_ms as i64,
+                    i64::from(x.tokens)
+                ],
+            )
+            .map(drop)
+        }
         Record::Signal(s) => tx
             .execute(
                 "INSERT INTO signals (run_id, ts_ms, symbol, source, action, confidence, reasoning)

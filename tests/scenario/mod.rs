@@ -64,6 +64,7 @@ pub fn config(latency_ms: i64) -> EngineConfig {
         portfolio: None,
         ai: AiConfig::default(),
         news_half_life_ms: 4 * 3_600_000,
+        llm_worker: false,
     }
 }
 

@@ -1,0 +1,375 @@
+//! The LLM client and worker against a fake OpenAI-compatible server on 127.0.0.1 speaking
+//! real HTTP/1.1: good answers, fenced JSON, invalid and out-of-range answers, a rotated key
+//! after 401, 429 with Retry-After, 500s opening the circuit and a probe closing it, timeouts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tradedeck::engine::Event;
+use tradedeck::signals::llm::{
+    AnalysisRequest, CallError, LlmClient, ParseError, parse_answer, worker,
+};
+use tradedeck::signals::{AiConfig, AiHealth, Provider, SignalAction};
+
+/// One scripted reply.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    delay: Duration,
+}
+
+fn ok(content: &str) -> Reply {
+    let body = serde_json::json!({
+        "id": "chatcmpl-42",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 300, "completion_tokens": 80, "total_tokens": 380}
+    });
+    Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
+fn status(code: u16, body: &str) -> Reply {
+    Reply {
+        status: code,
+        headers: Vec::new(),
+        body: body.to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
+/// What the server saw of one request: the Authorization header and the body.
+#[derive(Clone, Debug)]
+struct Seen {
+    auth: String,
+    body: serde_json::Value,
+}
+
+/// Serves `replies` in order (the last one repeats) on a fresh port; returns the base URL.
+async fn serve(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let reply = replies[n.min(replies.len() - 1)].clone();
+            n += 1;
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head_end, len) = loop {
+                    let k = sock.read(&mut chunk).await.unwrap_or(0);
+                    if k == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..k]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, len);
+                    }
+                };
+                while buf.len() < head_end + len {
+                    let k = sock.read(&mut chunk).await.unwrap_or(0);
+                    if k == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..k]);
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let auth = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_lowercase()
+                            .starts_with("authorization:")
+                            .then(|| l["authorization:".len()..].trim().to_string())
+                    })
+                    .unwrap_or_default();
+                let body = serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
+                log.lock().unwrap().push(Seen { auth, body });
+                tokio::time::sleep(reply.delay).await;
+                let mut out = format!(
+                    "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    reply.status,
+                    reply.body.len()
+                );
+                for (k, v) in &reply.headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                out.push_str(&reply.body);
+                let _ = sock.write_all(out.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn config(url: &str) -> AiConfig {
+    AiConfig {
+        provider: Provider::Openai,
+        base_url: url.to_string(),
+        model: "test-model".into(),
+        api_key_env: "TD_TEST_KEY".into(),
+        timeout_secs: 2,
+        ..AiConfig::default()
+    }
+}
+
+/// A client whose key is whatever `key` holds.
+fn client(url: &str, key: &Arc<Mutex<String>>) -> LlmClient {
+    let key = key.clone();
+    let mut c = LlmClient::with_key_source(
+        &config(url),
+        Arc::new(move |_| Some(key.lock().unwrap().clone())),
+    )
+    .unwrap();
+    c.set_backoff(Duration::from_millis(20));
+    c
+}
+
+const GOOD: &str = r#"{"action":"buy","confidence":0.7,"target":67000,"stop_loss":63000,"invalidation":62500,"horizon_minutes":120,"reasoning":"Uptrend on 1h and 4h with bids heavier."}"#;
+
+fn key(k: &str) -> Arc<Mutex<String>> {
+    Arc::new(Mutex::new(k.to_string()))
+}
+
+#[tokio::test]
+async fn a_good_answer_is_parsed_with_tokens_and_the_request_is_well_formed() {
+    let (url, seen) = serve(vec![ok(GOOD)]).await;
+    let mut c = client(&url, &key("k1"));
+    let got = c.ask("system", "brief").await.unwrap();
+    assert_eq!(got.tokens, 380);
+    assert_eq!(got.id, "chatcmpl-42");
+    let a = parse_answer(&got.content).unwrap();
+    assert_eq!(a.action, SignalAction::Buy);
+    assert_eq!(a.confidence, 0.7);
+    let req = seen.lock().unwrap()[0].clone();
+    assert_eq!(req.auth, "Bearer k1");
+    assert_eq!(req.body["model"], "test-model");
+    assert_eq!(req.body["response_format"]["type"], "json_object");
+    assert_eq!(req.body["messages"][1]["content"], "brief");
+}
+
+#[tokio::test]
+async fn fenced_invalid_out_of_range_and_incomplete_answers() {
+    let fenced = format!("Sure!\n```json\n{GOOD}\n```");
+    let cases: Vec<(String, Result<SignalAction, &str>)> = vec![
+        (fenced, Ok(SignalAction::Buy)),
+        ("{\"action\": buy}".into(), Err("invalid JSON")),
+        (
+            r#"{"action":"sell","confidence":7,"reasoning":"x"}"#.into(),
+            Err("field `confidence`"),
+        ),
+        (
+            r#"{"action":"sell"}"#.into(),
+            Err("missing field `confidence`"),
+        ),
+    ];
+    for (content, want) in cases {
+        let (url, _) = serve(vec![ok(&content)]).await;
+        let mut c = client(&url, &key("k"));
+        let answer = c.ask("s", "u").await.unwrap();
+        match (parse_answer(&answer.content), want) {
+            (Ok(a), Ok(action)) => assert_eq!(a.action, action),
+            (Err(e), Err(prefix)) => assert!(e.to_string().starts_with(prefix), "{e}"),
+            (got, want) => panic!("{content}: got {got:?}, want {want:?}"),
+        }
+    }
+    assert!(matches!(parse_answer("nothing"), Err(ParseError::NoObject)));
+}
+
+#[tokio::test]
+async fn a_401_rereads_the_key_once_then_succeeds_or_says_unauthorised() {
+    let (url, seen) = serve(vec![
+        status(401, "{\"error\":{\"message\":\"bad key\"}}"),
+        ok(GOOD),
+    ])
+    .await;
+    let k = key("old");
+    let mut c = client(&url, &k);
+    *k.lock().unwrap() = "new".into(); // the token was rotated
+    c.ask("s", "u").await.unwrap();
+    let auths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.auth.clone())
+        .collect();
+    assert_eq!(auths, vec!["Bearer old", "Bearer new"]);
+
+    // the same key refused again: unauthorised, no endless retries
+    let (url, seen) = serve(vec![status(401, "{}")]).await;
+    let mut c = client(&url, &key("same"));
+    assert_eq!(
+        c.ask("s", "u").await.unwrap_err(),
+        CallError::Unauthorised(401)
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_429_waits_for_retry_after() {
+    let mut limited = status(429, "{\"error\":{\"message\":\"slow down\"}}");
+    limited.headers.push(("Retry-After", "1".into()));
+    let (url, seen) = serve(vec![limited, ok(GOOD)]).await;
+    let mut c = client(&url, &key("k"));
+    let started = tradedeck::app::clock::monotonic();
+    c.ask("s", "u").await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn server_errors_retry_with_backoff_then_give_up_and_timeouts_are_named() {
+    let (url, seen) = serve(vec![status(
+        500,
+        "{\"error\":{\"message\":\"overloaded\"}}",
+    )])
+    .await;
+    let mut c = client(&url, &key("k"));
+    let err = c.ask("s", "u").await.unwrap_err();
+    assert_eq!(
+        err,
+        CallError::Status {
+            status: 500,
+            body: "overloaded".into()
+        }
+    );
+    assert_eq!(seen.lock().unwrap().len(), 3, "three attempts");
+
+    let mut slow = ok(GOOD);
+    slow.delay = Duration::from_secs(4);
+    let (url, _) = serve(vec![slow]).await;
+    let c = client(&url, &key("k"));
+    assert_eq!(
+        c.complete("s", "u").await.unwrap_err(),
+        CallError::Timeout(2)
+    );
+}
+
+/// Runs the worker with `cfg` (its `base_url` is the fake server); returns its request sender
+/// and event receiver.
+fn spawn_worker(cfg: AiConfig) -> (mpsc::Sender<AnalysisRequest>, mpsc::Receiver<Event>) {
+    let (req_tx, req_rx) = mpsc::channel(8);
+    let (ev_tx, ev_rx) = mpsc::channel(64);
+    let mut c = LlmClient::with_key_source(&cfg, Arc::new(|_| Some("k".into()))).unwrap();
+    c.set_backoff(Duration::from_millis(10));
+    tokio::spawn(worker::run(cfg, c, req_rx, ev_tx));
+    (req_tx, ev_rx)
+}
+
+fn request(n: u32) -> AnalysisRequest {
+    AnalysisRequest {
+        symbol: "BTC/USDT".parse().unwrap(),
+        brief: format!("brief {n}"),
+        request_id: format!("req-{n}"),
+    }
+}
+
+/// Waits for the next event matching `f`, collecting the audit records on the way.
+async fn next<T>(rx: &mut mpsc::Receiver<Event>, mut f: impl FnMut(&Event) -> Option<T>) -> T {
+    let deadline = Duration::from_secs(20);
+    tokio::time::timeout(deadline, async {
+        loop {
+            let ev = rx.recv().await.expect("worker ended");
+            if let Some(t) = f(&ev) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("event in time")
+}
+
+#[tokio::test]
+async fn repeated_failures_open_the_circuit_and_a_later_probe_closes_it() {
+    // two asks of three attempts fail (6 × 500), then the server recovers
+    let mut replies = vec![status(500, "{}"); 6];
+    replies.push(ok(GOOD));
+    let (url, seen) = serve(replies).await;
+    let cfg = AiConfig {
+        circuit_failures: 2,
+        circuit_open_secs: 1,
+        ..config(&url)
+    };
+    let (tx, mut rx) = spawn_worker(cfg);
+    tx.send(request(1)).await.unwrap();
+    let degraded = next(&mut rx, |e| match e {
+        Event::AiHealth(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(degraded, AiHealth::Degraded { .. }),
+        "{degraded:?}"
+    );
+    tx.send(request(2)).await.unwrap();
+    let open = next(&mut rx, |e| match e {
+        Event::AiHealth(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(matches!(open, AiHealth::CircuitOpen { .. }), "{open:?}");
+    // while open nothing is sent; after a second one probe goes and succeeds
+    tx.send(request(3)).await.unwrap();
+    let signal = next(&mut rx, |e| match e {
+        Event::Signal(s) => Some(s.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(signal.action, SignalAction::Buy);
+    assert_eq!(signal.request_id, "chatcmpl-42");
+    let closed = next(&mut rx, |e| match e {
+        Event::AiHealth(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(closed, AiHealth::Ok);
+    assert_eq!(seen.lock().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn every_exchange_is_audited_with_prompt_answer_and_parse_error() {
+    let (url, _) = serve(vec![ok("I would buy, honestly.")]).await;
+    let (tx, mut rx) = spawn_worker(config(&url));
+    tx.send(request(7)).await.unwrap();
+    let audit = next(&mut rx, |e| match e {
+        Event::AiAudit(x) => Some(x.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(audit.prompt, "brief 7");
+    assert_eq!(audit.raw_answer.as_deref(), Some("I would buy, honestly."));
+    assert_eq!(
+        audit.error.as_deref(),
+        Some("parse error: no JSON object in the answer")
+    );
+    assert!(audit.signal.is_none(), "a bad answer is never a signal");
+    assert_eq!(audit.tokens, 380);
+}
