@@ -503,6 +503,10 @@ fn cancel_and_pause_keys() {
         update(&mut st, key('p')),
         vec![Command::ManualApproval(true)]
     );
+    assert_eq!(
+        update(&mut st, key('A')),
+        vec![Command::Analyse(sym("BTC/USDT"))]
+    );
     // nothing waits for approval: a and x send nothing
     assert!(update(&mut st, key('a')).is_empty());
     assert!(update(&mut st, key('x')).is_empty());

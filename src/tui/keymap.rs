@@ -48,6 +48,8 @@ pub enum KeyAction {
     Approve,
     /// Reject the oldest waiting strategy intent.
     RejectIntent,
+    /// Ask the AI provider to analyse the selected pair now.
+    Analyse,
 }
 
 impl KeyAction {
@@ -74,6 +76,7 @@ impl KeyAction {
             KeyAction::ManualMode => "manual_mode".into(),
             KeyAction::Approve => "approve".into(),
             KeyAction::RejectIntent => "reject".into(),
+            KeyAction::Analyse => "analyse".into(),
         }
     }
 
@@ -105,6 +108,7 @@ impl KeyAction {
             }
             KeyAction::Approve => "approve the oldest waiting strategy intent".into(),
             KeyAction::RejectIntent => "reject the oldest waiting strategy intent".into(),
+            KeyAction::Analyse => "ask the AI provider to analyse the selected pair now".into(),
         }
     }
 
@@ -153,6 +157,7 @@ impl KeyAction {
             KeyAction::ManualMode,
             KeyAction::Approve,
             KeyAction::RejectIntent,
+            KeyAction::Analyse,
         ]);
         v
     }
@@ -314,6 +319,7 @@ fn defaults() -> Vec<(KeyAction, Vec<Key>)> {
         (KeyAction::ManualMode, vec![k("p")]),
         (KeyAction::Approve, vec![k("a")]),
         (KeyAction::RejectIntent, vec![k("x")]),
+        (KeyAction::Analyse, vec![k("A")]),
     ]);
     v
 }

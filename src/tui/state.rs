@@ -358,6 +358,13 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
             return vec![Command::ManualApproval(!st.snapshot.risk.manual_approval)];
         }
         KeyAction::Flatten => st.popups.push(Popup::ConfirmFlatten),
+        KeyAction::Analyse => {
+            return st
+                .market()
+                .map(|m| Command::Analyse(m.symbol))
+                .into_iter()
+                .collect();
+        }
         KeyAction::Approve | KeyAction::RejectIntent => {
             let by = "cockpit".to_string();
             return st

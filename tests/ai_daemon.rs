@@ -1,0 +1,145 @@
+//! The AI provider through the real binary: a missing key fails startup naming the variable (or
+//! falls back to the local analyst with a warning), the local analyst journals its signals, and
+//! a hanging LLM server never stops the engine from trading.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use common::{Home, count, read_db};
+use std::io::Read;
+use std::net::TcpListener;
+
+fn write_config(home: &Home, name: &str, text: &str) -> String {
+    let path = home.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn openai_without_its_key_fails_naming_the_variable_or_falls_back_with_a_warning() {
+    let home = Home::new();
+    let strict = write_config(
+        &home,
+        "strict.toml",
+        "[ai]\nprovider = \"openai\"\napi_key_env = \"TD_TEST_MISSING_KEY\"\nfallback = \"none\"\n",
+    );
+    let db = home.path().join("a.db");
+    let out = home
+        .cmd(&[
+            "--daemon",
+            "--duration",
+            "1",
+            "--config",
+            &strict,
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .env_remove("TD_TEST_MISSING_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("$TD_TEST_MISSING_KEY, which is not set"),
+        "{err}"
+    );
+    assert!(!db.exists(), "nothing opened");
+
+    let lenient = write_config(
+        &home,
+        "lenient.toml",
+        "[ai]\nprovider = \"openai\"\napi_key_env = \"TD_TEST_MISSING_KEY\"\nfallback = \"local\"\n[venues.sim]\nspeed = 5\n",
+    );
+    let out = home
+        .cmd(&[
+            "--daemon",
+            "--duration",
+            "6",
+            "--config",
+            &lenient,
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .env_remove("TD_TEST_MISSING_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("$TD_TEST_MISSING_KEY is not set; running on the local analyst"),
+        "{err}"
+    );
+    // the local analyst's calls are journalled with their reasoning
+    let local: i64 = read_db(&db)
+        .query_row(
+            "SELECT COUNT(*) FROM signals WHERE source = 'local' AND reasoning LIKE 'local analyst: technical%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(local > 0, "local analyst signals in the journal");
+}
+
+#[test]
+fn a_hanging_llm_never_stops_trading_and_every_timeout_is_audited() {
+    // accepts connections and never answers
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            held.push(s);
+        }
+    });
+    let home = Home::new();
+    let cfg = write_config(
+        &home,
+        "hang.toml",
+        &format!(
+            "[ai]\nprovider = \"openai\"\nbase_url = \"{url}\"\napi_key_env = \"TD_TEST_KEY\"\ntimeout_secs = 1\n[venues.sim]\nspeed = 5\n"
+        ),
+    );
+    let db = home.path().join("h.db");
+    let out = home
+        .cmd(&[
+            "--daemon",
+            "--duration",
+            "10",
+            "--seed",
+            "2",
+            "--config",
+            &cfg,
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .env("TD_TEST_KEY", "k-test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(count(&db, "fills").unwrap() > 0, "trading went on");
+    let conn = read_db(&db);
+    let timeouts: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ai_requests WHERE error LIKE 'timed out%' AND raw_answer IS NULL AND prompt LIKE 'Pair %'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(timeouts > 0, "timeouts audited");
+    // the key never reaches the database
+    let leaked: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ai_requests WHERE prompt LIKE '%k-test%' OR error LIKE '%k-test%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
