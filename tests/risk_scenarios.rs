@@ -13,18 +13,6 @@ use tradedeck::engine::*;
 use tradedeck::model::{OrderStatus, Side, Timestamp};
 use tradedeck::risk::{GuardConfig, PortfolioBudget};
 
-/// A book with one level a side of 5 at `bid` / `ask`.
-fn quote(ts: i64, bid: Decimal, ask: Decimal) -> Event {
-    market(
-        ts,
-        MarketKind::BookSnapshot {
-            bids: vec![lv(bid, dec!(5))],
-            asks: vec![lv(ask, dec!(5))],
-            update_id: ts as u64,
-        },
-    )
-}
-
 /// An engine whose guards are `guards`, holding 1 BTC bought at 101 (fee 0.101).
 fn long_with(guards: GuardConfig) -> (Engine, Vec<Action>) {
     let mut cfg = config(0);
@@ -305,46 +293,6 @@ fn venue_rejects_in_a_burst_pause_the_strategy() {
     let s = e.snapshot();
     assert!(s.strategy_paused);
     assert!(s.risk.pause_reason.unwrap().contains("2 venue rejects"));
-}
-
-/// Rising trades with a book 1 either side, one a second from `t0` (the baseline's test path).
-fn rising(e: &mut Engine, t0: i64) -> Vec<Action> {
-    let mut out = Vec::new();
-    for (i, p) in [100, 100, 99, 101, 102, 101, 103, 104, 105]
-        .iter()
-        .enumerate()
-    {
-        let ts = t0 + i as i64 * 1000;
-        let p = Decimal::from(*p);
-        out.extend(e.handle(quote(ts, p - dec!(1), p + dec!(1)), Timestamp(ts)));
-        let trade = market(
-            ts,
-            MarketKind::Trade {
-                price: p,
-                qty: dec!(1),
-                aggressor: Side::Buy,
-            },
-        );
-        out.extend(e.handle(trade, Timestamp(ts)));
-    }
-    out
-}
-
-/// The baseline strategy on short periods, so the rising path makes it buy.
-fn strategy_engine(manual: bool) -> Engine {
-    Engine::new(strategy_config(manual))
-}
-
-fn strategy_config(manual: bool) -> EngineConfig {
-    let mut cfg = config(0);
-    cfg.strategy.enabled = true;
-    cfg.strategy.fast = 2;
-    cfg.strategy.slow = 3;
-    cfg.strategy.rsi_period = 2;
-    cfg.strategy.rsi_overbought = 101.0;
-    cfg.limits.manual_approval = manual;
-    cfg.limits.approval_expiry_secs = 60;
-    cfg
 }
 
 #[test]

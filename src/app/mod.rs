@@ -5,6 +5,7 @@ pub mod daemon;
 mod feed;
 pub mod lock;
 pub mod logging;
+pub mod news;
 pub mod paths;
 pub mod runtime;
 pub mod signals;

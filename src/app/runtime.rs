@@ -200,6 +200,10 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
+    let news = cfg.news.file.clone().map(|path| {
+        tracing::info!(file = %path.display(), "news: following headlines");
+        tokio::spawn(super::news::tail(path, false, market_tx.clone()))
+    });
     let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
@@ -215,6 +219,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let task = tokio::spawn(async move {
         let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
         feed.abort();
+        if let Some(n) = news {
+            n.abort();
+        }
         let now = clock::now();
         out.route(engine.checkpoint_now(now));
         log_status(&engine.snapshot());

@@ -151,3 +151,63 @@ pub fn fills(actions: &[Action]) -> Vec<(Decimal, Decimal, Decimal)> {
         })
         .collect()
 }
+
+/// A book with one level a side of 5 at `bid` / `ask`.
+pub fn quote(ts: i64, bid: Decimal, ask: Decimal) -> Event {
+    market(
+        ts,
+        MarketKind::BookSnapshot {
+            bids: vec![lv(bid, dec!(5))],
+            asks: vec![lv(ask, dec!(5))],
+            update_id: ts as u64,
+        },
+    )
+}
+
+/// Rising trades with a book 1 either side, one a second from `t0` (the baseline's test path).
+pub fn rising_events(t0: i64) -> Vec<(Event, Timestamp)> {
+    let mut out = Vec::new();
+    for (i, p) in [100, 100, 99, 101, 102, 101, 103, 104, 105]
+        .iter()
+        .enumerate()
+    {
+        let ts = t0 + i as i64 * 1000;
+        let p = Decimal::from(*p);
+        out.push((quote(ts, p - dec!(1), p + dec!(1)), Timestamp(ts)));
+        let trade = market(
+            ts,
+            MarketKind::Trade {
+                price: p,
+                qty: dec!(1),
+                aggressor: Side::Buy,
+            },
+        );
+        out.push((trade, Timestamp(ts)));
+    }
+    out
+}
+
+/// Feeds `rising_events` and returns every action.
+pub fn rising(e: &mut Engine, t0: i64) -> Vec<Action> {
+    rising_events(t0)
+        .into_iter()
+        .flat_map(|(ev, now)| e.handle(ev, now))
+        .collect()
+}
+
+/// The baseline strategy on short periods, so the rising path makes it buy.
+pub fn strategy_engine(manual: bool) -> Engine {
+    Engine::new(strategy_config(manual))
+}
+
+pub fn strategy_config(manual: bool) -> EngineConfig {
+    let mut cfg = config(0);
+    cfg.strategy.enabled = true;
+    cfg.strategy.fast = 2;
+    cfg.strategy.slow = 3;
+    cfg.strategy.rsi_period = 2;
+    cfg.strategy.rsi_overbought = 101.0;
+    cfg.limits.manual_approval = manual;
+    cfg.limits.approval_expiry_secs = 60;
+    cfg
+}
