@@ -678,3 +678,51 @@ fn signals_pane_lists_every_timeframe_and_the_technical_score() {
     assert!(screen.contains("timeframes 1m"), "{screen}");
     assert!(screen.contains("1d …"), "{screen}");
 }
+
+#[test]
+fn signals_pane_shows_the_ai_signal_the_blend_and_the_news() {
+    use tradedeck::signals::{
+        BlendWeights, ScoredHeadline, Signal, SignalAction, SignalSource, blend,
+    };
+    let e = engine();
+    let mut snap = e.snapshot();
+    let m = &mut snap.markets[0];
+    m.ai = Some(Signal {
+        symbol: sym("BTC/USDT"),
+        action: SignalAction::Buy,
+        confidence: 0.7,
+        target: Some(dec!(67000)),
+        stop: Some(dec!(64000)),
+        invalidation: None,
+        horizon_mins: Some(60),
+        reasoning: "uptrend on 1h with bids heavier".into(),
+        source: SignalSource::Llm,
+        model: "llama-test".into(),
+        latency_ms: 850,
+        tokens: 380,
+        ts: Timestamp(T0 + 1_990_000),
+        request_id: "r1".into(),
+    });
+    let w = BlendWeights {
+        ai: 0.4,
+        technical: 0.6,
+        sentiment: 0.0,
+        threshold: 0.3,
+    };
+    m.blend = Some(blend(&w, 0.2, Some(0.7), None));
+    m.sentiment = Some(0.42);
+    m.headlines = vec![ScoredHeadline {
+        ts: Timestamp(T0),
+        source: "wire".into(),
+        text: "ETF inflows hit a record".into(),
+        score: 0.42,
+    }];
+    let mut st = state(&e);
+    st.snapshot = Arc::new(snap);
+    let screen = text(&render(&st, 160, 48));
+    assert!(screen.contains("AI        ▲ BUY"), "{screen}");
+    assert!(screen.contains("llama-test · target 67000.00"), "{screen}");
+    assert!(screen.contains("850 ms, 380 tokens"), "{screen}");
+    assert!(screen.contains("blend     ▲ BUY  score +0.40"), "{screen}");
+    assert!(screen.contains("sentiment +0.42"), "{screen}");
+}
