@@ -3,7 +3,7 @@
 //! by volatility, that produces the same `Signal` an LLM would, with readable reasoning.
 
 use super::signal::{Signal, SignalAction, SignalSource};
-use super::technical::{TechnicalSignal, TimeframeView, Trend};
+use super::technical::{TechnicalSignal, TimeframeView, Trend, arrow};
 use crate::model::{Symbol, Timeframe, Timestamp};
 use rust_decimal::Decimal;
 use std::fmt::Write;
@@ -47,16 +47,6 @@ fn trend_vote(t: Trend) -> f64 {
         Trend::Bullish => 1.0,
         Trend::Bearish => -1.0,
         Trend::Neutral => 0.0,
-    }
-}
-
-fn arrow(v: f64) -> &'static str {
-    if v > 0.05 {
-        "▲"
-    } else if v < -0.05 {
-        "▼"
-    } else {
-        "·"
     }
 }
 

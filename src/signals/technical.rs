@@ -190,7 +190,8 @@ pub struct TechnicalSignal {
     pub explanation: String,
 }
 
-fn arrow(v: f64) -> &'static str {
+/// ▲, ▼ or · for a vote above +0.05, below −0.05, or in between.
+pub(crate) fn arrow(v: f64) -> &'static str {
     if v > 0.05 {
         "▲"
     } else if v < -0.05 {
