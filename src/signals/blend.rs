@@ -1,6 +1,8 @@
 //! The blended decision the strategy acts on: score = w_ai·ai + w_tech·technical +
 //! w_sent·sentiment, the weights renormalised over the inputs present, acted on only beyond
-//! the confidence threshold. Every component is kept so the cockpit and the journal show why.
+//! the confidence threshold, and never against the technical score: the AI signal (or the
+//! news) cannot trade by itself. Every component is kept so the cockpit and the journal show
+//! why.
 
 use super::signal::SignalAction;
 use serde::{Deserialize, Serialize};
@@ -59,18 +61,26 @@ pub fn blend(w: &BlendWeights, technical: f64, ai: Option<f64>, sentiment: Optio
     if ai.is_none() {
         explanation.push_str(" (no fresh AI signal)");
     }
-    let action = if score >= w.threshold {
+    let wanted = if score >= w.threshold {
         SignalAction::Buy
     } else if score <= -w.threshold {
         SignalAction::Sell
     } else {
         SignalAction::Hold
     };
+    // the price action must lean the same way: other inputs alone never trade
+    let agrees = wanted.direction() * technical > 0.0 || w.technical == 0.0;
+    let action = if agrees { wanted } else { SignalAction::Hold };
     let _ = write!(
         explanation,
-        " = {score:+.2} → {} (threshold {:.2})",
+        " = {score:+.2} → {} (threshold {:.2}{})",
         action.as_str(),
-        w.threshold
+        w.threshold,
+        if wanted != action {
+            "; technical disagrees"
+        } else {
+            ""
+        }
     );
     Blend {
         score,
@@ -111,5 +121,20 @@ mod tests {
         let b = blend(&W, 0.1, Some(0.1), Some(-1.0));
         assert!((b.score - 0.1).abs() < 1e-12);
         assert_eq!(b.action, SignalAction::Hold);
+    }
+
+    #[test]
+    fn the_ai_never_trades_against_or_without_the_technical_score() {
+        // a confident AI alone reaches 0.4 ≥ 0.3, but the technical score is flat
+        let b = blend(&W, 0.0, Some(1.0), None);
+        assert!((b.score - 0.4).abs() < 1e-12);
+        assert_eq!(b.action, SignalAction::Hold);
+        assert!(
+            b.explanation
+                .ends_with("→ hold (threshold 0.30; technical disagrees)")
+        );
+        // or against it
+        assert_eq!(blend(&W, -0.05, Some(1.0), None).action, SignalAction::Hold);
+        assert_eq!(blend(&W, 0.05, Some(1.0), None).action, SignalAction::Buy);
     }
 }
