@@ -49,7 +49,7 @@ fn openai_without_its_key_fails_naming_the_variable_or_falls_back_with_a_warning
     let lenient = write_config(
         &home,
         "lenient.toml",
-        "[ai]\nprovider = \"openai\"\napi_key_env = \"TD_TEST_MISSING_KEY\"\nfallback = \"local\"\n[venues.sim]\nspeed = 5\n",
+        "[ai]\nprovider = \"openai\"\napi_key_env = \"TD_TEST_MISSING_KEY\"\nfallback = \"local\"\n[venues.sim]\nspeed = 10\n",
     );
     let out = home
         .cmd(&[
@@ -99,7 +99,7 @@ fn a_hanging_llm_never_stops_trading_and_every_timeout_is_audited() {
         &home,
         "hang.toml",
         &format!(
-            "[ai]\nprovider = \"openai\"\nbase_url = \"{url}\"\napi_key_env = \"TD_TEST_KEY\"\ntimeout_secs = 1\n[venues.sim]\nspeed = 5\n"
+            "[ai]\nprovider = \"openai\"\nbase_url = \"{url}\"\napi_key_env = \"TD_TEST_KEY\"\ntimeout_secs = 1\n[venues.sim]\nspeed = 10\n"
         ),
     );
     let db = home.path().join("h.db");

@@ -22,7 +22,15 @@ fn json_dec(v: &serde_json::Value) -> Decimal {
 #[test]
 fn daemon_trades_into_the_data_dir_and_status_reconciles() {
     let home = Home::new();
-    let out = home.run(&["--daemon", "--duration", "8", "--seed", "7", "--speed", "5"]);
+    let out = home.run(&[
+        "--daemon",
+        "--duration",
+        "8",
+        "--seed",
+        "7",
+        "--speed",
+        "10",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -157,9 +165,9 @@ fn kill_9_loses_no_committed_fill_and_the_account_continues() {
         "--seed",
         "4",
         "--speed",
-        "5",
+        "10",
         "--duration",
-        "6",
+        "8",
     ]);
     assert!(
         out.status.success(),

@@ -271,14 +271,7 @@ impl Engine {
             recorded_local: BTreeMap::new(),
             sentiment: SentimentBook::new(cfg.news_half_life_ms),
             last_request: BTreeMap::new(),
-            ai_status: AiStatus {
-                provider: cfg.ai.provider.as_str().into(),
-                model: match cfg.ai.provider {
-                    crate::signals::Provider::Local => crate::signals::LOCAL_MODEL.into(),
-                    crate::signals::Provider::Openai => cfg.ai.model.clone(),
-                },
-                ..AiStatus::default()
-            },
+            ai_status: AiStatus::for_config(&cfg.ai, cfg.llm_worker),
             flattening: None,
             last_checkpoint: None,
             alerts: VecDeque::new(),

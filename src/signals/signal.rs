@@ -160,3 +160,29 @@ pub struct AiStatus {
     /// Tokens of the last answer.
     pub last_tokens: Option<u32>,
 }
+
+impl AiStatus {
+    /// The status at start: the local analyst, the LLM, or the local analyst standing in for
+    /// an LLM that cannot run (`llm_runs` false: its key is not set).
+    pub fn for_config(cfg: &super::AiConfig, llm_runs: bool) -> AiStatus {
+        let local = AiStatus {
+            provider: "local".into(),
+            model: super::LOCAL_MODEL.into(),
+            ..AiStatus::default()
+        };
+        match cfg.provider {
+            super::Provider::Local => local,
+            super::Provider::Openai if llm_runs => AiStatus {
+                provider: "openai".into(),
+                model: cfg.model.clone(),
+                ..AiStatus::default()
+            },
+            super::Provider::Openai => AiStatus {
+                health: AiHealth::Degraded {
+                    reason: format!("${} not set: local analyst", cfg.api_key_env),
+                },
+                ..local
+            },
+        }
+    }
+}

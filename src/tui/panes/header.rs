@@ -72,7 +72,11 @@ impl Widget for &Header<'_> {
             _ => t.danger,
         };
         line1.push(Span::styled(format!("{} ", ai.model), t.text));
-        line1.push(Span::styled(ai.health.label(), health));
+        let label = match &ai.health {
+            crate::signals::AiHealth::Degraded { reason } => format!("degraded ({reason})"),
+            other => other.label().to_string(),
+        };
+        line1.push(Span::styled(label, health));
         if let (Some(ms), Some(tok)) = (ai.last_latency_ms, ai.last_tokens) {
             line1.push(Span::styled(format!(" · {ms} ms · {tok} tok"), t.muted));
         }
