@@ -5,6 +5,7 @@
 //! feed the same engine.
 
 pub mod app;
+pub mod backtest;
 pub mod config;
 pub mod engine;
 pub mod exec;

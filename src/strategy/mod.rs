@@ -1,8 +1,10 @@
 //! Strategies: pure functions of market state that propose trades. Risk decides.
 
 pub mod baseline;
+pub mod sma_cross;
 
 pub use baseline::{BarClose, Baseline, BaselineParams};
+pub use sma_cross::SmaCross;
 
 use crate::model::Side;
 use crate::signals::{Blend, SignalAction};

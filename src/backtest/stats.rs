@@ -1,0 +1,288 @@
+//! Backtest statistics from an equity curve and a trade list: total return, CAGR, Sharpe and
+//! Sortino (annualised from the curve's bar length), max drawdown and its duration, Calmar,
+//! win rate, profit factor, average win and loss, exposure, fees, and buy-and-hold over the
+//! same span. Money stays `Decimal`; ratios are `f64`.
+
+use crate::model::Timestamp;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Milliseconds in a (365-day) year, for annualising.
+const YEAR_MS: f64 = 365.0 * 24.0 * 3_600_000.0;
+
+/// One closed (or still open) round trip.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trade {
+    /// Entry time.
+    pub entry_ts: Timestamp,
+    /// Entry price.
+    pub entry_price: Decimal,
+    /// Exit time (`None`: still open at the end, marked at the last close).
+    pub exit_ts: Option<Timestamp>,
+    /// Exit price, or the last close for an open trade.
+    pub exit_price: Decimal,
+    /// Base quantity.
+    pub qty: Decimal,
+    /// Fees paid on entry and exit.
+    pub fees: Decimal,
+    /// P&L after fees.
+    pub pnl: Decimal,
+}
+
+/// The report's figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stats {
+    /// Equity at the start.
+    pub start_equity: Decimal,
+    /// Equity at the last point.
+    pub final_equity: Decimal,
+    /// (final / start − 1) in percent.
+    pub return_pct: f64,
+    /// Compound annual growth rate, percent.
+    pub cagr_pct: f64,
+    /// Annualised Sharpe ratio of per-bar returns (risk-free rate 0).
+    pub sharpe: f64,
+    /// Annualised Sortino ratio (downside deviation).
+    pub sortino: f64,
+    /// Largest fall from a peak, percent.
+    pub max_drawdown_pct: f64,
+    /// Longest time below a previous peak, in milliseconds.
+    pub max_drawdown_duration_ms: i64,
+    /// CAGR / max drawdown.
+    pub calmar: f64,
+    /// Closed trades.
+    pub trades: usize,
+    /// Share of closed trades with P&L > 0, percent.
+    pub win_rate_pct: f64,
+    /// Gross profit / gross loss of closed trades.
+    pub profit_factor: f64,
+    /// Mean P&L of winning closed trades.
+    pub avg_win: Decimal,
+    /// Mean P&L of losing closed trades.
+    pub avg_loss: Decimal,
+    /// Share of bars with a position, percent.
+    pub exposure_pct: f64,
+    /// Fees paid.
+    pub fees: Decimal,
+    /// Buy-and-hold return over the span, percent (first to last price).
+    pub buy_and_hold_pct: f64,
+    /// Bars per year the ratios were annualised with.
+    pub bars_per_year: f64,
+}
+
+fn f(d: Decimal) -> f64 {
+    f64::try_from(d).unwrap_or(0.0)
+}
+
+/// Computes the figures. `equity` is (time, equity, in a position) per bar, oldest first;
+/// `prices` are the first and last price of the span, for buy-and-hold.
+pub fn compute(
+    equity: &[(Timestamp, Decimal, bool)],
+    trades: &[Trade],
+    prices: (Decimal, Decimal),
+) -> Stats {
+    let start = equity.first().map_or(Decimal::ZERO, |e| e.1);
+    let end = equity.last().map_or(start, |e| e.1);
+    let span_ms = match (equity.first(), equity.last()) {
+        (Some(a), Some(b)) => b.0.since(a.0),
+        _ => 0,
+    };
+    let bar_ms = if equity.len() > 1 {
+        span_ms as f64 / (equity.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let bars_per_year = if bar_ms > 0.0 { YEAR_MS / bar_ms } else { 0.0 };
+    let growth = if start > Decimal::ZERO {
+        f(end / start)
+    } else {
+        1.0
+    };
+    let years = span_ms as f64 / YEAR_MS;
+    let cagr_pct = if years > 0.0 && growth > 0.0 {
+        (growth.powf(1.0 / years) - 1.0) * 100.0
+    } else {
+        0.0
+    };
+    // per-bar simple returns
+    let returns: Vec<f64> = equity
+        .windows(2)
+        .map(|w| {
+            if w[0].1 > Decimal::ZERO {
+                f((w[1].1 - w[0].1) / w[0].1)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let n = returns.len() as f64;
+    let mean = if n > 0.0 {
+        returns.iter().sum::<f64>() / n
+    } else {
+        0.0
+    };
+    let sd = if n > 1.0 {
+        (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    let downside = if n > 0.0 {
+        (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n).sqrt()
+    } else {
+        0.0
+    };
+    let annual = bars_per_year.sqrt();
+    let sharpe = if sd > 0.0 { mean / sd * annual } else { 0.0 };
+    let sortino = if downside > 0.0 {
+        mean / downside * annual
+    } else {
+        0.0
+    };
+    // drawdown depth and the longest stretch under water
+    let (mut peak, mut peak_ts) = (start, equity.first().map_or(Timestamp(0), |e| e.0));
+    let (mut max_dd, mut max_dur) = (0.0f64, 0i64);
+    for (ts, e, _) in equity {
+        if *e >= peak {
+            peak = *e;
+            peak_ts = *ts;
+        } else {
+            if peak > Decimal::ZERO {
+                max_dd = max_dd.max(f((peak - *e) / peak) * 100.0);
+            }
+            max_dur = max_dur.max(ts.since(peak_ts));
+        }
+    }
+    let closed: Vec<&Trade> = trades.iter().filter(|t| t.exit_ts.is_some()).collect();
+    let wins: Vec<Decimal> = closed
+        .iter()
+        .map(|t| t.pnl)
+        .filter(|p| *p > Decimal::ZERO)
+        .collect();
+    let losses: Vec<Decimal> = closed
+        .iter()
+        .map(|t| t.pnl)
+        .filter(|p| *p < Decimal::ZERO)
+        .collect();
+    let gross_win: Decimal = wins.iter().sum();
+    let gross_loss: Decimal = -losses.iter().sum::<Decimal>();
+    let mean_of = |v: &[Decimal]| {
+        if v.is_empty() {
+            Decimal::ZERO
+        } else {
+            v.iter().sum::<Decimal>() / Decimal::from(v.len())
+        }
+    };
+    let in_market = equity.iter().filter(|e| e.2).count();
+    Stats {
+        start_equity: start,
+        final_equity: end,
+        return_pct: (growth - 1.0) * 100.0,
+        cagr_pct,
+        sharpe,
+        sortino,
+        max_drawdown_pct: max_dd,
+        max_drawdown_duration_ms: max_dur,
+        calmar: if max_dd > 0.0 { cagr_pct / max_dd } else { 0.0 },
+        trades: closed.len(),
+        win_rate_pct: if closed.is_empty() {
+            0.0
+        } else {
+            wins.len() as f64 / closed.len() as f64 * 100.0
+        },
+        profit_factor: if gross_loss > Decimal::ZERO {
+            f(gross_win / gross_loss)
+        } else if gross_win > Decimal::ZERO {
+            f64::INFINITY
+        } else {
+            0.0
+        },
+        avg_win: mean_of(&wins),
+        avg_loss: mean_of(&losses),
+        exposure_pct: if equity.is_empty() {
+            0.0
+        } else {
+            in_market as f64 / equity.len() as f64 * 100.0
+        },
+        fees: trades.iter().map(|t| t.fees).sum(),
+        buy_and_hold_pct: if prices.0 > Decimal::ZERO {
+            f((prices.1 - prices.0) / prices.0) * 100.0
+        } else {
+            0.0
+        },
+        bars_per_year,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    const DAY: i64 = 86_400_000;
+
+    fn trade(pnl: Decimal, closed: bool) -> Trade {
+        Trade {
+            entry_ts: Timestamp(0),
+            entry_price: dec!(100),
+            exit_ts: closed.then_some(Timestamp(DAY)),
+            exit_price: dec!(100),
+            qty: dec!(1),
+            fees: dec!(0.2),
+            pnl,
+        }
+    }
+
+    #[test]
+    fn figures_of_a_small_curve_by_hand() {
+        // daily bars: 100 → 110 → 99 → 104.5 → 115.5
+        let curve = [
+            (Timestamp(0), dec!(100), false),
+            (Timestamp(DAY), dec!(110), true),
+            (Timestamp(2 * DAY), dec!(99), true),
+            (Timestamp(3 * DAY), dec!(104.5), true),
+            (Timestamp(4 * DAY), dec!(115.5), false),
+        ];
+        let trades = [
+            trade(dec!(10), true),
+            trade(dec!(-4), true),
+            trade(dec!(2), false),
+        ];
+        let s = compute(&curve, &trades, (dec!(50), dec!(60)));
+        assert_eq!(s.final_equity, dec!(115.5));
+        assert!((s.return_pct - 15.5).abs() < 1e-9);
+        // returns +10 %, −10 %, +5.5556 %, +10.5263 %
+        assert!((s.bars_per_year - 365.0).abs() < 1e-9);
+        // 110 → 99 is a 10 % fall; under water from day 1 to day 3 (back above 110 on day 4)
+        assert!((s.max_drawdown_pct - 10.0).abs() < 1e-9);
+        assert_eq!(s.max_drawdown_duration_ms, 2 * DAY);
+        assert_eq!(s.trades, 2, "the open trade is not counted as closed");
+        assert!((s.win_rate_pct - 50.0).abs() < 1e-9);
+        assert!((s.profit_factor - 2.5).abs() < 1e-9);
+        assert_eq!((s.avg_win, s.avg_loss), (dec!(10), dec!(-4)));
+        assert!((s.exposure_pct - 60.0).abs() < 1e-9);
+        assert_eq!(s.fees, dec!(0.6));
+        assert!((s.buy_and_hold_pct - 20.0).abs() < 1e-9);
+        let r = [0.1, -0.1, 5.5 / 99.0, 11.0 / 104.5];
+        let mean = r.iter().sum::<f64>() / 4.0;
+        let sd = (r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+        assert!((s.sharpe - mean / sd * 365f64.sqrt()).abs() < 1e-9);
+        let down = (0.01f64 / 4.0).sqrt();
+        assert!((s.sortino - mean / down * 365f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn empty_and_flat_curves_give_zeros_not_nans() {
+        let s = compute(&[], &[], (dec!(0), dec!(0)));
+        assert_eq!(s.trades, 0);
+        assert_eq!(
+            (s.sharpe, s.sortino, s.cagr_pct, s.calmar),
+            (0.0, 0.0, 0.0, 0.0)
+        );
+        let flat = [
+            (Timestamp(0), dec!(100), false),
+            (Timestamp(DAY), dec!(100), false),
+        ];
+        let s = compute(&flat, &[], (dec!(1), dec!(1)));
+        assert!(s.sharpe == 0.0 && s.max_drawdown_pct == 0.0 && s.return_pct == 0.0);
+    }
+}
