@@ -201,6 +201,12 @@ fn sigterm_stops_the_cockpit_cleanly_and_restores_the_terminal() {
     let Some(tmux) = start(&home, &db, "term") else {
         return;
     };
+    // a new user sees the local analyst's signal with its reasoning within a minute
+    poll_until(Duration::from_secs(60), "a local-analyst signal", || {
+        let s = tmux.screen();
+        (s.contains("local-analyst-1 · target") && s.contains("local analyst: technical"))
+            .then_some(())
+    });
     // the tradedeck process itself, not the shell around it
     let pattern = format!(
         "^{} --config \\S+ --db {}",

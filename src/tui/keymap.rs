@@ -99,12 +99,9 @@ impl KeyAction {
             KeyAction::Sell => "sell ticket (market or limit, through risk)".into(),
             KeyAction::Cancel => "cancel the selected order (select it in the orders pane)".into(),
             KeyAction::Pause => "pause / unpause the strategy (manual orders still trade)".into(),
-            KeyAction::Flatten => {
-                "FLATTEN: cancel all orders, sell every position, reduce-only (asks to confirm)"
-                    .into()
-            }
+            KeyAction::Flatten => "FLATTEN: cancel orders, sell all at market (asks first)".into(),
             KeyAction::ManualMode => {
-                "manual mode on/off: strategy intents wait for your approval".into()
+                "manual mode on/off: strategy intents wait for approval".into()
             }
             KeyAction::Approve => "approve the oldest waiting strategy intent".into(),
             KeyAction::RejectIntent => "reject the oldest waiting strategy intent".into(),
