@@ -1,6 +1,6 @@
-//! Tails a JSONL headline file (`[news] file`): every complete line appended while running
-//! becomes an `Event::News`. A malformed line is logged, counted and skipped; a file that
-//! shrinks (rotated or truncated) is read again from the start.
+//! Headline sources: a tailed JSONL file (`[news] file`: every complete line appended while
+//! running becomes an `Event::News`; a malformed line is logged, counted and skipped; a file
+//! that shrinks is read again from the start) and polled RSS/Atom feeds (`[news] rss_urls`).
 
 use super::clock;
 use crate::engine::Event;
@@ -91,6 +91,49 @@ pub async fn tail(path: PathBuf, from_start: bool, tx: mpsc::Sender<Event>) {
     }
 }
 
+/// Polls an RSS or Atom feed every `every` and sends its headlines (the engine ignores the ones
+/// it has seen); runs until the receiver is gone.
+pub async fn poll(url: String, every: Duration, tx: mpsc::Sender<Event>) {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("news: cannot build an HTTP client: {e}");
+            return;
+        }
+    };
+    let source = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("rss")
+        .to_string();
+    loop {
+        let result = async {
+            let resp = client.get(&url).send().await?.error_for_status()?;
+            resp.text().await
+        }
+        .await;
+        match result {
+            Ok(doc) => {
+                let items = crate::signals::feed::headlines(&doc, &source, clock::now());
+                if items.is_empty() {
+                    tracing::warn!(feed = %source, "news: no items in the feed");
+                }
+                for h in items {
+                    if tx.send(Event::News(h)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(feed = %source, "news: poll failed: {e}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +176,40 @@ mod tests {
         };
         assert_eq!(h.text, "Exchange hacked");
         assert_eq!(h.source, "file");
+    }
+
+    #[tokio::test]
+    async fn an_rss_feed_is_polled_over_http() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/feed.xml", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let doc = "<rss><channel><item><title>Bitcoin rallies</title></item>\
+                       <item><title>Ether slides</title></item></channel></rss>";
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+                    doc.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            }
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        tokio::spawn(poll(url, Duration::from_secs(3600), tx));
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                Ok(Some(Event::News(h))) => got.push((h.source, h.text)),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(got[0].1, "Bitcoin rallies");
+        assert_eq!(got[1].1, "Ether slides");
+        assert!(
+            got[0].0.starts_with("127.0.0.1:"),
+            "the feed's host names the source"
+        );
     }
 }

@@ -200,10 +200,23 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
-    let news = cfg.news.file.clone().map(|path| {
+    let mut news: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    if let Some(path) = cfg.news.file.clone() {
         tracing::info!(file = %path.display(), "news: following headlines");
-        tokio::spawn(super::news::tail(path, false, market_tx.clone()))
-    });
+        news.push(tokio::spawn(super::news::tail(
+            path,
+            false,
+            market_tx.clone(),
+        )));
+    }
+    for url in &cfg.news.rss_urls {
+        let every = Duration::from_secs(u64::from(cfg.news.poll_secs));
+        news.push(tokio::spawn(super::news::poll(
+            url.clone(),
+            every,
+            market_tx.clone(),
+        )));
+    }
     let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
@@ -219,7 +232,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let task = tokio::spawn(async move {
         let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
         feed.abort();
-        if let Some(n) = news {
+        for n in news {
             n.abort();
         }
         let now = clock::now();

@@ -2,6 +2,7 @@
 //! every analyst produces, and the blend the strategy acts on.
 
 pub mod blend;
+pub mod feed;
 pub mod llm;
 pub mod local;
 pub mod sentiment;

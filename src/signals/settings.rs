@@ -230,6 +230,10 @@ pub struct NewsConfig {
     /// A JSONL file of headlines (`{"ts": ms or RFC 3339, "source", "text", "symbols"?}`),
     /// tailed while running.
     pub file: Option<PathBuf>,
+    /// RSS or Atom feeds polled for headlines.
+    pub rss_urls: Vec<String>,
+    /// Seconds between polls of each feed.
+    pub poll_secs: u32,
     /// Hours after which a headline weighs half as much.
     pub half_life_hours: f64,
 }
@@ -238,6 +242,8 @@ impl Default for NewsConfig {
     fn default() -> Self {
         NewsConfig {
             file: None,
+            rss_urls: Vec::new(),
+            poll_secs: 300,
             half_life_hours: 4.0,
         }
     }
@@ -246,16 +252,32 @@ impl Default for NewsConfig {
 impl NewsConfig {
     /// Every rule the values break, as (key path, message).
     pub fn validate(&self) -> Vec<(String, String)> {
-        if self.half_life_hours > 0.0 && self.half_life_hours <= 720.0 {
-            Vec::new()
-        } else {
-            vec![(
+        let mut errs = Vec::new();
+        if !(self.half_life_hours > 0.0 && self.half_life_hours <= 720.0) {
+            errs.push((
                 "news.half_life_hours".into(),
                 format!(
                     "{} is out of range; expected above 0 and at most 720",
                     self.half_life_hours
                 ),
-            )]
+            ));
         }
+        if !(30..=86_400).contains(&self.poll_secs) {
+            errs.push((
+                "news.poll_secs".into(),
+                format!("{} is out of range; expected 30 to 86400", self.poll_secs),
+            ));
+        }
+        if let Some(bad) = self
+            .rss_urls
+            .iter()
+            .find(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            errs.push((
+                "news.rss_urls".into(),
+                format!("`{bad}` is not an http(s) URL"),
+            ));
+        }
+        errs
     }
 }
