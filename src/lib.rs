@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod market;
 pub mod model;
 pub mod portfolio;
+pub mod replay;
 pub mod risk;
 pub mod signals;
 pub mod store;

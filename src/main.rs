@@ -37,6 +37,9 @@ struct Cli {
     /// Speed of the simulated market relative to the wall clock.
     #[arg(long)]
     speed: Option<f64>,
+    /// Record every engine input to FILE, for `tradedeck replay`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -66,6 +69,18 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         fills: usize,
     },
+    /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
+    /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
+    Replay {
+        /// The recording.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Compare with the recorded run in the database (`--db`, or the default one).
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn load_config(explicit: Option<&Path>) -> Result<Config, tradedeck::config::ConfigError> {
@@ -83,6 +98,9 @@ fn main() -> ExitCode {
     let db = cli.db.clone().unwrap_or_else(paths::default_db);
     match cli.command {
         Some(Cmd::Status { json, fills }) => status(&db, json, fills),
+        Some(Cmd::Replay { file, json, check }) => {
+            replay(&file, check.then_some(db.as_path()), json)
+        }
         Some(Cmd::Ta {
             input,
             indicators,
@@ -120,6 +138,7 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
         db,
         seed: cli.seed,
         speed: cli.speed,
+        record: cli.record.clone(),
     };
     let result = if cli.daemon {
         daemon::run(opts, duration)
@@ -209,6 +228,91 @@ fn ta(input: &Path, spec: &str, output: Option<&Path>) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_CONFIG)
         }
+    }
+}
+
+/// `tradedeck replay`: exit 0 when replayed (and, with a database, identical), 1 when the
+/// replay differs from the run, 2 for an unreadable recording.
+fn replay(file: &Path, db: Option<&Path>, json: bool) -> ExitCode {
+    let input = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let out = match tradedeck::replay::replay(input, &file.display().to_string()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let check = match db {
+        None => None,
+        Some(db) => match Store::open_read_only(db).and_then(|s| s.run_decisions(out.run_id)) {
+            Ok(run) => {
+                let (fills, signals) = (run.fills, run.signals);
+                let recorded: Vec<tradedeck::replay::FillKey> = fills
+                    .iter()
+                    .map(|f| tradedeck::replay::FillKey {
+                        id: f.id,
+                        symbol: f.symbol.to_string(),
+                        side: f.side.as_str().into(),
+                        price: f.price,
+                        qty: f.qty,
+                        fee: f.fee,
+                    })
+                    .collect();
+                Some((
+                    recorded == out.fills,
+                    signals == out.signals,
+                    fills.len(),
+                    signals.len(),
+                ))
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let identical = check.is_none_or(|(f, s, _, _)| f && s);
+    if json {
+        let v = serde_json::json!({
+            "run_id": out.run_id,
+            "events": out.events,
+            "llm_answers": out.llm_answers,
+            "fills": out.fills.len(),
+            "signals": out.signals.len(),
+            "final_equity": out.final_equity.to_string(),
+            "fills_identical": check.map(|c| c.0),
+            "signals_identical": check.map(|c| c.1),
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "replayed run {}: {} inputs ({} recorded LLM answers), {} fills, {} signals, final equity {}",
+            out.run_id,
+            out.events,
+            out.llm_answers,
+            out.fills.len(),
+            out.signals.len(),
+            out.final_equity.round_dp(2)
+        );
+        if let Some((f, s, nf, ns)) = check {
+            let word = |ok: bool| if ok { "identical" } else { "DIFFERENT" };
+            println!(
+                "against the database: fills {} ({nf} recorded), signals {} ({ns} recorded)",
+                word(f),
+                word(s)
+            );
+        }
+    }
+    if identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -158,6 +158,7 @@ async fn engine_latency_is_unchanged_while_the_llm_hangs() {
             db,
             seed: Some(5),
             speed: None,
+            record: None,
         })
         .await
         .unwrap();

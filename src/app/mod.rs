@@ -7,5 +7,6 @@ pub mod lock;
 pub mod logging;
 pub mod news;
 pub mod paths;
+pub mod recorder;
 pub mod runtime;
 pub mod signals;

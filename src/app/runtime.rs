@@ -6,6 +6,7 @@
 //! book updates. It publishes an `Arc<Snapshot>` on a watch channel at most every
 //! `SNAPSHOT_EVERY`, and only when something changed.
 
+use super::recorder::Recorder;
 use super::{clock, feed, lock::DbLock};
 use crate::config::Config;
 use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
@@ -41,6 +42,8 @@ pub struct EngineOptions {
     pub seed: Option<u64>,
     /// Simulator speed (overrides the config).
     pub speed: Option<f64>,
+    /// Record every engine input to this file (`tradedeck replay` reads it).
+    pub record: Option<PathBuf>,
 }
 
 /// Why the engine could not start or stopped badly.
@@ -169,6 +172,24 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         .collect();
     let mut engine_cfg = EngineConfig::from_config(cfg, instruments);
     engine_cfg.llm_worker = llm.is_some();
+    let recorder = match &opts.record {
+        Some(path) => {
+            let header = crate::replay::Header {
+                format: crate::replay::FORMAT,
+                config: cfg.clone(),
+                instruments: engine_cfg.instruments.clone(),
+                llm_worker: engine_cfg.llm_worker,
+                restored: restored.clone(),
+                start: now,
+                run_id,
+            };
+            let r = Recorder::create(path, &header)
+                .map_err(|e| RunError::Task(format!("cannot record to {}: {e}", path.display())))?;
+            tracing::info!(file = %path.display(), "recording every engine input");
+            Some(r)
+        }
+        None => None,
+    };
     let mut engine = Engine::new(engine_cfg);
     tracing::info!(
         db = %opts.db.display(), run_id, seed, speed,
@@ -197,6 +218,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let out = Outputs {
         writer,
         ai: ai_requests,
+        recorder,
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
@@ -238,6 +260,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         let now = clock::now();
         out.route(engine.checkpoint_now(now));
         log_status(&engine.snapshot());
+        if let Some(Err(e)) = out.recorder.map(Recorder::finish) {
+            tracing::error!("recording: {e}");
+        }
         let result = out.writer.finish(now.millis(), exit);
         drop(lock);
         result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
@@ -262,10 +287,12 @@ struct Inputs {
     market: mpsc::Receiver<Event>,
 }
 
-/// Where the engine's actions go: the store writer, the log, the LLM worker.
+/// Where the engine's inputs are recorded and its actions go: the store writer, the log, the
+/// LLM worker.
 struct Outputs {
     writer: Writer,
     ai: Option<mpsc::Sender<AnalysisRequest>>,
+    recorder: Option<Recorder>,
 }
 
 /// The engine loop; returns why it stopped.
@@ -286,7 +313,7 @@ async fn drive(
             Some(cmd) = inp.commands.recv() => {
                 // A command is published at once: the cockpit shows its effect without waiting
                 // for the next snapshot tick.
-                out.route(engine.handle(Event::Command(cmd), clock::now()));
+                out.handle(engine, Event::Command(cmd));
                 snap_tx.send_replace(Arc::new(engine.snapshot()));
                 dirty = false;
                 continue;
@@ -316,12 +343,22 @@ async fn drive(
                 None => return "feed ended",
             },
         };
-        out.route(engine.handle(event, clock::now()));
+        out.handle(engine, event);
         dirty = true;
     }
 }
 
 impl Outputs {
+    /// Records `event` (when recording), hands it to the engine at the wall-clock time and
+    /// routes what comes out.
+    fn handle(&self, engine: &mut Engine, event: Event) {
+        let now = clock::now();
+        if let Some(r) = &self.recorder {
+            r.log(now, &event);
+        }
+        self.route(engine.handle(event, now));
+    }
+
     /// Sends records to the writer, alerts to the log and analysis requests to the LLM worker
     /// (never waiting: a full queue drops the request, the next bar asks again).
     fn route(&self, actions: Vec<Action>) {

@@ -127,7 +127,7 @@ impl Market {
 }
 
 /// What a restart rebuilds from the store.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Restored {
     /// Quote cash.
     pub cash: Decimal,

@@ -9,7 +9,7 @@ mod queries;
 pub mod schema;
 mod writer;
 
-pub use queries::{StatusFill, StatusOrder, StatusPosition, StatusReport};
+pub use queries::{RunDecisions, StatusFill, StatusOrder, StatusPosition, StatusReport};
 pub use writer::Writer;
 
 use crate::engine::Restored;
@@ -187,6 +187,14 @@ impl Store {
     /// SQLite errors or undecodable rows.
     pub fn status(&self, last_fills: usize) -> Result<StatusReport, StoreError> {
         queries::status(&self.conn, last_fills).map_err(|e| self.err(e))
+    }
+
+    /// The fills and journalled (source, action) signals of run `run_id`, in order.
+    ///
+    /// # Errors
+    /// SQLite errors or rows that do not decode.
+    pub fn run_decisions(&self, run_id: i64) -> Result<queries::RunDecisions, StoreError> {
+        queries::run_decisions(&self.conn, run_id).map_err(|e| self.err(e))
     }
 
     /// Hands the write connection to a writer thread for run `run_id`.

@@ -143,6 +143,30 @@ fn guards(c: &Connection) -> rusqlite::Result<Vec<Guard>> {
     .collect()
 }
 
+/// What a run decided: its fills and its journalled (source, action) signals, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunDecisions {
+    /// Fills by id.
+    pub fills: Vec<Fill>,
+    /// (source, action) of each journalled signal.
+    pub signals: Vec<(String, String)>,
+}
+
+/// The fills and the journalled (source, action) signals of one run, in order.
+pub fn run_decisions(c: &Connection, run_id: i64) -> rusqlite::Result<RunDecisions> {
+    let fills = c
+        .prepare(&format!(
+            "SELECT {FILL_COLS} FROM fills WHERE run_id = ?1 ORDER BY id"
+        ))?
+        .query_map([run_id], fill_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let signals = c
+        .prepare("SELECT source, action FROM signals WHERE run_id = ?1 ORDER BY id")?
+        .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(RunDecisions { fills, signals })
+}
+
 /// Rebuilds the engine's account from committed rows.
 pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
     let cash = state(c, "cash")?

@@ -1,0 +1,182 @@
+//! Session recordings and `tradedeck replay`: a live run started with `--record FILE` writes
+//! every engine input with the time it was handled (market data, commands, LLM answers, news,
+//! timer ticks, store acknowledgements) after a header holding the configuration and the
+//! restored account. Replaying feeds the same inputs to a fresh engine; because the engine is
+//! deterministic, it reaches the same decisions and fills, and recorded LLM answers stand in
+//! for the model, so a replay costs nothing and calls nobody.
+
+use crate::config::Config;
+use crate::engine::{Action, Engine, EngineConfig, Event, Record, Restored, Venue};
+use crate::model::{Instrument, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+
+/// Version of the recording format.
+pub const FORMAT: u32 = 1;
+
+/// The first line of a recording.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Header {
+    /// Format version.
+    pub format: u32,
+    /// The configuration the run used.
+    pub config: Config,
+    /// The pairs traded with their rules.
+    pub instruments: Vec<(Venue, Instrument)>,
+    /// Whether an LLM worker answered analysis requests.
+    pub llm_worker: bool,
+    /// The account as the run restored it.
+    pub restored: Restored,
+    /// When the run started.
+    pub start: Timestamp,
+    /// The run's id in its database.
+    pub run_id: i64,
+}
+
+/// One recorded input.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Line {
+    /// When the engine handled it.
+    pub now: Timestamp,
+    /// The input.
+    pub event: Event,
+}
+
+/// A recording that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is not what the format says.
+    #[error("{path}:{line}: {why}")]
+    Format {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// One fill as compared between a run and its replay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FillKey {
+    /// Fill id.
+    pub id: u64,
+    /// Pair.
+    pub symbol: String,
+    /// buy / sell.
+    pub side: String,
+    /// Price.
+    pub price: Decimal,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Fee.
+    pub fee: Decimal,
+}
+
+/// What a replay produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    /// The recorded run's id.
+    pub run_id: i64,
+    /// Inputs replayed.
+    pub events: u64,
+    /// Recorded LLM answers fed back.
+    pub llm_answers: u64,
+    /// Fills, in order.
+    pub fills: Vec<FillKey>,
+    /// Signals journalled (source, action) in order.
+    pub signals: Vec<(String, String)>,
+    /// Equity after the last input.
+    pub final_equity: Decimal,
+}
+
+/// Replays a recording read from `input` (`path` names it in errors).
+///
+/// # Errors
+/// An unreadable file or a line that is not a recorded input.
+pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
+    let bad = |line: usize, why: String| ReplayError::Format {
+        path: path.to_string(),
+        line,
+        why,
+    };
+    let mut lines = input.lines();
+    let first = lines
+        .next()
+        .ok_or_else(|| bad(1, "empty file; expected a recording header".into()))?
+        .map_err(|source| ReplayError::Read {
+            path: path.to_string(),
+            source,
+        })?;
+    let header: Header =
+        serde_json::from_str(&first).map_err(|e| bad(1, format!("not a recording header: {e}")))?;
+    if header.format != FORMAT {
+        return Err(bad(
+            1,
+            format!(
+                "format {} is not {FORMAT}, the one this version reads",
+                header.format
+            ),
+        ));
+    }
+    let mut cfg = EngineConfig::from_config(&header.config, header.instruments.clone());
+    cfg.llm_worker = header.llm_worker;
+    let mut engine = Engine::new(cfg);
+    let mut out = Outcome {
+        run_id: header.run_id,
+        events: 0,
+        llm_answers: 0,
+        fills: Vec::new(),
+        signals: Vec::new(),
+        final_equity: Decimal::ZERO,
+    };
+    collect(engine.restore(header.restored, header.start), &mut out);
+    for (i, line) in lines.enumerate() {
+        let line = line.map_err(|source| ReplayError::Read {
+            path: path.to_string(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let l: Line = serde_json::from_str(&line)
+            .map_err(|e| bad(i + 2, format!("not a recorded input: {e}")))?;
+        if matches!(l.event, Event::Signal(_)) {
+            out.llm_answers += 1;
+        }
+        out.events += 1;
+        collect(engine.handle(l.event, l.now), &mut out);
+    }
+    out.final_equity = engine.equity();
+    Ok(out)
+}
+
+fn collect(actions: Vec<Action>, out: &mut Outcome) {
+    for a in actions {
+        let Action::Persist { record, .. } = a else {
+            continue;
+        };
+        match *record {
+            Record::Fill { fill, .. } => out.fills.push(FillKey {
+                id: fill.id,
+                symbol: fill.symbol.to_string(),
+                side: fill.side.as_str().into(),
+                price: fill.price,
+                qty: fill.qty,
+                fee: fill.fee,
+            }),
+            Record::Signal(s) => out.signals.push((s.source, s.action)),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! A recorded paper session with an LLM answering replays to the same fills and signals, the
+//! recorded answers standing in for the model (nobody is called during the replay).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use common::Home;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+/// A chat-completions server that always says buy.
+fn fake_llm() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let _ = s.read(&mut buf);
+            let content = r#"{"action":"buy","confidence":0.8,"target":70000,"stop_loss":60000,"horizon_minutes":60,"reasoning":"recorded answer"}"#;
+            let body = serde_json::json!({
+                "id": "chatcmpl-rec",
+                "choices": [{"message": {"role": "assistant", "content": content}}],
+                "usage": {"total_tokens": 321}
+            })
+            .to_string();
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_recorded_session_replays_to_the_same_decisions_with_recorded_llm_answers() {
+    let home = Home::new();
+    let cfg = home.path().join("llm.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[ai]\nprovider = \"openai\"\nbase_url = \"{}\"\napi_key_env = \"TD_REPLAY_KEY\"\ninterval_secs = 10\n",
+            fake_llm()
+        ),
+    )
+    .unwrap();
+    let db = home.path().join("r.db");
+    let rec = home.path().join("session.jsonl");
+    let (cfg, db_s, rec_s) = (
+        cfg.to_str().unwrap(),
+        db.to_str().unwrap(),
+        rec.to_str().unwrap(),
+    );
+    let out = home
+        .cmd(&[
+            "--daemon",
+            "--config",
+            cfg,
+            "--db",
+            db_s,
+            "--seed",
+            "3",
+            "--speed",
+            "10",
+            "--duration",
+            "8",
+            "--record",
+            rec_s,
+        ])
+        .env("TD_REPLAY_KEY", "k")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // the replay needs no server and no key
+    let out = home
+        .cmd(&["replay", rec_s, "--db", db_s, "--check", "--json"])
+        .env_remove("TD_REPLAY_KEY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["llm_answers"].as_u64().unwrap() >= 1, "{v}");
+    assert!(v["fills"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(v["fills_identical"], true, "{v}");
+    assert_eq!(v["signals_identical"], true, "{v}");
+    let llm_rows: i64 = common::read_db(&db)
+        .query_row(
+            "SELECT COUNT(*) FROM signals WHERE source = 'llm'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(llm_rows >= 1);
+}
+
+#[test]
+fn a_broken_recording_is_named_with_its_line() {
+    let home = Home::new();
+    let rec = home.path().join("bad.jsonl");
+    std::fs::write(&rec, "{\"not\": \"a header\"}\n").unwrap();
+    let out = home.run(&["replay", rec.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("bad.jsonl:1: not a recording header"), "{err}");
+}
