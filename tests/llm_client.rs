@@ -230,6 +230,20 @@ async fn a_401_rereads_the_key_once_then_succeeds_or_says_unauthorised() {
 }
 
 #[tokio::test]
+async fn a_server_without_json_mode_is_asked_again_without_it() {
+    let refused = status(
+        400,
+        "{\"error\":{\"message\":\"response_format is not supported by this model\"}}",
+    );
+    let (url, seen) = serve(vec![refused, ok(GOOD)]).await;
+    let mut c = client(&url, &key("k"));
+    c.ask("s", "u").await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].body["response_format"]["type"], "json_object");
+    assert!(seen[1].body.get("response_format").is_none());
+}
+
+#[tokio::test]
 async fn a_429_waits_for_retry_after() {
     let mut limited = status(429, "{\"error\":{\"message\":\"slow down\"}}");
     limited.headers.push(("Retry-After", "1".into()));

@@ -87,6 +87,8 @@ pub struct LlmClient {
     max_tokens: u32,
     timeout_secs: u64,
     backoff: Duration,
+    /// Ask for `response_format: json_object` (dropped after a server refuses it).
+    json_mode: bool,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -139,6 +141,7 @@ impl LlmClient {
             max_tokens: cfg.max_tokens,
             timeout_secs: u64::from(cfg.timeout_secs),
             backoff: BACKOFF,
+            json_mode: true,
         })
     }
 
@@ -161,7 +164,7 @@ impl LlmClient {
             .key
             .as_deref()
             .ok_or_else(|| CallError::NoKey(self.key_env.clone()))?;
-        let body = json!({
+        let mut body = json!({
             "model": self.model,
             "messages": [
                 {"role": "system", "content": system},
@@ -169,8 +172,10 @@ impl LlmClient {
             ],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            "response_format": {"type": "json_object"},
         });
+        if self.json_mode {
+            body["response_format"] = json!({"type": "json_object"});
+        }
         let started = clock::monotonic();
         let resp = self
             .http
@@ -231,6 +236,13 @@ impl LlmClient {
                 Err(e) => e,
             };
             match &err {
+                // a server without JSON mode: ask again without it, and from now on
+                CallError::Status { status: 400, body }
+                    if self.json_mode && body.contains("response_format") =>
+                {
+                    self.json_mode = false;
+                    continue;
+                }
                 CallError::Unauthorised(_) | CallError::NoKey(_) if !refreshed => {
                     refreshed = true;
                     let fresh = (self.key_source)(&self.key_env);
