@@ -132,14 +132,7 @@ fn limit_order_fills_from_a_trade_printed_through_its_price() {
 #[test]
 fn post_only_order_that_would_take_is_rejected() {
     let mut e = engine(0);
-    let cmd = Event::Command(Command::PlaceOrder(ManualOrder {
-        symbol: btc(),
-        side: Side::Buy,
-        qty: dec!(1),
-        price: Some(dec!(101)),
-        post_only: true,
-        ioc: false,
-    }));
+    let cmd = post_only_buy(dec!(1), dec!(101));
     let out = e.handle(cmd, Timestamp(1));
     assert!(fills(&out).is_empty());
     let o = last_order(&out);
@@ -390,14 +383,7 @@ fn a_replayed_session_yields_the_same_actions_and_snapshots() {
 #[test]
 fn a_rejected_post_only_under_latency_does_not_strand_other_pending_orders() {
     let mut e = engine(100);
-    let post_only = Event::Command(Command::PlaceOrder(ManualOrder {
-        symbol: btc(),
-        side: Side::Buy,
-        qty: dec!(1),
-        price: Some(dec!(101)),
-        post_only: true,
-        ioc: false,
-    }));
+    let post_only = post_only_buy(dec!(1), dec!(101));
     e.handle(post_only, Timestamp(1_000));
     e.handle(order(Side::Buy, dec!(1), None), Timestamp(1_050));
     // the post-only order is due first and would cross: rejected

@@ -276,16 +276,7 @@ fn venue_rejects_in_a_burst_pause_the_strategy() {
     cfg.limits.venue_errors = 2;
     let mut e = Engine::new(cfg);
     e.handle(book_event(0), Timestamp(0));
-    let post_only_crossing = |ts: i64| {
-        Event::Command(Command::PlaceOrder(ManualOrder {
-            symbol: btc(),
-            side: Side::Buy,
-            qty: dec!(0.1) + Decimal::new(ts, 3),
-            price: Some(dec!(101)),
-            post_only: true,
-            ioc: false,
-        }))
-    };
+    let post_only_crossing = |ts: i64| post_only_buy(dec!(0.1) + Decimal::new(ts, 3), dec!(101));
     e.handle(post_only_crossing(1), Timestamp(1));
     assert!(!e.snapshot().strategy_paused);
     let out = e.handle(post_only_crossing(2), Timestamp(2));

@@ -105,6 +105,18 @@ pub fn order(side: Side, qty: Decimal, price: Option<Decimal>) -> Event {
     }))
 }
 
+/// A post-only limit buy of `qty` at `price`.
+pub fn post_only_buy(qty: Decimal, price: Decimal) -> Event {
+    Event::Command(Command::PlaceOrder(ManualOrder {
+        symbol: btc(),
+        side: Side::Buy,
+        qty,
+        price: Some(price),
+        post_only: true,
+        ioc: false,
+    }))
+}
+
 pub fn engine(latency_ms: i64) -> Engine {
     let mut e = Engine::new(config(latency_ms));
     e.handle(book_event(0), Timestamp(0));
