@@ -87,6 +87,8 @@ fn engine() -> Engine {
         ai: AiConfig::default(),
         news_half_life_ms: 4 * 3_600_000,
         llm_worker: false,
+        fill: FillModel::Book,
+        strategy_kind: StrategyKind::Blend,
     };
     let mut e = Engine::new(cfg);
     let lv = |p, q| Level { price: p, qty: q };

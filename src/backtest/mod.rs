@@ -1,6 +1,8 @@
-//! Backtests: the statistics a backtest reports. (The `tradedeck backtest` loop that drives the
-//! engine over history is being built on top of this; see the README's status.)
+//! Backtests: the candle-mode loop that drives the live engine over history, and the
+//! statistics it reports.
 
+pub mod run;
 pub mod stats;
 
+pub use run::{Outcome, Params, engine_config, run};
 pub use stats::{Stats, Trade, compute};

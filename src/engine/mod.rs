@@ -7,6 +7,7 @@
 mod account;
 mod action;
 mod analysis;
+mod candles;
 mod command;
 mod event;
 mod guards;
@@ -18,6 +19,7 @@ mod snapshot;
 pub use action::{
     Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag,
 };
+pub use candles::{FillModel, StrategyKind};
 pub use command::{Command, ManualOrder};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
 pub use intents::Approval;
@@ -75,6 +77,10 @@ pub struct EngineConfig {
     pub news_half_life_ms: i64,
     /// An LLM worker takes `Action::RequestAnalysis` (provider `openai` with its key set).
     pub llm_worker: bool,
+    /// Fills against the book (live, paper) or at the next candle's open (backtests).
+    pub fill: FillModel,
+    /// Which strategy decides.
+    pub strategy_kind: StrategyKind,
 }
 
 impl EngineConfig {
@@ -101,6 +107,8 @@ impl EngineConfig {
             ai: cfg.ai.clone(),
             news_half_life_ms: (cfg.news.half_life_hours * 3_600_000.0) as i64,
             llm_worker: cfg.ai.provider == crate::signals::Provider::Openai,
+            fill: FillModel::Book,
+            strategy_kind: StrategyKind::Blend,
         }
     }
 }
@@ -206,6 +214,8 @@ pub struct Engine {
     recorded_local: BTreeMap<Symbol, (crate::signals::SignalAction, Timestamp)>,
     sentiment: SentimentBook,
     ai_status: AiStatus,
+    /// Per pair: the candle strategy's crossover state.
+    sma: BTreeMap<Symbol, crate::strategy::SmaCross>,
     /// Per pair: when the LLM was last asked and the price then.
     last_request: BTreeMap<Symbol, (Timestamp, Decimal)>,
     /// A flatten under way, and when its orders were last sent.
@@ -271,6 +281,7 @@ impl Engine {
             recorded_local: BTreeMap::new(),
             sentiment: SentimentBook::new(cfg.news_half_life_ms),
             last_request: BTreeMap::new(),
+            sma: BTreeMap::new(),
             ai_status: AiStatus::for_config(&cfg.ai, cfg.llm_worker),
             flattening: None,
             last_checkpoint: None,
@@ -452,6 +463,14 @@ impl Engine {
                 self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::Candle(c) => {
+                if self.cfg.fill != FillModel::Book {
+                    let (open, close) = (c.open, c.close);
+                    if let Some(m) = self.markets.get_mut(&ev.symbol) {
+                        m.candles.on_closed_minute(c);
+                    }
+                    self.on_candle_close(ev.symbol, open, close, out);
+                    return;
+                }
                 // a closed candle (often history) is not a live price: it never marks positions
                 for (tf, closed) in m.candles.on_closed_minute(c) {
                     self.strategy.on_candle(ev.symbol, tf, &closed);

@@ -141,11 +141,13 @@ impl Engine {
                 self.reject(req.symbol, "unknown_symbol", text, out);
                 return None;
             };
+            // without a book (candle mode) the last close stands in for the touch and the mid
             let touch = match req.side {
                 Side::Buy => m.book.best_ask(),
                 Side::Sell => m.book.best_bid(),
             }
-            .map(|l| l.price);
+            .map(|l| l.price)
+            .or(m.last_price);
             let (pending_buy_qty, pending_sell_qty) = self.pending(req.symbol);
             let gate = match &self.trading {
                 TradingFlag::Active => Gate::Active,
@@ -156,7 +158,7 @@ impl Engine {
                 instrument: &m.instrument,
                 gate,
                 touch,
-                mid: m.book.mid(),
+                mid: m.book.mid().or(m.last_price),
                 book_age_ms: m.book_ts.map(|t| self.now.since(t)),
                 feed_down: self.feeds.get(&m.venue).is_some_and(|f| !f.connected),
                 orders_last_minute: self.order_times.len() as u32,
@@ -240,7 +242,9 @@ impl Engine {
         let order = Order::new(id, approved.into_inner(), self.now);
         self.persist(Record::Order(order.clone()), out);
         self.orders.insert(id, order);
-        if self.cfg.latency_ms == 0 {
+        // candle mode fills at the next open; otherwise now or after the simulated latency
+        let next_open = matches!(self.cfg.fill, super::FillModel::NextOpen { .. });
+        if self.cfg.latency_ms == 0 && !next_open {
             self.activate(id, out);
         }
         id
@@ -342,7 +346,7 @@ impl Engine {
     }
 
     /// Books executions as fills: order, portfolio, recent fills, records and alerts.
-    fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
+    pub(super) fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
         for ex in executions {
             let fill_id = self.next_seq();
             let Some(order) = self.orders.get_mut(&id) else {
@@ -424,7 +428,13 @@ impl Engine {
     }
 
     /// Ends a live order with `event` (cancel, expire, reject) and records why.
-    fn finish(&mut self, id: OrderId, event: OrderEvent, why: &str, out: &mut Vec<Action>) -> bool {
+    pub(super) fn finish(
+        &mut self,
+        id: OrderId,
+        event: OrderEvent,
+        why: &str,
+        out: &mut Vec<Action>,
+    ) -> bool {
         let Some(order) = self.orders.get_mut(&id) else {
             return false;
         };

@@ -16,6 +16,8 @@ pub enum SizingMethod {
     EquityPct,
     /// Risk `risk_pct` percent of equity between the entry and the stop.
     Volatility,
+    /// Every unreserved unit of cash (backtests of all-in strategies; sized at the fill).
+    AllIn,
 }
 
 /// The `[risk.sizing]` table.
@@ -77,6 +79,7 @@ impl Sizing {
         let equity = equity.max(Decimal::ZERO);
         match (self.method, stop.filter(|s| *s < price)) {
             (SizingMethod::Fixed, _) => self.fixed_notional / price,
+            (SizingMethod::AllIn, _) => equity / price,
             (SizingMethod::Volatility, Some(stop)) => {
                 equity * self.risk_pct / hundred / (price - stop)
             }

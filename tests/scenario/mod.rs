@@ -65,6 +65,8 @@ pub fn config(latency_ms: i64) -> EngineConfig {
         ai: AiConfig::default(),
         news_half_life_ms: 4 * 3_600_000,
         llm_worker: false,
+        fill: FillModel::Book,
+        strategy_kind: StrategyKind::Blend,
     }
 }
 

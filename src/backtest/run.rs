@@ -1,0 +1,186 @@
+//! The candle-mode backtest loop: the live `Engine`, configured for history (fills at the next
+//! bar's open plus slippage, one pair with fine-grained rules, risk limits opened up so the
+//! strategy's own sizing rules), driven by a plain loop over the candles. The equity curve is
+//! read after every close and the trades are paired from the fills.
+
+use super::stats::{Stats, Trade, compute};
+use crate::config::Config;
+use crate::engine::{
+    Action, Engine, EngineConfig, Event, FillModel, MarketEvent, MarketKind, Record, StrategyKind,
+    Venue,
+};
+use crate::exec::FeeModel;
+use crate::model::{Candle, Fill, Instrument, Side, Symbol, Timestamp};
+use crate::risk::{GuardConfig, RiskLimits, Sizing, SizingMethod};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+/// What a backtest runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    /// The pair (names the instrument; the data is one pair's candles).
+    pub symbol: Symbol,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// Fee rate on every fill's notional.
+    pub fee: Decimal,
+    /// Slippage against the order at the open, in basis points.
+    pub slippage_bps: Decimal,
+    /// Starting cash.
+    pub cash: Decimal,
+    /// Bar length in milliseconds (a candle is handled at its close).
+    pub bar_ms: i64,
+}
+
+/// What a backtest produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The report's figures.
+    pub stats: Stats,
+    /// Round trips, the last one possibly still open.
+    pub trades: Vec<Trade>,
+    /// (time, equity, in a position) at every close.
+    pub equity: Vec<(Timestamp, Decimal, bool)>,
+    /// Candles replayed.
+    pub candles: u64,
+}
+
+/// The engine configuration for a backtest of `p`.
+pub fn engine_config(p: &Params) -> EngineConfig {
+    let base = Config::default();
+    let mut cfg = EngineConfig::from_config(
+        &base,
+        vec![(
+            Venue::Sim,
+            Instrument {
+                symbol: p.symbol,
+                tick_size: dec!(0.00000001),
+                lot_size: dec!(0.000000000001),
+                min_qty: Decimal::ZERO,
+                min_notional: Decimal::ZERO,
+            },
+        )],
+    );
+    let open = Decimal::from(1_000_000_000_000i64);
+    cfg.starting_cash = p.cash;
+    cfg.fees = FeeModel {
+        maker: p.fee,
+        taker: p.fee,
+    };
+    cfg.latency_ms = 0;
+    cfg.fill = FillModel::NextOpen {
+        slippage_bps: p.slippage_bps,
+    };
+    cfg.strategy_kind = p.strategy;
+    cfg.strategy.enabled = false;
+    cfg.llm_worker = false;
+    cfg.equity_interval_ms = i64::MAX / 4;
+    cfg.stale_ms = i64::MAX / 4;
+    // the strategy's own rules size and exit; risk stays in the path with its limits opened
+    cfg.limits = RiskLimits {
+        max_position_notional: open,
+        max_position_pct: Decimal::ZERO,
+        max_order_notional: open,
+        price_band_pct: Decimal::ZERO,
+        max_orders_per_minute: u32::MAX,
+        duplicate_window_secs: 0,
+        stale_book_secs: u32::MAX,
+        daily_loss_limit: open,
+        daily_loss_pct: Decimal::ZERO,
+        max_drawdown_pct: Decimal::ZERO,
+        loss_streak: 0,
+        venue_errors: 0,
+        guards: GuardConfig {
+            stop_loss_pct: Decimal::ZERO,
+            take_profit_pct: Decimal::ZERO,
+            ..GuardConfig::default()
+        },
+        sizing: Sizing {
+            method: SizingMethod::AllIn,
+            ..Sizing::default()
+        },
+        ..RiskLimits::default()
+    };
+    cfg
+}
+
+/// Runs `candles` (oldest first) through the engine.
+pub fn run(candles: &[Candle], p: &Params) -> Outcome {
+    let mut engine = Engine::new(engine_config(p));
+    let mut fills: Vec<Fill> = Vec::new();
+    let mut equity = Vec::with_capacity(candles.len());
+    for c in candles {
+        let close_ts = Timestamp(c.open_time.0 + p.bar_ms);
+        let ev = Event::Market(MarketEvent {
+            venue: Venue::Sim,
+            symbol: p.symbol,
+            exchange_ts: close_ts,
+            received_ts: close_ts,
+            kind: MarketKind::Candle(c.clone()),
+        });
+        for a in engine.handle(ev, close_ts) {
+            if let Action::Persist { record, .. } = a
+                && let Record::Fill { fill, .. } = *record
+            {
+                fills.push(fill);
+            }
+        }
+        let held = !engine.portfolio().qty(p.symbol).is_zero();
+        equity.push((close_ts, engine.equity(), held));
+    }
+    let last_close = candles.last().map_or(Decimal::ZERO, |c| c.close);
+    let trades = pair_trades(&fills, last_close);
+    let prices = (
+        candles.first().map_or(Decimal::ZERO, |c| c.open),
+        last_close,
+    );
+    Outcome {
+        stats: compute(&equity, &trades, prices),
+        trades,
+        equity,
+        candles: candles.len() as u64,
+    }
+}
+
+/// Round trips from fills: buys open or add, a sell that empties the position closes; a trade
+/// still open at the end is marked at `last_close`.
+fn pair_trades(fills: &[Fill], last_close: Decimal) -> Vec<Trade> {
+    let mut trades = Vec::new();
+    let mut open: Option<Trade> = None;
+    for f in fills {
+        match f.side {
+            Side::Buy => {
+                let t = open.get_or_insert(Trade {
+                    entry_ts: f.ts,
+                    entry_price: f.price,
+                    exit_ts: None,
+                    exit_price: f.price,
+                    qty: Decimal::ZERO,
+                    fees: Decimal::ZERO,
+                    pnl: Decimal::ZERO,
+                });
+                let cost = t.entry_price * t.qty + f.price * f.qty;
+                t.qty += f.qty;
+                if !t.qty.is_zero() {
+                    t.entry_price = cost / t.qty;
+                }
+                t.fees += f.fee;
+            }
+            Side::Sell => {
+                if let Some(mut t) = open.take() {
+                    t.exit_ts = Some(f.ts);
+                    t.exit_price = f.price;
+                    t.fees += f.fee;
+                    t.pnl = (f.price - t.entry_price) * f.qty - t.fees;
+                    trades.push(t);
+                }
+            }
+        }
+    }
+    if let Some(mut t) = open {
+        t.exit_price = last_close;
+        t.pnl = (last_close - t.entry_price) * t.qty - t.fees;
+        trades.push(t);
+    }
+    trades
+}

@@ -1,0 +1,166 @@
+//! Candle mode, for backtests over OHLCV history: orders placed at a bar's close fill at the
+//! next bar's open plus slippage (`FillModel::NextOpen`), positions are marked at each close,
+//! and a candle strategy (`sma-cross`) decides at the close. Everything else (risk, accounting,
+//! the journal) is the live engine's.
+
+use super::{Action, Engine};
+use crate::exec::Execution;
+use crate::model::{
+    Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
+};
+use crate::risk::SizingMethod;
+use crate::strategy::SmaCross;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// How orders fill.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum FillModel {
+    /// Against the live order book (paper trading).
+    #[default]
+    Book,
+    /// At the next candle's open, moved against the order by `slippage_bps`.
+    NextOpen {
+        /// Slippage in basis points of the open.
+        slippage_bps: Decimal,
+    },
+}
+
+/// Which strategy decides.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StrategyKind {
+    /// The baseline: the technical score blended with the AI signal and sentiment.
+    #[default]
+    Blend,
+    /// Simple moving-average crossover on candle closes, long only, one position.
+    SmaCross {
+        /// Fast window (bars).
+        fast: usize,
+        /// Slow window (bars).
+        slow: usize,
+    },
+}
+
+impl Engine {
+    /// Candle mode: fills what waits at `open`, then lets the candle strategy decide at
+    /// `close`.
+    pub(super) fn on_candle_close(
+        &mut self,
+        symbol: Symbol,
+        open: Decimal,
+        close: Decimal,
+        out: &mut Vec<Action>,
+    ) {
+        if let super::FillModel::NextOpen { slippage_bps } = self.cfg.fill {
+            self.fill_at_open(symbol, open, slippage_bps, out);
+        }
+        if let Some(m) = self.markets.get_mut(&symbol) {
+            m.last_price = Some(close);
+            m.book_ts = Some(self.now);
+        }
+        if let StrategyKind::SmaCross { fast, slow } = self.cfg.strategy_kind {
+            let signal = self
+                .sma
+                .entry(symbol)
+                .or_insert_with(|| SmaCross::new(fast, slow))
+                .on_close(close);
+            self.act_on_cross(symbol, signal, close, out);
+        }
+    }
+
+    /// One position, long only: buy on a cross up when flat, sell all on a cross down.
+    fn act_on_cross(
+        &mut self,
+        symbol: Symbol,
+        signal: Option<Side>,
+        close: Decimal,
+        out: &mut Vec<Action>,
+    ) {
+        let held = self.portfolio.qty(symbol);
+        let busy = self.orders.values().any(|o| o.request.symbol == symbol);
+        let qty = match signal {
+            Some(Side::Buy) if held.is_zero() && !busy => {
+                self.free_cash(None) / (close * (Decimal::ONE + self.cfg.fees.taker))
+            }
+            Some(Side::Sell) if !held.is_zero() && !busy => held,
+            _ => return,
+        };
+        let qty = self
+            .markets
+            .get(&symbol)
+            .map_or(qty, |m| m.instrument.round_qty(qty));
+        if let Some(side) = signal
+            && qty > Decimal::ZERO
+        {
+            self.submit(
+                OrderRequest::market(symbol, side, qty, Origin::Strategy),
+                out,
+            );
+        }
+    }
+
+    /// Fills the pair's waiting orders at `open` moved by the slippage. All-in entries are
+    /// sized at the fill price: qty = free cash / (price × (1 + fee)).
+    fn fill_at_open(
+        &mut self,
+        symbol: Symbol,
+        open: Decimal,
+        slippage_bps: Decimal,
+        out: &mut Vec<Action>,
+    ) {
+        let waiting: Vec<OrderId> = self
+            .orders
+            .values()
+            .filter(|o| o.request.symbol == symbol && o.status == OrderStatus::Pending)
+            .map(|o| o.id)
+            .collect();
+        let slip = slippage_bps / Decimal::from(10_000);
+        let all_in = self.cfg.limits.sizing.method == SizingMethod::AllIn;
+        for id in waiting {
+            let now = self.now;
+            let Some(o) = self.orders.get_mut(&id) else {
+                continue;
+            };
+            let price = match o.request.side {
+                Side::Buy => open * (Decimal::ONE + slip),
+                Side::Sell => open * (Decimal::ONE - slip),
+            };
+            let limit_ok = match (o.request.price, o.request.side) {
+                (Some(p), Side::Buy) => price <= p,
+                (Some(p), Side::Sell) => price >= p,
+                (None, _) => true,
+            };
+            if !limit_ok || o.apply(OrderEvent::Accept, now).is_err() {
+                continue;
+            }
+            let (side, origin) = (o.request.side, o.request.origin);
+            let mut qty = o.remaining();
+            if side == Side::Buy {
+                let unit = price * (Decimal::ONE + self.cfg.fees.taker);
+                let affordable = self.free_cash(Some(id)) / unit;
+                qty = if all_in && origin == Origin::Strategy {
+                    affordable
+                } else {
+                    qty.min(affordable)
+                };
+                if let Some(m) = self.markets.get(&symbol) {
+                    qty = m.instrument.round_qty(qty);
+                }
+                if let Some(o) = self.orders.get_mut(&id) {
+                    o.request.qty = qty;
+                }
+            }
+            if qty > Decimal::ZERO {
+                let ex = Execution {
+                    price,
+                    qty,
+                    liquidity: Liquidity::Taker,
+                };
+                self.execute(id, &[ex], out);
+            }
+            if self.orders.get(&id).is_some_and(|o| o.status.is_live()) {
+                self.finish(id, OrderEvent::Expire, "not filled at the open", out);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `sma-cross` through the engine's candle mode on real BTC 1-minute candles, against an
+//! independent plain implementation of the rules written here: the same trades on the same
+//! bars and the same final equity.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use std::str::FromStr;
+use tradedeck::backtest::{Params, run};
+use tradedeck::engine::StrategyKind;
+use tradedeck::model::{Candle, Timestamp};
+
+fn candles() -> Option<Vec<Candle>> {
+    let path = common::shared_data("btc_perp_1m_20211231_20220201.csv")?;
+    let text = std::fs::read_to_string(path).unwrap();
+    Some(
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                let d = |i: usize| Decimal::from_str(f[i]).unwrap();
+                Candle {
+                    open_time: Timestamp(f[0].parse().unwrap()),
+                    open: d(1),
+                    high: d(2),
+                    low: d(3),
+                    close: d(4),
+                    volume: d(5),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The rules, plainly: (entry bar, exit bar or None) per trade and the final equity.
+fn reference(
+    c: &[Candle],
+    fast: usize,
+    slow: usize,
+    fee: Decimal,
+    cash: Decimal,
+) -> (Vec<(usize, Option<usize>)>, Decimal) {
+    let closes: Vec<Decimal> = c.iter().map(|c| c.close).collect();
+    let sum = |i: usize, n: usize| closes[i + 1 - n..=i].iter().copied().sum::<Decimal>();
+    let diff = |i: usize| sum(i, fast) * Decimal::from(slow) - sum(i, slow) * Decimal::from(fast);
+    let (mut cash, mut qty) = (cash, Decimal::ZERO);
+    let mut trades: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut pending: Option<bool> = None; // Some(true) buy at the next open, Some(false) sell
+    for i in 0..c.len() {
+        // fill at this bar's open what the previous close decided
+        match pending.take() {
+            Some(true) if qty.is_zero() => {
+                qty = cash / (c[i].open * (Decimal::ONE + fee));
+                cash -= qty * c[i].open * (Decimal::ONE + fee);
+                trades.push((i, None));
+            }
+            Some(false) if !qty.is_zero() => {
+                cash += qty * c[i].open * (Decimal::ONE - fee);
+                qty = Decimal::ZERO;
+                if let Some(t) = trades.last_mut() {
+                    t.1 = Some(i);
+                }
+            }
+            _ => {}
+        }
+        if i >= slow {
+            let (prev, now) = (diff(i - 1), diff(i));
+            if prev < Decimal::ZERO && now > Decimal::ZERO && qty.is_zero() {
+                pending = Some(true);
+            } else if prev > Decimal::ZERO && now < Decimal::ZERO && !qty.is_zero() {
+                pending = Some(false);
+            }
+        }
+    }
+    let last = c.last().unwrap().close;
+    (trades, cash + qty * last)
+}
+
+#[test]
+fn sma_cross_through_the_engine_equals_a_plain_implementation() {
+    let Some(c) = candles() else { return };
+    let (fee, cash) = (dec!(0.001), dec!(100000));
+    let out = run(
+        &c,
+        &Params {
+            symbol: "BTC/USDT".parse().unwrap(),
+            strategy: StrategyKind::SmaCross { fast: 10, slow: 30 },
+            fee,
+            slippage_bps: Decimal::ZERO,
+            cash,
+            bar_ms: 60_000,
+        },
+    );
+    let (want, want_equity) = reference(&c, 10, 30, fee, cash);
+    assert!(want.len() > 100, "{} trades", want.len());
+    let bar_of = |ts: Timestamp| {
+        c.iter()
+            .position(|k| k.open_time.0 + 60_000 == ts.0)
+            .unwrap()
+    };
+    let got: Vec<(usize, Option<usize>)> = out
+        .trades
+        .iter()
+        .map(|t| (bar_of(t.entry_ts), t.exit_ts.map(bar_of)))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want, "same entry and exit bars");
+    let final_equity = out.stats.final_equity;
+    let rel = ((final_equity - want_equity) / want_equity).abs();
+    assert!(
+        rel < dec!(0.000001),
+        "engine {final_equity} vs plain {want_equity}"
+    );
+    eprintln!(
+        "sma-cross 10/30 on {} candles: {} trades, final equity {} (plain {})",
+        c.len(),
+        got.len(),
+        final_equity.round_dp(4),
+        want_equity.round_dp(4)
+    );
+}
