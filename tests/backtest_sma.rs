@@ -49,16 +49,16 @@ fn reference(
     let (mut cash, mut qty) = (cash, Decimal::ZERO);
     let mut trades: Vec<(usize, Option<usize>)> = Vec::new();
     let mut pending: Option<bool> = None; // Some(true) buy at the next open, Some(false) sell
-    for i in 0..c.len() {
+    for (i, bar) in c.iter().enumerate() {
         // fill at this bar's open what the previous close decided
         match pending.take() {
             Some(true) if qty.is_zero() => {
-                qty = cash / (c[i].open * (Decimal::ONE + fee));
-                cash -= qty * c[i].open * (Decimal::ONE + fee);
+                qty = cash / (bar.open * (Decimal::ONE + fee));
+                cash -= qty * bar.open * (Decimal::ONE + fee);
                 trades.push((i, None));
             }
             Some(false) if !qty.is_zero() => {
-                cash += qty * c[i].open * (Decimal::ONE - fee);
+                cash += qty * bar.open * (Decimal::ONE - fee);
                 qty = Decimal::ZERO;
                 if let Some(t) = trades.last_mut() {
                     t.1 = Some(i);
