@@ -1,6 +1,7 @@
 //! Backtests: the candle-mode loop that drives the live engine over history, and the
 //! statistics it reports.
 
+pub mod data;
 pub mod run;
 pub mod stats;
 

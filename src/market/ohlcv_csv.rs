@@ -60,6 +60,11 @@ impl<R: BufRead> OhlcvReader<R> {
         &self.gaps
     }
 
+    /// The 1-based line of the bar last returned.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
     fn err(&self, message: String) -> CsvError {
         CsvError {
             line: self.line,

@@ -1,0 +1,46 @@
+//! Candle history for backtests, read with the same reader (and the same line-numbered
+//! errors) as `tradedeck ta`; prices become exact decimals from their shortest text.
+
+use crate::market::ohlcv_csv::{CsvError, OhlcvReader};
+use crate::model::{Candle, Timestamp};
+use rust_decimal::Decimal;
+use std::io::BufRead;
+use std::str::FromStr;
+
+fn decimal(x: f64, line: usize) -> Result<Decimal, CsvError> {
+    Decimal::from_str(&x.to_string())
+        .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
+        .map_err(|_| CsvError {
+            line,
+            message: format!("{x} does not fit a decimal"),
+        })
+}
+
+/// Every candle of a CSV, oldest first, optionally within `[from, to)` (open times).
+///
+/// # Errors
+/// The first bad row, with its line number.
+pub fn load(
+    input: impl BufRead,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Vec<Candle>, CsvError> {
+    let mut reader = OhlcvReader::new(input);
+    let mut out = Vec::new();
+    while let Some(b) = reader.next_bar()? {
+        let line = reader.line();
+        let ts = Timestamp(b.open_time_ms);
+        if from.is_some_and(|f| ts < f) || to.is_some_and(|t| ts >= t) {
+            continue;
+        }
+        out.push(Candle {
+            open_time: ts,
+            open: decimal(b.open, line)?,
+            high: decimal(b.high, line)?,
+            low: decimal(b.low, line)?,
+            close: decimal(b.close, line)?,
+            volume: decimal(b.volume, line)?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,237 @@
+//! `tradedeck backtest`: argument checking, loading, the run, and the report as a table or
+//! JSON. Bad input is refused with a clear message and exit code 2, never a panic.
+
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use tradedeck::app::clock;
+use tradedeck::backtest::{Outcome, Params, data, run};
+use tradedeck::engine::StrategyKind;
+use tradedeck::model::{Symbol, Timeframe, Timestamp};
+
+/// Exit code for bad input.
+const EXIT_INPUT: u8 = 2;
+
+/// The command line, as parsed by clap.
+pub struct Args {
+    /// Candle CSV.
+    pub data: PathBuf,
+    /// The pair.
+    pub symbol: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// `k=v` strategy parameters.
+    pub params: Vec<String>,
+    /// Fee rate, as typed.
+    pub fee: String,
+    /// Slippage in basis points, as typed.
+    pub slippage_bps: String,
+    /// Starting cash, as typed.
+    pub cash: String,
+    /// Bar length.
+    pub timeframe: String,
+    /// First open time (ms).
+    pub from: Option<i64>,
+    /// End open time (ms, exclusive).
+    pub to: Option<i64>,
+    /// JSON output.
+    pub json: bool,
+}
+
+/// Strategies `--strategy` accepts.
+const STRATEGIES: &str = "sma-cross";
+
+fn strategy(name: &str, params: &[String]) -> Result<StrategyKind, String> {
+    if name != "sma-cross" {
+        return Err(format!("unknown strategy `{name}`; valid: {STRATEGIES}"));
+    }
+    let (mut fast, mut slow) = (10usize, 30usize);
+    for p in params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| format!("--param `{p}`: expected k=v, like fast=10"))?;
+        let n: usize = v.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            format!("--param {k}: `{v}` is not a whole number of bars (at least 1)")
+        })?;
+        match k.trim() {
+            "fast" => fast = n,
+            "slow" => slow = n,
+            other => {
+                return Err(format!(
+                    "unknown parameter `{other}` for sma-cross; valid: fast, slow"
+                ));
+            }
+        }
+    }
+    if fast >= slow {
+        return Err(format!(
+            "sma-cross needs fast < slow (got fast={fast}, slow={slow})"
+        ));
+    }
+    Ok(StrategyKind::SmaCross { fast, slow })
+}
+
+fn decimal(
+    flag: &str,
+    v: &str,
+    ok: impl Fn(Decimal) -> bool,
+    want: &str,
+) -> Result<Decimal, String> {
+    Decimal::from_str(v.trim())
+        .ok()
+        .filter(|d| ok(*d))
+        .ok_or_else(|| format!("--{flag} `{v}`: expected {want}"))
+}
+
+fn params(a: &Args) -> Result<Params, String> {
+    let timeframe = Timeframe::ALL
+        .into_iter()
+        .find(|t| t.to_string() == a.timeframe)
+        .ok_or_else(|| {
+            format!(
+                "--timeframe `{}`: expected 1m, 5m, 15m, 1h, 4h or 1d",
+                a.timeframe
+            )
+        })?;
+    Ok(Params {
+        symbol: Symbol::from_str(&a.symbol).map_err(|e| format!("--symbol: {e}"))?,
+        strategy: strategy(&a.strategy, &a.params)?,
+        fee: decimal(
+            "fee",
+            &a.fee,
+            |d| d >= Decimal::ZERO && d < Decimal::ONE,
+            "a fraction from 0 to below 1",
+        )?,
+        slippage_bps: decimal(
+            "slippage-bps",
+            &a.slippage_bps,
+            |d| d >= Decimal::ZERO && d < Decimal::from(10_000),
+            "basis points from 0 to below 10000",
+        )?,
+        cash: decimal("cash", &a.cash, |d| d > Decimal::ZERO, "an amount above 0")?,
+        bar_ms: timeframe.millis(),
+    })
+}
+
+/// Runs the command.
+pub fn run_cmd(a: &Args) -> ExitCode {
+    let p = match params(a) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let file = match std::fs::File::open(&a.data) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.data.display());
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let candles = match data::load(file, a.from.map(Timestamp), a.to.map(Timestamp)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.data.display());
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    if candles.is_empty() {
+        eprintln!(
+            "error: {}: no candles{}",
+            a.data.display(),
+            if a.from.is_some() || a.to.is_some() {
+                " in the --from/--to range"
+            } else {
+                ""
+            }
+        );
+        return ExitCode::from(EXIT_INPUT);
+    }
+    let started = clock::monotonic();
+    let out = run(&candles, &p);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let text = if a.json {
+        format!("{}\n", json(&out, elapsed_ms))
+    } else {
+        table(&a.strategy, &p, &out, elapsed_ms)
+    };
+    // a closed pipe (`| head`) is not an error worth a panic
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+    ExitCode::SUCCESS
+}
+
+fn json(o: &Outcome, elapsed_ms: u64) -> serde_json::Value {
+    let s = &o.stats;
+    serde_json::json!({
+        "candles": o.candles,
+        "trades": s.trades,
+        "final_equity": s.final_equity.to_string(),
+        "return_pct": s.return_pct,
+        "cagr_pct": s.cagr_pct,
+        "sharpe": s.sharpe,
+        "sortino": s.sortino,
+        "max_drawdown_pct": s.max_drawdown_pct,
+        "max_drawdown_duration_ms": s.max_drawdown_duration_ms,
+        "calmar": s.calmar,
+        "win_rate_pct": s.win_rate_pct,
+        "profit_factor": if s.profit_factor.is_finite() { serde_json::json!(s.profit_factor) } else { serde_json::Value::Null },
+        "avg_win": s.avg_win.to_string(),
+        "avg_loss": s.avg_loss.to_string(),
+        "exposure_pct": s.exposure_pct,
+        "fees": s.fees.to_string(),
+        "buy_and_hold_pct": s.buy_and_hold_pct,
+        "bars_per_year": s.bars_per_year,
+        "elapsed_ms": elapsed_ms,
+        "trade_list": o.trades,
+    })
+}
+
+fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64) -> String {
+    use std::fmt::Write;
+    let s = &o.stats;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "backtest {name} on {} ({} candles, fee {}, slippage {} bps)",
+        p.symbol, o.candles, p.fee, p.slippage_bps
+    );
+    let rows = [
+        ("final equity", format!("{}", s.final_equity.round_dp(2))),
+        ("return", format!("{:+.2}%", s.return_pct)),
+        ("buy and hold", format!("{:+.2}%", s.buy_and_hold_pct)),
+        ("CAGR", format!("{:+.2}%", s.cagr_pct)),
+        ("Sharpe (annualised)", format!("{:.3}", s.sharpe)),
+        ("Sortino (annualised)", format!("{:.3}", s.sortino)),
+        (
+            "max drawdown",
+            format!(
+                "{:.2}% (longest {:.1} h under water)",
+                s.max_drawdown_pct,
+                s.max_drawdown_duration_ms as f64 / 3_600_000.0
+            ),
+        ),
+        ("Calmar", format!("{:.3}", s.calmar)),
+        ("trades", format!("{}", s.trades)),
+        ("win rate", format!("{:.1}%", s.win_rate_pct)),
+        ("profit factor", format!("{:.3}", s.profit_factor)),
+        (
+            "average win / loss",
+            format!("{} / {}", s.avg_win.round_dp(2), s.avg_loss.round_dp(2)),
+        ),
+        ("exposure", format!("{:.1}%", s.exposure_pct)),
+        ("fees", format!("{}", s.fees.round_dp(2))),
+        (
+            "engine time",
+            format!(
+                "{elapsed_ms} ms ({:.0} candles/s)",
+                o.candles as f64 / (elapsed_ms.max(1) as f64 / 1000.0)
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(t, "  {k:<22}{v}");
+    }
+    t
+}
