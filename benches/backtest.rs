@@ -1,0 +1,39 @@
+//! The full `sma-cross` backtest pipeline through the engine (strategy, risk, fills, Decimal
+//! accounting, equity curve, statistics) over the real 1-minute BTC file from `../shared/data`.
+#![allow(missing_docs, clippy::unwrap_used)] // criterion_group! makes undocumented fns; setup may unwrap
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rust_decimal_macros::dec;
+use tradedeck::backtest::{Params, data, run};
+use tradedeck::engine::StrategyKind;
+
+fn bench(c: &mut Criterion) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/btc_perp_1m_20211231_20220201.csv");
+    let Ok(file) = std::fs::File::open(&path) else {
+        eprintln!(
+            "notice: {} not found; backtest bench skipped",
+            path.display()
+        );
+        return;
+    };
+    let candles = data::load(std::io::BufReader::new(file), None, None).unwrap();
+    let params = Params {
+        symbol: "BTC/USDT".parse().unwrap(),
+        strategy: StrategyKind::SmaCross { fast: 10, slow: 30 },
+        fee: dec!(0.001),
+        slippage_bps: dec!(0),
+        cash: dec!(100000),
+        bar_ms: 60_000,
+    };
+    let mut g = c.benchmark_group("backtest");
+    g.throughput(Throughput::Elements(candles.len() as u64));
+    g.sample_size(10);
+    g.bench_function("sma-cross 10/30 over btc_perp_1m (45,031 candles)", |b| {
+        b.iter(|| run(&candles, &params).stats.trades)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
