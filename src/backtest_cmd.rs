@@ -9,12 +9,17 @@ use tradedeck::app::clock;
 use tradedeck::backtest::{Outcome, Params, data, run};
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Symbol, Timeframe, Timestamp};
+use tradedeck::store::{BacktestRow, Store};
 
 /// Exit code for bad input.
 const EXIT_INPUT: u8 = 2;
 
 /// The command line, as parsed by clap.
 pub struct Args {
+    /// The database the result is stored in.
+    pub db: PathBuf,
+    /// Where to write the trades as CSV.
+    pub trades_csv: Option<PathBuf>,
     /// Candle CSV.
     pub data: PathBuf,
     /// The pair.
@@ -152,14 +157,73 @@ pub fn run_cmd(a: &Args) -> ExitCode {
     let started = clock::monotonic();
     let out = run(&candles, &p);
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    let report = json(&out, elapsed_ms);
+    if let Some(path) = &a.trades_csv
+        && let Err(e) = std::fs::write(path, trades_csv(&out))
+    {
+        eprintln!("error: {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    match save(a, &p, &out, &report) {
+        Ok(id) => eprintln!("saved as backtest #{id} in {}", a.db.display()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let text = if a.json {
-        format!("{}\n", json(&out, elapsed_ms))
+        format!("{report}\n")
     } else {
         table(&a.strategy, &p, &out, elapsed_ms)
     };
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
     ExitCode::SUCCESS
+}
+
+/// Stores the result in the `backtests` table (and its trades).
+fn save(a: &Args, p: &Params, o: &Outcome, report: &serde_json::Value) -> Result<i64, String> {
+    let mut store = Store::open(&a.db).map_err(|e| e.to_string())?;
+    let params = match p.strategy {
+        StrategyKind::SmaCross { fast, slow } => serde_json::json!({"fast": fast, "slow": slow}),
+        StrategyKind::Blend => serde_json::json!({}),
+    };
+    let row = BacktestRow {
+        ts_ms: clock::now().millis(),
+        data: &a.data.display().to_string(),
+        symbol: p.symbol.as_str(),
+        strategy: &a.strategy,
+        params: &params.to_string(),
+        fee: p.fee,
+        slippage_bps: p.slippage_bps,
+        cash: p.cash,
+        candles: o.candles,
+        stats: &o.stats,
+        report: &report.to_string(),
+    };
+    store
+        .save_backtest(&row, &o.trades)
+        .map_err(|e| e.to_string())
+}
+
+/// The trades as CSV, one round trip per row.
+fn trades_csv(o: &Outcome) -> String {
+    use std::fmt::Write;
+    let mut s = String::from("entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n");
+    for t in &o.trades {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{}",
+            t.entry_ts,
+            t.entry_price.normalize(),
+            t.exit_ts.map_or(String::new(), |x| x.to_string()),
+            t.exit_price.normalize(),
+            t.qty.normalize(),
+            t.fees.normalize(),
+            t.pnl.normalize()
+        );
+    }
+    s
 }
 
 fn json(o: &Outcome, elapsed_ms: u64) -> serde_json::Value {

@@ -107,6 +107,9 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also write the trades as CSV to FILE.
+        #[arg(long, value_name = "FILE")]
+        trades_csv: Option<PathBuf>,
     },
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
@@ -149,7 +152,10 @@ fn main() -> ExitCode {
             from,
             to,
             json,
+            trades_csv,
         }) => backtest_cmd::run_cmd(&backtest_cmd::Args {
+            db: db.clone(),
+            trades_csv,
             data,
             symbol,
             strategy,

@@ -58,6 +58,24 @@ fn json_report_has_the_fields_and_repeats_exactly() {
     assert_eq!(a["candles"], 45031);
     assert_eq!(a["trades"], 931);
     assert_eq!(without_timing(a), without_timing(b), "deterministic");
+    // both runs are stored with their trades
+    let db = common::read_db(&home.default_db());
+    let (runs, trades): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM backtests WHERE trades = 931), (SELECT COUNT(*) FROM backtest_trades)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((runs, trades), (2, 2 * 931));
+    // and the trade list exports as CSV
+    let csv = home.path().join("trades.csv");
+    let mut with_csv = args.to_vec();
+    with_csv.extend(["--trades-csv", csv.to_str().unwrap()]);
+    assert!(home.run(&with_csv).status.success());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + 931);
+    assert!(text.starts_with("entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n"));
 }
 
 #[test]

@@ -51,6 +51,33 @@ pub enum StoreError {
     Missing(PathBuf),
 }
 
+/// A backtest's summary as stored.
+#[derive(Clone, Debug)]
+pub struct BacktestRow<'a> {
+    /// When it ran (ms).
+    pub ts_ms: i64,
+    /// The data file.
+    pub data: &'a str,
+    /// The pair.
+    pub symbol: &'a str,
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Strategy parameters as JSON.
+    pub params: &'a str,
+    /// Fee rate.
+    pub fee: Decimal,
+    /// Slippage, bps.
+    pub slippage_bps: Decimal,
+    /// Starting cash.
+    pub cash: Decimal,
+    /// Candles replayed.
+    pub candles: u64,
+    /// The figures.
+    pub stats: &'a crate::backtest::Stats,
+    /// The full JSON report.
+    pub report: &'a str,
+}
+
 /// An open database.
 pub struct Store {
     path: PathBuf,
@@ -195,6 +222,69 @@ impl Store {
     /// SQLite errors or rows that do not decode.
     pub fn run_decisions(&self, run_id: i64) -> Result<queries::RunDecisions, StoreError> {
         queries::run_decisions(&self.conn, run_id).map_err(|e| self.err(e))
+    }
+
+    /// Stores a backtest's summary and trades; returns its id.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn save_backtest(
+        &mut self,
+        b: &BacktestRow<'_>,
+        trades: &[crate::backtest::Trade],
+    ) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let s = b.stats;
+        tx.execute(
+            "INSERT INTO backtests (ts_ms, data, symbol, strategy, params, fee, slippage_bps, cash, candles, trades,
+               final_equity, return_pct, max_drawdown_pct, sharpe, fees, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                b.ts_ms,
+                b.data,
+                b.symbol,
+                b.strategy,
+                b.params,
+                codec::to_text(b.fee),
+                codec::to_text(b.slippage_bps),
+                codec::to_text(b.cash),
+                b.candles as i64,
+                s.trades as i64,
+                codec::to_text(s.final_equity),
+                s.return_pct,
+                s.max_drawdown_pct,
+                s.sharpe,
+                codec::to_text(s.fees),
+                b.report
+            ],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        for (n, t) in trades.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO backtest_trades (backtest_id, n, entry_ms, entry_price, exit_ms, exit_price, qty, fees, pnl)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id,
+                    n as i64,
+                    t.entry_ts.millis(),
+                    codec::to_text(t.entry_price),
+                    t.exit_ts.map(|x| x.millis()),
+                    codec::to_text(t.exit_price),
+                    codec::to_text(t.qty),
+                    codec::to_text(t.fees),
+                    codec::to_text(t.pnl)
+                ],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(id)
     }
 
     /// Hands the write connection to a writer thread for run `run_id`.

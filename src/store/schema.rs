@@ -123,6 +123,40 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ai_requests_symbol_ts ON ai_requests(symbol, ts_ms);
     ",
+    // 4: backtest results and their trades
+    "
+    CREATE TABLE backtests (
+        id            INTEGER PRIMARY KEY,
+        ts_ms         INTEGER NOT NULL,
+        data          TEXT NOT NULL,
+        symbol        TEXT NOT NULL,
+        strategy      TEXT NOT NULL,
+        params        TEXT NOT NULL,
+        fee           TEXT NOT NULL,
+        slippage_bps  TEXT NOT NULL,
+        cash          TEXT NOT NULL,
+        candles       INTEGER NOT NULL,
+        trades        INTEGER NOT NULL,
+        final_equity  TEXT NOT NULL,
+        return_pct    REAL NOT NULL,
+        max_drawdown_pct REAL NOT NULL,
+        sharpe        REAL NOT NULL,
+        fees          TEXT NOT NULL,
+        report        TEXT NOT NULL
+    );
+    CREATE TABLE backtest_trades (
+        backtest_id   INTEGER NOT NULL REFERENCES backtests(id),
+        n             INTEGER NOT NULL,
+        entry_ms      INTEGER NOT NULL,
+        entry_price   TEXT NOT NULL,
+        exit_ms       INTEGER,
+        exit_price    TEXT NOT NULL,
+        qty           TEXT NOT NULL,
+        fees          TEXT NOT NULL,
+        pnl           TEXT NOT NULL,
+        PRIMARY KEY (backtest_id, n)
+    );
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
@@ -163,6 +197,8 @@ mod tests {
             .unwrap();
         for t in [
             "ai_requests",
+            "backtest_trades",
+            "backtests",
             "equity",
             "fills",
             "guards",
