@@ -297,5 +297,67 @@ fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64) -> String {
     for (k, v) in rows {
         let _ = writeln!(t, "  {k:<22}{v}");
     }
+    let curve: Vec<f64> = o
+        .equity
+        .iter()
+        .map(|e| f64::try_from(e.1).unwrap_or(0.0))
+        .collect();
+    let mut peak = f64::MIN;
+    let drawdown: Vec<f64> = curve
+        .iter()
+        .map(|e| {
+            peak = peak.max(*e);
+            if peak > 0.0 { (e - peak) / peak } else { 0.0 }
+        })
+        .collect();
+    let _ = writeln!(t, "  {:<22}{}", "equity", sparkline(&curve, CHART_WIDTH));
+    let _ = writeln!(
+        t,
+        "  {:<22}{}",
+        "drawdown",
+        sparkline(&drawdown, CHART_WIDTH)
+    );
     t
+}
+
+/// Columns of the terminal charts.
+const CHART_WIDTH: usize = 72;
+
+/// A one-line chart of `values` in `width` columns (each column the mean of its slice).
+fn sparkline(values: &[f64], width: usize) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if values.is_empty() {
+        return String::new();
+    }
+    let cols: Vec<f64> = (0..width.min(values.len()))
+        .map(|i| {
+            let n = width.min(values.len());
+            let (a, b) = (
+                i * values.len() / n,
+                ((i + 1) * values.len() / n).max(i * values.len() / n + 1),
+            );
+            values[a..b].iter().sum::<f64>() / (b - a) as f64
+        })
+        .collect();
+    let (lo, hi) = cols
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    cols.iter()
+        .map(|v| BLOCKS[(((v - lo) / span) * 7.0).round().clamp(0.0, 7.0) as usize])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_range_and_width() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 8), "▁▂▃▄▅▆▇█");
+        // 4 values in 2 columns: means 1.5 and 3.5
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0], 2), "▁█");
+        assert_eq!(sparkline(&[], 5), "");
+        assert_eq!(sparkline(&[2.0, 2.0], 10), "▁▁");
+    }
 }
