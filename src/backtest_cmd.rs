@@ -354,7 +354,10 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_the_range_and_width() {
-        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 8), "▁▂▃▄▅▆▇█");
+        assert_eq!(
+            sparkline(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 8),
+            "▁▂▃▄▅▆▇█"
+        );
         // 4 values in 2 columns: means 1.5 and 3.5
         assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0], 2), "▁█");
         assert_eq!(sparkline(&[], 5), "");

@@ -1,14 +1,15 @@
 //! Candle mode, for backtests over OHLCV history: orders placed at a bar's close fill at the
-//! next bar's open plus slippage (`FillModel::NextOpen`), positions are marked at each close,
-//! and a candle strategy (`sma-cross`) decides at the close. Everything else (risk, accounting,
+//! next bar's open plus slippage (`FillModel::NextOpen`), guards are checked against each bar's
+//! low and high (the worse first), positions are marked at each close, and a candle strategy
+//! (`sma-cross`) decides at the close. Everything else (risk, accounting,
 //! the journal) is the live engine's.
 
-use super::{Action, Engine};
+use super::{Action, AlertLevel, Engine};
 use crate::exec::Execution;
 use crate::model::{
-    Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
+    Candle, Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
 };
-use crate::risk::SizingMethod;
+use crate::risk::{GuardKind, SizingMethod};
 use crate::strategy::SmaCross;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -44,19 +45,19 @@ pub enum StrategyKind {
 impl Engine {
     /// Candle mode: fills what waits at `open`, then lets the candle strategy decide at
     /// `close`.
-    pub(super) fn on_candle_close(
-        &mut self,
-        symbol: Symbol,
-        open: Decimal,
-        close: Decimal,
-        out: &mut Vec<Action>,
-    ) {
+    pub(super) fn on_candle_close(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
+        let close = c.close;
+        // the bar's prices are fresh now: the open for what fills in it, the close after
+        if let Some(m) = self.markets.get_mut(&symbol) {
+            m.last_price = Some(c.open);
+            m.book_ts = Some(self.now);
+        }
         if let super::FillModel::NextOpen { slippage_bps } = self.cfg.fill {
-            self.fill_at_open(symbol, open, slippage_bps, out);
+            self.fill_at_open(symbol, c.open, slippage_bps, out);
+            self.guard_bar(symbol, c, out);
         }
         if let Some(m) = self.markets.get_mut(&symbol) {
             m.last_price = Some(close);
-            m.book_ts = Some(self.now);
         }
         if let StrategyKind::SmaCross { fast, slow } = self.cfg.strategy_kind {
             let signal = self
@@ -115,52 +116,108 @@ impl Engine {
             .map(|o| o.id)
             .collect();
         let slip = slippage_bps / Decimal::from(10_000);
-        let all_in = self.cfg.limits.sizing.method == SizingMethod::AllIn;
         for id in waiting {
-            let now = self.now;
-            let Some(o) = self.orders.get_mut(&id) else {
+            let Some(side) = self.orders.get(&id).map(|o| o.request.side) else {
                 continue;
             };
-            let price = match o.request.side {
+            let price = match side {
                 Side::Buy => open * (Decimal::ONE + slip),
                 Side::Sell => open * (Decimal::ONE - slip),
             };
-            let limit_ok = match (o.request.price, o.request.side) {
-                (Some(p), Side::Buy) => price <= p,
-                (Some(p), Side::Sell) => price >= p,
-                (None, _) => true,
+            self.fill_pending(id, price, out);
+        }
+    }
+
+    /// Fills one waiting order at `price` (what the cash allows for buys; all of the free cash
+    /// for all-in entries); what cannot fill expires.
+    fn fill_pending(&mut self, id: OrderId, price: Decimal, out: &mut Vec<Action>) {
+        let all_in = self.cfg.limits.sizing.method == SizingMethod::AllIn;
+        let now = self.now;
+        let Some(o) = self.orders.get_mut(&id) else {
+            return;
+        };
+        let limit_ok = match (o.request.price, o.request.side) {
+            (Some(p), Side::Buy) => price <= p,
+            (Some(p), Side::Sell) => price >= p,
+            (None, _) => true,
+        };
+        if !limit_ok || o.apply(OrderEvent::Accept, now).is_err() {
+            return;
+        }
+        let (symbol, side, origin) = (o.request.symbol, o.request.side, o.request.origin);
+        let mut qty = o.remaining();
+        if side == Side::Buy {
+            let unit = price * (Decimal::ONE + self.cfg.fees.taker);
+            let affordable = self.free_cash(Some(id)) / unit;
+            qty = if all_in && origin == Origin::Strategy {
+                affordable
+            } else {
+                qty.min(affordable)
             };
-            if !limit_ok || o.apply(OrderEvent::Accept, now).is_err() {
-                continue;
+            if let Some(m) = self.markets.get(&symbol) {
+                qty = m.instrument.round_qty(qty);
             }
-            let (side, origin) = (o.request.side, o.request.origin);
-            let mut qty = o.remaining();
-            if side == Side::Buy {
-                let unit = price * (Decimal::ONE + self.cfg.fees.taker);
-                let affordable = self.free_cash(Some(id)) / unit;
-                qty = if all_in && origin == Origin::Strategy {
-                    affordable
-                } else {
-                    qty.min(affordable)
-                };
-                if let Some(m) = self.markets.get(&symbol) {
-                    qty = m.instrument.round_qty(qty);
-                }
-                if let Some(o) = self.orders.get_mut(&id) {
-                    o.request.qty = qty;
-                }
+            if let Some(o) = self.orders.get_mut(&id) {
+                o.request.qty = qty;
             }
-            if qty > Decimal::ZERO {
-                let ex = Execution {
-                    price,
-                    qty,
-                    liquidity: Liquidity::Taker,
-                };
-                self.execute(id, &[ex], out);
+        }
+        if qty > Decimal::ZERO {
+            let ex = Execution {
+                price,
+                qty,
+                liquidity: Liquidity::Taker,
+            };
+            self.execute(id, &[ex], out);
+        }
+        if self.orders.get(&id).is_some_and(|o| o.status.is_live()) {
+            self.finish(id, OrderEvent::Expire, "not filled at the open", out);
+        }
+    }
+
+    /// Candle mode guards: the bar's low and high decide, the worse first when both are hit
+    /// (stop, then trailing stop, then take-profit); a gap through a level fills at the open.
+    fn guard_bar(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
+        let Some(g) = self.guards.get(&symbol).cloned() else {
+            return;
+        };
+        let hit = if let Some(stop) = g.stop.filter(|s| c.low <= *s) {
+            Some((GuardKind::StopLoss, c.open.min(stop)))
+        } else if let Some(trail) = g.trail_level().filter(|t| c.low <= *t) {
+            Some((GuardKind::TrailingStop, c.open.min(trail)))
+        } else if let Some(take) = g.take.filter(|t| c.high >= *t) {
+            Some((GuardKind::TakeProfit, c.open.max(take)))
+        } else {
+            g.expires
+                .filter(|e| self.now >= *e)
+                .map(|_| (GuardKind::TimeStop, c.close))
+        };
+        let Some((kind, price)) = hit else {
+            if let Some(g) = self.guards.get_mut(&symbol) {
+                g.peak = g.peak.max(c.high);
             }
-            if self.orders.get(&id).is_some_and(|o| o.status.is_live()) {
-                self.finish(id, OrderEvent::Expire, "not filled at the open", out);
-            }
+            return;
+        };
+        let qty = self.portfolio.qty(symbol);
+        let text = format!(
+            "{symbol} {} hit in the bar (low {}, high {}): selling {} at {}",
+            g.describe(kind),
+            c.low.normalize(),
+            c.high.normalize(),
+            qty.normalize(),
+            price.normalize()
+        );
+        self.risk_event(
+            format!("guard:{}", kind.as_str()),
+            Some(symbol),
+            text.clone(),
+            out,
+        );
+        self.alert(AlertLevel::Warn, text, out);
+        if let Some(id) = self.submit(
+            OrderRequest::market(symbol, Side::Sell, qty, Origin::Guard),
+            out,
+        ) {
+            self.fill_pending(id, price, out);
         }
     }
 }

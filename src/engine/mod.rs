@@ -464,11 +464,10 @@ impl Engine {
             }
             MarketKind::Candle(c) => {
                 if self.cfg.fill != FillModel::Book {
-                    let (open, close) = (c.open, c.close);
                     if let Some(m) = self.markets.get_mut(&ev.symbol) {
-                        m.candles.on_closed_minute(c);
+                        m.candles.on_closed_minute(c.clone());
                     }
-                    self.on_candle_close(ev.symbol, open, close, out);
+                    self.on_candle_close(ev.symbol, &c, out);
                     return;
                 }
                 // a closed candle (often history) is not a live price: it never marks positions
