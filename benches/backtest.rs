@@ -25,6 +25,8 @@ fn bench(c: &mut Criterion) {
         slippage_bps: dec!(0),
         cash: dec!(100000),
         bar_ms: 60_000,
+        stop_pct: dec!(0),
+        take_pct: dec!(0),
     };
     let mut g = c.benchmark_group("backtest");
     g.throughput(Throughput::Elements(candles.len() as u64));

@@ -14,34 +14,51 @@ use tradedeck::store::{BacktestRow, Store};
 /// Exit code for bad input.
 const EXIT_INPUT: u8 = 2;
 
-/// The command line, as parsed by clap.
+/// `tradedeck backtest`'s arguments.
+#[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The database the result is stored in.
-    pub db: PathBuf,
-    /// Where to write the trades as CSV.
-    pub trades_csv: Option<PathBuf>,
-    /// Candle CSV.
+    /// Candle CSV (as `tradedeck ta` reads it).
+    #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// The pair.
+    /// The pair the candles are of.
+    #[arg(long, default_value = "BTC/USDT")]
     pub symbol: String,
-    /// Strategy name.
+    /// Strategy: `sma-cross`.
+    #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
-    /// `k=v` strategy parameters.
+    /// Strategy parameter `k=v` (sma-cross: fast, slow); repeatable.
+    #[arg(long = "param", value_name = "K=V")]
     pub params: Vec<String>,
-    /// Fee rate, as typed.
+    /// Fee rate on every fill's notional (0.001 = 0.1 %).
+    #[arg(long, default_value = "0.001")]
     pub fee: String,
-    /// Slippage in basis points, as typed.
+    /// Slippage against the order at the open, in basis points.
+    #[arg(long, default_value = "0")]
     pub slippage_bps: String,
-    /// Starting cash, as typed.
+    /// Starting cash.
+    #[arg(long, default_value = "100000")]
     pub cash: String,
-    /// Bar length.
+    /// Bar length: 1m, 5m, 15m, 1h, 4h or 1d.
+    #[arg(long, default_value = "1m")]
     pub timeframe: String,
-    /// First open time (ms).
+    /// Only candles opening at or after this time (ms since the epoch).
+    #[arg(long)]
     pub from: Option<i64>,
-    /// End open time (ms, exclusive).
+    /// Only candles opening before this time (ms since the epoch).
+    #[arg(long)]
     pub to: Option<i64>,
-    /// JSON output.
+    /// Stop-loss this many percent under each entry, checked against the bars' lows.
+    #[arg(long, default_value = "0")]
+    pub stop_pct: String,
+    /// Take-profit this many percent over each entry, checked against the bars' highs.
+    #[arg(long, default_value = "0")]
+    pub take_pct: String,
+    /// Print JSON.
+    #[arg(long)]
     pub json: bool,
+    /// Also write the trades as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trades_csv: Option<PathBuf>,
 }
 
 /// Strategies `--strategy` accepts.
@@ -116,11 +133,23 @@ fn params(a: &Args) -> Result<Params, String> {
         )?,
         cash: decimal("cash", &a.cash, |d| d > Decimal::ZERO, "an amount above 0")?,
         bar_ms: timeframe.millis(),
+        stop_pct: decimal(
+            "stop-pct",
+            &a.stop_pct,
+            |d| d >= Decimal::ZERO && d < Decimal::ONE_HUNDRED,
+            "a percentage from 0 (none) to below 100",
+        )?,
+        take_pct: decimal(
+            "take-pct",
+            &a.take_pct,
+            |d| d >= Decimal::ZERO,
+            "a percentage from 0 (none) up",
+        )?,
     })
 }
 
-/// Runs the command.
-pub fn run_cmd(a: &Args) -> ExitCode {
+/// Runs the command, storing the result in the database `db`.
+pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
     let p = match params(a) {
         Ok(p) => p,
         Err(e) => {
@@ -164,8 +193,8 @@ pub fn run_cmd(a: &Args) -> ExitCode {
         eprintln!("error: {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
-    match save(a, &p, &out, &report) {
-        Ok(id) => eprintln!("saved as backtest #{id} in {}", a.db.display()),
+    match save(a, db, &p, &out, &report) {
+        Ok(id) => eprintln!("saved as backtest #{id} in {}", db.display()),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -182,8 +211,14 @@ pub fn run_cmd(a: &Args) -> ExitCode {
 }
 
 /// Stores the result in the `backtests` table (and its trades).
-fn save(a: &Args, p: &Params, o: &Outcome, report: &serde_json::Value) -> Result<i64, String> {
-    let mut store = Store::open(&a.db).map_err(|e| e.to_string())?;
+fn save(
+    a: &Args,
+    db: &std::path::Path,
+    p: &Params,
+    o: &Outcome,
+    report: &serde_json::Value,
+) -> Result<i64, String> {
+    let mut store = Store::open(db).map_err(|e| e.to_string())?;
     let params = match p.strategy {
         StrategyKind::SmaCross { fast, slow } => serde_json::json!({"fast": fast, "slow": slow}),
         StrategyKind::Blend => serde_json::json!({}),

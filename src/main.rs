@@ -73,44 +73,7 @@ enum Cmd {
     },
     /// Backtest a strategy over OHLCV candle history through the engine (fills at the next
     /// bar's open plus slippage).
-    Backtest {
-        /// Candle CSV (as `tradedeck ta` reads it).
-        #[arg(long, value_name = "FILE")]
-        data: PathBuf,
-        /// The pair the candles are of.
-        #[arg(long, default_value = "BTC/USDT")]
-        symbol: String,
-        /// Strategy: `sma-cross`.
-        #[arg(long, default_value = "sma-cross")]
-        strategy: String,
-        /// Strategy parameter `k=v` (sma-cross: fast, slow); repeatable.
-        #[arg(long = "param", value_name = "K=V")]
-        params: Vec<String>,
-        /// Fee rate on every fill's notional (0.001 = 0.1 %).
-        #[arg(long, default_value = "0.001")]
-        fee: String,
-        /// Slippage against the order at the open, in basis points.
-        #[arg(long, default_value = "0")]
-        slippage_bps: String,
-        /// Starting cash.
-        #[arg(long, default_value = "100000")]
-        cash: String,
-        /// Bar length: 1m, 5m, 15m, 1h, 4h or 1d.
-        #[arg(long, default_value = "1m")]
-        timeframe: String,
-        /// Only candles opening at or after this time (ms since the epoch).
-        #[arg(long)]
-        from: Option<i64>,
-        /// Only candles opening before this time (ms since the epoch).
-        #[arg(long)]
-        to: Option<i64>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Also write the trades as CSV to FILE.
-        #[arg(long, value_name = "FILE")]
-        trades_csv: Option<PathBuf>,
-    },
+    Backtest(Box<backtest_cmd::Args>),
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -140,34 +103,7 @@ fn main() -> ExitCode {
     let db = cli.db.clone().unwrap_or_else(paths::default_db);
     match cli.command {
         Some(Cmd::Status { json, fills }) => status(&db, json, fills),
-        Some(Cmd::Backtest {
-            data,
-            symbol,
-            strategy,
-            params,
-            fee,
-            slippage_bps,
-            cash,
-            timeframe,
-            from,
-            to,
-            json,
-            trades_csv,
-        }) => backtest_cmd::run_cmd(&backtest_cmd::Args {
-            db: db.clone(),
-            trades_csv,
-            data,
-            symbol,
-            strategy,
-            params,
-            fee,
-            slippage_bps,
-            cash,
-            timeframe,
-            from,
-            to,
-            json,
-        }),
+        Some(Cmd::Backtest(args)) => backtest_cmd::run_cmd(&args, &db),
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)
         }

@@ -42,6 +42,7 @@ fn json_report_has_the_fields_and_repeats_exactly() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let (a, b) = (run(), run());
+    let a_equity = a["final_equity"].clone();
     for k in [
         "trades",
         "final_equity",
@@ -75,6 +76,18 @@ fn json_report_has_the_fields_and_repeats_exactly() {
     assert!(home.run(&with_csv).status.success());
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 1 + 931);
+    // guards on the bars: a 0.5 % stop and 1 % take change the outcome
+    let mut guarded = args.to_vec();
+    guarded.extend(["--stop-pct", "0.5", "--take-pct", "1"]);
+    let out = home.run(&guarded);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let g: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(g["trades"].as_u64().unwrap() > 0);
+    assert_ne!(g["final_equity"], a_equity);
     assert!(text.starts_with("entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n"));
 }
 

@@ -92,6 +92,8 @@ fn sma_cross_through_the_engine_equals_a_plain_implementation() {
             slippage_bps: Decimal::ZERO,
             cash,
             bar_ms: 60_000,
+            stop_pct: Decimal::ZERO,
+            take_pct: Decimal::ZERO,
         },
     );
     let (want, want_equity) = reference(&c, 10, 30, fee, cash);

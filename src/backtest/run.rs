@@ -30,6 +30,10 @@ pub struct Params {
     pub cash: Decimal,
     /// Bar length in milliseconds (a candle is handled at its close).
     pub bar_ms: i64,
+    /// Stop-loss percent under each entry (0: none), checked against the bars' lows.
+    pub stop_pct: Decimal,
+    /// Take-profit percent over each entry (0: none), checked against the bars' highs.
+    pub take_pct: Decimal,
 }
 
 /// What a backtest produced.
@@ -91,8 +95,8 @@ pub fn engine_config(p: &Params) -> EngineConfig {
         loss_streak: 0,
         venue_errors: 0,
         guards: GuardConfig {
-            stop_loss_pct: Decimal::ZERO,
-            take_profit_pct: Decimal::ZERO,
+            stop_loss_pct: p.stop_pct,
+            take_profit_pct: p.take_pct,
             ..GuardConfig::default()
         },
         sizing: Sizing {
