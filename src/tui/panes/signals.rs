@@ -19,6 +19,19 @@ pub struct SignalsPane<'a> {
     pub theme: &'a Theme,
 }
 
+/// A section label with a muted note in place of its content.
+fn placeholder(label: &'static str, note: &'static str, t: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(label, t.muted),
+        Span::styled(note, t.muted),
+    ])
+}
+
+/// A line of text under a section, indented.
+fn indented(text: &str, t: &Theme) -> Line<'static> {
+    Line::from(Span::styled(format!("  {text}"), t.text))
+}
+
 /// A ten-cell confidence bar with the percentage.
 fn confidence_bar(c: f64) -> String {
     let filled = (c.clamp(0.0, 1.0) * 10.0).round() as usize;
@@ -120,15 +133,13 @@ impl Widget for &SignalsPane<'_> {
                     meta.push_str(&format!(" · {} ms, {} tokens", ai.latency_ms, ai.tokens));
                 }
                 lines.push(Line::from(Span::styled(meta, t.text)));
-                lines.push(Line::from(Span::styled(
-                    format!("  {}", ai.reasoning),
-                    t.text,
-                )));
+                lines.push(indented(&ai.reasoning, t));
             }
-            None => lines.push(Line::from(vec![
-                Span::styled("AI        ", t.muted),
-                Span::styled("no fresh signal (fallback off)", t.muted),
-            ])),
+            None => lines.push(placeholder(
+                "AI        ",
+                "no fresh signal (fallback off)",
+                t,
+            )),
         }
         if let Some(llm) = m.llm.as_ref().filter(|l| m.ai.as_ref() != Some(*l)) {
             lines.push(Line::from(Span::styled(
@@ -151,15 +162,9 @@ impl Widget for &SignalsPane<'_> {
                         t.signed(b.score > 0.0, b.score < 0.0),
                     ),
                 ]));
-                lines.push(Line::from(Span::styled(
-                    format!("  {}", b.explanation),
-                    t.text,
-                )));
+                lines.push(indented(&b.explanation, t));
             }
-            None => lines.push(Line::from(vec![
-                Span::styled("blend     ", t.muted),
-                Span::styled("waiting for the first bar", t.muted),
-            ])),
+            None => lines.push(placeholder("blend     ", "waiting for the first bar", t)),
         }
         match m.sentiment {
             Some(v) => {
@@ -177,10 +182,7 @@ impl Widget for &SignalsPane<'_> {
                     ]));
                 }
             }
-            None => lines.push(Line::from(vec![
-                Span::styled("news      ", t.muted),
-                Span::styled("no headlines ([news] file)", t.muted),
-            ])),
+            None => lines.push(placeholder("news      ", "no headlines ([news] file)", t)),
         }
         Paragraph::new(lines)
             .block(b)
