@@ -16,6 +16,21 @@ fn write_config(home: &Home, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// An LLM endpoint that accepts connections, reads the request and never answers.
+fn silent_llm() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            held.push(s);
+        }
+    });
+    url
+}
+
 #[test]
 fn openai_without_its_key_fails_naming_the_variable_or_falls_back_with_a_warning() {
     let home = Home::new();
@@ -83,17 +98,7 @@ fn openai_without_its_key_fails_naming_the_variable_or_falls_back_with_a_warning
 
 #[test]
 fn a_hanging_llm_never_stops_trading_and_every_timeout_is_audited() {
-    // accepts connections and never answers
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for mut s in listener.incoming().flatten() {
-            let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf);
-            held.push(s);
-        }
-    });
+    let url = silent_llm();
     let home = Home::new();
     let cfg = write_config(
         &home,
@@ -174,14 +179,7 @@ async fn engine_latency_is_unchanged_while_the_llm_hangs() {
         worst
     }
 
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming().flatten() {
-            held.push(s);
-        }
-    });
+    let url = silent_llm();
     let home = Home::new();
     let local = worst_lag(Config::default(), home.path().join("l.db"), 4).await;
     let mut hanging = Config::default();
