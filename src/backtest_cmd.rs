@@ -10,6 +10,7 @@ use tradedeck::backtest::{Outcome, Params, data, run};
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Symbol, Timeframe, Timestamp};
 use tradedeck::store::{BacktestRow, Store};
+use tradedeck::strategy::MAX_WINDOW;
 
 /// Exit code for bad input.
 const EXIT_INPUT: u8 = 2;
@@ -73,9 +74,14 @@ fn strategy(name: &str, params: &[String]) -> Result<StrategyKind, String> {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| format!("--param `{p}`: expected k=v, like fast=10"))?;
-        let n: usize = v.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            format!("--param {k}: `{v}` is not a whole number of bars (at least 1)")
-        })?;
+        let n: usize = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_WINDOW).contains(n))
+            .ok_or_else(|| {
+                format!("--param {k}: `{v}` is not a whole number of bars (1 to {MAX_WINDOW})")
+            })?;
         match k.trim() {
             "fast" => fast = n,
             "slow" => slow = n,

@@ -74,6 +74,22 @@ fn f(d: Decimal) -> f64 {
     f64::try_from(d).unwrap_or(0.0)
 }
 
+/// Powers of ten for `fast_f64`, one per `Decimal` scale.
+const POW10: [f64; 29] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28,
+];
+
+/// `d` as the nearest-enough `f64` for ratios: mantissa over 10^scale, with a 64-bit mantissa
+/// on the fast path (a curve point's conversion is most of the statistics' cost).
+pub fn fast_f64(d: Decimal) -> f64 {
+    let scale = POW10[(d.scale() as usize).min(28)];
+    match i64::try_from(d.mantissa()) {
+        Ok(m) => m as f64 / scale,
+        Err(_) => f(d),
+    }
+}
+
 /// Computes the figures. `equity` is (time, equity, in a position) per bar, oldest first;
 /// `prices` are the first and last price of the span, for buy-and-hold.
 pub fn compute(
@@ -104,12 +120,13 @@ pub fn compute(
     } else {
         0.0
     };
-    // per-bar simple returns
-    let returns: Vec<f64> = equity
+    // ratios work on each point converted once; money figures stay exact
+    let points: Vec<f64> = equity.iter().map(|e| fast_f64(e.1)).collect();
+    let returns: Vec<f64> = points
         .windows(2)
         .map(|w| {
-            if w[0].1 > Decimal::ZERO {
-                f((w[1].1 - w[0].1) / w[0].1)
+            if w[0] > 0.0 {
+                (w[1] - w[0]) / w[0]
             } else {
                 0.0
             }
@@ -139,15 +156,18 @@ pub fn compute(
         0.0
     };
     // drawdown depth and the longest stretch under water
-    let (mut peak, mut peak_ts) = (start, equity.first().map_or(Timestamp(0), |e| e.0));
+    let (mut peak, mut peak_ts) = (
+        points.first().copied().unwrap_or(0.0),
+        equity.first().map_or(Timestamp(0), |e| e.0),
+    );
     let (mut max_dd, mut max_dur) = (0.0f64, 0i64);
-    for (ts, e, _) in equity {
+    for ((ts, _, _), e) in equity.iter().zip(&points) {
         if *e >= peak {
             peak = *e;
             peak_ts = *ts;
         } else {
-            if peak > Decimal::ZERO {
-                max_dd = max_dd.max(f((peak - *e) / peak) * 100.0);
+            if peak > 0.0 {
+                max_dd = max_dd.max((peak - e) / peak * 100.0);
             }
             max_dur = max_dur.max(ts.since(peak_ts));
         }

@@ -3,7 +3,7 @@
 //! (losing streak, venue errors), their persisted baselines, and equity checkpoints.
 
 use super::{Action, AlertLevel, Engine, HaltInfo, Record, RiskRecord, TradingFlag};
-use crate::model::{OrderRequest, Origin, Side, Symbol, Timestamp};
+use crate::model::{DAY_MS, OrderRequest, Origin, Side, Symbol, Timestamp};
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
 
@@ -195,19 +195,28 @@ impl Engine {
     }
 
     /// Day roll, peak equity, and the loss limits that halt, after every event: the daily
-    /// loss limit fires on the first event that crosses it.
-    pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) {
-        let today = self.now.day(self.cfg.day_offset_ms);
-        let new_day = self.day.is_none_or(|(d, _)| d != today);
-        if !self.account_dirty && !new_day {
-            return;
+    /// loss limit fires on the first event that crosses it. Returns the equity it marked, if
+    /// anything moved it.
+    pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
+        let (from, until) = self.day_span;
+        let in_day = self.day.is_some() && from <= self.now && self.now < until;
+        if !self.account_dirty && in_day {
+            return None;
         }
         self.account_dirty = false;
         let equity = self.equity();
-        if self.day.is_none_or(|(d, _)| d != today) {
-            self.day = Some((today, equity));
-            self.floors.0 = None;
-            self.persist(Record::DayStart { day: today, equity }, out);
+        if !in_day {
+            let offset = self.cfg.day_offset_ms;
+            let today = self.now.day(offset);
+            if self.day.is_none_or(|(d, _)| d != today) {
+                self.day = Some((today, equity));
+                self.floors.0 = None;
+                self.persist(Record::DayStart { day: today, equity }, out);
+            }
+            self.day_span = (
+                Timestamp(today * DAY_MS + offset),
+                Timestamp((today + 1) * DAY_MS + offset),
+            );
         }
         if self.peak.is_none_or(|p| equity > p) {
             self.peak = Some(equity);
@@ -231,7 +240,7 @@ impl Engine {
             }
         };
         if matches!(self.trading, TradingFlag::Halted(_)) {
-            return;
+            return Some(equity);
         }
         if equity <= loss_floor
             && let Some((_, start)) = self.day
@@ -242,7 +251,7 @@ impl Engine {
                 money(limits.daily_loss(start))
             );
             self.halt(reason, "risk".into(), out);
-            return;
+            return Some(equity);
         }
         if let (Some(floor), Some(peak)) = (dd_floor, self.peak)
             && equity <= floor
@@ -256,6 +265,7 @@ impl Engine {
             );
             self.halt(reason, "risk".into(), out);
         }
+        Some(equity)
     }
 
     /// Persists the peak equity, losing streak and cool-down.

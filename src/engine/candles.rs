@@ -10,7 +10,6 @@ use crate::model::{
     Candle, Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
 };
 use crate::risk::{GuardKind, SizingMethod};
-use crate::strategy::SmaCross;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -46,26 +45,27 @@ impl Engine {
     /// Candle mode: fills what waits at `open`, then lets the candle strategy decide at
     /// `close`.
     pub(super) fn on_candle_close(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
-        let close = c.close;
-        // the bar's prices are fresh now: the open for what fills in it, the close after
-        if let Some(m) = self.markets.get_mut(&symbol) {
-            m.last_price = Some(c.open);
-            m.book_ts = Some(self.now);
+        let Some(m) = self.markets.get_mut(&symbol) else {
+            return;
+        };
+        if self.cfg.strategy_kind == StrategyKind::Blend {
+            // the chart and the blend's timeframes (sma-cross needs neither)
+            m.candles.on_closed_minute(c.clone());
         }
-        if let super::FillModel::NextOpen { slippage_bps } = self.cfg.fill {
+        m.book_ts = Some(self.now);
+        let waiting = !(self.orders.is_empty() && self.guards.is_empty());
+        if let (super::FillModel::NextOpen { slippage_bps }, true) = (self.cfg.fill, waiting) {
+            // the open is the fresh price for what fills in the bar, the close after it
+            m.last_price = Some(c.open);
             self.fill_at_open(symbol, c.open, slippage_bps, out);
             self.guard_bar(symbol, c, out);
         }
-        if let Some(m) = self.markets.get_mut(&symbol) {
-            m.last_price = Some(close);
-        }
-        if let StrategyKind::SmaCross { fast, slow } = self.cfg.strategy_kind {
-            let signal = self
-                .sma
-                .entry(symbol)
-                .or_insert_with(|| SmaCross::new(fast, slow))
-                .on_close(close);
-            self.act_on_cross(symbol, signal, close, out);
+        let Some(m) = self.markets.get_mut(&symbol) else {
+            return;
+        };
+        m.last_price = Some(c.close);
+        if let Some(signal) = m.sma.as_mut().and_then(|s| s.on_close(c.close)) {
+            self.act_on_cross(symbol, signal, c.close, out);
         }
     }
 
@@ -73,28 +73,26 @@ impl Engine {
     fn act_on_cross(
         &mut self,
         symbol: Symbol,
-        signal: Option<Side>,
+        signal: Side,
         close: Decimal,
         out: &mut Vec<Action>,
     ) {
         let held = self.portfolio.qty(symbol);
         let busy = self.orders.values().any(|o| o.request.symbol == symbol);
         let qty = match signal {
-            Some(Side::Buy) if held.is_zero() && !busy => {
+            Side::Buy if held.is_zero() && !busy => {
                 self.free_cash(None) / (close * (Decimal::ONE + self.cfg.fees.taker))
             }
-            Some(Side::Sell) if !held.is_zero() && !busy => held,
+            Side::Sell if !held.is_zero() && !busy => held,
             _ => return,
         };
         let qty = self
             .markets
             .get(&symbol)
             .map_or(qty, |m| m.instrument.round_qty(qty));
-        if let Some(side) = signal
-            && qty > Decimal::ZERO
-        {
+        if qty > Decimal::ZERO {
             self.submit(
-                OrderRequest::market(symbol, side, qty, Origin::Strategy),
+                OrderRequest::market(symbol, signal, qty, Origin::Strategy),
                 out,
             );
         }

@@ -125,6 +125,8 @@ struct Market {
     received_ts: Timestamp,
     /// When the book last changed (our clock).
     book_ts: Option<Timestamp>,
+    /// The `sma-cross` state, in candle mode with that strategy.
+    sma: Option<crate::strategy::SmaCross>,
 }
 
 impl Market {
@@ -183,6 +185,8 @@ pub struct Engine {
     trading_seq: u64,
     persisted_through: u64,
     day: Option<(i64, Decimal)>,
+    /// The engine-time span [start, end) of `day`, so most events skip the day arithmetic.
+    day_span: (Timestamp, Timestamp),
     peak: Option<Decimal>,
     peak_persisted: Option<Decimal>,
     /// Equity at which the daily loss limit and the drawdown limit trip (`None`: to work out;
@@ -191,6 +195,8 @@ pub struct Engine {
     /// Something that moves equity happened since the last account check (a fill, a mark
     /// change of a held pair, a command or a tick).
     account_dirty: bool,
+    /// Equity as the last event's account check marked it (`None`: work it out when asked).
+    marked_equity: Option<Decimal>,
     loss_streak: u32,
     cooldown_until: Option<Timestamp>,
     /// Orders accepted in the last minute.
@@ -215,7 +221,6 @@ pub struct Engine {
     sentiment: SentimentBook,
     ai_status: AiStatus,
     /// Per pair: the candle strategy's crossover state.
-    sma: BTreeMap<Symbol, crate::strategy::SmaCross>,
     /// Per pair: when the LLM was last asked and the price then.
     last_request: BTreeMap<Symbol, (Timestamp, Decimal)>,
     /// A flatten under way, and when its orders were last sent.
@@ -242,6 +247,12 @@ impl Engine {
                     exchange_ts: Timestamp(0),
                     received_ts: Timestamp(0),
                     book_ts: None,
+                    sma: match cfg.strategy_kind {
+                        StrategyKind::SmaCross { fast, slow } => {
+                            Some(crate::strategy::SmaCross::new(fast, slow))
+                        }
+                        StrategyKind::Blend => None,
+                    },
                 };
                 (i.symbol, m)
             })
@@ -265,7 +276,9 @@ impl Engine {
             peak: None,
             peak_persisted: None,
             floors: (None, None),
+            day_span: (Timestamp(0), Timestamp(0)),
             account_dirty: true,
+            marked_equity: None,
             loss_streak: 0,
             cooldown_until: None,
             order_times: VecDeque::new(),
@@ -281,7 +294,6 @@ impl Engine {
             recorded_local: BTreeMap::new(),
             sentiment: SentimentBook::new(cfg.news_half_life_ms),
             last_request: BTreeMap::new(),
-            sma: BTreeMap::new(),
             ai_status: AiStatus::for_config(&cfg.ai, cfg.llm_worker),
             flattening: None,
             last_checkpoint: None,
@@ -303,8 +315,10 @@ impl Engine {
         };
         self.trading = r.trading;
         self.day = r.day;
+        self.day_span = (Timestamp(0), Timestamp(0));
         self.peak = r.peak_equity;
         self.floors = (None, None);
+        self.marked_equity = None;
         self.peak_persisted = r.peak_equity;
         self.loss_streak = r.loss_streak;
         self.cooldown_until = r.cooldown_until;
@@ -333,6 +347,7 @@ impl Engine {
     /// Handles one event at engine time `now` and returns what must happen outside.
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
         self.now = now;
+        self.marked_equity = None;
         let mut out = Vec::new();
         self.account_dirty |= match &event {
             Event::Market(m) => !self.portfolio.qty(m.symbol).is_zero(),
@@ -354,9 +369,11 @@ impl Engine {
             }
             Event::Timer => self.on_timer(&mut out),
         }
-        self.watch_account(&mut out);
+        let marked = self.watch_account(&mut out);
         if self.cfg.latency_ms > 0 {
             self.activate_due(&mut out);
+        } else {
+            self.marked_equity = marked;
         }
         out
     }
@@ -464,9 +481,6 @@ impl Engine {
             }
             MarketKind::Candle(c) => {
                 if self.cfg.fill != FillModel::Book {
-                    if let Some(m) = self.markets.get_mut(&ev.symbol) {
-                        m.candles.on_closed_minute(c.clone());
-                    }
                     self.on_candle_close(ev.symbol, &c, out);
                     return;
                 }
@@ -583,7 +597,8 @@ impl Engine {
 
     /// cash + Σ qty × mark.
     pub fn equity(&self) -> Decimal {
-        self.portfolio.equity(|s| self.mark(s))
+        self.marked_equity
+            .unwrap_or_else(|| self.portfolio.equity(|s| self.mark(s)))
     }
 
     /// The order book of a pair.

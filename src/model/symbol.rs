@@ -15,7 +15,11 @@ const KNOWN_QUOTES: [&str; 12] = [
 ];
 
 /// A spot trading pair such as `BTC/USDT` (base asset / quote asset).
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Names are zero-padded, so the bytes alone decide equality and order (the name's order);
+/// they are compared as two big-endian words rather than through `memcmp`, since every map
+/// lookup in the engine compares symbols.
+#[derive(Copy, Clone)]
 pub struct Symbol {
     bytes: [u8; CAP],
     len: u8,
@@ -83,6 +87,43 @@ impl Symbol {
     /// The venue spelling without separator, e.g. `BTCUSDT`.
     pub fn concatenated(&self) -> String {
         format!("{}{}", self.base(), self.quote())
+    }
+}
+
+impl Symbol {
+    /// The name as two big-endian words whose order is the name's order.
+    fn key(&self) -> (u128, u64) {
+        let mut hi = [0u8; 16];
+        let mut lo = [0u8; 8];
+        hi.copy_from_slice(&self.bytes[..16]);
+        lo[..CAP - 16].copy_from_slice(&self.bytes[16..]);
+        (u128::from_be_bytes(hi), u64::from_be_bytes(lo))
+    }
+}
+
+impl PartialEq for Symbol {
+    fn eq(&self, other: &Symbol) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Symbol {}
+
+impl std::hash::Hash for Symbol {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for Symbol {
+    fn partial_cmp(&self, other: &Symbol) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Symbol {
+    fn cmp(&self, other: &Symbol) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
     }
 }
 
@@ -211,5 +252,25 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(json, "\"BTC/USDT\"");
         assert_eq!(serde_json::from_str::<Symbol>(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn orders_and_compares_as_the_names_do() {
+        let names = [
+            "BTC/USDT",
+            "BTC/USD",
+            "ETH/BTC",
+            "AVERYLONGBASE/USDT",
+            "AVERYLONGBASE/USDC",
+            "A/B",
+            "AB/C",
+        ];
+        for a in names {
+            for b in names {
+                let (x, y): (Symbol, Symbol) = (a.parse().unwrap(), b.parse().unwrap());
+                assert_eq!(x.cmp(&y), a.cmp(b), "{a} vs {b}");
+                assert_eq!(x == y, a == b, "{a} == {b}");
+            }
+        }
     }
 }

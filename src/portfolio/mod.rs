@@ -118,13 +118,13 @@ impl Portfolio {
     /// `cash + Σ qty × mark`, with `mark` giving each pair's mark price (a pair without a
     /// mark is valued at cost).
     pub fn equity(&self, mark: impl Fn(Symbol) -> Option<Decimal>) -> Decimal {
-        self.cash
-            + self
-                .positions
-                .iter()
-                .filter(|(_, p)| !p.qty.is_zero())
-                .map(|(s, p)| mark(*s).map_or(p.cost, |m| p.qty * m))
-                .sum::<Decimal>()
+        let mut equity = self.cash;
+        for (s, p) in &self.positions {
+            if !p.qty.is_zero() {
+                equity += mark(*s).map_or(p.cost, |m| p.qty * m);
+            }
+        }
+        equity
     }
 }
 

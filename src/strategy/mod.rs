@@ -4,7 +4,7 @@ pub mod baseline;
 pub mod sma_cross;
 
 pub use baseline::{BarClose, Baseline, BaselineParams};
-pub use sma_cross::SmaCross;
+pub use sma_cross::{MAX_WINDOW, SmaCross};
 
 use crate::model::Side;
 use crate::signals::{Blend, SignalAction};

@@ -1,38 +1,82 @@
 //! `sma-cross`, with rules fixed so results compare with other tools: simple moving averages
 //! of the close (fast 10, slow 30 by default); enter long when fast crosses strictly above
 //! slow (fast[i−1] < slow[i−1] and fast[i] > slow[i]), exit when it crosses strictly below;
-//! decided at the bar's close. The averages are compared exactly (`Decimal` sums cross-
-//! multiplied), so a tie is a tie and never a float rounding accident.
+//! decided at the bar's close. The averages are compared exactly (integer sums of the closes
+//! cross-multiplied), so a tie is a tie and never a float rounding accident.
 
 use crate::model::Side;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 
-/// A window sum of the last `n` closes.
+/// Closes are summed as integers in units of 10^-SCALE (every venue's tick is coarser), which
+/// keeps the sums exact and cheap.
+const SCALE: u32 = 12;
+
+/// Largest |close| in units (about 1.2·10^15 in price): with windows of at most `MAX_WINDOW`
+/// bars, sums and their cross products stay far inside `i128`, so the arithmetic needs no
+/// overflow checks.
+const MAX_UNITS: i128 = 1 << 90;
+
+/// Longest window (bars).
+pub const MAX_WINDOW: usize = u16::MAX as usize;
+
+/// `d` in units of 10^-SCALE, rounded there if it is finer (no real price is), clamped to
+/// ±`MAX_UNITS`.
+fn units(d: Decimal) -> i128 {
+    let d = if d.scale() > SCALE {
+        d.round_dp(SCALE)
+    } else {
+        d
+    };
+    d.mantissa()
+        .checked_mul(POW10[(SCALE - d.scale()) as usize])
+        .unwrap_or(MAX_UNITS)
+        .clamp(-MAX_UNITS, MAX_UNITS)
+}
+
+/// 10^0 ..= 10^SCALE.
+const POW10: [i128; SCALE as usize + 1] = {
+    let mut t = [1i128; SCALE as usize + 1];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// A window sum of the last `n` closes (a ring of the values in it).
 #[derive(Clone, Debug)]
 struct Window {
     n: usize,
-    values: VecDeque<Decimal>,
-    sum: Decimal,
+    values: Vec<i128>,
+    /// Where the next value goes once the ring is full.
+    next: usize,
+    sum: i128,
 }
 
 impl Window {
     fn new(n: usize) -> Window {
         Window {
-            n: n.max(1),
-            values: VecDeque::with_capacity(n.max(1) + 1),
-            sum: Decimal::ZERO,
+            n: n.clamp(1, MAX_WINDOW),
+            values: Vec::with_capacity(n.clamp(1, MAX_WINDOW)),
+            next: 0,
+            sum: 0,
         }
     }
 
-    fn push(&mut self, x: Decimal) {
-        self.values.push_back(x);
+    fn push(&mut self, x: i128) {
         self.sum += x;
-        if self.values.len() > self.n
-            && let Some(old) = self.values.pop_front()
-        {
-            self.sum -= old;
+        if self.values.len() < self.n {
+            self.values.push(x);
+            return;
+        }
+        if let Some(slot) = self.values.get_mut(self.next) {
+            self.sum -= std::mem::replace(slot, x);
+        }
+        self.next += 1;
+        if self.next == self.n {
+            self.next = 0;
         }
     }
 
@@ -63,14 +107,14 @@ impl SmaCross {
     /// Feeds a close; `Some(Buy)` on a strict cross above, `Some(Sell)` on a strict cross
     /// below.
     pub fn on_close(&mut self, close: Decimal) -> Option<Side> {
-        self.fast.push(close);
-        self.slow.push(close);
+        let x = units(close);
+        self.fast.push(x);
+        self.slow.push(x);
         if !(self.fast.full() && self.slow.full()) {
             return None;
         }
-        // fast_sum / n_fast vs slow_sum / n_slow, exactly
-        let now = (self.fast.sum * Decimal::from(self.slow.n))
-            .cmp(&(self.slow.sum * Decimal::from(self.fast.n)));
+        // fast_sum / n_fast vs slow_sum / n_slow, exactly (bounded by MAX_UNITS, MAX_WINDOW)
+        let now = (self.fast.sum * self.slow.n as i128).cmp(&(self.slow.sum * self.fast.n as i128));
         let prev = self.last.replace(now);
         match (prev, now) {
             (Some(Ordering::Less), Ordering::Greater) => Some(Side::Buy),
@@ -102,5 +146,25 @@ mod tests {
         // a touch (equal) then above is not a cross: prev must be strictly below
         let touch = [10, 10, 10, 10, 12];
         assert_eq!(run(&touch, 1, 3), vec![]);
+    }
+
+    #[test]
+    fn ties_are_exact_with_fractional_prices() {
+        // 0.1 + 0.2 vs 0.3: floats would see a difference; the sums here are exact
+        let mut s = SmaCross::new(2, 1);
+        let d = |x: &str| x.parse::<Decimal>().unwrap();
+        for c in ["0.1", "0.2"] {
+            assert_eq!(s.on_close(d(c)), None);
+        }
+        // fast (0.2 + 0.3) / 2 = 0.25 vs slow 0.3: below; then (0.3 + 0.3) / 2 = 0.3: a tie
+        assert_eq!(s.on_close(d("0.3")), None);
+        assert_eq!(s.on_close(d("0.3")), None);
+        assert_eq!(s.last, Some(Ordering::Equal));
+        assert_eq!(units(d("1.5")), 1_500_000_000_000);
+        assert_eq!(
+            units(d("0.0000000000015")),
+            2,
+            "finer than 10^-12 rounds (half even)"
+        );
     }
 }
