@@ -6,18 +6,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use tradedeck::app::clock;
-use tradedeck::backtest::{Outcome, Params, data, run};
+use tradedeck::backtest::{Outcome, Params, data, run, strategies};
 use tradedeck::engine::StrategyKind;
-use tradedeck::model::{Symbol, Timeframe, Timestamp};
-use tradedeck::store::{BacktestRow, Store};
-use tradedeck::strategy::MAX_WINDOW;
+use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
+use tradedeck::store::{BacktestRow, Store, TestedOn};
 
 /// Exit code for bad input.
-const EXIT_INPUT: u8 = 2;
+pub const EXIT_INPUT: u8 = 2;
 
-/// `tradedeck backtest`'s arguments.
+/// What a backtest and a parameter search both take: the data, the market and the costs.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub struct RunArgs {
     /// Candle CSV (as `tradedeck ta` reads it).
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
@@ -27,9 +26,6 @@ pub struct Args {
     /// Strategy: `sma-cross`.
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
-    /// Strategy parameter `k=v` (sma-cross: fast, slow); repeatable.
-    #[arg(long = "param", value_name = "K=V")]
-    pub params: Vec<String>,
     /// Fee rate on every fill's notional (0.001 = 0.1 %).
     #[arg(long, default_value = "0.001")]
     pub fee: String,
@@ -54,50 +50,22 @@ pub struct Args {
     /// Take-profit this many percent over each entry, checked against the bars' highs.
     #[arg(long, default_value = "0")]
     pub take_pct: String,
+}
+
+/// `tradedeck backtest`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Strategy parameter `k=v` (sma-cross: fast, slow); repeatable.
+    #[arg(long = "param", value_name = "K=V")]
+    pub params: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// Also write the trades as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     pub trades_csv: Option<PathBuf>,
-}
-
-/// Strategies `--strategy` accepts.
-const STRATEGIES: &str = "sma-cross";
-
-fn strategy(name: &str, params: &[String]) -> Result<StrategyKind, String> {
-    if name != "sma-cross" {
-        return Err(format!("unknown strategy `{name}`; valid: {STRATEGIES}"));
-    }
-    let (mut fast, mut slow) = (10usize, 30usize);
-    for p in params {
-        let (k, v) = p
-            .split_once('=')
-            .ok_or_else(|| format!("--param `{p}`: expected k=v, like fast=10"))?;
-        let n: usize = v
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_WINDOW).contains(n))
-            .ok_or_else(|| {
-                format!("--param {k}: `{v}` is not a whole number of bars (1 to {MAX_WINDOW})")
-            })?;
-        match k.trim() {
-            "fast" => fast = n,
-            "slow" => slow = n,
-            other => {
-                return Err(format!(
-                    "unknown parameter `{other}` for sma-cross; valid: fast, slow"
-                ));
-            }
-        }
-    }
-    if fast >= slow {
-        return Err(format!(
-            "sma-cross needs fast < slow (got fast={fast}, slow={slow})"
-        ));
-    }
-    Ok(StrategyKind::SmaCross { fast, slow })
 }
 
 fn decimal(
@@ -112,7 +80,8 @@ fn decimal(
         .ok_or_else(|| format!("--{flag} `{v}`: expected {want}"))
 }
 
-fn params(a: &Args) -> Result<Params, String> {
+/// The run's parameters, with `strategy` as the strategy.
+fn params(a: &RunArgs, strategy: StrategyKind) -> Result<Params, String> {
     let timeframe = Timeframe::ALL
         .into_iter()
         .find(|t| t.to_string() == a.timeframe)
@@ -124,7 +93,7 @@ fn params(a: &Args) -> Result<Params, String> {
         })?;
     Ok(Params {
         symbol: Symbol::from_str(&a.symbol).map_err(|e| format!("--symbol: {e}"))?,
-        strategy: strategy(&a.strategy, &a.params)?,
+        strategy,
         fee: decimal(
             "fee",
             &a.fee,
@@ -154,41 +123,44 @@ fn params(a: &Args) -> Result<Params, String> {
     })
 }
 
-/// Runs the command, storing the result in the database `db`.
-pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
-    let p = match params(a) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let file = match std::fs::File::open(&a.data) {
-        Ok(f) => std::io::BufReader::new(f),
-        Err(e) => {
-            eprintln!("error: {}: {e}", a.data.display());
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let candles = match data::load(file, a.from.map(Timestamp), a.to.map(Timestamp)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {}: {e}", a.data.display());
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+/// Checks the arguments and loads the candles: the run's parameters (with `strategy`) and
+/// the candles, or the message to print.
+///
+/// # Errors
+/// Bad arguments, an unreadable file (with its line), or no candles in the range.
+pub fn prepare(a: &RunArgs, strategy: StrategyKind) -> Result<(Params, Vec<Candle>), String> {
+    let p = params(a, strategy)?;
+    let file = std::fs::File::open(&a.data)
+        .map(std::io::BufReader::new)
+        .map_err(|e| format!("{}: {e}", a.data.display()))?;
+    let candles = data::load(file, a.from.map(Timestamp), a.to.map(Timestamp))
+        .map_err(|e| format!("{}: {e}", a.data.display()))?;
     if candles.is_empty() {
-        eprintln!(
-            "error: {}: no candles{}",
+        return Err(format!(
+            "{}: no candles{}",
             a.data.display(),
             if a.from.is_some() || a.to.is_some() {
                 " in the --from/--to range"
             } else {
                 ""
             }
-        );
-        return ExitCode::from(EXIT_INPUT);
+        ));
     }
+    Ok((p, candles))
+}
+
+/// Runs the command, storing the result in the database `db`.
+pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
+    let prepared = strategies::parse_pairs(&a.params)
+        .and_then(|set| strategies::build(&a.run.strategy, &set))
+        .and_then(|kind| prepare(&a.run, kind));
+    let (p, candles) = match prepared {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
     let started = clock::monotonic();
     let out = run(&candles, &p);
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -209,11 +181,25 @@ pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
     let text = if a.json {
         format!("{report}\n")
     } else {
-        table(&a.strategy, &p, &out, elapsed_ms)
+        table(&a.run.strategy, &p, &out, elapsed_ms)
     };
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
     ExitCode::SUCCESS
+}
+
+/// What a stored backtest or search ran on (`data` is the file's name as shown).
+pub fn tested_on<'a>(a: &'a RunArgs, data: &'a str, p: &'a Params, candles: u64) -> TestedOn<'a> {
+    TestedOn {
+        ts_ms: clock::now().millis(),
+        data,
+        symbol: p.symbol.as_str(),
+        strategy: &a.strategy,
+        fee: p.fee,
+        slippage_bps: p.slippage_bps,
+        cash: p.cash,
+        candles,
+    }
 }
 
 /// Stores the result in the `backtests` table (and its trades).
@@ -229,16 +215,10 @@ fn save(
         StrategyKind::SmaCross { fast, slow } => serde_json::json!({"fast": fast, "slow": slow}),
         StrategyKind::Blend => serde_json::json!({}),
     };
+    let data = a.run.data.display().to_string();
     let row = BacktestRow {
-        ts_ms: clock::now().millis(),
-        data: &a.data.display().to_string(),
-        symbol: p.symbol.as_str(),
-        strategy: &a.strategy,
+        tested: tested_on(&a.run, &data, p, o.candles),
         params: &params.to_string(),
-        fee: p.fee,
-        slippage_bps: p.slippage_bps,
-        cash: p.cash,
-        candles: o.candles,
         stats: &o.stats,
         report: &report.to_string(),
     };

@@ -15,6 +15,7 @@ pub mod model;
 pub mod portfolio;
 pub mod replay;
 pub mod risk;
+pub mod rng;
 pub mod signals;
 pub mod store;
 pub mod strategy;

@@ -1,6 +1,7 @@
 //! The `tradedeck` binary: the cockpit (default), the headless daemon, and `tradedeck status`.
 
 mod backtest_cmd;
+mod optimize_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -74,6 +75,9 @@ enum Cmd {
     /// Backtest a strategy over OHLCV candle history through the engine (fills at the next
     /// bar's open plus slippage).
     Backtest(Box<backtest_cmd::Args>),
+    /// Search a strategy's parameters (grid, random or walk-forward) with backtests run in
+    /// parallel on every core, ranked by a metric.
+    Optimize(Box<optimize_cmd::Args>),
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Cmd::Status { json, fills }) => status(&db, json, fills),
         Some(Cmd::Backtest(args)) => backtest_cmd::run_cmd(&args, &db),
+        Some(Cmd::Optimize(args)) => optimize_cmd::run_cmd(&args, &db),
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)
         }

@@ -1,9 +1,11 @@
-//! Backtests: the candle-mode loop that drives the live engine over history, and the
-//! statistics it reports.
+//! Backtests: the candle-mode loop that drives the live engine over history, the statistics
+//! it reports, the strategies it runs by name, and the parameter search over them.
 
 pub mod data;
+pub mod optimize;
 pub mod run;
 pub mod stats;
+pub mod strategies;
 
 pub use run::{Outcome, Params, engine_config, run};
 pub use stats::{Stats, Trade, compute};

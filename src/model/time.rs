@@ -43,6 +43,12 @@ impl Timestamp {
         format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
     }
 
+    /// Date and minute in UTC, `YYYY-MM-DD HH:MM`, for tables.
+    pub fn minute(self) -> String {
+        let full = self.to_string();
+        full.get(..16).unwrap_or(&full).replacen('T', " ", 1)
+    }
+
     /// Milliseconds from `earlier` to `self` (negative when `earlier` is later).
     pub fn since(self, earlier: Timestamp) -> i64 {
         self.0 - earlier.0
@@ -90,6 +96,7 @@ mod tests {
     #[test]
     fn display_formats_known_instants() {
         assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(Timestamp(1_723_161_255_342).minute(), "2024-08-08 23:54");
         assert_eq!(
             Timestamp(1_723_161_255_342).to_string(),
             "2024-08-08T23:54:15.342Z"

@@ -7,9 +7,11 @@
 pub mod codec;
 mod queries;
 pub mod schema;
+mod searches;
 mod writer;
 
 pub use queries::{RunDecisions, StatusFill, StatusOrder, StatusPosition, StatusReport};
+pub use searches::{SearchResult, SearchRow};
 pub use writer::Writer;
 
 use crate::engine::Restored;
@@ -51,9 +53,9 @@ pub enum StoreError {
     Missing(PathBuf),
 }
 
-/// A backtest's summary as stored.
+/// What every stored backtest or search was run on.
 #[derive(Clone, Debug)]
-pub struct BacktestRow<'a> {
+pub struct TestedOn<'a> {
     /// When it ran (ms).
     pub ts_ms: i64,
     /// The data file.
@@ -62,16 +64,23 @@ pub struct BacktestRow<'a> {
     pub symbol: &'a str,
     /// Strategy name.
     pub strategy: &'a str,
-    /// Strategy parameters as JSON.
-    pub params: &'a str,
     /// Fee rate.
     pub fee: Decimal,
     /// Slippage, bps.
     pub slippage_bps: Decimal,
     /// Starting cash.
     pub cash: Decimal,
-    /// Candles replayed.
+    /// Candles in the data.
     pub candles: u64,
+}
+
+/// A backtest's summary as stored.
+#[derive(Clone, Debug)]
+pub struct BacktestRow<'a> {
+    /// What it ran on.
+    pub tested: TestedOn<'a>,
+    /// Strategy parameters as JSON.
+    pub params: &'a str,
     /// The figures.
     pub stats: &'a crate::backtest::Stats,
     /// The full JSON report.
@@ -233,27 +242,23 @@ impl Store {
         b: &BacktestRow<'_>,
         trades: &[crate::backtest::Trade],
     ) -> Result<i64, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = self.sqlite_error();
+        let tx = self.conn.transaction().map_err(&err)?;
         let s = b.stats;
         tx.execute(
             "INSERT INTO backtests (ts_ms, data, symbol, strategy, params, fee, slippage_bps, cash, candles, trades,
                final_equity, return_pct, max_drawdown_pct, sharpe, fees, report)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
-                b.ts_ms,
-                b.data,
-                b.symbol,
-                b.strategy,
+                b.tested.ts_ms,
+                b.tested.data,
+                b.tested.symbol,
+                b.tested.strategy,
                 b.params,
-                codec::to_text(b.fee),
-                codec::to_text(b.slippage_bps),
-                codec::to_text(b.cash),
-                b.candles as i64,
+                codec::to_text(b.tested.fee),
+                codec::to_text(b.tested.slippage_bps),
+                codec::to_text(b.tested.cash),
+                b.tested.candles as i64,
                 s.trades as i64,
                 codec::to_text(s.final_equity),
                 s.return_pct,
@@ -263,7 +268,7 @@ impl Store {
                 b.report
             ],
         )
-        .map_err(err)?;
+        .map_err(&err)?;
         let id = tx.last_insert_rowid();
         for (n, t) in trades.iter().enumerate() {
             tx.execute(
@@ -281,9 +286,9 @@ impl Store {
                     codec::to_text(t.pnl)
                 ],
             )
-            .map_err(err)?;
+            .map_err(&err)?;
         }
-        tx.commit().map_err(err)?;
+        tx.commit().map_err(&err)?;
         Ok(id)
     }
 
@@ -299,6 +304,15 @@ impl Store {
         let path = self.path.clone();
         Writer::spawn(self.conn, run_id, on_commit)
             .map_err(|source| StoreError::Writer { path, source })
+    }
+
+    /// Wraps a SQLite error with this database's path.
+    fn sqlite_error(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        let path = self.path.clone();
+        move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        }
     }
 
     /// The database file.

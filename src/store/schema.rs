@@ -157,6 +157,39 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (backtest_id, n)
     );
     ",
+    // 5: parameter searches and each set's result
+    "
+    CREATE TABLE optimizations (
+        id            INTEGER PRIMARY KEY,
+        ts_ms         INTEGER NOT NULL,
+        data          TEXT NOT NULL,
+        symbol        TEXT NOT NULL,
+        strategy      TEXT NOT NULL,
+        mode          TEXT NOT NULL,
+        space         TEXT NOT NULL,
+        metric        TEXT NOT NULL,
+        fee           TEXT NOT NULL,
+        slippage_bps  TEXT NOT NULL,
+        cash          TEXT NOT NULL,
+        candles       INTEGER NOT NULL,
+        threads       INTEGER NOT NULL,
+        elapsed_ms    INTEGER NOT NULL
+    );
+    CREATE TABLE optimization_results (
+        optimization_id INTEGER NOT NULL REFERENCES optimizations(id),
+        n             INTEGER NOT NULL,
+        window        INTEGER,
+        phase         TEXT NOT NULL,
+        params        TEXT NOT NULL,
+        metric        REAL NOT NULL,
+        return_pct    REAL NOT NULL,
+        sharpe        REAL NOT NULL,
+        max_drawdown_pct REAL NOT NULL,
+        trades        INTEGER NOT NULL,
+        final_equity  TEXT NOT NULL,
+        PRIMARY KEY (optimization_id, n)
+    );
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -7,10 +7,9 @@
 //! runtime's job.
 
 mod pair;
-mod rng;
 
+pub use crate::rng::Rng;
 pub use pair::{LEVELS, PairSpec};
-pub use rng::Rng;
 
 use crate::engine::{MarketEvent, MarketKind, Venue};
 use crate::model::{Instrument, Symbol, Timestamp};

@@ -1,10 +1,10 @@
 //! One simulated pair: a fair-value price process with volatility regimes and rare jumps, and
 //! a book of integer-tick levels that follows it, thinning away from the mid.
 
-use super::rng::Rng;
 use crate::engine::LevelChange;
 use crate::market::Level;
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
+use crate::rng::Rng;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 

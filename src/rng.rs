@@ -1,6 +1,7 @@
-//! A small seeded random number generator (xoshiro256**, seeded through splitmix64).
+//! A small seeded random number generator (xoshiro256**, seeded through splitmix64), for the
+//! simulated market and the random parameter search.
 //!
-//! Written here rather than taken from a crate so that a seed gives the same market on every
+//! Written here rather than taken from a crate so that a seed gives the same stream on every
 //! version of every dependency: reproducible runs are a feature of the simulator.
 
 /// Deterministic pseudo-random numbers.
