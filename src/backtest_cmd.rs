@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use tradedeck::app::clock;
-use tradedeck::backtest::{Outcome, Params, data, run, strategies};
+use tradedeck::backtest::{Outcome, Params, data, report, run, strategies};
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
 use tradedeck::store::{BacktestRow, Store, TestedOn};
@@ -66,6 +66,9 @@ pub struct Args {
     /// Also write the trades as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     pub trades_csv: Option<PathBuf>,
+    /// Also write a self-contained HTML report (figures, equity and drawdown charts, trades).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 fn decimal(
@@ -165,11 +168,26 @@ pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
     let out = run(&candles, &p);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let report = json(&out, elapsed_ms);
-    if let Some(path) = &a.trades_csv
-        && let Err(e) = std::fs::write(path, trades_csv(&out))
-    {
-        eprintln!("error: {}: {e}", path.display());
-        return ExitCode::FAILURE;
+    let title = format!(
+        "{} {} on {} ({}, fee {}, slippage {} bps)",
+        a.run.strategy,
+        strategies::describe(&strategies::params_of(p.strategy)),
+        p.symbol,
+        a.run.data.display(),
+        p.fee,
+        p.slippage_bps
+    );
+    let files = [
+        (&a.trades_csv, trades_csv(&out)),
+        (&a.report, report::html(&title, &out)),
+    ];
+    for (path, text) in files {
+        if let Some(path) = path
+            && let Err(e) = std::fs::write(path, text)
+        {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
     }
     match save(a, db, &p, &out, &report) {
         Ok(id) => eprintln!("saved as backtest #{id} in {}", db.display()),
@@ -211,10 +229,7 @@ fn save(
     report: &serde_json::Value,
 ) -> Result<i64, String> {
     let mut store = Store::open(db).map_err(|e| e.to_string())?;
-    let params = match p.strategy {
-        StrategyKind::SmaCross { fast, slow } => serde_json::json!({"fast": fast, "slow": slow}),
-        StrategyKind::Blend => serde_json::json!({}),
-    };
+    let params = strategies::to_json(&strategies::params_of(p.strategy));
     let data = a.run.data.display().to_string();
     let row = BacktestRow {
         tested: tested_on(&a.run, &data, p, o.candles),

@@ -299,3 +299,66 @@ fn optimize_refuses_bad_input_with_a_reason() {
     ];
     refuses(&home, "optimize", &csv, &cases);
 }
+
+#[test]
+fn html_report_is_self_contained_with_both_charts_and_renders_in_chromium() {
+    let Some(data) = common::shared_data("btc_perp_1m_20211231_20220201.csv") else {
+        return;
+    };
+    let home = Home::new();
+    let html = home.path().join("report.html");
+    let mut args = vec!["backtest", "--data", data.to_str().unwrap()];
+    args.extend_from_slice(&WEEK);
+    args.extend(["--report", html.to_str().unwrap()]);
+    let out = home.run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"));
+    assert_eq!(text.matches("<svg").count(), 2, "equity and drawdown");
+    assert!(text.contains(r#"id="equity""#) && text.contains(r#"id="drawdown""#));
+    assert!(
+        !text.contains("http://") || !text.contains("src="),
+        "nothing fetched"
+    );
+    assert!(!text.contains("<script"), "no scripts");
+    // the trade table has a row per trade (plus its header)
+    let trades = text.split(r#"<table id="trades">"#).nth(1).unwrap();
+    assert!(trades.matches("<tr>").count() > 10);
+    // a headless browser renders it (Debian's chromium, when installed)
+    let chromium = std::path::Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("notice: /usr/bin/chromium not installed; report not rendered");
+        return;
+    }
+    let png = home.path().join("report.png");
+    let shot = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", home.path().join("chromium").display()),
+            "--window-size=1100,1400",
+            &format!("--screenshot={}", png.display()),
+            &format!("file://{}", html.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+    // a blank page compresses to a few kB; two charts and tables do not
+    assert!(bytes.len() > 30_000, "{} bytes", bytes.len());
+}

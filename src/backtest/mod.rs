@@ -1,8 +1,9 @@
 //! Backtests: the candle-mode loop that drives the live engine over history, the statistics
-//! it reports, the strategies it runs by name, and the parameter search over them.
+//! it reports (with an HTML report), the strategies it runs by name, and the parameter search over them.
 
 pub mod data;
 pub mod optimize;
+pub mod report;
 pub mod run;
 pub mod stats;
 pub mod strategies;

@@ -55,6 +55,16 @@ pub fn build(name: &str, params: &[(String, i64)]) -> Result<StrategyKind, Strin
     Ok(StrategyKind::SmaCross { fast, slow })
 }
 
+/// The parameters `kind` was built with, by name.
+pub fn params_of(kind: StrategyKind) -> ParamSet {
+    match kind {
+        StrategyKind::SmaCross { fast, slow } => {
+            vec![("fast".into(), fast as i64), ("slow".into(), slow as i64)]
+        }
+        StrategyKind::Blend => Vec::new(),
+    }
+}
+
 /// `k=v` pairs from the command line as a parameter set.
 ///
 /// # Errors
@@ -121,5 +131,7 @@ mod tests {
         assert!(parse_pairs(&["fast".into()]).is_err());
         assert_eq!(parse_pairs(&["fast=7".into()]), Ok(set(&[("fast", 7)])));
         assert_eq!(describe(&set(&[("fast", 7), ("slow", 9)])), "fast=7 slow=9");
+        let kind = build("sma-cross", &set(&[("fast", 3), ("slow", 8)])).unwrap();
+        assert_eq!(build("sma-cross", &params_of(kind)), Ok(kind));
     }
 }
