@@ -65,7 +65,7 @@ fn chart(id: &str, title: &str, points: &[(f64, f64)], colour: &str, fill: bool)
         y0 = y0.min(0.0);
         y1 = y1.max(0.0);
     }
-    if !(y1 > y0) {
+    if y1.partial_cmp(&y0) != Some(std::cmp::Ordering::Greater) {
         (y0, y1) = (y0 - 1.0, y0 + 1.0);
     }
     let sx = |x: f64| MARGIN + (x - x0) / (x1 - x0).max(1.0) * (WIDTH - MARGIN - 8.0);
