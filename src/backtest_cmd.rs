@@ -1,12 +1,13 @@
-//! `tradedeck backtest`: argument checking, loading, the run, and the report as a table or
-//! JSON. Bad input is refused with a clear message and exit code 2, never a panic.
+//! `tradedeck backtest`: argument checking, loading, the run (candle mode over a CSV, feed
+//! mode over a session recording), and the report as a table, JSON, CSV trades or HTML. Bad
+//! input is refused with a clear message and exit code 2, never a panic.
 
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use tradedeck::app::clock;
-use tradedeck::backtest::{Outcome, Params, data, report, run, strategies};
+use tradedeck::backtest::{Outcome, Params, data, feed, report, run, strategies};
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
 use tradedeck::store::{BacktestRow, Store, TestedOn};
@@ -17,7 +18,8 @@ pub const EXIT_INPUT: u8 = 2;
 /// What a backtest and a parameter search both take: the data, the market and the costs.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Candle CSV (as `tradedeck ta` reads it).
+    /// Candle CSV (as `tradedeck ta` reads it), or for `backtest` a session recorded with
+    /// `--record`, replayed tick by tick with its own strategy, fees and account.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// The pair the candles are of.
@@ -154,24 +156,30 @@ pub fn prepare(a: &RunArgs, strategy: StrategyKind) -> Result<(Params, Vec<Candl
 
 /// Runs the command, storing the result in the database `db`.
 pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
-    let prepared = strategies::parse_pairs(&a.params)
-        .and_then(|set| strategies::build(&a.run.strategy, &set))
-        .and_then(|kind| prepare(&a.run, kind));
-    let (p, candles) = match prepared {
+    let done = if is_recording_file(&a.run.data) {
+        feed(a)
+    } else {
+        candles(a)
+    };
+    let Done {
+        name,
+        stored,
+        p,
+        out,
+        mut report,
+        extra,
+    } = match done {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let started = clock::monotonic();
-    let out = run(&candles, &p);
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let report = json(&out, elapsed_ms);
+    if let (Some(r), serde_json::Value::Object(extra)) = (report.as_object_mut(), extra) {
+        r.extend(extra);
+    }
     let title = format!(
-        "{} {} on {} ({}, fee {}, slippage {} bps)",
-        a.run.strategy,
-        strategies::describe(&strategies::params_of(p.strategy)),
+        "{name} on {} ({}, fee {}, slippage {} bps)",
         p.symbol,
         a.run.data.display(),
         p.fee,
@@ -189,7 +197,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match save(a, db, &p, &out, &report) {
+    match save(a, db, (&stored, &p), &out, &report) {
         Ok(id) => eprintln!("saved as backtest #{id} in {}", db.display()),
         Err(e) => {
             eprintln!("error: {e}");
@@ -199,20 +207,116 @@ pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
     let text = if a.json {
         format!("{report}\n")
     } else {
-        table(&a.run.strategy, &p, &out, elapsed_ms)
+        let handled = match report["events"].as_u64() {
+            Some(events) => (events, "events"),
+            None => (out.candles, "candles"),
+        };
+        table(
+            &name,
+            &p,
+            &out,
+            report["elapsed_ms"].as_u64().unwrap_or(0),
+            handled,
+        )
     };
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
     ExitCode::SUCCESS
 }
 
+/// A finished backtest, ready to report.
+struct Done {
+    /// The strategy as named in the report (`sma-cross fast=10 slow=30`).
+    name: String,
+    /// The strategy's name as stored (`sma-cross`, or `recording` in feed mode).
+    stored: String,
+    /// What it ran with.
+    p: Params,
+    /// What it gave.
+    out: Outcome,
+    /// The JSON report.
+    report: serde_json::Value,
+    /// Fields the mode adds to the JSON report.
+    extra: serde_json::Value,
+}
+
+/// `true` when the data file starts like a session recording (its JSON header).
+fn is_recording_file(path: &std::path::Path) -> bool {
+    let mut first = String::new();
+    std::fs::File::open(path)
+        .map(std::io::BufReader::new)
+        .and_then(|mut r| std::io::BufRead::read_line(&mut r, &mut first))
+        .is_ok_and(|_| feed::is_recording(&first))
+}
+
+/// Candle mode over an OHLCV CSV.
+fn candles(a: &Args) -> Result<Done, String> {
+    let (p, candles) = strategies::parse_pairs(&a.params)
+        .and_then(|set| strategies::build(&a.run.strategy, &set))
+        .and_then(|kind| prepare(&a.run, kind))?;
+    let started = clock::monotonic();
+    let out = run(&candles, &p);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(Done {
+        name: format!(
+            "{} {}",
+            a.run.strategy,
+            strategies::describe(&strategies::params_of(p.strategy))
+        ),
+        stored: a.run.strategy.clone(),
+        report: json(&out, elapsed_ms),
+        extra: serde_json::json!({"mode": "candles"}),
+        p,
+        out,
+    })
+}
+
+/// Feed mode over a session recording: its own strategy, fees and account; the bars of
+/// `--timeframe` only set how often equity is sampled.
+fn feed(a: &Args) -> Result<Done, String> {
+    let strategy = strategies::build(&a.run.strategy, &[])?;
+    let mut p = params(&a.run, strategy)?;
+    let file = std::fs::File::open(&a.run.data)
+        .map(std::io::BufReader::new)
+        .map_err(|e| format!("{}: {e}", a.run.data.display()))?;
+    let started = clock::monotonic();
+    let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms)
+        .map_err(|e| e.to_string())?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    p.strategy = StrategyKind::Blend;
+    p.fee = f.fee;
+    p.slippage_bps = Decimal::ZERO;
+    p.cash = f.outcome.stats.start_equity;
+    if let Some(s) = f.symbols.first() {
+        p.symbol = *s;
+    }
+    Ok(Done {
+        name: "recorded session (its own strategy and settings)".into(),
+        stored: "recording".into(),
+        report: json(&f.outcome, elapsed_ms),
+        extra: serde_json::json!({
+            "mode": "feed",
+            "events": f.events,
+            "symbols": f.symbols,
+            "fills": f.fills,
+        }),
+        p,
+        out: f.outcome,
+    })
+}
+
 /// What a stored backtest or search ran on (`data` is the file's name as shown).
-pub fn tested_on<'a>(a: &'a RunArgs, data: &'a str, p: &'a Params, candles: u64) -> TestedOn<'a> {
+pub fn tested_on<'a>(
+    strategy: &'a str,
+    data: &'a str,
+    p: &'a Params,
+    candles: u64,
+) -> TestedOn<'a> {
     TestedOn {
         ts_ms: clock::now().millis(),
         data,
         symbol: p.symbol.as_str(),
-        strategy: &a.strategy,
+        strategy,
         fee: p.fee,
         slippage_bps: p.slippage_bps,
         cash: p.cash,
@@ -224,7 +328,7 @@ pub fn tested_on<'a>(a: &'a RunArgs, data: &'a str, p: &'a Params, candles: u64)
 fn save(
     a: &Args,
     db: &std::path::Path,
-    p: &Params,
+    (strategy, p): (&str, &Params),
     o: &Outcome,
     report: &serde_json::Value,
 ) -> Result<i64, String> {
@@ -232,7 +336,7 @@ fn save(
     let params = strategies::to_json(&strategies::params_of(p.strategy));
     let data = a.run.data.display().to_string();
     let row = BacktestRow {
-        tested: tested_on(&a.run, &data, p, o.candles),
+        tested: tested_on(strategy, &data, p, o.candles),
         params: &params.to_string(),
         stats: &o.stats,
         report: &report.to_string(),
@@ -245,11 +349,12 @@ fn save(
 /// The trades as CSV, one round trip per row.
 fn trades_csv(o: &Outcome) -> String {
     use std::fmt::Write;
-    let mut s = String::from("entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n");
+    let mut s = String::from("symbol,entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n");
     for t in &o.trades {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
+            t.symbol,
             t.entry_ts,
             t.entry_price.normalize(),
             t.exit_ts.map_or(String::new(), |x| x.to_string()),
@@ -288,13 +393,15 @@ fn json(o: &Outcome, elapsed_ms: u64) -> serde_json::Value {
     })
 }
 
-fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64) -> String {
+/// The report as a table. `(n, unit)` is what the engine handled: candles, or a recording's
+/// events.
+fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64, (n, unit): (u64, &str)) -> String {
     use std::fmt::Write;
     let s = &o.stats;
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "backtest {name} on {} ({} candles, fee {}, slippage {} bps)",
+        "backtest {name} on {} ({n} {unit}, {} bars, fee {}, slippage {} bps)",
         p.symbol, o.candles, p.fee, p.slippage_bps
     );
     let rows = [
@@ -325,8 +432,8 @@ fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64) -> String {
         (
             "engine time",
             format!(
-                "{elapsed_ms} ms ({:.0} candles/s)",
-                o.candles as f64 / (elapsed_ms.max(1) as f64 / 1000.0)
+                "{elapsed_ms} ms ({:.0} {unit}/s)",
+                n as f64 / (elapsed_ms.max(1) as f64 / 1000.0)
             ),
         ),
     ];

@@ -389,7 +389,7 @@ fn save(
     };
     let data = s.a.run.data.display().to_string();
     let row = SearchRow {
-        tested: tested_on(&s.a.run, &data, base, s.candles.len() as u64),
+        tested: tested_on(&s.a.run.strategy, &data, base, s.candles.len() as u64),
         mode: s.mode(),
         space: &s.a.grid,
         metric: &s.a.metric,

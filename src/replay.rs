@@ -100,11 +100,39 @@ pub struct Outcome {
     pub final_equity: Decimal,
 }
 
+/// What a replay shows its observer.
+pub enum Step<'a> {
+    /// The header was read and the engine restored.
+    Start(&'a Header, &'a Engine),
+    /// An input was handled at `now`, giving `actions`.
+    Input {
+        /// The engine after the input.
+        engine: &'a Engine,
+        /// Engine time of the input.
+        now: Timestamp,
+        /// What the engine asked for.
+        actions: &'a [Action],
+    },
+}
+
 /// Replays a recording read from `input` (`path` names it in errors).
 ///
 /// # Errors
 /// An unreadable file or a line that is not a recorded input.
 pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
+    replay_with(input, path, |_| {})
+}
+
+/// `replay`, showing `observe` the start and every handled input (a backtest over a
+/// recording samples equity and collects fills this way).
+///
+/// # Errors
+/// An unreadable file or a line that is not a recorded input.
+pub fn replay_with(
+    input: impl BufRead,
+    path: &str,
+    mut observe: impl FnMut(Step<'_>),
+) -> Result<Outcome, ReplayError> {
     let bad = |line: usize, why: String| ReplayError::Format {
         path: path.to_string(),
         line,
@@ -140,7 +168,11 @@ pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
         signals: Vec::new(),
         final_equity: Decimal::ZERO,
     };
-    collect(engine.restore(header.restored, header.start), &mut out);
+    collect(
+        engine.restore(header.restored.clone(), header.start),
+        &mut out,
+    );
+    observe(Step::Start(&header, &engine));
     for (i, line) in lines.enumerate() {
         let line = line.map_err(|source| ReplayError::Read {
             path: path.to_string(),
@@ -155,7 +187,13 @@ pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
             out.llm_answers += 1;
         }
         out.events += 1;
-        collect(engine.handle(l.event, l.now), &mut out);
+        let actions = engine.handle(l.event, l.now);
+        observe(Step::Input {
+            engine: &engine,
+            now: l.now,
+            actions: &actions,
+        });
+        collect(actions, &mut out);
     }
     out.final_equity = engine.equity();
     Ok(out)

@@ -89,7 +89,8 @@ fn json_report_has_the_fields_and_repeats_exactly() {
     let g: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(g["trades"].as_u64().unwrap() > 0);
     assert_ne!(g["final_equity"], a_equity);
-    assert!(text.starts_with("entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n"));
+    assert!(text.starts_with("symbol,entry_time,entry_price,exit_time,exit_price,qty,fees,pnl\n"));
+    assert!(text.lines().nth(1).unwrap().starts_with("BTC/USDT,"));
 }
 
 #[test]

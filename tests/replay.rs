@@ -102,6 +102,72 @@ fn a_recorded_session_replays_to_the_same_decisions_with_recorded_llm_answers() 
         )
         .unwrap();
     assert!(llm_rows >= 1);
+    // `backtest` over the recording (feed mode) reproduces the session's fills exactly
+    let out = home
+        .cmd(&["--db", db_s, "backtest", "--data", rec_s, "--json"])
+        .env_remove("TD_REPLAY_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["mode"], "feed");
+    let conn = common::read_db(&db);
+    let mut q = conn
+        .prepare("SELECT symbol, side, price, qty, fee FROM fills ORDER BY id")
+        .unwrap();
+    let recorded: Vec<(String, String, String, String, String)> = q
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let dec = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let replayed: Vec<(
+        String,
+        String,
+        rust_decimal::Decimal,
+        rust_decimal::Decimal,
+        rust_decimal::Decimal,
+    )> = b["fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["symbol"].as_str().unwrap().to_string(),
+                f["side"].as_str().unwrap().to_string(),
+                dec(&f["price"]),
+                dec(&f["qty"]),
+                dec(&f["fee"]),
+            )
+        })
+        .collect();
+    let stored: Vec<_> = recorded
+        .into_iter()
+        .map(|(s, side, p, q, f)| {
+            (
+                s,
+                side,
+                p.parse().unwrap(),
+                q.parse().unwrap(),
+                f.parse().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!stored.is_empty());
+    assert_eq!(replayed, stored, "the same fills, in order");
+    assert!(b["final_equity"].is_string() && b["events"].as_u64().unwrap() > 100);
+    assert!(b["trade_list"].as_array().is_some_and(|t| !t.is_empty()));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! it reports (with an HTML report), the strategies it runs by name, and the parameter search over them.
 
 pub mod data;
+pub mod feed;
 pub mod optimize;
 pub mod report;
 pub mod run;

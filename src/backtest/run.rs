@@ -14,6 +14,7 @@ use crate::model::{Candle, Fill, Instrument, Side, Symbol, Timestamp};
 use crate::risk::{GuardConfig, RiskLimits, Sizing, SizingMethod};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use std::collections::BTreeMap;
 
 /// What a backtest runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -133,7 +134,7 @@ pub fn run(candles: &[Candle], p: &Params) -> Outcome {
         equity.push((close_ts, engine.equity(), held));
     }
     let last_close = candles.last().map_or(Decimal::ZERO, |c| c.close);
-    let trades = pair_trades(&fills, last_close);
+    let trades = pair_trades(&fills, |_| last_close);
     let prices = (
         candles.first().map_or(Decimal::ZERO, |c| c.open),
         last_close,
@@ -146,44 +147,59 @@ pub fn run(candles: &[Candle], p: &Params) -> Outcome {
     }
 }
 
-/// Round trips from fills: buys open or add, a sell that empties the position closes; a trade
-/// still open at the end is marked at `last_close`.
-fn pair_trades(fills: &[Fill], last_close: Decimal) -> Vec<Trade> {
+/// Round trips from fills, per pair: buys open or add, a sell that empties the position
+/// closes; a trade still open at the end is marked at its pair's `last` price.
+pub fn pair_trades(fills: &[Fill], last: impl Fn(Symbol) -> Decimal) -> Vec<Trade> {
     let mut trades = Vec::new();
-    let mut open: Option<Trade> = None;
+    // the open trade per pair and what of it is still held
+    let mut open: BTreeMap<Symbol, (Trade, Decimal)> = BTreeMap::new();
     for f in fills {
         match f.side {
             Side::Buy => {
-                let t = open.get_or_insert(Trade {
-                    entry_ts: f.ts,
-                    entry_price: f.price,
-                    exit_ts: None,
-                    exit_price: f.price,
-                    qty: Decimal::ZERO,
-                    fees: Decimal::ZERO,
-                    pnl: Decimal::ZERO,
-                });
+                let (t, held) = open.entry(f.symbol).or_insert((
+                    Trade {
+                        symbol: f.symbol,
+                        entry_ts: f.ts,
+                        entry_price: f.price,
+                        exit_ts: None,
+                        exit_price: f.price,
+                        qty: Decimal::ZERO,
+                        fees: Decimal::ZERO,
+                        pnl: Decimal::ZERO,
+                    },
+                    Decimal::ZERO,
+                ));
                 let cost = t.entry_price * t.qty + f.price * f.qty;
                 t.qty += f.qty;
+                *held += f.qty;
                 if !t.qty.is_zero() {
                     t.entry_price = cost / t.qty;
                 }
                 t.fees += f.fee;
             }
             Side::Sell => {
-                if let Some(mut t) = open.take() {
-                    t.exit_ts = Some(f.ts);
-                    t.exit_price = f.price;
-                    t.fees += f.fee;
-                    t.pnl = (f.price - t.entry_price) * f.qty - t.fees;
-                    trades.push(t);
+                let Some((t, held)) = open.get_mut(&f.symbol) else {
+                    continue;
+                };
+                t.fees += f.fee;
+                t.exit_ts = Some(f.ts);
+                t.exit_price = f.price;
+                t.pnl += (f.price - t.entry_price) * f.qty;
+                *held -= f.qty;
+                if *held <= Decimal::ZERO
+                    && let Some((mut done, _)) = open.remove(&f.symbol)
+                {
+                    done.pnl -= done.fees;
+                    trades.push(done);
                 }
             }
         }
     }
-    if let Some(mut t) = open {
-        t.exit_price = last_close;
-        t.pnl = (last_close - t.entry_price) * t.qty - t.fees;
+    for (s, (mut t, held)) in open {
+        let px = last(s);
+        t.exit_ts = None;
+        t.exit_price = px;
+        t.pnl += (px - t.entry_price) * held - t.fees;
         trades.push(t);
     }
     trades

@@ -3,7 +3,7 @@
 //! win rate, profit factor, average win and loss, exposure, fees, and buy-and-hold over the
 //! same span. Money stays `Decimal`; ratios are `f64`.
 
-use crate::model::Timestamp;
+use crate::model::{Symbol, Timestamp};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -13,6 +13,8 @@ const YEAR_MS: f64 = 365.0 * 24.0 * 3_600_000.0;
 /// One closed (or still open) round trip.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trade {
+    /// The pair.
+    pub symbol: Symbol,
     /// Entry time.
     pub entry_ts: Timestamp,
     /// Entry price.
@@ -242,6 +244,7 @@ mod tests {
 
     fn trade(pnl: Decimal, closed: bool) -> Trade {
         Trade {
+            symbol: "BTC/USDT".parse().unwrap(),
             entry_ts: Timestamp(0),
             entry_price: dec!(100),
             exit_ts: closed.then_some(Timestamp(DAY)),

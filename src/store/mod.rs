@@ -272,11 +272,12 @@ impl Store {
         let id = tx.last_insert_rowid();
         for (n, t) in trades.iter().enumerate() {
             tx.execute(
-                "INSERT INTO backtest_trades (backtest_id, n, entry_ms, entry_price, exit_ms, exit_price, qty, fees, pnl)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO backtest_trades (backtest_id, n, symbol, entry_ms, entry_price, exit_ms, exit_price, qty, fees, pnl)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     id,
                     n as i64,
+                    t.symbol.as_str(),
                     t.entry_ts.millis(),
                     codec::to_text(t.entry_price),
                     t.exit_ts.map(|x| x.millis()),

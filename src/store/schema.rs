@@ -157,8 +157,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (backtest_id, n)
     );
     ",
-    // 5: parameter searches and each set's result
+    // 5: parameter searches and each set's result; the pair of each backtest trade
     "
+    ALTER TABLE backtest_trades ADD COLUMN symbol TEXT;
     CREATE TABLE optimizations (
         id            INTEGER PRIMARY KEY,
         ts_ms         INTEGER NOT NULL,
