@@ -113,6 +113,9 @@ impl Engine {
             .filter(|o| o.request.symbol == symbol && o.status == OrderStatus::Pending)
             .map(|o| o.id)
             .collect();
+        if waiting.is_empty() {
+            return;
+        }
         let slip = slippage_bps / Decimal::from(10_000);
         for id in waiting {
             let Some(side) = self.orders.get(&id).map(|o| o.request.side) else {
@@ -175,7 +178,7 @@ impl Engine {
     /// Candle mode guards: the bar's low and high decide, the worse first when both are hit
     /// (stop, then trailing stop, then take-profit); a gap through a level fills at the open.
     fn guard_bar(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
-        let Some(g) = self.guards.get(&symbol).cloned() else {
+        let Some(g) = self.guards.get_mut(&symbol) else {
             return;
         };
         let hit = if let Some(stop) = g.stop.filter(|s| c.low <= *s) {
@@ -190,15 +193,15 @@ impl Engine {
                 .map(|_| (GuardKind::TimeStop, c.close))
         };
         let Some((kind, price)) = hit else {
-            if let Some(g) = self.guards.get_mut(&symbol) {
-                g.peak = g.peak.max(c.high);
+            if c.high > g.peak {
+                g.peak = c.high;
             }
             return;
         };
+        let described = g.describe(kind);
         let qty = self.portfolio.qty(symbol);
         let text = format!(
-            "{symbol} {} hit in the bar (low {}, high {}): selling {} at {}",
-            g.describe(kind),
+            "{symbol} {described} hit in the bar (low {}, high {}): selling {} at {}",
             c.low.normalize(),
             c.high.normalize(),
             qty.normalize(),

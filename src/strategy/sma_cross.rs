@@ -28,10 +28,15 @@ fn units(d: Decimal) -> i128 {
     } else {
         d
     };
-    d.mantissa()
-        .checked_mul(POW10[(SCALE - d.scale()) as usize])
-        .unwrap_or(MAX_UNITS)
-        .clamp(-MAX_UNITS, MAX_UNITS)
+    let m = d.mantissa();
+    // below 2^86 the product stays under 2^126 (10^12 < 2^40): a plain multiply
+    if m.unsigned_abs() < 1 << 86 {
+        (m * POW10[(SCALE - d.scale()) as usize]).clamp(-MAX_UNITS, MAX_UNITS)
+    } else if m < 0 {
+        -MAX_UNITS
+    } else {
+        MAX_UNITS
+    }
 }
 
 /// 10^0 ..= 10^SCALE.
