@@ -25,7 +25,8 @@ pub struct RunArgs {
     /// The pair the candles are of.
     #[arg(long, default_value = "BTC/USDT")]
     pub symbol: String,
-    /// Strategy: `sma-cross`.
+    /// Strategy: `sma-cross`, or `blend` (the live default: technical score, local analyst
+    /// and sentiment, with each candle as its bar and the configured sizing).
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
     /// Fee rate on every fill's notional (0.001 = 0.1 %).
@@ -262,7 +263,9 @@ fn candles(a: &Args) -> Result<Done, String> {
             "{} {}",
             a.run.strategy,
             strategies::describe(&strategies::params_of(p.strategy))
-        ),
+        )
+        .trim_end()
+        .to_string(),
         stored: a.run.strategy.clone(),
         report: json(&out, elapsed_ms),
         extra: serde_json::json!({"mode": "candles"}),

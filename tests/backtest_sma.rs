@@ -1,6 +1,6 @@
 //! `sma-cross` through the engine's candle mode on real BTC 1-minute candles, against an
 //! independent plain implementation of the rules written here: the same trades on the same
-//! bars and the same final equity.
+//! bars and the same final equity; and the default blend on the same candles.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -123,4 +123,36 @@ fn sma_cross_through_the_engine_equals_a_plain_implementation() {
         final_equity.round_dp(4),
         want_equity.round_dp(4)
     );
+}
+
+#[test]
+fn the_default_blend_trades_on_candles_filling_at_the_next_open() {
+    let Some(c) = candles() else { return };
+    let week = &c[..7 * 1440];
+    let p = Params {
+        symbol: "BTC/USDT".parse().unwrap(),
+        strategy: StrategyKind::Blend,
+        fee: dec!(0.001),
+        slippage_bps: dec!(0),
+        cash: dec!(100000),
+        bar_ms: 60_000,
+        stop_pct: dec!(0),
+        take_pct: dec!(0),
+    };
+    let a = run(week, &p);
+    assert!(a.trades.len() > 10, "{} trades", a.trades.len());
+    // each entry filled at the open of the bar after the decision
+    for t in &a.trades {
+        let bar = week
+            .iter()
+            .find(|k| k.open_time.0 + 60_000 == t.entry_ts.0)
+            .unwrap();
+        assert_eq!(t.entry_price, bar.open, "{t:?}");
+    }
+    // the blend sizes as live (a share of equity), never all-in
+    assert!(a.stats.exposure_pct > 0.0);
+    assert!(a.trades.iter().all(|t| t.entry_price * t.qty < dec!(50000)));
+    let b = run(week, &p);
+    assert_eq!(a.trades, b.trades, "deterministic");
+    assert_eq!(a.stats, b.stats);
 }

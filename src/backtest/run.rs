@@ -77,7 +77,8 @@ pub fn engine_config(p: &Params) -> EngineConfig {
         slippage_bps: p.slippage_bps,
     };
     cfg.strategy_kind = p.strategy;
-    cfg.strategy.enabled = false;
+    // the blend decides on candles; sma-cross has its own rules
+    cfg.strategy.enabled = p.strategy == StrategyKind::Blend;
     cfg.llm_worker = false;
     cfg.equity_interval_ms = i64::MAX / 4;
     cfg.stale_ms = i64::MAX / 4;
@@ -100,9 +101,13 @@ pub fn engine_config(p: &Params) -> EngineConfig {
             take_profit_pct: p.take_pct,
             ..GuardConfig::default()
         },
-        sizing: Sizing {
-            method: SizingMethod::AllIn,
-            ..Sizing::default()
+        sizing: match p.strategy {
+            StrategyKind::SmaCross { .. } => Sizing {
+                method: SizingMethod::AllIn,
+                ..Sizing::default()
+            },
+            // the blend sizes as it does live
+            StrategyKind::Blend => Sizing::default(),
         },
         ..RiskLimits::default()
     };

@@ -5,7 +5,7 @@ use crate::engine::StrategyKind;
 use crate::strategy::MAX_WINDOW;
 
 /// Names `--strategy` accepts.
-pub const NAMES: &str = "sma-cross";
+pub const NAMES: &str = "sma-cross, blend";
 
 /// A strategy's parameters by name, in the order given.
 pub type ParamSet = Vec<(String, i64)>;
@@ -17,6 +17,7 @@ pub type ParamSet = Vec<(String, i64)>;
 pub fn parameters(name: &str) -> Result<&'static [&'static str], String> {
     match name {
         "sma-cross" => Ok(&["fast", "slow"]),
+        "blend" => Ok(&[]),
         _ => Err(format!("unknown strategy `{name}`; valid: {NAMES}")),
     }
 }
@@ -28,6 +29,14 @@ pub fn parameters(name: &str) -> Result<&'static [&'static str], String> {
 /// values that contradict each other (sma-cross needs fast < slow).
 pub fn build(name: &str, params: &[(String, i64)]) -> Result<StrategyKind, String> {
     let valid = parameters(name)?;
+    if name == "blend" {
+        return match params.first() {
+            None => Ok(StrategyKind::Blend),
+            Some((k, _)) => Err(format!(
+                "unknown parameter `{k}` for blend; it takes none (its settings are the config's)"
+            )),
+        };
+    }
     let (mut fast, mut slow) = (10usize, 30usize);
     for (k, v) in params {
         let n = usize::try_from(*v)
@@ -123,7 +132,9 @@ mod tests {
             Ok(StrategyKind::SmaCross { fast: 10, slow: 30 })
         );
         let e = build("rsi", &[]).unwrap_err();
-        assert!(e.contains("valid: sma-cross"), "{e}");
+        assert!(e.contains("valid: sma-cross, blend"), "{e}");
+        assert_eq!(build("blend", &[]), Ok(StrategyKind::Blend));
+        assert!(build("blend", &set(&[("fast", 5)])).is_err());
         let e = build("sma-cross", &set(&[("fats", 5)])).unwrap_err();
         assert!(e.contains("valid: fast, slow"), "{e}");
         assert!(build("sma-cross", &set(&[("fast", 0)])).is_err());

@@ -1,8 +1,8 @@
 //! Candle mode, for backtests over OHLCV history: orders placed at a bar's close fill at the
 //! next bar's open plus slippage (`FillModel::NextOpen`), guards are checked against each bar's
-//! low and high (the worse first), positions are marked at each close, and a candle strategy
-//! (`sma-cross`) decides at the close. Everything else (risk, accounting,
-//! the journal) is the live engine's.
+//! low and high (the worse first), positions are marked at each close, and the strategy
+//! decides at the close: `sma-cross`, or the default blend with each candle as its bar.
+//! Everything else (risk, accounting, the journal) is the live engine's.
 
 use super::{Action, AlertLevel, Engine};
 use crate::exec::Execution;
@@ -49,9 +49,14 @@ impl Engine {
             return;
         };
         if self.cfg.strategy_kind == StrategyKind::Blend {
-            // the chart and the blend's timeframes (sma-cross needs neither)
-            m.candles.on_closed_minute(c.clone());
+            // the chart and the blend's context timeframes (sma-cross needs neither)
+            for (tf, closed) in m.candles.on_closed_minute(c.clone()) {
+                self.strategy.on_candle(symbol, tf, &closed);
+            }
         }
+        let Some(m) = self.markets.get_mut(&symbol) else {
+            return;
+        };
         m.book_ts = Some(self.now);
         let waiting = !(self.orders.is_empty() && self.guards.is_empty());
         if let (super::FillModel::NextOpen { slippage_bps }, true) = (self.cfg.fill, waiting) {
@@ -64,8 +69,15 @@ impl Engine {
             return;
         };
         m.last_price = Some(c.close);
-        if let Some(signal) = m.sma.as_mut().and_then(|s| s.on_close(c.close)) {
-            self.act_on_cross(symbol, signal, c.close, out);
+        if let Some(sma) = m.sma.as_mut() {
+            if let Some(signal) = sma.on_close(c.close) {
+                self.act_on_cross(symbol, signal, c.close, out);
+            }
+        } else if self.cfg.strategy.enabled
+            && let Some(bar) = self.strategy.on_bar(symbol, c)
+        {
+            // the default blend, deciding at the close like the live strategy at a bar's end
+            self.act_on_bar(symbol, &bar, c.close, true, out);
         }
     }
 

@@ -43,7 +43,21 @@ impl Engine {
         let Some(bar) = self.strategy.on_trade(symbol, ts, price, qty) else {
             return;
         };
-        let (_, Some(decision)) = self.analyse_bar(symbol, &bar, price, out) else {
+        self.act_on_bar(symbol, &bar, price, fresh, out);
+    }
+
+    /// Blends a closed strategy bar with the AI signal and sentiment and acts on the decision:
+    /// sized, then submitted through risk or queued for approval. `fresh`: the market data
+    /// that closed it is recent enough to trade on.
+    pub(super) fn act_on_bar(
+        &mut self,
+        symbol: Symbol,
+        bar: &crate::strategy::BarClose,
+        price: Decimal,
+        fresh: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let (_, Some(decision)) = self.analyse_bar(symbol, bar, price, out) else {
             return;
         };
         let busy = self.orders.values().any(|o| o.request.symbol == symbol);
@@ -98,7 +112,8 @@ impl Engine {
         let (pending_buy, pending_sell) = self.pending(symbol);
         let qty = match side {
             Side::Buy => {
-                let ask = m.book.best_ask()?.price;
+                // the ask; in candle mode (no book) the bar's close
+                let ask = m.book.best_ask().map(|l| l.price).or(m.last_price)?;
                 let limits = &self.cfg.limits;
                 let equity = self.equity();
                 let held = (self.portfolio.qty(symbol) + pending_buy) * ask;

@@ -143,7 +143,19 @@ impl Baseline {
                 volume: qty,
             }),
         }?;
-        let reading = pair.bars.update(&closed)?.clone();
+        self.score_bar(symbol, start, &closed)
+    }
+
+    /// Feeds a whole closed bar (a candle of the backtest's timeframe) and rescores the pair,
+    /// as `on_trade` does when a bar closes.
+    pub fn on_bar(&mut self, symbol: Symbol, candle: &Candle) -> Option<BarClose> {
+        self.score_bar(symbol, candle.open_time, &Bar::from(candle))
+    }
+
+    /// Updates the strategy bars with `closed` (opened at `start`) and scores the pair.
+    fn score_bar(&mut self, symbol: Symbol, start: Timestamp, closed: &Bar) -> Option<BarClose> {
+        let pair = self.pair(symbol);
+        let reading = pair.bars.update(closed)?.clone();
         let context: Vec<(Timeframe, &crate::signals::Reading)> = pair
             .context
             .iter()
