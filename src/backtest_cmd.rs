@@ -18,8 +18,9 @@ pub const EXIT_INPUT: u8 = 2;
 /// What a backtest and a parameter search both take: the data, the market and the costs.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Candle CSV (as `tradedeck ta` reads it), or for `backtest` a session recorded with
-    /// `--record`, replayed tick by tick with its own strategy, fees and account.
+    /// Candle CSV (as `tradedeck ta` reads it), a tradedeck database (its one-minute candles
+    /// of --symbol), or for `backtest` a session recorded with `--record`, replayed tick by
+    /// tick with its own strategy, fees and account.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// The pair the candles are of.
@@ -136,15 +137,32 @@ fn params(a: &RunArgs, strategy: StrategyKind) -> Result<Params, String> {
 /// Bad arguments, an unreadable file (with its line), or no candles in the range.
 pub fn prepare(a: &RunArgs, strategy: StrategyKind) -> Result<(Params, Vec<Candle>), String> {
     let p = params(a, strategy)?;
-    let file = std::fs::File::open(&a.data)
-        .map(std::io::BufReader::new)
-        .map_err(|e| format!("{}: {e}", a.data.display()))?;
-    let candles = data::load(file, a.from.map(Timestamp), a.to.map(Timestamp))
-        .map_err(|e| format!("{}: {e}", a.data.display()))?;
+    let (from, to) = (a.from.map(Timestamp), a.to.map(Timestamp));
+    let candles = if is_database(&a.data) {
+        if p.bar_ms != Timeframe::M1.millis() {
+            return Err(format!(
+                "{}: a database holds one-minute candles; use --timeframe 1m",
+                a.data.display()
+            ));
+        }
+        Store::open_read_only(&a.data)
+            .and_then(|s| s.candles(p.symbol, from, to))
+            .map_err(|e| e.to_string())?
+    } else {
+        let file = std::fs::File::open(&a.data)
+            .map(std::io::BufReader::new)
+            .map_err(|e| format!("{}: {e}", a.data.display()))?;
+        data::load(file, from, to).map_err(|e| format!("{}: {e}", a.data.display()))?
+    };
     if candles.is_empty() {
         return Err(format!(
-            "{}: no candles{}",
+            "{}: no {}candles{}",
             a.data.display(),
+            if is_database(&a.data) {
+                format!("{} ", p.symbol)
+            } else {
+                String::new()
+            },
             if a.from.is_some() || a.to.is_some() {
                 " in the --from/--to range"
             } else {
@@ -239,6 +257,14 @@ struct Done {
     report: serde_json::Value,
     /// Fields the mode adds to the JSON report.
     extra: serde_json::Value,
+}
+
+/// `true` when the data file is an SQLite database (a tradedeck journal with its candles).
+fn is_database(path: &std::path::Path) -> bool {
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == b"SQLite format 3\0")
 }
 
 /// `true` when the data file starts like a session recording (its JSON header).

@@ -1,5 +1,6 @@
-//! The headless daemon end to end: trading into the platform data dir, status, kill -9 and
-//! restart continuity, and the one-engine-per-database lock.
+//! The headless daemon end to end: trading into the platform data dir, status, the candles
+//! it journals (backtested from the database), kill -9 and restart continuity, and the
+//! one-engine-per-database lock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step should stop the test
 
@@ -73,6 +74,27 @@ fn daemon_trades_into_the_data_dir_and_status_reconciles() {
         .query_row("SELECT exit FROM runs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(exit, "duration");
+    // the closed one-minute candles are journalled, and a backtest can run on them
+    let stored: i64 = read_db(&db)
+        .query_row(
+            "SELECT COUNT(*) FROM candles WHERE symbol = 'BTC/USDT'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(stored > 30, "{stored} candles");
+    let db_s = db.to_str().unwrap();
+    let out = home.run(&[
+        "backtest", "--data", db_s, "--param", "fast=2", "--param", "slow=5", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["candles"], stored);
+    assert_eq!(b["mode"], "candles");
 }
 
 type Fills = Vec<(i64, String, String, String, String, String)>;

@@ -1,6 +1,7 @@
 //! `Action`: what leaves the engine: records to persist and alerts to show.
 
-use crate::model::{Fill, Order, Symbol, Timestamp};
+use super::Venue;
+use crate::model::{Candle, Fill, Order, Symbol, Timestamp};
 use crate::portfolio::Position;
 use crate::risk::Guard;
 use crate::signals::llm::{AiExchange, AnalysisRequest};
@@ -83,6 +84,16 @@ pub enum Record {
     Signal(SignalRecord),
     /// An LLM request, its raw answer and what came of it.
     AiExchange(Box<AiExchange>),
+    /// A closed one-minute candle of a pair (live or backfilled), kept for charts and
+    /// backtests.
+    Candle {
+        /// The venue.
+        venue: Venue,
+        /// The pair.
+        symbol: Symbol,
+        /// The candle.
+        candle: Candle,
+    },
 }
 
 /// Whether new orders may be placed, as persisted.

@@ -29,7 +29,7 @@ pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState}
 use crate::config::Mode;
 use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
-use crate::model::{Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
+use crate::model::{Candle, Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
 use crate::portfolio::{Portfolio, Position};
 use crate::risk::{Guard, PortfolioBudget, RiskLimits};
 use crate::signals::{AiConfig, AiStatus, Blend, SentimentBook, Signal};
@@ -394,6 +394,24 @@ impl Engine {
         seq
     }
 
+    /// Journals a closed one-minute candle.
+    fn persist_candle(
+        &mut self,
+        venue: Venue,
+        symbol: Symbol,
+        candle: Candle,
+        out: &mut Vec<Action>,
+    ) {
+        self.persist(
+            Record::Candle {
+                venue,
+                symbol,
+                candle,
+            },
+            out,
+        );
+    }
+
     /// Adds an alert to the snapshot's list and to the actions.
     fn alert(&mut self, level: AlertLevel, text: String, out: &mut Vec<Action>) {
         let a = Alert {
@@ -485,14 +503,24 @@ impl Engine {
                     return;
                 }
                 // a closed candle (often history) is not a live price: it never marks positions
-                for (tf, closed) in m.candles.on_closed_minute(c) {
+                let venue = m.venue;
+                for (tf, closed) in m.candles.on_closed_minute(c.clone()) {
                     self.strategy.on_candle(ev.symbol, tf, &closed);
                 }
+                self.persist_candle(venue, ev.symbol, c, out);
             }
             MarketKind::Trade { price, qty, .. } => {
                 m.last_price = Some(price);
+                let venue = m.venue;
+                let mut minute = None;
                 for (tf, closed) in m.candles.on_trade(ev.exchange_ts, price, qty) {
                     self.strategy.on_candle(ev.symbol, tf, &closed);
+                    if tf == Timeframe::M1 {
+                        minute = Some(closed);
+                    }
+                }
+                if let Some(c) = minute {
+                    self.persist_candle(venue, ev.symbol, c, out);
                 }
                 let fresh = ev.received_ts.since(ev.exchange_ts) <= self.cfg.stale_ms;
                 self.match_resting_on_trade(ev.symbol, price, qty, out);

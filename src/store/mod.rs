@@ -233,6 +233,19 @@ impl Store {
         queries::run_decisions(&self.conn, run_id).map_err(|e| self.err(e))
     }
 
+    /// The pair's stored one-minute candles within `[from, to)`, oldest first.
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored value that is not a decimal.
+    pub fn candles(
+        &self,
+        symbol: crate::model::Symbol,
+        from: Option<crate::model::Timestamp>,
+        to: Option<crate::model::Timestamp>,
+    ) -> Result<Vec<crate::model::Candle>, StoreError> {
+        queries::candles(&self.conn, symbol, from, to).map_err(|e| self.err(e))
+    }
+
     /// Stores a backtest's summary and trades; returns its id.
     ///
     /// # Errors

@@ -3,8 +3,8 @@
 use super::codec::from_text;
 use crate::engine::{Restored, TradingFlag};
 use crate::model::{
-    Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side, Symbol,
-    Timestamp,
+    Candle, Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side,
+    Symbol, Timestamp,
 };
 use crate::portfolio::Position;
 use crate::risk::Guard;
@@ -440,4 +440,36 @@ pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
         running,
         last_checkpoint,
     })
+}
+
+/// The pair's closed one-minute candles (any venue), oldest first, optionally within
+/// `[from, to)` (open times).
+pub fn candles(
+    c: &Connection,
+    symbol: Symbol,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> rusqlite::Result<Vec<Candle>> {
+    c.prepare(
+        "SELECT open_ms, open, high, low, close, volume FROM candles
+         WHERE symbol = ?1 AND open_ms >= ?2 AND open_ms < ?3 ORDER BY open_ms",
+    )?
+    .query_map(
+        params![
+            symbol.as_str(),
+            from.map_or(i64::MIN, Timestamp::millis),
+            to.map_or(i64::MAX, Timestamp::millis)
+        ],
+        |r| {
+            Ok(Candle {
+                open_time: Timestamp(r.get(0)?),
+                open: dec_col(r, 1)?,
+                high: dec_col(r, 2)?,
+                low: dec_col(r, 3)?,
+                close: dec_col(r, 4)?,
+                volume: dec_col(r, 5)?,
+            })
+        },
+    )?
+    .collect()
 }

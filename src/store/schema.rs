@@ -157,9 +157,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (backtest_id, n)
     );
     ",
-    // 5: parameter searches and each set's result; the pair of each backtest trade
+    // 5: parameter searches and each set's result; the pair of each backtest trade; closed
+    // one-minute candles
     "
     ALTER TABLE backtest_trades ADD COLUMN symbol TEXT;
+    CREATE TABLE candles (
+        venue         TEXT NOT NULL,
+        symbol        TEXT NOT NULL,
+        open_ms       INTEGER NOT NULL,
+        open          TEXT NOT NULL,
+        high          TEXT NOT NULL,
+        low           TEXT NOT NULL,
+        close         TEXT NOT NULL,
+        volume        TEXT NOT NULL,
+        PRIMARY KEY (venue, symbol, open_ms)
+    );
     CREATE TABLE optimizations (
         id            INTEGER PRIMARY KEY,
         ts_ms         INTEGER NOT NULL,

@@ -227,6 +227,22 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
             )
             .map(drop)
         }
+        Record::Candle { venue, symbol, candle: c } => tx
+            .execute(
+                "INSERT OR REPLACE INTO candles (venue, symbol, open_ms, open, high, low, close, volume)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    venue.as_str(),
+                    symbol.as_str(),
+                    c.open_time.millis(),
+                    to_text(c.open),
+                    to_text(c.high),
+                    to_text(c.low),
+                    to_text(c.close),
+                    to_text(c.volume)
+                ],
+            )
+            .map(drop),
         Record::Signal(s) => tx
             .execute(
                 "INSERT INTO signals (run_id, ts_ms, symbol, source, action, confidence, reasoning)
