@@ -27,6 +27,7 @@ fn bench(c: &mut Criterion) {
         bar_ms: 60_000,
         stop_pct: dec!(0),
         take_pct: dec!(0),
+        config: Default::default(),
     };
     let mut g = c.benchmark_group("backtest");
     g.throughput(Throughput::Elements(candles.len() as u64));

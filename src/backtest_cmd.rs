@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use tradedeck::app::clock;
 use tradedeck::backtest::{Outcome, Params, data, feed, report, run, strategies};
+use tradedeck::config::Config;
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
 use tradedeck::store::{BacktestRow, Store, TestedOn};
@@ -87,8 +88,8 @@ fn decimal(
         .ok_or_else(|| format!("--{flag} `{v}`: expected {want}"))
 }
 
-/// The run's parameters, with `strategy` as the strategy.
-fn params(a: &RunArgs, strategy: StrategyKind) -> Result<Params, String> {
+/// The run's parameters, with `strategy` as the strategy and `config` as the base settings.
+fn params(a: &RunArgs, strategy: StrategyKind, config: &Config) -> Result<Params, String> {
     let timeframe = Timeframe::ALL
         .into_iter()
         .find(|t| t.to_string() == a.timeframe)
@@ -127,16 +128,22 @@ fn params(a: &RunArgs, strategy: StrategyKind) -> Result<Params, String> {
             |d| d >= Decimal::ZERO,
             "a percentage from 0 (none) up",
         )?,
+        config: config.clone(),
     })
 }
 
-/// Checks the arguments and loads the candles: the run's parameters (with `strategy`) and
+/// Checks the arguments and loads the candles: the run's parameters (with `strategy` and
+/// `config`) and
 /// the candles, or the message to print.
 ///
 /// # Errors
 /// Bad arguments, an unreadable file (with its line), or no candles in the range.
-pub fn prepare(a: &RunArgs, strategy: StrategyKind) -> Result<(Params, Vec<Candle>), String> {
-    let p = params(a, strategy)?;
+pub fn prepare(
+    a: &RunArgs,
+    strategy: StrategyKind,
+    config: &Config,
+) -> Result<(Params, Vec<Candle>), String> {
+    let p = params(a, strategy, config)?;
     let (from, to) = (a.from.map(Timestamp), a.to.map(Timestamp));
     let candles = if is_database(&a.data) {
         if p.bar_ms != Timeframe::M1.millis() {
@@ -174,11 +181,11 @@ pub fn prepare(a: &RunArgs, strategy: StrategyKind) -> Result<(Params, Vec<Candl
 }
 
 /// Runs the command, storing the result in the database `db`.
-pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
+pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
     let done = if is_recording_file(&a.run.data) {
-        feed(a)
+        feed(a, config)
     } else {
-        candles(a)
+        candles(a, config)
     };
     let Done {
         name,
@@ -277,10 +284,10 @@ fn is_recording_file(path: &std::path::Path) -> bool {
 }
 
 /// Candle mode over an OHLCV CSV.
-fn candles(a: &Args) -> Result<Done, String> {
+fn candles(a: &Args, config: &Config) -> Result<Done, String> {
     let (p, candles) = strategies::parse_pairs(&a.params)
         .and_then(|set| strategies::build(&a.run.strategy, &set))
-        .and_then(|kind| prepare(&a.run, kind))?;
+        .and_then(|kind| prepare(&a.run, kind, config))?;
     let started = clock::monotonic();
     let out = run(&candles, &p);
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -302,9 +309,9 @@ fn candles(a: &Args) -> Result<Done, String> {
 
 /// Feed mode over a session recording: its own strategy, fees and account; the bars of
 /// `--timeframe` only set how often equity is sampled.
-fn feed(a: &Args) -> Result<Done, String> {
+fn feed(a: &Args, config: &Config) -> Result<Done, String> {
     let strategy = strategies::build(&a.run.strategy, &[])?;
-    let mut p = params(&a.run, strategy)?;
+    let mut p = params(&a.run, strategy, config)?;
     let file = std::fs::File::open(&a.run.data)
         .map(std::io::BufReader::new)
         .map_err(|e| format!("{}: {e}", a.run.data.display()))?;

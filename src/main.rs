@@ -107,8 +107,14 @@ fn main() -> ExitCode {
     let db = cli.db.clone().unwrap_or_else(paths::default_db);
     match cli.command {
         Some(Cmd::Status { json, fills }) => status(&db, json, fills),
-        Some(Cmd::Backtest(args)) => backtest_cmd::run_cmd(&args, &db),
-        Some(Cmd::Optimize(args)) => optimize_cmd::run_cmd(&args, &db),
+        Some(Cmd::Backtest(args)) => match load_config(cli.config.as_deref()) {
+            Ok(config) => backtest_cmd::run_cmd(&args, &db, &config),
+            Err(e) => config_error(&e),
+        },
+        Some(Cmd::Optimize(args)) => match load_config(cli.config.as_deref()) {
+            Ok(config) => optimize_cmd::run_cmd(&args, &db, &config),
+            Err(e) => config_error(&e),
+        },
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)
         }
@@ -121,13 +127,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reports a configuration that cannot be used.
+fn config_error(e: &tradedeck::config::ConfigError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
 fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     let config = match load_config(cli.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Err(e) => return config_error(&e),
     };
     if let Some(s) = cli.speed.filter(|s| !(*s > 0.0 && *s <= 1000.0)) {
         eprintln!("error: --speed {s} is out of range; expected a number above 0 and at most 1000");

@@ -11,6 +11,7 @@ use tradedeck::backtest::optimize::{
 };
 use tradedeck::backtest::strategies::{self, ParamSet};
 use tradedeck::backtest::{Params, Stats};
+use tradedeck::config::Config;
 use tradedeck::model::Candle;
 use tradedeck::store::{SearchResult, SearchRow, Store};
 
@@ -58,7 +59,7 @@ enum Found {
 }
 
 /// Runs the command, storing the result in the database `db`.
-pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
+pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
     let checked = (|| {
         let metric: Metric = a.metric.parse()?;
         let axes = parse_space(&a.grid, &a.run.strategy)?;
@@ -80,7 +81,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path) -> ExitCode {
             .num_threads(threads)
             .build()
             .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-        let (base, candles) = prepare(&a.run, strategies::build(&a.run.strategy, &[])?)?;
+        let (base, candles) = prepare(&a.run, strategies::build(&a.run.strategy, &[])?, config)?;
         Ok((metric, sets, threads, pool, base, candles))
     })();
     let (metric, sets, threads, pool, base, candles) = match checked {

@@ -363,3 +363,51 @@ fn html_report_is_self_contained_with_both_charts_and_renders_in_chromium() {
     // a blank page compresses to a few kB; two charts and tables do not
     assert!(bytes.len() > 30_000, "{} bytes", bytes.len());
 }
+
+#[test]
+fn the_blend_backtest_takes_its_sizing_from_the_config() {
+    let Some(data) = common::shared_data("btc_perp_1m_20211231_20220201.csv") else {
+        return;
+    };
+    let home = Home::new();
+    let cfg = home.path().join("fixed.toml");
+    std::fs::write(
+        &cfg,
+        "[risk.sizing]\nmethod = \"fixed\"\nfixed_notional = \"1000\"\n",
+    )
+    .unwrap();
+    let data = data.to_str().unwrap();
+    let mut args = vec!["backtest", "--data", data, "--strategy", "blend", "--json"];
+    args.extend_from_slice(&WEEK);
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = extra.to_vec();
+        a.extend_from_slice(&args);
+        let out = home.run(&a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let fixed = run(&["--config", cfg.to_str().unwrap()]);
+    let trades = fixed["trade_list"].as_array().unwrap();
+    assert!(!trades.is_empty());
+    for t in trades {
+        let d = |k: &str| {
+            t[k].as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        };
+        let notional = d("entry_price") * d("qty");
+        // 1000 of quote per entry, sized at the close and filled at the next open
+        let off = (notional - rust_decimal::Decimal::from(1000)).abs();
+        assert!(off < rust_decimal::Decimal::from(20), "{notional}");
+    }
+    assert_ne!(
+        run(&[])["final_equity"],
+        fixed["final_equity"],
+        "the default sizing differs"
+    );
+}

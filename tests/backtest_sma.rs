@@ -94,6 +94,7 @@ fn sma_cross_through_the_engine_equals_a_plain_implementation() {
             bar_ms: 60_000,
             stop_pct: Decimal::ZERO,
             take_pct: Decimal::ZERO,
+            config: Default::default(),
         },
     );
     let (want, want_equity) = reference(&c, 10, 30, fee, cash);
@@ -138,6 +139,7 @@ fn the_default_blend_trades_on_candles_filling_at_the_next_open() {
         bar_ms: 60_000,
         stop_pct: dec!(0),
         take_pct: dec!(0),
+        config: Default::default(),
     };
     let a = run(week, &p);
     assert!(a.trades.len() > 10, "{} trades", a.trades.len());

@@ -35,6 +35,9 @@ pub struct Params {
     pub stop_pct: Decimal,
     /// Take-profit percent over each entry (0: none), checked against the bars' highs.
     pub take_pct: Decimal,
+    /// The configuration the blend strategy, its AI settings and its sizing come from
+    /// (`--config`); sma-cross has fixed rules and ignores it.
+    pub config: Config,
 }
 
 /// What a backtest produced.
@@ -52,9 +55,8 @@ pub struct Outcome {
 
 /// The engine configuration for a backtest of `p`.
 pub fn engine_config(p: &Params) -> EngineConfig {
-    let base = Config::default();
     let mut cfg = EngineConfig::from_config(
-        &base,
+        &p.config,
         vec![(
             Venue::Sim,
             Instrument {
@@ -107,7 +109,7 @@ pub fn engine_config(p: &Params) -> EngineConfig {
                 ..Sizing::default()
             },
             // the blend sizes as it does live
-            StrategyKind::Blend => Sizing::default(),
+            StrategyKind::Blend => p.config.risk.sizing.clone(),
         },
         ..RiskLimits::default()
     };
