@@ -7,6 +7,7 @@
 pub mod app;
 pub mod backtest;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod exec;
 pub mod indicators;

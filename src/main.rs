@@ -1,6 +1,7 @@
 //! The `tradedeck` binary: the cockpit (default), the headless daemon, and `tradedeck status`.
 
 mod backtest_cmd;
+mod ctl_cmd;
 mod optimize_cmd;
 
 use clap::{Parser, Subcommand};
@@ -78,6 +79,9 @@ enum Cmd {
     /// Search a strategy's parameters (grid, random or walk-forward) with backtests run in
     /// parallel on every core, ranked by a metric.
     Optimize(Box<optimize_cmd::Args>),
+    /// Control the engine running on the database (daemon or cockpit) through its control
+    /// socket: status, halt, resume, flatten, orders, positions, book, order, cancel, ...
+    Ctl(Box<ctl_cmd::Args>),
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
             Ok(config) => optimize_cmd::run_cmd(&args, &db, &config),
             Err(e) => config_error(&e),
         },
+        Some(Cmd::Ctl(args)) => ctl_cmd::run_cmd(&args, &db),
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)
         }

@@ -348,3 +348,127 @@ fn a_risk_halt_survives_kill_9_with_its_reason_and_baselines() {
     let fills_before = before["fills"].as_u64().unwrap();
     assert_eq!(after["fills"].as_u64().unwrap(), fills_before);
 }
+
+/// A daemon on `home`'s default database for `secs` seconds, and its control socket once up.
+fn daemon(home: &Home, secs: &str) -> (std::process::Child, std::path::PathBuf) {
+    let child = home
+        .cmd(&["--daemon", "--duration", secs, "--seed", "5"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = home.path().join("run/tradedeck");
+    let socket = poll_until(Duration::from_secs(20), "the control socket", || {
+        std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "sock"))
+    });
+    (child, socket)
+}
+
+fn ctl(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["ctl"];
+    all.extend_from_slice(args);
+    let out = home.run(&all);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ctl_halts_a_running_daemon_persisted_and_resumes_it() {
+    let home = Home::new();
+    let (code, _, err) = ctl(&home, &["status"]);
+    assert_eq!(code, Some(3), "no engine yet: {err}");
+    assert!(err.contains("no engine is running"), "{err}");
+    let (mut child, socket) = daemon(&home, "60");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only the owner may talk to the engine");
+    let (code, out, err) = ctl(&home, &["status", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["data"]["trading"], "active");
+    // halt: answered once persisted, and the database says so
+    let (code, out, err) = ctl(&home, &["halt", "--reason", "ctl test", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ms = v["data"]["persisted_ms"].as_f64().unwrap();
+    eprintln!("ctl halt persisted in {ms:.1} ms");
+    assert!(ms < 1000.0, "{ms} ms");
+    let state: String = read_db(&home.default_db())
+        .query_row("SELECT value FROM state WHERE key = 'trading'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        state.contains("halted") && state.contains("ctl test"),
+        "{state}"
+    );
+    // the halted engine refuses new orders, through the same risk checks as the cockpit
+    let (code, _, err) = ctl(&home, &["order", "buy", "BTC/USDT", "0.01"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("halted"), "{err}");
+    let (code, _, err) = ctl(&home, &["resume"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = ctl(&home, &["order", "buy", "BTC/USDT", "0.01"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("filled buy 0.01 BTC/USDT"), "{out}");
+    let (code, out, _) = ctl(&home, &["positions"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("BTC/USDT"), "{out}");
+    let (code, out, _) = ctl(&home, &["book", "BTC/USDT", "--depth", "2"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.lines().filter(|l| l.contains("bid")).count(),
+        2,
+        "{out}"
+    );
+    let (code, _, _) = ctl(&home, &["order", "hold", "BTC/USDT", "1"]);
+    assert_eq!(code, Some(2));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn ten_subscribers_and_one_dropped_mid_stream_leave_the_daemon_and_the_rest_unaffected() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixStream;
+    let home = Home::new();
+    let (mut child, socket) = daemon(&home, "60");
+    let subscribe = || {
+        let mut s = UnixStream::connect(&socket).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"{\"v\":1,\"cmd\":\"subscribe\",\"interval_ms\":50}\n")
+            .unwrap();
+        BufReader::new(s)
+    };
+    let mut clients: Vec<_> = (0..10).map(|_| subscribe()).collect();
+    let next_seq = |c: &mut BufReader<UnixStream>| {
+        let mut line = String::new();
+        c.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["ok"], true, "{line}");
+        v["data"]["seq"].as_u64().unwrap()
+    };
+    for c in &mut clients {
+        next_seq(c);
+    }
+    // one client goes away mid-stream
+    drop(clients.remove(3));
+    for c in &mut clients {
+        let a = next_seq(c);
+        let b = next_seq(c);
+        assert!(b >= a, "snapshots move forward");
+    }
+    // the daemon still answers
+    let (code, _, err) = ctl(&home, &["status"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(child.try_wait().unwrap().is_none(), "the daemon runs on");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -102,12 +102,55 @@ async fn recv_opt(rx: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
     }
 }
 
+/// A command from the control socket, answered with what it did.
+pub struct ControlRequest {
+    /// The command.
+    pub command: Command,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<CommandReply>,
+}
+
+/// What a command did, read off the engine's actions.
+#[derive(Clone, Debug, Default)]
+pub struct CommandReply {
+    /// Alerts it raised, in order.
+    pub alerts: Vec<String>,
+    /// Why risk refused it, for each refusal.
+    pub rejections: Vec<String>,
+    /// The last record it persisted (`None`: nothing to persist).
+    pub last_seq: Option<u64>,
+}
+
+impl CommandReply {
+    /// Reads `actions`.
+    fn of(actions: &[Action]) -> CommandReply {
+        let mut r = CommandReply::default();
+        for a in actions {
+            match a {
+                Action::Alert(alert) => r.alerts.push(alert.text.clone()),
+                Action::Persist { seq, record } => {
+                    r.last_seq = Some(r.last_seq.map_or(*seq, |s: u64| s.max(*seq)));
+                    if let crate::engine::Record::Risk(risk) = record.as_ref()
+                        && risk.kind.starts_with("rejected")
+                    {
+                        r.rejections.push(risk.detail.clone());
+                    }
+                }
+                Action::RequestAnalysis(_) => {}
+            }
+        }
+        r
+    }
+}
+
 /// A running engine.
 pub struct EngineHandle {
     /// The latest snapshot.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    /// Commands to the engine (key presses, control requests).
+    /// Commands to the engine (key presses).
     pub commands: mpsc::Sender<Command>,
+    /// Commands that want to know what they did (the control socket).
+    pub requests: mpsc::Sender<ControlRequest>,
     stop: oneshot::Sender<&'static str>,
     task: tokio::task::JoinHandle<Result<(), RunError>>,
 }
@@ -242,17 +285,35 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
+    let (req_tx, req_rx) = mpsc::channel::<ControlRequest>(64);
     let (stop_tx, stop_rx) = oneshot::channel();
     let inputs = Inputs {
         stop: stop_rx,
         commands: cmd_rx,
+        requests: req_rx,
         acks: ack_rx,
         ai: ai_events,
         market: market_rx,
     };
     let db = opts.db.clone();
+    let control = match crate::control::server::bind(&crate::control::socket_path(&db)) {
+        Ok(socket) => Some(tokio::spawn(crate::control::server::serve(
+            socket,
+            snap_rx.clone(),
+            req_tx.clone(),
+        ))),
+        Err(e) => {
+            tracing::error!(
+                "control socket unavailable (tradedeck ctl cannot reach this engine): {e}"
+            );
+            None
+        }
+    };
     let task = tokio::spawn(async move {
         let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
+        if let Some(c) = control {
+            c.abort();
+        }
         feed.abort();
         for n in news {
             n.abort();
@@ -272,6 +333,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     Ok(EngineHandle {
         snapshots: snap_rx,
         commands: cmd_tx,
+        requests: req_tx,
         stop: stop_tx,
         task,
     })
@@ -281,6 +343,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
 struct Inputs {
     stop: oneshot::Receiver<&'static str>,
     commands: mpsc::Receiver<Command>,
+    requests: mpsc::Receiver<ControlRequest>,
     acks: mpsc::UnboundedReceiver<Result<u64, String>>,
     /// Answers, health and audit records from the LLM worker, when one runs.
     ai: Option<mpsc::Receiver<Event>>,
@@ -318,7 +381,26 @@ async fn drive(
                 dirty = false;
                 continue;
             }
+            Some(req) = inp.requests.recv() => {
+                let reply = out.answer(engine, req.command);
+                snap_tx.send_replace(Arc::new(engine.snapshot()));
+                dirty = false;
+                // the asker may have gone; the command stands either way
+                let _ = req.reply.send(reply);
+                continue;
+            }
             Some(ack) = inp.acks.recv() => match ack {
+                Ok(through) if engine.awaiting_ack() => {
+                    // a halt or resume just reached the disk: say so at once
+                    out.handle(engine, Event::Persisted { through });
+                    if engine.awaiting_ack() {
+                        dirty = true;
+                    } else {
+                        snap_tx.send_replace(Arc::new(engine.snapshot()));
+                        dirty = false;
+                    }
+                    continue;
+                }
                 Ok(through) => Event::Persisted { through },
                 Err(e) => {
                     tracing::error!(error = %e, "store write failed; halting");
@@ -352,11 +434,25 @@ impl Outputs {
     /// Records `event` (when recording), hands it to the engine at the wall-clock time and
     /// routes what comes out.
     fn handle(&self, engine: &mut Engine, event: Event) {
+        let actions = self.feed(engine, event);
+        self.route(actions);
+    }
+
+    /// `handle` for a control command, answering with what it did.
+    fn answer(&self, engine: &mut Engine, command: Command) -> CommandReply {
+        let actions = self.feed(engine, Event::Command(command));
+        let reply = CommandReply::of(&actions);
+        self.route(actions);
+        reply
+    }
+
+    /// Records `event` (when recording) and hands it to the engine at the wall-clock time.
+    fn feed(&self, engine: &mut Engine, event: Event) -> Vec<Action> {
         let now = clock::now();
         if let Some(r) = &self.recorder {
             r.log(now, &event);
         }
-        self.route(engine.handle(event, now));
+        engine.handle(event, now)
     }
 
     /// Sends records to the writer, alerts to the log and analysis requests to the LLM worker

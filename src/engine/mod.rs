@@ -613,6 +613,11 @@ impl Engine {
         }
     }
 
+    /// A trading-state change (halt, reduce-only, resume) is not yet acknowledged as persisted.
+    pub fn awaiting_ack(&self) -> bool {
+        self.persisted_through < self.trading_seq
+    }
+
     /// The account: cash and positions.
     pub fn portfolio(&self) -> &Portfolio {
         &self.portfolio

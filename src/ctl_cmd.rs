@@ -1,0 +1,311 @@
+//! `tradedeck ctl`: talks to the engine running on the database (daemon or cockpit) through
+//! its control socket. Exit codes for scripts: 0 done, 1 refused, 2 bad arguments, 3 no
+//! engine running.
+
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::process::ExitCode;
+use tradedeck::control::client::{ClientError, call};
+use tradedeck::control::{Request, Response, socket_path};
+use tradedeck::engine::Snapshot;
+use tradedeck::model::{Side, Symbol};
+
+/// Exit code: the engine refused.
+const EXIT_REFUSED: u8 = 1;
+/// Exit code: bad arguments.
+const EXIT_INPUT: u8 = 2;
+/// Exit code: no engine runs on the database.
+const EXIT_NO_ENGINE: u8 = 3;
+
+/// `tradedeck ctl`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print the engine's JSON answer.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// What to ask the engine.
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Trading state, equity, cash, positions.
+    Status,
+    /// The emergency stop: returns once the halt is persisted.
+    Halt {
+        /// Why (kept with the halt).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Lift a halt or reduce-only.
+    Resume,
+    /// Close every position at market (reduce-only until resume).
+    Flatten,
+    /// Open orders.
+    Orders,
+    /// Positions.
+    Positions,
+    /// Top of a pair's live book.
+    Book {
+        /// The pair, e.g. BTC/USDT.
+        symbol: String,
+        /// Levels per side.
+        #[arg(long, default_value_t = 5)]
+        depth: usize,
+    },
+    /// A manual ticket through risk: market, or limit with --limit.
+    Order {
+        /// buy or sell.
+        side: String,
+        /// The pair.
+        symbol: String,
+        /// Base quantity.
+        qty: String,
+        /// Limit price.
+        #[arg(long)]
+        limit: Option<String>,
+    },
+    /// Cancel an open order.
+    Cancel {
+        /// The order id.
+        id: u64,
+    },
+    /// Cancel every open order.
+    CancelAll,
+    /// Send a queued strategy intent through risk.
+    Approve {
+        /// The approval number.
+        id: u64,
+    },
+    /// Drop a queued strategy intent.
+    Reject {
+        /// The approval number.
+        id: u64,
+    },
+    /// Pause the strategy.
+    Pause,
+    /// Unpause the strategy.
+    Unpause,
+}
+
+fn parse<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{what} `{v}` is not valid"))
+}
+
+/// The request for `action`.
+fn request(action: &Action) -> Result<Request, String> {
+    Ok(match action {
+        Action::Status => Request::Status,
+        Action::Halt { reason } => Request::Halt {
+            reason: reason.clone(),
+        },
+        Action::Resume => Request::Resume,
+        Action::Flatten => Request::Flatten,
+        Action::Orders | Action::Positions | Action::Book { .. } => Request::Snapshot,
+        Action::Order {
+            side,
+            symbol,
+            qty,
+            limit,
+        } => Request::Order {
+            side: match side.as_str() {
+                "buy" => Side::Buy,
+                "sell" => Side::Sell,
+                other => return Err(format!("side `{other}`: expected buy or sell")),
+            },
+            symbol: parse::<Symbol>("symbol", symbol)?,
+            qty: parse::<Decimal>("quantity", qty).and_then(|q| {
+                if q > Decimal::ZERO {
+                    Ok(q)
+                } else {
+                    Err(format!("quantity {q} must be above 0"))
+                }
+            })?,
+            price: limit
+                .as_deref()
+                .map(|p| parse::<Decimal>("limit price", p))
+                .transpose()?,
+        },
+        Action::Cancel { id } => Request::Cancel { order: *id },
+        Action::CancelAll => Request::CancelAll,
+        Action::Approve { id } => Request::Approve { id: *id },
+        Action::Reject { id } => Request::Reject { id: *id },
+        Action::Pause => Request::Pause,
+        Action::Unpause => Request::Unpause,
+    })
+}
+
+/// Runs `ctl` against the engine on database `db`.
+pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
+    let req = match request(&a.action) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let resp = match call(&socket_path(db), req) {
+        Ok(r) => r,
+        Err(e @ ClientError::NoEngine(_)) => {
+            eprintln!("error: {e}; start one with `tradedeck --daemon`");
+            return ExitCode::from(EXIT_NO_ENGINE);
+        }
+        Err(e @ ClientError::Denied(_)) => {
+            eprintln!("refused: {e}");
+            return ExitCode::from(EXIT_REFUSED);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !resp.ok {
+        if a.json {
+            println!("{}", serde_json::to_string(&resp).unwrap_or_default());
+        } else {
+            eprintln!("refused: {}", resp.message);
+        }
+        return ExitCode::from(EXIT_REFUSED);
+    }
+    let text = if a.json {
+        serde_json::to_string_pretty(&resp).unwrap_or_default()
+    } else {
+        human(&a.action, &resp)
+    };
+    println!("{text}");
+    ExitCode::SUCCESS
+}
+
+/// The answer for a person.
+fn human(action: &Action, resp: &Response) -> String {
+    let snapshot = || {
+        resp.data
+            .clone()
+            .and_then(|d| serde_json::from_value::<Snapshot>(d).ok())
+    };
+    match action {
+        Action::Status => resp.data.as_ref().map_or(resp.message.clone(), status),
+        Action::Orders => snapshot().map_or(resp.message.clone(), |s| orders(&s)),
+        Action::Positions => snapshot().map_or(resp.message.clone(), |s| positions(&s)),
+        Action::Book { symbol, depth } => {
+            snapshot().map_or(resp.message.clone(), |s| book(&s, symbol, *depth))
+        }
+        _ => resp.message.clone(),
+    }
+}
+
+fn status(v: &serde_json::Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+    let mut out = format!(
+        "trading   {}{}\nmode      {}\nequity    {}\ncash      {}\nday P&L   {}\n",
+        s("trading").to_uppercase(),
+        v["reason"]
+            .as_str()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default(),
+        s("mode"),
+        s("equity"),
+        s("cash"),
+        s("day_pnl"),
+    );
+    out.push_str(&format!(
+        "orders    {} open, {} fills, {} awaiting approval{}\n",
+        v["open_orders"],
+        v["fills"],
+        v["approvals"],
+        if v["strategy_paused"] == true {
+            "; strategy paused"
+        } else {
+            ""
+        }
+    ));
+    for p in v["positions"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "position  {} {} @ {} (mark {}, unrealised {})\n",
+            p["symbol"].as_str().unwrap_or("?"),
+            p["qty"].as_str().unwrap_or("?"),
+            p["avg_price"].as_str().unwrap_or("-"),
+            p["mark"].as_str().unwrap_or("-"),
+            p["unrealised"].as_str().unwrap_or("-"),
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+fn orders(s: &Snapshot) -> String {
+    if s.open_orders.is_empty() {
+        return "no open orders".into();
+    }
+    s.open_orders
+        .iter()
+        .map(|o| {
+            format!(
+                "{:>8}  {:<10} {:<4} {} @ {}  {:?}, filled {}",
+                o.id.0,
+                o.request.symbol,
+                o.request.side.as_str(),
+                o.request.qty.normalize(),
+                o.request
+                    .price
+                    .map_or("market".to_string(), |p| p.normalize().to_string()),
+                o.status,
+                o.filled_qty.normalize()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn positions(s: &Snapshot) -> String {
+    let open: Vec<String> = s
+        .positions
+        .iter()
+        .filter(|p| !p.qty.is_zero())
+        .map(|p| {
+            format!(
+                "{:<10} {} @ {}  mark {}  unrealised {}  realised {}",
+                p.symbol,
+                p.qty.normalize(),
+                p.avg_price
+                    .map_or("-".into(), |x| x.round_dp(2).to_string()),
+                p.mark.map_or("-".into(), |x| x.round_dp(2).to_string()),
+                p.unrealised.round_dp(2),
+                p.realised.round_dp(2)
+            )
+        })
+        .collect();
+    if open.is_empty() {
+        "no positions".into()
+    } else {
+        open.join("\n")
+    }
+}
+
+fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
+    let Ok(sym) = symbol.parse::<Symbol>() else {
+        return format!("`{symbol}` is not a pair");
+    };
+    let Some(m) = s.markets.iter().find(|m| m.symbol == sym) else {
+        let known: Vec<String> = s.markets.iter().map(|m| m.symbol.to_string()).collect();
+        return format!("{sym} is not traded here; pairs: {}", known.join(", "));
+    };
+    let mut out = format!("{sym}@{}\n", m.venue);
+    for l in m.asks.iter().take(depth).rev() {
+        out.push_str(&format!(
+            "  ask {:>14} {:>14}\n",
+            l.price.normalize(),
+            l.qty.normalize()
+        ));
+    }
+    for l in m.bids.iter().take(depth) {
+        out.push_str(&format!(
+            "  bid {:>14} {:>14}\n",
+            l.price.normalize(),
+            l.qty.normalize()
+        ));
+    }
+    out.trim_end().to_string()
+}
