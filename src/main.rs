@@ -82,6 +82,9 @@ enum Cmd {
     /// Control the engine running on the database (daemon or cockpit) through its control
     /// socket: status, halt, resume, flatten, orders, positions, book, order, cancel, ...
     Ctl(Box<ctl_cmd::Args>),
+    /// Open the cockpit on the engine already running on the database (e.g. a daemon, over
+    /// `ssh -t host tradedeck attach`): same panes and keys; `q` detaches and leaves it running.
+    Attach,
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
             Err(e) => config_error(&e),
         },
         Some(Cmd::Ctl(args)) => ctl_cmd::run_cmd(&args, &db),
+        Some(Cmd::Attach) => attach(&cli, &db),
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)
         }
@@ -200,9 +204,9 @@ fn cockpit(
             handle.snapshots.clone(),
             handle.commands.clone(),
             alerts,
-            keymap,
-            theme,
+            (keymap, theme),
             &ui_config,
+            false,
         );
         let exit = tokio::select! {
             r = ui => r.unwrap_or_else(|e| {
@@ -213,6 +217,66 @@ fn cockpit(
         };
         handle.stop(exit).await
     })
+}
+
+/// `tradedeck attach`: the cockpit against the engine running on `db`.
+fn attach(cli: &Cli, db: &Path) -> ExitCode {
+    let config = match load_config(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return config_error(&e),
+    };
+    let keymap = config.keymap().unwrap_or_default();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::new(config.ui.theme, no_color);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let socket = tradedeck::control::socket_path(db);
+    let ended = rt.block_on(async {
+        let remote = tradedeck::control::remote::connect(&socket).await?;
+        // log lines go to the log file; the engine's own alerts arrive in its snapshots
+        let (_alert_tx, alerts) = tokio::sync::mpsc::unbounded_channel();
+        Ok::<_, tradedeck::control::client::ClientError>(
+            tui::run(
+                remote.snapshots,
+                remote.commands,
+                alerts,
+                (keymap, theme),
+                &config.ui,
+                true,
+            )
+            .await,
+        )
+    });
+    match ended {
+        Ok(Ok("engine stopped")) => {
+            eprintln!("the engine went away (stopped, or the connection was lost)");
+            ExitCode::FAILURE
+        }
+        Ok(Ok(_)) => {
+            eprintln!("detached; the engine keeps running");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: terminal: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e @ tradedeck::control::client::ClientError::NoEngine(_)) => {
+            eprintln!("error: {e}; start one with `tradedeck --daemon`");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn ta(input: &Path, spec: &str, output: Option<&Path>) -> ExitCode {

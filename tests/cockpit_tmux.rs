@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux): the cockpit shows a live book, a limit order
 //! placed from the ticket rests, `!` halts (the flag is in the database, the order cancelled,
-//! the banner on screen), and quitting restores the terminal.
+//! the banner on screen), and quitting restores the terminal; `attach` to a daemon halts with
+//! the same key and `q` detaches, leaving the daemon running and halted.
 
 #![allow(
     clippy::unwrap_used,
@@ -61,6 +62,20 @@ fn tmux_available() -> bool {
 
 /// Starts the cockpit in a fresh tmux server; None when tmux is missing outside CI.
 fn start(home: &Home, db: &std::path::Path, name: &str) -> Option<Tmux> {
+    // the fat-finger band is off so a ticket can rest far below the market
+    let config = home.path().join("cockpit.toml");
+    std::fs::write(&config, "[risk]\nprice_band_pct = 0\n").unwrap();
+    let args = format!(
+        "--config {} --db {} --seed 3",
+        config.display(),
+        db.display()
+    );
+    start_with(home, name, &args)
+}
+
+/// Runs the binary with `args` in a fresh tmux server until a live book shows; None when tmux
+/// is missing outside CI.
+fn start_with(home: &Home, name: &str, args: &str) -> Option<Tmux> {
     if !tmux_available() {
         assert!(
             std::env::var("CI").is_err(),
@@ -72,15 +87,10 @@ fn start(home: &Home, db: &std::path::Path, name: &str) -> Option<Tmux> {
     let tmux = Tmux {
         socket: format!("tradedeck-test-{}-{name}", std::process::id()),
     };
-    // the fat-finger band is off so a ticket can rest far below the market
-    let config = home.path().join("cockpit.toml");
-    std::fs::write(&config, "[risk]\nprice_band_pct = 0\n").unwrap();
     let cmd = format!(
-        "env HOME={h} XDG_DATA_HOME={h}/data XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config TERM=xterm-256color {bin} --config {c} --db {db} --seed 3; echo EXITED $?; sleep 30",
-        c = config.display(),
+        "env HOME={h} XDG_DATA_HOME={h}/data XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config XDG_RUNTIME_DIR={h}/run TERM=xterm-256color {bin} {args}; echo EXITED $?; sleep 30",
         h = home.path().display(),
         bin = env!("CARGO_BIN_EXE_tradedeck"),
-        db = db.display()
     );
     tmux.run(&[
         "new-session",
@@ -237,4 +247,45 @@ fn sigterm_stops_the_cockpit_cleanly_and_restores_the_terminal() {
         .query_row("SELECT exit FROM runs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(exit, "terminated", "the run was ended cleanly");
+}
+
+#[test]
+fn attach_to_a_daemon_halts_with_the_e_stop_and_q_detaches_leaving_it_running() {
+    let home = Home::new();
+    let db = home.path().join("attach.db");
+    let db_s = db.to_str().unwrap();
+    let mut daemon = home
+        .cmd(&["--daemon", "--db", db_s, "--duration", "120", "--seed", "4"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    poll_until(Duration::from_secs(20), "the daemon's socket", || {
+        home.run(&["--db", db_s, "ctl", "status"])
+            .status
+            .success()
+            .then_some(())
+    });
+    let Some(tmux) = start_with(&home, "attach", &format!("--db {db_s} attach")) else {
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        return;
+    };
+    tmux.keys(&["!"]);
+    poll_until(Duration::from_secs(10), "the halt banner", || {
+        tmux.screen().contains("HALTED by cockpit").then_some(())
+    });
+    tmux.keys(&["q"]);
+    poll_until(Duration::from_secs(10), "the attach to end", || {
+        let s = tmux.screen();
+        s.contains("EXITED 0").then_some(())
+    });
+    assert!(tmux.screen().contains("detached; the engine keeps running"));
+    assert!(daemon.try_wait().unwrap().is_none(), "the daemon runs on");
+    let out = home.run(&["--db", db_s, "ctl", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["data"]["trading"], "halted", "{v}");
+    assert_eq!(v["data"]["acknowledged"], true);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
 }

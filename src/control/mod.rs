@@ -6,10 +6,12 @@
 //! Protocol version 1. A request is an object with `"v": 1` and `"cmd"`:
 //! `status`, `snapshot`, `subscribe {interval_ms}`, `halt {reason}`, `resume`, `flatten`,
 //! `cancel {order}`, `cancel_all`, `order {side, symbol, qty, price}`, `approve {id}`,
-//! `reject {id}`, `pause`, `unpause`. A response is `{"v": 1, "ok": bool, "message": text,
+//! `reject {id}`, `pause`, `unpause`, `command {command}` (any engine command, as the
+//! cockpit's keys send them). A response is `{"v": 1, "ok": bool, "message": text,
 //! "data": ...}`: `ok` says whether it was done, `message` what was done or why not.
 
 pub mod client;
+pub mod remote;
 pub mod server;
 
 use crate::model::{Side, Symbol};
@@ -77,6 +79,11 @@ pub enum Request {
     Pause,
     /// Unpause the strategy.
     Unpause,
+    /// Any engine command as the cockpit sends it (what `tradedeck attach` uses for keys).
+    Command {
+        /// The command.
+        command: crate::engine::Command,
+    },
 }
 
 /// A request with its protocol version, as sent on the wire.

@@ -243,6 +243,7 @@ async fn answer(
         Request::Reject { id } => Command::RejectIntent { id, by: by() },
         Request::Pause => Command::PauseStrategy(true),
         Request::Unpause => Command::PauseStrategy(false),
+        Request::Command { command } => command,
     };
     match command(requests, cmd).await {
         Ok(reply) => outcome(reply, "done"),

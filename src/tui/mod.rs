@@ -66,6 +66,7 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
 }
 
 /// Runs the cockpit until the person quits or a stop signal arrives; returns the reason.
+/// `attached`: the engine runs elsewhere (`tradedeck attach`), so quitting only detaches.
 ///
 /// # Errors
 /// The terminal could not be set up or written.
@@ -73,9 +74,9 @@ pub async fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
     mut alerts: mpsc::UnboundedReceiver<Alert>,
-    keymap: Keymap,
-    theme: Theme,
+    (keymap, theme): (Keymap, Theme),
     ui: &crate::config::UiConfig,
+    attached: bool,
 ) -> std::io::Result<&'static str> {
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -88,6 +89,7 @@ pub async fn run(
     let first = snapshots.borrow_and_update().clone();
     let mut st = UiState::new(first, keymap, (size.width, size.height), clock::now());
     st.fib_lookback = ui.fib_lookback as usize;
+    st.attached = attached;
     let fps = ui.fps;
     let mut frame = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps.max(1))));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -149,6 +149,9 @@ pub struct UiState {
     pub fib_lookback: usize,
     /// Set when the cockpit should close.
     pub quit: bool,
+    /// The cockpit is attached to an engine through its control socket: quitting detaches and
+    /// the engine keeps running, so it never asks.
+    pub attached: bool,
 }
 
 impl UiState {
@@ -176,6 +179,7 @@ impl UiState {
             system_alerts: VecDeque::new(),
             fib_lookback: 100,
             quit: false,
+            attached: false,
         }
     }
 
@@ -318,7 +322,7 @@ fn on_key(st: &mut UiState, key: KeyEvent) -> Vec<Command> {
 fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
     match action {
         KeyAction::Help => st.popups.push(Popup::Help),
-        KeyAction::Quit if st.trading() => st.popups.push(Popup::ConfirmQuit),
+        KeyAction::Quit if st.trading() && !st.attached => st.popups.push(Popup::ConfirmQuit),
         KeyAction::Quit => st.quit = true,
         KeyAction::NextSymbol => {
             let n = st.snapshot.markets.len().max(1);

@@ -1,0 +1,117 @@
+//! An engine reached through its control socket, shaped like a local one for the cockpit:
+//! snapshots on a watch channel (a subscription) and a command sender (each command a
+//! request). `tradedeck attach` runs the cockpit on it; when the connection ends, the snapshot
+//! channel closes and the cockpit stops, leaving the engine running.
+
+use super::client::ClientError;
+use super::{Envelope, Request, Response, VERSION};
+use crate::engine::{Command, Snapshot};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, watch};
+
+/// How often the attached cockpit may get a snapshot.
+const INTERVAL_MS: u64 = 100;
+
+/// A running engine seen through its socket.
+pub struct Remote {
+    /// Its snapshots as they change.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Commands to it.
+    pub commands: mpsc::Sender<Command>,
+}
+
+async fn open(path: &Path) -> Result<UnixStream, ClientError> {
+    let name = path.display().to_string();
+    UnixStream::connect(path).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+            ClientError::NoEngine(name)
+        }
+        std::io::ErrorKind::PermissionDenied => ClientError::Denied(name),
+        _ => ClientError::Io {
+            path: name,
+            source: e,
+        },
+    })
+}
+
+fn request_line(request: Request) -> String {
+    let mut line = serde_json::to_string(&Envelope {
+        v: VERSION,
+        request,
+    })
+    .unwrap_or_default();
+    line.push('\n');
+    line
+}
+
+/// A snapshot from one answer line.
+fn snapshot(line: &str) -> Option<Snapshot> {
+    let r: Response = serde_json::from_str(line).ok()?;
+    r.data.and_then(|d| serde_json::from_value(d).ok())
+}
+
+/// Subscribes to the engine at `path` and opens a second connection for commands.
+///
+/// # Errors
+/// No engine, another user's engine, or a broken first answer.
+pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
+    let name = path.display().to_string();
+    let io = |source| ClientError::Io {
+        path: name.clone(),
+        source,
+    };
+    let stream = open(path).await?;
+    let (read, mut write) = stream.into_split();
+    write
+        .write_all(
+            request_line(Request::Subscribe {
+                interval_ms: Some(INTERVAL_MS),
+            })
+            .as_bytes(),
+        )
+        .await
+        .map_err(io)?;
+    let mut lines = BufReader::new(read).lines();
+    let first = lines.next_line().await.map_err(io)?.unwrap_or_default();
+    let first = snapshot(&first).ok_or_else(|| ClientError::Answer {
+        path: name.clone(),
+        why: format!("expected a snapshot, got {first:?}"),
+    })?;
+    let (tx, snapshots) = watch::channel(Arc::new(first));
+    tokio::spawn(async move {
+        // keeps the write half (the subscription) open while it reads
+        let _write = write;
+        while let Ok(Some(line)) = lines.next_line().await {
+            match snapshot(&line) {
+                Some(s) => {
+                    tx.send_replace(Arc::new(s));
+                }
+                None => tracing::warn!("attach: dropped an unreadable snapshot line"),
+            }
+        }
+    });
+    let commands_stream = open(path).await?;
+    let (ctx, mut crx) = mpsc::channel::<Command>(64);
+    tokio::spawn(async move {
+        let (read, mut write) = commands_stream.into_split();
+        let mut answers = BufReader::new(read).lines();
+        while let Some(command) = crx.recv().await {
+            let line = request_line(Request::Command { command });
+            if write.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+            // the effect shows in the next snapshot; a refusal is already among its alerts
+            match answers.next_line().await {
+                Ok(Some(_)) => {}
+                _ => return,
+            }
+        }
+    });
+    Ok(Remote {
+        snapshots,
+        commands: ctx,
+    })
+}
