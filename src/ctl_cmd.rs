@@ -87,6 +87,9 @@ pub enum Action {
     Pause,
     /// Unpause the strategy.
     Unpause,
+    /// Read the config file again and apply its risk limits and AI settings (an invalid file
+    /// is refused with its reason; the old settings stay).
+    Reload,
 }
 
 fn parse<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
@@ -135,6 +138,7 @@ fn request(action: &Action) -> Result<Request, String> {
         Action::Reject { id } => Request::Reject { id: *id },
         Action::Pause => Request::Pause,
         Action::Unpause => Request::Unpause,
+        Action::Reload => Request::Reload,
     })
 }
 

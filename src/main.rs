@@ -164,6 +164,10 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     let _guard = logging::init(&config.log.level, &paths::log_dir(), cli.daemon, alerts);
     let opts = runtime::EngineOptions {
         config,
+        config_path: cli
+            .config
+            .clone()
+            .or_else(|| paths::default_config().filter(|p| p.exists())),
         db,
         seed: cli.seed,
         speed: cli.speed,
@@ -213,7 +217,7 @@ fn cockpit(
                 tracing::error!("terminal: {e}");
                 "terminal error"
             }),
-            exit = signals::stop_requested(duration) => exit,
+            exit = signals::stop_requested(duration, true) => exit,
         };
         handle.stop(exit).await
     })

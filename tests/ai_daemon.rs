@@ -160,6 +160,7 @@ async fn engine_latency_is_unchanged_while_the_llm_hangs() {
     async fn worst_lag(config: Config, db: std::path::PathBuf, secs: u64) -> i64 {
         let h = start(EngineOptions {
             config,
+            config_path: None,
             db,
             seed: Some(5),
             speed: None,

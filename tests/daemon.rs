@@ -9,6 +9,7 @@ mod common;
 use common::{Home, count, poll_until, read_db};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::process::Command;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -469,6 +470,83 @@ fn ten_subscribers_and_one_dropped_mid_stream_leave_the_daemon_and_the_rest_unaf
     let (code, _, err) = ctl(&home, &["status"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(child.try_wait().unwrap().is_none(), "the daemon runs on");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn sighup_and_ctl_reload_apply_a_valid_config_and_refuse_an_invalid_one() {
+    let home = Home::new();
+    let cfg = home.path().join("live.toml");
+    std::fs::write(&cfg, "[risk]\nmax_open_positions = 3\n").unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let mut child = home
+        .cmd(&[
+            "--daemon",
+            "--config",
+            cfg_s,
+            "--duration",
+            "60",
+            "--seed",
+            "5",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    poll_until(Duration::from_secs(20), "the control socket", || {
+        home.run(&["ctl", "status"]).status.success().then_some(())
+    });
+    let reloads = || -> i64 {
+        read_db(&home.default_db())
+            .query_row(
+                "SELECT COUNT(*) FROM risk_events WHERE kind = 'reload'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // a valid new config by SIGHUP: applied and journalled
+    std::fs::write(&cfg, "[risk]\nmax_open_positions = 1\n").unwrap();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    poll_until(Duration::from_secs(10), "the reload in the journal", || {
+        (reloads() == 1).then_some(())
+    });
+    // an invalid one: refused with its file, line and key; the daemon runs on
+    std::fs::write(&cfg, "[risk]\nmax_open_positions = \"many\"\n").unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, _, err) = ctl(&home, &["reload"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("live.toml") && err.contains("max_open_positions"),
+        "{err}"
+    );
+    assert!(err.contains("the old settings stay"), "{err}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP does not stop the daemon"
+    );
+    assert_eq!(reloads(), 1);
+    // ctl reload with a valid file again
+    std::fs::write(&cfg, "[risk]\nmax_open_positions = 2\n").unwrap();
+    let (code, out, err) = ctl(&home, &["reload"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("settings reloaded"), "{out}");
+    assert_eq!(reloads(), 2);
     let _ = child.kill();
     let _ = child.wait();
 }

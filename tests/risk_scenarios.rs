@@ -360,3 +360,23 @@ fn portfolio_budget_caps_strategy_entries() {
     let p = e.snapshot().risk.portfolio.unwrap();
     assert_eq!((p.name.as_str(), p.budget), ("core", dec!(50)));
 }
+
+#[test]
+fn a_reloaded_config_applies_its_limits_from_the_next_order() {
+    let mut e = engine(0);
+    let small = order(Side::Buy, dec!(0.5), None);
+    let a = e.handle(small.clone(), Timestamp(1_000));
+    assert!(risk_kinds(&a).is_empty(), "{:?}", risk_kinds(&a));
+    let mut cfg = tradedeck::config::Config::default();
+    cfg.risk.max_order_notional = dec!(10);
+    let a = e.handle(
+        Event::Command(Command::Reload(Box::new(Settings::from_config(&cfg)))),
+        Timestamp(2_000),
+    );
+    assert_eq!(risk_kinds(&a), vec!["reload".to_string()]);
+    let a = e.handle(small, Timestamp(5_000));
+    assert_eq!(
+        risk_kinds(&a),
+        vec!["rejected:max_order_notional".to_string()]
+    );
+}

@@ -1,9 +1,11 @@
-//! The headless daemon: the engine task with no terminal UI, stopped by SIGINT, SIGTERM,
-//! SIGHUP or the optional duration.
+//! The headless daemon: the engine task with no terminal UI, stopped by SIGINT, SIGTERM or
+//! the optional duration; SIGHUP reloads the config (validated first; an invalid file is
+//! refused with its reason and the old settings stay).
 
 use super::runtime::{self, EngineOptions, RunError};
 use super::signals;
 use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
 
 /// Runs the engine headless until a stop signal or `duration`.
 ///
@@ -15,8 +17,20 @@ pub fn run(opts: EngineOptions, duration: Option<Duration>) -> Result<(), RunErr
         .build()
         .map_err(RunError::Runtime)?;
     rt.block_on(async move {
+        let path = opts.config_path.clone();
         let handle = runtime::start(opts).await?;
-        let exit = signals::stop_requested(duration).await;
+        let mut hup = signal(SignalKind::hangup()).ok();
+        let stop = signals::stop_requested(duration, false);
+        tokio::pin!(stop);
+        let exit = loop {
+            tokio::select! {
+                exit = &mut stop => break exit,
+                () = signals::recv(&mut hup) => match handle.reload(path.as_deref()).await {
+                    Ok(done) => tracing::info!("SIGHUP: {done}"),
+                    Err(e) => tracing::error!("SIGHUP: config not reloaded: {e}; the old settings stay"),
+                },
+            }
+        };
         handle.stop(exit).await
     })
 }

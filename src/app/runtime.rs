@@ -36,6 +36,8 @@ const STATUS_EVERY: Duration = Duration::from_secs(10);
 pub struct EngineOptions {
     /// The configuration.
     pub config: Config,
+    /// The file it came from (`None`: the defaults), read again on reload.
+    pub config_path: Option<PathBuf>,
     /// The database file.
     pub db: PathBuf,
     /// Simulator seed (overrides the config).
@@ -155,7 +157,36 @@ pub struct EngineHandle {
     task: tokio::task::JoinHandle<Result<(), RunError>>,
 }
 
+/// The reload command for the config at `path` (the defaults when `None`), validated.
+///
+/// # Errors
+/// The file cannot be read or is invalid (its file, line and key).
+pub fn reload_command(path: Option<&std::path::Path>) -> Result<Command, String> {
+    let cfg = match path {
+        Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    Ok(Command::Reload(Box::new(
+        crate::engine::Settings::from_config(&cfg),
+    )))
+}
+
 impl EngineHandle {
+    /// Reloads the config at `path` into the running engine; the old settings stay when the
+    /// new file is invalid. Returns what happened, for the log.
+    pub async fn reload(&self, path: Option<&std::path::Path>) -> Result<String, String> {
+        let command = reload_command(path)?;
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(ControlRequest { command, reply })
+            .await
+            .map_err(|_| "the engine is stopping".to_string())?;
+        let r = answer
+            .await
+            .map_err(|_| "the engine is stopping".to_string())?;
+        Ok(r.alerts.join("; "))
+    }
+
     /// Stops the engine: flushes the journal, writes a final checkpoint and marks the run
     /// ended with `exit`.
     ///
@@ -301,6 +332,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             socket,
             snap_rx.clone(),
             req_tx.clone(),
+            opts.config_path.clone(),
         ))),
         Err(e) => {
             tracing::error!(

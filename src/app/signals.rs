@@ -1,10 +1,12 @@
-//! Waiting for the reasons to stop: SIGINT, SIGTERM, SIGHUP, or a duration running out.
+//! Waiting for the reasons to stop: SIGINT, SIGTERM, SIGHUP (the cockpit), or a duration
+//! running out.
 
 use super::clock;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-async fn recv(s: &mut Option<Signal>) {
+/// Waits for the next delivery of `s` (forever when there is none).
+pub async fn recv(s: &mut Option<Signal>) {
     match s {
         Some(s) => {
             s.recv().await;
@@ -13,10 +15,15 @@ async fn recv(s: &mut Option<Signal>) {
     }
 }
 
-/// Resolves with the reason once a stop signal arrives or `duration` has passed.
-pub async fn stop_requested(duration: Option<Duration>) -> &'static str {
+/// Resolves with the reason once a stop signal arrives or `duration` has passed. SIGHUP stops
+/// only when `hangup_stops` (the cockpit, whose terminal has gone; the daemon reloads on it).
+pub async fn stop_requested(duration: Option<Duration>, hangup_stops: bool) -> &'static str {
     let mut term = signal(SignalKind::terminate()).ok();
-    let mut hup = signal(SignalKind::hangup()).ok();
+    let mut hup = if hangup_stops {
+        signal(SignalKind::hangup()).ok()
+    } else {
+        None
+    };
     let deadline = duration.map(|d| clock::monotonic() + d);
     let elapsed = async move {
         match deadline {

@@ -62,6 +62,7 @@ pub async fn serve(
     socket: Socket,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     requests: mpsc::Sender<ControlRequest>,
+    config_path: Option<PathBuf>,
 ) {
     loop {
         let Ok((stream, _)) = socket.listener.accept().await else {
@@ -80,7 +81,12 @@ pub async fn serve(
             let _ = stream.write_all(line.as_bytes()).await;
             continue;
         }
-        tokio::spawn(connection(stream, snapshots.clone(), requests.clone()));
+        tokio::spawn(connection(
+            stream,
+            snapshots.clone(),
+            requests.clone(),
+            config_path.clone(),
+        ));
     }
 }
 
@@ -97,6 +103,7 @@ async fn connection(
     stream: UnixStream,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     requests: mpsc::Sender<ControlRequest>,
+    config_path: Option<PathBuf>,
 ) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
@@ -148,7 +155,7 @@ async fn connection(
             subscribe(&mut write, &mut snapshots, every).await;
             return;
         }
-        let r = answer(request, &mut snapshots, &requests).await;
+        let r = answer(request, &mut snapshots, &requests, config_path.as_deref()).await;
         if write.write_all(line(&r).as_bytes()).await.is_err() {
             return;
         }
@@ -205,6 +212,7 @@ async fn answer(
     request: Request,
     snapshots: &mut watch::Receiver<Arc<Snapshot>>,
     requests: &mpsc::Sender<ControlRequest>,
+    config_path: Option<&Path>,
 ) -> Response {
     let by = || "ctl".to_string();
     let cmd = match request {
@@ -244,6 +252,14 @@ async fn answer(
         Request::Pause => Command::PauseStrategy(true),
         Request::Unpause => Command::PauseStrategy(false),
         Request::Command { command } => command,
+        Request::Reload => match crate::app::runtime::reload_command(config_path) {
+            Ok(c) => c,
+            Err(e) => {
+                return Response::refused(format!(
+                    "config not reloaded: {e}; the old settings stay"
+                ));
+            }
+        },
     };
     match command(requests, cmd).await {
         Ok(reply) => outcome(reply, "done"),

@@ -58,6 +58,34 @@ pub enum Command {
     Analyse(Symbol),
     /// Pause or unpause the strategy (manual orders still pass risk).
     PauseStrategy(bool),
+    /// New risk limits and AI settings from a reloaded, validated config.
+    Reload(Box<Settings>),
+}
+
+/// The settings a running engine can take from a reloaded config; the mode, venues, pairs,
+/// paper fees, strategy parameters and the database need a restart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Risk limits, guards and sizing.
+    pub limits: crate::risk::RiskLimits,
+    /// The AI analyst and the blend (the provider itself changes on restart).
+    pub ai: crate::signals::AiConfig,
+    /// The active portfolio.
+    pub portfolio: Option<(String, crate::risk::PortfolioBudget)>,
+}
+
+impl Settings {
+    /// The reloadable part of `cfg`.
+    pub fn from_config(cfg: &crate::config::Config) -> Settings {
+        Settings {
+            limits: cfg.risk.clone(),
+            ai: cfg.ai.clone(),
+            portfolio: cfg
+                .portfolios
+                .get(&cfg.risk.portfolio)
+                .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
+        }
+    }
 }
 
 /// A manual order ticket: market when `price` is `None`, limit otherwise.

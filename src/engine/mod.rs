@@ -20,7 +20,7 @@ pub use action::{
     Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag,
 };
 pub use candles::{FillModel, StrategyKind};
-pub use command::{Command, ManualOrder};
+pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
 pub use intents::Approval;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
@@ -89,22 +89,20 @@ impl EngineConfig {
         cfg: &crate::config::Config,
         instruments: Vec<(Venue, Instrument)>,
     ) -> EngineConfig {
+        let settings = Settings::from_config(cfg);
         EngineConfig {
             mode: cfg.mode,
             starting_cash: cfg.paper.starting_cash,
             fees: cfg.paper.fees(),
             latency_ms: i64::from(cfg.paper.latency_ms),
-            limits: cfg.risk.clone(),
+            limits: settings.limits,
             strategy: cfg.strategy.clone(),
             instruments,
             equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
             day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
             stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
-            portfolio: cfg
-                .portfolios
-                .get(&cfg.risk.portfolio)
-                .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
-            ai: cfg.ai.clone(),
+            portfolio: settings.portfolio,
+            ai: settings.ai,
             news_half_life_ms: (cfg.news.half_life_hours * 3_600_000.0) as i64,
             llm_worker: cfg.ai.provider == crate::signals::Provider::Openai,
             fill: FillModel::Book,

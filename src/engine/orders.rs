@@ -79,7 +79,30 @@ impl Engine {
                 let after = why.map_or(String::new(), |w| format!(" (was: {w})"));
                 self.alert(AlertLevel::Info, format!("strategy {word}{after}"), out);
             }
+            Command::Reload(settings) => self.reload(*settings, out),
         }
+    }
+
+    /// Takes new settings: limits and loss floors apply from the next event; the AI provider
+    /// stays until a restart (the worker is started with the engine).
+    fn reload(&mut self, mut s: super::Settings, out: &mut Vec<Action>) {
+        let provider_kept = s.ai.provider != self.cfg.ai.provider;
+        s.ai.provider = self.cfg.ai.provider;
+        self.cfg.limits = s.limits;
+        self.cfg.ai = s.ai;
+        self.cfg.portfolio = s.portfolio;
+        self.floors = (None, None);
+        self.account_dirty = true;
+        let text = format!(
+            "settings reloaded: risk limits and AI{}; mode, venues, pairs, paper fees and strategy parameters need a restart",
+            if provider_kept {
+                " (the AI provider changes on restart)"
+            } else {
+                ""
+            }
+        );
+        self.risk_event("reload".into(), None, text.clone(), out);
+        self.alert(AlertLevel::Info, text, out);
     }
 
     /// Base quantity of live (buy, sell) orders in a pair.
