@@ -41,11 +41,23 @@ struct Cli {
     /// Speed of the simulated market relative to the wall clock.
     #[arg(long)]
     speed: Option<f64>,
+    /// Log lines as text or as JSON (one object per line, for log shippers).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
     /// Record every engine input to FILE, for `tradedeck replay`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,7 +173,13 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     // The cockpit shows log warnings and errors as alerts; the daemon prints them to stderr.
     let (alert_tx, alert_rx) = tokio::sync::mpsc::unbounded_channel();
     let alerts = (!cli.daemon).then_some(alert_tx);
-    let _guard = logging::init(&config.log.level, &paths::log_dir(), cli.daemon, alerts);
+    let json = cli.log_format == LogFormat::Json;
+    let _guard = logging::init(
+        &config.log.level,
+        &paths::log_dir(),
+        (cli.daemon, json),
+        alerts,
+    );
     let opts = runtime::EngineOptions {
         config,
         config_path: cli

@@ -550,3 +550,20 @@ fn sighup_and_ctl_reload_apply_a_valid_config_and_refuse_an_invalid_one() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn log_format_json_writes_one_object_per_line() {
+    let home = Home::new();
+    let out = home.run(&["--daemon", "--duration", "2", "--log-format", "json"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(
+            v["level"].is_string() && v["fields"]["message"].is_string(),
+            "{l}"
+        );
+    }
+}

@@ -1,5 +1,6 @@
-//! Logging through `tracing`: to stderr and to daily rolling files, and warnings and errors
-//! to the cockpit's alert pane through a channel layer.
+//! Logging through `tracing`: to stderr and to daily rolling files (text, or JSON lines with
+//! `--log-format json`), and warnings and errors to the cockpit's alert pane through a
+//! channel layer.
 
 use super::clock;
 use super::runtime::ENGINE_ALERTS;
@@ -62,12 +63,13 @@ impl<S: Subscriber> Layer<S> for AlertLayer {
 }
 
 /// Installs the global subscriber at `level` (`RUST_LOG` overrides it), logging to files in
-/// `dir`, to stderr when `to_stderr`, and warnings/errors to `alerts` when given. Keep the
+/// `dir`, to stderr when `to_stderr`, as JSON lines when `json` (for log shippers), and
+/// warnings/errors to `alerts` when given. Keep the
 /// returned guard alive: dropping it flushes the file log.
 pub fn init(
     level: &str,
     dir: &Path,
-    to_stderr: bool,
+    (to_stderr, json): (bool, bool),
     alerts: Option<mpsc::UnboundedSender<Alert>>,
 ) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env()
@@ -76,10 +78,13 @@ pub fn init(
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(dir, "tradedeck.log");
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (
-                Some(fmt::layer().with_ansi(false).with_writer(writer)),
-                Some(guard),
-            )
+            let layer = fmt::layer().with_ansi(false).with_writer(writer);
+            let layer = if json {
+                layer.json().boxed()
+            } else {
+                layer.boxed()
+            };
+            (Some(layer), Some(guard))
         }
         Err(e) => {
             eprintln!(
@@ -89,7 +94,14 @@ pub fn init(
             (None, None)
         }
     };
-    let stderr_layer = to_stderr.then(|| fmt::layer().with_writer(std::io::stderr));
+    let stderr_layer = to_stderr.then(|| {
+        let layer = fmt::layer().with_writer(std::io::stderr);
+        if json {
+            layer.json().boxed()
+        } else {
+            layer.boxed()
+        }
+    });
     let alert_layer = alerts.map(|tx| AlertLayer { tx });
     let _ = tracing_subscriber::registry()
         .with(filter)
