@@ -567,3 +567,58 @@ fn log_format_json_writes_one_object_per_line() {
         );
     }
 }
+
+#[test]
+fn a_connection_from_another_user_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let setpriv = std::path::Path::new("/usr/bin/setpriv").exists();
+    if !(root && setpriv) {
+        eprintln!("notice: skipping, needs root and setpriv to act as another user");
+        return;
+    }
+    let home = Home::new();
+    let (mut child, socket) = daemon(&home, "60");
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = Command::new("/usr/bin/setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_tradedeck"))
+            .args(["--db", home.default_db().to_str().unwrap()])
+            .args(args)
+            .env("XDG_RUNTIME_DIR", home.path().join("run"))
+            .env("HOME", home.path());
+        cmd.output().unwrap()
+    };
+    // the socket's mode keeps others out at the file system
+    let out = as_nobody(&["ctl", "status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another user"), "{err}");
+    // and with the file opened up, the peer-credential check still refuses
+    for p in [
+        home.path().to_path_buf(),
+        home.path().join("run"),
+        socket.parent().unwrap().to_path_buf(),
+    ] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = as_nobody(&["ctl", "halt"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused: the engine belongs to another user"),
+        "{err}"
+    );
+    let (code, out, _) = ctl(&home, &["status", "--json"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("\"active\""),
+        "the refused halt did nothing: {out}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -75,9 +75,7 @@ pub async fn serve(
                 "control socket: refused a connection from another user"
             );
             let mut stream = stream;
-            let line = line(&Response::refused(
-                "refused: the engine belongs to another user",
-            ));
+            let line = line(&Response::refused("the engine belongs to another user"));
             let _ = stream.write_all(line.as_bytes()).await;
             continue;
         }
