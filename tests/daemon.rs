@@ -546,7 +546,9 @@ fn sighup_and_ctl_reload_apply_a_valid_config_and_refuse_an_invalid_one() {
     let (code, out, err) = ctl(&home, &["reload"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("settings reloaded"), "{out}");
-    assert_eq!(reloads(), 2);
+    poll_until(Duration::from_secs(10), "the second reload journalled", || {
+        (reloads() == 2).then_some(())
+    });
     let _ = child.kill();
     let _ = child.wait();
 }
