@@ -87,6 +87,14 @@ pub enum Action {
     Pause,
     /// Unpause the strategy.
     Unpause,
+    /// Change one risk limit until the next restart or reload, e.g. `set max_open_positions 2`
+    /// or `set guards.stop_loss_pct 1.5`.
+    Set {
+        /// The key under `[risk]`.
+        key: String,
+        /// The new value.
+        value: String,
+    },
     /// Read the config file again and apply its risk limits and AI settings (an invalid file
     /// is refused with its reason; the old settings stay).
     Reload,
@@ -139,6 +147,10 @@ fn request(action: &Action) -> Result<Request, String> {
         Action::Pause => Request::Pause,
         Action::Unpause => Request::Unpause,
         Action::Reload => Request::Reload,
+        Action::Set { key, value } => Request::Set {
+            key: key.clone(),
+            value: value.clone(),
+        },
     })
 }
 

@@ -431,6 +431,15 @@ fn ctl_halts_a_running_daemon_persisted_and_resumes_it() {
     );
     let (code, _, _) = ctl(&home, &["order", "hold", "BTC/USDT", "1"]);
     assert_eq!(code, Some(2));
+    // one limit at run time: applied, or refused with the reason
+    let (code, out, err) = ctl(&home, &["set", "max_order_notional", "10"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("risk.max_order_notional set to 10"), "{out}");
+    let (code, _, err) = ctl(&home, &["order", "buy", "BTC/USDT", "0.01"]);
+    assert_eq!(code, Some(1), "{err}");
+    let (code, _, err) = ctl(&home, &["set", "max_open_positions", "0"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("max_open_positions"), "{err}");
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -546,9 +555,11 @@ fn sighup_and_ctl_reload_apply_a_valid_config_and_refuse_an_invalid_one() {
     let (code, out, err) = ctl(&home, &["reload"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("settings reloaded"), "{out}");
-    poll_until(Duration::from_secs(10), "the second reload journalled", || {
-        (reloads() == 2).then_some(())
-    });
+    poll_until(
+        Duration::from_secs(10),
+        "the second reload journalled",
+        || (reloads() == 2).then_some(()),
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -380,3 +380,49 @@ fn a_reloaded_config_applies_its_limits_from_the_next_order() {
         vec!["rejected:max_order_notional".to_string()]
     );
 }
+
+#[test]
+fn a_limit_set_at_run_time_is_validated_and_applies_to_the_next_order() {
+    let mut e = engine(0);
+    let set = |key: &str, value: &str| {
+        Event::Command(Command::SetLimit {
+            key: key.into(),
+            value: value.into(),
+            by: "ctl".into(),
+        })
+    };
+    let a = e.handle(set("max_order_notional", "10"), Timestamp(1_000));
+    assert_eq!(risk_kinds(&a), vec!["set".to_string()]);
+    let a = e.handle(order(Side::Buy, dec!(0.5), None), Timestamp(2_000));
+    assert_eq!(
+        risk_kinds(&a),
+        vec!["rejected:max_order_notional".to_string()]
+    );
+    // nested keys, and refusals that name what is valid
+    let a = e.handle(set("guards.stop_loss_pct", "1.5"), Timestamp(3_000));
+    assert_eq!(risk_kinds(&a), vec!["set".to_string()]);
+    for (key, value) in [
+        ("max_speed", "3"),
+        ("max_open_positions", "many"),
+        ("max_open_positions", "0"),
+    ] {
+        let a = e.handle(set(key, value), Timestamp(4_000));
+        assert_eq!(
+            risk_kinds(&a),
+            vec!["rejected:set".to_string()],
+            "{key}={value}"
+        );
+    }
+    let a = e.handle(set("max_speed", "3"), Timestamp(5_000));
+    let text = records(&a)
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Risk(r) => Some(r.detail.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        text.contains("valid:") && text.contains("max_open_positions"),
+        "{text}"
+    );
+}

@@ -6,7 +6,7 @@
 //! Protocol version 1. A request is an object with `"v": 1` and `"cmd"`:
 //! `status`, `snapshot`, `subscribe {interval_ms}`, `halt {reason}`, `resume`, `flatten`,
 //! `cancel {order}`, `cancel_all`, `order {side, symbol, qty, price}`, `approve {id}`,
-//! `reject {id}`, `pause`, `unpause`, `reload`, `command {command}` (any engine command, as the
+//! `reject {id}`, `pause`, `unpause`, `set {key, value}`, `reload`, `command {command}` (any engine command, as the
 //! cockpit's keys send them). A response is `{"v": 1, "ok": bool, "message": text,
 //! "data": ...}`: `ok` says whether it was done, `message` what was done or why not.
 
@@ -79,6 +79,13 @@ pub enum Request {
     Pause,
     /// Unpause the strategy.
     Unpause,
+    /// Change one risk limit until the next restart or reload, validated like the config.
+    Set {
+        /// The key under `[risk]` (dotted for `guards.*` and `sizing.*`).
+        key: String,
+        /// The value as written in the config.
+        value: String,
+    },
     /// Read the config file again and apply its risk limits and AI settings (refused, with
     /// the reason, when the file is invalid; the old settings stay).
     Reload,

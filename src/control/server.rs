@@ -250,6 +250,11 @@ async fn answer(
         Request::Pause => Command::PauseStrategy(true),
         Request::Unpause => Command::PauseStrategy(false),
         Request::Command { command } => command,
+        Request::Set { key, value } => Command::SetLimit {
+            key,
+            value,
+            by: by(),
+        },
         Request::Reload => match crate::app::runtime::reload_command(config_path) {
             Ok(c) => c,
             Err(e) => {

@@ -60,6 +60,16 @@ pub enum Command {
     PauseStrategy(bool),
     /// New risk limits and AI settings from a reloaded, validated config.
     Reload(Box<Settings>),
+    /// One risk limit changed at run time (`max_open_positions`, `guards.stop_loss_pct`, ...),
+    /// validated like the config; until the next restart or reload.
+    SetLimit {
+        /// The key under `[risk]`.
+        key: String,
+        /// The new value as written in the config.
+        value: String,
+        /// Who asked.
+        by: String,
+    },
 }
 
 /// The settings a running engine can take from a reloaded config; the mode, venues, pairs,

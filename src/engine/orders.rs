@@ -80,6 +80,23 @@ impl Engine {
                 self.alert(AlertLevel::Info, format!("strategy {word}{after}"), out);
             }
             Command::Reload(settings) => self.reload(*settings, out),
+            Command::SetLimit { key, value, by } => {
+                match self.cfg.limits.with_setting(&key, &value) {
+                    Ok(limits) => {
+                        self.cfg.limits = limits;
+                        self.floors = (None, None);
+                        self.account_dirty = true;
+                        let text = format!("risk.{key} set to {value} by {by}");
+                        self.risk_event("set".into(), None, text.clone(), out);
+                        self.alert(AlertLevel::Info, text, out);
+                    }
+                    Err(why) => {
+                        let text = format!("risk limit not changed: {why}");
+                        self.risk_event("rejected:set".into(), None, text.clone(), out);
+                        self.alert(AlertLevel::Warn, text, out);
+                    }
+                }
+            }
         }
     }
 

@@ -91,6 +91,52 @@ impl Default for RiskLimits {
 }
 
 impl RiskLimits {
+    /// These limits with `key` (as in `[risk]`, dotted for `guards.*` and `sizing.*`) set to
+    /// `value`, validated.
+    ///
+    /// # Errors
+    /// An unknown key (listing the valid ones at that level), a value of the wrong type, or a
+    /// value the validation refuses.
+    pub fn with_setting(&self, key: &str, value: &str) -> Result<RiskLimits, String> {
+        use serde_json::Value;
+        let mut root = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        let mut node = &mut root;
+        let parts: Vec<&str> = key.split('.').collect();
+        let (last, parents) = parts.split_last().ok_or("an empty key")?;
+        for p in parents {
+            node = node
+                .get_mut(*p)
+                .filter(|n| n.is_object())
+                .ok_or_else(|| format!("risk.{key}: `{p}` is not a table of [risk]"))?;
+        }
+        let Some(Value::Object(map)) = Some(node) else {
+            return Err(format!("risk.{key}: not a setting"));
+        };
+        let valid = || map.keys().cloned().collect::<Vec<_>>().join(", ");
+        let new = match map.get(*last) {
+            None | Some(Value::Object(_)) => {
+                return Err(format!("unknown risk setting `{key}`; valid: {}", valid()));
+            }
+            Some(Value::String(_)) => Value::String(value.trim().to_string()),
+            Some(Value::Bool(_)) => Value::Bool(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("risk.{key}: `{value}` is not true or false"))?,
+            ),
+            Some(_) => serde_json::from_str::<serde_json::Number>(value.trim())
+                .map(Value::Number)
+                .map_err(|_| format!("risk.{key}: `{value}` is not a number"))?,
+        };
+        map.insert((*last).to_string(), new);
+        let limits: RiskLimits =
+            serde_json::from_value(root).map_err(|e| format!("risk.{key}: {e}"))?;
+        match limits.validate().first() {
+            Some((k, why)) => Err(format!("{k}: {why}")),
+            None => Ok(limits),
+        }
+    }
+
     /// Every rule the values break, as (key path, message naming what is valid).
     pub fn validate(&self) -> Vec<(String, String)> {
         let mut errs = Vec::new();
