@@ -9,6 +9,23 @@ use common::Home;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
+/// The API key: it must never be written anywhere.
+const SECRET: &str = "sk-test-NEVER-WRITTEN-7f3a9c";
+
+/// Every file under `dir` (recursively) that contains `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            hits.extend(files_containing(&p, needle));
+        } else if std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)) {
+            hits.push(p);
+        }
+    }
+    hits
+}
+
 /// A chat-completions server that always says buy.
 fn fake_llm() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -69,7 +86,7 @@ fn a_recorded_session_replays_to_the_same_decisions_with_recorded_llm_answers() 
             "--record",
             rec_s,
         ])
-        .env("TD_REPLAY_KEY", "k")
+        .env("TD_REPLAY_KEY", SECRET)
         .output()
         .unwrap();
     assert!(
@@ -102,6 +119,13 @@ fn a_recorded_session_replays_to_the_same_decisions_with_recorded_llm_answers() 
         )
         .unwrap();
     assert!(llm_rows >= 1);
+    // the key reached the model but nothing written: not the database (with its WAL), the
+    // logs, nor the recording
+    assert_eq!(
+        files_containing(home.path(), SECRET.as_bytes()),
+        Vec::<std::path::PathBuf>::new(),
+        "the API key was written to disk"
+    );
     // `backtest` over the recording (feed mode) reproduces the session's fills exactly
     let out = home
         .cmd(&["--db", db_s, "backtest", "--data", rec_s, "--json"])
