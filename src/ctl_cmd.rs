@@ -186,6 +186,12 @@ pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
         }
         return ExitCode::from(EXIT_REFUSED);
     }
+    if let (Action::Book { symbol, .. }, Some(data)) = (&a.action, &resp.data)
+        && let Some(why) = unknown_pair(data, symbol)
+    {
+        eprintln!("refused: {why}");
+        return ExitCode::from(EXIT_REFUSED);
+    }
     let text = if a.json {
         serde_json::to_string_pretty(&resp).unwrap_or_default()
     } else {
@@ -300,14 +306,28 @@ fn positions(s: &Snapshot) -> String {
     }
 }
 
-fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
+/// Why `symbol` has no book in the snapshot `data`, if it has none.
+fn unknown_pair(data: &serde_json::Value, symbol: &str) -> Option<String> {
     let Ok(sym) = symbol.parse::<Symbol>() else {
-        return format!("`{symbol}` is not a pair");
+        return Some(format!("`{symbol}` is not a pair"));
     };
-    let Some(m) = s.markets.iter().find(|m| m.symbol == sym) else {
-        let known: Vec<String> = s.markets.iter().map(|m| m.symbol.to_string()).collect();
-        return format!("{sym} is not traded here; pairs: {}", known.join(", "));
+    let markets = data["markets"].as_array()?;
+    let known: Vec<&str> = markets
+        .iter()
+        .filter_map(|m| m["symbol"].as_str())
+        .collect();
+    (!known.contains(&sym.as_str()))
+        .then(|| format!("{sym} is not traded here; pairs: {}", known.join(", ")))
+}
+
+fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
+    // `unknown_pair` has refused names that are not pairs here
+    let Some(m) = s.markets.iter().find(|m| {
+        m.symbol.as_str() == symbol || symbol.parse::<Symbol>().is_ok_and(|p| p == m.symbol)
+    }) else {
+        return String::new();
     };
+    let sym = m.symbol;
     let mut out = format!("{sym}@{}\n", m.venue);
     for l in m.asks.iter().take(depth).rev() {
         out.push_str(&format!(

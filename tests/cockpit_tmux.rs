@@ -271,6 +271,7 @@ fn attach_to_a_daemon_halts_with_the_e_stop_and_q_detaches_leaving_it_running() 
         let _ = daemon.wait();
         return;
     };
+    assert!(tmux.screen().contains("q detach"), "{}", tmux.screen());
     tmux.keys(&["!"]);
     poll_until(Duration::from_secs(10), "the halt banner", || {
         tmux.screen().contains("HALTED by cockpit").then_some(())

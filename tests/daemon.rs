@@ -429,6 +429,9 @@ fn ctl_halts_a_running_daemon_persisted_and_resumes_it() {
         2,
         "{out}"
     );
+    let (code, _, err) = ctl(&home, &["book", "DOGE/USDT"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("pairs: BTC/USDT"), "{err}");
     let (code, _, _) = ctl(&home, &["order", "hold", "BTC/USDT", "1"]);
     assert_eq!(code, Some(2));
     // one limit at run time: applied, or refused with the reason

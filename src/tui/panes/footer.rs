@@ -51,6 +51,12 @@ impl Widget for &Footer<'_> {
             return;
         }
         for (i, (key, label)) in self.st.keymap.footer_hints().into_iter().enumerate() {
+            // attached to an engine elsewhere, quitting only detaches
+            let label = if self.st.attached && label == "quit" {
+                "detach"
+            } else {
+                label
+            };
             if i == 0 {
                 spans.push(Span::styled(format!(" {key} {label} "), t.danger));
             } else {
