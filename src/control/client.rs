@@ -71,7 +71,16 @@ pub fn call(path: &Path, request: Request) -> Result<Response, ClientError> {
         why: e.to_string(),
     })?;
     line.push('\n');
-    stream.write_all(line.as_bytes()).map_err(io)?;
+    // a refusing engine answers and hangs up at once, possibly before the request is
+    // written: its answer is still there to read
+    if let Err(e) = stream.write_all(line.as_bytes())
+        && !matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(io(e));
+    }
     let mut answer = String::new();
     BufReader::new(&stream).read_line(&mut answer).map_err(io)?;
     serde_json::from_str(&answer).map_err(|e| ClientError::Answer {

@@ -74,9 +74,7 @@ pub async fn serve(
                 ?peer,
                 "control socket: refused a connection from another user"
             );
-            let mut stream = stream;
-            let line = line(&Response::refused("the engine belongs to another user"));
-            let _ = stream.write_all(line.as_bytes()).await;
+            tokio::spawn(refuse(stream));
             continue;
         }
         tokio::spawn(connection(
@@ -86,6 +84,21 @@ pub async fn serve(
             config_path.clone(),
         ));
     }
+}
+
+/// Answers a peer of another user with a refusal, after taking its request off the socket
+/// (closing with it unread would reset the connection before the answer is read).
+async fn refuse(stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut first = String::new();
+    let mut reader = BufReader::new(read);
+    let _ = tokio::time::timeout(
+        Duration::from_millis(500),
+        (&mut reader).take(MAX_LINE as u64).read_line(&mut first),
+    )
+    .await;
+    let refusal = line(&Response::refused("the engine belongs to another user"));
+    let _ = write.write_all(refusal.as_bytes()).await;
 }
 
 fn line(r: &Response) -> String {
