@@ -235,6 +235,17 @@ impl Default for LogConfig {
     }
 }
 
+/// `scheme://user:password@host...`: a URL carrying a password.
+fn has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -260,6 +271,16 @@ pub enum ConfigError {
         /// What is wrong and what would be valid.
         message: String,
     },
+    /// The file holds a secret and other users can read it.
+    #[error(
+        "{path}: holds a secret ({key} carries a password) but is readable by group or others; run `chmod 600 {path}`"
+    )]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// The key holding the secret.
+        key: String,
+    },
 }
 
 impl Config {
@@ -273,7 +294,28 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(&text, path)
+        let cfg = Config::parse(&text, path)?;
+        let shared = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+        };
+        match cfg.secret_key() {
+            Some(key) if shared => Err(ConfigError::Exposed {
+                path: path.to_path_buf(),
+                key,
+            }),
+            _ => Ok(cfg),
+        }
+    }
+
+    /// The first setting that carries a secret: a URL with a password in it (API keys are
+    /// never in the file, only the names of the variables holding them).
+    pub fn secret_key(&self) -> Option<String> {
+        let urls = std::iter::once(("ai.base_url", &self.ai.base_url))
+            .chain(self.news.rss_urls.iter().map(|u| ("news.rss_urls", u)));
+        urls.filter(|(_, u)| has_password(u))
+            .map(|(k, _)| k.to_string())
+            .next()
     }
 
     /// Parses and validates TOML text; `path` is only used in messages.
@@ -566,6 +608,33 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("c.toml"))
+    }
+
+    #[test]
+    fn a_shared_file_with_a_password_in_a_url_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        assert!(has_password("https://me:hunter2@llm.example/v1"));
+        assert!(!has_password("https://llm.example/v1"));
+        assert!(!has_password("https://me@llm.example/v1?x=a:b@c"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[ai]\nbase_url = \"https://me:hunter2@llm.example/v1\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("ai.base_url") && err.contains("chmod 600"),
+            "{err}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Config::load(&path).is_ok());
+        // a file with no secret may be shared
+        std::fs::write(&path, "[ai]\nbase_url = \"https://llm.example/v1\"\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Config::load(&path).is_ok());
     }
 
     #[test]
