@@ -322,9 +322,8 @@ fn unknown_pair(data: &serde_json::Value, symbol: &str) -> Option<String> {
 
 fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
     // `unknown_pair` has refused names that are not pairs here
-    let Some(m) = s.markets.iter().find(|m| {
-        m.symbol.as_str() == symbol || symbol.parse::<Symbol>().is_ok_and(|p| p == m.symbol)
-    }) else {
+    let pair = symbol.parse::<Symbol>().ok();
+    let Some(m) = s.markets.iter().find(|m| Some(m.symbol) == pair) else {
         return String::new();
     };
     let sym = m.symbol;

@@ -157,6 +157,23 @@ pub struct EngineHandle {
     task: tokio::task::JoinHandle<Result<(), RunError>>,
 }
 
+/// Sends `command` to the engine task on `requests` and waits for what it did.
+///
+/// # Errors
+/// The engine task has stopped.
+pub async fn ask(
+    requests: &mpsc::Sender<ControlRequest>,
+    command: Command,
+) -> Result<CommandReply, String> {
+    const STOPPING: &str = "the engine is stopping";
+    let (reply, answer) = oneshot::channel();
+    requests
+        .send(ControlRequest { command, reply })
+        .await
+        .map_err(|_| STOPPING.to_string())?;
+    answer.await.map_err(|_| STOPPING.to_string())
+}
+
 /// The reload command for the config at `path` (the defaults when `None`), validated.
 ///
 /// # Errors
@@ -175,15 +192,7 @@ impl EngineHandle {
     /// Reloads the config at `path` into the running engine; the old settings stay when the
     /// new file is invalid. Returns what happened, for the log.
     pub async fn reload(&self, path: Option<&std::path::Path>) -> Result<String, String> {
-        let command = reload_command(path)?;
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(ControlRequest { command, reply })
-            .await
-            .map_err(|_| "the engine is stopping".to_string())?;
-        let r = answer
-            .await
-            .map_err(|_| "the engine is stopping".to_string())?;
+        let r = ask(&self.requests, reload_command(path)?).await?;
         Ok(r.alerts.join("; "))
     }
 

@@ -3,7 +3,7 @@
 //! engine command whose answer says what it did.
 
 use super::{Envelope, Request, Response, VERSION};
-use crate::app::runtime::{CommandReply, ControlRequest};
+use crate::app::runtime::{CommandReply, ControlRequest, ask};
 use crate::engine::{Command, ManualOrder, Snapshot, TradingState};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 /// How long a halt may take to be persisted before the answer says so.
 const HALT_PERSIST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -192,21 +192,6 @@ async fn subscribe(
     }
 }
 
-/// Sends `command` to the engine and waits for what it did.
-async fn command(
-    requests: &mpsc::Sender<ControlRequest>,
-    command: Command,
-) -> Result<CommandReply, Response> {
-    let (reply, answer) = oneshot::channel();
-    requests
-        .send(ControlRequest { command, reply })
-        .await
-        .map_err(|_| Response::refused("the engine is stopping"))?;
-    answer
-        .await
-        .map_err(|_| Response::refused("the engine is stopping"))
-}
-
 /// A command's answer: refused when risk refused it, else what it said.
 fn outcome(reply: CommandReply, done: &str) -> Response {
     if !reply.rejections.is_empty() {
@@ -277,7 +262,7 @@ async fn answer(
             }
         },
     };
-    match command(requests, cmd).await {
+    match ask(requests, cmd).await.map_err(Response::refused) {
         Ok(reply) => outcome(reply, "done"),
         Err(r) => r,
     }
@@ -294,7 +279,7 @@ async fn halt(
         reason: reason.clone(),
         by: "ctl".into(),
     };
-    if let Err(r) = command(requests, cmd).await {
+    if let Err(r) = ask(requests, cmd).await.map_err(Response::refused) {
         return r;
     }
     let persisted = tokio::time::timeout(HALT_PERSIST_TIMEOUT, async {

@@ -159,10 +159,7 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        self.sqlite_error()(source)
     }
 
     /// Closes runs a crash left open, records this run, and seeds a new paper account with

@@ -20,7 +20,7 @@ pub struct SignalsPane<'a> {
 }
 
 /// A section label with a muted note in place of its content.
-fn placeholder(label: &'static str, note: &'static str, t: &Theme) -> Line<'static> {
+fn waiting_line(label: &'static str, note: &'static str, t: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(label, t.muted),
         Span::styled(note, t.muted),
@@ -135,7 +135,7 @@ impl Widget for &SignalsPane<'_> {
                 lines.push(Line::from(Span::styled(meta, t.text)));
                 lines.push(indented(&ai.reasoning, t));
             }
-            None => lines.push(placeholder(
+            None => lines.push(waiting_line(
                 "AI        ",
                 "no fresh signal (fallback off)",
                 t,
@@ -164,7 +164,7 @@ impl Widget for &SignalsPane<'_> {
                 ]));
                 lines.push(indented(&b.explanation, t));
             }
-            None => lines.push(placeholder("blend     ", "waiting for the first bar", t)),
+            None => lines.push(waiting_line("blend     ", "waiting for the first bar", t)),
         }
         match m.sentiment {
             Some(v) => {
@@ -182,7 +182,7 @@ impl Widget for &SignalsPane<'_> {
                     ]));
                 }
             }
-            None => lines.push(placeholder("news      ", "no headlines ([news] file)", t)),
+            None => lines.push(waiting_line("news      ", "no headlines ([news] file)", t)),
         }
         Paragraph::new(lines)
             .block(b)
