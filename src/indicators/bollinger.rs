@@ -1,5 +1,6 @@
 //! Bollinger Bands: SMA ± k population standard deviations over the same window, as TA-Lib's
-//! BBANDS with an SMA middle band. O(1) per update with running sums.
+//! BBANDS with an SMA middle band. O(1) per update with running sums (a nearly flat window
+//! is recomputed from its values, where the sums' rounding would dominate).
 
 use super::sma::Ring;
 
@@ -46,7 +47,15 @@ impl Bollinger {
             return None;
         }
         let mean = self.sum / self.n;
-        let sd = (self.sum_sq / self.n - mean * mean).max(0.0).sqrt() * self.k;
+        let mean_sq = self.sum_sq / self.n;
+        let mut var = mean_sq - mean * mean;
+        // the running sums carry rounding of order ε·mean²: a nearly flat window (σ below
+        // 10^-5 of the price) is worked out from its values instead
+        if var < 1e-10 * mean_sq {
+            let values = self.ring.values();
+            var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / self.n;
+        }
+        let sd = var.max(0.0).sqrt() * self.k;
         Some(Bands {
             middle: mean,
             upper: mean + sd,

@@ -34,6 +34,11 @@ impl Ring {
     pub(super) fn is_full(&self) -> bool {
         self.full
     }
+
+    /// The stored inputs, in ring order (not time order).
+    pub(super) fn values(&self) -> &[f64] {
+        &self.values
+    }
 }
 
 /// Streaming SMA.
