@@ -94,3 +94,64 @@ fn a_gap_through_the_stop_fills_at_the_open_and_the_worse_level_goes_first() {
         "take-profit"
     );
 }
+
+#[test]
+fn the_backtest_entry_point_equals_a_candle_event_bar_by_bar() {
+    // the same bars (an entry stopped out, a re-entry held and marked) through handle and on_closed_candle
+    let bars = [
+        (dec!(101), dec!(102), dec!(98.5), dec!(99)),
+        (dec!(99), dec!(100), dec!(98), dec!(99.5)),
+        (dec!(100), dec!(103), dec!(99.5), dec!(102)),
+        (dec!(102), dec!(103.9), dec!(101), dec!(103.5)),
+    ];
+    let (mut by_event, mut direct) = (engine(), engine());
+    let mut buffer = Vec::new();
+    let mut held_bars = 0;
+    for (i, (o, h, l, c)) in bars.into_iter().enumerate() {
+        let i = i as i64 + 1;
+        let (ev, now) = candle(i, o, h, l, c);
+        let expected = by_event.handle(ev, now);
+        let Event::Market(MarketEvent {
+            kind: MarketKind::Candle(bar),
+            ..
+        }) = candle(i, o, h, l, c).0
+        else {
+            unreachable!("candle() builds a candle event")
+        };
+        buffer.clear();
+        direct.on_closed_candle(btc(), &bar, now, &mut buffer);
+        assert_eq!(format!("{buffer:?}"), format!("{expected:?}"), "bar {i}");
+        assert_eq!(direct.equity(), by_event.equity(), "bar {i}");
+        held_bars += usize::from(!direct.portfolio().qty(btc()).is_zero());
+        if i == 2 {
+            // re-enter after the stop so the later bars mark a held position
+            let out = by_event.handle(order(Side::Buy, dec!(1), None), now);
+            assert_eq!(
+                format!("{:?}", direct.handle(order(Side::Buy, dec!(1), None), now)),
+                format!("{out:?}")
+            );
+        }
+    }
+    assert!(held_bars >= 2, "bars marked a held position: {held_bars}");
+}
+
+#[test]
+fn without_fill_alerts_fills_are_still_journalled() {
+    for announce in [true, false] {
+        let mut cfg = config(0);
+        cfg.fill = FillModel::NextOpen {
+            slippage_bps: Decimal::ZERO,
+        };
+        cfg.fill_alerts = announce;
+        let mut e = Engine::new(cfg);
+        let (ev, now) = candle(0, dec!(100), dec!(100), dec!(100), dec!(100));
+        e.handle(ev, now);
+        e.handle(order(Side::Buy, dec!(1), None), now);
+        let out = bar(&mut e, 1, dec!(101), dec!(101), dec!(101), dec!(101));
+        assert_eq!(fills(&out).len(), 1, "the fill is journalled");
+        let alerted = out
+            .iter()
+            .any(|a| matches!(a, Action::Alert(al) if al.text.starts_with("filled buy 1")));
+        assert_eq!(alerted, announce, "{out:?}");
+    }
+}

@@ -37,6 +37,28 @@ fn market_buy_walks_the_book_and_books_exact_money() {
 }
 
 #[test]
+fn equity_follows_every_new_mark_of_a_held_pair_and_keeps_between_marks() {
+    let mut e = engine(0);
+    e.handle(order(Side::Buy, dec!(1), None), Timestamp(1));
+    let cash = e.portfolio().cash;
+    assert_eq!(e.equity(), cash + dec!(100), "mid 100");
+    // the book moves: bids 109/108, asks 111/112, mid 110
+    let moved = market(
+        2,
+        MarketKind::BookSnapshot {
+            bids: vec![lv(dec!(109), dec!(1)), lv(dec!(108), dec!(2))],
+            asks: vec![lv(dec!(111), dec!(1)), lv(dec!(112), dec!(2))],
+            update_id: 2,
+        },
+    );
+    e.handle(moved, Timestamp(2));
+    assert_eq!(e.equity(), cash + dec!(110), "marked at the new mid");
+    assert_eq!(e.snapshot().equity, cash + dec!(110));
+    e.handle(Event::Timer, Timestamp(3));
+    assert_eq!(e.equity(), cash + dec!(110), "unchanged without a new mark");
+}
+
+#[test]
 fn thin_book_fills_partially_and_expires_the_rest_then_liquidity_is_consumed() {
     let mut e = engine(0);
     let out = e.handle(order(Side::Buy, dec!(5), None), Timestamp(1));

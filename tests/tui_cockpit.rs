@@ -89,6 +89,7 @@ fn engine() -> Engine {
         llm_worker: false,
         fill: FillModel::Book,
         strategy_kind: StrategyKind::Blend,
+        fill_alerts: true,
     };
     let mut e = Engine::new(cfg);
     let lv = |p, q| Level { price: p, qty: q };

@@ -5,10 +5,7 @@
 
 use super::stats::{Stats, Trade, compute};
 use crate::config::Config;
-use crate::engine::{
-    Action, Engine, EngineConfig, Event, FillModel, MarketEvent, MarketKind, Record, StrategyKind,
-    Venue,
-};
+use crate::engine::{Action, Engine, EngineConfig, FillModel, Record, StrategyKind, Venue};
 use crate::exec::FeeModel;
 use crate::model::{Candle, Fill, Instrument, Side, Symbol, Timestamp};
 use crate::risk::{GuardConfig, RiskLimits, Sizing, SizingMethod};
@@ -82,6 +79,7 @@ pub fn engine_config(p: &Params) -> EngineConfig {
     // the blend decides on candles; sma-cross has its own rules
     cfg.strategy.enabled = p.strategy == StrategyKind::Blend;
     cfg.llm_worker = false;
+    cfg.fill_alerts = false;
     cfg.equity_interval_ms = i64::MAX / 4;
     cfg.stale_ms = i64::MAX / 4;
     // the strategy's own rules size and exit; risk stays in the path with its limits opened
@@ -121,16 +119,11 @@ pub fn run(candles: &[Candle], p: &Params) -> Outcome {
     let mut engine = Engine::new(engine_config(p));
     let mut fills: Vec<Fill> = Vec::new();
     let mut equity = Vec::with_capacity(candles.len());
+    let mut actions = Vec::new();
     for c in candles {
         let close_ts = Timestamp(c.open_time.0 + p.bar_ms);
-        let ev = Event::Market(MarketEvent {
-            venue: Venue::Sim,
-            symbol: p.symbol,
-            exchange_ts: close_ts,
-            received_ts: close_ts,
-            kind: MarketKind::Candle(c.clone()),
-        });
-        for a in engine.handle(ev, close_ts) {
+        engine.on_closed_candle(p.symbol, c, close_ts, &mut actions);
+        for a in actions.drain(..) {
             if let Action::Persist { record, .. } = a
                 && let Record::Fill { fill, .. } = *record
             {

@@ -8,6 +8,7 @@ use super::{Action, AlertLevel, Engine};
 use crate::exec::Execution;
 use crate::model::{
     Candle, Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
+    Timestamp,
 };
 use crate::risk::{GuardKind, SizingMethod};
 use rust_decimal::Decimal;
@@ -43,30 +44,38 @@ pub enum StrategyKind {
 
 impl Engine {
     /// Candle mode: fills what waits at `open`, then lets the candle strategy decide at
-    /// `close`.
-    pub(super) fn on_candle_close(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
+    /// `close`. `stamps` are the candle's exchange and receive times.
+    pub(super) fn on_candle_close(
+        &mut self,
+        symbol: Symbol,
+        c: &Candle,
+        stamps: (Timestamp, Timestamp),
+        out: &mut Vec<Action>,
+    ) {
         let Some(m) = self.markets.get_mut(&symbol) else {
             return;
         };
+        (m.exchange_ts, m.received_ts) = stamps;
         if self.cfg.strategy_kind == StrategyKind::Blend {
             // the chart and the blend's context timeframes (sma-cross needs neither)
             for (tf, closed) in m.candles.on_closed_minute(c.clone()) {
                 self.strategy.on_candle(symbol, tf, &closed);
             }
         }
-        let Some(m) = self.markets.get_mut(&symbol) else {
-            return;
-        };
         m.book_ts = Some(self.now);
         let waiting = !(self.orders.is_empty() && self.guards.is_empty());
-        if let (super::FillModel::NextOpen { slippage_bps }, true) = (self.cfg.fill, waiting) {
-            // the open is the fresh price for what fills in the bar, the close after it
-            m.last_price = Some(c.open);
-            self.fill_at_open(symbol, c.open, slippage_bps, out);
-            self.guard_bar(symbol, c, out);
-        }
-        let Some(m) = self.markets.get_mut(&symbol) else {
-            return;
+        let m = match (self.cfg.fill, waiting) {
+            (super::FillModel::NextOpen { slippage_bps }, true) => {
+                // the open is the fresh price for what fills in the bar, the close after it
+                m.last_price = Some(c.open);
+                self.fill_at_open(symbol, c.open, slippage_bps, out);
+                self.guard_bar(symbol, c, out);
+                let Some(m) = self.markets.get_mut(&symbol) else {
+                    return;
+                };
+                m
+            }
+            _ => m,
         };
         m.last_price = Some(c.close);
         if let Some(sma) = m.sma.as_mut() {

@@ -81,6 +81,10 @@ pub struct EngineConfig {
     pub fill: FillModel,
     /// Which strategy decides.
     pub strategy_kind: StrategyKind,
+    /// Raise an alert per fill for the cockpit and the notifier. A backtest reads its fills
+    /// from the journal records and turns this off rather than format thousands of lines no
+    /// one sees.
+    pub fill_alerts: bool,
 }
 
 impl EngineConfig {
@@ -107,6 +111,7 @@ impl EngineConfig {
             llm_worker: cfg.ai.provider == crate::signals::Provider::Openai,
             fill: FillModel::Book,
             strategy_kind: StrategyKind::Blend,
+            fill_alerts: true,
         }
     }
 }
@@ -193,7 +198,8 @@ pub struct Engine {
     /// Something that moves equity happened since the last account check (a fill, a mark
     /// change of a held pair, a command or a tick).
     account_dirty: bool,
-    /// Equity as the last event's account check marked it (`None`: work it out when asked).
+    /// Equity as the last account check marked it, kept until something moves it (`None`:
+    /// work it out when asked).
     marked_equity: Option<Decimal>,
     loss_streak: u32,
     cooldown_until: Option<Timestamp>,
@@ -344,36 +350,89 @@ impl Engine {
 
     /// Handles one event at engine time `now` and returns what must happen outside.
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
-        self.now = now;
-        self.marked_equity = None;
         let mut out = Vec::new();
-        self.account_dirty |= match &event {
+        self.handle_into(event, now, &mut out);
+        out
+    }
+
+    /// `handle`, appending the actions to `out`, so a loop over many events (a backtest)
+    /// reuses one buffer.
+    pub fn handle_into(&mut self, event: Event, now: Timestamp, out: &mut Vec<Action>) {
+        self.now = now;
+        let moves_equity = match &event {
             Event::Market(m) => !self.portfolio.qty(m.symbol).is_zero(),
+            Event::Persisted { .. } => false,
             _ => true,
         };
+        if moves_equity {
+            self.account_moved();
+        }
         match event {
-            Event::Market(m) => self.on_market(m, &mut out),
-            Event::Feed(f) => self.on_feed(f, &mut out),
-            Event::Command(c) => self.on_command(c, &mut out),
-            Event::Signal(sig) => self.on_signal(sig, &mut out),
-            Event::News(h) => self.on_news(h, &mut out),
-            Event::AiHealth(h) => self.on_ai_health(h, &mut out),
+            Event::Market(m) => self.on_market(m, out),
+            Event::Feed(f) => self.on_feed(f, out),
+            Event::Command(c) => self.on_command(c, out),
+            Event::Signal(sig) => self.on_signal(sig, out),
+            Event::News(h) => self.on_news(h, out),
+            Event::AiHealth(h) => self.on_ai_health(h, out),
             Event::AiAudit(x) => {
-                self.persist(Record::AiExchange(x), &mut out);
+                self.persist(Record::AiExchange(x), out);
             }
             Event::Persisted { through } => {
                 self.persisted_through = self.persisted_through.max(through);
-                return out;
+                return;
             }
-            Event::Timer => self.on_timer(&mut out),
+            Event::Timer => self.on_timer(out),
         }
-        let marked = self.watch_account(&mut out);
+        self.after_event(out);
+    }
+
+    /// A closed candle of `symbol` at engine time `now`, exactly as `handle_into` takes an
+    /// `Event::Market` candle stamped `now`, without building the event: the backtest's
+    /// per-bar entry point.
+    pub fn on_closed_candle(
+        &mut self,
+        symbol: Symbol,
+        candle: &Candle,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
+            return;
+        };
+        if self.cfg.fill == FillModel::Book {
+            let event = MarketEvent {
+                venue,
+                symbol,
+                exchange_ts: now,
+                received_ts: now,
+                kind: MarketKind::Candle(candle.clone()),
+            };
+            return self.handle_into(Event::Market(event), now, out);
+        }
+        self.now = now;
+        if !self.portfolio.qty(symbol).is_zero() {
+            self.account_moved();
+        }
+        self.on_candle_close(symbol, candle, (now, now), out);
+        self.after_event(out);
+    }
+
+    /// After every event: the account check (limits, day start, peak), then the orders
+    /// whose simulated latency has passed.
+    fn after_event(&mut self, out: &mut Vec<Action>) {
+        if let Some(equity) = self.watch_account(out) {
+            self.marked_equity = Some(equity);
+        }
         if self.cfg.latency_ms > 0 {
-            self.activate_due(&mut out);
-        } else {
-            self.marked_equity = marked;
+            self.activate_due(out);
         }
-        out
+    }
+
+    /// Equity may have changed (a fill, a new mark of a held pair, a command): the account
+    /// is checked again after this event and the cached equity is worked out afresh.
+    fn account_moved(&mut self) {
+        self.account_dirty = true;
+        self.marked_equity = None;
     }
 
     /// The next id / record number.
@@ -473,6 +532,10 @@ impl Engine {
     }
 
     fn on_market(&mut self, ev: MarketEvent, out: &mut Vec<Action>) {
+        if let (MarketKind::Candle(c), FillModel::NextOpen { .. }) = (&ev.kind, self.cfg.fill) {
+            self.on_candle_close(ev.symbol, c, (ev.exchange_ts, ev.received_ts), out);
+            return;
+        }
         let Some(m) = self.markets.get_mut(&ev.symbol) else {
             return;
         };
@@ -496,10 +559,6 @@ impl Engine {
                 self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::Candle(c) => {
-                if self.cfg.fill != FillModel::Book {
-                    self.on_candle_close(ev.symbol, &c, out);
-                    return;
-                }
                 // a closed candle (often history) is not a live price: it never marks positions
                 let venue = m.venue;
                 for (tf, closed) in m.candles.on_closed_minute(c.clone()) {

@@ -415,7 +415,7 @@ impl Engine {
                 continue;
             }
             let before = self.portfolio.qty(fill.symbol);
-            self.account_dirty = true;
+            self.account_moved();
             let position = match self.portfolio.apply_fill(&fill) {
                 Ok(p) => p.clone(),
                 Err(e) => {
@@ -440,15 +440,6 @@ impl Engine {
                 self.recent_fills.pop_back();
             }
             self.recent_fills.push_front(fill.clone());
-            let text = format!(
-                "filled {} {} {} @ {} ({}, fee {})",
-                fill.side.as_str(),
-                fill.qty.normalize(),
-                fill.symbol,
-                fill.price.normalize(),
-                fill.liquidity.as_str(),
-                fee.normalize()
-            );
             let cash = self.portfolio.cash;
             self.persist(
                 Record::Fill {
@@ -459,7 +450,18 @@ impl Engine {
                 },
                 out,
             );
-            self.alert(AlertLevel::Info, text, out);
+            if self.cfg.fill_alerts {
+                let text = format!(
+                    "filled {} {} {} @ {} ({}, fee {})",
+                    fill.side.as_str(),
+                    fill.qty.normalize(),
+                    fill.symbol,
+                    fill.price.normalize(),
+                    fill.liquidity.as_str(),
+                    fee.normalize()
+                );
+                self.alert(AlertLevel::Info, text, out);
+            }
             self.on_position_change(&fill, before, out);
         }
         if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {

@@ -67,6 +67,7 @@ pub fn config(latency_ms: i64) -> EngineConfig {
         llm_worker: false,
         fill: FillModel::Book,
         strategy_kind: StrategyKind::Blend,
+        fill_alerts: true,
     }
 }
 
