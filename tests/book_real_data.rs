@@ -1,5 +1,5 @@
-//! The order book rebuilt from a real Binance BTCUSDT recording (REST snapshot + diff stream)
-//! agrees with Binance's own best bid/offer stream.
+//! The order book rebuilt by `market::sync` from a real Binance BTCUSDT recording (REST
+//! snapshot + diff stream, as received) agrees with Binance's own best bid/offer stream.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -7,7 +7,9 @@ mod common;
 
 use rust_decimal::Decimal;
 use std::str::FromStr;
-use tradedeck::market::{Level, OrderBook};
+use tradedeck::engine::LevelChange;
+use tradedeck::market::Level;
+use tradedeck::market::sync::{BookSync, Diff, Snapshot, Step};
 use tradedeck::model::Side;
 
 struct Row {
@@ -61,63 +63,83 @@ fn binance_depth_replay_matches_book_ticker() {
         })
         .collect();
 
-    let (bids, asks): (Vec<&Row>, Vec<&Row>) = rows
-        .iter()
-        .filter(|r| r.kind == "snapshot")
-        .partition(|r| r.side == Side::Buy);
-    let last_update_id = bids[0].last;
-    let lv = |r: &&Row| Level {
-        price: r.price,
-        qty: r.qty,
-    };
-    let mut book = OrderBook::new();
-    book.apply_snapshot(
-        &bids.iter().map(lv).collect::<Vec<_>>(),
-        &asks.iter().map(lv).collect::<Vec<_>>(),
-    );
-    assert_eq!(book.depth(), (1000, 1000));
-
-    // group diff rows into messages by their update-id range
-    let mut messages: Vec<(u64, u64, Vec<&Row>)> = Vec::new();
-    for r in rows.iter().filter(|r| r.kind == "update") {
-        match messages.last_mut() {
-            Some((f, l, v)) if *f == r.first && *l == r.last => v.push(r),
-            _ => messages.push((r.first, r.last, vec![r])),
+    // the recording as it was received: diff messages, with the REST snapshot between them
+    // (after the first two diffs, which must wait in the buffer)
+    let mut sync = BookSync::new();
+    let mut snapshot = Snapshot::default();
+    let (mut t, mut matched, mut applied, mut buffered) = (0usize, 0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < rows.len() {
+        let r = &rows[i];
+        let mut j = i;
+        while j < rows.len() && rows[j].kind == r.kind && rows[j].last == r.last {
+            j += 1;
         }
-    }
-    let applied: Vec<_> = messages
-        .iter()
-        .filter(|(_, last, _)| *last > last_update_id)
-        .collect();
-    assert!(
-        applied[0].0 <= last_update_id + 1 && last_update_id < applied[0].1,
-        "first diff straddles the snapshot"
-    );
-    let (mut prev_last, mut t, mut matched) = (applied[0].0 - 1, 0usize, 0usize);
-    for (first, last, changes) in &applied {
-        assert_eq!(*first, prev_last + 1, "no gap in the recording");
-        prev_last = *last;
-        for c in changes {
-            book.apply_delta(c.side, c.price, c.qty);
+        let message = &rows[i..j];
+        i = j;
+        if r.kind == "snapshot" {
+            snapshot.id = r.last;
+            for m in message {
+                let level = Level {
+                    price: m.price,
+                    qty: m.qty,
+                };
+                match m.side {
+                    Side::Buy => snapshot.bids.push(level),
+                    Side::Sell => snapshot.asks.push(level),
+                }
+            }
+            assert_eq!(
+                sync.on_snapshot(std::mem::take(&mut snapshot)),
+                Step::Synced
+            );
+            // the buffered diff that straddles the snapshot is on the book now
+            applied += 1;
+        } else {
+            let diff = Diff {
+                first: r.first,
+                last: r.last,
+                changes: message
+                    .iter()
+                    .map(|m| LevelChange {
+                        side: m.side,
+                        price: m.price,
+                        qty: m.qty,
+                    })
+                    .collect(),
+                change_seqs: Vec::new(),
+                full: false,
+            };
+            match sync.on_diff(diff) {
+                Step::Buffered => {
+                    buffered += 1;
+                    continue;
+                }
+                Step::Applied(_) => applied += 1,
+                other => panic!("diff {}..{}: {other:?}", r.first, r.last),
+            }
         }
-        while t + 1 < ticker.len() && ticker[t + 1].0 <= *last {
+        let last = sync.id().unwrap();
+        while t + 1 < ticker.len() && ticker[t + 1].0 <= last {
             t += 1;
         }
+        let book = sync.book();
         let (bid, ask) = (
             book.best_bid().unwrap().price,
             book.best_ask().unwrap().price,
         );
-        if ticker[t].0 <= *last && (bid, ask) == (ticker[t].1, ticker[t].2) {
+        if ticker[t].0 <= last && (bid, ask) == (ticker[t].1, ticker[t].2) {
             matched += 1;
         }
-        assert!(
-            !book.is_crossed() || ticker[t].0 > *last,
-            "crossed book at u={last}"
-        );
     }
-    // the data's README: 6,491 of 6,493 diffs match; ends with 1,971 bids, 2,962 asks
-    assert_eq!(applied.len(), 6493);
+    // 3 diffs came before the snapshot: the 2 it covers are dropped, the third straddles it;
+    // the data's README: 6,493 applied diffs of which 6,491 match the book ticker; the book
+    // ends with 1,971 bids and 2,962 asks
+    assert_eq!(buffered, 3);
+    assert_eq!(applied, 6493);
+    eprintln!("{matched} of {applied} diffs matched the book ticker");
     assert!(matched >= 6491, "matched {matched}");
+    let book = sync.book();
     assert_eq!(book.depth(), (1971, 2962));
     assert_eq!(
         book.best_bid().unwrap().price,
