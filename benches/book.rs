@@ -1,11 +1,14 @@
-//! Order book level updates on a 1,000-level book (per side).
+//! Order book level updates on a 1,000-level book (per side), and a Binance depth message
+//! parsed and applied through `market::sync`.
 #![allow(missing_docs, clippy::unwrap_used)] // criterion_group! makes undocumented fns; setup may unwrap
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 use std::hint::black_box;
+use tradedeck::market::sync::{BookSync, Snapshot, Step};
 use tradedeck::market::{Level, OrderBook};
-use tradedeck::model::Side;
+use tradedeck::model::{Side, Timestamp};
+use tradedeck::venues::binance::parse::{StreamMessage, stream_message};
 
 /// A book with 1,000 bids below 60,000.00 and 1,000 asks above it, one cent apart.
 fn thousand_level_book() -> OrderBook {
@@ -62,6 +65,63 @@ fn bench(c: &mut Criterion) {
     c.bench_function("book/best_bid_ask (1,000-level book)", |b| {
         b.iter(|| (black_box(&book).best_bid(), black_box(&book).best_ask()))
     });
+    binance_depth(c, &updates);
+}
+
+/// A 100 ms `depthUpdate` frame with 20 level changes, as Binance writes it (8-decimal
+/// strings), parsed and applied to a synced 1,000-level book; each frame continues the last.
+fn binance_depth(c: &mut Criterion, updates: &[(Side, Decimal, Decimal)]) {
+    let book = thousand_level_book();
+    let mut sync = BookSync::new();
+    let snapshot = Snapshot {
+        id: 1_000,
+        bids: book.top(Side::Buy, 1000),
+        asks: book.top(Side::Sell, 1000),
+    };
+    assert_eq!(sync.on_snapshot(snapshot), Step::Synced);
+    let side_levels = |side: Side, k: usize| {
+        (0..20)
+            .map(|j| updates[(k * 20 + j) % updates.len()])
+            .filter(|u| u.0 == side)
+            .map(|(_, p, q)| format!(r#"["{:.8}","{:.8}"]"#, p, q))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let frame = |id: u64, k: usize| {
+        format!(
+            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":{},"u":{},"b":[{}],"a":[{}]}}}}"#,
+            id,
+            id + 19,
+            side_levels(Side::Buy, k),
+            side_levels(Side::Sell, k)
+        )
+    };
+    let one = frame(1_001, 0);
+    c.bench_function("book/binance depth message: parse only (20 changes)", |b| {
+        b.iter(|| stream_message(black_box(&one), Timestamp(0)))
+    });
+    let (mut next_id, mut k) = (1_001u64, 0usize);
+    c.bench_function(
+        "book/binance depth message: parse + sync apply (20 changes, 1,000-level book)",
+        |b| {
+            b.iter_batched(
+                || {
+                    let text = frame(next_id, k);
+                    next_id += 20;
+                    k += 1;
+                    text
+                },
+                |text| {
+                    let Ok(StreamMessage::Depth { diff, .. }) = stream_message(&text, Timestamp(0))
+                    else {
+                        unreachable!("the bench writes depth frames")
+                    };
+                    sync.on_diff(diff)
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -15,6 +15,8 @@ use std::fmt;
 pub enum Venue {
     /// The built-in simulated market.
     Sim,
+    /// Binance spot (market data from production, orders to the spot testnet).
+    Binance,
 }
 
 impl Venue {
@@ -22,6 +24,7 @@ impl Venue {
     pub fn as_str(self) -> &'static str {
         match self {
             Venue::Sim => "sim",
+            Venue::Binance => "binance",
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Binance spot. So far: request signing (`sign`); the market-data streams, the book sync and
-//! testnet execution follow.
+//! Binance spot: the JSON shapes (`wire`) and their reading (`parse`), request signing
+//! (`sign`). The streams, the REST client and testnet execution follow.
 
+pub mod parse;
 pub mod sign;
+pub mod wire;
