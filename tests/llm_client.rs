@@ -6,8 +6,6 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tradedeck::engine::Event;
 use tradedeck::signals::llm::{
@@ -15,14 +13,9 @@ use tradedeck::signals::llm::{
 };
 use tradedeck::signals::{AiConfig, AiHealth, Provider, SignalAction};
 
-/// One scripted reply.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-    delay: Duration,
-}
+mod fake_http;
+
+use fake_http::{Reply, Seen};
 
 fn ok(content: &str) -> Reply {
     let body = serde_json::json!({
@@ -31,99 +24,20 @@ fn ok(content: &str) -> Reply {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 300, "completion_tokens": 80, "total_tokens": 380}
     });
-    Reply {
-        status: 200,
-        headers: Vec::new(),
-        body: body.to_string(),
-        delay: Duration::ZERO,
-    }
+    Reply::status(200, &body.to_string())
 }
 
 fn status(code: u16, body: &str) -> Reply {
-    Reply {
-        status: code,
-        headers: Vec::new(),
-        body: body.to_string(),
-        delay: Duration::ZERO,
-    }
+    Reply::status(code, body)
 }
 
-/// What the server saw of one request: the Authorization header and the body.
-#[derive(Clone, Debug)]
-struct Seen {
-    auth: String,
-    body: serde_json::Value,
-}
-
-/// Serves `replies` in order (the last one repeats) on a fresh port; returns the base URL.
+/// Serves `replies` in order (the last one repeats) on a fresh port; returns the base URL and
+/// what the server saw.
 async fn serve(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        let mut n = 0;
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let reply = replies[n.min(replies.len() - 1)].clone();
-            n += 1;
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head_end, len) = loop {
-                    let k = sock.read(&mut chunk).await.unwrap_or(0);
-                    if k == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..k]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        break (i + 4, len);
-                    }
-                };
-                while buf.len() < head_end + len {
-                    let k = sock.read(&mut chunk).await.unwrap_or(0);
-                    if k == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..k]);
-                }
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let auth = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_lowercase()
-                            .starts_with("authorization:")
-                            .then(|| l["authorization:".len()..].trim().to_string())
-                    })
-                    .unwrap_or_default();
-                let body = serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
-                log.lock().unwrap().push(Seen { auth, body });
-                tokio::time::sleep(reply.delay).await;
-                let mut out = format!(
-                    "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    reply.status,
-                    reply.body.len()
-                );
-                for (k, v) in &reply.headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                out.push_str(&reply.body);
-                let _ = sock.write_all(out.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    (url, seen)
+    let server =
+        fake_http::serve(move |_, before| replies[before.len().min(replies.len() - 1)].clone())
+            .await;
+    (format!("{}/v1", server.url), server.seen)
 }
 
 fn config(url: &str) -> AiConfig {
@@ -166,10 +80,11 @@ async fn a_good_answer_is_parsed_with_tokens_and_the_request_is_well_formed() {
     assert_eq!(a.action, SignalAction::Buy);
     assert_eq!(a.confidence, 0.7);
     let req = seen.lock().unwrap()[0].clone();
-    assert_eq!(req.auth, "Bearer k1");
-    assert_eq!(req.body["model"], "test-model");
-    assert_eq!(req.body["response_format"]["type"], "json_object");
-    assert_eq!(req.body["messages"][1]["content"], "brief");
+    assert_eq!(req.header("Authorization"), Some("Bearer k1"));
+    let body = req.json();
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["response_format"]["type"], "json_object");
+    assert_eq!(body["messages"][1]["content"], "brief");
 }
 
 #[tokio::test]
@@ -215,7 +130,7 @@ async fn a_401_rereads_the_key_once_then_succeeds_or_says_unauthorised() {
         .lock()
         .unwrap()
         .iter()
-        .map(|s| s.auth.clone())
+        .map(|s| s.header("Authorization").unwrap_or_default().to_string())
         .collect();
     assert_eq!(auths, vec!["Bearer old", "Bearer new"]);
 
@@ -239,14 +154,14 @@ async fn a_server_without_json_mode_is_asked_again_without_it() {
     let mut c = client(&url, &key("k"));
     c.ask("s", "u").await.unwrap();
     let seen = seen.lock().unwrap();
-    assert_eq!(seen[0].body["response_format"]["type"], "json_object");
-    assert!(seen[1].body.get("response_format").is_none());
+    assert_eq!(seen[0].json()["response_format"]["type"], "json_object");
+    assert!(seen[1].json().get("response_format").is_none());
 }
 
 #[tokio::test]
 async fn a_429_waits_for_retry_after() {
     let mut limited = status(429, "{\"error\":{\"message\":\"slow down\"}}");
-    limited.headers.push(("Retry-After", "1".into()));
+    limited = limited.with("Retry-After", "1");
     let (url, seen) = serve(vec![limited, ok(GOOD)]).await;
     let mut c = client(&url, &key("k"));
     let started = tradedeck::app::clock::monotonic();

@@ -1,0 +1,533 @@
+//! The Binance REST client: public market data and signed requests, under the venue's rules.
+//!
+//! * Request weight is read from every answer's `X-MBX-USED-WEIGHT-1M` into one [`Weight`]
+//!   shared by every task; a request that would take the minute's use past 90 % of the
+//!   limit waits for the next minute instead.
+//! * 429 waits for `Retry-After` (every task waits) and tries again; 418 (an IP ban) stops
+//!   every call until the ban ends and says until when.
+//! * Signed requests carry `timestamp` (the local clock moved by the measured server-time
+//!   offset), `recvWindow` and `X-MBX-APIKEY`; the percent-encoded query and body are signed
+//!   as sent. A `-1021` (timestamp outside the window) re-measures the offset and tries once
+//!   more.
+//! * A 5xx or `-1007` leaves the request's fate unknown: the caller reconciles (an order is
+//!   looked up by its client id), never assumes failure.
+
+use super::{parse, sign, urls};
+use crate::market::sync::Snapshot;
+use crate::model::{Candle, Symbol, Timestamp};
+use reqwest::{Method, StatusCode, Url};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+/// Binance's default request-weight limit per minute (exchangeInfo says the current one).
+pub const DEFAULT_WEIGHT_LIMIT: u32 = 6000;
+/// Share of the weight limit past which requests wait for the next minute.
+const HEADROOM_PCT: u32 = 90;
+/// Tries per request (429 waits and a -1021 retry count).
+const ATTEMPTS: usize = 3;
+/// `recvWindow` of signed requests, ms.
+pub const RECV_WINDOW_MS: u32 = 5000;
+
+/// The API key and secret (never printed).
+#[derive(Clone)]
+pub struct Keys {
+    /// Sent as `X-MBX-APIKEY`.
+    pub api_key: String,
+    /// Signs requests; never sent.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys { .. }")
+    }
+}
+
+/// Why a request did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    /// No answer: DNS, connect, TLS or a timeout.
+    #[error("cannot reach {host}: {why}")]
+    Unreachable {
+        /// The host asked.
+        host: String,
+        /// What failed.
+        why: String,
+    },
+    /// The venue refused (`{"code":…,"msg":…}`).
+    #[error("Binance refused ({status}, code {code}): {msg}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Binance's error code (0 when the body had none).
+        code: i64,
+        /// Binance's message.
+        msg: String,
+    },
+    /// Still rate limited after waiting.
+    #[error("rate limited by Binance (429); retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds the venue asked to wait.
+        retry_after_secs: u64,
+    },
+    /// The IP is banned (418): no request is sent until `until`.
+    #[error("Binance banned this IP (418) until {until}; no requests until then")]
+    Banned {
+        /// End of the ban.
+        until: Timestamp,
+    },
+    /// A 5xx or -1007: the request may or may not have been executed.
+    #[error("outcome unknown ({status}): {msg}; reconcile before assuming anything")]
+    Unknown {
+        /// HTTP status.
+        status: u16,
+        /// What the venue said.
+        msg: String,
+    },
+    /// A signed request without keys.
+    #[error("this request needs an API key and secret")]
+    NoKeys,
+    /// A bad URL or one orders may not go to.
+    #[error(transparent)]
+    Url(#[from] urls::UrlError),
+    /// An answer that does not parse.
+    #[error("unreadable answer: {0}")]
+    Parse(#[from] parse::ParseError),
+}
+
+/// Request weight used in the current minute, shared by every task calling Binance.
+#[derive(Debug)]
+pub struct Weight {
+    state: Mutex<WeightState>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct WeightState {
+    used: u32,
+    limit: u32,
+    /// The minute `used` belongs to (ms since the epoch / 60,000).
+    minute: i64,
+    /// No request before this (a 429's Retry-After), ms since the epoch.
+    paused_until: i64,
+    /// No request before this (a 418 ban), ms since the epoch.
+    banned_until: i64,
+}
+
+impl Weight {
+    /// Nothing used yet, `limit` per minute.
+    pub fn new(limit: u32) -> Weight {
+        Weight {
+            state: Mutex::new(WeightState {
+                used: 0,
+                limit,
+                minute: 0,
+                paused_until: 0,
+                banned_until: 0,
+            }),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut WeightState) -> T) -> T {
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut s)
+    }
+
+    /// (used, limit) in the current minute, for the cockpit's header.
+    pub fn usage(&self) -> (u32, u32) {
+        self.with(|s| (s.used, s.limit))
+    }
+
+    /// Takes the limit `exchangeInfo` states.
+    pub fn set_limit(&self, limit: u32) {
+        self.with(|s| s.limit = limit.max(1));
+    }
+
+    /// The end of a 418 ban still running at `now_ms`.
+    pub fn banned_until(&self, now_ms: i64) -> Option<Timestamp> {
+        self.with(|s| (s.banned_until > now_ms).then_some(Timestamp(s.banned_until)))
+    }
+
+    /// How long a request of `cost` must wait at `now_ms`; an error while banned.
+    fn wait_before(&self, cost: u32, now_ms: i64) -> Result<Duration, RestError> {
+        self.with(|s| {
+            if s.banned_until > now_ms {
+                return Err(RestError::Banned {
+                    until: Timestamp(s.banned_until),
+                });
+            }
+            let minute = now_ms.div_euclid(60_000);
+            if minute != s.minute {
+                s.minute = minute;
+                s.used = 0;
+            }
+            let mut until = s.paused_until;
+            if (s.used + cost) * 100 > s.limit * HEADROOM_PCT {
+                until = until.max((minute + 1) * 60_000);
+            }
+            let wait = u64::try_from(until - now_ms).unwrap_or(0);
+            if wait == 0 {
+                s.used += cost;
+            }
+            Ok(Duration::from_millis(wait))
+        })
+    }
+
+    /// Takes the venue's count from an answer.
+    fn observe(&self, used: Option<u32>, now_ms: i64) {
+        if let Some(used) = used {
+            self.with(|s| {
+                s.minute = now_ms.div_euclid(60_000);
+                s.used = used;
+            });
+        }
+    }
+
+    fn pause(&self, until_ms: i64) {
+        self.with(|s| s.paused_until = s.paused_until.max(until_ms));
+    }
+
+    fn ban(&self, until_ms: i64) {
+        self.with(|s| s.banned_until = s.banned_until.max(until_ms));
+    }
+}
+
+/// Milliseconds since the epoch, now.
+fn now_ms() -> i64 {
+    crate::app::clock::now().0
+}
+
+/// A Binance REST endpoint.
+#[derive(Debug)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: Url,
+    keys: Option<Keys>,
+    weight: std::sync::Arc<Weight>,
+    /// Server time − local time, ms.
+    offset_ms: AtomicI64,
+}
+
+impl Rest {
+    /// Public market data from `base` (no key).
+    pub fn public(base: &str, weight: std::sync::Arc<Weight>) -> Result<Rest, RestError> {
+        Ok(Rest::build(urls::parse(base)?, None, weight))
+    }
+
+    /// Signed requests to `base`, which must be a testnet host (or this machine).
+    pub fn testnet(
+        base: &str,
+        keys: Keys,
+        weight: std::sync::Arc<Weight>,
+    ) -> Result<Rest, RestError> {
+        Ok(Rest::build(urls::order_host(base)?, Some(keys), weight))
+    }
+
+    fn build(base: Url, keys: Option<Keys>, weight: std::sync::Arc<Weight>) -> Rest {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Rest {
+            http,
+            base,
+            keys,
+            weight,
+            offset_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// The weight gauge this client shares.
+    pub fn weight(&self) -> &Weight {
+        &self.weight
+    }
+
+    /// Server time − local time, as last measured (ms).
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Measures the server-time offset (`GET /api/v3/time`, weight 1).
+    pub async fn sync_time(&self) -> Result<i64, RestError> {
+        self.weight.wait_before(1, now_ms())?;
+        let before = now_ms();
+        let (status, used, _, body) = self
+            .request(Method::GET, "/api/v3/time", &[], false)
+            .await?;
+        let after = now_ms();
+        self.weight.observe(used, after);
+        if !status.is_success() {
+            return Err(RestError::Refused {
+                status: status.as_u16(),
+                code: parse::error_body(&body).map_or(0, |e| e.code),
+                msg: body.chars().take(200).collect(),
+            });
+        }
+        let server = parse::server_time(&body)?;
+        let offset = server.0 - (before + after) / 2;
+        self.offset_ms.store(offset, Ordering::Relaxed);
+        Ok(offset)
+    }
+
+    /// The book snapshot of `symbol` with `limit` levels a side (`GET /api/v3/depth`).
+    pub async fn depth(&self, symbol: Symbol, limit: u32) -> Result<Snapshot, RestError> {
+        let cost = match limit {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        };
+        let limit = limit.to_string();
+        let body = self
+            .get(
+                "/api/v3/depth",
+                &[("symbol", &symbol.concatenated()), ("limit", &limit)],
+                cost,
+            )
+            .await?;
+        Ok(parse::depth_snapshot(&body)?)
+    }
+
+    /// The last `limit` candles of `interval` (`GET /api/v3/klines`, weight 2), with their
+    /// close times.
+    pub async fn klines(
+        &self,
+        symbol: Symbol,
+        interval: &str,
+        limit: u32,
+    ) -> Result<Vec<(Candle, Timestamp)>, RestError> {
+        let limit = limit.to_string();
+        let body = self
+            .get(
+                "/api/v3/klines",
+                &[
+                    ("symbol", &symbol.concatenated()),
+                    ("interval", interval),
+                    ("limit", &limit),
+                ],
+                2,
+            )
+            .await?;
+        Ok(parse::klines(&body)?)
+    }
+
+    /// The rules of `symbols` (`GET /api/v3/exchangeInfo`, weight 20); takes its weight
+    /// limit.
+    pub async fn exchange_info(
+        &self,
+        symbols: &[Symbol],
+    ) -> Result<parse::ExchangeRules, RestError> {
+        let list = format!(
+            "[{}]",
+            symbols
+                .iter()
+                .map(|s| format!("\"{}\"", s.concatenated()))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let body = self
+            .get("/api/v3/exchangeInfo", &[("symbols", &list)], 20)
+            .await?;
+        let rules = parse::exchange_info(&body)?;
+        if let Some(limit) = rules.weight_per_minute {
+            self.weight.set_limit(limit);
+        }
+        Ok(rules)
+    }
+
+    /// A public GET of `path` with `query`, costing `cost` weight.
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        cost: u32,
+    ) -> Result<String, RestError> {
+        self.send(Method::GET, path, query, false, cost).await
+    }
+
+    /// A signed request: `params` in the query (GET, DELETE) or the form body (POST, PUT),
+    /// with `timestamp` and `recvWindow` added and the whole signed as sent.
+    pub async fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        cost: u32,
+    ) -> Result<String, RestError> {
+        if self.keys.is_none() {
+            return Err(RestError::NoKeys);
+        }
+        self.send(method, path, params, true, cost).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        signed: bool,
+        cost: u32,
+    ) -> Result<String, RestError> {
+        let mut resynced = false;
+        let mut last_429 = 1;
+        for _ in 0..ATTEMPTS {
+            let wait = self.weight.wait_before(cost, now_ms())?;
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let (status, used, retry_after, body) =
+                self.request(method.clone(), path, params, signed).await?;
+            let now = now_ms();
+            self.weight.observe(used, now);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                last_429 = retry_after.unwrap_or(1);
+                self.weight.pause(now + last_429 as i64 * 1000);
+                tracing::warn!(path, retry_after = last_429, "Binance 429: waiting");
+                continue;
+            }
+            if status.as_u16() == 418 {
+                let until = now + retry_after.unwrap_or(120) as i64 * 1000;
+                self.weight.ban(until);
+                return Err(RestError::Banned {
+                    until: Timestamp(until),
+                });
+            }
+            let error = parse::error_body(&body);
+            if status.is_server_error() || error.as_ref().is_some_and(|e| e.code == -1007) {
+                return Err(RestError::Unknown {
+                    status: status.as_u16(),
+                    msg: error.map_or(body, |e| e.msg),
+                });
+            }
+            if status.is_success() {
+                return Ok(body);
+            }
+            if let Some(e) = &error
+                && e.code == -1021
+                && signed
+                && !resynced
+            {
+                resynced = true;
+                let offset = self.sync_time().await?;
+                tracing::warn!(offset, "Binance -1021: server-time offset re-measured");
+                continue;
+            }
+            return Err(match error {
+                Some(e) => RestError::Refused {
+                    status: status.as_u16(),
+                    code: e.code,
+                    msg: e.msg,
+                },
+                None => RestError::Refused {
+                    status: status.as_u16(),
+                    code: 0,
+                    msg: body.chars().take(200).collect(),
+                },
+            });
+        }
+        Err(RestError::RateLimited {
+            retry_after_secs: last_429,
+        })
+    }
+
+    /// One HTTP exchange: (status, used weight, Retry-After seconds, body).
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        signed: bool,
+    ) -> Result<(StatusCode, Option<u32>, Option<u64>, String), RestError> {
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        let mut payload = sign::encode_params(params);
+        let in_body = signed && matches!(method, Method::POST | Method::PUT);
+        let mut api_key = None;
+        if signed {
+            let Some(keys) = &self.keys else {
+                return Err(RestError::NoKeys);
+            };
+            let timestamp = (now_ms() + self.offset_ms()).to_string();
+            let window = RECV_WINDOW_MS.to_string();
+            let extra = sign::encode_params(&[("recvWindow", &window), ("timestamp", &timestamp)]);
+            if !payload.is_empty() {
+                payload.push('&');
+            }
+            payload.push_str(&extra);
+            // the bytes signed are the bytes sent: the query alone, or the body alone
+            let signature = sign::rest_signature(&keys.secret, &payload, "");
+            payload.push_str("&signature=");
+            payload.push_str(&signature);
+            api_key = Some(keys.api_key.as_str());
+        }
+        if !in_body && !payload.is_empty() {
+            url.set_query(Some(&payload));
+        }
+        let mut request = self.http.request(method, url);
+        if let Some(key) = api_key {
+            request = request.header("X-MBX-APIKEY", key);
+        }
+        if in_body {
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(payload);
+        }
+        let host = self.base.host_str().unwrap_or_default().to_string();
+        let unreachable = |e: reqwest::Error| RestError::Unreachable {
+            host: host.clone(),
+            why: e.to_string(),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let used = header("x-mbx-used-weight-1m").and_then(|v| v.parse().ok());
+        let retry_after = header("retry-after").and_then(|v| v.parse().ok());
+        let body = response.text().await.map_err(unreachable)?;
+        Ok((status, used, retry_after, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_slow_before_the_limit_and_wait_out_pauses_and_bans() {
+        let w = Weight::new(100);
+        let t = 7 * 60_000 + 30_000; // half past minute 7
+        assert_eq!(w.wait_before(10, t).ok(), Some(Duration::ZERO));
+        w.observe(Some(85), t);
+        // 85 + 10 passes 90 % of 100: wait for minute 8
+        assert_eq!(w.wait_before(10, t).ok(), Some(Duration::from_secs(30)));
+        assert_eq!(w.wait_before(5, t).ok(), Some(Duration::ZERO), "90 fits");
+        assert_eq!(w.usage(), (90, 100));
+        // a new minute starts from zero
+        assert_eq!(w.wait_before(10, 8 * 60_000).ok(), Some(Duration::ZERO));
+        assert_eq!(w.usage(), (10, 100));
+        // a 429's Retry-After holds every request back
+        w.pause(8 * 60_000 + 2_000);
+        assert_eq!(
+            w.wait_before(1, 8 * 60_000 + 500).ok(),
+            Some(Duration::from_millis(1_500))
+        );
+        // a 418 refuses outright until it ends
+        w.ban(9 * 60_000);
+        assert!(matches!(
+            w.wait_before(1, 8 * 60_000 + 3_000),
+            Err(RestError::Banned { until }) if until == Timestamp(9 * 60_000)
+        ));
+        assert_eq!(w.banned_until(9 * 60_000), None);
+        assert_eq!(w.wait_before(1, 9 * 60_000).ok(), Some(Duration::ZERO));
+    }
+}
