@@ -1,9 +1,11 @@
 //! Binance spot: the JSON shapes (`wire`) and their reading (`parse`), request signing
 //! (`sign`), hosts and the testnet allow-list for orders (`urls`), the REST client with the
-//! venue's weight, ban and clock rules (`rest`). The streams and testnet execution follow.
+//! venue's weight, ban and clock rules (`rest`), the market-data stream feeding synced books,
+//! trades and candles to the engine (`ws`). Testnet execution follows.
 
 pub mod parse;
 pub mod rest;
 pub mod sign;
 pub mod urls;
 pub mod wire;
+pub mod ws;

@@ -1,0 +1,399 @@
+//! Binance's market-data feed: one combined-stream connection carrying each pair's diff depth
+//! (100 ms), trades and 1-minute klines, turned into engine events.
+//!
+//! On every connect the books start over: diffs are buffered while the REST snapshots are
+//! fetched, then `market::sync` takes both (a snapshot older than the buffer is fetched
+//! again). A gap or a crossed book is a resync, reported to the engine as `Feed(Resynced)`,
+//! and the pair's book is rebuilt from a fresh snapshot while the stream goes on. Recent
+//! klines are backfilled over REST at the first connect so charts and indicators are warm.
+//!
+//! The connection is reopened with exponential backoff and jitter when it drops, when nothing
+//! arrives for `stale_after`, and before Binance's 24-hour cut. Pings are answered with their
+//! payload. A message that does not parse is counted, logged and dropped.
+
+use super::parse::{self, StreamMessage};
+use super::rest::{Rest, RestError};
+use crate::app::clock;
+use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
+use crate::market::sync::{BookSync, Snapshot, Step};
+use crate::model::{Side, Symbol, Timestamp};
+use crate::rng::Rng;
+use futures_util::StreamExt;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How the feed connects and when it gives up on a connection.
+#[derive(Clone, Debug)]
+pub struct FeedConfig {
+    /// Stream host, e.g. `wss://data-stream.binance.vision`.
+    pub ws_url: String,
+    /// Pairs to follow.
+    pub symbols: Vec<Symbol>,
+    /// Levels a side of each REST snapshot.
+    pub depth_limit: u32,
+    /// 1-minute klines backfilled at the first connect.
+    pub backfill: u32,
+    /// Reconnect when nothing arrives for this long.
+    pub stale_after: Duration,
+    /// Reconnect before the venue's 24-hour cut.
+    pub max_age: Duration,
+    /// First reconnect delay; doubles per failed attempt.
+    pub backoff_min: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+}
+
+impl FeedConfig {
+    /// Binance's defaults for `symbols` at `ws_url`.
+    pub fn new(ws_url: &str, symbols: Vec<Symbol>) -> FeedConfig {
+        FeedConfig {
+            ws_url: ws_url.to_string(),
+            symbols,
+            depth_limit: 1000,
+            backfill: 1000,
+            stale_after: Duration::from_secs(30),
+            max_age: Duration::from_secs(23 * 3600 + 30 * 60),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+
+    /// The combined-stream URL for the pairs.
+    pub fn stream_url(&self) -> String {
+        let streams: Vec<String> = self
+            .symbols
+            .iter()
+            .flat_map(|s| {
+                let name = s.concatenated().to_lowercase();
+                [
+                    format!("{name}@depth@100ms"),
+                    format!("{name}@trade"),
+                    format!("{name}@kline_1m"),
+                ]
+            })
+            .collect();
+        format!(
+            "{}/stream?streams={}",
+            self.ws_url.trim_end_matches('/'),
+            streams.join("/")
+        )
+    }
+
+    /// The delay before reconnect attempt `attempt` (1-based): doubling from `backoff_min`
+    /// up to `backoff_max`, with up to a quarter of it added at random so many clients do
+    /// not return at once.
+    pub fn backoff(&self, attempt: u32, rng: &mut Rng) -> Duration {
+        let base = self
+            .backoff_min
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(self.backoff_max);
+        base + base.mul_f64(rng.uniform() * 0.25)
+    }
+}
+
+/// Why a connection ended.
+enum Ended {
+    /// The engine is gone: stop.
+    Stopped,
+    /// Reconnect, saying why.
+    Reconnect(String),
+}
+
+/// Runs the feed until the engine's receiver is dropped.
+pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
+    let mut rng = Rng::new(clock::now().0 as u64);
+    let mut attempt = 0u32;
+    let mut backfilled = false;
+    loop {
+        let url = cfg.stream_url();
+        match tokio_tungstenite::connect_async(url.as_str()).await {
+            Ok((ws, _)) => {
+                attempt = 0;
+                if !feed(&tx, FeedKind::Connected).await {
+                    return;
+                }
+                if !backfilled {
+                    backfilled = backfill(&cfg, &rest, &tx).await;
+                }
+                match connection(&cfg, &rest, ws, &tx).await {
+                    Ended::Stopped => return,
+                    Ended::Reconnect(why) => tracing::warn!(%why, "binance stream: reconnecting"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, url, "binance stream: cannot connect");
+            }
+        }
+        attempt += 1;
+        if !feed(&tx, FeedKind::Reconnecting { attempt }).await {
+            return;
+        }
+        tokio::time::sleep(cfg.backoff(attempt, &mut rng)).await;
+    }
+}
+
+/// Sends a feed-health event; false when the engine is gone.
+async fn feed(tx: &mpsc::Sender<Event>, kind: FeedKind) -> bool {
+    tx.send(Event::Feed(FeedEvent {
+        venue: Venue::Binance,
+        kind,
+    }))
+    .await
+    .is_ok()
+}
+
+/// The last `backfill` closed 1-minute candles of each pair, oldest first; false when the
+/// venue could not serve them (tried again at the next connect).
+async fn backfill(cfg: &FeedConfig, rest: &Rest, tx: &mpsc::Sender<Event>) -> bool {
+    let now = clock::now();
+    for s in &cfg.symbols {
+        let rows = match rest.klines(*s, "1m", cfg.backfill).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(symbol = %s, error = %e, "binance kline backfill failed");
+                return false;
+            }
+        };
+        for (candle, close) in rows.into_iter().filter(|(_, close)| *close < now) {
+            let ev = MarketEvent {
+                venue: Venue::Binance,
+                symbol: *s,
+                exchange_ts: close,
+                received_ts: now,
+                kind: MarketKind::Candle(candle),
+            };
+            if tx.send(Event::Market(ev)).await.is_err() {
+                return true;
+            }
+        }
+    }
+    true
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One connection's life: books synced from scratch, messages until it ends.
+async fn connection(
+    cfg: &FeedConfig,
+    rest: &Arc<Rest>,
+    mut ws: Ws,
+    tx: &mpsc::Sender<Event>,
+) -> Ended {
+    let mut books: BTreeMap<Symbol, BookSync> =
+        cfg.symbols.iter().map(|s| (*s, BookSync::new())).collect();
+    let mut snapshots: JoinSet<(Symbol, Result<Snapshot, RestError>)> = JoinSet::new();
+    for s in &cfg.symbols {
+        fetch(&mut snapshots, rest, *s, cfg.depth_limit, Duration::ZERO);
+    }
+    let opened = clock::monotonic();
+    let mut malformed = 0u64;
+    loop {
+        let age_left = cfg.max_age.saturating_sub(opened.elapsed());
+        tokio::select! {
+            msg = tokio::time::timeout(cfg.stale_after, ws.next()) => {
+                let text = match msg {
+                    Err(_) => return Ended::Reconnect(format!("no message for {:?}", cfg.stale_after)),
+                    Ok(None) => return Ended::Reconnect("closed by the venue".into()),
+                    Ok(Some(Err(e))) => return Ended::Reconnect(e.to_string()),
+                    Ok(Some(Ok(Message::Text(t)))) => t,
+                    Ok(Some(Ok(Message::Close(_)))) => return Ended::Reconnect("closed by the venue".into()),
+                    // pings are answered by the socket itself, with their payload, on the next read
+                    Ok(Some(Ok(_))) => continue,
+                };
+                let received = clock::now();
+                let events = match parse::stream_message(&text, received) {
+                    Ok(m) => on_message(m, received, &mut books, &mut snapshots, rest, cfg),
+                    Err(e) => {
+                        malformed += 1;
+                        tracing::warn!(error = %e, malformed, "binance stream: malformed message dropped");
+                        vec![Event::Feed(FeedEvent { venue: Venue::Binance, kind: FeedKind::MalformedDropped { count: 1 } })]
+                    }
+                };
+                for ev in events {
+                    if tx.send(ev).await.is_err() {
+                        return Ended::Stopped;
+                    }
+                }
+            }
+            Some(done) = snapshots.join_next(), if !snapshots.is_empty() => {
+                let Ok((symbol, result)) = done else { continue };
+                let events = on_snapshot(symbol, result, &mut books, &mut snapshots, rest, cfg);
+                for ev in events {
+                    if tx.send(ev).await.is_err() {
+                        return Ended::Stopped;
+                    }
+                }
+            }
+            () = tokio::time::sleep(age_left) => {
+                return Ended::Reconnect("connection near the venue's 24-hour limit".into());
+            }
+        }
+    }
+}
+
+/// Starts fetching `symbol`'s snapshot after `delay`.
+fn fetch(
+    set: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
+    rest: &Arc<Rest>,
+    symbol: Symbol,
+    limit: u32,
+    delay: Duration,
+) {
+    let rest = rest.clone();
+    set.spawn(async move {
+        tokio::time::sleep(delay).await;
+        (symbol, rest.depth(symbol, limit).await)
+    });
+}
+
+/// The engine events of one stream message.
+fn on_message(
+    m: StreamMessage,
+    received: Timestamp,
+    books: &mut BTreeMap<Symbol, BookSync>,
+    snapshots: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
+    rest: &Arc<Rest>,
+    cfg: &FeedConfig,
+) -> Vec<Event> {
+    match m {
+        StreamMessage::Depth {
+            symbol,
+            exchange_ts,
+            diff,
+        } => {
+            let Some(book) = books.get_mut(&symbol) else {
+                return Vec::new();
+            };
+            let (first_id, last_id) = (diff.first, diff.last);
+            match book.on_diff(diff) {
+                Step::Applied(changes) => vec![market(
+                    symbol,
+                    exchange_ts,
+                    received,
+                    MarketKind::BookDelta {
+                        first_id,
+                        last_id,
+                        changes,
+                    },
+                )],
+                Step::Synced => vec![whole_book(symbol, book, received)],
+                Step::Resync(why) => {
+                    tracing::warn!(%symbol, %why, "binance book resync");
+                    fetch(snapshots, rest, symbol, cfg.depth_limit, Duration::ZERO);
+                    vec![resynced(symbol)]
+                }
+                Step::Buffered | Step::Ignored => Vec::new(),
+            }
+        }
+        StreamMessage::Market(ev) => vec![Event::Market(ev)],
+        StreamMessage::OpenCandle { .. } | StreamMessage::Reply => Vec::new(),
+    }
+}
+
+/// The engine events of a snapshot fetch.
+fn on_snapshot(
+    symbol: Symbol,
+    result: Result<Snapshot, RestError>,
+    books: &mut BTreeMap<Symbol, BookSync>,
+    snapshots: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
+    rest: &Arc<Rest>,
+    cfg: &FeedConfig,
+) -> Vec<Event> {
+    let Some(book) = books.get_mut(&symbol) else {
+        return Vec::new();
+    };
+    let snapshot = match result {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%symbol, error = %e, "binance snapshot failed; trying again");
+            fetch(snapshots, rest, symbol, cfg.depth_limit, cfg.backoff_min);
+            return Vec::new();
+        }
+    };
+    match book.on_snapshot(snapshot) {
+        Step::Synced => vec![whole_book(symbol, book, clock::now())],
+        Step::Resync(why) => {
+            // an old snapshot: the buffer is kept and a newer one asked for
+            tracing::info!(%symbol, %why, "binance snapshot fetched again");
+            fetch(
+                snapshots,
+                rest,
+                symbol,
+                cfg.depth_limit,
+                Duration::from_millis(100),
+            );
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn market(symbol: Symbol, exchange_ts: Timestamp, received: Timestamp, kind: MarketKind) -> Event {
+    Event::Market(MarketEvent {
+        venue: Venue::Binance,
+        symbol,
+        exchange_ts,
+        received_ts: received,
+        kind,
+    })
+}
+
+/// The synced book as a snapshot event.
+fn whole_book(symbol: Symbol, book: &BookSync, received: Timestamp) -> Event {
+    let depth = book.book().depth();
+    market(
+        symbol,
+        received,
+        received,
+        MarketKind::BookSnapshot {
+            bids: book.book().top(Side::Buy, depth.0),
+            asks: book.book().top(Side::Sell, depth.1),
+            update_id: book.id().unwrap_or_default(),
+        },
+    )
+}
+
+fn resynced(symbol: Symbol) -> Event {
+    Event::Feed(FeedEvent {
+        venue: Venue::Binance,
+        kind: FeedKind::Resynced { symbol },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stream_url_combines_each_pairs_channels() {
+        let cfg = FeedConfig::new(
+            "wss://data-stream.binance.vision/",
+            vec![
+                "BTC/USDT".parse().unwrap_or_else(|_| unreachable!()),
+                "ETH/BTC".parse().unwrap_or_else(|_| unreachable!()),
+            ],
+        );
+        assert_eq!(
+            cfg.stream_url(),
+            "wss://data-stream.binance.vision/stream?streams=btcusdt@depth@100ms/btcusdt@trade/btcusdt@kline_1m/ethbtc@depth@100ms/ethbtc@trade/ethbtc@kline_1m"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_up_to_a_quarter_of_jitter() {
+        let cfg = FeedConfig::new("ws://x", Vec::new());
+        let mut rng = Rng::new(7);
+        for (attempt, base_ms) in [(1, 500), (2, 1000), (3, 2000), (7, 30_000), (40, 30_000)] {
+            let d = cfg.backoff(attempt, &mut rng).as_millis() as u64;
+            assert!(
+                d >= base_ms && d <= base_ms + base_ms / 4,
+                "attempt {attempt}: {d} ms"
+            );
+        }
+    }
+}

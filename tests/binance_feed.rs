@@ -1,0 +1,325 @@
+//! Binance's market-data feed against a local fake Binance (REST on `fake_http`, WebSocket
+//! streams here) speaking the real wire format: diffs buffered before the snapshot, a stale
+//! snapshot fetched again, duplicates ignored, malformed JSON counted and dropped, a gap
+//! forcing a resync, a dropped connection reopened, klines backfilled, pings answered.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod fake_http;
+
+use fake_http::{Reply, serve};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tradedeck::engine::{Event, FeedKind, MarketKind};
+use tradedeck::model::Symbol;
+use tradedeck::venues::binance::rest::{Rest, Weight};
+use tradedeck::venues::binance::ws::{FeedConfig, run};
+
+/// What the fake stream does on one connection.
+#[derive(Clone)]
+enum Act {
+    Send(String),
+    Ping,
+    Wait(u64),
+    Close,
+}
+
+/// A diff frame for BTCUSDT covering ids `first..=last`, setting one bid and one ask.
+fn diff(first: u64, last: u64, bid: &str, ask: &str) -> Act {
+    Act::Send(format!(
+        r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1.00000000"]],"a":[["{ask}","2.00000000"]]}}}}"#
+    ))
+}
+
+fn snapshot(id: u64) -> String {
+    format!(
+        r#"{{"lastUpdateId":{id},"bids":[["60000.00000000","1.00000000"],["59999.00000000","3.00000000"]],"asks":[["60001.00000000","1.50000000"]]}}"#
+    )
+}
+
+const KLINES: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"],[1499040060000,"0.01577100","0.80000000","0.01575800","0.01600000","100.0",1499040119999,"1.0",3,"1.0","1.0","0"]]"#;
+
+/// A stream server playing `scripts[n]` on the n-th connection (the last one repeats); the
+/// second value counts pongs received.
+async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(usize, usize)>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let stats = Arc::new(std::sync::Mutex::new((0usize, 0usize)));
+    let counts = stats.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((sock, _)) = listener.accept().await {
+            let script = scripts[n.min(scripts.len() - 1)].clone();
+            n += 1;
+            counts.lock().unwrap().0 = n;
+            let counts = counts.clone();
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(sock).await else {
+                    return;
+                };
+                let (mut tx, mut rx) = ws.split();
+                let reader = tokio::spawn(async move {
+                    while let Some(Ok(m)) = rx.next().await {
+                        if matches!(m, Message::Pong(_)) {
+                            counts.lock().unwrap().1 += 1;
+                        }
+                    }
+                });
+                for act in script {
+                    match act {
+                        Act::Send(t) => {
+                            let _ = tx.send(Message::text(t)).await;
+                        }
+                        Act::Ping => {
+                            let _ = tx.send(Message::Ping(vec![1, 2, 3].into())).await;
+                        }
+                        Act::Wait(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                        Act::Close => {
+                            let _ = tx.close().await;
+                            reader.abort();
+                            return;
+                        }
+                    }
+                }
+                // stay open, quiet
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            });
+        }
+    });
+    (url, stats)
+}
+
+fn btc() -> Symbol {
+    "BTC/USDT".parse().unwrap()
+}
+
+fn config(ws_url: &str) -> FeedConfig {
+    let mut cfg = FeedConfig::new(ws_url, vec![btc()]);
+    cfg.backoff_min = Duration::from_millis(20);
+    cfg.backoff_max = Duration::from_millis(100);
+    cfg
+}
+
+/// Events until one satisfies `done` (10 s at most).
+async fn until(rx: &mut mpsc::Receiver<Event>, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let ev = ev.expect("the feed stopped");
+                let stop = done(&ev);
+                got.push(ev);
+                if stop {
+                    return got;
+                }
+            }
+            () = &mut deadline => panic!("timed out; got {got:#?}"),
+        }
+    }
+}
+
+fn is_feed(ev: &Event, f: impl Fn(&FeedKind) -> bool) -> bool {
+    matches!(ev, Event::Feed(e) if f(&e.kind))
+}
+
+#[tokio::test]
+async fn diffs_wait_for_a_fresh_snapshot_then_flow_and_bad_messages_are_dropped() {
+    let (ws_url, stats) = streams(vec![vec![
+        diff(101, 105, "59000.00", "61000.00"),
+        diff(106, 110, "60000.50", "60002.00"),
+        diff(111, 115, "59998.00", "60003.00"),
+        Act::Wait(1500),
+        diff(116, 120, "60000.60", "60004.00"),
+        diff(116, 120, "60000.60", "60004.00"),
+        Act::Send("{\"stream\":\"btcusdt@depth@100ms\",\"data\":{".into()),
+        Act::Ping,
+        Act::Send(r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255208,"s":"BTCUSDT","t":1,"p":"60000.70000000","q":"0.01000000","T":1723161255207,"m":false,"M":true}}"#.into()),
+        diff(121, 125, "60000.70", "60005.00"),
+    ]])
+    .await;
+    // the first snapshot (id 90) is older than the buffer (first U 101): fetched again (107)
+    let rest_server = serve(|req, before| match req.path.as_str() {
+        "/api/v3/klines" => Reply::ok(KLINES, 2),
+        "/api/v3/depth" => {
+            let calls = before.iter().filter(|r| r.path == "/api/v3/depth").count();
+            let mut r = Reply::ok(&snapshot(if calls == 0 { 90 } else { 107 }), 50);
+            r.delay = Duration::from_millis(300);
+            r
+        }
+        _ => Reply::error(404, -1, "no route"),
+    })
+    .await;
+    let rest = Arc::new(Rest::public(&rest_server.url, Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(1000);
+    let feed = tokio::spawn(run(config(&ws_url), rest.clone(), tx));
+
+    let got = until(&mut rx, |ev| {
+        matches!(ev, Event::Market(m) if matches!(&m.kind, MarketKind::BookDelta { last_id: 125, .. }))
+    })
+    .await;
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|ev| match ev {
+            Event::Feed(f) => format!("feed {:?}", f.kind),
+            Event::Market(m) => match &m.kind {
+                MarketKind::Candle(c) => format!("candle {}", c.close),
+                MarketKind::BookSnapshot {
+                    update_id,
+                    bids,
+                    asks,
+                } => format!(
+                    "book {update_id} bid {} ask {}",
+                    bids[0].price, asks[0].price
+                ),
+                MarketKind::BookDelta {
+                    first_id, last_id, ..
+                } => format!("delta {first_id}-{last_id}"),
+                MarketKind::Trade { price, .. } => format!("trade {price}"),
+            },
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "feed Connected",
+            "candle 0.015771",
+            "candle 0.016",
+            // 101-105 is covered by snapshot 107; 106-110 straddles it; 111-115 follows
+            "book 115 bid 60000.5 ask 60001",
+            "delta 116-120",
+            "feed MalformedDropped { count: 1 }",
+            "trade 60000.7",
+            "delta 121-125",
+        ],
+        "{got:#?}"
+    );
+    let depth_calls = rest_server
+        .seen()
+        .iter()
+        .filter(|r| r.path == "/api/v3/depth")
+        .count();
+    assert_eq!(depth_calls, 2, "the stale snapshot was fetched again");
+    assert_eq!(
+        rest_server.seen()[1].query,
+        "symbol=BTCUSDT&limit=1000",
+        "1,000 levels a side"
+    );
+    for _ in 0..100 {
+        if stats.lock().unwrap().1 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(stats.lock().unwrap().1 >= 1, "the ping was answered");
+    feed.abort();
+}
+
+#[tokio::test]
+async fn a_gap_resyncs_the_book_and_a_dropped_connection_is_reopened() {
+    let (ws_url, stats) = streams(vec![
+        vec![
+            diff(101, 105, "60000.10", "60002.00"),
+            Act::Wait(800),
+            // 106-110 never comes: a gap
+            diff(111, 115, "60000.20", "60002.00"),
+            Act::Wait(800),
+            Act::Close,
+        ],
+        vec![diff(201, 205, "60000.30", "60002.00")],
+    ])
+    .await;
+    let rest_server = serve(|req, before| match req.path.as_str() {
+        "/api/v3/klines" => Reply::ok(KLINES, 2),
+        "/api/v3/depth" => {
+            let calls = before.iter().filter(|r| r.path == "/api/v3/depth").count();
+            let id = [100, 112, 200][calls.min(2)];
+            Reply::ok(&snapshot(id), 50)
+        }
+        _ => Reply::error(404, -1, "no route"),
+    })
+    .await;
+    let rest = Arc::new(Rest::public(&rest_server.url, Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(1000);
+    let feed = tokio::spawn(run(config(&ws_url), rest, tx));
+
+    let got = until(&mut rx, |ev| {
+        matches!(ev, Event::Market(m) if matches!(&m.kind, MarketKind::BookSnapshot { update_id: 205, .. }))
+    })
+    .await;
+    feed.abort();
+    let resynced = got
+        .iter()
+        .position(|ev| is_feed(ev, |k| matches!(k, FeedKind::Resynced { .. })))
+        .expect("the gap is reported as a resync");
+    let rebuilt = got
+        .iter()
+        .position(|ev| {
+            matches!(ev, Event::Market(m) if matches!(&m.kind, MarketKind::BookSnapshot { update_id: 115, .. }))
+        })
+        .expect("the book is rebuilt from the next snapshot and the diff after the gap");
+    assert!(resynced < rebuilt);
+    let reconnecting = got
+        .iter()
+        .position(|ev| is_feed(ev, |k| *k == FeedKind::Reconnecting { attempt: 1 }))
+        .expect("the dropped connection is reported");
+    let connected_again = got
+        .iter()
+        .rposition(|ev| is_feed(ev, |k| *k == FeedKind::Connected))
+        .unwrap();
+    assert!(rebuilt < reconnecting && reconnecting < connected_again);
+    assert_eq!(stats.lock().unwrap().0, 2, "two connections");
+    let candles = got
+        .iter()
+        .filter(|ev| matches!(ev, Event::Market(m) if matches!(m.kind, MarketKind::Candle(_))))
+        .count();
+    assert_eq!(candles, 2, "klines are backfilled once, not per connection");
+}
+
+#[tokio::test]
+async fn an_unreachable_venue_is_retried_with_backoff_and_never_replaced() {
+    // nothing listens: the feed reports attempts and keeps trying, it does not give up
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let rest = Arc::new(Rest::public("http://127.0.0.1:9", Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(100);
+    let feed = tokio::spawn(run(config(&url), rest, tx));
+    let got = until(&mut rx, |ev| {
+        is_feed(ev, |k| *k == FeedKind::Reconnecting { attempt: 3 })
+    })
+    .await;
+    feed.abort();
+    assert!(
+        got.iter()
+            .all(|ev| is_feed(ev, |k| matches!(k, FeedKind::Reconnecting { .. })))
+    );
+}
+
+#[tokio::test]
+async fn a_tls_stream_url_fails_cleanly_when_the_server_is_not_tls() {
+    // the TLS path (wss://) starts its handshake against a server that hangs up: an error
+    // and a retry, no panic
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("wss://localhost:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            drop(sock);
+        }
+    });
+    let rest = Arc::new(Rest::public("http://127.0.0.1:9", Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(100);
+    let feed = tokio::spawn(run(config(&url), rest, tx));
+    until(&mut rx, |ev| {
+        is_feed(ev, |k| *k == FeedKind::Reconnecting { attempt: 2 })
+    })
+    .await;
+    assert!(!feed.is_finished(), "still trying");
+    feed.abort();
+}
