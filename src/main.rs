@@ -41,6 +41,9 @@ struct Cli {
     /// Speed of the simulated market relative to the wall clock.
     #[arg(long)]
     speed: Option<f64>,
+    /// Market data from this venue only, whatever the config enables.
+    #[arg(long, value_enum, value_name = "VENUE")]
+    venue: Option<VenueChoice>,
     /// Log lines as text or as JSON (one object per line, for log shippers).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -49,6 +52,24 @@ struct Cli {
     record: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
+}
+
+/// A venue chosen on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum VenueChoice {
+    /// The built-in simulated market.
+    Sim,
+    /// Binance spot (public market data; orders only to the spot testnet).
+    Binance,
+}
+
+impl From<VenueChoice> for tradedeck::engine::Venue {
+    fn from(v: VenueChoice) -> Self {
+        match v {
+            VenueChoice::Sim => tradedeck::engine::Venue::Sim,
+            VenueChoice::Binance => tradedeck::engine::Venue::Binance,
+        }
+    }
 }
 
 /// How log lines are written.
@@ -155,10 +176,24 @@ fn config_error(e: &tradedeck::config::ConfigError) -> ExitCode {
 }
 
 fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
-    let config = match load_config(cli.config.as_deref()) {
+    let mut config = match load_config(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    if let Some(venue) = cli.venue {
+        config.venues.sim.enabled = venue == VenueChoice::Sim;
+        config.venues.binance.enabled = venue == VenueChoice::Binance;
+        let problems = config.validate();
+        if !problems.is_empty() {
+            for (key, why) in problems {
+                eprintln!(
+                    "error: with --venue {}: {key}: {why}",
+                    tradedeck::engine::Venue::from(venue)
+                );
+            }
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
     if let Some(s) = cli.speed.filter(|s| !(*s > 0.0 && *s <= 1000.0)) {
         eprintln!("error: --speed {s} is out of range; expected a number above 0 and at most 1000");
         return ExitCode::from(EXIT_CONFIG);

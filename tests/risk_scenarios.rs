@@ -32,16 +32,6 @@ fn off() -> GuardConfig {
     }
 }
 
-fn risk_kinds(actions: &[Action]) -> Vec<String> {
-    records(actions)
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Risk(r) => Some(r.kind.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn position_after_exit(e: &Engine) -> (Decimal, Decimal, Decimal) {
     let p = &e.portfolio().positions[&btc()];
     (p.qty, p.realised, p.fees)

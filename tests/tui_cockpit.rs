@@ -593,9 +593,20 @@ fn feed_and_log_alerts_reach_the_alert_pane() {
     let mut e = engine();
     let lost = Event::Feed(FeedEvent {
         venue: Venue::Sim,
-        kind: FeedKind::Reconnecting { attempt: 2 },
+        kind: FeedKind::Reconnecting {
+            attempt: 2,
+            why: "cannot reach sim.example: connection refused".into(),
+        },
     });
     e.handle(lost, Timestamp(T0 + 100));
+    let weight = Event::Feed(FeedEvent {
+        venue: Venue::Sim,
+        kind: FeedKind::RequestWeight {
+            used: 57,
+            limit: 6000,
+        },
+    });
+    e.handle(weight, Timestamp(T0 + 150));
     let mut st = state(&e);
     update(
         &mut st,
@@ -606,11 +617,11 @@ fn feed_and_log_alerts_reach_the_alert_pane() {
         }),
     );
     let screen = text(&render(&st, 160, 48));
-    assert!(screen.contains("sim feed lost;"), "{screen}");
+    assert!(screen.contains("sim feed lost:"), "{screen}");
     assert!(screen.contains("store write failed"), "{screen}");
     assert!(
-        screen.contains("reconnecting #2"),
-        "header shows the feed down:\n{screen}"
+        screen.contains("sim ✖ cannot reach · retry #2 · weight 57/6000"),
+        "header shows the feed down and why:\n{screen}"
     );
 }
 

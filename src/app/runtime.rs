@@ -207,6 +207,25 @@ impl EngineHandle {
     }
 }
 
+/// Binance's market-data tasks: the stream and the venue's rules and weight.
+fn binance_feed(
+    cfg: &crate::config::BinanceConfig,
+    tx: &mpsc::Sender<Event>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, RunError> {
+    use crate::venues::binance::{rest, ws};
+    let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
+    let rest = Arc::new(
+        rest::Rest::public(&cfg.rest_url, weight)
+            .map_err(|e| RunError::Task(format!("venues.binance.rest_url: {e}")))?,
+    );
+    let feed = ws::FeedConfig::new(&cfg.ws_url, cfg.symbols.clone());
+    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, "binance market data");
+    Ok(vec![
+        tokio::spawn(ws::run(feed, rest.clone(), tx.clone())),
+        tokio::spawn(ws::venue_info(cfg.symbols.clone(), rest, tx.clone())),
+    ])
+}
+
 fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
     (now.millis() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id())
 }
@@ -231,9 +250,21 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         .into_iter()
         .filter_map(|(s, m)| Some((s.parse().ok()?, f64::try_from(m).ok()?)))
         .collect();
+    let venues: Vec<Venue> = [
+        (cfg.venues.sim.enabled, Venue::Sim),
+        (cfg.venues.binance.enabled, Venue::Binance),
+    ]
+    .into_iter()
+    .filter_map(|(on, v)| on.then_some(v))
+    .collect();
+    let venue_names = venues
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
     let run = RunInfo {
         mode: "paper".into(),
-        venue: Venue::Sim.to_string(),
+        venue: venue_names.clone(),
         seed: Some(seed),
         pid: std::process::id(),
         started_ms: now.millis(),
@@ -248,11 +279,20 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         &start_prices,
         cfg.venues.sim.history_minutes as usize,
     );
-    let instruments = sim
-        .instruments()
-        .into_iter()
-        .map(|i| (Venue::Sim, i))
-        .collect();
+    let mut instruments: Vec<(Venue, crate::model::Instrument)> = Vec::new();
+    if cfg.venues.sim.enabled {
+        instruments.extend(sim.instruments().into_iter().map(|i| (Venue::Sim, i)));
+    }
+    if cfg.venues.binance.enabled {
+        // the venue's rules arrive from exchangeInfo; until then its orders are refused
+        instruments.extend(
+            cfg.venues
+                .binance
+                .symbols
+                .iter()
+                .map(|s| (Venue::Binance, crate::model::Instrument::unknown(*s))),
+        );
+    }
     let mut engine_cfg = EngineConfig::from_config(cfg, instruments);
     engine_cfg.llm_worker = llm.is_some();
     let recorder = match &opts.record {
@@ -278,7 +318,8 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         db = %opts.db.display(), run_id, seed, speed,
         cash = %restored.cash, positions = restored.positions.len(), open_orders = restored.open_orders.len(),
         trading = restored.trading.as_str(), fills = restored.fill_count,
-        "starting paper engine on the simulated market"
+        venues = %venue_names,
+        "starting paper engine"
     );
     if let Some(h) = restored.trading.info() {
         let state = restored.trading.as_str().to_uppercase();
@@ -322,7 +363,13 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             market_tx.clone(),
         )));
     }
-    let feed = tokio::spawn(feed::run_sim(sim, now, speed, market_tx));
+    let mut feeds = Vec::new();
+    if cfg.venues.binance.enabled {
+        feeds.extend(binance_feed(&cfg.venues.binance, &market_tx)?);
+    }
+    if cfg.venues.sim.enabled {
+        feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));
+    }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
     let (req_tx, req_rx) = mpsc::channel::<ControlRequest>(64);
@@ -355,7 +402,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         if let Some(c) = control {
             c.abort();
         }
-        feed.abort();
+        for f in feeds {
+            f.abort();
+        }
         for n in news {
             n.abort();
         }

@@ -123,6 +123,104 @@ impl Default for UiConfig {
 pub struct Venues {
     /// The built-in simulated market.
     pub sim: SimConfig,
+    /// Binance spot.
+    pub binance: BinanceConfig,
+}
+
+/// The `[venues.binance]` table: market data from Binance's public hosts; orders (testnet
+/// mode) only to the spot testnet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BinanceConfig {
+    /// Whether the venue runs (`--venue binance` turns it on for one run).
+    pub enabled: bool,
+    /// Pairs to follow.
+    pub symbols: Vec<Symbol>,
+    /// Market-data REST host.
+    pub rest_url: String,
+    /// Market-data stream host.
+    pub ws_url: String,
+    /// Spot testnet REST host (orders, account).
+    pub testnet_rest_url: String,
+    /// Spot testnet WebSocket API (user data).
+    pub testnet_ws_url: String,
+    /// Name of the environment variable holding the testnet API key.
+    pub api_key_env: String,
+    /// Name of the environment variable holding the testnet API secret.
+    pub api_secret_env: String,
+}
+
+impl Default for BinanceConfig {
+    fn default() -> Self {
+        use crate::venues::binance::urls;
+        BinanceConfig {
+            enabled: false,
+            symbols: ["BTC/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
+            rest_url: urls::MARKET_REST.into(),
+            ws_url: urls::MARKET_WS.into(),
+            testnet_rest_url: urls::TESTNET_REST.into(),
+            testnet_ws_url: urls::TESTNET_WS_API.into(),
+            api_key_env: "BINANCE_TESTNET_API_KEY".into(),
+            api_secret_env: "BINANCE_TESTNET_API_SECRET".into(),
+        }
+    }
+}
+
+impl BinanceConfig {
+    /// (key, problem) for every value that cannot be used.
+    fn validate(&self) -> Vec<(String, String)> {
+        use crate::venues::binance::urls;
+        let mut errs = Vec::new();
+        let key = |k: &str| format!("venues.binance.{k}");
+        if self.enabled && self.symbols.is_empty() {
+            errs.push((
+                key("symbols"),
+                "expected at least one pair, like [\"BTC/USDT\"]".into(),
+            ));
+        }
+        let mut seen = self.symbols.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.symbols.len() {
+            errs.push((key("symbols"), "each pair may be listed once".into()));
+        }
+        for (k, url, schemes) in [
+            ("rest_url", &self.rest_url, ["https", "http"]),
+            ("ws_url", &self.ws_url, ["wss", "ws"]),
+        ] {
+            match urls::parse(url) {
+                Ok(u) if schemes.contains(&u.scheme()) => {}
+                Ok(u) => errs.push((
+                    key(k),
+                    format!("{url:?} uses {}://; expected {}://", u.scheme(), schemes[0]),
+                )),
+                Err(e) => errs.push((key(k), e.to_string())),
+            }
+        }
+        // orders leave only for the testnet: refused here, at startup, whatever the mode
+        for (k, url) in [
+            ("testnet_rest_url", &self.testnet_rest_url),
+            ("testnet_ws_url", &self.testnet_ws_url),
+        ] {
+            if let Err(e) = urls::order_host(url) {
+                errs.push((key(k), e.to_string()));
+            }
+        }
+        for (k, name) in [
+            ("api_key_env", &self.api_key_env),
+            ("api_secret_env", &self.api_secret_env),
+        ] {
+            let ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                errs.push((
+                    key(k),
+                    format!("{name:?} is not an environment variable name; expected letters, digits and _"),
+                ));
+            }
+        }
+        errs
+    }
 }
 
 /// The `[venues.sim]` table.
@@ -365,16 +463,33 @@ impl Config {
             "testnet mode needs a venue with testnet execution and none is available yet; expected \"paper\"".into(),
         );
         let sim = &self.venues.sim;
+        let binance = &self.venues.binance;
         rule(
-            sim.enabled,
+            sim.enabled || binance.enabled,
             "venues.sim.enabled",
-            "no market-data venue is enabled; expected true (the only venue so far)".into(),
+            "no market-data venue is enabled; expected [venues.sim] or [venues.binance] with enabled = true".into(),
         );
         rule(
-            !sim.symbols.is_empty(),
+            !sim.enabled || !sim.symbols.is_empty(),
             "venues.sim.symbols",
             "expected at least one pair, like [\"BTC/USDT\"]".into(),
         );
+        if sim.enabled && binance.enabled {
+            let shared: Vec<String> = sim
+                .symbols
+                .iter()
+                .filter(|s| binance.symbols.contains(s))
+                .map(|s| s.to_string())
+                .collect();
+            rule(
+                shared.is_empty(),
+                "venues.binance.symbols",
+                format!(
+                    "{} also come(s) from [venues.sim]; for now a pair comes from one venue at a time (drop it from one list, or run with --venue binance)",
+                    shared.join(", ")
+                ),
+            );
+        }
         let mut seen = sim.symbols.clone();
         seen.sort();
         seen.dedup();
@@ -432,6 +547,7 @@ impl Config {
             "paper.latency_ms",
             format!("{} is out of range; expected 0 to 60000", p.latency_ms),
         );
+        errs.extend(self.venues.binance.validate());
         errs.extend(self.risk.validate());
         errs.extend(self.ai.validate());
         errs.extend(self.news.validate());

@@ -2,7 +2,7 @@
 
 use super::Command;
 use crate::market::Level;
-use crate::model::{Side, Symbol, Timestamp};
+use crate::model::{Instrument, Side, Symbol, Timestamp};
 use crate::signals::llm::AiExchange;
 use crate::signals::{AiHealth, Headline, Signal};
 use rust_decimal::Decimal;
@@ -135,11 +135,22 @@ pub struct FeedEvent {
 pub enum FeedKind {
     /// Connected and streaming.
     Connected,
-    /// Lost the connection; trying again.
+    /// Lost the connection (or could not open it); trying again.
     Reconnecting {
         /// Attempt number, from 1.
         attempt: u32,
+        /// What went wrong, e.g. "cannot reach data-stream.binance.vision: …".
+        why: String,
     },
+    /// Request weight used in the venue's current window, and its limit.
+    RequestWeight {
+        /// Used.
+        used: u32,
+        /// Limit.
+        limit: u32,
+    },
+    /// The venue's trading rules for its pairs (loaded at start, refreshed periodically).
+    Rules(Vec<Instrument>),
     /// A book was rebuilt from a fresh snapshot after a gap.
     Resynced {
         /// The pair whose book was rebuilt.

@@ -490,12 +490,15 @@ impl Engine {
             reconnects: 0,
             resyncs: 0,
             malformed: 0,
+            weight: None,
+            down_because: None,
         });
         let alert = match f.kind {
             FeedKind::Connected => {
                 let was_down = h.reconnects > 0;
                 h.connected = true;
                 h.reconnects = 0;
+                h.down_because = None;
                 was_down.then(|| {
                     (
                         AlertLevel::Info,
@@ -503,13 +506,45 @@ impl Engine {
                     )
                 })
             }
-            FeedKind::Reconnecting { attempt } => {
+            FeedKind::Reconnecting { attempt, why } => {
                 h.connected = false;
                 h.reconnects = attempt;
-                Some((
-                    AlertLevel::Warn,
-                    format!("{} feed lost; reconnecting (attempt {attempt})", f.venue),
-                ))
+                let text = format!(
+                    "{} feed lost: {why}; reconnecting (attempt {attempt})",
+                    f.venue
+                );
+                h.down_because = Some(why);
+                Some((AlertLevel::Warn, text))
+            }
+            FeedKind::RequestWeight { used, limit } => {
+                h.weight = Some((used, limit));
+                None
+            }
+            FeedKind::Rules(rules) => {
+                let mut loaded = Vec::new();
+                for rule in rules {
+                    if let Some(m) = self
+                        .markets
+                        .get_mut(&rule.symbol)
+                        .filter(|m| m.venue == f.venue)
+                        && m.instrument != rule
+                    {
+                        loaded.push(format!(
+                            "{} tick {} step {} min {}",
+                            rule.symbol,
+                            rule.tick_size.normalize(),
+                            rule.lot_size.normalize(),
+                            rule.min_notional.normalize()
+                        ));
+                        m.instrument = rule;
+                    }
+                }
+                (!loaded.is_empty()).then(|| {
+                    (
+                        AlertLevel::Info,
+                        format!("{} trading rules: {}", f.venue, loaded.join("; ")),
+                    )
+                })
             }
             FeedKind::Resynced { symbol } => {
                 h.resyncs += 1;

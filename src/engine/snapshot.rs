@@ -151,4 +151,8 @@ pub struct FeedHealth {
     pub resyncs: u64,
     /// Malformed messages dropped since start.
     pub malformed: u64,
+    /// Request weight (used, limit) in the venue's current window, where it has one.
+    pub weight: Option<(u32, u32)>,
+    /// Why the feed is down, while it is.
+    pub down_because: Option<String>,
 }

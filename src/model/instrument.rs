@@ -72,6 +72,18 @@ fn ceil_to(value: Decimal, step: Decimal) -> Decimal {
 }
 
 impl Instrument {
+    /// A pair whose venue has not told its rules yet (all zero): risk refuses its orders
+    /// until they arrive.
+    pub fn unknown(symbol: Symbol) -> Instrument {
+        Instrument {
+            symbol,
+            tick_size: Decimal::ZERO,
+            lot_size: Decimal::ZERO,
+            min_qty: Decimal::ZERO,
+            min_notional: Decimal::ZERO,
+        }
+    }
+
     /// Rounds a quantity down to the lot size (never buys or sells more than asked).
     pub fn round_qty(&self, qty: Decimal) -> Decimal {
         floor_to(qty, self.lot_size).normalize()

@@ -70,6 +70,8 @@ pub enum RejectReason {
     },
     /// No book (or no price on the needed side) to value the order against.
     NoMarket,
+    /// The venue's tick, step and minimums for the pair are not known yet.
+    RulesUnknown,
     /// Quantity or price breaks the venue rules.
     Rules(RuleViolation),
     /// The price is too far from the mid (fat finger).
@@ -146,6 +148,7 @@ impl RejectReason {
             RejectReason::Duplicate { .. } => "duplicate",
             RejectReason::Cooldown { .. } => "loss_cooldown",
             RejectReason::NoMarket => "no_market",
+            RejectReason::RulesUnknown => "rules_unknown",
             RejectReason::Rules(_) => "instrument_rules",
             RejectReason::PriceBand { .. } => "price_band",
             RejectReason::MaxOrderNotional { .. } => "max_order_notional",
@@ -199,6 +202,10 @@ impl fmt::Display for RejectReason {
                 )
             }
             RejectReason::NoMarket => write!(f, "no market price to value the order"),
+            RejectReason::RulesUnknown => write!(
+                f,
+                "the venue's trading rules (tick, step, minimums) for the pair are not loaded yet"
+            ),
             RejectReason::Rules(v) => write!(f, "{v}"),
             RejectReason::PriceBand {
                 price,
@@ -351,6 +358,9 @@ pub fn check(
         {
             return Err(RejectReason::Cooldown { until });
         }
+    }
+    if ctx.instrument.tick_size.is_zero() || ctx.instrument.lot_size.is_zero() {
+        return Err(RejectReason::RulesUnknown);
     }
     req.qty = ctx.instrument.round_qty(req.qty);
     if let Some(p) = req.price {

@@ -139,6 +139,17 @@ pub fn records(actions: &[Action]) -> Vec<&Record> {
         .collect()
 }
 
+/// The kinds of the risk records among `actions` (`rejected:<rule>`, `halt`, ...).
+pub fn risk_kinds(actions: &[Action]) -> Vec<String> {
+    records(actions)
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Risk(r) => Some(r.kind.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The last order record among `actions`.
 pub fn last_order(actions: &[Action]) -> tradedeck::model::Order {
     records(actions)

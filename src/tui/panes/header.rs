@@ -39,16 +39,30 @@ impl Widget for &Header<'_> {
                 .unwrap_or_default();
             let ms = self.st.now.since(newest);
             let (word, style) = if !f.connected {
-                (
-                    format!("{} ✖ reconnecting #{}", f.venue, f.reconnects),
-                    t.danger,
-                )
+                let unreachable = f
+                    .down_because
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with("cannot reach"));
+                let what = if unreachable {
+                    "cannot reach · retry"
+                } else {
+                    "reconnecting"
+                };
+                (format!("{} ✖ {what} #{}", f.venue, f.reconnects), t.danger)
             } else if ms > STALE_MS {
                 (format!("{} ◌ stale {}", f.venue, age(ms)), t.warn)
             } else {
                 (format!("{} ● live {}", f.venue, age(ms)), t.up)
             };
             feeds.push(Span::styled(word, style));
+            if let Some((used, limit)) = f.weight {
+                let style = if used * 100 >= limit * 80 {
+                    t.warn
+                } else {
+                    t.muted
+                };
+                feeds.push(Span::styled(format!(" · weight {used}/{limit}"), style));
+            }
             feeds.push(Span::raw("  "));
         }
         if s.feeds.is_empty() {

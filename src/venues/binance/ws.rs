@@ -108,9 +108,13 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
     let mut rng = Rng::new(clock::now().0 as u64);
     let mut attempt = 0u32;
     let mut backfilled = false;
+    let host = super::urls::parse(&cfg.ws_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| cfg.ws_url.clone());
     loop {
         let url = cfg.stream_url();
-        match tokio_tungstenite::connect_async(url.as_str()).await {
+        let why = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => {
                 attempt = 0;
                 if !feed(&tx, FeedKind::Connected).await {
@@ -121,18 +125,61 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
                 }
                 match connection(&cfg, &rest, ws, &tx).await {
                     Ended::Stopped => return,
-                    Ended::Reconnect(why) => tracing::warn!(%why, "binance stream: reconnecting"),
+                    Ended::Reconnect(why) => why,
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, url, "binance stream: cannot connect");
-            }
-        }
+            Err(e) => format!("cannot reach {host}: {e}"),
+        };
         attempt += 1;
-        if !feed(&tx, FeedKind::Reconnecting { attempt }).await {
+        // the engine raises the alert; the log keeps the detail
+        tracing::info!(%why, attempt, "binance stream: reconnecting");
+        if !feed(&tx, FeedKind::Reconnecting { attempt, why }).await {
             return;
         }
         tokio::time::sleep(cfg.backoff(attempt, &mut rng)).await;
+    }
+}
+
+/// How often the trading rules are read again.
+const RULES_EVERY: Duration = Duration::from_secs(3600);
+/// How often the request weight is reported.
+const WEIGHT_EVERY: Duration = Duration::from_secs(5);
+
+/// The venue's trading rules for `symbols` (exchangeInfo, at start and hourly; every 30 s
+/// while it cannot be read) and its request-weight use (every 5 s), until the engine's
+/// receiver is dropped.
+pub async fn venue_info(symbols: Vec<Symbol>, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
+    let mut next_rules = clock::monotonic();
+    let mut tick = tokio::time::interval(WEIGHT_EVERY);
+    let mut failures = 0u32;
+    loop {
+        tick.tick().await;
+        if clock::monotonic() >= next_rules {
+            next_rules = match rest.exchange_info(&symbols).await {
+                Ok(rules) => {
+                    failures = 0;
+                    let trading: Vec<_> = rules.instruments.into_iter().map(|(i, _)| i).collect();
+                    if !feed(&tx, FeedKind::Rules(trading)).await {
+                        return;
+                    }
+                    clock::monotonic() + RULES_EVERY
+                }
+                Err(e) => {
+                    // said once as a warning (an alert in the cockpit), then only logged
+                    failures += 1;
+                    if failures == 1 {
+                        tracing::warn!(error = %e, "binance trading rules not loaded; orders wait for them; trying again every 30 s");
+                    } else {
+                        tracing::info!(error = %e, failures, "binance trading rules still not loaded");
+                    }
+                    clock::monotonic() + Duration::from_secs(30)
+                }
+            };
+        }
+        let (used, limit) = rest.weight().usage();
+        if !feed(&tx, FeedKind::RequestWeight { used, limit }).await {
+            return;
+        }
     }
 }
 

@@ -1,0 +1,122 @@
+//! A real venue's pair before and after its trading rules arrive, and the feed health the
+//! cockpit shows: why a feed is down, and the venue's request-weight use.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod scenario;
+
+use rust_decimal_macros::dec;
+use scenario::*;
+use tradedeck::engine::*;
+use tradedeck::model::{Instrument, Side, Timestamp};
+
+fn binance_engine() -> Engine {
+    let mut cfg = config(0);
+    cfg.instruments = vec![(Venue::Binance, Instrument::unknown(btc()))];
+    let mut e = Engine::new(cfg);
+    let connected = Event::Feed(FeedEvent {
+        venue: Venue::Binance,
+        kind: FeedKind::Connected,
+    });
+    e.handle(connected, Timestamp(0));
+    e.handle(book_event(0), Timestamp(0));
+    e
+}
+
+#[test]
+fn orders_wait_for_the_venues_rules_then_follow_them() {
+    let mut e = binance_engine();
+    let out = e.handle(order(Side::Buy, dec!(0.123456), None), Timestamp(1));
+    assert_eq!(risk_kinds(&out), ["rejected:rules_unknown"]);
+    assert!(fills(&out).is_empty());
+
+    let rules = Instrument {
+        symbol: btc(),
+        tick_size: dec!(0.01),
+        lot_size: dec!(0.001),
+        min_qty: dec!(0.001),
+        min_notional: dec!(5),
+    };
+    let loaded = Event::Feed(FeedEvent {
+        venue: Venue::Binance,
+        kind: FeedKind::Rules(vec![rules.clone()]),
+    });
+    let out = e.handle(loaded.clone(), Timestamp(2));
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Alert(al)
+            if al.text == "binance trading rules: BTC/USDT tick 0.01 step 0.001 min 5")),
+        "{out:?}"
+    );
+    // the same rules again say nothing
+    assert!(
+        !e.handle(loaded, Timestamp(3))
+            .iter()
+            .any(|a| matches!(a, Action::Alert(_)))
+    );
+    // rounded down to the step, then filled
+    let out = e.handle(order(Side::Buy, dec!(0.123456), None), Timestamp(4));
+    assert_eq!(fills(&out), vec![(dec!(101), dec!(0.123), dec!(0.012423))]);
+    // below the minimum notional: refused by the venue's rule
+    let out = e.handle(order(Side::Buy, dec!(0.001), None), Timestamp(5));
+    assert_eq!(risk_kinds(&out), ["rejected:instrument_rules"]);
+}
+
+#[test]
+fn rules_for_another_venues_pair_are_ignored() {
+    let mut e = binance_engine();
+    let sim_rules = Event::Feed(FeedEvent {
+        venue: Venue::Sim,
+        kind: FeedKind::Rules(vec![Instrument {
+            symbol: btc(),
+            tick_size: dec!(1),
+            lot_size: dec!(1),
+            min_qty: dec!(1),
+            min_notional: dec!(1),
+        }]),
+    });
+    e.handle(sim_rules, Timestamp(1));
+    let out = e.handle(order(Side::Buy, dec!(0.5), None), Timestamp(2));
+    assert_eq!(risk_kinds(&out), ["rejected:rules_unknown"]);
+}
+
+#[test]
+fn the_snapshot_says_why_a_feed_is_down_and_how_much_weight_is_used() {
+    let mut e = binance_engine();
+    let feed = |kind| {
+        Event::Feed(FeedEvent {
+            venue: Venue::Binance,
+            kind,
+        })
+    };
+    e.handle(
+        feed(FeedKind::RequestWeight {
+            used: 57,
+            limit: 6000,
+        }),
+        Timestamp(1),
+    );
+    let out = e.handle(
+        feed(FeedKind::Reconnecting {
+            attempt: 1,
+            why: "cannot reach data-stream.binance.vision: dns error".into(),
+        }),
+        Timestamp(2),
+    );
+    assert!(out.iter().any(|a| matches!(a, Action::Alert(al)
+        if al.text == "binance feed lost: cannot reach data-stream.binance.vision: dns error; reconnecting (attempt 1)")));
+    let s = e.snapshot();
+    let h = s.feeds.iter().find(|f| f.venue == Venue::Binance).unwrap();
+    assert_eq!(h.weight, Some((57, 6000)));
+    assert!(!h.connected);
+    assert_eq!(
+        h.down_because.as_deref(),
+        Some("cannot reach data-stream.binance.vision: dns error")
+    );
+    // orders wait for the feed
+    let out = e.handle(order(Side::Buy, dec!(1), None), Timestamp(3));
+    assert_eq!(risk_kinds(&out), ["rejected:feed_down"]);
+    e.handle(feed(FeedKind::Connected), Timestamp(4));
+    let s = e.snapshot();
+    let h = s.feeds.iter().find(|f| f.venue == Venue::Binance).unwrap();
+    assert!(h.connected && h.down_because.is_none());
+}
