@@ -6,92 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod fake_http;
+mod fake_ws;
 
 use fake_http::{Reply, serve};
-use futures_util::{SinkExt, StreamExt};
+use fake_ws::{Act, KLINES, diff, snapshot, streams};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use tradedeck::engine::{Event, FeedKind, MarketKind};
 use tradedeck::model::Symbol;
 use tradedeck::venues::binance::rest::{Rest, Weight};
 use tradedeck::venues::binance::ws::{FeedConfig, run};
-
-/// What the fake stream does on one connection.
-#[derive(Clone)]
-enum Act {
-    Send(String),
-    Ping,
-    Wait(u64),
-    Close,
-}
-
-/// A diff frame for BTCUSDT covering ids `first..=last`, setting one bid and one ask.
-fn diff(first: u64, last: u64, bid: &str, ask: &str) -> Act {
-    Act::Send(format!(
-        r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":{first},"u":{last},"b":[["{bid}","1.00000000"]],"a":[["{ask}","2.00000000"]]}}}}"#
-    ))
-}
-
-fn snapshot(id: u64) -> String {
-    format!(
-        r#"{{"lastUpdateId":{id},"bids":[["60000.00000000","1.00000000"],["59999.00000000","3.00000000"]],"asks":[["60001.00000000","1.50000000"]]}}"#
-    )
-}
-
-const KLINES: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"],[1499040060000,"0.01577100","0.80000000","0.01575800","0.01600000","100.0",1499040119999,"1.0",3,"1.0","1.0","0"]]"#;
-
-/// A stream server playing `scripts[n]` on the n-th connection (the last one repeats); the
-/// second value counts pongs received.
-async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(usize, usize)>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}", listener.local_addr().unwrap());
-    let stats = Arc::new(std::sync::Mutex::new((0usize, 0usize)));
-    let counts = stats.clone();
-    tokio::spawn(async move {
-        let mut n = 0;
-        while let Ok((sock, _)) = listener.accept().await {
-            let script = scripts[n.min(scripts.len() - 1)].clone();
-            n += 1;
-            counts.lock().unwrap().0 = n;
-            let counts = counts.clone();
-            tokio::spawn(async move {
-                let Ok(ws) = tokio_tungstenite::accept_async(sock).await else {
-                    return;
-                };
-                let (mut tx, mut rx) = ws.split();
-                let reader = tokio::spawn(async move {
-                    while let Some(Ok(m)) = rx.next().await {
-                        if matches!(m, Message::Pong(_)) {
-                            counts.lock().unwrap().1 += 1;
-                        }
-                    }
-                });
-                for act in script {
-                    match act {
-                        Act::Send(t) => {
-                            let _ = tx.send(Message::text(t)).await;
-                        }
-                        Act::Ping => {
-                            let _ = tx.send(Message::Ping(vec![1, 2, 3].into())).await;
-                        }
-                        Act::Wait(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-                        Act::Close => {
-                            let _ = tx.close().await;
-                            reader.abort();
-                            return;
-                        }
-                    }
-                }
-                // stay open, quiet
-                tokio::time::sleep(Duration::from_secs(60)).await;
-            });
-        }
-    });
-    (url, stats)
-}
 
 fn btc() -> Symbol {
     "BTC/USDT".parse().unwrap()
