@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Home, count, poll_until, read_db};
+use common::{Home, count, ctl, poll_until, read_db};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -369,17 +369,6 @@ fn daemon(home: &Home, secs: &str) -> (std::process::Child, std::path::PathBuf) 
     (child, socket)
 }
 
-fn ctl(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut all = vec!["ctl"];
-    all.extend_from_slice(args);
-    let out = home.run(&all);
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn ctl_halts_a_running_daemon_persisted_and_resumes_it() {
     let home = Home::new();
@@ -394,6 +383,11 @@ fn ctl_halts_a_running_daemon_persisted_and_resumes_it() {
     assert_eq!(code, Some(0), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["data"]["trading"], "active");
+    // the sim's book arrives after its candle history: wait for it before trading
+    poll_until(Duration::from_secs(20), "the first book", || {
+        let (code, out, _) = ctl(&home, &["book", "BTC/USDT", "--depth", "1"]);
+        (code == Some(0) && out.contains("bid")).then_some(())
+    });
     // halt: answered once persisted, and the database says so
     let (code, out, err) = ctl(&home, &["halt", "--reason", "ctl test", "--json"]);
     assert_eq!(code, Some(0), "{err}");

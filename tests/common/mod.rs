@@ -52,6 +52,18 @@ impl Home {
     }
 }
 
+/// `tradedeck ctl ARGS` in `home`: (exit code, stdout, stderr).
+pub fn ctl(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["ctl"];
+    all.extend_from_slice(args);
+    let out = home.run(&all);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Polls `f` until it returns `Some`, or panics after `timeout`.
 pub fn poll_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
