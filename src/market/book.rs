@@ -18,50 +18,62 @@ pub struct Level {
     pub qty: Decimal,
 }
 
-/// A price as a map key: the decimal's mantissa and scale, compared without going through
-/// `Decimal`'s general comparison when the scales agree (the usual case within one book).
+/// Decimal places of a price key's integer form: finer than any venue's tick.
+const KEY_SCALE: u32 = 12;
+
+/// 10^0 ..= 10^KEY_SCALE.
+const POW10: [i128; KEY_SCALE as usize + 1] = {
+    let mut t = [1i128; KEY_SCALE as usize + 1];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Marks a key whose price has no exact integer form at `KEY_SCALE`.
+const INEXACT: i128 = i128::MIN;
+
+/// A price as a map key: the price in units of 10^-12, so keys compare as plain integers
+/// whatever the scale each venue writes (`60000.5` and `60000.50000000` are one level),
+/// beside the price itself as it came. A price finer than that (none is) compares as a
+/// `Decimal`.
 #[derive(Copy, Clone, Debug)]
 struct PriceKey {
-    mantissa: i128,
-    scale: u32,
+    units: i128,
+    price: Decimal,
 }
 
 impl PriceKey {
     #[inline]
     fn new(price: Decimal) -> PriceKey {
-        PriceKey {
-            mantissa: price.mantissa(),
-            scale: price.scale(),
-        }
+        let scale = price.scale();
+        let units = if scale <= KEY_SCALE {
+            price
+                .mantissa()
+                .checked_mul(POW10[(KEY_SCALE - scale) as usize])
+                .unwrap_or(INEXACT)
+        } else {
+            INEXACT
+        };
+        PriceKey { units, price }
     }
 
     #[inline]
     fn price(self) -> Decimal {
-        Decimal::from_i128_with_scale(self.mantissa, self.scale)
+        self.price
     }
 }
 
 impl Ord for PriceKey {
     #[inline]
     fn cmp(&self, other: &PriceKey) -> Ordering {
-        if self.scale == other.scale {
-            return self.mantissa.cmp(&other.mantissa);
-        }
-        // Different scales: bring both to the larger one when that fits in i128, else let
-        // Decimal decide. Either way exact.
-        let (a, b) = (self.mantissa, other.mantissa);
-        let widened = if self.scale < other.scale {
-            10i128
-                .checked_pow(other.scale - self.scale)
-                .and_then(|f| a.checked_mul(f))
-                .map(|a| a.cmp(&b))
+        if self.units != INEXACT && other.units != INEXACT {
+            self.units.cmp(&other.units)
         } else {
-            10i128
-                .checked_pow(self.scale - other.scale)
-                .and_then(|f| b.checked_mul(f))
-                .map(|b| a.cmp(&b))
-        };
-        widened.unwrap_or_else(|| self.price().cmp(&other.price()))
+            self.price.cmp(&other.price)
+        }
     }
 }
 

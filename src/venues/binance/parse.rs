@@ -60,38 +60,52 @@ pub enum StreamMessage {
 /// A decimal string as Binance sends it (`"61837.63000000"`), trailing zeros dropped so
 /// the value shows as the venue means it.
 pub fn decimal(field: &'static str, s: &str) -> Result<Decimal, ParseError> {
-    let trimmed = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    };
-    plain_decimal(trimmed)
-        .or_else(|| Decimal::from_str(trimmed).ok())
+    plain_decimal(s)
+        .or_else(|| {
+            let trimmed = if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                s
+            };
+            Decimal::from_str(trimmed).ok()
+        })
         .ok_or_else(|| ParseError::Number {
             field,
             value: s.to_string(),
         })
 }
 
-/// The common shape, `digits[.digits]` with at most 18 digits, read straight into a mantissa
-/// and scale (a book message carries dozens of them); anything else is left to `Decimal`'s
-/// own parser.
+/// The common shape, `digits[.digits]` with at most 18 significant digits, read straight into
+/// a mantissa and scale without the trailing zeros of the fraction (a book message carries
+/// dozens of them); anything else is left to `Decimal`'s own parser.
 fn plain_decimal(s: &str) -> Option<Decimal> {
-    let (mut mantissa, mut scale, mut digits, mut point) = (0i64, 0u32, 0u32, false);
-    for b in s.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + i64::from(b - b'0');
-                digits += 1;
-                scale += u32::from(point);
-            }
-            b'.' if !point => point = true,
-            _ => return None,
+    let bytes = s.as_bytes();
+    let point = bytes.iter().position(|b| *b == b'.');
+    // drop the fraction's trailing zeros (and a bare point)
+    let mut end = bytes.len();
+    if let Some(p) = point {
+        while end > p + 1 && bytes[end - 1] == b'0' {
+            end -= 1;
         }
+        if end == p + 1 {
+            end = p;
+        }
+    }
+    let (mut mantissa, mut digits) = (0i64, 0u32);
+    for (i, b) in bytes.get(..end)?.iter().enumerate() {
+        if Some(i) == point {
+            continue;
+        }
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + i64::from(b - b'0');
+        digits += 1;
         if digits > 18 {
             return None;
         }
     }
+    let scale = point.map_or(0, |p| end.saturating_sub(p + 1)) as u32;
     (digits > 0).then(|| Decimal::new(mantissa, scale))
 }
 
@@ -155,10 +169,118 @@ pub fn depth_snapshot(body: &str) -> Result<Snapshot, ParseError> {
     })
 }
 
+/// A cursor for the depth fast path.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Steps over `lit` if it comes next.
+    fn lit(&mut self, lit: &str) -> Option<()> {
+        let end = self.at + lit.len();
+        (self.text.as_bytes().get(self.at..end)? == lit.as_bytes()).then(|| self.at = end)
+    }
+
+    /// A JSON string's plain contents (no escapes), after its opening quote.
+    fn until_quote(&mut self) -> Option<&'a str> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let len = rest.iter().position(|b| *b == b'"')?;
+        // cut at an ASCII quote, so on a character boundary
+        let s = self.text.get(self.at..self.at + len)?;
+        if s.as_bytes().contains(&b'\\') {
+            return None;
+        }
+        self.at += len + 1;
+        Some(s)
+    }
+
+    /// An unsigned integer.
+    fn number(&mut self) -> Option<u64> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if len == 0 || len > 19 {
+            return None;
+        }
+        let n = self.text.get(self.at..self.at + len)?.parse().ok()?;
+        self.at += len;
+        Some(n)
+    }
+
+    /// `["price","qty"],…]` into `out`, after the opening `[`.
+    fn levels(&mut self, side: Side, out: &mut Vec<LevelChange>) -> Option<()> {
+        if self.lit("]").is_some() {
+            return Some(());
+        }
+        loop {
+            self.lit("[\"")?;
+            let price = self.until_quote()?;
+            self.lit(",\"")?;
+            let qty = self.until_quote()?;
+            self.lit("]")?;
+            out.push(LevelChange {
+                side,
+                price: decimal("price", price).ok()?,
+                qty: decimal("qty", qty).ok()?,
+            });
+            if self.lit("]").is_some() {
+                return Some(());
+            }
+            self.lit(",")?;
+        }
+    }
+}
+
+/// A depth frame in exactly the layout Binance writes (`stream`, then `data` with `e`, `E`,
+/// `s`, `U`, `u`, `b`, `a` in that order, no spaces), read in one pass without building
+/// anything on the way: the feed's hottest path. Anything else is `None`, and the general
+/// reader takes the frame.
+fn depth_frame(text: &str) -> Option<(Symbol, Timestamp, Diff)> {
+    let mut c = Cursor { text, at: 0 };
+    c.lit("{\"stream\":\"")?;
+    let stream = c.until_quote()?;
+    if !stream.split_once('@')?.1.starts_with("depth") {
+        return None;
+    }
+    c.lit(",\"data\":{\"e\":\"depthUpdate\",\"E\":")?;
+    let event_time = i64::try_from(c.number()?).ok()?;
+    c.lit(",\"s\":\"")?;
+    let symbol = symbol(c.until_quote()?).ok()?;
+    c.lit(",\"U\":")?;
+    let first = c.number()?;
+    c.lit(",\"u\":")?;
+    let last = c.number()?;
+    let mut changes = Vec::with_capacity(32);
+    c.lit(",\"b\":[")?;
+    c.levels(Side::Buy, &mut changes)?;
+    c.lit(",\"a\":[")?;
+    c.levels(Side::Sell, &mut changes)?;
+    c.lit("}}")?;
+    (c.at == text.len()).then_some(())?;
+    Some((
+        symbol,
+        Timestamp(event_time),
+        Diff {
+            first,
+            last,
+            changes,
+            change_seqs: Vec::new(),
+            full: false,
+        },
+    ))
+}
+
 /// One combined-stream frame, received at `received`.
 pub fn stream_message(text: &str, received: Timestamp) -> Result<StreamMessage, ParseError> {
     if text.starts_with("{\"result\"") {
         return Ok(StreamMessage::Reply);
+    }
+    if let Some((symbol, exchange_ts, diff)) = depth_frame(text) {
+        return Ok(StreamMessage::Depth {
+            symbol,
+            exchange_ts,
+            diff,
+        });
     }
     match serde_json::from_str(text)? {
         wire::Frame::Depth(d) => {
@@ -340,6 +462,45 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn the_depth_fast_path_reads_what_the_general_reader_reads() {
+        let frames = [
+            r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17","1.5"]],"a":[["61837.64000000","1.54698000"]]}}"#,
+            r#"{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":1,"b":[],"a":[]}}"#,
+        ];
+        for f in frames {
+            let fast = depth_frame(f).expect("Binance's layout takes the fast path");
+            let d: wire::Frame = serde_json::from_str(f).unwrap();
+            let wire::Frame::Depth(d) = d else {
+                panic!("a depth frame");
+            };
+            assert_eq!(fast, depth_update(&d).unwrap());
+        }
+        // other layouts, spaces or escapes go to the general reader, which still reads them
+        for f in [
+            r#"{"stream":"btcusdt@depth@100ms","data":{"E":1,"e":"depthUpdate","s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}"#,
+            r#"{"stream": "btcusdt@depth@100ms", "data": {"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}"#,
+        ] {
+            assert!(depth_frame(f).is_none(), "{f}");
+            assert!(
+                matches!(
+                    stream_message(f, Timestamp(0)),
+                    Ok(StreamMessage::Depth { .. })
+                ),
+                "{f}"
+            );
+        }
+        // an escaped string is never taken by the fast path (nor read as a borrowed one)
+        let escaped = r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTC\u0055SDT","U":1,"u":2,"b":[],"a":[]}}"#;
+        assert!(depth_frame(escaped).is_none());
+        assert!(stream_message(escaped, Timestamp(0)).is_err());
+        // a truncated or trailing-garbage frame is not taken by the fast path either
+        let good = frames[0];
+        assert!(depth_frame(&good[..good.len() - 1]).is_none());
+        assert!(depth_frame(&format!("{good}x")).is_none());
+        assert!(stream_message(&good[..good.len() - 1], Timestamp(0)).is_err());
     }
 
     #[test]
