@@ -258,3 +258,41 @@ async fn a_tls_stream_url_fails_cleanly_when_the_server_is_not_tls() {
     assert!(!feed.is_finished(), "still trying");
     feed.abort();
 }
+
+#[tokio::test]
+async fn a_418_is_reported_as_a_ban_and_the_venue_is_left_alone_until_it_ends() {
+    let (ws_url, _) = streams(vec![vec![diff(101, 105, "60000.10", "60002.00")]]).await;
+    let rest_server = serve(|req, _| match req.path.as_str() {
+        "/api/v3/klines" => Reply::ok(KLINES, 2),
+        _ => Reply::error(418, -1003, "Way too much request weight used; IP banned")
+            .with("Retry-After", "120"),
+    })
+    .await;
+    let rest = Arc::new(Rest::public(&rest_server.url, Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(1000);
+    let feed = tokio::spawn(run(config(&ws_url), rest, tx));
+    let got = until(&mut rx, |ev| {
+        is_feed(ev, |k| matches!(k, FeedKind::Banned { .. }))
+    })
+    .await;
+    let Some(Event::Feed(banned)) = got.last() else {
+        panic!("a ban");
+    };
+    let FeedKind::Banned { until } = banned.kind else {
+        panic!("a ban");
+    };
+    let left = until.since(tradedeck::app::clock::now());
+    assert!((110_000..=121_000).contains(&left), "{left} ms left");
+    // no more calls while banned
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    feed.abort();
+    let depth_calls = rest_server
+        .seen()
+        .iter()
+        .filter(|r| r.path == "/api/v3/depth")
+        .count();
+    assert_eq!(
+        depth_calls, 1,
+        "the snapshot is not asked again during the ban"
+    );
+}

@@ -740,3 +740,23 @@ fn signals_pane_shows_the_ai_signal_the_blend_and_the_news() {
     assert!(screen.contains("blend     ▲ BUY  score +0.40"), "{screen}");
     assert!(screen.contains("sentiment +0.42"), "{screen}");
 }
+
+#[test]
+fn the_header_shows_a_venue_ban_until_it_ends() {
+    let mut e = engine();
+    let ban = Event::Feed(FeedEvent {
+        venue: Venue::Sim,
+        kind: FeedKind::Banned {
+            until: Timestamp(T0 + 3_600_000),
+        },
+    });
+    e.handle(ban, Timestamp(T0 + 100));
+    let st = state(&e);
+    let screen = text(&render(&st, 160, 48));
+    let until = Timestamp(T0 + 3_600_000).to_string();
+    let hms = &until[11..19];
+    assert!(
+        screen.contains(&format!("sim ✖ banned until {hms} UTC")),
+        "{screen}"
+    );
+}

@@ -23,6 +23,26 @@ fn binance_engine() -> Engine {
     e
 }
 
+/// `venue`'s rules for BTC/USDT: tick `tick`, step and minimum quantity `step`, minimum
+/// notional `min_notional`.
+fn rules(
+    venue: Venue,
+    tick: rust_decimal::Decimal,
+    step: rust_decimal::Decimal,
+    min_notional: rust_decimal::Decimal,
+) -> Event {
+    Event::Feed(FeedEvent {
+        venue,
+        kind: FeedKind::Rules(vec![Instrument {
+            symbol: btc(),
+            tick_size: tick,
+            lot_size: step,
+            min_qty: step,
+            min_notional,
+        }]),
+    })
+}
+
 #[test]
 fn orders_wait_for_the_venues_rules_then_follow_them() {
     let mut e = binance_engine();
@@ -30,17 +50,7 @@ fn orders_wait_for_the_venues_rules_then_follow_them() {
     assert_eq!(risk_kinds(&out), ["rejected:rules_unknown"]);
     assert!(fills(&out).is_empty());
 
-    let rules = Instrument {
-        symbol: btc(),
-        tick_size: dec!(0.01),
-        lot_size: dec!(0.001),
-        min_qty: dec!(0.001),
-        min_notional: dec!(5),
-    };
-    let loaded = Event::Feed(FeedEvent {
-        venue: Venue::Binance,
-        kind: FeedKind::Rules(vec![rules.clone()]),
-    });
+    let loaded = rules(Venue::Binance, dec!(0.01), dec!(0.001), dec!(5));
     let out = e.handle(loaded.clone(), Timestamp(2));
     assert!(
         out.iter().any(|a| matches!(a, Action::Alert(al)
@@ -64,17 +74,7 @@ fn orders_wait_for_the_venues_rules_then_follow_them() {
 #[test]
 fn rules_for_another_venues_pair_are_ignored() {
     let mut e = binance_engine();
-    let sim_rules = Event::Feed(FeedEvent {
-        venue: Venue::Sim,
-        kind: FeedKind::Rules(vec![Instrument {
-            symbol: btc(),
-            tick_size: dec!(1),
-            lot_size: dec!(1),
-            min_qty: dec!(1),
-            min_notional: dec!(1),
-        }]),
-    });
-    e.handle(sim_rules, Timestamp(1));
+    e.handle(rules(Venue::Sim, dec!(1), dec!(1), dec!(1)), Timestamp(1));
     let out = e.handle(order(Side::Buy, dec!(0.5), None), Timestamp(2));
     assert_eq!(risk_kinds(&out), ["rejected:rules_unknown"]);
 }
@@ -119,4 +119,34 @@ fn the_snapshot_says_why_a_feed_is_down_and_how_much_weight_is_used() {
     let s = e.snapshot();
     let h = s.feeds.iter().find(|f| f.venue == Venue::Binance).unwrap();
     assert!(h.connected && h.down_because.is_none());
+}
+
+#[test]
+fn a_venue_ban_stops_trading_there_until_it_ends() {
+    let mut e = binance_engine();
+    e.handle(
+        rules(Venue::Binance, dec!(0.01), dec!(0.001), dec!(5)),
+        Timestamp(1),
+    );
+    let ban = Event::Feed(FeedEvent {
+        venue: Venue::Binance,
+        kind: FeedKind::Banned {
+            until: Timestamp(120_000),
+        },
+    });
+    let out = e.handle(ban.clone(), Timestamp(2));
+    assert!(out.iter().any(|a| matches!(a, Action::Alert(al)
+        if al.level == AlertLevel::Danger && al.text.starts_with("binance banned this IP"))));
+    assert!(
+        !e.handle(ban, Timestamp(3))
+            .iter()
+            .any(|a| matches!(a, Action::Alert(_))),
+        "said once"
+    );
+    let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(4));
+    assert_eq!(risk_kinds(&out), ["rejected:feed_down"]);
+    // the book is still fresh when the ban ends
+    e.handle(book_event(120_000), Timestamp(120_000));
+    let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(120_001));
+    assert_eq!(fills(&out).len(), 1, "{out:?}");
 }

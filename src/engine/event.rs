@@ -151,6 +151,11 @@ pub enum FeedKind {
     },
     /// The venue's trading rules for its pairs (loaded at start, refreshed periodically).
     Rules(Vec<Instrument>),
+    /// The venue banned this IP (Binance's 418): no calls and no trading there until `until`.
+    Banned {
+        /// End of the ban.
+        until: Timestamp,
+    },
     /// A book was rebuilt from a fresh snapshot after a gap.
     Resynced {
         /// The pair whose book was rebuilt.

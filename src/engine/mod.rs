@@ -492,6 +492,7 @@ impl Engine {
             malformed: 0,
             weight: None,
             down_because: None,
+            banned_until: None,
         });
         let alert = match f.kind {
             FeedKind::Connected => {
@@ -552,6 +553,19 @@ impl Engine {
                     AlertLevel::Warn,
                     format!("{symbol} book resynced from a fresh {} snapshot", f.venue),
                 ))
+            }
+            FeedKind::Banned { until } => {
+                let news = h.banned_until != Some(until);
+                h.banned_until = Some(until);
+                news.then(|| {
+                    (
+                        AlertLevel::Danger,
+                        format!(
+                            "{} banned this IP (too many requests) until {until}: no trading there until then",
+                            f.venue
+                        ),
+                    )
+                })
             }
             FeedKind::MalformedDropped { count } => {
                 h.malformed += count;

@@ -200,7 +200,10 @@ impl Engine {
                 touch,
                 mid: m.book.mid().or(m.last_price),
                 book_age_ms: m.book_ts.map(|t| self.now.since(t)),
-                feed_down: self.feeds.get(&m.venue).is_some_and(|f| !f.connected),
+                feed_down: self
+                    .feeds
+                    .get(&m.venue)
+                    .is_some_and(|f| f.blocks_trading(self.now)),
                 orders_last_minute: self.order_times.len() as u32,
                 duplicate: self
                     .recent_intents

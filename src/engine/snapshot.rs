@@ -155,4 +155,13 @@ pub struct FeedHealth {
     pub weight: Option<(u32, u32)>,
     /// Why the feed is down, while it is.
     pub down_because: Option<String>,
+    /// The venue banned this IP until then (no trading there before).
+    pub banned_until: Option<Timestamp>,
+}
+
+impl FeedHealth {
+    /// Orders on this venue wait: the feed is down or the venue's ban is still running.
+    pub fn blocks_trading(&self, now: Timestamp) -> bool {
+        !self.connected || self.banned_until.is_some_and(|until| now < until)
+    }
 }

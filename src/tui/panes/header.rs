@@ -38,7 +38,12 @@ impl Widget for &Header<'_> {
                 .max()
                 .unwrap_or_default();
             let ms = self.st.now.since(newest);
-            let (word, style) = if !f.connected {
+            let banned = f.banned_until.filter(|u| self.st.now < *u);
+            let (word, style) = if let Some(until) = banned {
+                let hms = until.to_string();
+                let hms = hms.get(11..19).unwrap_or(&hms);
+                (format!("{} ✖ banned until {hms} UTC", f.venue), t.danger)
+            } else if !f.connected {
                 let unreachable = f
                     .down_because
                     .as_deref()

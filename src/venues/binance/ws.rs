@@ -164,6 +164,12 @@ pub async fn venue_info(symbols: Vec<Symbol>, rest: Arc<Rest>, tx: mpsc::Sender<
                     }
                     clock::monotonic() + RULES_EVERY
                 }
+                Err(RestError::Banned { until }) => {
+                    if !feed(&tx, FeedKind::Banned { until }).await {
+                        return;
+                    }
+                    clock::monotonic() + until_then(until)
+                }
                 Err(e) => {
                     // said once as a warning (an alert in the cockpit), then only logged
                     failures += 1;
@@ -200,6 +206,10 @@ async fn backfill(cfg: &FeedConfig, rest: &Rest, tx: &mpsc::Sender<Event>) -> bo
     for s in &cfg.symbols {
         let rows = match rest.klines(*s, "1m", cfg.backfill).await {
             Ok(rows) => rows,
+            Err(RestError::Banned { until }) => {
+                feed(tx, FeedKind::Banned { until }).await;
+                return false;
+            }
             Err(e) => {
                 tracing::warn!(symbol = %s, error = %e, "binance kline backfill failed");
                 return false;
@@ -356,6 +366,14 @@ fn on_snapshot(
     };
     let snapshot = match result {
         Ok(s) => s,
+        Err(RestError::Banned { until }) => {
+            // no calls before the ban ends; the engine stops trading here meanwhile
+            fetch(snapshots, rest, symbol, cfg.depth_limit, until_then(until));
+            return vec![Event::Feed(FeedEvent {
+                venue: Venue::Binance,
+                kind: FeedKind::Banned { until },
+            })];
+        }
         Err(e) => {
             tracing::warn!(%symbol, error = %e, "binance snapshot failed; trying again");
             fetch(snapshots, rest, symbol, cfg.depth_limit, cfg.backoff_min);
@@ -378,6 +396,11 @@ fn on_snapshot(
         }
         _ => Vec::new(),
     }
+}
+
+/// How long from now until `t` (zero if past).
+fn until_then(t: Timestamp) -> Duration {
+    Duration::from_millis(u64::try_from(t.since(clock::now())).unwrap_or(0))
 }
 
 fn market(symbol: Symbol, exchange_ts: Timestamp, received: Timestamp, kind: MarketKind) -> Event {
