@@ -1,6 +1,7 @@
 //! The real binary with `[venues.binance]` pointed at a local fake Binance (REST + streams):
 //! the daemon syncs the book, loads the trading rules, paper-trades on the venue's book
-//! through `ctl`, and journals the run as a Binance one.
+//! through `ctl`, journals the run as a Binance one, and its recording replays to the same
+//! fills.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -41,9 +42,23 @@ async fn the_daemon_paper_trades_on_a_synced_binance_book() {
     )
     .unwrap();
     let config = config.to_str().unwrap().to_string();
+    let record = home
+        .path()
+        .join("session.jsonl")
+        .to_str()
+        .unwrap()
+        .to_string();
     let home = tokio::task::spawn_blocking(move || {
         let mut child = home
-            .cmd(&["--daemon", "--duration", "30", "--config", &config])
+            .cmd(&[
+                "--daemon",
+                "--duration",
+                "30",
+                "--config",
+                &config,
+                "--record",
+                &record,
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -64,8 +79,22 @@ async fn the_daemon_paper_trades_on_a_synced_binance_book() {
         assert_eq!(code, Some(0), "{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["data"]["trading"], "active", "{v}");
-        child.kill().unwrap();
-        child.wait().unwrap();
+        // a clean stop (SIGTERM) closes the recording; replaying it gives the same fills
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        assert!(child.wait().unwrap().success());
+        let out = home.run(&["replay", &record, "--check"]);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(report.contains("fills identical (1 recorded)"), "{report}");
         home
     })
     .await
