@@ -1,8 +1,10 @@
 //! Binance spot: the JSON shapes (`wire`) and their reading (`parse`), request signing
 //! (`sign`), hosts and the testnet allow-list for orders (`urls`), the REST client with the
 //! venue's weight, ban and clock rules (`rest`), the market-data stream feeding synced books,
-//! trades and candles to the engine (`ws`). Testnet execution follows.
+//! trades and candles to the engine (`ws`), testnet order calls and user-data events
+//! (`orders`). Wiring the orders into the engine's testnet mode follows.
 
+pub mod orders;
 pub mod parse;
 pub mod rest;
 pub mod sign;
