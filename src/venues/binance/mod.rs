@@ -2,12 +2,14 @@
 //! (`sign`), hosts and the testnet allow-list for orders (`urls`), the REST client with the
 //! venue's weight, ban and clock rules (`rest`), the market-data stream feeding synced books,
 //! trades and candles to the engine (`ws`), testnet order calls and user-data events
-//! (`orders`). Wiring the orders into the engine's testnet mode follows.
+//! (`orders`), the user data stream over the WebSocket API (`user`). Wiring orders into the
+//! engine's testnet mode follows.
 
 pub mod orders;
 pub mod parse;
 pub mod rest;
 pub mod sign;
 pub mod urls;
+pub mod user;
 pub mod wire;
 pub mod ws;

@@ -87,11 +87,7 @@ impl FeedConfig {
     /// up to `backoff_max`, with up to a quarter of it added at random so many clients do
     /// not return at once.
     pub fn backoff(&self, attempt: u32, rng: &mut Rng) -> Duration {
-        let base = self
-            .backoff_min
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-            .min(self.backoff_max);
-        base + base.mul_f64(rng.uniform() * 0.25)
+        crate::venues::backoff(attempt, self.backoff_min, self.backoff_max, rng)
     }
 }
 

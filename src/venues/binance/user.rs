@@ -1,0 +1,156 @@
+//! The user data stream on the testnet's WebSocket API: Binance retired listen keys in 2026,
+//! so the stream is opened with `userDataStream.subscribe.signature` (HMAC keys welcome: the
+//! sorted `apiKey` and `timestamp` signed), and the account's events then arrive on the same
+//! connection as `{"subscriptionId":N,"event":{…}}`.
+//!
+//! Every (re)subscription is reported as `Subscribed`: events may have been missed while the
+//! stream was down, so whoever trades on it reconciles orders and balances over REST then.
+//! Reconnects back off like the market stream; unreadable frames are counted and dropped.
+
+use super::orders::{UserEvent, user_event};
+use super::rest::Keys;
+use super::{sign, urls};
+use crate::app::clock;
+use crate::rng::Rng;
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the user stream reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UserFeed {
+    /// Subscribed (again): reconcile now, events from here on arrive.
+    Subscribed,
+    /// An account event.
+    Event(UserEvent),
+    /// The stream dropped or could not open; retrying.
+    Lost {
+        /// Attempt number, from 1.
+        attempt: u32,
+        /// What went wrong.
+        why: String,
+    },
+    /// A frame that did not parse was dropped.
+    Malformed,
+}
+
+/// The subscribe request for `keys` at local time `now_ms` moved by the server offset.
+pub fn subscribe_request(keys: &Keys, timestamp_ms: i64, id: &str) -> String {
+    let timestamp = timestamp_ms.to_string();
+    let signature = sign::ws_signature(
+        &keys.secret,
+        &[("apiKey", &keys.api_key), ("timestamp", &timestamp)],
+    );
+    serde_json::json!({
+        "id": id,
+        "method": "userDataStream.subscribe.signature",
+        "params": {
+            "apiKey": keys.api_key,
+            "timestamp": timestamp_ms,
+            "signature": signature,
+        }
+    })
+    .to_string()
+}
+
+/// Runs the user stream at `ws_url` (a testnet host) until the receiver is dropped;
+/// `offset_ms` is the measured server-time offset.
+pub async fn run(
+    ws_url: String,
+    keys: Keys,
+    offset_ms: i64,
+    backoff: (Duration, Duration),
+    tx: mpsc::Sender<UserFeed>,
+) {
+    if let Err(e) = urls::order_host(&ws_url) {
+        let _ = tx
+            .send(UserFeed::Lost {
+                attempt: 1,
+                why: e.to_string(),
+            })
+            .await;
+        return;
+    }
+    let mut rng = Rng::new(clock::now().0 as u64 ^ 0x5eed);
+    let mut attempt = 0u32;
+    loop {
+        let why = match session(&ws_url, &keys, offset_ms, &tx).await {
+            Ok(()) => return,
+            Err(why) => why,
+        };
+        attempt += 1;
+        tracing::info!(%why, attempt, "binance user stream: reconnecting");
+        if tx.send(UserFeed::Lost { attempt, why }).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(crate::venues::backoff(
+            attempt, backoff.0, backoff.1, &mut rng,
+        ))
+        .await;
+    }
+}
+
+/// One connection: subscribe, then pass events on. `Ok` when the receiver is gone.
+async fn session(
+    ws_url: &str,
+    keys: &Keys,
+    offset_ms: i64,
+    tx: &mpsc::Sender<UserFeed>,
+) -> Result<(), String> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .map_err(|e| format!("cannot reach {ws_url}: {e}"))?;
+    let id = format!("sub-{}", clock::now().0);
+    let request = subscribe_request(keys, clock::now().0 + offset_ms, &id);
+    ws.send(Message::text(request))
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(frame) = ws.next().await {
+        let text = match frame.map_err(|e| e.to_string())? {
+            Message::Text(t) => t,
+            Message::Close(_) => return Err("closed by the venue".into()),
+            _ => continue,
+        };
+        let out = match answer(&text, &id) {
+            Some(Ok(())) => UserFeed::Subscribed,
+            Some(Err(why)) => return Err(why),
+            None => match user_event(&text) {
+                Ok(UserEvent::Other) => continue,
+                Ok(e) => UserFeed::Event(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "binance user stream: malformed frame dropped");
+                    UserFeed::Malformed
+                }
+            },
+        };
+        if tx.send(out).await.is_err() {
+            return Ok(());
+        }
+    }
+    Err("closed by the venue".into())
+}
+
+/// The answer to our subscribe request, if `text` is one: `Ok` on status 200, else the
+/// venue's reason.
+fn answer(text: &str, id: &str) -> Option<Result<(), String>> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    if v.get("id")?.as_str()? != id {
+        return None;
+    }
+    if v.get("status").and_then(serde_json::Value::as_i64) == Some(200) {
+        return Some(Ok(()));
+    }
+    let error = v.get("error");
+    let msg = error
+        .and_then(|e| e.get("msg"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("no reason given");
+    let code = error
+        .and_then(|e| e.get("code"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    Some(Err(format!(
+        "user stream subscription refused (code {code}): {msg}"
+    )))
+}

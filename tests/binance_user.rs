@@ -1,0 +1,151 @@
+//! The user data stream against a local fake of Binance's WebSocket API: the subscription is
+//! signed as the API documents (sorted apiKey and timestamp), events arrive for the order,
+//! a dropped stream is subscribed again (and reported, so orders get reconciled), a refused
+//! subscription says why, malformed frames are counted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tradedeck::venues::binance::orders::{Status, UserEvent};
+use tradedeck::venues::binance::rest::Keys;
+use tradedeck::venues::binance::sign::ws_signature;
+use tradedeck::venues::binance::user::{UserFeed, run};
+
+const SECRET: &str = "user-secret";
+
+fn keys() -> Keys {
+    Keys {
+        api_key: "user-key".into(),
+        secret: SECRET.into(),
+    }
+}
+
+fn report(status: &str, filled: &str) -> String {
+    format!(
+        r#"{{"subscriptionId":0,"event":{{"e":"executionReport","E":1,"s":"BTCUSDT","c":"td-7","S":"BUY","o":"LIMIT","f":"GTC","q":"0.01000000","p":"60000.00000000","C":"","x":"TRADE","X":"{status}","r":"NONE","i":28,"l":"0.00500000","z":"{filled}","L":"60000.00000000","n":"0","N":null,"T":2,"t":5,"m":false,"Z":"0"}}}}"#
+    )
+}
+
+/// Serves the WebSocket API: checks each subscription's signature (refusing a bad one as
+/// Binance does), then plays `scripts[n]` on the n-th connection and closes.
+async fn api(scripts: Vec<Vec<String>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws-api/v3", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((sock, _)) = listener.accept().await {
+            let script = scripts[n.min(scripts.len() - 1)].clone();
+            n += 1;
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(sock).await.unwrap();
+                let Some(Ok(Message::Text(req))) = ws.next().await else {
+                    return;
+                };
+                let req: serde_json::Value = serde_json::from_str(&req).unwrap();
+                assert_eq!(req["method"], "userDataStream.subscribe.signature");
+                let p = &req["params"];
+                let (key, ts) = (p["apiKey"].as_str().unwrap(), p["timestamp"].to_string());
+                let want = ws_signature(SECRET, &[("timestamp", &ts), ("apiKey", key)]);
+                let answer = if p["signature"] == want.as_str() {
+                    serde_json::json!({"id": req["id"], "status": 200, "result": {"subscriptionId": 0}})
+                } else {
+                    serde_json::json!({"id": req["id"], "status": 400, "error": {"code": -1022, "msg": "Signature for this request is not valid."}})
+                };
+                ws.send(Message::text(answer.to_string())).await.unwrap();
+                for frame in script {
+                    ws.send(Message::text(frame)).await.unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = ws.close(None).await;
+            });
+        }
+    });
+    url
+}
+
+async fn next(rx: &mut mpsc::Receiver<UserFeed>) -> UserFeed {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a report in time")
+        .expect("the stream runs")
+}
+
+#[tokio::test]
+async fn the_signed_subscription_delivers_order_events_and_is_renewed_after_a_drop() {
+    let url = api(vec![
+        vec![report("PARTIALLY_FILLED", "0.00500000"), "{not json".into()],
+        vec![report("FILLED", "0.01000000")],
+    ])
+    .await;
+    let (tx, mut rx) = mpsc::channel(100);
+    let task = tokio::spawn(run(
+        url,
+        keys(),
+        0,
+        (Duration::from_millis(20), Duration::from_millis(100)),
+        tx,
+    ));
+    assert_eq!(next(&mut rx).await, UserFeed::Subscribed);
+    let UserFeed::Event(UserEvent::Order(r)) = next(&mut rx).await else {
+        panic!("an order event");
+    };
+    assert_eq!(
+        (r.status, r.client_id.as_str()),
+        (Status::PartiallyFilled, "td-7")
+    );
+    assert_eq!(next(&mut rx).await, UserFeed::Malformed);
+    assert!(matches!(
+        next(&mut rx).await,
+        UserFeed::Lost { attempt: 1, .. }
+    ));
+    // subscribed again: the trader reconciles, then the events go on
+    assert_eq!(next(&mut rx).await, UserFeed::Subscribed);
+    let UserFeed::Event(UserEvent::Order(r)) = next(&mut rx).await else {
+        panic!("an order event");
+    };
+    assert_eq!(r.status, Status::Filled);
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
+    let url = api(vec![vec![]]).await;
+    let wrong = Keys {
+        api_key: "user-key".into(),
+        secret: "not-the-secret".into(),
+    };
+    let (tx, mut rx) = mpsc::channel(100);
+    let task = tokio::spawn(run(
+        url,
+        wrong,
+        0,
+        (Duration::from_millis(20), Duration::from_millis(100)),
+        tx,
+    ));
+    let UserFeed::Lost { why, .. } = next(&mut rx).await else {
+        panic!("refused");
+    };
+    assert_eq!(
+        why,
+        "user stream subscription refused (code -1022): Signature for this request is not valid."
+    );
+    task.abort();
+
+    let (tx, mut rx) = mpsc::channel(10);
+    run(
+        "wss://ws-api.binance.com:443/ws-api/v3".into(),
+        keys(),
+        0,
+        (Duration::from_millis(20), Duration::from_millis(100)),
+        tx,
+    )
+    .await;
+    let UserFeed::Lost { why, .. } = next(&mut rx).await else {
+        panic!("refused");
+    };
+    assert!(why.contains("only to the Binance spot testnet"), "{why}");
+}
