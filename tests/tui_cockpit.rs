@@ -760,3 +760,43 @@ fn the_header_shows_a_venue_ban_until_it_ends() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_header_counts_a_feeds_losses_resyncs_and_dropped_messages() {
+    let mut e = engine();
+    let feed = |kind| {
+        Event::Feed(FeedEvent {
+            venue: Venue::Sim,
+            kind,
+        })
+    };
+    let mut t = T0 + 100;
+    for kind in [
+        FeedKind::Connected,
+        FeedKind::Reconnecting {
+            attempt: 1,
+            why: "closed by the venue".into(),
+        },
+        FeedKind::Reconnecting {
+            attempt: 2,
+            why: "closed by the venue".into(),
+        },
+        FeedKind::Connected,
+        FeedKind::Resynced {
+            symbol: "BTC/USDT".parse().unwrap(),
+        },
+        FeedKind::Resynced {
+            symbol: "BTC/USDT".parse().unwrap(),
+        },
+        FeedKind::MalformedDropped { count: 3 },
+    ] {
+        e.handle(feed(kind), Timestamp(t));
+        t += 10;
+    }
+    let st = state(&e);
+    let screen = text(&render(&st, 160, 48));
+    assert!(
+        screen.contains("· 1 lost · 2 resynced · 3 dropped"),
+        "{screen}"
+    );
+}

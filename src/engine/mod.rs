@@ -488,6 +488,7 @@ impl Engine {
             venue: f.venue,
             connected: false,
             reconnects: 0,
+            losses: 0,
             resyncs: 0,
             malformed: 0,
             weight: None,
@@ -508,6 +509,9 @@ impl Engine {
                 })
             }
             FeedKind::Reconnecting { attempt, why } => {
+                if h.connected {
+                    h.losses += 1;
+                }
                 h.connected = false;
                 h.reconnects = attempt;
                 let text = format!(

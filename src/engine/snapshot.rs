@@ -147,6 +147,8 @@ pub struct FeedHealth {
     pub connected: bool,
     /// Reconnect attempts since the last connect.
     pub reconnects: u32,
+    /// Connections lost since start.
+    pub losses: u64,
     /// Book resyncs since start.
     pub resyncs: u64,
     /// Malformed messages dropped since start.

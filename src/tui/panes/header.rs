@@ -68,6 +68,16 @@ impl Widget for &Header<'_> {
                 };
                 feeds.push(Span::styled(format!(" · weight {used}/{limit}"), style));
             }
+            // the feed's troubles since start, when there were any
+            for (n, what) in [
+                (f.losses, "lost"),
+                (f.resyncs, "resynced"),
+                (f.malformed, "dropped"),
+            ] {
+                if n > 0 {
+                    feeds.push(Span::styled(format!(" · {n} {what}"), t.warn));
+                }
+            }
             feeds.push(Span::raw("  "));
         }
         if s.feeds.is_empty() {
