@@ -258,6 +258,7 @@ async fn an_unreachable_host_is_named_and_other_refusals_carry_binances_reason()
         err.to_string().starts_with("cannot reach 127.0.0.1"),
         "{err}"
     );
+    assert_eq!(rest.weight().usage().0, 0, "nothing reached the venue");
 
     let server = serve(|_, _| Reply::error(400, -1121, "Invalid symbol.")).await;
     let rest = Rest::public(&server.url, weight()).unwrap();

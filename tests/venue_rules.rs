@@ -33,13 +33,16 @@ fn rules(
 ) -> Event {
     Event::Feed(FeedEvent {
         venue,
-        kind: FeedKind::Rules(vec![Instrument {
-            symbol: btc(),
-            tick_size: tick,
-            lot_size: step,
-            min_qty: step,
-            min_notional,
-        }]),
+        kind: FeedKind::Rules(vec![(
+            Instrument {
+                symbol: btc(),
+                tick_size: tick,
+                lot_size: step,
+                min_qty: step,
+                min_notional,
+            },
+            "TRADING".into(),
+        )]),
     })
 }
 
@@ -148,5 +151,29 @@ fn a_venue_ban_stops_trading_there_until_it_ends() {
     // the book is still fresh when the ban ends
     e.handle(book_event(120_000), Timestamp(120_000));
     let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(120_001));
+    assert_eq!(fills(&out).len(), 1, "{out:?}");
+}
+
+#[test]
+fn a_pair_the_venue_stops_trading_refuses_orders_until_it_trades_again() {
+    let mut e = binance_engine();
+    let status = |s: &str| {
+        let Event::Feed(mut f) = rules(Venue::Binance, dec!(0.01), dec!(0.001), dec!(5)) else {
+            unreachable!("rules() builds a feed event")
+        };
+        if let FeedKind::Rules(r) = &mut f.kind {
+            r[0].1 = s.to_string();
+        }
+        Event::Feed(f)
+    };
+    let out = e.handle(status("BREAK"), Timestamp(1));
+    assert!(out.iter().any(|a| matches!(a, Action::Alert(al)
+        if al.text.starts_with("binance trading rules: BTC/USDT not trading (BREAK)"))));
+    let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(2));
+    assert_eq!(risk_kinds(&out), ["rejected:pair_not_trading"]);
+    let out = e.handle(status("TRADING"), Timestamp(3));
+    assert!(out.iter().any(|a| matches!(a, Action::Alert(al)
+        if al.text == "binance trading rules: BTC/USDT trading again")));
+    let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(4));
     assert_eq!(fills(&out).len(), 1, "{out:?}");
 }

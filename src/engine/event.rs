@@ -149,8 +149,9 @@ pub enum FeedKind {
         /// Limit.
         limit: u32,
     },
-    /// The venue's trading rules for its pairs (loaded at start, refreshed periodically).
-    Rules(Vec<Instrument>),
+    /// The venue's trading rules for its pairs and its status for each (`TRADING`, or why
+    /// not, e.g. `BREAK`), loaded at start and refreshed periodically.
+    Rules(Vec<(Instrument, String)>),
     /// The venue banned this IP (Binance's 418): no calls and no trading there until `until`.
     Banned {
         /// End of the ban.

@@ -130,6 +130,8 @@ struct Market {
     book_ts: Option<Timestamp>,
     /// The `sma-cross` state, in candle mode with that strategy.
     sma: Option<crate::strategy::SmaCross>,
+    /// The venue's status for the pair when it is not trading it (e.g. `BREAK`).
+    venue_status: Option<String>,
 }
 
 impl Market {
@@ -251,6 +253,7 @@ impl Engine {
                     exchange_ts: Timestamp(0),
                     received_ts: Timestamp(0),
                     book_ts: None,
+                    venue_status: None,
                     sma: match cfg.strategy_kind {
                         StrategyKind::SmaCross { fast, slow } => {
                             Some(crate::strategy::SmaCross::new(fast, slow))
@@ -527,13 +530,23 @@ impl Engine {
             }
             FeedKind::Rules(rules) => {
                 let mut loaded = Vec::new();
-                for rule in rules {
-                    if let Some(m) = self
+                for (rule, status) in rules {
+                    let Some(m) = self
                         .markets
                         .get_mut(&rule.symbol)
                         .filter(|m| m.venue == f.venue)
-                        && m.instrument != rule
-                    {
+                    else {
+                        continue;
+                    };
+                    let halted = (status != "TRADING").then_some(status);
+                    if m.venue_status != halted {
+                        loaded.push(match &halted {
+                            Some(s) => format!("{} not trading ({s})", rule.symbol),
+                            None => format!("{} trading again", rule.symbol),
+                        });
+                        m.venue_status = halted;
+                    }
+                    if m.instrument != rule {
                         loaded.push(format!(
                             "{} tick {} step {} min {}",
                             rule.symbol,

@@ -204,6 +204,7 @@ impl Engine {
                     .feeds
                     .get(&m.venue)
                     .is_some_and(|f| f.blocks_trading(self.now)),
+                venue_status: m.venue_status.as_deref(),
                 orders_last_minute: self.order_times.len() as u32,
                 duplicate: self
                     .recent_intents

@@ -72,6 +72,8 @@ pub enum RejectReason {
     NoMarket,
     /// The venue's tick, step and minimums for the pair are not known yet.
     RulesUnknown,
+    /// The venue is not trading the pair (its status, e.g. `BREAK`).
+    NotTrading(String),
     /// Quantity or price breaks the venue rules.
     Rules(RuleViolation),
     /// The price is too far from the mid (fat finger).
@@ -149,6 +151,7 @@ impl RejectReason {
             RejectReason::Cooldown { .. } => "loss_cooldown",
             RejectReason::NoMarket => "no_market",
             RejectReason::RulesUnknown => "rules_unknown",
+            RejectReason::NotTrading(_) => "pair_not_trading",
             RejectReason::Rules(_) => "instrument_rules",
             RejectReason::PriceBand { .. } => "price_band",
             RejectReason::MaxOrderNotional { .. } => "max_order_notional",
@@ -202,6 +205,9 @@ impl fmt::Display for RejectReason {
                 )
             }
             RejectReason::NoMarket => write!(f, "no market price to value the order"),
+            RejectReason::NotTrading(status) => {
+                write!(f, "the venue is not trading the pair (status {status})")
+            }
             RejectReason::RulesUnknown => write!(
                 f,
                 "the venue's trading rules (tick, step, minimums) for the pair are not loaded yet"
@@ -281,6 +287,8 @@ pub struct RiskContext<'a> {
     pub book_age_ms: Option<i64>,
     /// The pair's feed reports itself disconnected.
     pub feed_down: bool,
+    /// The venue's status for the pair when it is not trading it (e.g. `BREAK`).
+    pub venue_status: Option<&'a str>,
     /// Orders accepted in the last 60 seconds.
     pub orders_last_minute: u32,
     /// The same intent was seen within the duplicate window.
@@ -332,6 +340,9 @@ pub fn check(
     }
     if ctx.feed_down {
         return Err(RejectReason::FeedDown);
+    }
+    if let Some(status) = ctx.venue_status {
+        return Err(RejectReason::NotTrading(status.to_string()));
     }
     let limit_ms = i64::from(limits.stale_book_secs) * 1000;
     if ctx.book_age_ms.is_none_or(|age| age > limit_ms) {
@@ -485,6 +496,7 @@ mod tests {
             mid: Some(dec!(99.95)),
             book_age_ms: Some(500),
             feed_down: false,
+            venue_status: None,
             orders_last_minute: 0,
             duplicate: false,
             cooldown_until: None,

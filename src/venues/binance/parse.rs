@@ -358,8 +358,9 @@ pub fn klines(body: &str) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
 /// What `exchangeInfo` says about trading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExchangeRules {
-    /// Per symbol asked for: its rules, and whether it is trading now.
-    pub instruments: Vec<(Instrument, bool)>,
+    /// Per symbol asked for: its rules, and the venue's status for it (`TRADING`, `BREAK`,
+    /// `HALT`, …).
+    pub instruments: Vec<(Instrument, String)>,
     /// The request-weight limit per minute, if listed.
     pub weight_per_minute: Option<u32>,
 }
@@ -408,7 +409,7 @@ pub fn exchange_info(body: &str) -> Result<ExchangeRules, ParseError> {
                 _ => {}
             }
         }
-        instruments.push((i, s.status == "TRADING"));
+        instruments.push((i, s.status.to_string()));
     }
     Ok(ExchangeRules {
         instruments,
@@ -592,15 +593,15 @@ mod tests {
         let body = r#"{"timezone":"UTC","serverTime":1565246363776,"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000},{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100}],"exchangeFilters":[],"symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","baseAssetPrecision":8,"quoteAsset":"USDT","quotePrecision":8,"orderTypes":["LIMIT","MARKET"],"filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01000000","maxPrice":"1000000.00000000","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"},{"filterType":"ICEBERG_PARTS","limit":10},{"filterType":"NOTIONAL","minNotional":"5.00000000","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5}]},{"symbol":"ETHBTC","status":"BREAK","baseAsset":"ETH","quoteAsset":"BTC","filters":[{"filterType":"MIN_NOTIONAL","minNotional":"0.00010000","applyToMarket":true,"avgPriceMins":5}]}]}"#;
         let rules = exchange_info(body).unwrap();
         assert_eq!(rules.weight_per_minute, Some(6000));
-        let (btc, trading) = &rules.instruments[0];
-        assert!(trading);
+        let (btc, status) = &rules.instruments[0];
+        assert_eq!(status, "TRADING");
         assert_eq!(btc.symbol.as_str(), "BTC/USDT");
         assert_eq!(
             (btc.tick_size, btc.lot_size, btc.min_qty, btc.min_notional),
             (dec!(0.01), dec!(0.00001), dec!(0.00001), dec!(5))
         );
-        let (eth, trading) = &rules.instruments[1];
-        assert!(!trading);
+        let (eth, status) = &rules.instruments[1];
+        assert_eq!(status, "BREAK");
         assert_eq!(eth.min_notional, dec!(0.0001));
     }
 

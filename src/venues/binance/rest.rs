@@ -186,6 +186,11 @@ impl Weight {
         }
     }
 
+    /// Gives back weight set aside for a request that never reached the venue.
+    fn refund(&self, cost: u32) {
+        self.with(|s| s.used = s.used.saturating_sub(cost));
+    }
+
     fn pause(&self, until_ms: i64) {
         self.with(|s| s.paused_until = s.paused_until.max(until_ms));
     }
@@ -381,7 +386,14 @@ impl Rest {
                 continue;
             }
             let (status, used, retry_after, body) =
-                self.request(method.clone(), path, params, signed).await?;
+                match self.request(method.clone(), path, params, signed).await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        // nothing reached the venue: the weight set aside is not used
+                        self.weight.refund(cost);
+                        return Err(e);
+                    }
+                };
             let now = now_ms();
             self.weight.observe(used, now);
             if status == StatusCode::TOO_MANY_REQUESTS {

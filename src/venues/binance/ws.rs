@@ -154,8 +154,7 @@ pub async fn venue_info(symbols: Vec<Symbol>, rest: Arc<Rest>, tx: mpsc::Sender<
             next_rules = match rest.exchange_info(&symbols).await {
                 Ok(rules) => {
                     failures = 0;
-                    let trading: Vec<_> = rules.instruments.into_iter().map(|(i, _)| i).collect();
-                    if !feed(&tx, FeedKind::Rules(trading)).await {
+                    if !feed(&tx, FeedKind::Rules(rules.instruments)).await {
                         return;
                     }
                     clock::monotonic() + RULES_EVERY
