@@ -1,10 +1,33 @@
 //! Market-data venues. Each venue turns its source into `MarketEvent`s for the engine.
 
 pub mod binance;
+pub mod gate;
 pub mod sim;
 
 use crate::rng::Rng;
 use std::time::Duration;
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Lowercase hex HMAC of `payload` keyed by `secret`; `M` picks the hash
+/// (`Hmac<Sha256>` for Binance, `Hmac<Sha512>` for Gate.io).
+pub fn hmac_hex<M: hmac::Mac + hmac::digest::KeyInit>(secret: &str, payload: &str) -> String {
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it
+    let Ok(mut mac) = <M as hmac::Mac>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(payload.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
 
 /// The delay before reconnect attempt `attempt` (1-based): doubling from `min` up to `max`,
 /// with up to a quarter of it added at random so many clients do not return at once.

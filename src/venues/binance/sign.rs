@@ -6,24 +6,13 @@
 //! the bytes sent, so the same encoding produces both. The WebSocket API signs differently:
 //! every parameter but `signature`, sorted by name, joined raw (not percent-encoded).
 
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::Sha256;
 use std::fmt::Write;
 
 /// Lowercase hex HMAC-SHA256 of `payload` keyed by `secret`.
 pub fn hmac_sha256_hex(secret: &str, payload: &str) -> String {
-    // HMAC takes a key of any length; `new_from_slice` cannot fail for it
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(payload.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    crate::venues::hmac_hex::<Hmac<Sha256>>(secret, payload)
 }
 
 /// `s` percent-encoded for a query or form body: RFC 3986 unreserved characters stay, every
