@@ -167,7 +167,7 @@ impl BookSync {
             self.buffer.pop_front();
         }
         if let Some(d) = self.buffer.front()
-            && d.first > s.id + 1
+            && d.first > s.id.saturating_add(1)
         {
             return Step::Resync(Why::StaleSnapshot {
                 snapshot: s.id,
@@ -208,11 +208,11 @@ impl BookSync {
         if d.last <= id {
             return Step::Ignored;
         }
-        if d.first > id + 1 {
+        if d.first > id.saturating_add(1) {
             let got = d.first;
             self.lose(Some(d));
             return Step::Resync(Why::Gap {
-                expected: id + 1,
+                expected: id.saturating_add(1),
                 got,
             });
         }

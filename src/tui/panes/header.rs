@@ -61,7 +61,7 @@ impl Widget for &Header<'_> {
             };
             feeds.push(Span::styled(word, style));
             if let Some((used, limit)) = f.weight {
-                let style = if used * 100 >= limit * 80 {
+                let style = if u64::from(used) * 100 >= u64::from(limit) * 80 {
                     t.warn
                 } else {
                     t.muted

@@ -26,6 +26,8 @@ pub const DEFAULT_WEIGHT_LIMIT: u32 = 6000;
 const HEADROOM_PCT: u32 = 90;
 /// Tries per request (429 waits and a -1021 retry count).
 const ATTEMPTS: usize = 3;
+/// Longest `Retry-After` honoured (Binance's longest ban, 3 days).
+const MAX_RETRY_AFTER_SECS: u64 = 3 * 24 * 3600;
 /// `recvWindow` of signed requests, ms.
 pub const RECV_WINDOW_MS: u32 = 5000;
 
@@ -165,12 +167,14 @@ impl Weight {
                 s.used = 0;
             }
             let mut until = s.paused_until;
-            if (s.used + cost) * 100 > s.limit * HEADROOM_PCT {
+            // a fresh minute lets any one request through, however heavy
+            let would_be = u64::from(s.used.saturating_add(cost)) * 100;
+            if s.used > 0 && would_be > u64::from(s.limit) * u64::from(HEADROOM_PCT) {
                 until = until.max((minute + 1) * 60_000);
             }
             let wait = u64::try_from(until - now_ms).unwrap_or(0);
             if wait == 0 {
-                s.used += cost;
+                s.used = s.used.saturating_add(cost);
             }
             Ok(Duration::from_millis(wait))
         })
@@ -380,10 +384,13 @@ impl Rest {
         let mut resynced = false;
         let mut last_429 = 1;
         for _ in 0..ATTEMPTS {
-            let wait = self.weight.wait_before(cost, now_ms())?;
-            if !wait.is_zero() {
+            // waiting for room in the weight window is not an attempt
+            loop {
+                let wait = self.weight.wait_before(cost, now_ms())?;
+                if wait.is_zero() {
+                    break;
+                }
                 tokio::time::sleep(wait).await;
-                continue;
             }
             let (status, used, retry_after, body) =
                 match self.request(method.clone(), path, params, signed).await {
@@ -504,7 +511,10 @@ impl Rest {
                 .map(str::to_string)
         };
         let used = header("x-mbx-used-weight-1m").and_then(|v| v.parse().ok());
-        let retry_after = header("retry-after").and_then(|v| v.parse().ok());
+        // Binance's bans run up to 3 days; a longer or odd value is taken as that
+        let retry_after = header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|secs| secs.min(MAX_RETRY_AFTER_SECS));
         let body = response.text().await.map_err(unreachable)?;
         Ok((status, used, retry_after, body))
     }
