@@ -1,7 +1,8 @@
 //! Binance's market-data feed against a local fake Binance (REST on `fake_http`, WebSocket
 //! streams here) speaking the real wire format: diffs buffered before the snapshot, a stale
 //! snapshot fetched again, duplicates ignored, malformed JSON counted and dropped, a gap
-//! forcing a resync, a dropped connection reopened, klines backfilled, pings answered.
+//! forcing a resync, a dropped connection reopened, klines backfilled, pings answered, a
+//! failing snapshot retried with backoff, a ban respected.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -114,9 +115,10 @@ async fn diffs_wait_for_a_fresh_snapshot_then_flow_and_bad_messages_are_dropped(
     assert_eq!(
         kinds,
         [
-            "feed Connected",
+            // history first, before the stream opens
             "candle 0.015771",
             "candle 0.016",
+            "feed Connected",
             // 101-105 is covered by snapshot 107; 106-110 straddles it; 111-115 follows
             "book 115 bid 60000.5 ask 60001",
             "delta 116-120",
@@ -295,4 +297,32 @@ async fn a_418_is_reported_as_a_ban_and_the_venue_is_left_alone_until_it_ends() 
         depth_calls, 1,
         "the snapshot is not asked again during the ban"
     );
+}
+
+#[tokio::test]
+async fn a_failing_snapshot_is_fetched_again_ever_later_not_in_a_tight_loop() {
+    let (ws_url, _) = streams(vec![vec![Act::Diffs {
+        from: 101,
+        count: 1000,
+        every_ms: 50,
+    }]])
+    .await;
+    let rest_server = serve(|req, _| match req.path.as_str() {
+        "/api/v3/klines" => Reply::ok(KLINES, 2),
+        _ => Reply::error(400, -1121, "Invalid symbol."),
+    })
+    .await;
+    let rest = Arc::new(Rest::public(&rest_server.url, Arc::new(Weight::new(6000))).unwrap());
+    let (tx, mut rx) = mpsc::channel(10_000);
+    let feed = tokio::spawn(run(config(&ws_url), rest, tx));
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    feed.abort();
+    while rx.try_recv().is_ok() {}
+    let depth_calls = rest_server
+        .seen()
+        .iter()
+        .filter(|r| r.path == "/api/v3/depth")
+        .count();
+    // 20 ms doubling to the 100 ms cap: about 22 calls in 2 s (a fixed 20 ms: 100)
+    assert!((3..=30).contains(&depth_calls), "{depth_calls} calls");
 }

@@ -282,3 +282,24 @@ fn signed_clients_are_built_only_for_testnet_hosts() {
     assert!(format!("{:?}", keys()).contains(".."), "keys never print");
     assert!(!format!("{:?}", keys()).contains(SECRET));
 }
+
+#[tokio::test]
+async fn no_answer_after_an_order_was_sent_is_unknown_but_a_read_may_be_retried() {
+    let server = serve(|_, _| {
+        let mut slow = Reply::ok(r#"{"serverTime":1}"#, 1);
+        slow.delay = Duration::from_millis(600);
+        slow
+    })
+    .await;
+    let rest = Rest::testnet(&server.url, keys(), weight())
+        .unwrap()
+        .with_timeout(Duration::from_millis(150));
+    let err = rest
+        .signed(Method::POST, "/api/v3/order", &[("symbol", "BTCUSDT")], 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RestError::Unknown { .. }), "{err}");
+    assert_eq!(rest.weight().usage().0, 1, "the order may have used weight");
+    let err = rest.get("/api/v3/time", &[], 1).await.unwrap_err();
+    assert!(matches!(err, RestError::Unreachable { .. }), "{err}");
+}

@@ -237,8 +237,10 @@ fn a_lost_message_is_a_resync() {
             id: 0,
             ..Snapshot::default()
         }),
-        Step::Synced
+        Step::Buffered,
+        "a snapshot waits for the first diff"
     );
-    assert!(matches!(sync.on_diff(d(1, 1)), Step::Applied(_)));
-    assert!(matches!(sync.on_diff(d(3, 3)), Step::Resync(_)));
+    assert_eq!(sync.on_diff(d(1, 1)), Step::Synced);
+    assert!(matches!(sync.on_diff(d(2, 2)), Step::Applied(_)));
+    assert!(matches!(sync.on_diff(d(4, 4)), Step::Resync(_)));
 }

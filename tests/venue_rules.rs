@@ -177,3 +177,40 @@ fn a_pair_the_venue_stops_trading_refuses_orders_until_it_trades_again() {
     let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(4));
     assert_eq!(fills(&out).len(), 1, "{out:?}");
 }
+
+#[test]
+fn a_resynced_or_lost_book_is_not_traded_on_until_a_fresh_snapshot() {
+    let mut e = binance_engine();
+    e.handle(
+        rules(Venue::Binance, dec!(0.01), dec!(0.001), dec!(5)),
+        Timestamp(1),
+    );
+    let feed = |kind| {
+        Event::Feed(FeedEvent {
+            venue: Venue::Binance,
+            kind,
+        })
+    };
+    for (i, lost) in [
+        FeedKind::Resynced { symbol: btc() },
+        FeedKind::Reconnecting {
+            attempt: 1,
+            why: "closed by the venue".into(),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = 10 * (i as i64 + 1);
+        e.handle(feed(lost), Timestamp(t));
+        assert!(e.book(btc()).unwrap().is_empty(), "the book is dropped");
+        if i == 1 {
+            e.handle(feed(FeedKind::Connected), Timestamp(t + 1));
+        }
+        let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(t + 2));
+        assert_eq!(risk_kinds(&out), ["rejected:stale_book"]);
+        e.handle(book_event(t + 3), Timestamp(t + 3));
+        let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(t + 4));
+        assert_eq!(fills(&out).len(), 1, "{out:?}");
+    }
+}

@@ -139,6 +139,13 @@ impl Market {
     fn mark(&self) -> Option<Decimal> {
         self.book.mid().or(self.last_price)
     }
+
+    /// Drops a book that can no longer be trusted (a resync, a lost feed): orders wait for
+    /// the next snapshot, and marks fall back to the last trade.
+    fn forget_book(&mut self) {
+        self.book = OrderBook::new();
+        self.book_ts = None;
+    }
 }
 
 /// What a restart rebuilds from the store.
@@ -515,6 +522,10 @@ impl Engine {
                 if h.connected {
                     h.losses += 1;
                 }
+                // the venue's books are not followed any more: no trading on them
+                for m in self.markets.values_mut().filter(|m| m.venue == f.venue) {
+                    m.forget_book();
+                }
                 h.connected = false;
                 h.reconnects = attempt;
                 let text = format!(
@@ -566,6 +577,10 @@ impl Engine {
             }
             FeedKind::Resynced { symbol } => {
                 h.resyncs += 1;
+                // the book was wrong: nothing trades on it until the fresh snapshot
+                if let Some(m) = self.markets.get_mut(&symbol) {
+                    m.forget_book();
+                }
                 Some((
                     AlertLevel::Warn,
                     format!("{symbol} book resynced from a fresh {} snapshot", f.venue),

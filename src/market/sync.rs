@@ -50,7 +50,7 @@ pub struct Snapshot {
 /// What one diff or snapshot did to the book.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    /// Kept until a snapshot arrives.
+    /// Kept until a snapshot arrives (or, for a snapshot, until the first diff does).
     Buffered,
     /// Already in the book: a duplicate, or a diff the snapshot covers.
     Ignored,
@@ -108,6 +108,9 @@ pub struct BookSync {
     /// The last update id in the book; `None` while waiting for a snapshot.
     id: Option<u64>,
     buffer: VecDeque<Diff>,
+    /// A snapshot that came before any diff: it waits for the first one, which says whether
+    /// it is recent enough (Binance: note the first diff's id, then take the snapshot).
+    pending: Option<Snapshot>,
 }
 
 impl BookSync {
@@ -146,6 +149,7 @@ impl BookSync {
             let asks: Vec<Level> = asks.into_iter().map(level).collect();
             self.book.apply_snapshot(&bids, &asks);
             self.id = Some(d.last);
+            self.pending = None;
             self.buffer.retain(|b| b.last > d.last);
             return self.replay();
         }
@@ -156,13 +160,20 @@ impl BookSync {
                     self.buffer.pop_front();
                 }
                 self.buffer.push_back(d);
-                Step::Buffered
+                match self.pending.take() {
+                    Some(s) => self.on_snapshot(s),
+                    None => Step::Buffered,
+                }
             }
         }
     }
 
     /// Takes a REST snapshot: drops the buffered diffs it covers and applies the rest.
     pub fn on_snapshot(&mut self, s: Snapshot) -> Step {
+        if self.id.is_none() && self.buffer.is_empty() {
+            self.pending = Some(s);
+            return Step::Buffered;
+        }
         while self.buffer.front().is_some_and(|d| d.last <= s.id) {
             self.buffer.pop_front();
         }
@@ -184,6 +195,7 @@ impl BookSync {
         self.book = OrderBook::new();
         self.id = None;
         self.buffer.clear();
+        self.pending = None;
     }
 
     /// Applies the buffered diffs to a fresh book; `Synced` when they all fit.
@@ -331,10 +343,27 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_before_any_diff_waits_for_the_first_one() {
+        let mut s = BookSync::new();
+        assert_eq!(s.on_snapshot(snapshot(10)), Step::Buffered);
+        assert_eq!(s.id(), None);
+        // the first diff is newer than the snapshot can reach: fetch another, diff kept
+        assert_eq!(
+            s.on_diff(diff(20, 21, vec![])),
+            Step::Resync(Why::StaleSnapshot {
+                snapshot: 10,
+                first: 20
+            })
+        );
+        assert_eq!(s.on_snapshot(snapshot(20)), Step::Synced);
+        assert_eq!(s.id(), Some(21));
+    }
+
+    #[test]
     fn duplicates_are_ignored_and_a_gap_forces_a_resync() {
         let mut s = BookSync::new();
         s.on_snapshot(snapshot(10));
-        assert!(matches!(s.on_diff(diff(11, 12, vec![])), Step::Applied(_)));
+        assert_eq!(s.on_diff(diff(11, 12, vec![])), Step::Synced);
         assert_eq!(s.on_diff(diff(11, 12, vec![])), Step::Ignored);
         assert_eq!(
             s.on_diff(diff(14, 15, vec![])),
@@ -359,6 +388,7 @@ mod tests {
             s.on_diff(diff(2, 2, vec![ch(Side::Buy, 102, 1)])),
             Step::Resync(Why::Crossed)
         );
+        assert!(s.book().is_empty());
         assert_eq!(s.id(), None);
     }
 

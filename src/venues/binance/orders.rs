@@ -390,7 +390,9 @@ fn execution_report(r: &WireExecution<'_>) -> Result<Report, ParseError> {
 impl Rest {
     /// Places `req` as our order `id` (client id `td-<id>`); LIMIT orders are GTC (or IOC),
     /// MARKET orders take the book. The answer carries the fills (`FULL`). A `RestError::
-    /// Unknown` means the order may exist: look it up with `order_status` before anything else.
+    /// Unknown` (a 5xx, -1007, or no answer after sending) means the order may exist: look it
+    /// up with `order_status` before anything else; only `Unreachable` (no connection) is
+    /// sure to have sent nothing.
     pub async fn place(&self, id: u64, req: &OrderRequest) -> Result<Report, RestError> {
         let (qty, cid) = (req.qty.normalize().to_string(), client_id(id));
         let price = req.price.map(|p| p.normalize().to_string());
@@ -419,7 +421,13 @@ impl Rest {
                 params.push(("quantity", &qty));
                 params.push(("price", p));
             }
-            _ => {
+            (OrderKind::Limit, None) => {
+                return Err(RestError::Invalid(format!(
+                    "limit order {} has no price",
+                    client_id(id)
+                )));
+            }
+            (OrderKind::Market, _) => {
                 params.push(("type", "MARKET"));
                 params.push(("quantity", &qty));
             }

@@ -60,15 +60,23 @@ pub enum StreamMessage {
 /// A decimal string as Binance sends it (`"61837.63000000"`), trailing zeros dropped so
 /// the value shows as the venue means it.
 pub fn decimal(field: &'static str, s: &str) -> Result<Decimal, ParseError> {
-    plain_decimal(s)
-        .or_else(|| {
-            let trimmed = if s.contains('.') {
-                s.trim_end_matches('0').trim_end_matches('.')
-            } else {
-                s
-            };
-            Decimal::from_str(trimmed).ok()
+    // only the venue's own shape: an optional minus (balance changes), digits, one point
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1;
+    plain
+        .then(|| {
+            plain_decimal(s).or_else(|| {
+                let trimmed = if s.contains('.') {
+                    s.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    s
+                };
+                Decimal::from_str(trimmed).ok()
+            })
         })
+        .flatten()
         .ok_or_else(|| ParseError::Number {
             field,
             value: s.to_string(),
@@ -558,13 +566,14 @@ mod tests {
             (".5", dec!(0.5)),
             ("-1.50", dec!(-1.5)),
             ("123456789012345678901.5", dec!(123456789012345678901.5)),
-            ("1e3", dec!(1000)),
         ] {
             let got = decimal("x", text).unwrap();
             assert_eq!(got, want, "{text}");
             assert_eq!(got.to_string(), want.to_string(), "{text} keeps its scale");
         }
-        for bad in ["", ".", "1.2.3", "abc", "1,5", "--1"] {
+        for bad in [
+            "", ".", "1.2.3", "abc", "1,5", "--1", "1_0", "+1", "1e3", " 1",
+        ] {
             assert!(decimal("x", bad).is_err(), "{bad:?}");
         }
     }

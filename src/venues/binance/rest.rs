@@ -90,6 +90,9 @@ pub enum RestError {
     /// A signed request without keys.
     #[error("this request needs an API key and secret")]
     NoKeys,
+    /// A request we will not send (e.g. a limit order without a price).
+    #[error("not sent: {0}")]
+    Invalid(String),
     /// A bad URL or one orders may not go to.
     #[error(transparent)]
     Url(#[from] urls::UrlError),
@@ -140,7 +143,16 @@ impl Weight {
 
     /// (used, limit) in the current minute, for the cockpit's header.
     pub fn usage(&self) -> (u32, u32) {
-        self.with(|s| (s.used, s.limit))
+        self.usage_at(now_ms())
+    }
+
+    /// (used, limit) at `now_ms`: nothing used once the minute has turned.
+    fn usage_at(&self, now_ms: i64) -> (u32, u32) {
+        let minute = now_ms.div_euclid(60_000);
+        self.with(|s| {
+            let used = if s.minute == minute { s.used } else { 0 };
+            (used, s.limit)
+        })
     }
 
     /// Takes the limit `exchangeInfo` states.
@@ -204,6 +216,15 @@ impl Weight {
     }
 }
 
+/// An HTTP client with `timeout` per request.
+fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_default()
+}
+
 /// Milliseconds since the epoch, now.
 fn now_ms() -> i64 {
     crate::app::clock::now().0
@@ -236,18 +257,19 @@ impl Rest {
     }
 
     fn build(base: Url, keys: Option<Keys>, weight: std::sync::Arc<Weight>) -> Rest {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
         Rest {
-            http,
+            http: client(Duration::from_secs(10)),
             base,
             keys,
             weight,
             offset_ms: AtomicI64::new(0),
         }
+    }
+
+    /// The same client with another per-request timeout (10 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Rest {
+        self.http = client(timeout);
+        self
     }
 
     /// The weight gauge this client shares.
@@ -262,13 +284,16 @@ impl Rest {
 
     /// Measures the server-time offset (`GET /api/v3/time`, weight 1).
     pub async fn sync_time(&self) -> Result<i64, RestError> {
-        self.weight.wait_before(1, now_ms())?;
+        self.wait_for_room(1).await?;
         let before = now_ms();
-        let (status, used, _, body) = self
+        let (status, used, retry_after, body) = self
             .request(Method::GET, "/api/v3/time", &[], false)
             .await?;
         let after = now_ms();
         self.weight.observe(used, after);
+        if let Some(e) = self.limit_hit(status, retry_after, after) {
+            return Err(e);
+        }
         if !status.is_success() {
             return Err(RestError::Refused {
                 status: status.as_u16(),
@@ -385,36 +410,28 @@ impl Rest {
         let mut last_429 = 1;
         for _ in 0..ATTEMPTS {
             // waiting for room in the weight window is not an attempt
-            loop {
-                let wait = self.weight.wait_before(cost, now_ms())?;
-                if wait.is_zero() {
-                    break;
-                }
-                tokio::time::sleep(wait).await;
-            }
+            self.wait_for_room(cost).await?;
             let (status, used, retry_after, body) =
                 match self.request(method.clone(), path, params, signed).await {
                     Ok(answer) => answer,
                     Err(e) => {
-                        // nothing reached the venue: the weight set aside is not used
-                        self.weight.refund(cost);
+                        if matches!(e, RestError::Unreachable { .. }) {
+                            // nothing reached the venue: the weight set aside is not used
+                            self.weight.refund(cost);
+                        }
                         return Err(e);
                     }
                 };
             let now = now_ms();
             self.weight.observe(used, now);
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                last_429 = retry_after.unwrap_or(1);
-                self.weight.pause(now + last_429 as i64 * 1000);
-                tracing::warn!(path, retry_after = last_429, "Binance 429: waiting");
-                continue;
-            }
-            if status.as_u16() == 418 {
-                let until = now + retry_after.unwrap_or(120) as i64 * 1000;
-                self.weight.ban(until);
-                return Err(RestError::Banned {
-                    until: Timestamp(until),
-                });
+            match self.limit_hit(status, retry_after, now) {
+                Some(RestError::RateLimited { retry_after_secs }) => {
+                    last_429 = retry_after_secs;
+                    tracing::warn!(path, retry_after = last_429, "Binance 429: waiting");
+                    continue;
+                }
+                Some(e) => return Err(e),
+                None => {}
             }
             let error = parse::error_body(&body);
             if status.is_server_error() || error.as_ref().is_some_and(|e| e.code == -1007) {
@@ -454,6 +471,42 @@ impl Rest {
         })
     }
 
+    /// Waits until a request of `cost` fits the weight window (an error while banned).
+    async fn wait_for_room(&self, cost: u32) -> Result<(), RestError> {
+        loop {
+            let wait = self.weight.wait_before(cost, now_ms())?;
+            if wait.is_zero() {
+                return Ok(());
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A 429 (every task pauses for Retry-After) or a 418 (a ban until its end) in an answer
+    /// at `now`.
+    fn limit_hit(
+        &self,
+        status: StatusCode,
+        retry_after: Option<u64>,
+        now: i64,
+    ) -> Option<RestError> {
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let secs = retry_after.unwrap_or(1);
+            self.weight.pause(now + secs as i64 * 1000);
+            return Some(RestError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
+        if status.as_u16() == 418 {
+            let until = now + retry_after.unwrap_or(120) as i64 * 1000;
+            self.weight.ban(until);
+            return Some(RestError::Banned {
+                until: Timestamp(until),
+            });
+        }
+        None
+    }
+
     /// One HTTP exchange: (status, used weight, Retry-After seconds, body).
     async fn request(
         &self,
@@ -487,7 +540,7 @@ impl Rest {
         if !in_body && !payload.is_empty() {
             url.set_query(Some(&payload));
         }
-        let mut request = self.http.request(method, url);
+        let mut request = self.http.request(method.clone(), url);
         if let Some(key) = api_key {
             request = request.header("X-MBX-APIKEY", key);
         }
@@ -497,11 +550,23 @@ impl Rest {
                 .body(payload);
         }
         let host = self.base.host_str().unwrap_or_default().to_string();
-        let unreachable = |e: reqwest::Error| RestError::Unreachable {
-            host: host.clone(),
-            why: e.to_string(),
+        // only a failed connect is sure to have sent nothing; a timeout or a lost answer to
+        // anything but a read leaves the request's fate unknown
+        let reads = method == Method::GET;
+        let failed = |e: reqwest::Error| {
+            if e.is_connect() || reads {
+                RestError::Unreachable {
+                    host: host.clone(),
+                    why: e.to_string(),
+                }
+            } else {
+                RestError::Unknown {
+                    status: 0,
+                    msg: format!("no answer from {host}: {e}"),
+                }
+            }
         };
-        let response = request.send().await.map_err(unreachable)?;
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
         let header = |name: &str| {
             response
@@ -515,7 +580,7 @@ impl Rest {
         let retry_after = header("retry-after")
             .and_then(|v| v.parse::<u64>().ok())
             .map(|secs| secs.min(MAX_RETRY_AFTER_SECS));
-        let body = response.text().await.map_err(unreachable)?;
+        let body = response.text().await.map_err(failed)?;
         Ok((status, used, retry_after, body))
     }
 }
@@ -533,10 +598,15 @@ mod tests {
         // 85 + 10 passes 90 % of 100: wait for minute 8
         assert_eq!(w.wait_before(10, t).ok(), Some(Duration::from_secs(30)));
         assert_eq!(w.wait_before(5, t).ok(), Some(Duration::ZERO), "90 fits");
-        assert_eq!(w.usage(), (90, 100));
+        assert_eq!(w.usage_at(t), (90, 100));
         // a new minute starts from zero
         assert_eq!(w.wait_before(10, 8 * 60_000).ok(), Some(Duration::ZERO));
-        assert_eq!(w.usage(), (10, 100));
+        assert_eq!(w.usage_at(8 * 60_000), (10, 100));
+        assert_eq!(
+            w.usage_at(9 * 60_000),
+            (0, 100),
+            "an idle minute shows nothing used"
+        );
         // a 429's Retry-After holds every request back
         w.pause(8 * 60_000 + 2_000);
         assert_eq!(

@@ -75,10 +75,14 @@ pub async fn run(
     let mut rng = Rng::new(clock::now().0 as u64 ^ 0x5eed);
     let mut attempt = 0u32;
     loop {
-        let why = match session(&ws_url, &keys, offset_ms, &tx).await {
+        let (subscribed, why) = match session(&ws_url, &keys, offset_ms, &tx).await {
             Ok(()) => return,
-            Err(why) => why,
+            Err(failed) => failed,
         };
+        // a stream that was subscribed starts the backoff over
+        if subscribed {
+            attempt = 0;
+        }
         attempt += 1;
         tracing::info!(%why, attempt, "binance user stream: reconnecting");
         if tx.send(UserFeed::Lost { attempt, why }).await.is_err() {
@@ -91,30 +95,35 @@ pub async fn run(
     }
 }
 
-/// One connection: subscribe, then pass events on. `Ok` when the receiver is gone.
+/// One connection: subscribe, then pass events on. `Ok` when the receiver is gone, else
+/// whether the subscription had been made and why the connection ended.
 async fn session(
     ws_url: &str,
     keys: &Keys,
     offset_ms: i64,
     tx: &mpsc::Sender<UserFeed>,
-) -> Result<(), String> {
+) -> Result<(), (bool, String)> {
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
         .await
-        .map_err(|e| format!("cannot reach {ws_url}: {e}"))?;
+        .map_err(|e| (false, format!("cannot reach {ws_url}: {e}")))?;
     let id = format!("sub-{}", clock::now().0);
     let request = subscribe_request(keys, clock::now().0 + offset_ms, &id);
     ws.send(Message::text(request))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| (false, e.to_string()))?;
+    let mut subscribed = false;
     while let Some(frame) = ws.next().await {
-        let text = match frame.map_err(|e| e.to_string())? {
+        let text = match frame.map_err(|e| (subscribed, e.to_string()))? {
             Message::Text(t) => t,
-            Message::Close(_) => return Err("closed by the venue".into()),
+            Message::Close(_) => return Err((subscribed, "closed by the venue".into())),
             _ => continue,
         };
         let out = match answer(&text, &id) {
-            Some(Ok(())) => UserFeed::Subscribed,
-            Some(Err(why)) => return Err(why),
+            Some(Ok(())) => {
+                subscribed = true;
+                UserFeed::Subscribed
+            }
+            Some(Err(why)) => return Err((false, why)),
             None => match user_event(&text) {
                 Ok(UserEvent::Other) => continue,
                 Ok(e) => UserFeed::Event(e),
@@ -128,7 +137,7 @@ async fn session(
             return Ok(());
         }
     }
-    Err("closed by the venue".into())
+    Err((subscribed, "closed by the venue".into()))
 }
 
 /// The answer to our subscribe request, if `text` is one: `Ok` on status 200, else the

@@ -1,11 +1,15 @@
 //! Binance's market-data feed: one combined-stream connection carrying each pair's diff depth
-//! (100 ms), trades and 1-minute klines, turned into engine events.
+//! (100 ms) and trades, turned into engine events. Live candles are built from the trades,
+//! as for every venue; Binance's own kline stream is not subscribed, since a closed kline
+//! arriving beside trade-built candles could land out of order in a quiet minute (its
+//! messages are still read, for recordings that carry them).
 //!
 //! On every connect the books start over: diffs are buffered while the REST snapshots are
 //! fetched, then `market::sync` takes both (a snapshot older than the buffer is fetched
-//! again). A gap or a crossed book is a resync, reported to the engine as `Feed(Resynced)`,
-//! and the pair's book is rebuilt from a fresh snapshot while the stream goes on. Recent
-//! klines are backfilled over REST at the first connect so charts and indicators are warm.
+//! again, later after each failure). A gap or a crossed book is a resync, reported to the
+//! engine as `Feed(Resynced)`, and the pair's book is rebuilt from a fresh snapshot while the
+//! stream goes on. Recent klines are backfilled over REST before the first connect so charts
+//! and indicators are warm.
 //!
 //! The connection is reopened with exponential backoff and jitter when it drops, when nothing
 //! arrives for `stale_after`, and before Binance's 24-hour cut. Pings are answered with their
@@ -15,7 +19,7 @@ use super::parse::{self, StreamMessage};
 use super::rest::{Rest, RestError};
 use crate::app::clock;
 use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
-use crate::market::sync::{BookSync, Snapshot, Step};
+use crate::market::sync::{BookSync, Snapshot, Step, Why};
 use crate::model::{Side, Symbol, Timestamp};
 use crate::rng::Rng;
 use futures_util::StreamExt;
@@ -35,7 +39,7 @@ pub struct FeedConfig {
     pub symbols: Vec<Symbol>,
     /// Levels a side of each REST snapshot.
     pub depth_limit: u32,
-    /// 1-minute klines backfilled at the first connect.
+    /// 1-minute klines backfilled before the first connect.
     pub backfill: u32,
     /// Reconnect when nothing arrives for this long.
     pub stale_after: Duration,
@@ -69,11 +73,7 @@ impl FeedConfig {
             .iter()
             .flat_map(|s| {
                 let name = s.concatenated().to_lowercase();
-                [
-                    format!("{name}@depth@100ms"),
-                    format!("{name}@trade"),
-                    format!("{name}@kline_1m"),
-                ]
+                [format!("{name}@depth@100ms"), format!("{name}@trade")]
             })
             .collect();
         format!(
@@ -109,15 +109,18 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| cfg.ws_url.clone());
     loop {
+        // history first, while no socket waits unread; once live trades have flowed, a late
+        // backfill would come after them and is not tried again
+        if !backfilled {
+            backfilled = backfill(&cfg, &rest, &tx).await;
+        }
         let url = cfg.stream_url();
+        let opened = clock::monotonic();
         let why = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => {
-                attempt = 0;
+                backfilled = true;
                 if !feed(&tx, FeedKind::Connected).await {
                     return;
-                }
-                if !backfilled {
-                    backfilled = backfill(&cfg, &rest, &tx).await;
                 }
                 match connection(&cfg, &rest, ws, &tx).await {
                     Ended::Stopped => return,
@@ -126,6 +129,11 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
             }
             Err(e) => format!("cannot reach {host}: {e}"),
         };
+        // a connection that stayed up a while starts the backoff over; one the venue keeps
+        // closing at once keeps backing off
+        if opened.elapsed() >= HEALTHY {
+            attempt = 0;
+        }
         attempt += 1;
         // the engine raises the alert; the log keeps the detail
         tracing::info!(%why, attempt, "binance stream: reconnecting");
@@ -136,6 +144,8 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
     }
 }
 
+/// A connection that lasted this long counts as healthy (the backoff starts over).
+const HEALTHY: Duration = Duration::from_secs(60);
 /// How often the trading rules are read again.
 const RULES_EVERY: Duration = Duration::from_secs(3600);
 /// How often the request weight is reported.
@@ -236,160 +246,182 @@ async fn connection(
     mut ws: Ws,
     tx: &mpsc::Sender<Event>,
 ) -> Ended {
-    let mut books: BTreeMap<Symbol, BookSync> =
-        cfg.symbols.iter().map(|s| (*s, BookSync::new())).collect();
-    let mut snapshots: JoinSet<(Symbol, Result<Snapshot, RestError>)> = JoinSet::new();
-    for s in &cfg.symbols {
-        fetch(&mut snapshots, rest, *s, cfg.depth_limit, Duration::ZERO);
-    }
+    let mut books = Books::new(cfg, rest);
     let opened = clock::monotonic();
+    let mut last_frame = opened;
     let mut malformed = 0u64;
     loop {
         let age_left = cfg.max_age.saturating_sub(opened.elapsed());
-        tokio::select! {
-            msg = tokio::time::timeout(cfg.stale_after, ws.next()) => {
+        let events = tokio::select! {
+            msg = ws.next() => {
+                last_frame = clock::monotonic();
                 let text = match msg {
-                    Err(_) => return Ended::Reconnect(format!("no message for {:?}", cfg.stale_after)),
-                    Ok(None) => return Ended::Reconnect("closed by the venue".into()),
-                    Ok(Some(Err(e))) => return Ended::Reconnect(e.to_string()),
-                    Ok(Some(Ok(Message::Text(t)))) => t,
-                    Ok(Some(Ok(Message::Close(_)))) => return Ended::Reconnect("closed by the venue".into()),
+                    None => return Ended::Reconnect("closed by the venue".into()),
+                    Some(Err(e)) => return Ended::Reconnect(e.to_string()),
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) => return Ended::Reconnect("closed by the venue".into()),
                     // pings are answered by the socket itself, with their payload, on the next read
-                    Ok(Some(Ok(_))) => continue,
+                    Some(Ok(_)) => continue,
                 };
                 let received = clock::now();
-                let events = match parse::stream_message(&text, received) {
-                    Ok(m) => on_message(m, received, &mut books, &mut snapshots, rest, cfg),
+                match parse::stream_message(&text, received) {
+                    Ok(m) => books.on_message(m, received),
                     Err(e) => {
                         malformed += 1;
                         tracing::warn!(error = %e, malformed, "binance stream: malformed message dropped");
                         vec![Event::Feed(FeedEvent { venue: Venue::Binance, kind: FeedKind::MalformedDropped { count: 1 } })]
                     }
-                };
-                for ev in events {
-                    if tx.send(ev).await.is_err() {
-                        return Ended::Stopped;
-                    }
                 }
             }
-            Some(done) = snapshots.join_next(), if !snapshots.is_empty() => {
+            Some(done) = books.snapshots.join_next(), if !books.snapshots.is_empty() => {
                 let Ok((symbol, result)) = done else { continue };
-                let events = on_snapshot(symbol, result, &mut books, &mut snapshots, rest, cfg);
-                for ev in events {
-                    if tx.send(ev).await.is_err() {
-                        return Ended::Stopped;
-                    }
-                }
+                books.on_snapshot(symbol, result)
+            }
+            () = tokio::time::sleep_until(last_frame + cfg.stale_after) => {
+                return Ended::Reconnect(format!("no message for {:?}", cfg.stale_after));
             }
             () = tokio::time::sleep(age_left) => {
                 return Ended::Reconnect("connection near the venue's 24-hour limit".into());
             }
+        };
+        for ev in events {
+            if tx.send(ev).await.is_err() {
+                return Ended::Stopped;
+            }
         }
     }
 }
 
-/// Starts fetching `symbol`'s snapshot after `delay`.
-fn fetch(
-    set: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
-    rest: &Arc<Rest>,
-    symbol: Symbol,
-    limit: u32,
-    delay: Duration,
-) {
-    let rest = rest.clone();
-    set.spawn(async move {
-        tokio::time::sleep(delay).await;
-        (symbol, rest.depth(symbol, limit).await)
-    });
+/// A snapshot fetch under way: the pair and what the venue answered.
+type Fetched = (Symbol, Result<Snapshot, RestError>);
+
+/// The connection's books, their snapshot fetches, and how often each pair's fetch failed
+/// in a row (the next one waits longer).
+struct Books<'a> {
+    cfg: &'a FeedConfig,
+    rest: &'a Arc<Rest>,
+    books: BTreeMap<Symbol, BookSync>,
+    snapshots: JoinSet<Fetched>,
+    failures: BTreeMap<Symbol, u32>,
 }
 
-/// The engine events of one stream message.
-fn on_message(
-    m: StreamMessage,
-    received: Timestamp,
-    books: &mut BTreeMap<Symbol, BookSync>,
-    snapshots: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
-    rest: &Arc<Rest>,
-    cfg: &FeedConfig,
-) -> Vec<Event> {
-    match m {
-        StreamMessage::Depth {
+impl<'a> Books<'a> {
+    /// Every pair waiting for its first snapshot, which is being fetched.
+    fn new(cfg: &'a FeedConfig, rest: &'a Arc<Rest>) -> Books<'a> {
+        let mut b = Books {
+            cfg,
+            rest,
+            books: cfg.symbols.iter().map(|s| (*s, BookSync::new())).collect(),
+            snapshots: JoinSet::new(),
+            failures: BTreeMap::new(),
+        };
+        for s in &cfg.symbols {
+            b.fetch(*s, Duration::ZERO);
+        }
+        b
+    }
+
+    /// Starts fetching `symbol`'s snapshot after `delay`.
+    fn fetch(&mut self, symbol: Symbol, delay: Duration) {
+        let (rest, limit) = (self.rest.clone(), self.cfg.depth_limit);
+        self.snapshots.spawn(async move {
+            tokio::time::sleep(delay).await;
+            (symbol, rest.depth(symbol, limit).await)
+        });
+    }
+
+    /// Fetches `symbol`'s snapshot again after a delay doubling with each failure in a row,
+    /// from `first` up to `backoff_max` (each snapshot costs 50 request weight).
+    fn refetch(&mut self, symbol: Symbol, first: Duration) {
+        let n = self.failures.entry(symbol).or_default();
+        *n += 1;
+        let delay = first
+            .saturating_mul(1 << (*n - 1).min(16))
+            .min(self.cfg.backoff_max);
+        self.fetch(symbol, delay);
+    }
+
+    /// The engine events of one stream message.
+    fn on_message(&mut self, m: StreamMessage, received: Timestamp) -> Vec<Event> {
+        let StreamMessage::Depth {
             symbol,
             exchange_ts,
             diff,
-        } => {
-            let Some(book) = books.get_mut(&symbol) else {
-                return Vec::new();
+        } = m
+        else {
+            return match m {
+                StreamMessage::Market(ev) => vec![Event::Market(ev)],
+                _ => Vec::new(),
             };
-            let (first_id, last_id) = (diff.first, diff.last);
-            match book.on_diff(diff) {
-                Step::Applied(changes) => vec![market(
-                    symbol,
-                    exchange_ts,
-                    received,
-                    MarketKind::BookDelta {
-                        first_id,
-                        last_id,
-                        changes,
-                    },
-                )],
-                Step::Synced => vec![whole_book(symbol, book, received)],
-                Step::Resync(why) => {
-                    tracing::warn!(%symbol, %why, "binance book resync");
-                    fetch(snapshots, rest, symbol, cfg.depth_limit, Duration::ZERO);
-                    vec![resynced(symbol)]
-                }
-                Step::Buffered | Step::Ignored => Vec::new(),
-            }
-        }
-        StreamMessage::Market(ev) => vec![Event::Market(ev)],
-        StreamMessage::OpenCandle { .. } | StreamMessage::Reply => Vec::new(),
-    }
-}
-
-/// The engine events of a snapshot fetch.
-fn on_snapshot(
-    symbol: Symbol,
-    result: Result<Snapshot, RestError>,
-    books: &mut BTreeMap<Symbol, BookSync>,
-    snapshots: &mut JoinSet<(Symbol, Result<Snapshot, RestError>)>,
-    rest: &Arc<Rest>,
-    cfg: &FeedConfig,
-) -> Vec<Event> {
-    let Some(book) = books.get_mut(&symbol) else {
-        return Vec::new();
-    };
-    let snapshot = match result {
-        Ok(s) => s,
-        Err(RestError::Banned { until }) => {
-            // no calls before the ban ends; the engine stops trading here meanwhile
-            fetch(snapshots, rest, symbol, cfg.depth_limit, until_then(until));
-            return vec![Event::Feed(FeedEvent {
-                venue: Venue::Binance,
-                kind: FeedKind::Banned { until },
-            })];
-        }
-        Err(e) => {
-            tracing::warn!(%symbol, error = %e, "binance snapshot failed; trying again");
-            fetch(snapshots, rest, symbol, cfg.depth_limit, cfg.backoff_min);
+        };
+        let Some(book) = self.books.get_mut(&symbol) else {
             return Vec::new();
-        }
-    };
-    match book.on_snapshot(snapshot) {
-        Step::Synced => vec![whole_book(symbol, book, clock::now())],
-        Step::Resync(why) => {
-            // an old snapshot: the buffer is kept and a newer one asked for
-            tracing::info!(%symbol, %why, "binance snapshot fetched again");
-            fetch(
-                snapshots,
-                rest,
+        };
+        let (first_id, last_id) = (diff.first, diff.last);
+        match book.on_diff(diff) {
+            Step::Applied(changes) => vec![market(
                 symbol,
-                cfg.depth_limit,
-                Duration::from_millis(100),
-            );
-            Vec::new()
+                exchange_ts,
+                received,
+                MarketKind::BookDelta {
+                    first_id,
+                    last_id,
+                    changes,
+                },
+            )],
+            Step::Synced => {
+                self.failures.remove(&symbol);
+                vec![whole_book(symbol, book, received)]
+            }
+            Step::Resync(why @ Why::StaleSnapshot { .. }) => {
+                // a snapshot that came before the first diff was too old: not a resync
+                tracing::info!(%symbol, %why, "binance snapshot fetched again");
+                self.refetch(symbol, Duration::from_millis(100));
+                Vec::new()
+            }
+            Step::Resync(why) => {
+                tracing::warn!(%symbol, %why, "binance book resync");
+                self.fetch(symbol, Duration::ZERO);
+                vec![resynced(symbol)]
+            }
+            Step::Buffered | Step::Ignored => Vec::new(),
         }
-        _ => Vec::new(),
+    }
+
+    /// The engine events of a snapshot fetch.
+    fn on_snapshot(&mut self, symbol: Symbol, result: Result<Snapshot, RestError>) -> Vec<Event> {
+        let snapshot = match result {
+            Ok(s) => s,
+            Err(RestError::Banned { until }) => {
+                // no calls before the ban ends; the engine stops trading here meanwhile
+                self.fetch(symbol, until_then(until));
+                return vec![Event::Feed(FeedEvent {
+                    venue: Venue::Binance,
+                    kind: FeedKind::Banned { until },
+                })];
+            }
+            Err(e) => {
+                tracing::warn!(%symbol, error = %e, "binance snapshot failed; trying again");
+                self.refetch(symbol, self.cfg.backoff_min);
+                return Vec::new();
+            }
+        };
+        let Some(book) = self.books.get_mut(&symbol) else {
+            return Vec::new();
+        };
+        match book.on_snapshot(snapshot) {
+            Step::Synced => {
+                self.failures.remove(&symbol);
+                vec![whole_book(symbol, book, clock::now())]
+            }
+            Step::Resync(why) => {
+                // an old snapshot: the buffer is kept and a newer one asked for
+                tracing::info!(%symbol, %why, "binance snapshot fetched again");
+                self.refetch(symbol, Duration::from_millis(100));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -445,7 +477,7 @@ mod tests {
         );
         assert_eq!(
             cfg.stream_url(),
-            "wss://data-stream.binance.vision/stream?streams=btcusdt@depth@100ms/btcusdt@trade/btcusdt@kline_1m/ethbtc@depth@100ms/ethbtc@trade/ethbtc@kline_1m"
+            "wss://data-stream.binance.vision/stream?streams=btcusdt@depth@100ms/btcusdt@trade/ethbtc@depth@100ms/ethbtc@trade"
         );
     }
 
