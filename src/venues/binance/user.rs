@@ -17,6 +17,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Silence after which the user stream is taken for dead and opened again.
+const SILENCE: Duration = Duration::from_secs(60);
+
 /// What the user stream reports.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UserFeed {
@@ -112,7 +115,14 @@ async fn session(
         .await
         .map_err(|e| (false, e.to_string()))?;
     let mut subscribed = false;
-    while let Some(frame) = ws.next().await {
+    loop {
+        // Binance pings every 20 s: a minute without any frame is a dead connection
+        let Ok(frame) = tokio::time::timeout(SILENCE, ws.next()).await else {
+            return Err((subscribed, format!("no frame for {SILENCE:?}")));
+        };
+        let Some(frame) = frame else {
+            break;
+        };
         let text = match frame.map_err(|e| (subscribed, e.to_string()))? {
             Message::Text(t) => t,
             Message::Close(_) => return Err((subscribed, "closed by the venue".into())),
