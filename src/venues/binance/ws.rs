@@ -112,7 +112,7 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
         // history first, while no socket waits unread; once live trades have flowed, a late
         // backfill would come after them and is not tried again
         if !backfilled {
-            backfilled = backfill(&cfg, &rest, &tx).await;
+            backfilled = backfill(&cfg, &rest, &tx, attempt == 0).await;
         }
         let url = cfg.stream_url();
         let opened = clock::monotonic();
@@ -205,8 +205,9 @@ async fn feed(tx: &mpsc::Sender<Event>, kind: FeedKind) -> bool {
 }
 
 /// The last `backfill` closed 1-minute candles of each pair, oldest first; false when the
-/// venue could not serve them (tried again at the next connect).
-async fn backfill(cfg: &FeedConfig, rest: &Rest, tx: &mpsc::Sender<Event>) -> bool {
+/// venue could not serve them (tried again before the next connect). `first`: the first try
+/// (a failure is a warning then, afterwards only logged).
+async fn backfill(cfg: &FeedConfig, rest: &Rest, tx: &mpsc::Sender<Event>, first: bool) -> bool {
     let now = clock::now();
     for s in &cfg.symbols {
         let rows = match rest.klines(*s, "1m", cfg.backfill).await {
@@ -216,7 +217,12 @@ async fn backfill(cfg: &FeedConfig, rest: &Rest, tx: &mpsc::Sender<Event>) -> bo
                 return false;
             }
             Err(e) => {
-                tracing::warn!(symbol = %s, error = %e, "binance kline backfill failed");
+                // a warning (an alert in the cockpit) the first time, then only logged
+                if first {
+                    tracing::warn!(symbol = %s, error = %e, "binance kline backfill failed; charts start empty until it works");
+                } else {
+                    tracing::info!(symbol = %s, error = %e, "binance kline backfill failed again");
+                }
                 return false;
             }
         };
