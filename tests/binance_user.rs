@@ -5,17 +5,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod fake_http;
+
+use fake_http::{Reply, serve};
 use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tradedeck::app::clock;
 use tradedeck::venues::binance::orders::{Status, UserEvent};
-use tradedeck::venues::binance::rest::Keys;
+use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
 use tradedeck::venues::binance::sign::ws_signature;
 use tradedeck::venues::binance::user::{UserFeed, run};
 
 const SECRET: &str = "user-secret";
+
+/// A testnet REST client at `url`, the user stream's source of server time.
+fn clock_of(url: &str) -> Arc<Rest> {
+    Arc::new(Rest::testnet(url, keys(), Arc::new(Weight::new(6000))).unwrap())
+}
 
 fn keys() -> Keys {
     Keys {
@@ -30,9 +40,10 @@ fn report(status: &str, filled: &str) -> String {
     )
 }
 
-/// Serves the WebSocket API: checks each subscription's signature (refusing a bad one as
-/// Binance does), then plays `scripts[n]` on the n-th connection and closes.
-async fn api(scripts: Vec<Vec<String>>) -> String {
+/// Serves the WebSocket API with its clock `ahead_ms` ahead of ours: checks each
+/// subscription's timestamp and signature (refusing as Binance does), then plays `scripts[n]`
+/// on the n-th connection and closes.
+async fn api(scripts: Vec<Vec<String>>, ahead_ms: i64) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws-api/v3", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -50,7 +61,11 @@ async fn api(scripts: Vec<Vec<String>>) -> String {
                 let p = &req["params"];
                 let (key, ts) = (p["apiKey"].as_str().unwrap(), p["timestamp"].to_string());
                 let want = ws_signature(SECRET, &[("timestamp", &ts), ("apiKey", key)]);
-                let answer = if p["signature"] == want.as_str() {
+                let server_now = clock::now().0 + ahead_ms;
+                let stamped = p["timestamp"].as_i64().unwrap();
+                let answer = if (server_now - stamped).abs() > 1000 {
+                    serde_json::json!({"id": req["id"], "status": 400, "error": {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}})
+                } else if p["signature"] == want.as_str() {
                     serde_json::json!({"id": req["id"], "status": 200, "result": {"subscriptionId": 0}})
                 } else {
                     serde_json::json!({"id": req["id"], "status": 400, "error": {"code": -1022, "msg": "Signature for this request is not valid."}})
@@ -76,16 +91,19 @@ async fn next(rx: &mut mpsc::Receiver<UserFeed>) -> UserFeed {
 
 #[tokio::test]
 async fn the_signed_subscription_delivers_order_events_and_is_renewed_after_a_drop() {
-    let url = api(vec![
-        vec![report("PARTIALLY_FILLED", "0.00500000"), "{not json".into()],
-        vec![report("FILLED", "0.01000000")],
-    ])
+    let url = api(
+        vec![
+            vec![report("PARTIALLY_FILLED", "0.00500000"), "{not json".into()],
+            vec![report("FILLED", "0.01000000")],
+        ],
+        0,
+    )
     .await;
     let (tx, mut rx) = mpsc::channel(100);
     let task = tokio::spawn(run(
         url,
         keys(),
-        0,
+        clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
         tx,
     ));
@@ -113,7 +131,7 @@ async fn the_signed_subscription_delivers_order_events_and_is_renewed_after_a_dr
 
 #[tokio::test]
 async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
-    let url = api(vec![vec![]]).await;
+    let url = api(vec![vec![]], 0).await;
     let wrong = Keys {
         api_key: "user-key".into(),
         secret: "not-the-secret".into(),
@@ -122,7 +140,7 @@ async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
     let task = tokio::spawn(run(
         url,
         wrong,
-        0,
+        clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
         tx,
     ));
@@ -139,7 +157,7 @@ async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
     run(
         "wss://ws-api.binance.com:443/ws-api/v3".into(),
         keys(),
-        0,
+        clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
         tx,
     )
@@ -148,4 +166,40 @@ async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
         panic!("refused");
     };
     assert!(why.contains("only to the Binance spot testnet"), "{why}");
+}
+
+#[tokio::test]
+async fn a_subscription_refused_for_its_timestamp_measures_the_server_time_again() {
+    // the venue's clock runs 10 s ahead: the first subscription is refused (-1021), the
+    // server time is measured over REST, and the next one is accepted
+    let ahead = 10_000;
+    let url = api(vec![vec![report("FILLED", "0.01000000")]], ahead).await;
+    let rest = serve(move |req, _| match req.path.as_str() {
+        "/api/v3/time" => Reply::ok(
+            &format!(r#"{{"serverTime":{}}}"#, clock::now().0 + ahead),
+            1,
+        ),
+        _ => Reply::error(404, -1, "no route"),
+    })
+    .await;
+    let source = clock_of(&rest.url);
+    let (tx, mut rx) = mpsc::channel(100);
+    let task = tokio::spawn(run(
+        url,
+        keys(),
+        source.clone(),
+        (Duration::from_millis(20), Duration::from_millis(100)),
+        tx,
+    ));
+    let UserFeed::Lost { why, .. } = next(&mut rx).await else {
+        panic!("the first subscription is refused");
+    };
+    assert!(why.contains("code -1021"), "{why}");
+    assert_eq!(next(&mut rx).await, UserFeed::Subscribed);
+    assert!(
+        (source.offset_ms() - ahead).abs() < 1000,
+        "{}",
+        source.offset_ms()
+    );
+    task.abort();
 }

@@ -8,11 +8,12 @@
 //! Reconnects back off like the market stream; unreadable frames are counted and dropped.
 
 use super::orders::{UserEvent, user_event};
-use super::rest::Keys;
+use super::rest::{Keys, Rest};
 use super::{sign, urls};
 use crate::app::clock;
 use crate::rng::Rng;
 use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -57,12 +58,13 @@ pub fn subscribe_request(keys: &Keys, timestamp_ms: i64, id: &str) -> String {
     .to_string()
 }
 
-/// Runs the user stream at `ws_url` (a testnet host) until the receiver is dropped;
-/// `offset_ms` is the measured server-time offset.
+/// Runs the user stream at `ws_url` (a testnet host) until the receiver is dropped. `rest`
+/// (the testnet REST client) keeps the server-time offset the requests are stamped with; a
+/// subscription refused for its timestamp (-1021) has it measured again.
 pub async fn run(
     ws_url: String,
     keys: Keys,
-    offset_ms: i64,
+    rest: Arc<Rest>,
     backoff: (Duration, Duration),
     tx: mpsc::Sender<UserFeed>,
 ) {
@@ -78,10 +80,15 @@ pub async fn run(
     let mut rng = Rng::new(clock::now().0 as u64 ^ 0x5eed);
     let mut attempt = 0u32;
     loop {
-        let (subscribed, why) = match session(&ws_url, &keys, offset_ms, &tx).await {
+        let (subscribed, why) = match session(&ws_url, &keys, rest.offset_ms(), &tx).await {
             Ok(()) => return,
             Err(failed) => failed,
         };
+        if why.contains("(code -1021)")
+            && let Err(e) = rest.sync_time().await
+        {
+            tracing::warn!(error = %e, "binance server time not measured again");
+        }
         // a stream that was subscribed starts the backoff over
         if subscribed {
             attempt = 0;
