@@ -18,24 +18,10 @@ pub struct Level {
     pub qty: Decimal,
 }
 
-/// Decimal places of a price key's integer form: finer than any venue's tick.
-const KEY_SCALE: u32 = 12;
-
-/// 10^0 ..= 10^KEY_SCALE.
-const POW10: [i128; KEY_SCALE as usize + 1] = {
-    let mut t = [1i128; KEY_SCALE as usize + 1];
-    let mut i = 1;
-    while i < t.len() {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
-/// Marks a key whose price has no exact integer form at `KEY_SCALE`.
+/// Marks a key whose price has no exact integer form in `model::units`.
 const INEXACT: i128 = i128::MIN;
 
-/// A price as a map key: the price in units of 10^-12, so keys compare as plain integers
+/// A price as a map key: the price in units of 10^-12 (`model::units`), so keys compare as plain integers
 /// whatever the scale each venue writes (`60000.5` and `60000.50000000` are one level),
 /// beside the price itself as it came. A price finer than that (none is) compares as a
 /// `Decimal`.
@@ -48,16 +34,10 @@ struct PriceKey {
 impl PriceKey {
     #[inline]
     fn new(price: Decimal) -> PriceKey {
-        let scale = price.scale();
-        let units = if scale <= KEY_SCALE {
-            price
-                .mantissa()
-                .checked_mul(POW10[(KEY_SCALE - scale) as usize])
-                .unwrap_or(INEXACT)
-        } else {
-            INEXACT
-        };
-        PriceKey { units, price }
+        PriceKey {
+            units: crate::model::units::units(price).unwrap_or(INEXACT),
+            price,
+        }
     }
 
     #[inline]

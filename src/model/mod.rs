@@ -7,6 +7,7 @@ mod instrument;
 mod order;
 mod symbol;
 mod time;
+pub mod units;
 
 pub use candle::{Candle, Timeframe};
 pub use fill::{Fill, Liquidity};

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 /// Closes are summed as integers in units of 10^-SCALE (every venue's tick is coarser), which
 /// keeps the sums exact and cheap.
-const SCALE: u32 = 12;
+const SCALE: u32 = crate::model::units::UNIT_SCALE;
 
 /// Largest |close| in units (about 1.2·10^15 in price): with windows of at most `MAX_WINDOW`
 /// bars, sums and their cross products stay far inside `i128`, so the arithmetic needs no
@@ -20,35 +20,20 @@ const MAX_UNITS: i128 = 1 << 90;
 /// Longest window (bars).
 pub const MAX_WINDOW: usize = u16::MAX as usize;
 
-/// `d` in units of 10^-SCALE, rounded there if it is finer (no real price is), clamped to
-/// ±`MAX_UNITS`.
+/// `d` in units of 10^-SCALE (`model::units`), rounded there if it is finer (no real price
+/// is), clamped to ±`MAX_UNITS`.
 fn units(d: Decimal) -> i128 {
     let d = if d.scale() > SCALE {
         d.round_dp(SCALE)
     } else {
         d
     };
-    let m = d.mantissa();
-    // below 2^86 the product stays under 2^126 (10^12 < 2^40): a plain multiply
-    if m.unsigned_abs() < 1 << 86 {
-        (m * POW10[(SCALE - d.scale()) as usize]).clamp(-MAX_UNITS, MAX_UNITS)
-    } else if m < 0 {
-        -MAX_UNITS
-    } else {
-        MAX_UNITS
+    match crate::model::units::units(d) {
+        Some(u) => u.clamp(-MAX_UNITS, MAX_UNITS),
+        None if d.is_sign_negative() => -MAX_UNITS,
+        None => MAX_UNITS,
     }
 }
-
-/// 10^0 ..= 10^SCALE.
-const POW10: [i128; SCALE as usize + 1] = {
-    let mut t = [1i128; SCALE as usize + 1];
-    let mut i = 1;
-    while i < t.len() {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
 
 /// A window sum of the last `n` closes (a ring of the values in it).
 #[derive(Clone, Debug)]
