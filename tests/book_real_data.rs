@@ -96,20 +96,15 @@ fn binance_depth_replay_matches_book_ticker() {
             // the buffered diff that straddles the snapshot is on the book now
             applied += 1;
         } else {
-            let diff = Diff {
-                first: r.first,
-                last: r.last,
-                changes: message
-                    .iter()
-                    .map(|m| LevelChange {
-                        side: m.side,
-                        price: m.price,
-                        qty: m.qty,
-                    })
-                    .collect(),
-                change_seqs: Vec::new(),
-                full: false,
-            };
+            let changes = message
+                .iter()
+                .map(|m| LevelChange {
+                    side: m.side,
+                    price: m.price,
+                    qty: m.qty,
+                })
+                .collect();
+            let diff = Diff::new(r.first, r.last, changes);
             match sync.on_diff(diff) {
                 Step::Buffered => {
                     buffered += 1;

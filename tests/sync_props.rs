@@ -225,13 +225,7 @@ proptest! {
 fn a_lost_message_is_a_resync() {
     // one message lost in the middle, nothing else wrong: exactly one resync
     let mut sync = BookSync::new();
-    let d = |first, last| Diff {
-        first,
-        last,
-        changes: vec![to_change((true, 1, 1))],
-        change_seqs: Vec::new(),
-        full: false,
-    };
+    let d = |first, last| Diff::new(first, last, vec![to_change((true, 1, 1))]);
     assert_eq!(
         sync.on_snapshot(Snapshot {
             id: 0,

@@ -35,6 +35,19 @@ pub struct Diff {
     pub full: bool,
 }
 
+impl Diff {
+    /// A plain diff (no per-change sequences, not a full book) covering `first..=last`.
+    pub fn new(first: u64, last: u64, changes: Vec<LevelChange>) -> Diff {
+        Diff {
+            first,
+            last,
+            changes,
+            change_seqs: Vec::new(),
+            full: false,
+        }
+    }
+}
+
 /// A REST snapshot: the book as of update id `id`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
@@ -270,13 +283,7 @@ mod tests {
     }
 
     fn diff(first: u64, last: u64, changes: Vec<LevelChange>) -> Diff {
-        Diff {
-            first,
-            last,
-            changes,
-            change_seqs: Vec::new(),
-            full: false,
-        }
+        Diff::new(first, last, changes)
     }
 
     fn snapshot(id: u64) -> Snapshot {

@@ -157,13 +157,7 @@ fn depth_update(d: &wire::DepthUpdate<'_>) -> Result<(Symbol, Timestamp, Diff), 
     Ok((
         symbol(d.symbol)?,
         Timestamp(d.event_time),
-        Diff {
-            first: d.first,
-            last: d.last,
-            changes: out,
-            change_seqs: Vec::new(),
-            full: false,
-        },
+        Diff::new(d.first, d.last, out),
     ))
 }
 
@@ -268,13 +262,7 @@ fn depth_frame(text: &str) -> Option<(Symbol, Timestamp, Diff)> {
     Some((
         symbol,
         Timestamp(event_time),
-        Diff {
-            first,
-            last,
-            changes,
-            change_seqs: Vec::new(),
-            full: false,
-        },
+        Diff::new(first, last, changes),
     ))
 }
 
