@@ -9,7 +9,7 @@ mod common;
 mod fake_http;
 mod fake_ws;
 
-use common::{Home, ctl, poll_until, read_db};
+use common::{Home, ctl, poll_until, read_db, signal};
 use fake_http::{Reply, serve};
 use fake_ws::{Act, KLINES, snapshot, streams};
 use std::time::Duration;
@@ -80,11 +80,7 @@ async fn the_daemon_paper_trades_on_a_synced_binance_book() {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["data"]["trading"], "active", "{v}");
         // a clean stop (SIGTERM) closes the recording; replaying it gives the same fills
-        let term = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(term.success());
+        signal(&child.id().to_string(), "TERM");
         assert!(child.wait().unwrap().success());
         let out = home.run(&["replay", &record, "--check"]);
         assert!(

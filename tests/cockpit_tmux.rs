@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{Home, poll_until, read_db};
+use common::{Home, poll_until, read_db, signal};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -233,11 +233,7 @@ fn sigterm_stops_the_cockpit_cleanly_and_restores_the_terminal() {
         .unwrap()
         .trim()
         .to_string();
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(&pid)
-        .status()
-        .unwrap();
+    signal(&pid, "TERM");
     poll_until(Duration::from_secs(20), "the exit", || {
         tmux.screen().contains("EXITED").then_some(())
     });

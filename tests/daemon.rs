@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Home, count, ctl, poll_until, read_db};
+use common::{Home, count, ctl, poll_until, read_db, signal};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -515,25 +515,13 @@ fn sighup_and_ctl_reload_apply_a_valid_config_and_refuse_an_invalid_one() {
     // a valid new config by SIGHUP: applied and journalled
     std::fs::write(&cfg, "[risk]\nmax_open_positions = 1\n").unwrap();
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "HUP");
     poll_until(Duration::from_secs(10), "the reload in the journal", || {
         (reloads() == 1).then_some(())
     });
     // an invalid one: refused with its file, line and key; the daemon runs on
     std::fs::write(&cfg, "[risk]\nmax_open_positions = \"many\"\n").unwrap();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "HUP");
     let (code, _, err) = ctl(&home, &["reload"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(

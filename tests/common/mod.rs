@@ -52,6 +52,16 @@ impl Home {
     }
 }
 
+/// Sends `signal` (`TERM`, `HUP`, …) to process `pid` with `kill`; panics if it fails.
+pub fn signal(pid: &str, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
 /// `tradedeck ctl ARGS` in `home`: (exit code, stdout, stderr).
 pub fn ctl(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["ctl"];
