@@ -120,17 +120,24 @@ pub fn run(candles: &[Candle], p: &Params) -> Outcome {
     let mut fills: Vec<Fill> = Vec::new();
     let mut equity = Vec::with_capacity(candles.len());
     let mut actions = Vec::new();
+    // whether a position is held; only a fill changes it
+    let mut held = false;
     for c in candles {
         let close_ts = Timestamp(c.open_time.0 + p.bar_ms);
         engine.on_closed_candle(p.symbol, c, close_ts, &mut actions);
-        for a in actions.drain(..) {
-            if let Action::Persist { record, .. } = a
-                && let Record::Fill { fill, .. } = *record
-            {
-                fills.push(fill);
+        if !actions.is_empty() {
+            let before = fills.len();
+            for a in actions.drain(..) {
+                if let Action::Persist { record, .. } = a
+                    && let Record::Fill { fill, .. } = *record
+                {
+                    fills.push(fill);
+                }
+            }
+            if fills.len() > before {
+                held = !engine.portfolio().qty(p.symbol).is_zero();
             }
         }
-        let held = !engine.portfolio().qty(p.symbol).is_zero();
         equity.push((close_ts, engine.equity(), held));
     }
     let last_close = candles.last().map_or(Decimal::ZERO, |c| c.close);

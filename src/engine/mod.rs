@@ -406,10 +406,10 @@ impl Engine {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
-        let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
-            return;
-        };
         if self.cfg.fill == FillModel::Book {
+            let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
+                return;
+            };
             let event = MarketEvent {
                 venue,
                 symbol,

@@ -91,19 +91,30 @@ impl Symbol {
 }
 
 impl Symbol {
+    /// The name as two words, bytes 0..16 and 15..23 (byte 15 in both changes neither
+    /// equality nor order), read by `hi` and `lo`: big-endian words order as the name does,
+    /// native-endian ones are cheaper for equality.
+    #[inline]
+    fn words(&self, hi: fn([u8; 16]) -> u128, lo: fn([u8; 8]) -> u64) -> (u128, u64) {
+        let mut head = [0u8; 16];
+        let mut tail = [0u8; 8];
+        head.copy_from_slice(&self.bytes[..16]);
+        tail.copy_from_slice(&self.bytes[CAP - 8..]);
+        (hi(head), lo(tail))
+    }
+
     /// The name as two big-endian words whose order is the name's order.
+    #[inline]
     fn key(&self) -> (u128, u64) {
-        let mut hi = [0u8; 16];
-        let mut lo = [0u8; 8];
-        hi.copy_from_slice(&self.bytes[..16]);
-        lo[..CAP - 16].copy_from_slice(&self.bytes[16..]);
-        (u128::from_be_bytes(hi), u64::from_be_bytes(lo))
+        self.words(u128::from_be_bytes, u64::from_be_bytes)
     }
 }
 
 impl PartialEq for Symbol {
     fn eq(&self, other: &Symbol) -> bool {
-        self.key() == other.key()
+        // zero padding makes the bytes alone decide
+        self.words(u128::from_ne_bytes, u64::from_ne_bytes)
+            == other.words(u128::from_ne_bytes, u64::from_ne_bytes)
     }
 }
 
@@ -123,6 +134,10 @@ impl PartialOrd for Symbol {
 
 impl Ord for Symbol {
     fn cmp(&self, other: &Symbol) -> std::cmp::Ordering {
+        // a map lookup ends on an equal key: that test needs no byte swapping
+        if self == other {
+            return std::cmp::Ordering::Equal;
+        }
         self.key().cmp(&other.key())
     }
 }

@@ -1,15 +1,16 @@
-//! Decimals as integers in units of 10^-12: finer than any venue's tick or step, so prices
+//! Decimals as integers: in units of 10^-12, finer than any venue's tick or step, so prices
 //! compare and add up as plain integers, exactly (the order book's keys, the moving-average
-//! sums of `sma-cross`).
+//! sums of `sma-cross`); and `acc + a × b` on 128-bit integers where it fits, for marking a
+//! position at every bar.
 
 use rust_decimal::Decimal;
 
 /// Decimal places of one unit.
 pub const UNIT_SCALE: u32 = 12;
 
-/// 10^0 ..= 10^UNIT_SCALE.
-const POW10: [i128; UNIT_SCALE as usize + 1] = {
-    let mut t = [1i128; UNIT_SCALE as usize + 1];
+/// 10^0 ..= 10^28 (`Decimal`'s largest scale).
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
     let mut i = 1;
     while i < t.len() {
         t[i] = t[i - 1] * 10;
@@ -25,8 +26,61 @@ pub fn units(d: Decimal) -> Option<i128> {
     if scale > UNIT_SCALE {
         return None;
     }
-    d.mantissa()
-        .checked_mul(POW10[(UNIT_SCALE - scale) as usize])
+    let (m, pow) = (d.mantissa(), POW10[(UNIT_SCALE - scale) as usize]);
+    // |m| < 2^86 and pow <= 10^12 < 2^40 cannot overflow; only huge values take the check
+    if m.unsigned_abs() < 1 << 86 {
+        Some(m * pow)
+    } else {
+        m.checked_mul(pow)
+    }
+}
+
+/// Mantissas below this fit a `Decimal` (96 bits).
+const FITS: u128 = 1 << 96;
+
+/// `acc + a × b`, the very `Decimal` (value and scale) that `acc + a * b` gives, computed on
+/// 128-bit integers when every step is exact there (the product's scale within 28 digits,
+/// each aligned term and the sum within 96 bits), with `Decimal`'s own operations otherwise.
+#[inline]
+pub fn add_product(acc: Decimal, a: Decimal, b: Decimal) -> Decimal {
+    exact_add_product(acc, a, b).unwrap_or_else(|| acc + a * b)
+}
+
+/// The integer path of `add_product`; `None` where `Decimal` would round or treat zeros
+/// specially.
+#[inline]
+fn exact_add_product(acc: Decimal, a: Decimal, b: Decimal) -> Option<Decimal> {
+    let product_scale = a.scale() + b.scale();
+    if product_scale > 28 || acc.is_zero() || a.is_zero() || b.is_zero() {
+        return None;
+    }
+    let product = mul(a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs())?;
+    let scale = acc.scale().max(product_scale);
+    let x = mul(acc.mantissa().unsigned_abs(), pow10(scale - acc.scale()))?;
+    let y = mul(product, pow10(scale - product_scale))?;
+    if product >= FITS || x >= FITS || y >= FITS {
+        return None;
+    }
+    // below 2^96 each, so the signed sum cannot overflow
+    let signed = |m: u128, negative: bool| if negative { -(m as i128) } else { m as i128 };
+    let sum =
+        signed(x, acc.is_sign_negative()) + signed(y, a.is_sign_negative() != b.is_sign_negative());
+    (sum != 0 && sum.unsigned_abs() < FITS).then(|| Decimal::from_i128_with_scale(sum, scale))
+}
+
+/// 10^k as an unsigned factor (k ≤ 28).
+#[inline]
+fn pow10(k: u32) -> u128 {
+    POW10[k as usize] as u128
+}
+
+/// `a × b`, with one widening multiply when both fit 64 bits.
+#[inline]
+fn mul(a: u128, b: u128) -> Option<u128> {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(u128::from(a) * u128::from(b)),
+        _ => a.checked_mul(b),
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +95,48 @@ mod tests {
         assert_eq!(units(dec!(-0.000000000001)), Some(-1));
         assert_eq!(units(dec!(0.0000000000001)), None, "finer than a unit");
         assert_eq!(units(Decimal::MAX), None, "too large for i128 at 10^-12");
+    }
+
+    /// The same value and the same scale (the same text) as `Decimal`'s own operations.
+    fn same(got: Decimal, want: Decimal) {
+        assert_eq!(got.serialize(), want.serialize(), "{got} vs {want}");
+    }
+
+    #[test]
+    fn add_product_matches_decimal() {
+        let cases = [
+            (dec!(100000), dec!(2.151628255440), dec!(46430.5)),
+            (dec!(9612.72667325679612345), dec!(-0.25), dec!(38578)),
+            (dec!(1.5), dec!(-3), dec!(0.5)), // sums to zero
+            (dec!(0), dec!(2), dec!(3)),      // zero accumulator
+            (dec!(5), dec!(0.000), dec!(3)),  // zero factor
+            (Decimal::MAX, dec!(1), dec!(1)), // overflows: Decimal's own error path
+            (dec!(1), dec!(0.00000000000001), dec!(0.000000000000001)), // scale 29
+            (dec!(79228162514264337593543950.335), dec!(1), dec!(0.001)), // beyond 96 bits
+        ];
+        for (acc, a, b) in cases {
+            if acc == Decimal::MAX {
+                assert!(acc.checked_add(a * b).is_none());
+                continue;
+            }
+            same(add_product(acc, a, b), acc + a * b);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn add_product_is_decimal_arithmetic(
+            acc in proptest::num::i128::ANY,
+            a in proptest::num::i64::ANY,
+            b in proptest::num::i64::ANY,
+            scales in (0u32..=28, 0u32..=20, 0u32..=12),
+        ) {
+            let acc = Decimal::from_i128_with_scale(acc % (1 << 95), scales.0);
+            let a = Decimal::new(a >> 24, scales.1);
+            let b = Decimal::new(b >> 24, scales.2);
+            if let Some(want) = a.checked_mul(b).and_then(|p| acc.checked_add(p)) {
+                same(add_product(acc, a, b), want);
+            }
+        }
     }
 }

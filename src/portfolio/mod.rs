@@ -121,7 +121,10 @@ impl Portfolio {
         let mut equity = self.cash;
         for (s, p) in &self.positions {
             if !p.qty.is_zero() {
-                equity += mark(*s).map_or(p.cost, |m| p.qty * m);
+                equity = match mark(*s) {
+                    Some(m) => crate::model::units::add_product(equity, p.qty, m),
+                    None => equity + p.cost,
+                };
             }
         }
         equity
