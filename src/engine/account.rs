@@ -3,9 +3,10 @@
 //! (losing streak, venue errors), their persisted baselines, and equity checkpoints.
 
 use super::{Action, AlertLevel, Engine, HaltInfo, Record, RiskRecord, TradingFlag};
-use crate::model::{DAY_MS, OrderRequest, Origin, Side, Symbol, Timestamp};
+use crate::model::{DAY_MS, OrderRequest, Origin, Side, Symbol, Timestamp, units};
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
+use std::cmp::Ordering;
 
 /// Money in messages: two decimals, halves away from zero.
 fn money(v: Decimal) -> Decimal {
@@ -218,7 +219,10 @@ impl Engine {
                 Timestamp((today + 1) * DAY_MS + offset),
             );
         }
-        if self.peak.is_none_or(|p| equity > p) {
+        if self
+            .peak
+            .is_none_or(|p| units::cmp(equity, p) == Ordering::Greater)
+        {
             self.peak = Some(equity);
             self.floors.1 = None;
         }
@@ -242,7 +246,7 @@ impl Engine {
         if matches!(self.trading, TradingFlag::Halted(_)) {
             return Some(equity);
         }
-        if equity <= loss_floor
+        if units::cmp(equity, loss_floor) != Ordering::Greater
             && let Some((_, start)) = self.day
         {
             let reason = format!(

@@ -10,7 +10,7 @@ use crate::model::{
     Candle, Liquidity, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
     Timestamp,
 };
-use crate::risk::{GuardKind, SizingMethod};
+use crate::risk::{Guard, GuardKind, SizingMethod};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -63,12 +63,15 @@ impl Engine {
             }
         }
         m.book_ts = Some(self.now);
-        let waiting = !(self.orders.is_empty() && self.guards.is_empty());
-        let m = match (self.cfg.fill, waiting) {
-            (super::FillModel::NextOpen { slippage_bps }, true) => {
+        let orders = !self.orders.is_empty();
+        let guarded = self.guards.get(&symbol).is_some_and(Guard::watches);
+        let m = match self.cfg.fill {
+            super::FillModel::NextOpen { slippage_bps } if orders || guarded => {
                 // the open is the fresh price for what fills in the bar, the close after it
                 m.last_price = Some(c.open);
-                self.fill_at_open(symbol, c.open, slippage_bps, out);
+                if orders {
+                    self.fill_at_open(symbol, c.open, slippage_bps, out);
+                }
                 self.guard_bar(symbol, c, out);
                 let Some(m) = self.markets.get_mut(&symbol) else {
                     return;

@@ -53,22 +53,26 @@ pub enum RuleViolation {
 
 /// Rounds `value` down to a whole multiple of `step` (a zero step leaves it unchanged).
 fn floor_to(value: Decimal, step: Decimal) -> Decimal {
-    if step <= Decimal::ZERO {
-        return value;
-    }
-    value.checked_div(step).map_or(value, |n| {
-        n.round_dp_with_strategy(0, RoundingStrategy::ToZero) * step
-    })
+    round_to(value, step, RoundingStrategy::ToZero)
 }
 
 /// Rounds `value` up to a whole multiple of `step`.
 fn ceil_to(value: Decimal, step: Decimal) -> Decimal {
+    round_to(value, step, RoundingStrategy::AwayFromZero)
+}
+
+/// Rounds `value` to a whole multiple of `step` by `strategy`: a step of 10^-k (most venues'
+/// ticks and lots) is a cut at k decimals; any other step divides.
+fn round_to(value: Decimal, step: Decimal, strategy: RoundingStrategy) -> Decimal {
     if step <= Decimal::ZERO {
         return value;
     }
-    value.checked_div(step).map_or(value, |n| {
-        n.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * step
-    })
+    if step.mantissa() == 1 {
+        return value.round_dp_with_strategy(step.scale(), strategy);
+    }
+    value
+        .checked_div(step)
+        .map_or(value, |n| n.round_dp_with_strategy(0, strategy) * step)
 }
 
 impl Instrument {
@@ -148,6 +152,36 @@ mod tests {
         assert_eq!(i.round_price(Side::Buy, dec!(65000.019)), dec!(65000.01));
         assert_eq!(i.round_price(Side::Sell, dec!(65000.011)), dec!(65000.02));
         assert_eq!(i.round_price(Side::Sell, dec!(65000.01)), dec!(65000.01));
+    }
+
+    #[test]
+    fn power_of_ten_steps_cut_as_the_division_would() {
+        let divide = |v: Decimal, step: Decimal, strategy| {
+            ((v / step).round_dp_with_strategy(0, strategy) * step).normalize()
+        };
+        let values = [
+            dec!(0.123456789),
+            dec!(-0.123456789),
+            dec!(2.1516282554403726930787214155),
+            dec!(65000.019),
+            dec!(7),
+            dec!(0.00001),
+        ];
+        for step in [dec!(0.01), dec!(0.00001), dec!(0.000000000001), dec!(1)] {
+            for v in values {
+                for strategy in [RoundingStrategy::ToZero, RoundingStrategy::AwayFromZero] {
+                    let got = round_to(v, step, strategy).normalize();
+                    assert_eq!(
+                        got.serialize(),
+                        divide(v, step, strategy).serialize(),
+                        "{v} / {step}"
+                    );
+                }
+            }
+        }
+        // other steps divide
+        assert_eq!(floor_to(dec!(1.26), dec!(0.25)), dec!(1.25));
+        assert_eq!(ceil_to(dec!(1.26), dec!(0.5)), dec!(1.5));
     }
 
     #[test]

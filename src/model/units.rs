@@ -1,9 +1,10 @@
 //! Decimals as integers: in units of 10^-12, finer than any venue's tick or step, so prices
 //! compare and add up as plain integers, exactly (the order book's keys, the moving-average
-//! sums of `sma-cross`); and `acc + a × b` on 128-bit integers where it fits, for marking a
-//! position at every bar.
+//! sums of `sma-cross`); and `acc + a × b` and comparisons on 128-bit integers where they
+//! fit, for marking a position and checking the account at every bar.
 
 use rust_decimal::Decimal;
+use std::cmp::Ordering;
 
 /// Decimal places of one unit.
 pub const UNIT_SCALE: u32 = 12;
@@ -41,7 +42,7 @@ const FITS: u128 = 1 << 96;
 /// `acc + a × b`, the very `Decimal` (value and scale) that `acc + a * b` gives, computed on
 /// 128-bit integers when every step is exact there (the product's scale within 28 digits,
 /// each aligned term and the sum within 96 bits), with `Decimal`'s own operations otherwise.
-#[inline]
+#[inline(never)]
 pub fn add_product(acc: Decimal, a: Decimal, b: Decimal) -> Decimal {
     exact_add_product(acc, a, b).unwrap_or_else(|| acc + a * b)
 }
@@ -50,22 +51,79 @@ pub fn add_product(acc: Decimal, a: Decimal, b: Decimal) -> Decimal {
 /// specially.
 #[inline]
 fn exact_add_product(acc: Decimal, a: Decimal, b: Decimal) -> Option<Decimal> {
-    let product_scale = a.scale() + b.scale();
-    if product_scale > 28 || acc.is_zero() || a.is_zero() || b.is_zero() {
+    let (acc, a, b) = (Parts::of(acc), Parts::of(a), Parts::of(b));
+    let product_scale = a.scale + b.scale;
+    if product_scale > 28 || acc.mag == 0 || a.mag == 0 || b.mag == 0 {
         return None;
     }
-    let product = mul(a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs())?;
-    let scale = acc.scale().max(product_scale);
-    let x = mul(acc.mantissa().unsigned_abs(), pow10(scale - acc.scale()))?;
-    let y = mul(product, pow10(scale - product_scale))?;
-    if product >= FITS || x >= FITS || y >= FITS {
-        return None;
+    let product = mul(a.mag, b.mag)?;
+    let scale = acc.scale.max(product_scale);
+    let x = scaled(acc.mag, scale - acc.scale)?;
+    let y = scaled(product, scale - product_scale)?;
+    let y_negative = a.negative != b.negative;
+    // sign and magnitude; both terms are below 2^96, so nothing overflows
+    let (sum, negative) = if acc.negative == y_negative {
+        (x + y, acc.negative)
+    } else if x >= y {
+        (x - y, acc.negative)
+    } else {
+        (y - x, y_negative)
+    };
+    (sum != 0 && sum < FITS).then(|| {
+        Decimal::from_parts(
+            sum as u32,
+            (sum >> 32) as u32,
+            (sum >> 64) as u32,
+            negative,
+            scale,
+        )
+    })
+}
+
+/// `a` against `b`: `Decimal`'s own order, with the scales aligned on 128-bit integers where
+/// they fit (the account checks compare equity with its peak and floors at every mark).
+#[inline]
+pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
+    let (pa, pb) = (Parts::of(a), Parts::of(b));
+    let scale = pa.scale.max(pb.scale);
+    let (Some(x), Some(y)) = (
+        scaled(pa.mag, scale - pa.scale),
+        scaled(pb.mag, scale - pb.scale),
+    ) else {
+        return a.cmp(&b);
+    };
+    match (pa.negative && x != 0, pb.negative && y != 0) {
+        (false, false) => x.cmp(&y),
+        (true, true) => y.cmp(&x),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
     }
-    // below 2^96 each, so the signed sum cannot overflow
-    let signed = |m: u128, negative: bool| if negative { -(m as i128) } else { m as i128 };
-    let sum =
-        signed(x, acc.is_sign_negative()) + signed(y, a.is_sign_negative() != b.is_sign_negative());
-    (sum != 0 && sum.unsigned_abs() < FITS).then(|| Decimal::from_i128_with_scale(sum, scale))
+}
+
+/// A `Decimal` as sign, scale and 96-bit magnitude.
+struct Parts {
+    mag: u128,
+    scale: u32,
+    negative: bool,
+}
+
+impl Parts {
+    #[inline]
+    fn of(d: Decimal) -> Parts {
+        let u = d.unpack();
+        Parts {
+            mag: u128::from(u.lo) | u128::from(u.mid) << 32 | u128::from(u.hi) << 64,
+            scale: u.scale,
+            negative: u.negative,
+        }
+    }
+}
+
+/// A magnitude times 10^k, when the result stays below 2^96.
+#[inline]
+fn scaled(m: u128, k: u32) -> Option<u128> {
+    let v = if k == 0 { m } else { mul(m, pow10(k))? };
+    (v < FITS).then_some(v)
 }
 
 /// 10^k as an unsigned factor (k ≤ 28).
@@ -123,7 +181,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn cmp_matches_decimal() {
+        let values = [
+            dec!(0),
+            dec!(-0.000),
+            dec!(100000),
+            dec!(100000.00000000000000001),
+            dec!(9612.72667325679612345),
+            dec!(-9612.7266732567961),
+            Decimal::MAX,
+            Decimal::MIN,
+            dec!(0.0000000000000000000000000001),
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(cmp(a, b), a.cmp(&b), "{a} vs {b}");
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn cmp_is_decimal_order(
+            a in proptest::num::i128::ANY,
+            b in proptest::num::i128::ANY,
+            scales in (0u32..=28, 0u32..=28),
+        ) {
+            let a = Decimal::from_i128_with_scale(a % (1 << 95), scales.0);
+            let b = Decimal::from_i128_with_scale(b % (1 << 95), scales.1);
+            proptest::prop_assert_eq!(cmp(a, b), a.cmp(&b));
+        }
+
         #[test]
         fn add_product_is_decimal_arithmetic(
             acc in proptest::num::i128::ANY,

@@ -183,7 +183,8 @@ pub struct Guard {
     pub take: Option<Decimal>,
     /// Sell when the mark falls this many percent from `peak`.
     pub trail_pct: Option<Decimal>,
-    /// Highest mark since entry.
+    /// Highest mark since entry (only a trailing stop reads it; candle mode skips guards that
+    /// watch nothing).
     pub peak: Decimal,
     /// When the position opened.
     pub opened: Timestamp,
@@ -197,6 +198,15 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// Whether any exit is set (a stop, a take-profit, a trailing stop or a time stop); a
+    /// guard without one only carries the position's P&L basis and can never fire.
+    pub fn watches(&self) -> bool {
+        self.stop.is_some()
+            || self.take.is_some()
+            || self.trail_pct.is_some()
+            || self.expires.is_some()
+    }
+
     /// The trailing stop level now.
     pub fn trail_level(&self) -> Option<Decimal> {
         self.trail_pct

@@ -35,51 +35,20 @@ fn units(d: Decimal) -> i128 {
     }
 }
 
-/// A window sum of the last `n` closes (a ring of the values in it).
-#[derive(Clone, Debug)]
-struct Window {
-    n: usize,
-    values: Vec<i128>,
-    /// Where the next value goes once the ring is full.
-    next: usize,
-    sum: i128,
-}
-
-impl Window {
-    fn new(n: usize) -> Window {
-        Window {
-            n: n.clamp(1, MAX_WINDOW),
-            values: Vec::with_capacity(n.clamp(1, MAX_WINDOW)),
-            next: 0,
-            sum: 0,
-        }
-    }
-
-    fn push(&mut self, x: i128) {
-        self.sum += x;
-        if self.values.len() < self.n {
-            self.values.push(x);
-            return;
-        }
-        if let Some(slot) = self.values.get_mut(self.next) {
-            self.sum -= std::mem::replace(slot, x);
-        }
-        self.next += 1;
-        if self.next == self.n {
-            self.next = 0;
-        }
-    }
-
-    fn full(&self) -> bool {
-        self.values.len() == self.n
-    }
-}
-
-/// The crossover state.
+/// The last `slow` closes in a ring, with the sums of the last `fast` and the last `slow` of
+/// them: both windows see the same closes, so one ring serves both.
 #[derive(Clone, Debug)]
 pub struct SmaCross {
-    fast: Window,
-    slow: Window,
+    fast: usize,
+    slow: usize,
+    /// The last `len` closes (`len` = the longer window), oldest at `next` once full.
+    ring: Vec<i128>,
+    len: usize,
+    next: usize,
+    /// Closes seen, up to `len`.
+    seen: usize,
+    fast_sum: i128,
+    slow_sum: i128,
     /// fast vs slow at the previous close, once both were full.
     last: Option<Ordering>,
 }
@@ -87,24 +56,63 @@ pub struct SmaCross {
 impl SmaCross {
     /// Fast and slow window lengths (bars).
     pub fn new(fast: usize, slow: usize) -> SmaCross {
+        let (fast, slow) = (fast.clamp(1, MAX_WINDOW), slow.clamp(1, MAX_WINDOW));
+        let len = fast.max(slow);
         SmaCross {
-            fast: Window::new(fast),
-            slow: Window::new(slow),
+            fast,
+            slow,
+            ring: vec![0; len],
+            len,
+            next: 0,
+            seen: 0,
+            fast_sum: 0,
+            slow_sum: 0,
             last: None,
         }
+    }
+
+    /// The close `back` closes before the one at `next` (1 ..= len), still in the ring.
+    fn ago(&self, back: usize) -> i128 {
+        let i = if self.next >= back {
+            self.next - back
+        } else {
+            self.next + self.len - back
+        };
+        self.ring.get(i).copied().unwrap_or(0)
     }
 
     /// Feeds a close; `Some(Buy)` on a strict cross above, `Some(Sell)` on a strict cross
     /// below.
     pub fn on_close(&mut self, close: Decimal) -> Option<Side> {
         let x = units(close);
-        self.fast.push(x);
-        self.slow.push(x);
-        if !(self.fast.full() && self.slow.full()) {
-            return None;
+        // the closes leaving each window (zero while it fills)
+        let out_fast = if self.seen >= self.fast {
+            self.ago(self.fast)
+        } else {
+            0
+        };
+        let out_slow = if self.seen >= self.slow {
+            self.ago(self.slow)
+        } else {
+            0
+        };
+        self.fast_sum += x - out_fast;
+        self.slow_sum += x - out_slow;
+        if let Some(slot) = self.ring.get_mut(self.next) {
+            *slot = x;
         }
-        // fast_sum / n_fast vs slow_sum / n_slow, exactly (bounded by MAX_UNITS, MAX_WINDOW)
-        let now = (self.fast.sum * self.slow.n as i128).cmp(&(self.slow.sum * self.fast.n as i128));
+        self.next += 1;
+        if self.next == self.len {
+            self.next = 0;
+        }
+        if self.seen < self.len {
+            self.seen += 1;
+            if self.seen < self.len {
+                return None;
+            }
+        }
+        // fast_sum / fast vs slow_sum / slow, exactly (bounded by MAX_UNITS, MAX_WINDOW)
+        let now = (self.fast_sum * self.slow as i128).cmp(&(self.slow_sum * self.fast as i128));
         let prev = self.last.replace(now);
         match (prev, now) {
             (Some(Ordering::Less), Ordering::Greater) => Some(Side::Buy),
