@@ -83,13 +83,14 @@ const POW10: [f64; 29] = [
 ];
 
 /// `d` as the nearest-enough `f64` for ratios (within a few units in the last place): the
-/// mantissa's high and low 64-bit halves converted apart, over 10^scale (a curve point's
+/// mantissa's top 32 and low 64 bits converted apart, over 10^scale (a curve point's
 /// conversion is most of the statistics' cost).
 pub fn fast_f64(d: Decimal) -> f64 {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
-    let m = d.mantissa();
-    let whole = (m >> 64) as i64 as f64 * TWO_64 + m as u64 as f64;
-    whole / POW10[(d.scale() as usize).min(28)]
+    let u = d.unpack();
+    let low = u64::from(u.mid) << 32 | u64::from(u.lo);
+    let v = (f64::from(u.hi) * TWO_64 + low as f64) / POW10[(u.scale as usize).min(28)];
+    if u.negative { -v } else { v }
 }
 
 /// Computes the figures. `equity` is (time, equity, in a position) per bar, oldest first;
@@ -140,16 +141,16 @@ pub fn compute(
     } else {
         0.0
     };
+    // the spread and the downside in one pass, each summed in curve order
+    let (squares, downs) = returns.iter().fold((0.0f64, 0.0f64), |(sq, dn), r| {
+        (sq + (r - mean).powi(2), dn + r.min(0.0).powi(2))
+    });
     let sd = if n > 1.0 {
-        (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        (squares / (n - 1.0)).sqrt()
     } else {
         0.0
     };
-    let downside = if n > 0.0 {
-        (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n).sqrt()
-    } else {
-        0.0
-    };
+    let downside = if n > 0.0 { (downs / n).sqrt() } else { 0.0 };
     let annual = bars_per_year.sqrt();
     let sharpe = if sd > 0.0 { mean / sd * annual } else { 0.0 };
     let sortino = if downside > 0.0 {
@@ -291,6 +292,27 @@ mod tests {
         assert!((s.sharpe - mean / sd * 365f64.sqrt()).abs() < 1e-9);
         let down = (0.01f64 / 4.0).sqrt();
         assert!((s.sortino - mean / down * 365f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn curve_points_convert_to_the_nearest_floats() {
+        for text in [
+            "0",
+            "100000",
+            "-2.5",
+            "9612.726673256796",
+            "79228162514264337593543950335",
+            "-0.0000000000000000000000000001",
+            "123456789012345678.12345678901",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            let want: f64 = text.parse().unwrap();
+            let got = fast_f64(d);
+            assert!(
+                (got - want).abs() <= want.abs() * 4.0 * f64::EPSILON,
+                "{text}: {got} vs {want}"
+            );
+        }
     }
 
     #[test]

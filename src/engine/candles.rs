@@ -105,20 +105,25 @@ impl Engine {
         let busy = self.orders.values().any(|o| o.request.symbol == symbol);
         let qty = match signal {
             Side::Buy if held.is_zero() && !busy => {
-                self.free_cash(None) / (close * (Decimal::ONE + self.cfg.fees.taker))
+                let unit = close * (Decimal::ONE + self.cfg.fees.taker);
+                self.affordable(symbol, self.free_cash(None), unit)
             }
             Side::Sell if !held.is_zero() && !busy => held,
             _ => return,
         };
-        let qty = self
-            .markets
-            .get(&symbol)
-            .map_or(qty, |m| m.instrument.round_qty(qty));
         if qty > Decimal::ZERO {
             self.submit(
                 OrderRequest::market(symbol, signal, qty, Origin::Strategy),
                 out,
             );
+        }
+    }
+
+    /// The most of `symbol` that `cash` buys at `unit` (price plus fee), in whole lots.
+    fn affordable(&self, symbol: Symbol, cash: Decimal, unit: Decimal) -> Decimal {
+        match self.markets.get(&symbol) {
+            Some(m) => m.instrument.affordable(cash, unit),
+            None => cash.checked_div(unit).unwrap_or_default(),
         }
     }
 
@@ -173,15 +178,15 @@ impl Engine {
         let mut qty = o.remaining();
         if side == Side::Buy {
             let unit = price * (Decimal::ONE + self.cfg.fees.taker);
-            let affordable = self.free_cash(Some(id)) / unit;
+            let affordable = self.affordable(symbol, self.free_cash(Some(id)), unit);
             qty = if all_in && origin == Origin::Strategy {
                 affordable
             } else {
-                qty.min(affordable)
+                self.markets
+                    .get(&symbol)
+                    .map_or(qty, |m| m.instrument.round_qty(qty))
+                    .min(affordable)
             };
-            if let Some(m) = self.markets.get(&symbol) {
-                qty = m.instrument.round_qty(qty);
-            }
             if let Some(o) = self.orders.get_mut(&id) {
                 o.request.qty = qty;
             }

@@ -767,6 +767,7 @@ impl Engine {
     }
 
     /// cash + Σ qty × mark.
+    #[inline]
     pub fn equity(&self) -> Decimal {
         self.marked_equity
             .unwrap_or_else(|| self.portfolio.equity(|s| self.mark(s)))

@@ -93,6 +93,22 @@ impl Instrument {
         floor_to(qty, self.lot_size).normalize()
     }
 
+    /// The most base that `cash` buys at `unit` quote per base unit, rounded down to the lot:
+    /// the exact quotient cut at the lot when the lot is 10^-k, else `round_qty(cash / unit)`.
+    pub fn affordable(&self, cash: Decimal, unit: Decimal) -> Decimal {
+        let lot = self.lot_size;
+        if lot.mantissa() == 1
+            && let Some(q) = crate::model::units::div_floor(cash, unit, lot.scale())
+        {
+            return q.normalize();
+        }
+        if cash <= Decimal::ZERO || unit <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        cash.checked_div(unit)
+            .map_or(Decimal::ZERO, |q| self.round_qty(q))
+    }
+
     /// Rounds a limit price to the tick in the passive direction: buys down, sells up,
     /// so rounding never makes an order more aggressive than asked.
     pub fn round_price(&self, side: Side, price: Decimal) -> Decimal {

@@ -82,9 +82,17 @@ fn exact_add_product(acc: Decimal, a: Decimal, b: Decimal) -> Option<Decimal> {
 
 /// `a` against `b`: `Decimal`'s own order, with the scales aligned on 128-bit integers where
 /// they fit (the account checks compare equity with its peak and floors at every mark).
-#[inline]
+#[inline(always)]
 pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
     let (pa, pb) = (Parts::of(a), Parts::of(b));
+    let (a_below, b_below) = (pa.negative && pa.mag != 0, pb.negative && pb.mag != 0);
+    if a_below != b_below {
+        return if a_below {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
     let scale = pa.scale.max(pb.scale);
     let (Some(x), Some(y)) = (
         scaled(pa.mag, scale - pa.scale),
@@ -92,12 +100,30 @@ pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
     ) else {
         return a.cmp(&b);
     };
-    match (pa.negative && x != 0, pb.negative && y != 0) {
-        (false, false) => x.cmp(&y),
-        (true, true) => y.cmp(&x),
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
+    if a_below { y.cmp(&x) } else { x.cmp(&y) }
+}
+
+/// `a / b` rounded down to `dp` decimal places, for positive `a` and `b`, on 128-bit
+/// integers (exact: the true quotient cut, never a rounded one); `None` when an operand is not
+/// positive or a step leaves 128 bits, for the caller's `Decimal` arithmetic.
+#[inline]
+pub fn div_floor(a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
+    let (pa, pb) = (Parts::of(a), Parts::of(b));
+    if pa.negative || pb.negative || pa.mag == 0 || pb.mag == 0 || dp > 28 {
+        return None;
     }
+    // a / b × 10^dp = A × 10^(dp + sb − sa) / B
+    let shift = i64::from(dp) + i64::from(pb.scale) - i64::from(pa.scale);
+    let (num, den) = if shift >= 0 {
+        (mul(pa.mag, *POW10.get(shift as usize)? as u128)?, pb.mag)
+    } else {
+        (
+            pa.mag,
+            mul(pb.mag, *POW10.get(shift.unsigned_abs() as usize)? as u128)?,
+        )
+    };
+    let q = num / den;
+    (q < FITS).then(|| Decimal::from_parts(q as u32, (q >> 32) as u32, (q >> 64) as u32, false, dp))
 }
 
 /// A `Decimal` as sign, scale and 96-bit magnitude.
@@ -201,7 +227,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn div_floor_cuts_the_exact_quotient() {
+        let d = |x: &str| x.parse::<Decimal>().unwrap();
+        assert_eq!(
+            div_floor(d("100000"), d("46476.43"), 12),
+            Some(d("2.151628255440"))
+        );
+        assert_eq!(div_floor(d("10"), d("3"), 2), Some(d("3.33")));
+        assert_eq!(div_floor(d("1"), d("0.0003"), 0), Some(d("3333")));
+        assert_eq!(div_floor(d("-1"), d("3"), 2), None);
+        assert_eq!(div_floor(d("0"), d("3"), 2), None);
+        assert_eq!(
+            div_floor(Decimal::MAX, d("0.0000000001"), 12),
+            None,
+            "beyond 96 bits"
+        );
+    }
+
     proptest::proptest! {
+        #[test]
+        fn div_floor_is_the_quotient_cut(
+            a in 1i64..i64::MAX,
+            b in 1i64..i64::MAX,
+            scales in (0u32..=20, 0u32..=20, 0u32..=12),
+        ) {
+            let a = Decimal::new(a, scales.0);
+            let b = Decimal::new(b, scales.1);
+            if let Some(q) = div_floor(a, b, scales.2) {
+                // q ≤ a / b < q + 10^-dp, checked exactly by multiplying back
+                let step = Decimal::new(1, scales.2);
+                proptest::prop_assert!(q * b <= a);
+                if let Some(next) = (q + step).checked_mul(b) {
+                    proptest::prop_assert!(next > a);
+                }
+            }
+        }
+
         #[test]
         fn cmp_is_decimal_order(
             a in proptest::num::i128::ANY,

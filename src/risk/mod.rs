@@ -432,13 +432,15 @@ fn check_buy(
             limit: limits.max_position_notional,
         });
     }
-    let cap = limits.position_cap(ctx.equity);
-    if limits.max_position_pct > Decimal::ZERO && would_be > cap {
-        return Err(RejectReason::MaxPositionPct {
-            would_be,
-            cap,
-            pct: limits.max_position_pct,
-        });
+    if limits.max_position_pct > Decimal::ZERO {
+        let cap = limits.position_cap(ctx.equity);
+        if would_be > cap {
+            return Err(RejectReason::MaxPositionPct {
+                would_be,
+                cap,
+                pct: limits.max_position_pct,
+            });
+        }
     }
     if let Some(room) = ctx.allocation_room
         && notional > room

@@ -35,17 +35,21 @@ fn units(d: Decimal) -> i128 {
     }
 }
 
-/// The last `slow` closes in a ring, with the sums of the last `fast` and the last `slow` of
-/// them: both windows see the same closes, so one ring serves both.
+/// The last closes in a ring as long as the longer window, with the sums of the last `fast`
+/// and the last `slow` of them: both windows see the same closes, so one ring serves both.
 #[derive(Clone, Debug)]
 pub struct SmaCross {
     fast: usize,
     slow: usize,
-    /// The last `len` closes (`len` = the longer window), oldest at `next` once full.
+    /// The closes, zero until written (so a window that is still filling drops nothing).
     ring: Vec<i128>,
-    len: usize,
+    /// Where the next close goes.
     next: usize,
-    /// Closes seen, up to `len`.
+    /// Where the close leaving the fast window is (`fast` slots behind `next`).
+    fast_out: usize,
+    /// Where the close leaving the slow window is.
+    slow_out: usize,
+    /// Closes seen, up to the ring's length.
     seen: usize,
     fast_sum: i128,
     slow_sum: i128,
@@ -62,8 +66,9 @@ impl SmaCross {
             fast,
             slow,
             ring: vec![0; len],
-            len,
             next: 0,
+            fast_out: len - fast,
+            slow_out: len - slow,
             seen: 0,
             fast_sum: 0,
             slow_sum: 0,
@@ -71,50 +76,30 @@ impl SmaCross {
         }
     }
 
-    /// The close `back` closes before the one at `next` (1 ..= len), still in the ring.
-    fn ago(&self, back: usize) -> i128 {
-        let i = if self.next >= back {
-            self.next - back
-        } else {
-            self.next + self.len - back
-        };
-        self.ring.get(i).copied().unwrap_or(0)
-    }
-
     /// Feeds a close; `Some(Buy)` on a strict cross above, `Some(Sell)` on a strict cross
     /// below.
     pub fn on_close(&mut self, close: Decimal) -> Option<Side> {
         let x = units(close);
-        // the closes leaving each window (zero while it fills)
-        let out_fast = if self.seen >= self.fast {
-            self.ago(self.fast)
-        } else {
-            0
-        };
-        let out_slow = if self.seen >= self.slow {
-            self.ago(self.slow)
-        } else {
-            0
-        };
-        self.fast_sum += x - out_fast;
-        self.slow_sum += x - out_slow;
+        let len = self.ring.len();
+        let at = |i: usize| self.ring.get(i).copied().unwrap_or(0);
+        let (leaving_fast, leaving_slow) = (at(self.fast_out), at(self.slow_out));
+        self.fast_sum += x - leaving_fast;
+        self.slow_sum += x - leaving_slow;
         if let Some(slot) = self.ring.get_mut(self.next) {
             *slot = x;
         }
-        self.next += 1;
-        if self.next == self.len {
-            self.next = 0;
-        }
-        if self.seen < self.len {
+        let step = |i: usize| if i + 1 == len { 0 } else { i + 1 };
+        (self.next, self.fast_out, self.slow_out) =
+            (step(self.next), step(self.fast_out), step(self.slow_out));
+        if self.seen < len {
             self.seen += 1;
-            if self.seen < self.len {
+            if self.seen < len {
                 return None;
             }
         }
         // fast_sum / fast vs slow_sum / slow, exactly (bounded by MAX_UNITS, MAX_WINDOW)
         let now = (self.fast_sum * self.slow as i128).cmp(&(self.slow_sum * self.fast as i128));
-        let prev = self.last.replace(now);
-        match (prev, now) {
+        match (self.last.replace(now), now) {
             (Some(Ordering::Less), Ordering::Greater) => Some(Side::Buy),
             (Some(Ordering::Greater), Ordering::Less) => Some(Side::Sell),
             _ => None,
