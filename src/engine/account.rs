@@ -258,7 +258,7 @@ impl Engine {
             return Some(equity);
         }
         if let (Some(floor), Some(peak)) = (dd_floor, self.peak)
-            && equity <= floor
+            && units::cmp(equity, floor) != Ordering::Greater
         {
             let reason = format!(
                 "max drawdown: equity {} is {}% below the peak {} (limit {}%)",

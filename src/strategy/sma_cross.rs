@@ -131,6 +131,39 @@ mod tests {
         assert_eq!(run(&touch, 1, 3), vec![]);
     }
 
+    /// The rules written out plainly: two separate windows of the closes as they arrive,
+    /// the averages compared by cross-multiplying their exact sums.
+    fn reference(closes: &[i64], fast: usize, slow: usize) -> Vec<(usize, Side)> {
+        let (fast, slow) = (fast.max(1), slow.max(1));
+        let mut out = Vec::new();
+        let mut prev = None;
+        for i in 0..closes.len() {
+            if i + 1 < fast.max(slow) {
+                continue;
+            }
+            let sum = |n: usize| -> i128 { closes[i + 1 - n..=i].iter().map(|c| *c as i128).sum() };
+            let now = (sum(fast) * slow as i128).cmp(&(sum(slow) * fast as i128));
+            match (prev, now) {
+                (Some(Ordering::Less), Ordering::Greater) => out.push((i, Side::Buy)),
+                (Some(Ordering::Greater), Ordering::Less) => out.push((i, Side::Sell)),
+                _ => {}
+            }
+            prev = Some(now);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_ring_crosses_where_two_windows_do(
+            closes in proptest::collection::vec(1i64..50, 0..120),
+            fast in 1usize..12,
+            slow in 1usize..12,
+        ) {
+            proptest::prop_assert_eq!(run(&closes, fast, slow), reference(&closes, fast, slow));
+        }
+    }
+
     #[test]
     fn ties_are_exact_with_fractional_prices() {
         // 0.1 + 0.2 vs 0.3: floats would see a difference; the sums here are exact
