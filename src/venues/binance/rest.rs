@@ -117,6 +117,9 @@ struct WeightState {
     paused_until: i64,
     /// No request before this (a 418 ban), ms since the epoch.
     banned_until: i64,
+    /// Weight of requests sent and not yet answered: the venue's count in an answer may not
+    /// include them yet, so they stay on top of it.
+    in_flight: u32,
 }
 
 impl Weight {
@@ -129,6 +132,7 @@ impl Weight {
                 minute: 0,
                 paused_until: 0,
                 banned_until: 0,
+                in_flight: 0,
             }),
         }
     }
@@ -187,24 +191,31 @@ impl Weight {
             let wait = u64::try_from(until - now_ms).unwrap_or(0);
             if wait == 0 {
                 s.used = s.used.saturating_add(cost);
+                s.in_flight = s.in_flight.saturating_add(cost);
             }
             Ok(Duration::from_millis(wait))
         })
     }
 
-    /// Takes the venue's count from an answer.
-    fn observe(&self, used: Option<u32>, now_ms: i64) {
-        if let Some(used) = used {
-            self.with(|s| {
+    /// An answer to a request of `cost` came back (or its fate is unknown: `used` is then
+    /// `None`): the venue's count, when it gives one, replaces ours, with the requests still
+    /// out on top.
+    fn answered(&self, cost: u32, used: Option<u32>, now_ms: i64) {
+        self.with(|s| {
+            s.in_flight = s.in_flight.saturating_sub(cost);
+            if let Some(used) = used {
                 s.minute = now_ms.div_euclid(60_000);
-                s.used = used;
-            });
-        }
+                s.used = used.saturating_add(s.in_flight);
+            }
+        });
     }
 
     /// Gives back weight set aside for a request that never reached the venue.
     fn refund(&self, cost: u32) {
-        self.with(|s| s.used = s.used.saturating_sub(cost));
+        self.with(|s| {
+            s.in_flight = s.in_flight.saturating_sub(cost);
+            s.used = s.used.saturating_sub(cost);
+        });
     }
 
     fn pause(&self, until_ms: i64) {
@@ -215,6 +226,10 @@ impl Weight {
         self.with(|s| s.banned_until = s.banned_until.max(until_ms));
     }
 }
+
+/// An HTTP answer: status, the venue's weight count (`X-MBX-USED-WEIGHT-1M`), Retry-After
+/// seconds, body.
+type Answer = (StatusCode, Option<u32>, Option<u64>, String);
 
 /// An HTTP client with `timeout` per request.
 fn client(timeout: Duration) -> reqwest::Client {
@@ -286,11 +301,10 @@ impl Rest {
     pub async fn sync_time(&self) -> Result<i64, RestError> {
         self.wait_for_room(1).await?;
         let before = now_ms();
-        let (status, used, retry_after, body) = self
-            .request(Method::GET, "/api/v3/time", &[], false)
-            .await?;
+        let answer = self.request(Method::GET, "/api/v3/time", &[], false).await;
         let after = now_ms();
-        self.weight.observe(used, after);
+        self.settle_weight(1, &answer, after);
+        let (status, _, retry_after, body) = answer?;
         if let Some(e) = self.limit_hit(status, retry_after, after) {
             return Err(e);
         }
@@ -411,19 +425,10 @@ impl Rest {
         for _ in 0..ATTEMPTS {
             // waiting for room in the weight window is not an attempt
             self.wait_for_room(cost).await?;
-            let (status, used, retry_after, body) =
-                match self.request(method.clone(), path, params, signed).await {
-                    Ok(answer) => answer,
-                    Err(e) => {
-                        if matches!(e, RestError::Unreachable { .. }) {
-                            // nothing reached the venue: the weight set aside is not used
-                            self.weight.refund(cost);
-                        }
-                        return Err(e);
-                    }
-                };
+            let answer = self.request(method.clone(), path, params, signed).await;
             let now = now_ms();
-            self.weight.observe(used, now);
+            self.settle_weight(cost, &answer, now);
+            let (status, _, retry_after, body) = answer?;
             match self.limit_hit(status, retry_after, now) {
                 Some(RestError::RateLimited { retry_after_secs }) => {
                     last_429 = retry_after_secs;
@@ -471,6 +476,22 @@ impl Rest {
         })
     }
 
+    /// Books the answer to a request of `cost` (or its failure) in the shared weight count:
+    /// the venue's own count when it sent one; the reservation given back when nothing
+    /// reached the venue; kept when the request may have reached it.
+    fn settle_weight(
+        &self,
+        cost: u32,
+        answer: &Result<Answer, RestError>,
+        now_ms: i64,
+    ) {
+        match answer {
+            Ok((_, used, _, _)) => self.weight.answered(cost, *used, now_ms),
+            Err(RestError::Unreachable { .. }) => self.weight.refund(cost),
+            Err(_) => self.weight.answered(cost, None, now_ms),
+        }
+    }
+
     /// Waits until a request of `cost` fits the weight window (an error while banned).
     async fn wait_for_room(&self, cost: u32) -> Result<(), RestError> {
         loop {
@@ -514,7 +535,7 @@ impl Rest {
         path: &str,
         params: &[(&str, &str)],
         signed: bool,
-    ) -> Result<(StatusCode, Option<u32>, Option<u64>, String), RestError> {
+    ) -> Result<Answer, RestError> {
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
         let mut payload = sign::encode_params(params);
@@ -594,7 +615,7 @@ mod tests {
         let w = Weight::new(100);
         let t = 7 * 60_000 + 30_000; // half past minute 7
         assert_eq!(w.wait_before(10, t).ok(), Some(Duration::ZERO));
-        w.observe(Some(85), t);
+        w.answered(10, Some(85), t);
         // 85 + 10 passes 90 % of 100: wait for minute 8
         assert_eq!(w.wait_before(10, t).ok(), Some(Duration::from_secs(30)));
         assert_eq!(w.wait_before(5, t).ok(), Some(Duration::ZERO), "90 fits");
@@ -621,5 +642,30 @@ mod tests {
         ));
         assert_eq!(w.banned_until(9 * 60_000), None);
         assert_eq!(w.wait_before(1, 9 * 60_000).ok(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn requests_still_out_stay_counted_over_an_earlier_answer() {
+        let w = Weight::new(1000);
+        let t = 3 * 60_000;
+        // two tasks set weight aside; the venue answers the first before it saw the second
+        assert_eq!(w.wait_before(50, t).ok(), Some(Duration::ZERO));
+        assert_eq!(w.wait_before(20, t).ok(), Some(Duration::ZERO));
+        w.answered(50, Some(50), t + 10);
+        assert_eq!(
+            w.usage_at(t + 10),
+            (70, 1000),
+            "the 20 still out is not forgotten"
+        );
+        w.answered(20, Some(70), t + 20);
+        assert_eq!(w.usage_at(t + 20), (70, 1000));
+        // a request that never left gives its weight back; one whose fate is unknown keeps it
+        assert_eq!(w.wait_before(5, t + 30).ok(), Some(Duration::ZERO));
+        w.refund(5);
+        assert_eq!(w.wait_before(7, t + 40).ok(), Some(Duration::ZERO));
+        w.answered(7, None, t + 50);
+        assert_eq!(w.usage_at(t + 50), (77, 1000));
+        w.answered(1, Some(80), t + 60);
+        assert_eq!(w.usage_at(t + 60), (80, 1000), "nothing out any more");
     }
 }
