@@ -148,7 +148,8 @@ impl Parts {
 /// A magnitude times 10^k, when the result stays below 2^96.
 #[inline]
 fn scaled(m: u128, k: u32) -> Option<u128> {
-    let v = if k == 0 { m } else { mul(m, pow10(k))? };
+    // no shortcut for k = 0: which scale a price has is data, and a branch on it mispredicts
+    let v = mul(m, pow10(k))?;
     (v < FITS).then_some(v)
 }
 
