@@ -479,12 +479,7 @@ impl Rest {
     /// Books the answer to a request of `cost` (or its failure) in the shared weight count:
     /// the venue's own count when it sent one; the reservation given back when nothing
     /// reached the venue; kept when the request may have reached it.
-    fn settle_weight(
-        &self,
-        cost: u32,
-        answer: &Result<Answer, RestError>,
-        now_ms: i64,
-    ) {
+    fn settle_weight(&self, cost: u32, answer: &Result<Answer, RestError>, now_ms: i64) {
         match answer {
             Ok((_, used, _, _)) => self.weight.answered(cost, *used, now_ms),
             Err(RestError::Unreachable { .. }) => self.weight.refund(cost),
