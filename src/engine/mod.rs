@@ -406,7 +406,7 @@ impl Engine {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
-        if self.cfg.fill == FillModel::Book {
+        if matches!(self.cfg.fill, FillModel::Book) {
             let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
                 return;
             };

@@ -123,7 +123,7 @@ impl OrderBook {
 
     /// Highest bid.
     pub fn best_bid(&self) -> Option<Level> {
-        self.bids.iter().next_back().map(|(k, &qty)| Level {
+        self.bids.last_key_value().map(|(k, &qty)| Level {
             price: k.price(),
             qty,
         })
@@ -131,7 +131,7 @@ impl OrderBook {
 
     /// Lowest ask.
     pub fn best_ask(&self) -> Option<Level> {
-        self.asks.iter().next().map(|(k, &qty)| Level {
+        self.asks.first_key_value().map(|(k, &qty)| Level {
             price: k.price(),
             qty,
         })
