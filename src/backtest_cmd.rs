@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use tradedeck::app::clock;
-use tradedeck::backtest::{Outcome, Params, data, feed, report, run, strategies};
+use tradedeck::backtest::{Outcome, Params, curve_for, data, feed, report, run_into, strategies};
 use tradedeck::config::Config;
 use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
@@ -241,7 +241,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
             &name,
             &p,
             &out,
-            report["elapsed_ms"].as_u64().unwrap_or(0),
+            report["elapsed_ms"].as_f64().unwrap_or(0.0),
             handled,
         )
     };
@@ -288,9 +288,10 @@ fn candles(a: &Args, config: &Config) -> Result<Done, String> {
     let (p, candles) = strategies::parse_pairs(&a.params)
         .and_then(|set| strategies::build(&a.run.strategy, &set))
         .and_then(|kind| prepare(&a.run, kind, config))?;
+    let curve = curve_for(candles.len());
     let started = clock::monotonic();
-    let out = run(&candles, &p);
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let out = run_into(&candles, &p, curve);
+    let elapsed_ms = millis(started.elapsed());
     Ok(Done {
         name: format!(
             "{} {}",
@@ -318,7 +319,7 @@ fn feed(a: &Args, config: &Config) -> Result<Done, String> {
     let started = clock::monotonic();
     let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms)
         .map_err(|e| e.to_string())?;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed_ms = millis(started.elapsed());
     p.strategy = StrategyKind::Blend;
     p.fee = f.fee;
     p.slippage_bps = Decimal::ZERO;
@@ -403,7 +404,12 @@ fn trades_csv(o: &Outcome) -> String {
     s
 }
 
-fn json(o: &Outcome, elapsed_ms: u64) -> serde_json::Value {
+/// A duration in milliseconds to the microsecond (a whole backtest can take under 5 ms).
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+fn json(o: &Outcome, elapsed_ms: f64) -> serde_json::Value {
     let s = &o.stats;
     serde_json::json!({
         "candles": o.candles,
@@ -431,7 +437,7 @@ fn json(o: &Outcome, elapsed_ms: u64) -> serde_json::Value {
 
 /// The report as a table. `(n, unit)` is what the engine handled: candles, or a recording's
 /// events.
-fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64, (n, unit): (u64, &str)) -> String {
+fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: f64, (n, unit): (u64, &str)) -> String {
     use std::fmt::Write;
     let s = &o.stats;
     let mut t = String::new();
@@ -468,8 +474,8 @@ fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: u64, (n, unit): (u64, 
         (
             "engine time",
             format!(
-                "{elapsed_ms} ms ({:.0} {unit}/s)",
-                n as f64 / (elapsed_ms.max(1) as f64 / 1000.0)
+                "{elapsed_ms:.3} ms ({:.0} {unit}/s)",
+                n as f64 / (elapsed_ms.max(0.001) / 1000.0)
             ),
         ),
     ];

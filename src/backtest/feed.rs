@@ -3,10 +3,10 @@
 //! paper matcher, reported like a candle backtest. Since the engine is deterministic, the fills
 //! are the recorded session's.
 
-use super::run::{Outcome, pair_trades};
+use super::run::{Outcome, Pairing};
 use super::stats::compute;
 use crate::engine::{Action, Engine, Record};
-use crate::model::{Fill, Symbol, Timestamp};
+use crate::model::{Symbol, Timestamp};
 use crate::replay::{self, FillKey, ReplayError, Step};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub fn run_recording(
     path: &str,
     bar_ms: i64,
 ) -> Result<FeedOutcome, ReplayError> {
-    let mut fills: Vec<Fill> = Vec::new();
+    let mut trades = Pairing::default();
     let mut equity: Vec<(Timestamp, Decimal, bool)> = Vec::new();
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut fee = Decimal::ZERO;
@@ -72,7 +72,7 @@ pub fn run_recording(
                 if let Action::Persist { record, .. } = a
                     && let Record::Fill { fill, .. } = record.as_ref()
                 {
-                    fills.push(fill.clone());
+                    trades.push(fill);
                 }
             }
             for s in &symbols {
@@ -95,7 +95,7 @@ pub fn run_recording(
     if let Some(point) = last.filter(|p| equity.last().is_none_or(|e| e.0 < p.0)) {
         equity.push(point);
     }
-    let trades = pair_trades(&fills, |s| marks.get(&s).copied().unwrap_or_default());
+    let trades = trades.finish(|s| marks.get(&s).copied().unwrap_or_default());
     let stats = compute(
         &equity,
         &trades,

@@ -9,5 +9,5 @@ pub mod run;
 pub mod stats;
 pub mod strategies;
 
-pub use run::{Outcome, Params, engine_config, run};
+pub use run::{Curve, Outcome, Params, curve_for, engine_config, run, run_into};
 pub use stats::{Stats, Trade, compute};

@@ -76,21 +76,38 @@ fn f(d: Decimal) -> f64 {
     f64::try_from(d).unwrap_or(0.0)
 }
 
-/// Powers of ten for `fast_f64`, one per `Decimal` scale.
-const POW10: [f64; 29] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28,
+/// Negative powers of ten for `fast_f64`, one per `Decimal` scale.
+const TENTHS: [f64; 29] = [
+    1e-0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22, 1e-23, 1e-24, 1e-25, 1e-26, 1e-27,
+    1e-28,
 ];
 
 /// `d` as the nearest-enough `f64` for ratios (within a few units in the last place): the
-/// mantissa's top 32 and low 64 bits converted apart, over 10^scale (a curve point's
-/// conversion is most of the statistics' cost).
+/// mantissa's top 32 and low 64 bits converted apart, times 10^-scale (a multiply, not a
+/// division: a curve point's conversion is most of the statistics' cost).
 pub fn fast_f64(d: Decimal) -> f64 {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
     let u = d.unpack();
     let low = u64::from(u.mid) << 32 | u64::from(u.lo);
-    let v = (f64::from(u.hi) * TWO_64 + low as f64) / POW10[(u.scale as usize).min(28)];
+    let v = (f64::from(u.hi) * TWO_64 + low as f64) * TENTHS[(u.scale as usize).min(28)];
     if u.negative { -v } else { v }
+}
+
+/// The return from one point of the curve to the next (none from a point at or below zero).
+fn bar_return(from: f64, to: f64) -> f64 {
+    if from > 0.0 { (to - from) / from } else { 0.0 }
+}
+
+/// The curve's bar-to-bar returns, in order, each point converted once.
+fn returns(equity: &[(Timestamp, Decimal, bool)]) -> impl Iterator<Item = f64> + '_ {
+    let mut prev = equity.first().map_or(0.0, |e| fast_f64(e.1));
+    equity.iter().skip(1).map(move |e| {
+        let p = fast_f64(e.1);
+        let r = bar_return(prev, p);
+        prev = p;
+        r
+    })
 }
 
 /// Computes the figures. `equity` is (time, equity, in a position) per bar, oldest first;
@@ -123,26 +140,33 @@ pub fn compute(
     } else {
         0.0
     };
-    // ratios work on each point converted once; money figures stay exact
-    let points: Vec<f64> = equity.iter().map(|e| fast_f64(e.1)).collect();
-    let returns: Vec<f64> = points
-        .windows(2)
-        .map(|w| {
-            if w[0] > 0.0 {
-                (w[1] - w[0]) / w[0]
-            } else {
-                0.0
+    // ratios work on the points as f64 (money figures stay exact); the curve is walked twice,
+    // converting as it goes, rather than copied
+    let n = equity.len().saturating_sub(1) as f64;
+    let (mut sum, mut max_dd, mut max_dur) = (0.0f64, 0.0f64, 0i64);
+    let (mut peak, mut peak_ts) = (
+        equity.first().map_or(0.0, |e| fast_f64(e.1)),
+        equity.first().map_or(Timestamp(0), |e| e.0),
+    );
+    let mut prev = peak;
+    for (ts, e, _) in equity.iter().skip(1) {
+        let e = fast_f64(*e);
+        sum += bar_return(prev, e);
+        prev = e;
+        // drawdown depth and the longest stretch under water
+        if e >= peak {
+            peak = e;
+            peak_ts = *ts;
+        } else {
+            if peak > 0.0 {
+                max_dd = max_dd.max((peak - e) / peak * 100.0);
             }
-        })
-        .collect();
-    let n = returns.len() as f64;
-    let mean = if n > 0.0 {
-        returns.iter().sum::<f64>() / n
-    } else {
-        0.0
-    };
+            max_dur = max_dur.max(ts.since(peak_ts));
+        }
+    }
+    let mean = if n > 0.0 { sum / n } else { 0.0 };
     // the spread and the downside in one pass, each summed in curve order
-    let (squares, downs) = returns.iter().fold((0.0f64, 0.0f64), |(sq, dn), r| {
+    let (squares, downs) = returns(equity).fold((0.0f64, 0.0f64), |(sq, dn), r| {
         (sq + (r - mean).powi(2), dn + r.min(0.0).powi(2))
     });
     let sd = if n > 1.0 {
@@ -158,23 +182,6 @@ pub fn compute(
     } else {
         0.0
     };
-    // drawdown depth and the longest stretch under water
-    let (mut peak, mut peak_ts) = (
-        points.first().copied().unwrap_or(0.0),
-        equity.first().map_or(Timestamp(0), |e| e.0),
-    );
-    let (mut max_dd, mut max_dur) = (0.0f64, 0i64);
-    for ((ts, _, _), e) in equity.iter().zip(&points) {
-        if *e >= peak {
-            peak = *e;
-            peak_ts = *ts;
-        } else {
-            if peak > 0.0 {
-                max_dd = max_dd.max((peak - e) / peak * 100.0);
-            }
-            max_dur = max_dur.max(ts.since(peak_ts));
-        }
-    }
     let closed: Vec<&Trade> = trades.iter().filter(|t| t.exit_ts.is_some()).collect();
     let wins: Vec<Decimal> = closed
         .iter()
