@@ -14,6 +14,7 @@ use crate::model::Symbol;
 use crate::signals::llm::{AnalysisRequest, LlmClient, worker};
 use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
+use crate::venues::binance::exec::ExecRequest;
 use crate::venues::sim::SimMarket;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,6 +72,11 @@ pub enum RunError {
     /// The LLM client could not be built.
     #[error("cannot start the LLM client: {0}")]
     Ai(String),
+    /// Testnet mode without the testnet key or secret in the environment.
+    #[error(
+        "mode = \"testnet\" needs the Binance spot testnet API key and secret in the environment variables ${0} and ${1} ([venues.binance] api_key_env / api_secret_env); set both, or run with mode = \"paper\""
+    )]
+    TestnetKeys(String, String),
 }
 
 /// The LLM client when the provider is `openai` and its key is set. Without a key: an error
@@ -138,7 +144,7 @@ impl CommandReply {
                         r.rejections.push(risk.detail.clone());
                     }
                 }
-                Action::RequestAnalysis(_) => {}
+                Action::RequestAnalysis(_) | Action::Submit(_) | Action::Cancel { .. } => {}
             }
         }
         r
@@ -226,6 +232,33 @@ fn binance_feed(
     ])
 }
 
+/// Binance testnet execution: the REST client for the testnet host named in the config
+/// (refused unless it is on the testnet allow-list) with the key and secret from the
+/// environment.
+fn binance_exec_rest(
+    cfg: &crate::config::BinanceConfig,
+) -> Result<
+    (
+        Arc<crate::venues::binance::rest::Rest>,
+        crate::venues::binance::rest::Keys,
+    ),
+    RunError,
+> {
+    use crate::venues::binance::rest;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(api_key), Some(secret)) = (var(&cfg.api_key_env), var(&cfg.api_secret_env)) else {
+        return Err(RunError::TestnetKeys(
+            cfg.api_key_env.clone(),
+            cfg.api_secret_env.clone(),
+        ));
+    };
+    let keys = rest::Keys { api_key, secret };
+    let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
+    let client = rest::Rest::testnet(&cfg.testnet_rest_url, keys.clone(), weight)
+        .map_err(|e| RunError::Task(format!("venues.binance.testnet_rest_url: {e}")))?;
+    Ok((Arc::new(client), keys))
+}
+
 fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
     (now.millis() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id())
 }
@@ -238,6 +271,11 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let cfg = &opts.config;
     let now = clock::now();
     let llm = llm_client(cfg)?;
+    let testnet = cfg.mode == crate::config::Mode::Testnet;
+    let exec_rest = match testnet {
+        true => Some(binance_exec_rest(&cfg.venues.binance)?),
+        false => None,
+    };
     let lock = DbLock::acquire(&opts.db, now)?;
     let mut store = Store::open(&opts.db)?;
     let seed = opts
@@ -263,7 +301,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         .collect::<Vec<_>>()
         .join("+");
     let run = RunInfo {
-        mode: "paper".into(),
+        mode: if testnet { "testnet" } else { "paper" }.into(),
         venue: venue_names.clone(),
         seed: Some(seed),
         pid: std::process::id(),
@@ -319,7 +357,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         cash = %restored.cash, positions = restored.positions.len(), open_orders = restored.open_orders.len(),
         trading = restored.trading.as_str(), fills = restored.fill_count,
         venues = %venue_names,
-        "starting paper engine"
+        "starting {} engine", run.mode
     );
     if let Some(h) = restored.trading.info() {
         let state = restored.trading.as_str().to_uppercase();
@@ -339,9 +377,36 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         }
         None => (None, None),
     };
+    let (exec, exec_events) = match exec_rest {
+        Some((rest, keys)) => {
+            use crate::venues::binance::exec;
+            let b = &cfg.venues.binance;
+            let live = engine
+                .snapshot()
+                .open_orders
+                .iter()
+                .map(|o| (o.id, o.request.symbol))
+                .collect();
+            let exec_cfg = exec::ExecConfig {
+                ws_url: b.testnet_ws_url.clone(),
+                keys,
+                symbols: b.symbols.clone(),
+                live,
+                poll_every: Duration::from_secs(5),
+                backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            };
+            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
+            let (req_tx, req_rx) = mpsc::unbounded_channel();
+            let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
+            tokio::spawn(exec::run(exec_cfg, rest, req_rx, ev_tx));
+            (Some(req_tx), Some(ev_rx))
+        }
+        None => (None, None),
+    };
     let out = Outputs {
         writer,
         ai: ai_requests,
+        exec,
         recorder,
     };
     out.route(restore_actions);
@@ -379,6 +444,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         commands: cmd_rx,
         requests: req_rx,
         acks: ack_rx,
+        exec: exec_events,
         ai: ai_events,
         market: market_rx,
     };
@@ -435,16 +501,19 @@ struct Inputs {
     commands: mpsc::Receiver<Command>,
     requests: mpsc::Receiver<ControlRequest>,
     acks: mpsc::UnboundedReceiver<Result<u64, String>>,
+    /// The execution venue's reports, in testnet mode.
+    exec: Option<mpsc::Receiver<Event>>,
     /// Answers, health and audit records from the LLM worker, when one runs.
     ai: Option<mpsc::Receiver<Event>>,
     market: mpsc::Receiver<Event>,
 }
 
 /// Where the engine's inputs are recorded and its actions go: the store writer, the log, the
-/// LLM worker.
+/// LLM worker, the testnet execution task.
 struct Outputs {
     writer: Writer,
     ai: Option<mpsc::Sender<AnalysisRequest>>,
+    exec: Option<mpsc::UnboundedSender<crate::venues::binance::exec::ExecRequest>>,
     recorder: Option<Recorder>,
 }
 
@@ -497,6 +566,7 @@ async fn drive(
                     Event::Command(Command::Halt { reason: format!("store write failed: {e}"), by: "system".into() })
                 }
             },
+            Some(ev) = recv_opt(&mut inp.exec) => ev,
             Some(ev) = recv_opt(&mut inp.ai) => ev,
             _ = timer.tick() => Event::Timer,
             _ = publish.tick() => {
@@ -545,6 +615,14 @@ impl Outputs {
         engine.handle(event, now)
     }
 
+    /// Hands a request to the execution task (it never blocks the engine).
+    fn to_venue(&self, req: ExecRequest) {
+        let sent = self.exec.as_ref().is_some_and(|e| e.send(req).is_ok());
+        if !sent {
+            tracing::error!("no execution task is running; order request not sent");
+        }
+    }
+
     /// Sends records to the writer, alerts to the log and analysis requests to the LLM worker
     /// (never waiting: a full queue drops the request, the next bar asks again).
     fn route(&self, actions: Vec<Action>) {
@@ -567,6 +645,8 @@ impl Outputs {
                         tracing::warn!("AI request queue full; request dropped");
                     }
                 }
+                Action::Submit(order) => self.to_venue(ExecRequest::Submit(order)),
+                Action::Cancel { id, symbol } => self.to_venue(ExecRequest::Cancel { id, symbol }),
             }
         }
     }

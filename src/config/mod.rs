@@ -457,13 +457,13 @@ impl Config {
             }
         };
         let zero = Decimal::ZERO;
-        rule(
-            self.mode == Mode::Paper,
-            "mode",
-            "testnet mode needs a venue with testnet execution and none is available yet; expected \"paper\"".into(),
-        );
         let sim = &self.venues.sim;
         let binance = &self.venues.binance;
+        rule(
+            self.mode == Mode::Paper || (binance.enabled && !sim.enabled),
+            "mode",
+            "testnet mode sends orders to the Binance spot testnet: expected [venues.binance] enabled = true and [venues.sim] enabled = false (the simulated market has no testnet), or mode = \"paper\"".into(),
+        );
         rule(
             sim.enabled || binance.enabled,
             "venues.sim.enabled",

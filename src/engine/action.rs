@@ -1,7 +1,7 @@
 //! `Action`: what leaves the engine: records to persist and alerts to show.
 
 use super::Venue;
-use crate::model::{Candle, Fill, Order, Symbol, Timestamp};
+use crate::model::{Candle, Fill, Order, OrderId, Symbol, Timestamp};
 use crate::portfolio::Position;
 use crate::risk::Guard;
 use crate::signals::llm::{AiExchange, AnalysisRequest};
@@ -22,6 +22,17 @@ pub enum Action {
     Alert(Alert),
     /// Ask the LLM worker for an analysis (it answers with `Event::Signal` later).
     RequestAnalysis(AnalysisRequest),
+    /// Send an approved order to the venue (testnet mode); its reports come back as
+    /// `Event::Execution`.
+    Submit(Order),
+    /// Ask the venue to cancel order `id` of `symbol` (testnet mode); the order stays live
+    /// until the venue confirms.
+    Cancel {
+        /// Our order.
+        id: OrderId,
+        /// Its pair.
+        symbol: Symbol,
+    },
 }
 
 /// What the store writes.
@@ -84,6 +95,15 @@ pub enum Record {
     Signal(SignalRecord),
     /// An LLM request, its raw answer and what came of it.
     AiExchange(Box<AiExchange>),
+    /// Cash and positions set from the venue's balances by reconciliation.
+    Account {
+        /// When.
+        ts: Timestamp,
+        /// Quote cash now.
+        cash: Decimal,
+        /// The positions that changed, as they are now.
+        positions: Vec<(Symbol, Position)>,
+    },
     /// A closed one-minute candle of a pair (live or backfilled), kept for charts and
     /// backtests.
     Candle {

@@ -57,6 +57,8 @@ pub enum Event {
         /// Highest committed record sequence number.
         through: u64,
     },
+    /// What an execution venue said about our orders and account (testnet mode).
+    Execution(super::ExecReport),
     /// Periodic heartbeat for time-based rules (equity checkpoints, day roll, loss limits).
     Timer,
 }

@@ -10,6 +10,7 @@ mod analysis;
 mod candles;
 mod command;
 mod event;
+mod execution;
 mod guards;
 mod intents;
 mod orders;
@@ -22,6 +23,7 @@ pub use action::{
 pub use candles::{FillModel, StrategyKind};
 pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
+pub use execution::{ExecReport, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 pub use intents::Approval;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
@@ -346,8 +348,10 @@ impl Engine {
         self.recent_fills = r.recent_fills.into_iter().take(RECENT_FILLS).collect();
         let mut out = Vec::new();
         for mut order in r.open_orders {
-            let resting = order.request.kind == crate::model::OrderKind::Limit
-                && order.status != crate::model::OrderStatus::Pending;
+            // a venue's orders live on there until it says otherwise (reconciliation asks)
+            let resting = self.venue_executes()
+                || order.request.kind == crate::model::OrderKind::Limit
+                    && order.status != crate::model::OrderStatus::Pending;
             if resting && self.markets.contains_key(&order.request.symbol) {
                 self.orders.insert(order.id, order);
             } else if order.apply(crate::model::OrderEvent::Expire, now).is_ok() {
@@ -391,6 +395,7 @@ impl Engine {
                 self.persisted_through = self.persisted_through.max(through);
                 return;
             }
+            Event::Execution(r) => self.on_execution(r, out),
             Event::Timer => self.on_timer(out),
         }
         self.after_event(out);
@@ -433,7 +438,7 @@ impl Engine {
         if let Some(equity) = self.watch_account(out) {
             self.marked_equity = Some(equity);
         }
-        if self.cfg.latency_ms > 0 {
+        if self.cfg.latency_ms > 0 && !self.venue_executes() {
             self.activate_due(out);
         }
     }

@@ -285,6 +285,11 @@ impl Engine {
         self.order_times.push_back(self.now);
         let order = Order::new(id, approved.into_inner(), self.now);
         self.persist(Record::Order(order.clone()), out);
+        if self.venue_executes() {
+            self.orders.insert(id, order.clone());
+            out.push(Action::Submit(order));
+            return id;
+        }
         self.orders.insert(id, order);
         // candle mode fills at the next open; otherwise now or after the simulated latency
         let next_open = matches!(self.cfg.fill, super::FillModel::NextOpen { .. });
@@ -392,85 +397,101 @@ impl Engine {
     /// Books executions as fills: order, portfolio, recent fills, records and alerts.
     pub(super) fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
         for ex in executions {
-            let fill_id = self.next_seq();
-            let Some(order) = self.orders.get_mut(&id) else {
+            let Some(order) = self.orders.get(&id) else {
                 return;
             };
-            let fee = self.cfg.fees.fee(ex.price * ex.qty, ex.liquidity);
             let fill = Fill {
-                id: fill_id,
+                id: 0,
                 order_id: id,
                 symbol: order.request.symbol,
                 side: order.request.side,
                 price: ex.price,
                 qty: ex.qty,
-                fee,
+                fee: self.cfg.fees.fee(ex.price * ex.qty, ex.liquidity),
                 liquidity: ex.liquidity,
                 ts: self.now,
             };
-            // the order must accept the fill and the account must book it before either changes
-            let fits = transition(
-                order.status,
-                order.filled_qty,
-                order.request.qty,
-                OrderEvent::Fill { qty: ex.qty },
-            );
-            if fits.is_err() {
-                continue;
-            }
-            let before = self.portfolio.qty(fill.symbol);
-            self.account_moved();
-            let position = match self.portfolio.apply_fill(&fill) {
-                Ok(p) => p.clone(),
-                Err(e) => {
-                    self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
-                    continue;
-                }
-            };
-            let Some(order) = self.orders.get_mut(&id) else {
-                return;
-            };
-            if order
-                .apply(OrderEvent::Fill { qty: ex.qty }, self.now)
-                .is_err()
-            {
-                continue;
-            }
-            order.filled_notional += fill.notional();
-            order.fees += fee;
-            let order = order.clone();
-            self.fill_count += 1;
-            if self.recent_fills.len() == super::RECENT_FILLS {
-                self.recent_fills.pop_back();
-            }
-            self.recent_fills.push_front(fill.clone());
-            let cash = self.portfolio.cash;
-            self.persist(
-                Record::Fill {
-                    fill: fill.clone(),
-                    order,
-                    position,
-                    cash,
-                },
-                out,
-            );
-            if self.cfg.fill_alerts {
-                let text = format!(
-                    "filled {} {} {} @ {} ({}, fee {})",
-                    fill.side.as_str(),
-                    fill.qty.normalize(),
-                    fill.symbol,
-                    fill.price.normalize(),
-                    fill.liquidity.as_str(),
-                    fee.normalize()
-                );
-                self.alert(AlertLevel::Info, text, out);
-            }
-            self.on_position_change(&fill, before, out);
+            self.book_fill(fill, ex.qty, out);
         }
         if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
             self.orders.remove(&id);
         }
+    }
+
+    /// Books one fill of order `fill.order_id` that executed `order_qty` of it (the fill's own
+    /// quantity is what the position gains or loses, which differs when the venue takes its
+    /// commission in the base asset). Returns whether it was booked.
+    pub(super) fn book_fill(
+        &mut self,
+        mut fill: Fill,
+        order_qty: Decimal,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let id = fill.order_id;
+        fill.id = self.next_seq();
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        // the order must accept the fill and the account must book it before either changes
+        let fits = transition(
+            order.status,
+            order.filled_qty,
+            order.request.qty,
+            OrderEvent::Fill { qty: order_qty },
+        );
+        if fits.is_err() {
+            return false;
+        }
+        let before = self.portfolio.qty(fill.symbol);
+        self.account_moved();
+        let position = match self.portfolio.apply_fill(&fill) {
+            Ok(p) => p.clone(),
+            Err(e) => {
+                self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
+                return false;
+            }
+        };
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        if order
+            .apply(OrderEvent::Fill { qty: order_qty }, self.now)
+            .is_err()
+        {
+            return false;
+        }
+        order.filled_notional += fill.notional();
+        order.fees += fill.fee;
+        let order = order.clone();
+        self.fill_count += 1;
+        if self.recent_fills.len() == super::RECENT_FILLS {
+            self.recent_fills.pop_back();
+        }
+        self.recent_fills.push_front(fill.clone());
+        let cash = self.portfolio.cash;
+        self.persist(
+            Record::Fill {
+                fill: fill.clone(),
+                order,
+                position,
+                cash,
+            },
+            out,
+        );
+        if self.cfg.fill_alerts {
+            let text = format!(
+                "filled {} {} {} @ {} ({}, fee {})",
+                fill.side.as_str(),
+                fill.qty.normalize(),
+                fill.symbol,
+                fill.price.normalize(),
+                fill.liquidity.as_str(),
+                fill.fee.normalize()
+            );
+            self.alert(AlertLevel::Info, text, out);
+        }
+        self.on_position_change(&fill, before, out);
+        true
     }
 
     /// Ends a live order with `event` (cancel, expire, reject) and records why.
@@ -495,8 +516,21 @@ impl Engine {
         true
     }
 
-    /// Cancels one live order; false when there is none with that id.
+    /// Cancels one live order; false when there is none with that id. A venue's order is
+    /// asked to cancel and stays live until the venue confirms.
     pub(super) fn cancel(&mut self, id: OrderId, why: &str, out: &mut Vec<Action>) -> bool {
+        if self.venue_executes() {
+            let Some(symbol) = self.orders.get(&id).map(|o| o.request.symbol) else {
+                return false;
+            };
+            self.alert(
+                AlertLevel::Info,
+                format!("cancelling order {} ({why})", id.0),
+                out,
+            );
+            out.push(Action::Cancel { id, symbol });
+            return true;
+        }
         self.finish(id, OrderEvent::Cancel, why, out)
     }
 
@@ -510,7 +544,7 @@ impl Engine {
 
     /// Resting limit orders the book has moved through fill as makers at their limit.
     pub(super) fn match_resting_on_book(&mut self, symbol: Symbol, out: &mut Vec<Action>) {
-        if self.orders.is_empty() {
+        if self.orders.is_empty() || self.venue_executes() {
             return;
         }
         let Some(book) = self.markets.get(&symbol).map(|m| &m.book) else {
@@ -541,7 +575,7 @@ impl Engine {
         qty: Decimal,
         out: &mut Vec<Action>,
     ) {
-        if self.orders.is_empty() {
+        if self.orders.is_empty() || self.venue_executes() {
             return;
         }
         let Some(lot) = self.markets.get(&symbol).map(|m| m.instrument.lot_size) else {

@@ -143,6 +143,25 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
             )?;
             set_state(tx, "cash", &to_text(*cash), fill.ts.millis())
         }
+        Record::Account { ts, cash, positions } => {
+            for (symbol, p) in positions {
+                tx.execute(
+                    "INSERT INTO positions (symbol, qty, cost, realised, fees, mark, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)
+                     ON CONFLICT(symbol) DO UPDATE SET qty = excluded.qty, cost = excluded.cost,
+                       realised = excluded.realised, fees = excluded.fees, updated_ms = excluded.updated_ms",
+                    params![
+                        symbol.as_str(),
+                        to_text(p.qty),
+                        to_text(p.cost),
+                        to_text(p.realised),
+                        to_text(p.fees),
+                        ts.millis()
+                    ],
+                )?;
+            }
+            set_state(tx, "cash", &to_text(*cash), ts.millis())
+        }
         Record::Risk(r) => tx
             .execute(
                 "INSERT INTO risk_events (run_id, ts_ms, kind, symbol, detail) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -1,0 +1,392 @@
+//! Testnet execution as the engine sees it: in `testnet` mode approved orders leave as
+//! `Action::Submit` and cancels as `Action::Cancel`, and what the venue says comes back as
+//! `Event::Execution`. The venue's word settles every order: fills are booked once each (a
+//! report's trades are matched against the order's cumulative filled quantity, so the same
+//! trade seen in an order answer, the user stream and a lookup counts once), commission taken
+//! in the base asset changes the quantity held, and an order whose fate is unknown stays live
+//! until a lookup says what became of it. At start (and whenever the user stream had a gap)
+//! the venue's open orders and balances replace local belief; each difference is an alert and
+//! a `risk_events` row.
+
+use super::{Action, AlertLevel, Engine, Record, Venue};
+use crate::model::{Fill, Liquidity, OrderEvent, OrderId, OrderStatus, Side, Symbol, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What an execution venue says (the testnet execution task turns the venue's answers, user
+/// stream and lookups into these).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExecReport {
+    /// One of our orders as the venue sees it now.
+    Order(VenueOrder),
+    /// The venue refused to create order `id`: it never existed there.
+    Refused {
+        /// Our order.
+        id: OrderId,
+        /// The venue's reason.
+        reason: String,
+    },
+    /// What became of a request about order `id` is not known yet (a 5xx, a timeout); the
+    /// execution task is looking the order up.
+    Unknown {
+        /// Our order.
+        id: OrderId,
+        /// What went wrong.
+        why: String,
+    },
+    /// The venue refused to cancel order `id` (it may have filled meanwhile); its own report
+    /// follows.
+    CancelRefused {
+        /// Our order.
+        id: OrderId,
+        /// The venue's reason.
+        reason: String,
+    },
+    /// The venue's whole view of the account, at start and after a gap in the user stream.
+    Account(VenueAccount),
+}
+
+/// Where an order stands on the venue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VenueStatus {
+    /// Working (nothing or part filled).
+    Open,
+    /// Completely filled.
+    Filled,
+    /// Cancelled.
+    Cancelled,
+    /// Refused.
+    Rejected,
+    /// Ended by its time in force.
+    Expired,
+}
+
+/// One of our orders on the venue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VenueOrder {
+    /// Our order id (from the client order id).
+    pub id: OrderId,
+    /// The pair.
+    pub symbol: Symbol,
+    /// Buy or sell.
+    pub side: Side,
+    /// Status on the venue.
+    pub status: VenueStatus,
+    /// Quantity ordered.
+    pub qty: Decimal,
+    /// Quantity filled so far (cumulative, before commission).
+    pub filled: Decimal,
+    /// Quote value filled so far (cumulative).
+    pub filled_quote: Decimal,
+    /// The latest trades, ending at `filled` (an answer's fills, a stream event's last
+    /// trade; none in a lookup).
+    pub trades: Vec<VenueTrade>,
+    /// The venue's reason for ending it, if it gave one.
+    pub reason: Option<String>,
+    /// The venue's time of this report.
+    pub ts: Timestamp,
+}
+
+/// One trade of one of our orders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VenueTrade {
+    /// Price.
+    pub price: Decimal,
+    /// Base quantity.
+    pub qty: Decimal,
+    /// Commission charged.
+    pub commission: Decimal,
+    /// The asset the commission was charged in.
+    pub commission_asset: String,
+    /// We provided liquidity.
+    pub maker: bool,
+}
+
+/// The venue's view of the account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VenueAccount {
+    /// The venue.
+    pub venue: Venue,
+    /// Our open orders there (client ids we made).
+    pub open: Vec<VenueOrder>,
+    /// Open orders someone else made (described for the alert).
+    pub foreign: Vec<String>,
+    /// Every asset's total balance (free and locked).
+    pub balances: Vec<(String, Decimal)>,
+}
+
+impl Engine {
+    /// True when orders go to a venue (testnet mode) rather than the paper matcher.
+    pub(super) fn venue_executes(&self) -> bool {
+        self.cfg.mode == crate::config::Mode::Testnet
+    }
+
+    /// What the venue said.
+    pub(super) fn on_execution(&mut self, report: ExecReport, out: &mut Vec<Action>) {
+        match report {
+            ExecReport::Order(v) => self.on_venue_order(v, out),
+            ExecReport::Refused { id, reason } => {
+                if self.finish(id, OrderEvent::Reject, &reason, out) {
+                    self.venue_error(out);
+                }
+            }
+            ExecReport::Unknown { id, why } => {
+                if self.orders.contains_key(&id) {
+                    let text = format!(
+                        "order {} outcome unknown ({why}): looking it up on the venue",
+                        id.0
+                    );
+                    self.alert(AlertLevel::Warn, text, out);
+                }
+            }
+            ExecReport::CancelRefused { id, reason } => {
+                if self.orders.contains_key(&id) {
+                    let text = format!("cancel of order {} refused by the venue: {reason}", id.0);
+                    self.alert(AlertLevel::Warn, text, out);
+                }
+            }
+            ExecReport::Account(a) => self.reconcile(a, out),
+        }
+    }
+
+    /// Brings our order in line with the venue's report: accepted, its new trades booked,
+    /// ended as the venue ended it.
+    fn on_venue_order(&mut self, v: VenueOrder, out: &mut Vec<Action>) {
+        let now = self.now;
+        let Some(order) = self.orders.get_mut(&v.id) else {
+            return;
+        };
+        let mut changed = false;
+        if order.status == OrderStatus::Pending && v.status != VenueStatus::Rejected {
+            changed = order.apply(OrderEvent::Accept, now).is_ok();
+        }
+        // the listed trades end at `filled`: book those beyond what is already booked
+        let listed: Decimal = v.trades.iter().map(|t| t.qty).sum();
+        let mut through = v.filled - listed;
+        for t in &v.trades {
+            through += t.qty;
+            let booked = self.orders.get(&v.id).map_or(through, |o| o.filled_qty);
+            if through > booked {
+                self.book_venue_trade(&v, t, out);
+                changed = false;
+            }
+        }
+        // fills the reports did not list (missed while away): one fill at their average price
+        if let Some(o) = self.orders.get(&v.id)
+            && v.filled > o.filled_qty
+        {
+            let qty = v.filled - o.filled_qty;
+            let price = ((v.filled_quote - o.filled_notional) / qty).round_dp(12);
+            let fill = Fill {
+                id: 0,
+                order_id: v.id,
+                symbol: v.symbol,
+                side: o.request.side,
+                price,
+                qty,
+                fee: self.cfg.fees.fee(price * qty, Liquidity::Taker),
+                liquidity: Liquidity::Taker,
+                ts: self.now,
+            };
+            let text = format!(
+                "order {}: {} {} filled on the venue without a trade report; booked at the average price {} with the configured taker fee",
+                v.id.0,
+                qty.normalize(),
+                v.symbol,
+                price.normalize()
+            );
+            self.alert(AlertLevel::Warn, text, out);
+            self.book_fill(fill, qty, out);
+            changed = false;
+        }
+        let reason = v.reason.as_deref();
+        let ended = match v.status {
+            VenueStatus::Open | VenueStatus::Filled => false,
+            VenueStatus::Cancelled => {
+                self.finish(v.id, OrderEvent::Cancel, reason.unwrap_or("cancelled"), out)
+            }
+            VenueStatus::Expired => self.finish(
+                v.id,
+                OrderEvent::Expire,
+                reason.unwrap_or("expired on the venue"),
+                out,
+            ),
+            VenueStatus::Rejected => {
+                let ended = self.finish(
+                    v.id,
+                    OrderEvent::Reject,
+                    reason.unwrap_or("rejected by the venue"),
+                    out,
+                );
+                if ended {
+                    self.venue_error(out);
+                }
+                ended
+            }
+        };
+        match self.orders.get(&v.id) {
+            Some(o) if o.status.is_terminal() => {
+                self.orders.remove(&v.id);
+            }
+            Some(o) if changed && !ended => {
+                let o = o.clone();
+                self.persist(Record::Order(o), out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Books one venue trade of order `v.id`. Commission in the quote asset is the fee;
+    /// commission in the base asset changes the quantity held (a buy receives less, a sell
+    /// gives up more) and counts as a fee at the trade's price; commission in a third asset
+    /// (BNB) leaves the quote cash alone and is only reported.
+    fn book_venue_trade(&mut self, v: &VenueOrder, t: &VenueTrade, out: &mut Vec<Action>) {
+        let (base, quote) = (v.symbol.base(), v.symbol.quote());
+        let (qty, fee) = if t.commission_asset == quote || t.commission.is_zero() {
+            (t.qty, t.commission)
+        } else if t.commission_asset == base {
+            let held = match v.side {
+                Side::Buy => t.qty - t.commission,
+                Side::Sell => t.qty + t.commission,
+            };
+            (held, t.commission * t.price)
+        } else {
+            let text = format!(
+                "{} commission {} {} is not in {quote}: not counted in cash",
+                v.symbol,
+                t.commission.normalize(),
+                t.commission_asset
+            );
+            self.alert(AlertLevel::Info, text, out);
+            (t.qty, Decimal::ZERO)
+        };
+        let fill = Fill {
+            id: 0,
+            order_id: v.id,
+            symbol: v.symbol,
+            side: v.side,
+            price: t.price,
+            qty,
+            fee,
+            liquidity: if t.maker {
+                Liquidity::Maker
+            } else {
+                Liquidity::Taker
+            },
+            ts: self.now,
+        };
+        self.book_fill(fill, t.qty, out);
+    }
+
+    /// The venue's open orders and balances replace what we believed; every difference is an
+    /// alert and a risk event.
+    fn reconcile(&mut self, a: VenueAccount, out: &mut Vec<Action>) {
+        let mut differences = 0usize;
+        let venue = a.venue;
+        for f in &a.foreign {
+            differences += 1;
+            let text = format!("{venue}: open order not made by tradedeck: {f}");
+            self.risk_event("reconcile:foreign_order".into(), None, text.clone(), out);
+            self.alert(AlertLevel::Warn, text, out);
+        }
+        for v in a.open {
+            if self.orders.contains_key(&v.id) {
+                self.on_venue_order(v, out);
+            } else {
+                differences += 1;
+                let text = format!(
+                    "{venue}: our order {} ({} {} {}) is open on the venue but was not known here; cancel it there if unwanted",
+                    v.id.0,
+                    v.side.as_str(),
+                    v.qty.normalize(),
+                    v.symbol
+                );
+                self.risk_event(
+                    "reconcile:unknown_order".into(),
+                    Some(v.symbol),
+                    text.clone(),
+                    out,
+                );
+                self.alert(AlertLevel::Warn, text, out);
+            }
+        }
+        let balance = |asset: &str| {
+            a.balances
+                .iter()
+                .find(|(b, _)| b == asset)
+                .map_or(Decimal::ZERO, |(_, q)| *q)
+        };
+        let pairs: Vec<Symbol> = self
+            .markets
+            .iter()
+            .filter(|(_, m)| m.venue == venue)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut moved = Vec::new();
+        if let Some(quote) = pairs.first().map(|s| s.quote().to_string()) {
+            let venue_cash = balance(&quote);
+            if venue_cash != self.portfolio.cash {
+                differences += 1;
+                let text = format!(
+                    "{venue}: {quote} balance is {} but {} was booked here; the venue's figure stands",
+                    venue_cash.normalize(),
+                    self.portfolio.cash.normalize()
+                );
+                self.risk_event("reconcile:cash".into(), None, text.clone(), out);
+                self.alert(AlertLevel::Warn, text, out);
+                self.portfolio.cash = venue_cash;
+            }
+        }
+        for s in pairs {
+            let venue_qty = balance(s.base());
+            let ours = self.portfolio.qty(s);
+            if venue_qty == ours {
+                continue;
+            }
+            differences += 1;
+            let text = format!(
+                "{venue}: {} balance is {} but {} was booked here; the venue's figure stands",
+                s.base(),
+                venue_qty.normalize(),
+                ours.normalize()
+            );
+            self.risk_event("reconcile:position".into(), Some(s), text.clone(), out);
+            self.alert(AlertLevel::Warn, text, out);
+            let mark = self.mark(s);
+            let p = self.portfolio.positions.entry(s).or_default();
+            // what is held keeps its average cost; what appeared is valued at the mark
+            let unit = if p.qty.is_zero() {
+                mark.unwrap_or_default()
+            } else {
+                p.cost / p.qty
+            };
+            p.cost = (venue_qty * unit).round_dp(12);
+            p.qty = venue_qty;
+            moved.push((s, p.clone()));
+        }
+        if differences == 0 {
+            let text = format!("{venue}: orders and balances match the venue");
+            self.alert(AlertLevel::Info, text, out);
+            return;
+        }
+        self.account_moved();
+        self.persist(
+            Record::Account {
+                ts: self.now,
+                cash: self.portfolio.cash,
+                positions: moved,
+            },
+            out,
+        );
+        // what the venue corrected is not a trading gain or loss: the day's P&L and the
+        // drawdown start again from here
+        let equity = self.equity();
+        if let Some((day, _)) = self.day {
+            self.day = Some((day, equity));
+            self.persist(Record::DayStart { day, equity }, out);
+        }
+        self.peak = Some(equity);
+        self.floors = (None, None);
+        self.persist_baselines(out);
+    }
+}
