@@ -1,6 +1,6 @@
 //! The Binance testnet execution task against a local fake testnet (REST and the WebSocket
 //! API, in Binance's wire format): at start the order the engine held live is looked up
-//! (it filled while we were away) before the venue's open orders and balances are reported;
+//! (it filled while we were away; its trades are read for their commission) before the venue's open orders and balances are reported;
 //! an order is placed once with our client id and its fills arrive from the answer and then
 //! the user stream; a 503 leaves the outcome unknown and a lookup settles it without a second
 //! order; a cancel comes back as the venue's report.
@@ -119,6 +119,10 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
                 &order_json(3, "FILLED", "0.01000000", "599.90000000", ""),
                 31,
             ),
+            ("GET", "/api/v3/myTrades", _) if req.param("orderId") == Some("1003") => Reply::ok(
+                r#"[{"symbol":"BTCUSDT","id":7,"orderId":1003,"orderListId":-1,"price":"59990.00000000","qty":"0.01000000","quoteQty":"599.90000000","commission":"0.59990000","commissionAsset":"USDT","time":1700000000000,"isBuyer":true,"isMaker":true,"isBestMatch":true}]"#,
+                51,
+            ),
             ("POST", "/api/v3/order", Some("td-5")) => Reply::ok(
                 &order_json(
                     5,
@@ -162,6 +166,12 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     let away = order_of(next(&mut rx).await);
     assert_eq!((away.id, away.status), (OrderId(3), VenueStatus::Filled));
     assert_eq!((away.filled, away.filled_quote), (dec!(0.01), dec!(599.9)));
+    // with its trades, read for the commission actually charged
+    assert_eq!(away.trades.len(), 1);
+    assert_eq!(
+        (away.trades[0].price, away.trades[0].commission),
+        (dec!(59990), dec!(0.5999))
+    );
     let ExecReport::Account(account) = next(&mut rx).await else {
         panic!("the account follows the lookups");
     };

@@ -16,6 +16,7 @@ use super::rest::{Keys, Rest, RestError};
 use super::user::{self, UserFeed};
 use crate::engine::{Event, ExecReport, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 use crate::model::{Order, OrderId, Symbol};
+use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,7 +226,24 @@ impl Executor {
     /// venue never saw is refused.
     async fn look_up(&mut self, id: OrderId, symbol: Symbol) {
         match self.rest.order_status(symbol, id.0).await {
-            Ok(r) => self.report(&r).await,
+            Ok(mut r) => {
+                // a lookup gives totals only: the trades carry prices and commission
+                if r.filled > Decimal::ZERO {
+                    match self.rest.trades(symbol, r.order_id).await {
+                        Ok(trades) if trades.iter().map(|t| t.qty).sum::<Decimal>() == r.filled => {
+                            r.fills = trades
+                        }
+                        Ok(_) => tracing::warn!(
+                            order = id.0,
+                            "binance trades do not add up to the order's filled quantity; booking its totals"
+                        ),
+                        Err(e) => {
+                            tracing::warn!(order = id.0, error = %e, "binance trades of an order not read; booking its totals")
+                        }
+                    }
+                }
+                self.report(&r).await;
+            }
             Err(RestError::Refused {
                 code: NO_SUCH_ORDER,
                 ..

@@ -233,6 +233,34 @@ fn wire_balances(list: &[WireBalance<'_>]) -> Result<Vec<Balance>, ParseError> {
     Ok(out)
 }
 
+/// `GET /api/v3/myTrades` for one order: its trades, oldest first.
+pub fn my_trades(body: &str) -> Result<Vec<VenueFill>, ParseError> {
+    #[derive(Deserialize)]
+    struct WireTrade<'a> {
+        id: i64,
+        price: &'a str,
+        qty: &'a str,
+        commission: &'a str,
+        #[serde(rename = "commissionAsset")]
+        commission_asset: &'a str,
+        #[serde(rename = "isMaker", default)]
+        maker: bool,
+    }
+    let list: Vec<WireTrade> = serde_json::from_str(body)?;
+    list.iter()
+        .map(|t| {
+            Ok(VenueFill {
+                trade_id: t.id,
+                price: decimal("price", t.price)?,
+                qty: decimal("qty", t.qty)?,
+                commission: decimal("commission", t.commission)?,
+                commission_asset: t.commission_asset.to_string(),
+                maker: t.maker,
+            })
+        })
+        .collect()
+}
+
 /// A user-data event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UserEvent {
@@ -469,6 +497,21 @@ impl Rest {
             )
             .await?;
         Ok(order(&body)?)
+    }
+
+    /// The trades of the venue's order `order_id` on `symbol` (weight 20): an order lookup
+    /// has none, and they carry the commission actually charged.
+    pub async fn trades(&self, symbol: Symbol, order_id: i64) -> Result<Vec<VenueFill>, RestError> {
+        let (s, id) = (symbol.concatenated(), order_id.to_string());
+        let body = self
+            .signed(
+                Method::GET,
+                "/api/v3/myTrades",
+                &[("symbol", &s), ("orderId", &id)],
+                20,
+            )
+            .await?;
+        Ok(my_trades(&body)?)
     }
 
     /// Every open order of `symbols` (weight 6 each).
