@@ -1,0 +1,318 @@
+//! The real binary in `mode = "testnet"` against a local fake Binance (market data, and a
+//! testnet that keeps its orders and balances): at start the venue's balance replaces the
+//! local cash (an alert and a `risk_events` row); a limit order placed through `ctl` goes to
+//! the testnet with our client id; the daemon is killed with `kill -9`, the order fills while
+//! it is down, and the next start books that fill from the venue (with the commission it
+//! charged) so the account matches the venue to the last unit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+mod fake_http;
+mod fake_ws;
+
+use common::{Home, ctl, poll_until, read_db, signal};
+use fake_http::{Reply, Seen, serve};
+use fake_ws::{Act, KLINES, snapshot, streams};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+use tradedeck::app::clock;
+
+const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000}],"symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
+
+/// The fake testnet's book of our orders and the account.
+struct Testnet {
+    /// (client id, status, executed qty, quote qty).
+    orders: Vec<(String, &'static str, &'static str, &'static str)>,
+    usdt: &'static str,
+    btc: &'static str,
+}
+
+fn order_json(cid: &str, status: &str, filled: &str, quote: &str) -> String {
+    let n: u64 = cid.trim_start_matches("td-").parse().unwrap_or(0);
+    format!(
+        r#"{{"symbol":"BTCUSDT","orderId":{},"orderListId":-1,"clientOrderId":"{cid}","transactTime":1700000000000,"price":"59000.00000000","origQty":"0.01000000","executedQty":"{filled}","cummulativeQuoteQty":"{quote}","status":"{status}","timeInForce":"GTC","type":"LIMIT","side":"BUY","fills":[]}}"#,
+        5000 + n
+    )
+}
+
+fn answer(t: &mut Testnet, req: &Seen) -> Reply {
+    let cid = req
+        .param("newClientOrderId")
+        .or(req.param("origClientOrderId"))
+        .unwrap_or_default()
+        .to_string();
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/api/v3/time") => Reply::ok(&format!(r#"{{"serverTime":{}}}"#, clock::now().0), 1),
+        ("POST", "/api/v3/order") => {
+            t.orders
+                .push((cid.clone(), "NEW", "0.00000000", "0.00000000"));
+            Reply::ok(&order_json(&cid, "NEW", "0.00000000", "0.00000000"), 2)
+        }
+        ("GET", "/api/v3/order") => match t.orders.iter().find(|o| o.0 == cid) {
+            Some(o) => Reply::ok(&order_json(&o.0, o.1, o.2, o.3), 6),
+            None => Reply::error(400, -2013, "Order does not exist."),
+        },
+        ("GET", "/api/v3/openOrders") => {
+            let open: Vec<String> = t
+                .orders
+                .iter()
+                .filter(|o| o.1 == "NEW")
+                .map(|o| order_json(&o.0, o.1, o.2, o.3))
+                .collect();
+            Reply::ok(&format!("[{}]", open.join(",")), 12)
+        }
+        ("GET", "/api/v3/myTrades") => {
+            let id = req.param("orderId").unwrap_or_default();
+            Reply::ok(
+                &format!(
+                    r#"[{{"symbol":"BTCUSDT","id":1,"orderId":{id},"orderListId":-1,"price":"59000.00000000","qty":"0.01000000","quoteQty":"590.00000000","commission":"0.59000000","commissionAsset":"USDT","time":1700000000000,"isBuyer":true,"isMaker":true,"isBestMatch":true}}]"#
+                ),
+                32,
+            )
+        }
+        ("GET", "/api/v3/account") => Reply::ok(
+            &format!(
+                r#"{{"balances":[{{"asset":"BTC","free":"{}","locked":"0.00000000"}},{{"asset":"USDT","free":"{}","locked":"0.00000000"}}]}}"#,
+                t.btc, t.usdt
+            ),
+            52,
+        ),
+        _ => Reply::error(404, -1, "no route"),
+    }
+}
+
+/// The WebSocket API: every subscription accepted; quiet afterwards.
+async fn ws_api() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws-api/v3", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(sock).await else {
+                    return;
+                };
+                let Some(Ok(Message::Text(req))) = ws.next().await else {
+                    return;
+                };
+                let req: serde_json::Value = serde_json::from_str(&req).unwrap_or_default();
+                let ok = serde_json::json!({"id": req["id"], "status": 200, "result": {"subscriptionId": 0}});
+                let _ = ws.send(Message::text(ok.to_string())).await;
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    url
+}
+
+/// The reconciliation risk events so far (none while the database is being created).
+fn kinds(db: &std::path::Path) -> Vec<String> {
+    let c = read_db(db);
+    let Ok(mut s) =
+        c.prepare("SELECT kind FROM risk_events WHERE kind LIKE 'reconcile:%' ORDER BY id")
+    else {
+        return Vec::new();
+    };
+    s.query_map([], |r| r.get(0))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
+    let (ws_url, _) = streams(vec![vec![Act::Diffs {
+        from: 101,
+        count: 100_000,
+        every_ms: 100,
+    }]])
+    .await;
+    let market = serve(|req, _| match req.path.as_str() {
+        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
+        "/api/v3/klines" => Reply::ok(KLINES, 52),
+        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
+        _ => Reply::error(404, -1, "no route"),
+    })
+    .await;
+    let venue = Arc::new(Mutex::new(Testnet {
+        orders: Vec::new(),
+        usdt: "5000.00000000",
+        btc: "0.00000000",
+    }));
+    let state = venue.clone();
+    let testnet = serve(move |req, _| answer(&mut state.lock().unwrap(), req)).await;
+    let api = ws_api().await;
+    let home = Home::new();
+    let config = home.path().join("testnet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.binance]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{}\"\nws_url = \"{ws_url}\"\ntestnet_rest_url = \"{}\"\ntestnet_ws_url = \"{api}\"\n",
+            market.url, testnet.url
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let (home, placed) = tokio::task::spawn_blocking(move || {
+        let daemon = |home: &Home| {
+            home.cmd(&["--daemon", "--duration", "60", "--config", &config])
+                .env("BINANCE_TESTNET_API_KEY", "fake-key")
+                .env("BINANCE_TESTNET_API_SECRET", "fake-secret")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let db = home.default_db();
+        let mut child = daemon(&home);
+        // the venue's 5000 USDT replaces the paper account's 10000
+        poll_until(
+            Duration::from_secs(20),
+            "the start-up reconciliation",
+            || (db.exists() && kinds(&db).contains(&"reconcile:cash".to_string())).then_some(()),
+        );
+        let out = poll_until(
+            Duration::from_secs(20),
+            "an order sent to the testnet",
+            || {
+                let (code, out, _) = ctl(
+                    &home,
+                    &["order", "buy", "BTC/USDT", "0.01", "--limit", "59000"],
+                );
+                (code == Some(0) && !out.contains("rejected")).then_some(out)
+            },
+        );
+        let placed = poll_until(Duration::from_secs(10), "the order on the testnet", || {
+            testnet
+                .seen()
+                .iter()
+                .find(|s| s.method == "POST" && s.path == "/api/v3/order")
+                .cloned()
+        });
+        assert!(
+            placed
+                .body
+                .contains("type=LIMIT&timeInForce=GTC&quantity=0.01&price=59000"),
+            "{} / {out}",
+            placed.body
+        );
+        // the venue's answer reaches the database: the order is open there
+        poll_until(
+            Duration::from_secs(10),
+            "the order open in the journal",
+            || {
+                let c = read_db(&db);
+                let status: Option<String> = c
+                    .query_row(
+                        "SELECT status FROM orders ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                (status.as_deref() == Some("open")).then_some(())
+            },
+        );
+        signal(&child.id().to_string(), "KILL");
+        let _ = child.wait();
+
+        // while the daemon is down the order fills: 0.01 @ 59000, commission 0.59 USDT
+        {
+            let mut v = venue.lock().unwrap();
+            v.orders[0].1 = "FILLED";
+            v.orders[0].2 = "0.01000000";
+            v.orders[0].3 = "590.00000000";
+            v.usdt = "4409.41000000";
+            v.btc = "0.01000000";
+        }
+        let before = kinds(&db).len();
+        let mut child = daemon(&home);
+        poll_until(
+            Duration::from_secs(20),
+            "the fill booked after the restart",
+            || {
+                let c = read_db(&db);
+                let n: i64 = c
+                    .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+                    .unwrap_or(0);
+                (n == 1).then_some(())
+            },
+        );
+        // the status shows the booked position; nothing differs from the venue any more
+        std::thread::sleep(Duration::from_secs(2));
+        assert_eq!(
+            kinds(&db).len(),
+            before,
+            "no new difference: {:?}",
+            kinds(&db)
+        );
+        signal(&child.id().to_string(), "TERM");
+        assert!(child.wait().unwrap().success());
+        (home, placed)
+    })
+    .await
+    .unwrap();
+    let client_id = placed.param("newClientOrderId").unwrap().to_string();
+    let db = read_db(&home.default_db());
+    let (price, qty, fee): (String, String, String) = db
+        .query_row("SELECT price, qty, fee FROM fills", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (price.as_str(), qty.as_str(), fee.as_str()),
+        ("59000", "0.01", "0.59")
+    );
+    let order_id: i64 = db
+        .query_row("SELECT order_id FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(client_id, format!("td-{order_id}"));
+    let status: String = db
+        .query_row("SELECT status FROM orders WHERE id = ?1", [order_id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "filled");
+    let cash: String = db
+        .query_row("SELECT value FROM state WHERE key = 'cash'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(cash, "4409.41", "5000 − 590 − 0.59, as the venue says");
+    let mode: String = db
+        .query_row("SELECT mode FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(mode, "testnet");
+}
+
+#[test]
+fn testnet_mode_says_what_it_needs_before_it_starts() {
+    let home = Home::new();
+    let config = home.path().join("testnet.toml");
+    // the simulated market has no testnet
+    std::fs::write(&config, "mode = \"testnet\"\n").unwrap();
+    let out = home.run(&["--daemon", "--config", config.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("testnet.toml:1:") && err.contains("key `mode`"),
+        "{err}"
+    );
+    assert!(err.contains("[venues.sim] enabled = false"), "{err}");
+    // without the key and secret in the environment
+    std::fs::write(
+        &config,
+        "mode = \"testnet\"\n[venues.sim]\nenabled = false\n[venues.binance]\nenabled = true\napi_key_env = \"TD_TEST_NO_SUCH_KEY\"\napi_secret_env = \"TD_TEST_NO_SUCH_SECRET\"\n",
+    )
+    .unwrap();
+    let out = home.run(&["--daemon", "--config", config.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("$TD_TEST_NO_SUCH_KEY") && err.contains("$TD_TEST_NO_SUCH_SECRET"),
+        "{err}"
+    );
+}
