@@ -78,7 +78,8 @@ fn binance_depth(c: &mut Criterion, updates: &[(Side, Decimal, Decimal)]) {
         bids: book.top(Side::Buy, 1000),
         asks: book.top(Side::Sell, 1000),
     };
-    assert_eq!(sync.on_snapshot(snapshot), Step::Synced);
+    // a snapshot waits for the stream's first diff, which then syncs the book
+    assert_eq!(sync.on_snapshot(snapshot), Step::Buffered);
     let side_levels = |side: Side, k: usize| {
         (0..20)
             .map(|j| updates[(k * 20 + j) % updates.len()])
@@ -100,7 +101,11 @@ fn binance_depth(c: &mut Criterion, updates: &[(Side, Decimal, Decimal)]) {
     c.bench_function("book/binance depth message: parse only (20 changes)", |b| {
         b.iter(|| stream_message(black_box(&one), Timestamp(0)))
     });
-    let (mut next_id, mut k) = (1_001u64, 0usize);
+    let Ok(StreamMessage::Depth { diff, .. }) = stream_message(&one, Timestamp(0)) else {
+        unreachable!("the bench writes depth frames")
+    };
+    assert_eq!(sync.on_diff(diff), Step::Synced);
+    let (mut next_id, mut k) = (1_021u64, 1usize);
     c.bench_function(
         "book/binance depth message: parse + sync apply (20 changes, 1,000-level book)",
         |b| {

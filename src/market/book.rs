@@ -1,13 +1,15 @@
 //! A level-2 order book: price → quantity per side, kept sorted.
 //!
-//! Bids and asks are `BTreeMap`s keyed by price; the best bid is the last bid key, the best
-//! ask the first ask key. A quantity of zero removes a level, as on every venue.
+//! Each side is a `Ladder`: its levels in a hash map by price (a diff stream mostly changes
+//! the size of levels that exist, one hash lookup each) beside the prices in order (touched
+//! only when a level appears or goes); the best bid is the last bid price, the best ask the
+//! first ask price. A quantity of zero removes a level, as on every venue.
 
 use crate::model::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One price level: price and resting quantity.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,66 +20,148 @@ pub struct Level {
     pub qty: Decimal,
 }
 
-/// Marks a key whose price has no exact integer form in `model::units`.
-const INEXACT: i128 = i128::MIN;
+/// Decimal places of a book key: finer than any venue's tick.
+const KEY_SCALE: u32 = 18;
 
-/// A price as a map key: the price in units of 10^-12 (`model::units`), so keys compare as plain integers
-/// whatever the scale each venue writes (`60000.5` and `60000.50000000` are one level),
-/// beside the price itself as it came. A price finer than that (none is) compares as a
-/// `Decimal`.
-#[derive(Copy, Clone, Debug)]
-struct PriceKey {
-    units: i128,
-    price: Decimal,
-}
+/// A price as a map key: the price in units of 10^-18 (`model::units::at_scale`), so keys
+/// are plain 16-byte integers that compare fast, whatever the scale each venue writes
+/// (`60000.5` and `60000.50000000` are one level). The level keeps the price as it came.
+/// A price with digits finer than 10^-18 (no venue quotes one) is keyed at its rounding to
+/// 18 places, and one beyond ±1.7·10^20 at the end of its side.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct PriceKey(i128);
 
 impl PriceKey {
     #[inline]
     fn new(price: Decimal) -> PriceKey {
-        PriceKey {
-            units: crate::model::units::units(price).unwrap_or(INEXACT),
-            price,
-        }
-    }
-
-    #[inline]
-    fn price(self) -> Decimal {
-        self.price
-    }
-}
-
-impl Ord for PriceKey {
-    #[inline]
-    fn cmp(&self, other: &PriceKey) -> Ordering {
-        if self.units != INEXACT && other.units != INEXACT {
-            self.units.cmp(&other.units)
+        use crate::model::units::at_scale;
+        let exact =
+            at_scale(price, KEY_SCALE).or_else(|| at_scale(price.round_dp(KEY_SCALE), KEY_SCALE));
+        PriceKey(exact.unwrap_or(if price.is_sign_negative() {
+            i128::MIN
         } else {
-            self.price.cmp(&other.price)
+            i128::MAX
+        }))
+    }
+}
+
+/// Hashes a `PriceKey`: its two halves folded and mixed (splitmix64's finaliser), so keys
+/// that differ only in high digits (a price's units end in many zero bits) spread over the
+/// table.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(self.0 ^ u64::from(*b));
         }
     }
-}
 
-impl PartialEq for PriceKey {
-    #[inline]
-    fn eq(&self, other: &PriceKey) -> bool {
-        self.cmp(other) == Ordering::Equal
+    fn write_u64(&mut self, x: u64) {
+        let mut z = (self.0 ^ x).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.0 = z ^ (z >> 31);
+    }
+
+    fn write_i128(&mut self, x: i128) {
+        self.write_u64((x as u64) ^ ((x >> 64) as u64).rotate_left(32));
     }
 }
 
-impl Eq for PriceKey {}
+/// One side of a book: levels by price, the prices in order, and the lowest and highest
+/// price (the best of each side, read at every event).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Ladder {
+    levels: HashMap<PriceKey, Level, BuildHasherDefault<KeyHasher>>,
+    prices: BTreeSet<PriceKey>,
+    low: Option<PriceKey>,
+    high: Option<PriceKey>,
+}
 
-impl PartialOrd for PriceKey {
+impl Ladder {
+    /// The ladder of `levels` with a quantity.
+    fn of(levels: &[Level]) -> Ladder {
+        let mut l = Ladder::default();
+        for level in levels.iter().filter(|l| l.qty > Decimal::ZERO) {
+            l.set(PriceKey::new(level.price), *level);
+        }
+        l
+    }
+
+    /// Sets a level (its quantity positive).
     #[inline]
-    fn partial_cmp(&self, other: &PriceKey) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn set(&mut self, key: PriceKey, level: Level) {
+        match self.levels.get_mut(&key) {
+            Some(l) => *l = level,
+            None => {
+                self.levels.insert(key, level);
+                self.prices.insert(key);
+                self.low = Some(self.low.map_or(key, |k| k.min(key)));
+                self.high = Some(self.high.map_or(key, |k| k.max(key)));
+            }
+        }
+    }
+
+    /// Removes a level.
+    #[inline]
+    fn remove(&mut self, key: PriceKey) {
+        if self.levels.remove(&key).is_some() {
+            self.prices.remove(&key);
+            if self.low == Some(key) {
+                self.low = self.prices.first().copied();
+            }
+            if self.high == Some(key) {
+                self.high = self.prices.last().copied();
+            }
+        }
+    }
+
+    /// The lowest-priced level.
+    #[inline]
+    fn lowest(&self) -> Option<Level> {
+        self.get(self.low.as_ref()?)
+    }
+
+    /// The highest-priced level.
+    #[inline]
+    fn highest(&self) -> Option<Level> {
+        self.get(self.high.as_ref()?)
+    }
+
+    /// The level at `key`.
+    #[inline]
+    fn get(&self, key: &PriceKey) -> Option<Level> {
+        self.levels.get(key).copied()
+    }
+
+    /// The levels with prices in `range`, lowest first.
+    fn range(
+        &self,
+        range: impl std::ops::RangeBounds<PriceKey>,
+    ) -> impl DoubleEndedIterator<Item = Level> + '_ {
+        self.prices.range(range).filter_map(|k| self.get(k))
+    }
+
+    fn len(&self) -> usize {
+        self.prices.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.prices.is_empty()
     }
 }
 
 /// An L2 book for one pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderBook {
-    bids: BTreeMap<PriceKey, Decimal>,
-    asks: BTreeMap<PriceKey, Decimal>,
+    bids: Ladder,
+    asks: Ladder,
 }
 
 impl OrderBook {
@@ -88,53 +172,33 @@ impl OrderBook {
 
     /// Replaces the whole book with a snapshot; zero-quantity levels are skipped.
     pub fn apply_snapshot(&mut self, bids: &[Level], asks: &[Level]) {
-        let keep = |l: &&Level| l.qty > Decimal::ZERO;
-        self.bids = bids
-            .iter()
-            .filter(keep)
-            .map(|l| (PriceKey::new(l.price), l.qty))
-            .collect();
-        self.asks = asks
-            .iter()
-            .filter(keep)
-            .map(|l| (PriceKey::new(l.price), l.qty))
-            .collect();
+        self.bids = Ladder::of(bids);
+        self.asks = Ladder::of(asks);
     }
 
     /// Sets the quantity at one level; zero (or less) removes it.
     #[inline]
     pub fn apply_delta(&mut self, side: Side, price: Decimal, qty: Decimal) {
-        let map = match side {
+        let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
         let key = PriceKey::new(price);
         if qty > Decimal::ZERO {
-            match map.get_mut(&key) {
-                Some(q) => *q = qty,
-                None => {
-                    map.insert(key, qty);
-                }
-            }
+            ladder.set(key, Level { price, qty });
         } else {
-            map.remove(&key);
+            ladder.remove(key);
         }
     }
 
     /// Highest bid.
     pub fn best_bid(&self) -> Option<Level> {
-        self.bids.last_key_value().map(|(k, &qty)| Level {
-            price: k.price(),
-            qty,
-        })
+        self.bids.highest()
     }
 
     /// Lowest ask.
     pub fn best_ask(&self) -> Option<Level> {
-        self.asks.first_key_value().map(|(k, &qty)| Level {
-            price: k.price(),
-            qty,
-        })
+        self.asks.lowest()
     }
 
     /// Best ask − best bid.
@@ -164,13 +228,9 @@ impl OrderBook {
 
     /// Levels of one side, best first. `Side::Buy` is the bid side.
     pub fn levels(&self, side: Side) -> Box<dyn Iterator<Item = Level> + '_> {
-        let to_level = |(k, &qty): (&PriceKey, &Decimal)| Level {
-            price: k.price(),
-            qty,
-        };
         match side {
-            Side::Buy => Box::new(self.bids.iter().rev().map(to_level)),
-            Side::Sell => Box::new(self.asks.iter().map(to_level)),
+            Side::Buy => Box::new(self.bids.range(..).rev()),
+            Side::Sell => Box::new(self.asks.range(..)),
         }
     }
 
@@ -181,11 +241,13 @@ impl OrderBook {
 
     /// Quantity resting at one exact price.
     pub fn qty_at(&self, side: Side, price: Decimal) -> Decimal {
-        let map = match side {
+        let ladder = match side {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
         };
-        map.get(&PriceKey::new(price)).copied().unwrap_or_default()
+        ladder
+            .get(&PriceKey::new(price))
+            .map_or(Decimal::ZERO, |l| l.qty)
     }
 
     /// Total (bid, ask) quantity within `band` (a fraction, e.g. 0.01 for 1 %) of the mid.
@@ -193,8 +255,8 @@ impl OrderBook {
         let mid = self.mid()?;
         let lo = mid * (Decimal::ONE - band);
         let hi = mid * (Decimal::ONE + band);
-        let bid = self.bids.range(PriceKey::new(lo)..).map(|(_, q)| *q).sum();
-        let ask = self.asks.range(..=PriceKey::new(hi)).map(|(_, q)| *q).sum();
+        let bid = self.bids.range(PriceKey::new(lo)..).map(|l| l.qty).sum();
+        let ask = self.asks.range(..=PriceKey::new(hi)).map(|l| l.qty).sum();
         Some((bid, ask))
     }
 

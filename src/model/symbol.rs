@@ -49,21 +49,22 @@ impl Symbol {
     /// # Errors
     /// When either name is empty, not ASCII alphanumeric, or the pair is too long.
     pub fn new(base: &str, quote: &str) -> Result<Symbol, SymbolError> {
-        let whole = format!("{base}/{quote}");
         let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
         if !ok(base) || !ok(quote) {
-            return Err(SymbolError::Invalid(whole));
+            return Err(SymbolError::Invalid(format!("{base}/{quote}")));
         }
-        if whole.len() > CAP {
-            return Err(SymbolError::TooLong(whole));
+        let len = base.len() + 1 + quote.len();
+        if len > CAP {
+            return Err(SymbolError::TooLong(format!("{base}/{quote}")));
         }
         let mut bytes = [0u8; CAP];
-        for (dst, src) in bytes.iter_mut().zip(whole.bytes()) {
+        let whole = base.bytes().chain([b'/']).chain(quote.bytes());
+        for (dst, src) in bytes.iter_mut().zip(whole) {
             *dst = src.to_ascii_uppercase();
         }
         Ok(Symbol {
             bytes,
-            len: whole.len() as u8,
+            len: len as u8,
             slash: base.len() as u8,
         })
     }
@@ -153,11 +154,13 @@ impl FromStr for Symbol {
         if let Some((base, quote)) = s.split_once(['/', '-', '_']) {
             return Symbol::new(base, quote);
         }
-        let upper = s.to_ascii_uppercase();
         KNOWN_QUOTES
             .iter()
-            .find(|q| upper.len() > q.len() && upper.ends_with(*q))
-            .map(|q| Symbol::new(&upper[..upper.len() - q.len()], q))
+            .find_map(|q| {
+                let cut = s.len().checked_sub(q.len()).filter(|c| *c > 0)?;
+                let (base, quote) = (s.get(..cut)?, s.get(cut..)?);
+                quote.eq_ignore_ascii_case(q).then(|| Symbol::new(base, q))
+            })
             .unwrap_or_else(|| Err(SymbolError::Ambiguous(s.to_string())))
     }
 }

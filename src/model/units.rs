@@ -1,6 +1,6 @@
 //! Decimals as integers: in units of 10^-12, finer than any venue's tick or step, so prices
-//! compare and add up as plain integers, exactly (the order book's keys, the moving-average
-//! sums of `sma-cross`); and `acc + a × b` and comparisons on 128-bit integers where they
+//! compare and add up as plain integers, exactly (the moving-average sums of `sma-cross`; the
+//! order book keys its levels the same way at 10^-18); and `acc + a × b` and comparisons on 128-bit integers where they
 //! fit, for marking a position and checking the account at every bar.
 
 use rust_decimal::Decimal;
@@ -23,13 +23,19 @@ const POW10: [i128; 29] = {
 /// `d` in units of 10^-12, when it has no finer digits (no real price has).
 #[inline]
 pub fn units(d: Decimal) -> Option<i128> {
+    at_scale(d, UNIT_SCALE)
+}
+
+/// `d` in units of 10^-`k` (k ≤ 28), when it has no finer digits and fits 128 bits.
+#[inline]
+pub fn at_scale(d: Decimal, k: u32) -> Option<i128> {
     let scale = d.scale();
-    if scale > UNIT_SCALE {
+    if scale > k {
         return None;
     }
-    let (m, pow) = (d.mantissa(), POW10[(UNIT_SCALE - scale) as usize]);
-    // |m| < 2^86 and pow <= 10^12 < 2^40 cannot overflow; only huge values take the check
-    if m.unsigned_abs() < 1 << 86 {
+    let (m, pow) = (d.mantissa(), *POW10.get((k - scale) as usize)?);
+    // |m| < 2^64 and pow <= 10^28 < 2^94 cannot overflow; only huge values take the check
+    if m.unsigned_abs() < 1 << 64 && pow < 1 << 63 {
         Some(m * pow)
     } else {
         m.checked_mul(pow)

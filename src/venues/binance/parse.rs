@@ -60,61 +60,128 @@ pub enum StreamMessage {
 /// A decimal string as Binance sends it (`"61837.63000000"`), trailing zeros dropped so
 /// the value shows as the venue means it.
 pub fn decimal(field: &'static str, s: &str) -> Result<Decimal, ParseError> {
-    // only the venue's own shape: an optional minus (balance changes), digits, one point
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let plain = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|b| *b == b'.').count() <= 1;
-    plain
-        .then(|| {
-            plain_decimal(s).or_else(|| {
-                let trimmed = if s.contains('.') {
-                    s.trim_end_matches('0').trim_end_matches('.')
-                } else {
-                    s
-                };
-                Decimal::from_str(trimmed).ok()
-            })
-        })
-        .flatten()
-        .ok_or_else(|| ParseError::Number {
-            field,
-            value: s.to_string(),
-        })
+    let bad = || ParseError::Number {
+        field,
+        value: s.to_string(),
+    };
+    match plain_prefix(s.as_bytes()) {
+        Some((d, len)) if len == s.len() => Ok(d),
+        // the venue's shape with more digits than the fast path holds
+        Some(_) | None => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            let plain = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && digits.bytes().filter(|b| *b == b'.').count() <= 1
+                && digits != ".";
+            if !plain {
+                return Err(bad());
+            }
+            let trimmed = if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                s
+            };
+            Decimal::from_str(trimmed).map_err(|_| bad())
+        }
+    }
 }
 
-/// The common shape, `digits[.digits]` with at most 18 significant digits, read straight into
-/// a mantissa and scale without the trailing zeros of the fraction (a book message carries
-/// dozens of them); anything else is left to `Decimal`'s own parser.
-fn plain_decimal(s: &str) -> Option<Decimal> {
-    let bytes = s.as_bytes();
-    let point = bytes.iter().position(|b| *b == b'.');
-    // drop the fraction's trailing zeros (and a bare point)
-    let mut end = bytes.len();
-    if let Some(p) = point {
-        while end > p + 1 && bytes[end - 1] == b'0' {
-            end -= 1;
+/// `-?digits[.digits]` at the start of `bytes`, read in one pass into a mantissa and scale
+/// that leave out the fraction's trailing zeros (a book message carries dozens of them):
+/// the value and the number of bytes it took. `None` when no digit comes, or more than 19
+/// (the caller's general path takes those).
+fn plain_prefix(bytes: &[u8]) -> Option<(Decimal, usize)> {
+    /// The digits from `at` on, into `m` (wrapping: more than 19 digits are refused after),
+    /// and the mantissa and digit count as of the last digit that is not zero.
+    #[inline(always)]
+    fn digits(bytes: &[u8], mut at: usize, mut m: u64) -> (usize, u64, u64, usize) {
+        let start = at;
+        let (mut kept, mut kept_len) = (m, 0);
+        while let Some(d) = bytes
+            .get(at)
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+        {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            at += 1;
+            if d != 0 {
+                (kept, kept_len) = (m, at - start);
+            }
         }
-        if end == p + 1 {
-            end = p;
+        (at, m, kept, kept_len)
+    }
+    let negative = bytes.first() == Some(&b'-');
+    let start = usize::from(negative);
+    let (mut at, whole, _, _) = digits(bytes, start, 0);
+    let mut count = at - start;
+    let (mut kept, mut scale) = (whole, 0);
+    if bytes.get(at) == Some(&b'.')
+        && let Some((frac, frac_len)) = eight_digits(bytes.get(at + 1..at + 9))
+        && !bytes.get(at + 9).is_some_and(u8::is_ascii_digit)
+        && count <= 11
+    {
+        // Binance's own shape: eight decimals
+        kept = whole * POW10[frac_len as usize] + frac;
+        (scale, at, count) = (frac_len, at + 9, count + 8);
+    } else if bytes.get(at) == Some(&b'.') {
+        let (end, _, frac_kept, frac_len) = digits(bytes, at + 1, whole);
+        count += end - at - 1;
+        at = end;
+        if frac_len > 0 {
+            (kept, scale) = (frac_kept, frac_len as u32);
         }
     }
-    let (mut mantissa, mut digits) = (0i64, 0u32);
-    for (i, b) in bytes.get(..end)?.iter().enumerate() {
-        if Some(i) == point {
-            continue;
-        }
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        mantissa = mantissa * 10 + i64::from(b - b'0');
-        digits += 1;
-        if digits > 18 {
-            return None;
-        }
+    if count == 0 || count > 19 {
+        return None;
     }
-    let scale = point.map_or(0, |p| end.saturating_sub(p + 1)) as u32;
-    (digits > 0).then(|| Decimal::new(mantissa, scale))
+    let d = Decimal::from_parts(
+        kept as u32,
+        (kept >> 32) as u32,
+        0,
+        negative && kept != 0,
+        scale,
+    );
+    Some((d, at))
+}
+
+/// 10^0 ..= 10^8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// Eight ASCII digits, eight at once (SWAR): their value without trailing zeros, and how
+/// many digits that leaves; `None` unless all eight are digits.
+#[inline(always)]
+fn eight_digits(chunk: Option<&[u8]>) -> Option<(u64, u32)> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let w = u64::from_le_bytes(chunk?.try_into().ok()?);
+    // each byte 0x30..=0x39: high nibble 3, and adding 6 does not carry into it
+    let high = 0xF0F0_F0F0_F0F0_F0F0;
+    if (w & high) | ((w.wrapping_add(0x0606_0606_0606_0606) & high) >> 4) != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // digit values, the first in the low byte; the trailing zeros are the top zero bytes
+    let d = w - ZEROS;
+    let zeros = if d == 0 { 8 } else { d.leading_zeros() / 8 };
+    if zeros == 8 {
+        return Some((0, 0));
+    }
+    // shifted up, the dropped zeros become leading zeros that add nothing
+    let mut v = d << (8 * zeros);
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    v = ((v & 0x0000_00FF_0000_00FF)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32;
+    Some((v, 8 - zeros))
 }
 
 /// A Binance symbol (`BTCUSDT`) as a pair.
@@ -197,6 +264,13 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
+    /// A decimal in the venue's plain shape, up to its closing quote.
+    fn decimal(&mut self) -> Option<Decimal> {
+        let (d, len) = plain_prefix(self.text.as_bytes().get(self.at..)?)?;
+        self.at += len;
+        Some(d)
+    }
+
     /// An unsigned integer.
     fn number(&mut self) -> Option<u64> {
         let rest = self.text.as_bytes().get(self.at..)?;
@@ -216,15 +290,11 @@ impl<'a> Cursor<'a> {
         }
         loop {
             self.lit("[\"")?;
-            let price = self.until_quote()?;
-            self.lit(",\"")?;
-            let qty = self.until_quote()?;
-            self.lit("]")?;
-            out.push(LevelChange {
-                side,
-                price: decimal("price", price).ok()?,
-                qty: decimal("qty", qty).ok()?,
-            });
+            let price = self.decimal()?;
+            self.lit("\",\"")?;
+            let qty = self.decimal()?;
+            self.lit("\"]")?;
+            out.push(LevelChange { side, price, qty });
             if self.lit("]").is_some() {
                 return Some(());
             }
@@ -554,15 +624,59 @@ mod tests {
             (".5", dec!(0.5)),
             ("-1.50", dec!(-1.5)),
             ("123456789012345678901.5", dec!(123456789012345678901.5)),
+            ("60000.00000000", dec!(60000)),
+            ("0.12345000", dec!(0.12345)),
+            ("99999999999.99999999", dec!(99999999999.99999999)),
+            ("999999999999.99999999", dec!(999999999999.99999999)),
+            ("1.000000001", dec!(1.000000001)),
+            ("-0.00000000", dec!(0)),
+            ("7.00000010", dec!(7.0000001)),
         ] {
             let got = decimal("x", text).unwrap();
             assert_eq!(got, want, "{text}");
             assert_eq!(got.to_string(), want.to_string(), "{text} keeps its scale");
         }
         for bad in [
-            "", ".", "1.2.3", "abc", "1,5", "--1", "1_0", "+1", "1e3", " 1",
+            "",
+            ".",
+            "1.2.3",
+            "abc",
+            "1,5",
+            "--1",
+            "1_0",
+            "+1",
+            "1e3",
+            " 1",
+            "1.0000000a",
+            "1.00000:00",
         ] {
             assert!(decimal("x", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any plain decimal reads as `Decimal`'s own parser reads it without its trailing
+        /// zeros: the same value and the same text.
+        #[test]
+        fn decimals_match_decimals_parser(
+            negative in proptest::bool::ANY,
+            whole in "[0-9]{1,15}",
+            frac in proptest::option::of("[0-9]{0,12}"),
+        ) {
+            let text = format!(
+                "{}{whole}{}",
+                if negative { "-" } else { "" },
+                frac.as_ref().map(|f| format!(".{f}")).unwrap_or_default()
+            );
+            let trimmed = if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                &text
+            };
+            let want = Decimal::from_str(trimmed).unwrap();
+            let got = decimal("x", &text).unwrap();
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(got.to_string(), want.to_string());
         }
     }
 
