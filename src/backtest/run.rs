@@ -202,12 +202,13 @@ impl Pairing {
                     },
                     Decimal::ZERO,
                 ));
-                let cost = t.entry_price * t.qty + f.price * f.qty;
+                // the entry is the average price of the buys (the first one's price as it is)
+                if !t.qty.is_zero() {
+                    let cost = t.entry_price * t.qty + f.price * f.qty;
+                    t.entry_price = cost / (t.qty + f.qty);
+                }
                 t.qty += f.qty;
                 *held += f.qty;
-                if !t.qty.is_zero() {
-                    t.entry_price = cost / t.qty;
-                }
                 t.fees += f.fee;
             }
             Side::Sell => {

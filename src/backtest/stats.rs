@@ -99,17 +99,6 @@ fn bar_return(from: f64, to: f64) -> f64 {
     if from > 0.0 { (to - from) / from } else { 0.0 }
 }
 
-/// The curve's bar-to-bar returns, in order, each point converted once.
-fn returns(equity: &[(Timestamp, Decimal, bool)]) -> impl Iterator<Item = f64> + '_ {
-    let mut prev = equity.first().map_or(0.0, |e| fast_f64(e.1));
-    equity.iter().skip(1).map(move |e| {
-        let p = fast_f64(e.1);
-        let r = bar_return(prev, p);
-        prev = p;
-        r
-    })
-}
-
 /// Computes the figures. `equity` is (time, equity, in a position) per bar, oldest first;
 /// `prices` are the first and last price of the span, for buy-and-hold.
 pub fn compute(
@@ -140,19 +129,25 @@ pub fn compute(
     } else {
         0.0
     };
-    // ratios work on the points as f64 (money figures stay exact); the curve is walked twice,
-    // converting as it goes, rather than copied
+    // ratios work on the points as f64 (money figures stay exact), in one walk over the
+    // curve: the returns' spread from sums shifted by the first return (the shifted-data
+    // algorithm, as exact as two passes when returns hover near it, as they do)
     let n = equity.len().saturating_sub(1) as f64;
-    let (mut sum, mut max_dd, mut max_dur) = (0.0f64, 0.0f64, 0i64);
+    let (mut max_dd, mut max_dur) = (0.0f64, 0i64);
     let (mut peak, mut peak_ts) = (
         equity.first().map_or(0.0, |e| fast_f64(e.1)),
         equity.first().map_or(Timestamp(0), |e| e.0),
     );
-    let mut prev = peak;
+    let (mut prev, mut shift) = (peak, None);
+    let (mut sum, mut squares, mut downs) = (0.0f64, 0.0f64, 0.0f64);
     for (ts, e, _) in equity.iter().skip(1) {
         let e = fast_f64(*e);
-        sum += bar_return(prev, e);
+        let r = bar_return(prev, e);
         prev = e;
+        let k = *shift.get_or_insert(r);
+        sum += r - k;
+        squares += (r - k) * (r - k);
+        downs += r.min(0.0) * r.min(0.0);
         // drawdown depth and the longest stretch under water
         if e >= peak {
             peak = e;
@@ -164,11 +159,12 @@ pub fn compute(
             max_dur = max_dur.max(ts.since(peak_ts));
         }
     }
-    let mean = if n > 0.0 { sum / n } else { 0.0 };
-    // the spread and the downside in one pass, each summed in curve order
-    let (squares, downs) = returns(equity).fold((0.0f64, 0.0f64), |(sq, dn), r| {
-        (sq + (r - mean).powi(2), dn + r.min(0.0).powi(2))
-    });
+    let mean = if n > 0.0 {
+        sum / n + shift.unwrap_or(0.0)
+    } else {
+        0.0
+    };
+    let squares = (squares - sum * sum / n.max(1.0)).max(0.0);
     let sd = if n > 1.0 {
         (squares / (n - 1.0)).sqrt()
     } else {
@@ -319,6 +315,32 @@ mod tests {
                 (got - want).abs() <= want.abs() * 4.0 * f64::EPSILON,
                 "{text}: {got} vs {want}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass figures equal the two-pass textbook ones on any curve.
+        #[test]
+        fn one_pass_ratios_match_two_passes(points in proptest::collection::vec(1i64..2_000_000, 3..200)) {
+            let curve: Vec<(Timestamp, Decimal, bool)> = points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (Timestamp(i as i64 * DAY), Decimal::new(*p, 2), false))
+                .collect();
+            let s = compute(&curve, &[], (dec!(1), dec!(1)));
+            let f: Vec<f64> = points.iter().map(|p| *p as f64 / 100.0).collect();
+            let r: Vec<f64> = f.windows(2).map(|w| (w[1] - w[0]) / w[0]).collect();
+            let n = r.len() as f64;
+            let mean = r.iter().sum::<f64>() / n;
+            let sd = (r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let down = (r.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+            if sd > 1e-12 {
+                proptest::prop_assert!(close(s.sharpe, mean / sd * 365f64.sqrt()), "{} vs {}", s.sharpe, mean / sd * 365f64.sqrt());
+            }
+            if down > 1e-12 {
+                proptest::prop_assert!(close(s.sortino, mean / down * 365f64.sqrt()));
+            }
         }
     }
 
