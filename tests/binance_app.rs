@@ -11,10 +11,8 @@ mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, signal};
 use fake_http::{Reply, serve};
-use fake_ws::{Act, KLINES, snapshot, streams};
+use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use std::time::Duration;
-
-const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000}],"symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_paper_trades_on_a_synced_binance_book() {

@@ -13,15 +13,13 @@ mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, signal};
 use fake_http::{Reply, Seen, serve};
-use fake_ws::{Act, KLINES, snapshot, streams};
+use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tradedeck::app::clock;
-
-const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000}],"symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
 
 /// The fake testnet's book of our orders and the account.
 struct Testnet {

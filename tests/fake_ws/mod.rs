@@ -39,6 +39,9 @@ pub fn snapshot(id: u64) -> String {
     )
 }
 
+/// An `exchangeInfo` body: BTCUSDT trading, tick 0.01, step 0.00001, minimum notional 5.
+pub const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000}],"symbols":[{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[{"filterType":"PRICE_FILTER","tickSize":"0.01000000"},{"filterType":"LOT_SIZE","minQty":"0.00001000","stepSize":"0.00001000"},{"filterType":"NOTIONAL","minNotional":"5.00000000"}]}]}"#;
+
 /// A REST klines body: two closed 1-minute candles from 2017.
 pub const KLINES: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"],[1499040060000,"0.01577100","0.80000000","0.01575800","0.01600000","100.0",1499040119999,"1.0",3,"1.0","1.0","0"]]"#;
 

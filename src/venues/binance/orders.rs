@@ -120,8 +120,22 @@ struct WireFill<'a> {
     commission: &'a str,
     #[serde(rename = "commissionAsset")]
     commission_asset: &'a str,
-    #[serde(rename = "tradeId", default)]
+    #[serde(rename = "tradeId", alias = "id", default)]
     trade_id: i64,
+    /// In `myTrades` only (an order answer's fills take liquidity).
+    #[serde(rename = "isMaker", default)]
+    maker: bool,
+}
+
+fn venue_fill(f: &WireFill<'_>) -> Result<VenueFill, ParseError> {
+    Ok(VenueFill {
+        trade_id: f.trade_id,
+        price: decimal("price", f.price)?,
+        qty: decimal("qty", f.qty)?,
+        commission: decimal("commission", f.commission)?,
+        commission_asset: f.commission_asset.to_string(),
+        maker: f.maker,
+    })
 }
 
 #[derive(Deserialize)]
@@ -160,16 +174,7 @@ fn order_report(o: &WireOrder<'_>) -> Result<Report, ParseError> {
     let fills = o
         .fills
         .iter()
-        .map(|f| {
-            Ok(VenueFill {
-                trade_id: f.trade_id,
-                price: decimal("price", f.price)?,
-                qty: decimal("qty", f.qty)?,
-                commission: decimal("commission", f.commission)?,
-                commission_asset: f.commission_asset.to_string(),
-                maker: false,
-            })
-        })
+        .map(venue_fill)
         .collect::<Result<_, ParseError>>()?;
     Ok(Report {
         symbol: symbol(o.symbol)?,
@@ -235,30 +240,8 @@ fn wire_balances(list: &[WireBalance<'_>]) -> Result<Vec<Balance>, ParseError> {
 
 /// `GET /api/v3/myTrades` for one order: its trades, oldest first.
 pub fn my_trades(body: &str) -> Result<Vec<VenueFill>, ParseError> {
-    #[derive(Deserialize)]
-    struct WireTrade<'a> {
-        id: i64,
-        price: &'a str,
-        qty: &'a str,
-        commission: &'a str,
-        #[serde(rename = "commissionAsset")]
-        commission_asset: &'a str,
-        #[serde(rename = "isMaker", default)]
-        maker: bool,
-    }
-    let list: Vec<WireTrade> = serde_json::from_str(body)?;
-    list.iter()
-        .map(|t| {
-            Ok(VenueFill {
-                trade_id: t.id,
-                price: decimal("price", t.price)?,
-                qty: decimal("qty", t.qty)?,
-                commission: decimal("commission", t.commission)?,
-                commission_asset: t.commission_asset.to_string(),
-                maker: t.maker,
-            })
-        })
-        .collect()
+    let list: Vec<WireFill> = serde_json::from_str(body)?;
+    list.iter().map(venue_fill).collect()
 }
 
 /// A user-data event.
