@@ -270,3 +270,25 @@ fn alerts(out: &[Action]) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn an_exit_is_not_refused_while_the_sell_it_replaces_waits_for_its_cancel() {
+    let mut e = testnet();
+    // 0.5 BTC held, as the venue says
+    e.handle(
+        Event::Execution(ExecReport::Account(VenueAccount {
+            venue: Venue::Sim,
+            open: vec![],
+            foreign: vec![],
+            balances: vec![("USDT".into(), dec!(9000)), ("BTC".into(), dec!(0.5))],
+        })),
+        Timestamp(1),
+    );
+    let out = e.handle(order(Side::Sell, dec!(0.5), Some(dec!(105))), Timestamp(2));
+    let resting = submitted(&out)[0].id;
+    let out = e.handle(Event::Command(Command::CancelOrder(resting)), Timestamp(3));
+    assert_eq!(cancels(&out), vec![resting]);
+    // the market sell of the whole position goes out while the cancel is on its way
+    let out = e.handle(order(Side::Sell, dec!(0.5), None), Timestamp(5));
+    assert_eq!(submitted(&out).len(), 1, "{:?}", risk_kinds(&out));
+}

@@ -140,7 +140,8 @@ impl Engine {
                 }
             }
             ExecReport::CancelRefused { id, reason } => {
-                if self.orders.contains_key(&id) {
+                // it counts as pending again until the venue's report says what it is
+                if self.cancelling.remove(&id) && self.orders.contains_key(&id) {
                     let text = format!("cancel of order {} refused by the venue: {reason}", id.0);
                     self.alert(AlertLevel::Warn, text, out);
                 }
@@ -227,6 +228,7 @@ impl Engine {
         match self.orders.get(&v.id) {
             Some(o) if o.status.is_terminal() => {
                 self.orders.remove(&v.id);
+                self.cancelling.remove(&v.id);
             }
             Some(o) if changed && !ended => {
                 let o = o.clone();

@@ -37,7 +37,7 @@ use crate::risk::{Guard, PortfolioBudget, RiskLimits};
 use crate::signals::{AiConfig, AiStatus, Blend, SentimentBook, Signal};
 use crate::strategy::{Baseline, BaselineParams};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Fills kept for the snapshot.
 const RECENT_FILLS: usize = 50;
@@ -187,6 +187,9 @@ pub struct Engine {
     now: Timestamp,
     markets: BTreeMap<Symbol, Market>,
     orders: BTreeMap<OrderId, Order>,
+    /// Live orders the venue was asked to cancel (testnet mode): they no longer count as
+    /// pending, so an exit that replaces them is not refused meanwhile.
+    cancelling: BTreeSet<OrderId>,
     recent_fills: VecDeque<Fill>,
     fill_count: u64,
     portfolio: Portfolio,
@@ -278,6 +281,7 @@ impl Engine {
             now: Timestamp(0),
             markets,
             orders: BTreeMap::new(),
+            cancelling: BTreeSet::new(),
             recent_fills: VecDeque::new(),
             fill_count: 0,
             portfolio: Portfolio::new(cfg.starting_cash),

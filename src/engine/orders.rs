@@ -125,7 +125,11 @@ impl Engine {
     /// Base quantity of live (buy, sell) orders in a pair.
     pub(super) fn pending(&self, symbol: Symbol) -> (Decimal, Decimal) {
         let (mut buy, mut sell) = (Decimal::ZERO, Decimal::ZERO);
-        for o in self.orders.values().filter(|o| o.request.symbol == symbol) {
+        let live = self
+            .orders
+            .values()
+            .filter(|o| !self.cancelling.contains(&o.id));
+        for o in live.filter(|o| o.request.symbol == symbol) {
             match o.request.side {
                 Side::Buy => buy += o.remaining(),
                 Side::Sell => sell += o.remaining(),
@@ -415,6 +419,7 @@ impl Engine {
         }
         if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
             self.orders.remove(&id);
+            self.cancelling.remove(&id);
         }
     }
 
@@ -509,6 +514,7 @@ impl Engine {
             return false;
         }
         order.reason = Some(why.to_string());
+        self.cancelling.remove(&id);
         let Some(order) = self.orders.remove(&id) else {
             return false;
         };
@@ -523,11 +529,10 @@ impl Engine {
             let Some(symbol) = self.orders.get(&id).map(|o| o.request.symbol) else {
                 return false;
             };
-            self.alert(
-                AlertLevel::Info,
-                format!("cancelling order {} ({why})", id.0),
-                out,
-            );
+            // asked again whenever asked (a request whose outcome was lost is not final)
+            self.cancelling.insert(id);
+            let text = format!("cancelling order {} ({why})", id.0);
+            self.alert(AlertLevel::Info, text, out);
             out.push(Action::Cancel { id, symbol });
             return true;
         }
