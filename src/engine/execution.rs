@@ -5,8 +5,8 @@
 //! trade seen in an order answer, the user stream and a lookup counts once), commission taken
 //! in the base asset changes the quantity held, and an order whose fate is unknown stays live
 //! until a lookup says what became of it. At start (and whenever the user stream had a gap)
-//! the venue's open orders and balances replace local belief; each difference is an alert and
-//! a `risk_events` row.
+//! the venue's balances replace local cash and positions, and its open orders are compared
+//! with ours; each difference is an alert and a `risk_events` row.
 
 use super::{Action, AlertLevel, Engine, Record, Venue};
 use crate::model::{Fill, Liquidity, OrderEvent, OrderId, OrderStatus, Side, Symbol, Timestamp};
@@ -79,7 +79,7 @@ pub struct VenueOrder {
     /// Quote value filled so far (cumulative).
     pub filled_quote: Decimal,
     /// The latest trades, ending at `filled` (an answer's fills, a stream event's last
-    /// trade; none in a lookup).
+    /// trade, a lookup's trades when they could be read).
     pub trades: Vec<VenueTrade>,
     /// The venue's reason for ending it, if it gave one.
     pub reason: Option<String>,
@@ -162,8 +162,18 @@ impl Engine {
             changed = order.apply(OrderEvent::Accept, now).is_ok();
         }
         // the listed trades end at `filled`: book those beyond what is already booked
-        let listed: Decimal = v.trades.iter().map(|t| t.qty).sum();
-        let mut through = v.filled - listed;
+        let listed = v
+            .trades
+            .iter()
+            .try_fold(Decimal::ZERO, |a, t| a.checked_add(t.qty));
+        let Some(mut through) = listed.and_then(|l| v.filled.checked_sub(l)) else {
+            let text = format!(
+                "order {}: the venue's quantities do not compute; not booked",
+                v.id.0
+            );
+            self.alert(AlertLevel::Danger, text, out);
+            return;
+        };
         for t in &v.trades {
             through += t.qty;
             let booked = self.orders.get(&v.id).map_or(through, |o| o.filled_qty);
@@ -177,7 +187,19 @@ impl Engine {
             && v.filled > o.filled_qty
         {
             let qty = v.filled - o.filled_qty;
-            let price = ((v.filled_quote - o.filled_notional) / qty).round_dp(12);
+            let Some(price) = v
+                .filled_quote
+                .checked_sub(o.filled_notional)
+                .and_then(|q| q.checked_div(qty))
+                .map(|p| p.round_dp(12))
+            else {
+                let text = format!(
+                    "order {}: the venue's totals do not compute; not booked",
+                    v.id.0
+                );
+                self.alert(AlertLevel::Danger, text, out);
+                return;
+            };
             let fill = Fill {
                 id: 0,
                 order_id: v.id,
@@ -251,7 +273,7 @@ impl Engine {
                 Side::Buy => t.qty - t.commission,
                 Side::Sell => t.qty + t.commission,
             };
-            (held, t.commission * t.price)
+            (held, t.commission.checked_mul(t.price).unwrap_or_default())
         } else {
             let text = format!(
                 "{} commission {} {} is not in {quote}: not counted in cash",
@@ -285,6 +307,7 @@ impl Engine {
     fn reconcile(&mut self, a: VenueAccount, out: &mut Vec<Action>) {
         let mut differences = 0usize;
         let venue = a.venue;
+        let before = self.equity();
         for f in &a.foreign {
             differences += 1;
             let text = format!("{venue}: open order not made by tradedeck: {f}");
@@ -325,6 +348,7 @@ impl Engine {
             .map(|(s, _)| *s)
             .collect();
         let mut moved = Vec::new();
+        let cash_before = self.portfolio.cash;
         if let Some(quote) = pairs.first().map(|s| s.quote().to_string()) {
             let venue_cash = balance(&quote);
             if venue_cash != self.portfolio.cash {
@@ -360,15 +384,18 @@ impl Engine {
             let unit = if p.qty.is_zero() {
                 mark.unwrap_or_default()
             } else {
-                p.cost / p.qty
+                p.cost.checked_div(p.qty).unwrap_or_default()
             };
-            p.cost = (venue_qty * unit).round_dp(12);
+            p.cost = venue_qty.checked_mul(unit).unwrap_or_default().round_dp(12);
             p.qty = venue_qty;
             moved.push((s, p.clone()));
         }
         if differences == 0 {
             let text = format!("{venue}: orders and balances match the venue");
             self.alert(AlertLevel::Info, text, out);
+            return;
+        }
+        if moved.is_empty() && self.portfolio.cash == cash_before {
             return;
         }
         self.account_moved();
@@ -380,14 +407,15 @@ impl Engine {
             },
             out,
         );
-        // what the venue corrected is not a trading gain or loss: the day's P&L and the
-        // drawdown start again from here
-        let equity = self.equity();
-        if let Some((day, _)) = self.day {
+        // what the venue corrected is not a trading gain or loss: the day's start and the
+        // drawdown peak move by the correction
+        let shift = self.equity() - before;
+        if let Some((day, start)) = self.day {
+            let equity = start + shift;
             self.day = Some((day, equity));
             self.persist(Record::DayStart { day, equity }, out);
         }
-        self.peak = Some(equity);
+        self.peak = self.peak.map(|p| p + shift);
         self.floors = (None, None);
         self.persist_baselines(out);
     }

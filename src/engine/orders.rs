@@ -465,7 +465,8 @@ impl Engine {
         {
             return false;
         }
-        order.filled_notional += fill.notional();
+        // what the order traded (before any commission taken in the base asset)
+        order.filled_notional += fill.price * order_qty;
         order.fees += fill.fee;
         let order = order.clone();
         self.fill_count += 1;

@@ -34,7 +34,7 @@ pub fn at_scale(d: Decimal, k: u32) -> Option<i128> {
         return None;
     }
     let (m, pow) = (d.mantissa(), *POW10.get((k - scale) as usize)?);
-    // |m| < 2^64 and pow <= 10^28 < 2^94 cannot overflow; only huge values take the check
+    // |m| < 2^64 and pow < 2^63 cannot overflow; only huge values take the check
     if m.unsigned_abs() < 1 << 64 && pow < 1 << 63 {
         Some(m * pow)
     } else {

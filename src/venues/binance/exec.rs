@@ -17,7 +17,7 @@ use super::user::{self, UserFeed};
 use crate::engine::{Event, ExecReport, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 use crate::model::{Order, OrderId, Symbol};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -100,6 +100,9 @@ struct Executor {
     symbols: Vec<Symbol>,
     /// Live orders by id: their pair, and whether what became of them is unknown.
     live: BTreeMap<OrderId, (Symbol, bool)>,
+    /// Orders of unknown fate the venue said once it does not have (a request may still be
+    /// on its way in: a second answer settles it).
+    missing: BTreeSet<OrderId>,
 }
 
 /// Runs until the engine's request channel closes.
@@ -114,6 +117,7 @@ pub async fn run(
         tx,
         symbols: cfg.symbols.clone(),
         live: cfg.live.iter().map(|(id, s)| (*id, (*s, false))).collect(),
+        missing: BTreeSet::new(),
     };
     if let Err(e) = ex.rest.sync_time().await {
         tracing::warn!(error = %e, "binance testnet: server time not measured");
@@ -176,6 +180,7 @@ impl Executor {
             return;
         };
         let v = venue_order(id, r);
+        self.missing.remove(&id);
         if v.status == VenueStatus::Open {
             self.live.insert(id, (r.symbol, false));
         } else {
@@ -191,6 +196,8 @@ impl Executor {
             Err(RestError::Unknown { status, msg }) => {
                 self.unknown(id, symbol, format!("{status}: {msg}")).await
             }
+            // the venue answered, but not in a shape we read: the order may well exist
+            Err(e @ RestError::Parse(_)) => self.unknown(id, symbol, e.to_string()).await,
             Err(e @ RestError::Unreachable { .. }) => {
                 // no connection was made: nothing was sent
                 let reason = format!("not sent: {e}");
@@ -230,7 +237,12 @@ impl Executor {
                 // a lookup gives totals only: the trades carry prices and commission
                 if r.filled > Decimal::ZERO {
                     match self.rest.trades(symbol, r.order_id).await {
-                        Ok(trades) if trades.iter().map(|t| t.qty).sum::<Decimal>() == r.filled => {
+                        Ok(trades)
+                            if trades
+                                .iter()
+                                .try_fold(Decimal::ZERO, |a, t| a.checked_add(t.qty))
+                                == Some(r.filled) =>
+                        {
                             r.fills = trades
                         }
                         Ok(_) => tracing::warn!(
@@ -248,6 +260,11 @@ impl Executor {
                 code: NO_SUCH_ORDER,
                 ..
             }) => {
+                let unknown = self.live.get(&id).is_some_and(|(_, u)| *u);
+                if unknown && self.missing.insert(id) {
+                    return;
+                }
+                self.missing.remove(&id);
                 self.live.remove(&id);
                 let reason = format!("{} never reached the venue", client_id(id.0));
                 self.send(ExecReport::Refused { id, reason }).await;
@@ -295,7 +312,7 @@ impl Executor {
             foreign: Vec::new(),
             balances: balances
                 .into_iter()
-                .map(|b| (b.asset, b.free + b.locked))
+                .filter_map(|b| Some((b.asset, b.free.checked_add(b.locked)?)))
                 .collect(),
         };
         for r in &open {

@@ -236,6 +236,8 @@ fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(5))
+        // a redirect would re-send a signed order to a host nobody checked
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
 }
