@@ -1,9 +1,11 @@
 //! The Binance testnet execution task against a local fake testnet (REST and the WebSocket
 //! API, in Binance's wire format): at start the order the engine held live is looked up
-//! (it filled while we were away; its trades are read for their commission) before the venue's open orders and balances are reported;
-//! an order is placed once with our client id and its fills arrive from the answer and then
-//! the user stream; a 503 leaves the outcome unknown and a lookup settles it without a second
-//! order; a cancel comes back as the venue's report.
+//! (it filled while we were away; its trades are read for their commission) before the
+//! venue's open orders and balances are reported; an order is placed once with our client id
+//! and its fills arrive from the answer and then the user stream; a 503 leaves the outcome
+//! unknown and a lookup settles it without a second order; a cancel comes back as the venue's
+//! report; an unreadable answer is unknown too, and is refused only when two lookups find no
+//! such order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -140,6 +142,11 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
                 &order_json(9, "NEW", "0.00000000", "0.00000000", ""),
                 40,
             ),
+            // an answer that does not read, for an order the venue never got
+            ("POST", "/api/v3/order", Some("td-11")) => Reply::ok("<html>busy</html>", 33),
+            ("GET", "/api/v3/order", Some("td-11")) => {
+                Reply::error(400, -2013, "Order does not exist.")
+            }
             ("DELETE", "/api/v3/order", Some("td-9")) => Reply::ok(
                 &order_json(9, "CANCELED", "0.00000000", "0.00000000", ""),
                 41,
@@ -229,4 +236,26 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
         (cancelled.id, cancelled.status),
         (OrderId(9), VenueStatus::Cancelled)
     );
+
+    // an unreadable answer is an unknown outcome; "no such order" settles it only when the
+    // venue says so twice (the first request may still have been on its way in)
+    req_tx.send(ExecRequest::Submit(limit_buy(11))).unwrap();
+    assert!(matches!(
+        next(&mut rx).await,
+        ExecReport::Unknown {
+            id: OrderId(11),
+            ..
+        }
+    ));
+    let ExecReport::Refused { id, reason } = next(&mut rx).await else {
+        panic!("refused after the lookups");
+    };
+    assert_eq!(id, OrderId(11));
+    assert!(reason.contains("never reached the venue"), "{reason}");
+    let lookups = rest
+        .seen()
+        .iter()
+        .filter(|s| s.method == "GET" && s.param("origClientOrderId") == Some("td-11"))
+        .count();
+    assert_eq!(lookups, 2);
 }
