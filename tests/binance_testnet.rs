@@ -266,6 +266,9 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
         .query_row("SELECT order_id FROM fills", [], |r| r.get(0))
         .unwrap();
     assert_eq!(client_id, format!("td-{order_id}"));
+    // this database's ids start from its own clock-based base, so another database on the
+    // same testnet account never reuses them
+    assert!(order_id > 1_700_000_000_000_000, "{order_id}");
     let status: String = db
         .query_row("SELECT status FROM orders WHERE id = ?1", [order_id], |r| {
             r.get(0)

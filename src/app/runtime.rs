@@ -308,7 +308,11 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         started_ms: now.millis(),
     };
     let run_id = store.begin_run(&run, cfg.paper.starting_cash)?;
-    let restored = store.restore()?;
+    let mut restored = store.restore()?;
+    if testnet {
+        // order ids (our client ids on the venue) continue from this database's own base
+        restored.last_seq = restored.last_seq.max(store.venue_id_base(now.millis())?);
+    }
     let warmup = i64::from(cfg.venues.sim.warmup_secs) * 1000;
     let sim = SimMarket::new(
         &cfg.venues.sim.symbols,

@@ -15,7 +15,7 @@ pub use searches::{SearchResult, SearchRow};
 pub use writer::Writer;
 
 use crate::engine::Restored;
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
@@ -194,6 +194,36 @@ impl Store {
             }
             tx.commit()?;
             Ok(id)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
+    /// The first id of this database's orders on a venue account: set once, from the clock
+    /// (`now_ms` × 1000), so the client order ids of two databases trading one testnet
+    /// account never repeat (the venue keeps old orders under their ids).
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored value that does not decode.
+    pub fn venue_id_base(&mut self, now_ms: i64) -> Result<u64, StoreError> {
+        let result = (|| {
+            let stored: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT value FROM state WHERE key = 'venue_id_base'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match stored {
+                Some(v) => v
+                    .parse::<u64>()
+                    .map_err(|_| queries::bad("venue_id_base", &v)),
+                None => {
+                    let base = now_ms.max(0) as u64 * 1000;
+                    writer::set_state(&self.conn, "venue_id_base", &base.to_string(), now_ms)?;
+                    Ok(base)
+                }
+            }
         })();
         result.map_err(|e| self.err(e))
     }
