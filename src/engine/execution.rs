@@ -307,7 +307,6 @@ impl Engine {
     fn reconcile(&mut self, a: VenueAccount, out: &mut Vec<Action>) {
         let mut differences = 0usize;
         let venue = a.venue;
-        let before = self.equity();
         for f in &a.foreign {
             differences += 1;
             let text = format!("{venue}: open order not made by tradedeck: {f}");
@@ -347,8 +346,9 @@ impl Engine {
             .filter(|(_, m)| m.venue == venue)
             .map(|(s, _)| *s)
             .collect();
+        // the balances' correction is measured from here, after the orders' own fills
+        let (before, cash_before) = (self.equity(), self.portfolio.cash);
         let mut moved = Vec::new();
-        let cash_before = self.portfolio.cash;
         if let Some(quote) = pairs.first().map(|s| s.quote().to_string()) {
             let venue_cash = balance(&quote);
             if venue_cash != self.portfolio.cash {
