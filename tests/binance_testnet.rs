@@ -3,7 +3,8 @@
 //! local cash (an alert and a `risk_events` row); a limit order placed through `ctl` goes to
 //! the testnet with our client id; the daemon is killed with `kill -9`, the order fills while
 //! it is down, and the next start books that fill from the venue (with the commission it
-//! charged) so the account matches the venue to the last unit.
+//! charged) so the account matches the venue to the last unit; that session, recorded,
+//! replays to the same fill from its recorded venue reports.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -154,8 +155,12 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
     .unwrap();
     let config = config.to_str().unwrap().to_string();
     let (home, placed) = tokio::task::spawn_blocking(move || {
-        let daemon = |home: &Home| {
-            home.cmd(&["--daemon", "--duration", "60", "--config", &config])
+        let record = home.path().join("restart.jsonl");
+        let record = record.to_str().unwrap().to_string();
+        let daemon = |home: &Home, extra: &[&str]| {
+            let mut args = vec!["--daemon", "--duration", "60", "--config", &config];
+            args.extend_from_slice(extra);
+            home.cmd(&args)
                 .env("BINANCE_TESTNET_API_KEY", "fake-key")
                 .env("BINANCE_TESTNET_API_SECRET", "fake-secret")
                 .stdout(std::process::Stdio::null())
@@ -164,7 +169,7 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
                 .unwrap()
         };
         let db = home.default_db();
-        let mut child = daemon(&home);
+        let mut child = daemon(&home, &[]);
         // the venue's 5000 USDT replaces the paper account's 10000
         poll_until(
             Duration::from_secs(20),
@@ -225,7 +230,7 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
             v.btc = "0.01000000";
         }
         let before = kinds(&db).len();
-        let mut child = daemon(&home);
+        let mut child = daemon(&home, &["--record", &record]);
         poll_until(
             Duration::from_secs(20),
             "the fill booked after the restart",
@@ -247,6 +252,15 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
         );
         signal(&child.id().to_string(), "TERM");
         assert!(child.wait().unwrap().success());
+        // the restarted session replays to the same fill from its recorded venue reports
+        let out = home.run(&["replay", &record, "--check"]);
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(report.contains("fills identical (1 recorded)"), "{report}");
         (home, placed)
     })
     .await
