@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tradedeck::app::clock;
-use tradedeck::engine::{Event, ExecReport, VenueOrder, VenueStatus};
+use tradedeck::engine::{Event, ExecReport, ExecStream, VenueOrder, VenueStatus};
 use tradedeck::model::{Order, OrderId, OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
 use tradedeck::venues::binance::exec::{ExecConfig, ExecRequest, run};
 use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
@@ -91,11 +91,22 @@ fn limit_buy(id: u64) -> Order {
     Order::new(OrderId(id), req, Timestamp(1))
 }
 
-/// The next execution report (within 10 s).
-async fn next(rx: &mut mpsc::Receiver<Event>) -> ExecReport {
-    match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-        Ok(Some(Event::Execution(r))) => r,
-        other => panic!("expected an execution report, got {other:?}"),
+/// The task's reports, with the user stream's state changes kept apart.
+struct Reports {
+    rx: mpsc::Receiver<Event>,
+    streams: Vec<ExecStream>,
+}
+
+impl Reports {
+    /// The next report about orders or the account (within 10 s).
+    async fn next(&mut self) -> ExecReport {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.rx.recv()).await {
+                Ok(Some(Event::Execution(ExecReport::Stream(x)))) => self.streams.push(x),
+                Ok(Some(Event::Execution(r))) => return r,
+                other => panic!("expected an execution report, got {other:?}"),
+            }
+        }
     }
 }
 
@@ -166,11 +177,15 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
         backoff: (Duration::from_millis(100), Duration::from_millis(500)),
     };
     let (req_tx, req_rx) = mpsc::unbounded_channel();
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, rx) = mpsc::channel(64);
     tokio::spawn(run(cfg, client, req_rx, tx));
+    let mut reports = Reports {
+        rx,
+        streams: Vec::new(),
+    };
 
     // start: the live order looked up first (its fill booked before balances are compared)
-    let away = order_of(next(&mut rx).await);
+    let away = order_of(reports.next().await);
     assert_eq!((away.id, away.status), (OrderId(3), VenueStatus::Filled));
     assert_eq!((away.filled, away.filled_quote), (dec!(0.01), dec!(599.9)));
     // with its trades, read for the commission actually charged
@@ -179,7 +194,7 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
         (away.trades[0].price, away.trades[0].commission),
         (dec!(59990), dec!(0.5999))
     );
-    let ExecReport::Account(account) = next(&mut rx).await else {
+    let ExecReport::Account(account) = reports.next().await else {
         panic!("the account follows the lookups");
     };
     assert!(account.open.is_empty());
@@ -192,14 +207,14 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
 
     // placed: the answer's fill, then the rest from the user stream
     req_tx.send(ExecRequest::Submit(limit_buy(5))).unwrap();
-    let answer = order_of(next(&mut rx).await);
+    let answer = order_of(reports.next().await);
     assert_eq!(
         (answer.id, answer.status, answer.filled),
         (OrderId(5), VenueStatus::Open, dec!(0.004))
     );
     assert_eq!(answer.trades.len(), 1);
     assert_eq!(answer.trades[0].commission_asset, "BTC");
-    let streamed = order_of(next(&mut rx).await);
+    let streamed = order_of(reports.next().await);
     assert_eq!(
         (streamed.id, streamed.status, streamed.filled),
         (OrderId(5), VenueStatus::Filled, dec!(0.01))
@@ -210,10 +225,10 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     // a 503: unknown, settled by a lookup, never sent twice
     req_tx.send(ExecRequest::Submit(limit_buy(9))).unwrap();
     assert!(matches!(
-        next(&mut rx).await,
+        reports.next().await,
         ExecReport::Unknown { id: OrderId(9), .. }
     ));
-    let settled = order_of(next(&mut rx).await);
+    let settled = order_of(reports.next().await);
     assert_eq!(
         (settled.id, settled.status),
         (OrderId(9), VenueStatus::Open)
@@ -231,7 +246,7 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
             symbol: btc(),
         })
         .unwrap();
-    let cancelled = order_of(next(&mut rx).await);
+    let cancelled = order_of(reports.next().await);
     assert_eq!(
         (cancelled.id, cancelled.status),
         (OrderId(9), VenueStatus::Cancelled)
@@ -241,13 +256,13 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     // venue says so twice (the first request may still have been on its way in)
     req_tx.send(ExecRequest::Submit(limit_buy(11))).unwrap();
     assert!(matches!(
-        next(&mut rx).await,
+        reports.next().await,
         ExecReport::Unknown {
             id: OrderId(11),
             ..
         }
     ));
-    let ExecReport::Refused { id, reason } = next(&mut rx).await else {
+    let ExecReport::Refused { id, reason } = reports.next().await else {
         panic!("refused after the lookups");
     };
     assert_eq!(id, OrderId(11));
@@ -258,4 +273,7 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
         .filter(|s| s.method == "GET" && s.param("origClientOrderId") == Some("td-11"))
         .count();
     assert_eq!(lookups, 2);
+    // the stream subscribed once, and said so once
+    assert_eq!(reports.streams.len(), 1, "{:?}", reports.streams);
+    assert!(reports.streams[0].up);
 }

@@ -292,3 +292,24 @@ fn an_exit_is_not_refused_while_the_sell_it_replaces_waits_for_its_cancel() {
     let out = e.handle(order(Side::Sell, dec!(0.5), None), Timestamp(5));
     assert_eq!(submitted(&out).len(), 1, "{:?}", risk_kinds(&out));
 }
+
+#[test]
+fn how_fills_arrive_is_shown_and_said() {
+    let mut e = testnet();
+    let stream = |up: bool, why: &str| {
+        Event::Execution(ExecReport::Stream(ExecStream {
+            venue: Venue::Binance,
+            up,
+            why: why.into(),
+        }))
+    };
+    let out = e.handle(stream(false, "cannot reach the testnet"), Timestamp(1));
+    assert!(
+        alerts(&out)[0].contains("orders are polled"),
+        "{:?}",
+        alerts(&out)
+    );
+    assert_eq!(e.snapshot().exec_stream.map(|x| x.up), Some(false));
+    e.handle(stream(true, ""), Timestamp(2));
+    assert_eq!(e.snapshot().exec_stream.map(|x| x.up), Some(true));
+}

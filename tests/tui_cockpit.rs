@@ -800,3 +800,31 @@ fn the_header_counts_a_feeds_losses_resyncs_and_dropped_messages() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_header_says_how_testnet_fills_arrive() {
+    let mut e = engine();
+    let mut st = state(&e);
+    let screen = text(&render(&st, 160, 48));
+    let first = screen.lines().next().unwrap_or_default();
+    assert!(
+        !first.contains("fills ●") && !first.contains("fills ◌"),
+        "paper mode says nothing: {screen}"
+    );
+    for (up, want) in [(false, "fills ◌ polling"), (true, "fills ● stream")] {
+        e.handle(
+            Event::Execution(ExecReport::Stream(ExecStream {
+                venue: Venue::Binance,
+                up,
+                why: "closed by the venue".into(),
+            })),
+            Timestamp(T0 + 100),
+        );
+        st = state(&e);
+        let screen = text(&render(&st, 160, 48));
+        assert!(
+            screen.lines().next().unwrap_or_default().contains(want),
+            "{screen}"
+        );
+    }
+}

@@ -44,6 +44,19 @@ pub enum ExecReport {
     },
     /// The venue's whole view of the account, at start and after a gap in the user stream.
     Account(VenueAccount),
+    /// How fills arrive now: the user stream is up, or it is down and orders are polled.
+    Stream(ExecStream),
+}
+
+/// How an execution venue's fills reach us, as the cockpit shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecStream {
+    /// The venue.
+    pub venue: Venue,
+    /// The user stream is subscribed.
+    pub up: bool,
+    /// Why it is down (empty when up).
+    pub why: String,
 }
 
 /// Where an order stands on the venue.
@@ -147,6 +160,23 @@ impl Engine {
                 }
             }
             ExecReport::Account(a) => self.reconcile(a, out),
+            ExecReport::Stream(x) => {
+                let text = if x.up {
+                    format!("{}: fills stream from the user data stream", x.venue)
+                } else {
+                    format!(
+                        "{}: user data stream down ({}); orders are polled for fills",
+                        x.venue, x.why
+                    )
+                };
+                let level = if x.up {
+                    AlertLevel::Info
+                } else {
+                    AlertLevel::Warn
+                };
+                self.alert(level, text, out);
+                self.exec_stream = Some(x);
+            }
         }
     }
 

@@ -23,7 +23,7 @@ pub use action::{
 pub use candles::{FillModel, StrategyKind};
 pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
-pub use execution::{ExecReport, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
+pub use execution::{ExecReport, ExecStream, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 pub use intents::Approval;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
@@ -246,6 +246,8 @@ pub struct Engine {
     last_checkpoint: Option<Timestamp>,
     alerts: VecDeque<Alert>,
     feeds: BTreeMap<Venue, FeedHealth>,
+    /// How the execution venue's fills arrive (testnet mode).
+    exec_stream: Option<ExecStream>,
     rejections: u64,
 }
 
@@ -319,6 +321,7 @@ impl Engine {
             last_checkpoint: None,
             alerts: VecDeque::new(),
             feeds: BTreeMap::new(),
+            exec_stream: None,
             rejections: 0,
             cfg,
         }
@@ -756,6 +759,7 @@ impl Engine {
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),
+            exec_stream: self.exec_stream.clone(),
             alerts: self.alerts.iter().cloned().collect(),
         }
     }

@@ -76,6 +76,9 @@ pub struct Snapshot {
     pub markets: Vec<MarketView>,
     /// Feed health per venue.
     pub feeds: Vec<FeedHealth>,
+    /// How the execution venue's fills arrive (testnet mode).
+    #[serde(default)]
+    pub exec_stream: Option<super::ExecStream>,
     /// The latest alerts, newest first.
     pub alerts: Vec<Alert>,
 }

@@ -1,4 +1,4 @@
-//! The header: mode badge, venue and feed health, UTC clock, equity, day P&L, trading state,
+//! The header: mode badge, venue and feed health (and in testnet mode how fills arrive), UTC clock, equity, day P&L, trading state,
 //! AI status; and the full-width HALTED banner.
 
 use super::{age, fixed, sign_style, signed};
@@ -82,6 +82,11 @@ impl Widget for &Header<'_> {
         }
         if s.feeds.is_empty() {
             feeds.push(Span::styled("feed ◌ connecting", t.warn));
+        }
+        match &s.exec_stream {
+            Some(x) if x.up => feeds.push(Span::styled("fills ● stream  ", t.up)),
+            Some(_) => feeds.push(Span::styled("fills ◌ polling  ", t.warn)),
+            None => {}
         }
         let day_pct = s
             .day_start_equity

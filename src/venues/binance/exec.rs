@@ -14,7 +14,9 @@
 use super::orders::{Report, Status, UserEvent, client_id};
 use super::rest::{Keys, Rest, RestError};
 use super::user::{self, UserFeed};
-use crate::engine::{Event, ExecReport, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
+use crate::engine::{
+    Event, ExecReport, ExecStream, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
+};
 use crate::model::{Order, OrderId, Symbol};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -144,6 +146,9 @@ pub async fn run(
             },
             Some(f) = feed.recv() => match f {
                 UserFeed::Subscribed => {
+                    if !stream_up {
+                        ex.stream(true, String::new()).await;
+                    }
                     stream_up = true;
                     if subscribed_before {
                         ex.reconcile().await;
@@ -153,8 +158,12 @@ pub async fn run(
                 UserFeed::Event(UserEvent::Order(r)) => ex.report(&r).await,
                 UserFeed::Event(_) | UserFeed::Malformed => {}
                 UserFeed::Lost { attempt, why } => {
+                    // said once per loss; each retry only goes to the log
+                    if stream_up || attempt == 1 {
+                        ex.stream(false, why.clone()).await;
+                    }
                     stream_up = false;
-                    tracing::warn!(attempt, %why, "binance user stream down; polling orders");
+                    tracing::info!(attempt, %why, "binance user stream down; polling orders");
                 }
             },
             _ = poll.tick() => {
@@ -168,6 +177,16 @@ pub async fn run(
 }
 
 impl Executor {
+    /// Tells the engine how fills arrive now.
+    async fn stream(&self, up: bool, why: String) {
+        let x = ExecStream {
+            venue: Venue::Binance,
+            up,
+            why,
+        };
+        self.send(ExecReport::Stream(x)).await;
+    }
+
     /// Sends one report to the engine.
     async fn send(&self, report: ExecReport) {
         let _ = self.tx.send(Event::Execution(report)).await;
