@@ -2,6 +2,7 @@
 
 mod backtest_cmd;
 mod ctl_cmd;
+mod notify_cmd;
 mod optimize_cmd;
 
 use clap::{Parser, Subcommand};
@@ -118,6 +119,10 @@ enum Cmd {
     /// Open the cockpit on the engine already running on the database (e.g. a daemon, over
     /// `ssh -t host tradedeck attach`): same panes and keys; `q` detaches and leaves it running.
     Attach,
+    /// Notification channels: `notify test [CHANNEL]` sends a test message and reports the
+    /// HTTP outcome.
+    #[command(subcommand)]
+    Notify(notify_cmd::Args),
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -156,6 +161,10 @@ fn main() -> ExitCode {
             Err(e) => config_error(&e),
         },
         Some(Cmd::Ctl(args)) => ctl_cmd::run_cmd(&args, &db),
+        Some(Cmd::Notify(args)) => match load_config(cli.config.as_deref()) {
+            Ok(config) => notify_cmd::run_cmd(&args, &config),
+            Err(e) => config_error(&e),
+        },
         Some(Cmd::Attach) => attach(&cli, &db),
         Some(Cmd::Replay { file, json, check }) => {
             replay(&file, check.then_some(db.as_path()), json)

@@ -10,7 +10,9 @@ use super::recorder::Recorder;
 use super::{clock, feed, lock::DbLock};
 use crate::config::Config;
 use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
+use crate::metrics::Stats;
 use crate::model::Symbol;
+use crate::notify::{Notice, Notifier, Topic, Watcher};
 use crate::signals::llm::{AnalysisRequest, LlmClient, worker};
 use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
@@ -18,7 +20,7 @@ use crate::venues::binance::exec::ExecRequest;
 use crate::venues::sim::SimMarket;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -31,6 +33,9 @@ pub const ENGINE_ALERTS: &str = "tradedeck::alerts";
 
 /// How often a status line is logged.
 const STATUS_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a stopping engine waits for its last notifications to go out.
+const NOTIFY_FLUSH: Duration = Duration::from_secs(5);
 
 /// What the engine task needs to start.
 #[derive(Clone, Debug)]
@@ -72,6 +77,9 @@ pub enum RunError {
     /// The LLM client could not be built.
     #[error("cannot start the LLM client: {0}")]
     Ai(String),
+    /// The metrics endpoint could not listen on its address.
+    #[error("[metrics] listen = \"{0}\": cannot listen there: {1}")]
+    Metrics(std::net::SocketAddr, std::io::Error),
     /// Testnet mode without the testnet key or secret in the environment.
     #[error(
         "mode = \"testnet\" needs the Binance spot testnet API key and secret in the environment variables ${0} and ${1} ([venues.binance] api_key_env / api_secret_env); set both, or run with mode = \"paper\""
@@ -368,10 +376,25 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is {state} (resume to trade)");
     }
     let restore_actions = engine.restore(restored, now);
+    let stats = Arc::new(Stats::default());
+    let metrics_listener = match cfg.metrics.addr() {
+        Some(addr) => Some(
+            crate::metrics::serve::bind(addr)
+                .await
+                .map_err(|e| RunError::Metrics(addr, e))?,
+        ),
+        None => None,
+    };
     let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Result<u64, String>>();
+    let commits = stats.clone();
     let writer = store.into_writer(run_id, move |r| {
-        let _ = ack_tx.send(r);
+        if let Ok(c) = &r {
+            commits.on_commit(c.records, c.took);
+        }
+        let _ = ack_tx.send(r.map(|c| c.through));
     })?;
+    let notifier = Notifier::start(&cfg.notify, cfg.mode, &|v| std::env::var(v).ok());
+    let channels = notifier.health_reader();
     let (ai_requests, ai_events) = match llm {
         Some(client) => {
             let (req_tx, req_rx) = mpsc::channel::<AnalysisRequest>(64);
@@ -412,8 +435,12 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         ai: ai_requests,
         exec,
         recorder,
+        stats: stats.clone(),
+        notifier,
+        watcher: Mutex::new(Watcher::new(&cfg.notify)),
     };
     out.route(restore_actions);
+    out.notify(daemon_notice(&engine.snapshot(), &venue_names, "started"));
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
     let mut news: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     if let Some(path) = cfg.news.file.clone() {
@@ -452,6 +479,17 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         ai: ai_events,
         market: market_rx,
     };
+    let metrics = metrics_listener.map(|listener| {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "metrics: serving GET /metrics");
+        }
+        let sources = crate::metrics::serve::Sources {
+            snapshots: snap_rx.clone(),
+            stats,
+            channels,
+        };
+        tokio::spawn(crate::metrics::serve::run(listener, sources))
+    });
     let db = opts.db.clone();
     let control = match crate::control::server::bind(&crate::control::socket_path(&db)) {
         Ok(socket) => Some(tokio::spawn(crate::control::server::serve(
@@ -472,6 +510,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         if let Some(c) = control {
             c.abort();
         }
+        if let Some(m) = metrics {
+            m.abort();
+        }
         for f in feeds {
             f.abort();
         }
@@ -480,11 +521,18 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         }
         let now = clock::now();
         out.route(engine.checkpoint_now(now));
-        log_status(&engine.snapshot());
+        let last = engine.snapshot();
+        log_status(&last);
+        out.notify(daemon_notice(
+            &last,
+            &venue_names,
+            &format!("stopped ({exit})"),
+        ));
         if let Some(Err(e)) = out.recorder.map(Recorder::finish) {
             tracing::error!("recording: {e}");
         }
         let result = out.writer.finish(now.millis(), exit);
+        out.notifier.finish(NOTIFY_FLUSH).await;
         drop(lock);
         result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
         tracing::info!(exit, "stopped; journal flushed");
@@ -513,12 +561,16 @@ struct Inputs {
 }
 
 /// Where the engine's inputs are recorded and its actions go: the store writer, the log, the
-/// LLM worker, the testnet execution task.
+/// LLM worker, the testnet execution task, the metrics tally and the notifier.
 struct Outputs {
     writer: Writer,
     ai: Option<mpsc::Sender<AnalysisRequest>>,
     exec: Option<mpsc::UnboundedSender<crate::venues::binance::exec::ExecRequest>>,
     recorder: Option<Recorder>,
+    stats: Arc<Stats>,
+    notifier: Notifier,
+    /// Decides what is worth a notification (behind a lock: `Outputs` is shared by reference).
+    watcher: Mutex<Watcher>,
 }
 
 /// The engine loop; returns why it stopped.
@@ -532,6 +584,7 @@ async fn drive(
     let mut publish = tokio::time::interval(SNAPSHOT_EVERY);
     let mut status = tokio::time::interval(STATUS_EVERY);
     let mut dirty = false;
+    let mut rate_from = clock::monotonic();
     loop {
         let event = tokio::select! {
             biased;
@@ -540,13 +593,13 @@ async fn drive(
                 // A command is published at once: the cockpit shows its effect without waiting
                 // for the next snapshot tick.
                 out.handle(engine, Event::Command(cmd));
-                snap_tx.send_replace(Arc::new(engine.snapshot()));
+                out.publish(engine, snap_tx);
                 dirty = false;
                 continue;
             }
             Some(req) = inp.requests.recv() => {
                 let reply = out.answer(engine, req.command);
-                snap_tx.send_replace(Arc::new(engine.snapshot()));
+                out.publish(engine, snap_tx);
                 dirty = false;
                 // the asker may have gone; the command stands either way
                 let _ = req.reply.send(reply);
@@ -559,7 +612,7 @@ async fn drive(
                     if engine.awaiting_ack() {
                         dirty = true;
                     } else {
-                        snap_tx.send_replace(Arc::new(engine.snapshot()));
+                        out.publish(engine, snap_tx);
                         dirty = false;
                     }
                     continue;
@@ -572,10 +625,15 @@ async fn drive(
             },
             Some(ev) = recv_opt(&mut inp.exec) => ev,
             Some(ev) = recv_opt(&mut inp.ai) => ev,
-            _ = timer.tick() => Event::Timer,
+            _ = timer.tick() => {
+                let now = clock::monotonic();
+                out.stats.sample_rate(now - rate_from);
+                rate_from = now;
+                Event::Timer
+            }
             _ = publish.tick() => {
                 if dirty {
-                    snap_tx.send_replace(Arc::new(engine.snapshot()));
+                    out.publish(engine, snap_tx);
                     dirty = false;
                 }
                 continue;
@@ -585,7 +643,10 @@ async fn drive(
                 continue;
             }
             ev = inp.market.recv() => match ev {
-                Some(ev) => ev,
+                Some(ev) => {
+                    out.stats.set_queue_depth(inp.market.len());
+                    ev
+                }
                 None => return "feed ended",
             },
         };
@@ -616,7 +677,36 @@ impl Outputs {
         if let Some(r) = &self.recorder {
             r.log(now, &event);
         }
+        self.stats.on_event(&event);
         engine.handle(event, now)
+    }
+
+    /// Publishes the engine's snapshot with the system view, and sends what it is worth
+    /// notifying.
+    fn publish(&self, engine: &Engine, snap_tx: &watch::Sender<Arc<Snapshot>>) {
+        let mut snap = engine.snapshot();
+        let t = self.stats.tally();
+        let per_commit = |secs: f64| (t.store_commits > 0).then_some(secs * 1000.0);
+        snap.system = Some(crate::engine::SystemView {
+            events_per_sec: t.events_per_sec,
+            queue_depth: t.queue_depth,
+            store_write_ms: per_commit(t.store_seconds / t.store_commits.max(1) as f64),
+            store_last_ms: per_commit(t.store_last),
+            notifier: self.notifier.health(),
+        });
+        let notices = match self.watcher.lock() {
+            Ok(mut w) => w.on_snapshot(&snap),
+            Err(_) => Vec::new(),
+        };
+        for n in &notices {
+            self.notifier.send(n);
+        }
+        snap_tx.send_replace(Arc::new(snap));
+    }
+
+    /// Sends `notice` to the channels that hear its topic.
+    fn notify(&self, notice: Notice) {
+        self.notifier.send(&notice);
     }
 
     /// Hands a request to the execution task (it never blocks the engine).
@@ -630,7 +720,16 @@ impl Outputs {
     /// Sends records to the writer, alerts to the log and analysis requests to the LLM worker
     /// (never waiting: a full queue drops the request, the next bar asks again).
     fn route(&self, actions: Vec<Action>) {
+        let now = clock::now();
         for a in actions {
+            self.stats.on_action(&a);
+            let notice = match self.watcher.lock() {
+                Ok(mut w) => w.on_action(&a, now),
+                Err(_) => None,
+            };
+            if let Some(n) = notice {
+                self.notifier.send(&n);
+            }
             match a {
                 Action::Persist { seq, record } => {
                     if !self.writer.send(seq, record) {
@@ -653,6 +752,28 @@ impl Outputs {
                 Action::Cancel { id, symbol } => self.to_venue(ExecRequest::Cancel { id, symbol }),
             }
         }
+    }
+}
+
+/// The start or stop notice: mode, venues, equity and trading state.
+fn daemon_notice(s: &Snapshot, venues: &str, what: &str) -> Notice {
+    let state = match &s.trading {
+        crate::engine::TradingState::Active => "trading active".to_string(),
+        crate::engine::TradingState::Reducing { info, .. } => {
+            format!("reducing only: {}", info.reason)
+        }
+        crate::engine::TradingState::Halted { info, .. } => format!("HALTED: {}", info.reason),
+    };
+    Notice {
+        ts: clock::now(),
+        topic: Topic::Daemon,
+        level: AlertLevel::Info,
+        text: format!(
+            "tradedeck {what} on {venues}: equity {}, day P&L {}, {} open orders, {state}",
+            s.equity.round_dp(2),
+            s.day_pnl.round_dp(2),
+            s.open_orders.len()
+        ),
     }
 }
 

@@ -70,6 +70,15 @@ pub struct Config {
     pub ui: UiConfig,
     /// Key rebindings: action name → key or list of keys.
     pub keys: BTreeMap<String, KeyList>,
+    /// Notification channels and what they hear.
+    pub notify: crate::notify::NotifyConfig,
+    /// The opt-in Prometheus endpoint.
+    pub metrics: crate::metrics::MetricsConfig,
+}
+
+/// Whether `name` can be an environment variable's name (letters, digits and `_`).
+pub fn is_env_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One key or several, as written in the `[keys]` table.
@@ -210,9 +219,7 @@ impl BinanceConfig {
             ("api_key_env", &self.api_key_env),
             ("api_secret_env", &self.api_secret_env),
         ] {
-            let ok =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok {
+            if !is_env_name(name) {
                 errs.push((
                     key(k),
                     format!("{name:?} is not an environment variable name; expected letters, digits and _"),
@@ -551,6 +558,8 @@ impl Config {
         errs.extend(self.risk.validate());
         errs.extend(self.ai.validate());
         errs.extend(self.news.validate());
+        errs.extend(self.notify.validate());
+        errs.extend(self.metrics.validate());
         for (name, p) in &self.portfolios {
             errs.extend(p.validate(name));
         }

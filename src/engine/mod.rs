@@ -26,7 +26,7 @@ pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind
 pub use execution::{ExecReport, ExecStream, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 pub use intents::Approval;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
-pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
+pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, SystemView, TradingState};
 
 use crate::config::Mode;
 use crate::exec::{FeeModel, PaperMatcher};
@@ -760,6 +760,7 @@ impl Engine {
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),
             exec_stream: self.exec_stream.clone(),
+            system: None,
             alerts: self.alerts.iter().cloned().collect(),
         }
     }

@@ -79,6 +79,10 @@ pub struct Snapshot {
     /// How the execution venue's fills arrive (testnet mode).
     #[serde(default)]
     pub exec_stream: Option<super::ExecStream>,
+    /// The process around the engine (event rate, queue, store, notifier), filled in by the
+    /// runtime when it publishes; `None` from the engine itself (it has no such view).
+    #[serde(default)]
+    pub system: Option<SystemView>,
     /// The latest alerts, newest first.
     pub alerts: Vec<Alert>,
 }
@@ -169,4 +173,19 @@ impl FeedHealth {
     pub fn blocks_trading(&self, now: Timestamp) -> bool {
         !self.connected || self.banned_until.is_some_and(|until| now < until)
     }
+}
+
+/// The process around the engine, as the cockpit's system section shows it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemView {
+    /// Engine events handled per second (last second).
+    pub events_per_sec: f64,
+    /// Market-data events waiting for the engine.
+    pub queue_depth: u64,
+    /// Mean time of a store commit, ms (`None` before the first).
+    pub store_write_ms: Option<f64>,
+    /// The last store commit's time, ms.
+    pub store_last_ms: Option<f64>,
+    /// Each notification channel's health.
+    pub notifier: Vec<crate::notify::ChannelHealth>,
 }

@@ -12,7 +12,7 @@ mod writer;
 
 pub use queries::{RunDecisions, StatusFill, StatusOrder, StatusPosition, StatusReport};
 pub use searches::{SearchResult, SearchRow};
-pub use writer::Writer;
+pub use writer::{Commit, Writer};
 
 use crate::engine::Restored;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -340,7 +340,7 @@ impl Store {
     pub fn into_writer(
         self,
         run_id: i64,
-        on_commit: impl FnMut(Result<u64, String>) + Send + 'static,
+        on_commit: impl FnMut(Result<Commit, String>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
         let path = self.path.clone();
         Writer::spawn(self.conn, run_id, on_commit)

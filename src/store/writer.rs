@@ -10,6 +10,17 @@ use std::thread::JoinHandle;
 /// Most records written in one transaction.
 const BATCH: usize = 512;
 
+/// One committed transaction.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Commit {
+    /// The highest sequence number written.
+    pub through: u64,
+    /// Records in the transaction.
+    pub records: usize,
+    /// Time to write and commit it.
+    pub took: std::time::Duration,
+}
+
 enum Msg {
     Write(u64, Box<Record>),
     Finish { ended_ms: i64, exit: String },
@@ -22,15 +33,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer for run `run_id`. After each commit `on_commit` receives the highest
-    /// sequence number written, or the error that stopped the write.
+    /// Starts the writer for run `run_id`. After each commit `on_commit` receives what was
+    /// committed (the highest sequence number written), or the error that stopped the write.
     ///
     /// # Errors
     /// The OS refused to start the thread.
     pub fn spawn(
         mut conn: Connection,
         run_id: i64,
-        mut on_commit: impl FnMut(Result<u64, String>) + Send + 'static,
+        mut on_commit: impl FnMut(Result<Commit, String>) + Send + 'static,
     ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let handle = std::thread::Builder::new()
@@ -45,6 +56,8 @@ impl Writer {
                         }
                     }
                     let mut finish = None;
+                    let records = batch.len();
+                    let started = crate::app::clock::monotonic();
                     let result = (|| {
                         let tx = conn.transaction()?;
                         let mut through = 0;
@@ -67,7 +80,11 @@ impl Writer {
                         Ok::<u64, rusqlite::Error>(through)
                     })();
                     match result {
-                        Ok(through) if through > 0 => on_commit(Ok(through)),
+                        Ok(through) if through > 0 => on_commit(Ok(Commit {
+                            through,
+                            records,
+                            took: started.elapsed(),
+                        })),
                         Ok(_) => {}
                         Err(e) => {
                             // Stop: committing later records would acknowledge past the lost

@@ -60,6 +60,8 @@ impl Widget for &PopupView<'_> {
                     })
                     .collect();
                 lines.push(Line::from(""));
+                lines.extend(system_lines(st, t));
+                lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(
                     "mouse wheel scrolls the pane under the cursor · esc or ? closes",
                     t.muted,
@@ -191,4 +193,59 @@ impl Widget for &PopupView<'_> {
             .wrap(Wrap { trim: false })
             .render(r, buf);
     }
+}
+
+/// The help screen's system section: engine event rate, queue depth, store latency and each
+/// notification channel's health.
+fn system_lines<'a>(st: &UiState, t: &Theme) -> Vec<Line<'a>> {
+    let label = |l: &str| Span::styled(format!("{l:>14}  "), t.focus);
+    let Some(sys) = &st.snapshot.system else {
+        return vec![Line::from(vec![
+            label("system"),
+            Span::styled("no figures yet", t.muted),
+        ])];
+    };
+    let store = match (sys.store_write_ms, sys.store_last_ms) {
+        (Some(mean), Some(last)) => format!("store write {mean:.2} ms (last {last:.2} ms)"),
+        _ => "store write -".into(),
+    };
+    let mut lines = vec![Line::from(vec![
+        label("system"),
+        Span::styled(
+            format!(
+                "{:.0} events/s · queue {} · {store}",
+                sys.events_per_sec, sys.queue_depth
+            ),
+            t.text,
+        ),
+    ])];
+    if sys.notifier.is_empty() {
+        lines.push(Line::from(vec![
+            label("notify"),
+            Span::styled(
+                "no channels ([notify.channels.NAME] in the config)",
+                t.muted,
+            ),
+        ]));
+    }
+    for c in &sys.notifier {
+        let (mark, style) = if c.healthy {
+            ("●", t.up)
+        } else {
+            ("✖", t.down)
+        };
+        let mut text = format!(" {} ({}) · {} sent", c.name, c.kind, c.delivered);
+        if c.undelivered > 0 {
+            text.push_str(&format!(" · {} undelivered", c.undelivered));
+        }
+        if let Some(e) = c.last_error.as_ref().filter(|_| !c.healthy) {
+            text.push_str(&format!(" · {e}"));
+        }
+        lines.push(Line::from(vec![
+            label("notify"),
+            Span::styled(mark, style),
+            Span::styled(text, t.text),
+        ]));
+    }
+    lines
 }

@@ -1,0 +1,492 @@
+//! The Prometheus text exposition (format 0.0.4) of a snapshot, the edge tally and the
+//! notifier's health. Names follow Prometheus conventions: a `tradedeck_` prefix, `_total`
+//! on counters, seconds for time; money is in the quote currency (the accounts' single
+//! quote asset), as a float for dashboards (the exact figures stay in SQLite).
+
+use super::Tally;
+use crate::engine::{Snapshot, TradingState};
+use crate::notify::ChannelHealth;
+use rust_decimal::Decimal;
+use std::fmt::Write;
+
+/// The content type of the exposition.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A family drawn from a list of items: its name, its help and each item's value.
+type Series<T> = (&'static str, &'static str, fn(&T) -> f64);
+
+/// Accumulates metric families.
+struct Out(String);
+
+impl Out {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.0.push_str(name);
+        if !labels.is_empty() {
+            self.0.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.0.push(',');
+                }
+                let _ = write!(self.0, "{k}=\"{}\"", escape(v));
+            }
+            self.0.push('}');
+        }
+        let _ = writeln!(self.0, " {}", number(value));
+    }
+
+    /// A family with one unlabelled sample.
+    fn one(&mut self, name: &str, kind: &str, help: &str, value: f64) {
+        self.family(name, kind, help);
+        self.sample(name, &[], value);
+    }
+}
+
+/// A label value with `\`, `"` and newlines escaped.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// A sample value as Prometheus writes it.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else {
+        v.to_string()
+    }
+}
+
+fn f(d: Decimal) -> f64 {
+    f64::try_from(d).unwrap_or(f64::NAN)
+}
+
+/// Renders everything `/metrics` shows.
+pub fn render(s: &Snapshot, t: &Tally, channels: &[ChannelHealth]) -> String {
+    let mut o = Out(String::with_capacity(8192));
+    o.family(
+        "tradedeck_info",
+        "gauge",
+        "The running engine: its mode and version (always 1).",
+    );
+    o.sample(
+        "tradedeck_info",
+        &[
+            ("mode", &s.mode.badge().to_lowercase()),
+            ("version", env!("CARGO_PKG_VERSION")),
+        ],
+        1.0,
+    );
+    account(&mut o, s);
+    risk(&mut o, s);
+    counters(&mut o, t);
+    feeds(&mut o, s, t);
+    ai(&mut o, s, t);
+    notifier(&mut o, channels);
+    engine(&mut o, s, t);
+    o.0
+}
+
+fn account(o: &mut Out, s: &Snapshot) {
+    o.one(
+        "tradedeck_equity",
+        "gauge",
+        "Cash plus positions at their marks, in the quote currency.",
+        f(s.equity),
+    );
+    o.one("tradedeck_cash", "gauge", "Quote cash.", f(s.cash));
+    o.one(
+        "tradedeck_day_pnl",
+        "gauge",
+        "Equity minus the trading day's starting equity.",
+        f(s.day_pnl),
+    );
+    let exposure: Decimal = s
+        .positions
+        .iter()
+        .map(|p| (p.qty * p.mark.unwrap_or_default()).abs())
+        .sum();
+    o.one(
+        "tradedeck_exposure",
+        "gauge",
+        "Sum of the positions' absolute values at their marks.",
+        f(exposure),
+    );
+    let per_pair: [Series<crate::engine::PositionView>; 4] = [
+        (
+            "tradedeck_position_qty",
+            "Base quantity held, per pair.",
+            |p| f(p.qty),
+        ),
+        (
+            "tradedeck_realised_pnl",
+            "Realised P&L before fees, per pair.",
+            |p| f(p.realised),
+        ),
+        (
+            "tradedeck_unrealised_pnl",
+            "Unrealised P&L at the mark, per pair.",
+            |p| f(p.unrealised),
+        ),
+        ("tradedeck_fees_paid", "Fees paid, per pair.", |p| f(p.fees)),
+    ];
+    for (name, help, value) in per_pair {
+        o.family(name, "gauge", help);
+        for p in &s.positions {
+            o.sample(name, &[("symbol", &p.symbol.to_string())], value(p));
+        }
+    }
+    o.one(
+        "tradedeck_open_orders",
+        "gauge",
+        "Orders still live.",
+        s.open_orders.len() as f64,
+    );
+    o.one(
+        "tradedeck_account_fills_total",
+        "counter",
+        "Fills since the account began (kept across restarts).",
+        s.fill_count as f64,
+    );
+}
+
+fn risk(o: &mut Out, s: &Snapshot) {
+    let limits: [Series<crate::engine::LimitUsage>; 4] = [
+        (
+            "tradedeck_risk_limit_used",
+            "Use of each risk limit, in its unit (quote, percent or count).",
+            |l| f(l.used),
+        ),
+        (
+            "tradedeck_risk_limit",
+            "Each risk limit, in its unit.",
+            |l| f(l.limit),
+        ),
+        (
+            "tradedeck_risk_limit_headroom",
+            "What is left of each limit before it trips, in its unit.",
+            |l| f(l.to_trip()),
+        ),
+        (
+            "tradedeck_risk_limit_used_ratio",
+            "Share of each limit used (1 = tripped).",
+            |l| l.fraction(),
+        ),
+    ];
+    for (name, help, value) in limits {
+        o.family(name, "gauge", help);
+        for l in &s.risk.limits {
+            let unit = format!("{:?}", l.unit).to_lowercase();
+            o.sample(name, &[("limit", &l.name), ("unit", &unit)], value(l));
+        }
+    }
+    o.family(
+        "tradedeck_trading_state",
+        "gauge",
+        "1 for the current trading state (active, reducing or halted).",
+    );
+    let now = match s.trading {
+        TradingState::Active => "active",
+        TradingState::Reducing { .. } => "reducing",
+        TradingState::Halted { .. } => "halted",
+    };
+    for state in ["active", "reducing", "halted"] {
+        o.sample(
+            "tradedeck_trading_state",
+            &[("state", state)],
+            f64::from(u8::from(state == now)),
+        );
+    }
+    o.one(
+        "tradedeck_strategy_paused",
+        "gauge",
+        "1 while the strategy is paused.",
+        f64::from(u8::from(s.strategy_paused)),
+    );
+}
+
+fn counters(o: &mut Out, t: &Tally) {
+    o.family(
+        "tradedeck_orders_total",
+        "counter",
+        "Orders placed since start, by side.",
+    );
+    for (side, n) in &t.orders {
+        o.sample("tradedeck_orders_total", &[("side", side)], *n as f64);
+    }
+    o.family(
+        "tradedeck_fills_total",
+        "counter",
+        "Fills since start, by pair and side.",
+    );
+    for ((symbol, side), n) in &t.fills {
+        o.sample(
+            "tradedeck_fills_total",
+            &[("symbol", symbol), ("side", side)],
+            *n as f64,
+        );
+    }
+    o.family(
+        "tradedeck_risk_rejections_total",
+        "counter",
+        "Orders refused by risk since start, by rule.",
+    );
+    for (rule, n) in &t.rejections {
+        o.sample(
+            "tradedeck_risk_rejections_total",
+            &[("rule", rule)],
+            *n as f64,
+        );
+    }
+}
+
+fn feeds(o: &mut Out, s: &Snapshot, t: &Tally) {
+    o.family(
+        "tradedeck_feed_up",
+        "gauge",
+        "1 while the venue's feed is connected.",
+    );
+    for h in &s.feeds {
+        o.sample(
+            "tradedeck_feed_up",
+            &[("venue", h.venue.as_str())],
+            f64::from(u8::from(h.connected)),
+        );
+    }
+    let per_feed: [Series<crate::engine::FeedHealth>; 3] = [
+        (
+            "tradedeck_feed_disconnects_total",
+            "Connections lost since start, per venue.",
+            |h| h.losses as f64,
+        ),
+        (
+            "tradedeck_feed_resyncs_total",
+            "Books rebuilt after a gap since start, per venue.",
+            |h| h.resyncs as f64,
+        ),
+        (
+            "tradedeck_feed_malformed_total",
+            "Malformed messages dropped since start, per venue.",
+            |h| h.malformed as f64,
+        ),
+    ];
+    for (name, help, value) in per_feed {
+        o.family(name, "counter", help);
+        for h in &s.feeds {
+            o.sample(name, &[("venue", h.venue.as_str())], value(h));
+        }
+    }
+    o.family(
+        "tradedeck_feed_reconnect_attempts",
+        "gauge",
+        "Reconnect attempts since the feed's last connect.",
+    );
+    for h in &s.feeds {
+        o.sample(
+            "tradedeck_feed_reconnect_attempts",
+            &[("venue", h.venue.as_str())],
+            f64::from(h.reconnects),
+        );
+    }
+    o.family(
+        "tradedeck_feed_messages_total",
+        "counter",
+        "Market-data messages that reached the engine, per venue.",
+    );
+    for (v, n) in &t.venues {
+        o.sample(
+            "tradedeck_feed_messages_total",
+            &[("venue", v.as_str())],
+            n.messages as f64,
+        );
+    }
+    o.family(
+        "tradedeck_feed_latency_seconds",
+        "summary",
+        "Receive time minus the venue's timestamp of market data, per venue.",
+    );
+    for (v, n) in &t.venues {
+        o.sample(
+            "tradedeck_feed_latency_seconds_sum",
+            &[("venue", v.as_str())],
+            n.latency_sum,
+        );
+        o.sample(
+            "tradedeck_feed_latency_seconds_count",
+            &[("venue", v.as_str())],
+            n.messages as f64,
+        );
+    }
+    for (name, help, pick) in [
+        (
+            "tradedeck_request_weight_used",
+            "Request weight used in the venue's current window.",
+            0,
+        ),
+        (
+            "tradedeck_request_weight_limit",
+            "The venue's request-weight limit per window.",
+            1,
+        ),
+    ] {
+        o.family(name, "gauge", help);
+        for h in &s.feeds {
+            if let Some((used, limit)) = h.weight {
+                let v = if pick == 0 { used } else { limit };
+                o.sample(name, &[("venue", h.venue.as_str())], f64::from(v));
+            }
+        }
+    }
+}
+
+fn ai(o: &mut Out, s: &Snapshot, t: &Tally) {
+    o.one(
+        "tradedeck_ai_requests_total",
+        "counter",
+        "LLM requests answered or failed since start.",
+        t.ai_requests as f64,
+    );
+    o.one(
+        "tradedeck_ai_failures_total",
+        "counter",
+        "LLM requests that failed (call or answer).",
+        t.ai_failures as f64,
+    );
+    o.one(
+        "tradedeck_ai_tokens_total",
+        "counter",
+        "Tokens the LLM used.",
+        t.ai_tokens as f64,
+    );
+    o.family(
+        "tradedeck_ai_latency_seconds",
+        "summary",
+        "LLM request latency.",
+    );
+    o.sample("tradedeck_ai_latency_seconds_sum", &[], t.ai_seconds);
+    o.sample(
+        "tradedeck_ai_latency_seconds_count",
+        &[],
+        t.ai_requests as f64,
+    );
+    o.family(
+        "tradedeck_ai_health",
+        "gauge",
+        "1 for the AI provider's current health.",
+    );
+    let now = s.ai.health.label();
+    for state in ["ok", "degraded", "circuit open", "unauthorised"] {
+        o.sample(
+            "tradedeck_ai_health",
+            &[
+                ("provider", &s.ai.provider),
+                ("state", &state.replace(' ', "_")),
+            ],
+            f64::from(u8::from(state == now)),
+        );
+    }
+}
+
+/// A channel's value for one family.
+type ChannelValue = fn(&ChannelHealth) -> f64;
+
+fn notifier(o: &mut Out, channels: &[ChannelHealth]) {
+    let per_channel: [(&str, &str, &str, ChannelValue); 4] = [
+        (
+            "tradedeck_notifications_delivered_total",
+            "counter",
+            "Messages delivered, per channel.",
+            |c| c.delivered as f64,
+        ),
+        (
+            "tradedeck_notifications_undelivered_total",
+            "counter",
+            "Notices given up on (logged), per channel.",
+            |c| c.undelivered as f64,
+        ),
+        (
+            "tradedeck_notification_failures_total",
+            "counter",
+            "Failed delivery attempts, per channel.",
+            |c| c.failed_attempts as f64,
+        ),
+        (
+            "tradedeck_notification_channel_healthy",
+            "gauge",
+            "1 while the channel delivers.",
+            |c| f64::from(u8::from(c.healthy)),
+        ),
+    ];
+    for (name, kind, help, value) in per_channel {
+        o.family(name, kind, help);
+        for c in channels {
+            o.sample(name, &[("channel", &c.name), ("kind", &c.kind)], value(c));
+        }
+    }
+}
+
+fn engine(o: &mut Out, s: &Snapshot, t: &Tally) {
+    o.family(
+        "tradedeck_engine_events_total",
+        "counter",
+        "Events the engine handled since start, by kind.",
+    );
+    for (kind, n) in &t.events {
+        o.sample(
+            "tradedeck_engine_events_total",
+            &[("kind", kind)],
+            *n as f64,
+        );
+    }
+    o.one(
+        "tradedeck_engine_queue_depth",
+        "gauge",
+        "Market-data events waiting for the engine.",
+        t.queue_depth as f64,
+    );
+    o.one(
+        "tradedeck_engine_seq",
+        "gauge",
+        "The engine's record sequence number.",
+        s.seq as f64,
+    );
+    o.one(
+        "tradedeck_store_unacknowledged_records",
+        "gauge",
+        "Records handed to the store and not yet committed.",
+        s.seq.saturating_sub(s.persisted_through) as f64,
+    );
+    o.one(
+        "tradedeck_store_commits_total",
+        "counter",
+        "SQLite transactions committed since start.",
+        t.store_commits as f64,
+    );
+    o.one(
+        "tradedeck_store_records_total",
+        "counter",
+        "Records written since start.",
+        t.store_records as f64,
+    );
+    o.family(
+        "tradedeck_store_write_seconds",
+        "summary",
+        "Time to write and commit one transaction.",
+    );
+    o.sample("tradedeck_store_write_seconds_sum", &[], t.store_seconds);
+    o.sample(
+        "tradedeck_store_write_seconds_count",
+        &[],
+        t.store_commits as f64,
+    );
+}
