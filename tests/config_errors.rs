@@ -50,6 +50,17 @@ fn each_broken_config_names_file_line_and_key() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(!db.exists(), "a bad config never opens the database");
+    // a webhook URL pasted where its variable's name belongs is not echoed
+    let pasted = dir.join("notify_url_in_the_file.toml");
+    let out = home.run(&[
+        "--daemon",
+        "--config",
+        pasted.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("hooks.slack.com"), "{err}");
 }
 
 #[test]

@@ -344,3 +344,88 @@ async fn errors_never_carry_the_url_or_token() {
             .starts_with("cannot connect")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_test_reports_each_channels_http_outcome() {
+    let server = serve(|s: &Seen, _: &[Seen]| {
+        if s.path.starts_with("/broken") {
+            Reply::status(500, "oops")
+        } else {
+            Reply::status(200, r#"{"ok":true}"#)
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notify.channels.phone]\nkind = \"telegram\"\ntoken_env = \"TG\"\nchat_id = \"7\"\napi_url = \"{}\"\n\
+             [notify.channels.broken]\nkind = \"slack\"\nurl_env = \"BROKEN_URL\"\n\
+             [notify.channels.unset]\nkind = \"discord\"\nurl_env = \"NOT_SET_HERE\"\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let run = move |args: Vec<String>, url: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tradedeck"))
+            .args(args)
+            .env("TG", "5:SECRET")
+            .env("BROKEN_URL", url)
+            .env_remove("NOT_SET_HERE")
+            .output()
+            .unwrap()
+    };
+    let cfg = config.to_str().unwrap().to_string();
+    let url = format!("{}/broken/SECRET", server.url);
+    let (c, u) = (cfg.clone(), url.clone());
+    let all = tokio::task::spawn_blocking(move || {
+        run(
+            vec!["--config".into(), c, "notify".into(), "test".into()],
+            u,
+        )
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&all.stdout).to_string();
+    assert_eq!(all.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("phone (telegram): delivered, HTTP 200"),
+        "{out}"
+    );
+    assert!(
+        out.contains("broken (slack): NOT delivered: HTTP 500 Internal Server Error — oops"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unset (discord): NOT delivered: $NOT_SET_HERE is not set"),
+        "{out}"
+    );
+    assert!(!out.contains("SECRET"), "{out}");
+    let one = tokio::task::spawn_blocking(move || {
+        run(
+            vec![
+                "--config".into(),
+                cfg,
+                "notify".into(),
+                "test".into(),
+                "phone".into(),
+            ],
+            url,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(one.status.code(), Some(0));
+    let text = server
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/bot5:SECRET/sendMessage")
+        .map(|s| s.json()["text"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(text.len(), 2);
+    assert_eq!(
+        text[0],
+        "PAPER · tradedeck test message: notifications reach this channel"
+    );
+}

@@ -490,3 +490,20 @@ fn engine(o: &mut Out, s: &Snapshot, t: &Tally) {
         t.store_commits as f64,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped_and_special_values_spelled_as_prometheus_does() {
+        let mut o = Out(String::new());
+        o.sample("m", &[("reason", "a \"quoted\" \\ path\nnext")], f64::INFINITY);
+        o.sample("m", &[], f64::NAN);
+        o.sample("m", &[("a", "1"), ("b", "2")], 0.5);
+        assert_eq!(
+            o.0,
+            "m{reason=\"a \\\"quoted\\\" \\\\ path\\nnext\"} +Inf\nm NaN\nm{a=\"1\",b=\"2\"} 0.5\n"
+        );
+    }
+}

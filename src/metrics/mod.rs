@@ -203,3 +203,37 @@ fn event_kind(e: &Event) -> &'static str {
         Event::Timer => "timer",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_by_default_loopback_by_default_remote_only_when_allowed() {
+        assert_eq!(MetricsConfig::default().addr(), None);
+        assert!(MetricsConfig::default().validate().is_empty());
+        let on = |listen: &str, allow_remote| MetricsConfig {
+            listen: listen.into(),
+            allow_remote,
+        };
+        assert!(on("127.0.0.1:9898", false).validate().is_empty());
+        assert!(on("[::1]:9898", false).validate().is_empty());
+        assert!(on("0.0.0.0:9898", false).validate()[0].1.contains("allow_remote"));
+        assert!(on("0.0.0.0:9898", true).validate().is_empty());
+        assert!(on("localhost", false).validate()[0].1.contains("host:port"));
+    }
+
+    #[test]
+    fn the_event_rate_is_the_events_since_the_last_sample() {
+        let s = Stats::default();
+        for _ in 0..30 {
+            s.on_event(&Event::Timer);
+        }
+        s.sample_rate(Duration::from_millis(500));
+        assert_eq!(s.tally().events_per_sec, 60.0);
+        s.on_event(&Event::Timer);
+        s.sample_rate(Duration::from_secs(1));
+        assert_eq!(s.tally().events_per_sec, 1.0);
+        assert_eq!(s.tally().events["timer"], 31);
+    }
+}

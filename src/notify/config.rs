@@ -148,11 +148,12 @@ impl ChannelConfig {
     fn validate(&self, prefix: &str) -> Vec<(String, String)> {
         let mut errs = Vec::new();
         let key = |k: &str| format!("{prefix}.{k}");
+        // the value is not echoed: it may be the secret pasted in by mistake
         let mut env = |k: &str, name: &str, what: &str| {
             if !is_env_name(name) {
                 errs.push((
                     key(k),
-                    format!("{name:?}: expected the name of the environment variable holding the {what} (letters, digits and _)"),
+                    format!("expected the name of the environment variable holding the {what} (letters, digits and _), not the value itself: {what}s are secrets and stay out of the file"),
                 ));
             }
         };

@@ -40,7 +40,8 @@ pub enum Topic {
     Daemon,
     /// The day's P&L, trades, fees and drawdown, at the day's end.
     Summary,
-    /// `tradedeck notify test` (sent whatever a channel's topics).
+    /// `tradedeck notify test` (sent whatever a channel's topics; not a topic to subscribe to).
+    #[serde(skip_deserializing)]
     Test,
 }
 
