@@ -828,3 +828,52 @@ fn the_header_says_how_testnet_fills_arrive() {
         );
     }
 }
+
+#[test]
+fn help_shows_the_engine_rate_store_time_and_each_notification_channels_health() {
+    let mut snap = engine().snapshot();
+    snap.system = Some(SystemView {
+        events_per_sec: 1234.4,
+        queue_depth: 3,
+        store_write_ms: Some(0.42),
+        store_last_ms: Some(0.31),
+        notifier: vec![
+            tradedeck::notify::ChannelHealth {
+                name: "phone".into(),
+                kind: "telegram".into(),
+                healthy: true,
+                delivered: 12,
+                ..Default::default()
+            },
+            tradedeck::notify::ChannelHealth {
+                name: "ops".into(),
+                kind: "webhook".into(),
+                healthy: false,
+                undelivered: 3,
+                failed_attempts: 15,
+                last_error: Some("HTTP 500 Internal Server Error".into()),
+                ..Default::default()
+            },
+        ],
+    });
+    let mut st = UiState::new(
+        Arc::new(snap),
+        Keymap::default(),
+        (160, 48),
+        Timestamp(T0 + 2_000_000),
+    );
+    st.popups.push(Popup::Help);
+    let screen = text(&render(&st, 160, 48));
+    assert!(
+        screen.contains("1234 events/s · queue 3 · store write 0.42 ms (last 0.31 ms)"),
+        "{screen}"
+    );
+    assert!(screen.contains("● phone (telegram) · 12 sent"), "{screen}");
+    assert!(
+        screen
+            .contains("✖ ops (webhook) · 0 sent · 3 undelivered · HTTP 500 Internal Server Error"),
+        "{screen}"
+    );
+    // still on screen with the whole key list
+    assert!(screen.contains("esc or ? closes"), "{screen}");
+}

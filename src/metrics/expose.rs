@@ -498,7 +498,11 @@ mod tests {
     #[test]
     fn labels_are_escaped_and_special_values_spelled_as_prometheus_does() {
         let mut o = Out(String::new());
-        o.sample("m", &[("reason", "a \"quoted\" \\ path\nnext")], f64::INFINITY);
+        o.sample(
+            "m",
+            &[("reason", "a \"quoted\" \\ path\nnext")],
+            f64::INFINITY,
+        );
         o.sample("m", &[], f64::NAN);
         o.sample("m", &[("a", "1"), ("b", "2")], 0.5);
         assert_eq!(

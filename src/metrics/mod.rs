@@ -218,7 +218,11 @@ mod tests {
         };
         assert!(on("127.0.0.1:9898", false).validate().is_empty());
         assert!(on("[::1]:9898", false).validate().is_empty());
-        assert!(on("0.0.0.0:9898", false).validate()[0].1.contains("allow_remote"));
+        assert!(
+            on("0.0.0.0:9898", false).validate()[0]
+                .1
+                .contains("allow_remote")
+        );
         assert!(on("0.0.0.0:9898", true).validate().is_empty());
         assert!(on("localhost", false).validate()[0].1.contains("host:port"));
     }

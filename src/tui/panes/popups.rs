@@ -67,7 +67,7 @@ impl Widget for &PopupView<'_> {
                     t.muted,
                 )));
                 let h = lines.len() as u16 + 2;
-                (" Keys ".into(), lines, 76, h)
+                (" Keys ".into(), lines, 92, h)
             }
             Popup::ConfirmQuit => (
                 " Quit? ".into(),
@@ -239,6 +239,13 @@ fn system_lines<'a>(st: &UiState, t: &Theme) -> Vec<Line<'a>> {
             text.push_str(&format!(" · {} undelivered", c.undelivered));
         }
         if let Some(e) = c.last_error.as_ref().filter(|_| !c.healthy) {
+            // one row per channel: the reason is cut to fit the popup
+            let room = 70usize.saturating_sub(text.chars().count());
+            let mut e: String = e.chars().take(room).collect();
+            if e.chars().count() == room {
+                e.pop();
+                e.push('…');
+            }
             text.push_str(&format!(" · {e}"));
         }
         lines.push(Line::from(vec![
