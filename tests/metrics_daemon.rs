@@ -75,7 +75,8 @@ fn metrics_move_as_the_sim_trades_and_notifications_arrive_without_secrets() {
             "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\
              [notify.channels.hook]\nkind = \"webhook\"\nurl_env = \"TD_HOOK_URL\"\ncoalesce_ms = 100\nmin_interval_ms = 0\n\
              [notify.channels.phone]\nkind = \"telegram\"\ntoken_env = \"TD_TG_TOKEN\"\nchat_id = \"42\"\napi_url = \"{}\"\n\
-             events = [\"fills\", \"halts\", \"daemon\"]\ncoalesce_ms = 100\nmin_interval_ms = 0\n",
+             events = [\"fills\", \"halts\", \"daemon\"]\ncoalesce_ms = 100\nmin_interval_ms = 0\n\
+             [notify.channels.broken]\nkind = \"discord\"\nurl_env = \"TD_BROKEN_URL\"\nmax_attempts = 2\nbackoff_ms = 10\ncoalesce_ms = 100\nmin_interval_ms = 0\n",
             server.url
         ),
     )
@@ -96,6 +97,8 @@ fn metrics_move_as_the_sim_trades_and_notifications_arrive_without_secrets() {
             format!("{}/hooks/SECRET-HOOK-abc", server.url),
         )
         .env("TD_TG_TOKEN", "777:SECRET-TOKEN-xyz")
+        // nothing listens on port 9: every delivery there fails, and is logged
+        .env("TD_BROKEN_URL", "http://127.0.0.1:9/api/webhooks/1/SECRET-BROKEN")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -282,6 +285,11 @@ fn metrics_move_as_the_sim_trades_and_notifications_arrive_without_secrets() {
     assert!(
         places.iter().any(|(p, _)| p.ends_with(".db")),
         "the database is checked"
+    );
+    let stderr = String::from_utf8_lossy(&places[1].1).to_string();
+    assert!(
+        stderr.contains("notification undelivered (cannot connect"),
+        "the failing channel's notices are logged: {stderr}"
     );
     for (place, bytes) in places {
         let text = String::from_utf8_lossy(&bytes);
