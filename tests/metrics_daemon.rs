@@ -98,7 +98,10 @@ fn metrics_move_as_the_sim_trades_and_notifications_arrive_without_secrets() {
         )
         .env("TD_TG_TOKEN", "777:SECRET-TOKEN-xyz")
         // nothing listens on port 9: every delivery there fails, and is logged
-        .env("TD_BROKEN_URL", "http://127.0.0.1:9/api/webhooks/1/SECRET-BROKEN")
+        .env(
+            "TD_BROKEN_URL",
+            "http://127.0.0.1:9/api/webhooks/1/SECRET-BROKEN",
+        )
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -35,6 +35,15 @@ fn notifier(channels: Vec<(&str, ChannelConfig)>, env: Vec<(&str, String)>) -> N
     Notifier::start(&cfg, Mode::Paper, &move |k| env.get(k).cloned())
 }
 
+/// A notifier with one Telegram channel `phone` (token `42:x`) posting to `api_url`.
+fn telegram(api_url: &str, chat_id: &str) -> Notifier {
+    let extra = format!("token_env = \"T\"\nchat_id = \"{chat_id}\"\napi_url = \"{api_url}\"");
+    notifier(
+        vec![("phone", channel("telegram", &extra))],
+        vec![("T", "42:x".into())],
+    )
+}
+
 fn fill(i: u32) -> Notice {
     Notice {
         ts: Timestamp(1_800_000_000_000),
@@ -152,19 +161,7 @@ async fn a_500_then_a_429_with_retry_after_are_retried_and_delivered() {
         _ => Reply::status(200, r#"{"ok":true}"#),
     })
     .await;
-    let n = notifier(
-        vec![(
-            "phone",
-            channel(
-                "telegram",
-                &format!(
-                    "token_env = \"T\"\nchat_id = \"1\"\napi_url = \"{}\"",
-                    server.url
-                ),
-            ),
-        )],
-        vec![("T", "42:x".into())],
-    );
+    let n = telegram(&server.url, "1");
     let start = Instant::now();
     n.send(&fill(1));
     wait_for("delivery", || health(&n, "phone").delivered == 1).await;
@@ -228,19 +225,7 @@ async fn a_refusal_that_a_retry_cannot_fix_is_not_retried() {
         )
     })
     .await;
-    let n = notifier(
-        vec![(
-            "phone",
-            channel(
-                "telegram",
-                &format!(
-                    "token_env = \"T\"\nchat_id = \"9\"\napi_url = \"{}\"",
-                    server.url
-                ),
-            ),
-        )],
-        vec![("T", "42:x".into())],
-    );
+    let n = telegram(&server.url, "9");
     n.send(&fill(1));
     wait_for("giving up", || health(&n, "phone").undelivered == 1).await;
     assert_eq!(server.seen().len(), 1);

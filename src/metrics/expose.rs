@@ -12,8 +12,8 @@ use std::fmt::Write;
 /// The content type of the exposition.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A family drawn from a list of items: its name, its help and each item's value.
-type Series<T> = (&'static str, &'static str, fn(&T) -> f64);
+/// A family drawn from a list of items: its name, type, help and each item's value.
+type Series<T> = (&'static str, &'static str, &'static str, fn(&T) -> f64);
 
 /// Accumulates metric families.
 struct Out(String);
@@ -36,6 +36,23 @@ impl Out {
             self.0.push('}');
         }
         let _ = writeln!(self.0, " {}", number(value));
+    }
+
+    /// Each family of `series` with a sample per item, labelled by `labels`.
+    fn table<T>(
+        &mut self,
+        series: &[Series<T>],
+        items: &[T],
+        labels: impl Fn(&T) -> Vec<(&'static str, String)>,
+    ) {
+        let labelled: Vec<Vec<(&str, String)>> = items.iter().map(&labels).collect();
+        for (name, kind, help, value) in series {
+            self.family(name, kind, help);
+            for (item, l) in items.iter().zip(&labelled) {
+                let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                self.sample(name, &l, value(item));
+            }
+        }
     }
 
     /// A family with one unlabelled sample.
@@ -125,27 +142,32 @@ fn account(o: &mut Out, s: &Snapshot) {
     let per_pair: [Series<crate::engine::PositionView>; 4] = [
         (
             "tradedeck_position_qty",
+            "gauge",
             "Base quantity held, per pair.",
             |p| f(p.qty),
         ),
         (
             "tradedeck_realised_pnl",
+            "gauge",
             "Realised P&L before fees, per pair.",
             |p| f(p.realised),
         ),
         (
             "tradedeck_unrealised_pnl",
+            "gauge",
             "Unrealised P&L at the mark, per pair.",
             |p| f(p.unrealised),
         ),
-        ("tradedeck_fees_paid", "Fees paid, per pair.", |p| f(p.fees)),
+        (
+            "tradedeck_fees_paid",
+            "gauge",
+            "Fees paid, per pair.",
+            |p| f(p.fees),
+        ),
     ];
-    for (name, help, value) in per_pair {
-        o.family(name, "gauge", help);
-        for p in &s.positions {
-            o.sample(name, &[("symbol", &p.symbol.to_string())], value(p));
-        }
-    }
+    o.table(&per_pair, &s.positions, |p| {
+        vec![("symbol", p.symbol.to_string())]
+    });
     o.one(
         "tradedeck_open_orders",
         "gauge",
@@ -164,32 +186,33 @@ fn risk(o: &mut Out, s: &Snapshot) {
     let limits: [Series<crate::engine::LimitUsage>; 4] = [
         (
             "tradedeck_risk_limit_used",
+            "gauge",
             "Use of each risk limit, in its unit (quote, percent or count).",
             |l| f(l.used),
         ),
         (
             "tradedeck_risk_limit",
+            "gauge",
             "Each risk limit, in its unit.",
             |l| f(l.limit),
         ),
         (
             "tradedeck_risk_limit_headroom",
+            "gauge",
             "What is left of each limit before it trips, in its unit.",
             |l| f(l.to_trip()),
         ),
         (
             "tradedeck_risk_limit_used_ratio",
+            "gauge",
             "Share of each limit used (1 = tripped).",
             |l| l.fraction(),
         ),
     ];
-    for (name, help, value) in limits {
-        o.family(name, "gauge", help);
-        for l in &s.risk.limits {
-            let unit = format!("{:?}", l.unit).to_lowercase();
-            o.sample(name, &[("limit", &l.name), ("unit", &unit)], value(l));
-        }
-    }
+    o.table(&limits, &s.risk.limits, |l| {
+        let unit = format!("{:?}", l.unit).to_lowercase();
+        vec![("limit", l.name.clone()), ("unit", unit)]
+    });
     o.family(
         "tradedeck_trading_state",
         "gauge",
@@ -266,26 +289,26 @@ fn feeds(o: &mut Out, s: &Snapshot, t: &Tally) {
     let per_feed: [Series<crate::engine::FeedHealth>; 3] = [
         (
             "tradedeck_feed_disconnects_total",
+            "counter",
             "Connections lost since start, per venue.",
             |h| h.losses as f64,
         ),
         (
             "tradedeck_feed_resyncs_total",
+            "counter",
             "Books rebuilt after a gap since start, per venue.",
             |h| h.resyncs as f64,
         ),
         (
             "tradedeck_feed_malformed_total",
+            "counter",
             "Malformed messages dropped since start, per venue.",
             |h| h.malformed as f64,
         ),
     ];
-    for (name, help, value) in per_feed {
-        o.family(name, "counter", help);
-        for h in &s.feeds {
-            o.sample(name, &[("venue", h.venue.as_str())], value(h));
-        }
-    }
+    o.table(&per_feed, &s.feeds, |h| {
+        vec![("venue", h.venue.as_str().into())]
+    });
     o.family(
         "tradedeck_feed_reconnect_attempts",
         "gauge",
@@ -397,11 +420,8 @@ fn ai(o: &mut Out, s: &Snapshot, t: &Tally) {
     }
 }
 
-/// A channel's value for one family.
-type ChannelValue = fn(&ChannelHealth) -> f64;
-
 fn notifier(o: &mut Out, channels: &[ChannelHealth]) {
-    let per_channel: [(&str, &str, &str, ChannelValue); 4] = [
+    let per_channel: [Series<ChannelHealth>; 4] = [
         (
             "tradedeck_notifications_delivered_total",
             "counter",
@@ -427,12 +447,9 @@ fn notifier(o: &mut Out, channels: &[ChannelHealth]) {
             |c| f64::from(u8::from(c.healthy)),
         ),
     ];
-    for (name, kind, help, value) in per_channel {
-        o.family(name, kind, help);
-        for c in channels {
-            o.sample(name, &[("channel", &c.name), ("kind", &c.kind)], value(c));
-        }
-    }
+    o.table(&per_channel, channels, |c| {
+        vec![("channel", c.name.clone()), ("kind", c.kind.clone())]
+    });
 }
 
 fn engine(o: &mut Out, s: &Snapshot, t: &Tally) {
