@@ -85,7 +85,7 @@ fn edge_taps(c: &mut Criterion, cfg: &EngineConfig, events: &[(Event, Timestamp)
     g.sample_size(20);
     g.bench_function("metrics tally + notify watcher per event", |b| {
         let stats = Stats::default();
-        let mut watcher = Watcher::new(&NotifyConfig::default());
+        let mut watcher = Watcher::new(&NotifyConfig::default(), 0);
         b.iter(|| {
             let mut notices = 0usize;
             for (ev, actions) in &handled {
@@ -109,7 +109,7 @@ fn edge_taps(c: &mut Criterion, cfg: &EngineConfig, events: &[(Event, Timestamp)
     g.bench_function("render /metrics", |b| {
         b.iter(|| expose::render(&snap, &tally, &[]).len())
     });
-    let mut watcher = Watcher::new(&NotifyConfig::default());
+    let mut watcher = Watcher::new(&NotifyConfig::default(), 0);
     g.bench_function("notify watcher on a snapshot", |b| {
         b.iter(|| watcher.on_snapshot(&snap).len())
     });

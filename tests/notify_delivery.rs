@@ -414,3 +414,92 @@ async fn notify_test_reports_each_channels_http_outcome() {
         "PAPER · tradedeck test message: notifications reach this channel"
     );
 }
+
+#[tokio::test]
+async fn a_huge_retry_after_is_capped_and_a_stop_logs_what_waits() {
+    let server = serve(|_: &Seen, _: &[Seen]| {
+        Reply::status(429, r#"{"retry_after": 1e20}"#).with("Retry-After", "100000000000000000000")
+    })
+    .await;
+    let n = notifier(
+        vec![("team", channel("discord", "url_env = \"U\""))],
+        vec![("U", format!("{}/w", server.url))],
+    );
+    let health = n.health_reader();
+    n.send(&fill(1));
+    wait_for("the first try", || server.seen().len() == 1).await;
+    // now waiting out the (capped) Retry-After; another notice queues behind it
+    n.send(&fill(2));
+    let start = Instant::now();
+    n.finish(Duration::from_millis(300)).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let h = health().into_iter().find(|h| h.name == "team").unwrap();
+    assert_eq!(h.undelivered, 2, "{h:?}");
+    assert!(!h.healthy);
+}
+
+#[tokio::test]
+async fn an_error_page_quoting_the_url_is_redacted() {
+    let server = serve(|s: &Seen, _: &[Seen]| {
+        Reply::status(
+            404,
+            &format!("<html>The requested URL {} was not found</html>", s.path),
+        )
+    })
+    .await;
+    let n = notifier(
+        vec![("hook", channel("webhook", "url_env = \"U\""))],
+        vec![(
+            "U",
+            format!("{}/hooks/SECRET-abc123?sig=SECRET-sig", server.url),
+        )],
+    );
+    n.send(&fill(1));
+    wait_for("giving up", || health(&n, "hook").undelivered == 1).await;
+    let e = health(&n, "hook").last_error.unwrap();
+    assert!(e.contains("<redacted>") && !e.contains("SECRET"), "{e}");
+}
+
+#[tokio::test]
+async fn notices_queued_during_a_retry_go_out_with_it() {
+    let server = serve(|_: &Seen, before: &[Seen]| match before.len() {
+        0 => Reply::status(502, "bad gateway"),
+        _ => Reply::status(200, "ok"),
+    })
+    .await;
+    let mut c = channel("slack", "url_env = \"U\"");
+    c.backoff_ms = 400;
+    let n = notifier(vec![("ops", c)], vec![("U", format!("{}/s", server.url))]);
+    n.send(&fill(1));
+    wait_for("the first try", || server.seen().len() == 1).await;
+    n.send(&fill(2));
+    wait_for("the retry", || server.seen().len() == 2).await;
+    let text = server.seen()[1].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.starts_with("PAPER · 2 notices"), "{text}");
+    assert_eq!(health(&n, "ops").delivered, 1);
+}
+
+#[tokio::test]
+async fn a_bad_or_plain_http_url_is_refused_at_start_without_echoing_it() {
+    let n = notifier(
+        vec![
+            ("team", channel("discord", "url_env = \"D\"")),
+            ("ops", channel("slack", "url_env = \"S\"")),
+        ],
+        vec![
+            ("D", "discord.com/api/webhooks/1/SECRET".into()),
+            ("S", "http://hooks.slack.com/services/SECRET".into()),
+        ],
+    );
+    let d = health(&n, "team").last_error.unwrap();
+    assert_eq!(d, "$D does not hold a valid URL (expected https://…)");
+    let s = health(&n, "ops").last_error.unwrap();
+    assert_eq!(s, "$S holds a http:// URL; expected https://");
+}

@@ -6,6 +6,7 @@
 
 mod scenario;
 
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use scenario::*;
 use tradedeck::engine::*;
@@ -35,7 +36,7 @@ fn texts(n: &[Notice], topic: Topic) -> Vec<String> {
 #[test]
 fn fills_refusals_warnings_halts_and_the_summary_become_notices() {
     let mut e = engine(0);
-    let mut w = Watcher::new(&NotifyConfig::default());
+    let mut w = Watcher::new(&NotifyConfig::default(), 0);
     // buy 3: 1 @ 101, 2 @ 102 (fees 0.101 + 0.204); equity at mid 100 is 9994.695
     let n = step(&mut e, &mut w, order(Side::Buy, dec!(3), None), 1);
     assert_eq!(
@@ -110,7 +111,7 @@ fn a_feed_down_too_long_and_the_ai_circuit_are_reported_once_each_way() {
         feed_down_secs: 30,
         ..NotifyConfig::default()
     };
-    let mut w = Watcher::new(&cfg);
+    let mut w = Watcher::new(&cfg, 0);
     let feed = |kind| {
         Event::Feed(FeedEvent {
             venue: Venue::Sim,
@@ -154,4 +155,85 @@ fn a_feed_down_too_long_and_the_ai_circuit_are_reported_once_each_way() {
     let n = step(&mut e, &mut w, Event::AiHealth(AiHealth::Ok), 300_000);
     assert_eq!(texts(&n, Topic::Ai).len(), 1, "{n:?}");
     assert!(n[0].text.ends_with("answering again"), "{}", n[0].text);
+}
+
+#[test]
+fn warnings_rearm_one_level_at_a_time_and_a_same_day_correction_keeps_the_tally() {
+    let e = engine(0);
+    let mut w = Watcher::new(&NotifyConfig::default(), 0);
+    let mut snap = e.snapshot();
+    let mut at = |w: &mut Watcher, used: Decimal| {
+        snap.risk.limits = vec![LimitUsage {
+            name: "drawdown".into(),
+            used,
+            limit: dec!(10),
+            unit: Unit::Percent,
+            halts: true,
+        }];
+        texts(&w.on_snapshot(&snap), Topic::Warnings)
+    };
+    assert_eq!(
+        at(&mut w, dec!(8.5)),
+        vec!["Drawdown at 85% of its limit (8.5 of 10%)"]
+    );
+    // 45 %: well below 80 % (re-arms it) but not below 50 % × 0.8
+    assert!(at(&mut w, dec!(4.5)).is_empty());
+    assert!(at(&mut w, dec!(5.5)).is_empty(), "50 % was never re-armed");
+    assert_eq!(
+        at(&mut w, dec!(8.1)),
+        vec!["Drawdown at 81% of its limit (8.1 of 10%)"]
+    );
+    assert!(at(&mut w, dec!(3.9)).is_empty());
+    assert_eq!(
+        at(&mut w, dec!(5)),
+        vec!["Drawdown at 50% of its limit (5 of 10%)"]
+    );
+
+    let persist = |record: Record| Action::Persist {
+        seq: 1,
+        record: Box::new(record),
+    };
+    let day = |day: i64, equity: Decimal| persist(Record::DayStart { day, equity });
+    let mut w = Watcher::new(&NotifyConfig::default(), 0);
+    assert!(
+        w.on_action(&day(1, dec!(1000)), Timestamp(DAY_MS))
+            .is_none()
+    );
+    let refused_limit = persist(Record::Risk(RiskRecord {
+        ts: Timestamp(DAY_MS),
+        kind: "rejected:set".into(),
+        symbol: None,
+        detail: "risk limit not changed".into(),
+    }));
+    assert!(
+        w.on_action(&refused_limit, Timestamp(DAY_MS)).is_none(),
+        "not an order"
+    );
+    // a reconciliation moves the day's start within the day: no summary, nothing reset
+    assert!(
+        w.on_action(&day(1, dec!(900)), Timestamp(DAY_MS + 5))
+            .is_none()
+    );
+    let n = w
+        .on_action(&day(2, dec!(990)), Timestamp(2 * DAY_MS))
+        .unwrap();
+    assert_eq!(
+        n.text,
+        "Day 1970-01-02: P&L +90 (+10%), 0 trades, fees 0, max drawdown 1%, equity 990"
+    );
+}
+
+#[test]
+fn an_order_the_venue_rejects_is_told() {
+    let mut e = engine(0);
+    let mut w = Watcher::new(&NotifyConfig::default(), 0);
+    // post-only buy at the ask would cross: the paper venue rejects it
+    let n = step(&mut e, &mut w, post_only_buy(dec!(1), dec!(101)), 1);
+    let r = texts(&n, Topic::Rejections);
+    assert_eq!(r.len(), 1, "{n:?}");
+    assert!(
+        r[0].starts_with("Order rejected by the venue: BUY 1 BTC/USDT: "),
+        "{}",
+        r[0]
+    );
 }

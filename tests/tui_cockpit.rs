@@ -876,4 +876,7 @@ fn help_shows_the_engine_rate_store_time_and_each_notification_channels_health()
     );
     // still on screen with the whole key list
     assert!(screen.contains("esc or ? closes"), "{screen}");
+    // the failing channel is named in the header, on every screen
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("notify ✖ ops (?)"), "{header}");
 }

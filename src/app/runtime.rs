@@ -363,6 +363,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         }
         None => None,
     };
+    let day_offset_ms = engine_cfg.day_offset_ms;
     let mut engine = Engine::new(engine_cfg);
     tracing::info!(
         db = %opts.db.display(), run_id, seed, speed,
@@ -375,8 +376,11 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         let state = restored.trading.as_str().to_uppercase();
         tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is {state} (resume to trade)");
     }
+    let placed_before = restored.last_seq;
     let restore_actions = engine.restore(restored, now);
     let stats = Arc::new(Stats::default());
+    // orders restored from the database were placed before this run
+    stats.count_orders_after(placed_before);
     let metrics_listener = match cfg.metrics.addr() {
         Some(addr) => Some(
             crate::metrics::serve::bind(addr)
@@ -437,10 +441,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         recorder,
         stats: stats.clone(),
         notifier,
-        watcher: Mutex::new(Watcher::new(&cfg.notify)),
+        watcher: Mutex::new(Watcher::new(&cfg.notify, day_offset_ms)),
     };
     out.route(restore_actions);
-    out.notify(daemon_notice(&engine.snapshot(), &venue_names, "started"));
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
     let mut news: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     if let Some(path) = cfg.news.file.clone() {
@@ -505,6 +508,8 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             None
         }
     };
+    // everything that can fail has started: say so
+    out.notify(daemon_notice(&engine.snapshot(), &venue_names, "started"));
     let task = tokio::spawn(async move {
         let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
         if let Some(c) = control {

@@ -347,7 +347,7 @@ fn feeds(o: &mut Out, s: &Snapshot, t: &Tally) {
         o.sample(
             "tradedeck_feed_latency_seconds_count",
             &[("venue", v.as_str())],
-            n.messages as f64,
+            n.latency_count as f64,
         );
     }
     for (name, help, pick) in [

@@ -57,7 +57,9 @@ impl MetricsConfig {
 pub struct VenueTally {
     /// Messages (book updates, trades, candles).
     pub messages: u64,
-    /// Sum of receive time − venue time over `messages`, seconds.
+    /// Live messages (books and trades; not backfilled candles) whose latency is summed.
+    pub latency_count: u64,
+    /// Sum of receive time − venue time over the live messages, seconds.
     pub latency_sum: f64,
 }
 
@@ -129,7 +131,11 @@ impl Stats {
                 Event::Market(m) => {
                     let v = t.venues.entry(m.venue).or_default();
                     v.messages += 1;
-                    v.latency_sum += m.received_ts.since(m.exchange_ts).max(0) as f64 / 1000.0;
+                    // a candle carries its close time (hours old when backfilled)
+                    if !matches!(m.kind, crate::engine::MarketKind::Candle(_)) {
+                        v.latency_count += 1;
+                        v.latency_sum += m.received_ts.since(m.exchange_ts).max(0) as f64 / 1000.0;
+                    }
                 }
                 Event::AiAudit(x) => {
                     t.ai_requests += 1;
@@ -140,6 +146,12 @@ impl Stats {
                 _ => {}
             }
         });
+    }
+
+    /// Counts only orders above `id` as placed (those at or below were placed before a
+    /// restart).
+    pub fn count_orders_after(&self, id: u64) {
+        self.with(|t| t.last_order = t.last_order.max(id));
     }
 
     /// Counts orders, fills and refusals in the engine's actions.
@@ -157,7 +169,9 @@ impl Stats {
                 *t.fills.entry(key).or_default() += 1;
             }
             Record::Risk(r) => {
-                if let Some(rule) = r.kind.strip_prefix("rejected") {
+                if let Some(rule) = r.kind.strip_prefix("rejected")
+                    && r.kind != "rejected:set"
+                {
                     let rule = rule.trim_start_matches(':');
                     let rule = if rule.is_empty() { "other" } else { rule };
                     *t.rejections.entry(rule.into()).or_default() += 1;
@@ -225,6 +239,43 @@ mod tests {
         );
         assert!(on("0.0.0.0:9898", true).validate().is_empty());
         assert!(on("localhost", false).validate()[0].1.contains("host:port"));
+    }
+
+    #[test]
+    fn backfilled_candles_count_as_messages_but_not_in_the_latency() {
+        use crate::engine::{MarketEvent, MarketKind};
+        use crate::model::{Candle, Side, Timestamp};
+        use rust_decimal::Decimal;
+        let s = Stats::default();
+        let Ok(symbol) = "BTC/USDT".parse() else {
+            unreachable!()
+        };
+        let at = |received: i64, kind| {
+            Event::Market(MarketEvent {
+                venue: Venue::Sim,
+                symbol,
+                exchange_ts: Timestamp(1_000),
+                received_ts: Timestamp(received),
+                kind,
+            })
+        };
+        let trade = MarketKind::Trade {
+            price: Decimal::ONE,
+            qty: Decimal::ONE,
+            aggressor: Side::Buy,
+        };
+        let candle = Candle {
+            open_time: Timestamp(0),
+            open: Decimal::ONE,
+            high: Decimal::ONE,
+            low: Decimal::ONE,
+            close: Decimal::ONE,
+            volume: Decimal::ONE,
+        };
+        s.on_event(&at(1_250, trade));
+        s.on_event(&at(86_400_000, MarketKind::Candle(candle)));
+        let v = &s.tally().venues[&Venue::Sim];
+        assert_eq!((v.messages, v.latency_count, v.latency_sum), (2, 1, 0.25));
     }
 
     #[test]

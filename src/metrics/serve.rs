@@ -13,8 +13,10 @@ use tokio::sync::watch;
 
 /// The largest request head read.
 const MAX_HEAD: usize = 8192;
-/// How long a client may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one exchange (request in, answer out) may take.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Scrapes answered at once; more connections are closed unanswered.
+const MAX_CONCURRENT: usize = 8;
 
 /// What the endpoint reads at each scrape.
 #[derive(Clone)]
@@ -35,21 +37,36 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves scrapes until the task is aborted.
+/// Serves scrapes until the task is aborted: at most `MAX_CONCURRENT` at once, each within
+/// `EXCHANGE_TIMEOUT`, so idle or slow clients cannot pile up.
 pub async fn run(listener: TcpListener, sources: Sources) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT));
+    let mut accept_errors = 0u32;
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                accept_errors = 0;
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!("metrics: too many scrapes at once; connection closed");
+                    continue;
+                };
                 let sources = sources.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = answer(stream, &sources).await {
-                        tracing::debug!("metrics request: {e}");
+                    match tokio::time::timeout(EXCHANGE_TIMEOUT, answer(stream, &sources)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::debug!("metrics request: {e}"),
+                        Err(_) => tracing::debug!("metrics request: timed out"),
                     }
+                    drop(slot);
                 });
             }
             Err(e) => {
-                tracing::warn!("metrics endpoint: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // e.g. out of file handles: say so once, then keep trying quietly
+                if accept_errors == 0 {
+                    tracing::warn!("metrics endpoint: accept failed: {e}");
+                }
+                accept_errors = accept_errors.saturating_add(1);
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     }
@@ -59,21 +76,13 @@ pub async fn run(listener: TcpListener, sources: Sources) {
 async fn answer(mut stream: TcpStream, sources: &Sources) -> std::io::Result<()> {
     let mut head = Vec::with_capacity(512);
     let mut buf = [0u8; 1024];
-    let read = async {
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
         }
-        Ok::<(), std::io::Error>(())
-    };
-    tokio::time::timeout(READ_TIMEOUT, read)
-        .await
-        .map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::TimedOut, "request head timed out")
-        })??;
+        head.extend_from_slice(&buf[..n]);
+    }
     let line = String::from_utf8_lossy(&head);
     let mut parts = line.lines().next().unwrap_or("").split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));

@@ -3,6 +3,7 @@
 
 use super::Topic;
 use crate::config::is_env_name;
+use crate::venues::binance::urls;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -163,12 +164,14 @@ impl ChannelConfig {
                 if self.chat_id.trim().is_empty() {
                     errs.push((key("chat_id"), "a telegram channel needs the chat id to post to, like \"123456789\" or \"@mychannel\"".into()));
                 }
-                match crate::venues::binance::urls::parse(&self.api_url) {
-                    Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+                // the token travels in the URL: https, or http only to this machine
+                match urls::parse(&self.api_url) {
+                    Ok(u) if u.scheme() == "https" => {}
+                    Ok(u) if u.scheme() == "http" && urls::is_loopback(&u) => {}
                     Ok(u) => errs.push((
                         key("api_url"),
                         format!(
-                            "{:?} uses {}://; expected https://",
+                            "{:?} uses {}://; expected https:// (http only to 127.0.0.1)",
                             self.api_url,
                             u.scheme()
                         ),
@@ -201,11 +204,17 @@ impl ChannelConfig {
                 ),
             ));
         }
-        if self.coalesce_ms > 600_000
-            || self.min_interval_ms > 3_600_000
-            || self.backoff_ms > 600_000
-        {
-            errs.push((key("min_interval_ms"), "delays are out of range; expected coalesce_ms and backoff_ms at most 600000, min_interval_ms at most 3600000".into()));
+        for (k, value, max) in [
+            ("coalesce_ms", self.coalesce_ms, 600_000),
+            ("min_interval_ms", self.min_interval_ms, 3_600_000),
+            ("backoff_ms", self.backoff_ms, 600_000),
+        ] {
+            if value > max {
+                errs.push((
+                    key(k),
+                    format!("{value} is out of range; expected 0 to {max}"),
+                ));
+            }
         }
         errs
     }

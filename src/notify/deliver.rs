@@ -9,14 +9,19 @@ use crate::config::Mode;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 /// Notices waiting per channel before new ones are logged as undelivered.
 const QUEUE: usize = 1024;
 /// Failed attempts in a row after which a channel shows as unhealthy.
 const UNHEALTHY_AFTER: u32 = 3;
 /// The longest retry delay, whatever the backoff or the service asks.
-const MAX_DELAY: Duration = Duration::from_secs(600);
+const MAX_DELAY: Duration = Duration::from_secs(300);
+/// The most of an error body read (the reason quotes its start).
+const MAX_BODY: usize = 4096;
+/// How long past its deadline a stopping notifier waits for its tasks before aborting them.
+const ABORT_GRACE: Duration = Duration::from_secs(2);
 
 /// A channel's delivery record, as the cockpit and `/metrics` show it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -70,10 +75,29 @@ enum Outcome {
 struct Channel {
     name: String,
     cfg: ChannelConfig,
-    /// The URL or token; `Err` names the unset variable.
+    /// The URL or token; `Err` says why there is none (unset, or not a usable URL).
     secret: Result<String, String>,
     client: reqwest::Client,
     mode: Mode,
+}
+
+/// Whether `url` is one a channel may post to: https, or http to this machine (a local
+/// relay, or a test), or any http for a generic webhook (self-hosted receivers; warned).
+fn check_url(kind: ChannelKind, url: &str, var: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| format!("${var} does not hold a valid URL (expected https://…)"))?;
+    let local = crate::venues::binance::urls::is_loopback(&parsed);
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        "http" if kind == ChannelKind::Webhook => {
+            tracing::warn!(
+                "notifications: the webhook in ${var} is plain http; its messages travel unencrypted"
+            );
+            Ok(())
+        }
+        other => Err(format!("${var} holds a {other}:// URL; expected https://")),
+    }
 }
 
 impl Channel {
@@ -82,7 +106,11 @@ impl Channel {
         let secret = env(var)
             .filter(|v| !v.trim().is_empty())
             .map(|v| v.trim().to_string())
-            .ok_or_else(|| format!("${var} is not set"));
+            .ok_or_else(|| format!("${var} is not set"))
+            .and_then(|v| match cfg.kind {
+                ChannelKind::Telegram => Ok(v),
+                kind => check_url(kind, &v, var).map(|()| v),
+            });
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(u64::from(cfg.timeout_ms)))
             .redirect(reqwest::redirect::Policy::none())
@@ -109,6 +137,37 @@ impl Channel {
         ))
     }
 
+    /// `text` with the secret and its parts (a webhook URL's path and its longer segments, a
+    /// bot token and its key part) replaced: error pages often quote the URL they were asked.
+    fn redact(&self, text: &str) -> String {
+        let Ok(secret) = &self.secret else {
+            return text.to_string();
+        };
+        let mut parts = vec![secret.clone()];
+        if let Ok(url) = reqwest::Url::parse(secret) {
+            let rest = secret.split_once("://").map_or("", |(_, r)| r);
+            if let Some(i) = rest.find('/') {
+                parts.push(rest[i..].to_string());
+            }
+            parts.push(url.path().to_string());
+            parts.extend(
+                url.path_segments()
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| s.len() >= 6)
+                    .map(str::to_string),
+            );
+        }
+        if let Some((_, key)) = secret.split_once(':') {
+            parts.push(key.to_string());
+        }
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        parts
+            .iter()
+            .filter(|p| p.len() > 1)
+            .fold(text.to_string(), |t, p| t.replace(p.as_str(), "<redacted>"))
+    }
+
     /// One POST of `notices`.
     async fn post(&self, notices: &[Notice]) -> Outcome {
         let req = match self.request(notices) {
@@ -116,8 +175,9 @@ impl Channel {
             Err(why) => return Outcome::Fail(why),
         };
         let sent = self.client.post(&req.url).json(&req.body).send().await;
-        let resp = match sent {
+        let mut resp = match sent {
             Ok(r) => r,
+            Err(e) if e.is_builder() => return Outcome::Fail(transport_error(&e)),
             Err(e) => {
                 return Outcome::Retry {
                     why: transport_error(&e),
@@ -134,13 +194,21 @@ impl Channel {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok());
-        let body = resp.text().await.unwrap_or_default();
-        let why = format!("HTTP {status}{}", excerpt(&body));
+        let mut body = Vec::new();
+        while body.len() < MAX_BODY {
+            match resp.chunk().await {
+                Ok(Some(c)) => body.extend_from_slice(&c),
+                _ => break,
+            }
+        }
+        body.truncate(MAX_BODY);
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let why = self.redact(&format!("HTTP {status}{}", excerpt(&body)));
         if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
-            let after = header_after.or_else(|| body_retry_after(&body));
-            let after = after
+            let after = header_after
+                .or_else(|| body_retry_after(&body))
                 .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(|s| Duration::from_secs_f64(s).min(MAX_DELAY));
+                .and_then(|s| Duration::try_from_secs_f64(s.min(MAX_DELAY.as_secs_f64())).ok());
             Outcome::Retry { why, after }
         } else {
             Outcome::Fail(why)
@@ -189,13 +257,20 @@ fn body_retry_after(body: &str) -> Option<f64> {
         .as_f64()
 }
 
+/// One channel's queue, as the engine side sees it.
+struct Queue {
+    name: String,
+    topics: Vec<Topic>,
+    tx: mpsc::Sender<Notice>,
+}
+
 /// The delivery tasks, one per channel.
 pub struct Notifier {
-    queues: Vec<(Vec<Topic>, mpsc::Sender<Notice>)>,
+    queues: Vec<Queue>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     board: Board,
-    /// Each channel's message in flight, so a shutdown that cannot wait can log it.
-    in_flight: Arc<Mutex<Vec<Option<String>>>>,
+    /// Set at stop: the moment by which every notice is delivered or logged as undelivered.
+    deadline: watch::Sender<Option<Instant>>,
 }
 
 impl Notifier {
@@ -203,7 +278,7 @@ impl Notifier {
     /// channel: a notifier with nothing to do). Must run inside a tokio runtime.
     pub fn start(cfg: &NotifyConfig, mode: Mode, env: &Env) -> Notifier {
         let board: Board = Arc::new(Mutex::new(Vec::new()));
-        let in_flight = Arc::new(Mutex::new(vec![None; cfg.channels.len()]));
+        let (deadline, stop) = watch::channel(None);
         let mut queues = Vec::new();
         let mut tasks = Vec::new();
         for (i, (name, c)) in cfg.channels.iter().enumerate() {
@@ -225,9 +300,8 @@ impl Notifier {
                         i,
                         ch,
                         board: board.clone(),
-                        in_flight: in_flight.clone(),
                     };
-                    tasks.push(tokio::spawn(worker.run(rx)));
+                    tasks.push(tokio::spawn(worker.run(rx, stop.clone())));
                 }
                 Err(why) => {
                     tracing::error!(channel = %name, "notifications to {name} cannot be sent: {why}");
@@ -238,30 +312,37 @@ impl Notifier {
             if let Ok(mut b) = board.lock() {
                 b.push(health);
             }
-            queues.push((c.events.clone(), tx));
+            queues.push(Queue {
+                name: name.clone(),
+                topics: c.events.clone(),
+                tx,
+            });
         }
         Notifier {
             queues,
             tasks,
             board,
-            in_flight,
+            deadline,
         }
     }
 
     /// Queues `notice` for every channel that hears its topic; never waits. A full queue logs
     /// the notice as undelivered.
     pub fn send(&self, notice: &Notice) {
-        for (i, (topics, tx)) in self.queues.iter().enumerate() {
-            if notice.topic != Topic::Test && !topics.contains(&notice.topic) {
+        for (i, q) in self.queues.iter().enumerate() {
+            if notice.topic != Topic::Test && !q.topics.contains(&notice.topic) {
                 continue;
             }
-            if tx.try_send(notice.clone()).is_err() {
-                tracing::warn!(
-                    channel = i,
-                    "notification undelivered (queue full or channel stopped): {}",
+            if q.tx.try_send(notice.clone()).is_err() {
+                tracing::error!(
+                    channel = %q.name,
+                    "notification undelivered (the channel's queue is full or stopped): {}",
                     notice.text
                 );
-                update(&self.board, i, |h| h.undelivered += 1);
+                update(&self.board, i, |h| {
+                    h.undelivered += 1;
+                    h.healthy = false;
+                });
             }
         }
     }
@@ -277,24 +358,40 @@ impl Notifier {
         Arc::new(move || board.lock().map(|b| b.clone()).unwrap_or_default())
     }
 
-    /// Sends what is queued (no gathering, no rate-limit wait, one retry) and stops; what is
-    /// still in flight after `within` is logged as undelivered.
+    /// Sends what is queued (no gathering, no rate-limit wait, at most one retry) and stops.
+    /// Whatever is not delivered `within` is logged as undelivered.
     pub async fn finish(self, within: Duration) {
         let Notifier {
             queues,
             mut tasks,
-            in_flight,
+            deadline,
             ..
         } = self;
+        deadline.send_replace(Some(clock::monotonic() + within));
         drop(queues);
         let all = futures_util::future::join_all(tasks.iter_mut());
-        if tokio::time::timeout(within, all).await.is_err() {
+        if tokio::time::timeout(within + ABORT_GRACE, all)
+            .await
+            .is_err()
+        {
             for t in &tasks {
                 t.abort();
             }
-            let stuck = in_flight.lock().map(|f| f.clone()).unwrap_or_default();
-            for text in stuck.into_iter().flatten() {
-                tracing::error!("notification undelivered (stopping): {text}");
+            tracing::error!("notifications: a delivery task did not stop in time; it was aborted");
+        }
+    }
+}
+
+/// Resolves once the stop deadline is set and has passed (never, while running).
+async fn past_deadline(stop: &mut watch::Receiver<Option<Instant>>) {
+    loop {
+        let set = *stop.borrow_and_update();
+        match set {
+            Some(at) => return tokio::time::sleep_until(at).await,
+            None => {
+                if stop.changed().await.is_err() {
+                    return std::future::pending().await;
+                }
             }
         }
     }
@@ -305,72 +402,75 @@ struct Worker {
     i: usize,
     ch: Channel,
     board: Board,
-    in_flight: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Worker {
-    async fn run(self, mut rx: mpsc::Receiver<Notice>) {
+    async fn run(self, mut rx: mpsc::Receiver<Notice>, mut stop: watch::Receiver<Option<Instant>>) {
         let cfg = &self.ch.cfg;
         let coalesce = Duration::from_millis(u64::from(cfg.coalesce_ms));
         let min_interval = Duration::from_millis(u64::from(cfg.min_interval_ms));
-        let mut last_sent: Option<tokio::time::Instant> = None;
-        let mut closed = false;
-        while !closed {
-            let Some(first) = rx.recv().await else { break };
+        let mut last_sent: Option<Instant> = None;
+        while let Some(first) = rx.recv().await {
             let mut batch = vec![first];
             let mut due = clock::monotonic() + coalesce;
             if let Some(last) = last_sent {
                 due = due.max(last + min_interval);
             }
+            // gather until due; a stopping notifier closes the queue, which ends this at once
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(due) => break,
                     n = rx.recv() => match n {
                         Some(n) => batch.push(n),
-                        None => { closed = true; break }
+                        None => break,
                     }
                 }
             }
             while let Ok(n) = rx.try_recv() {
                 batch.push(n);
             }
-            self.deliver(&batch, closed).await;
+            self.deliver(batch, &mut rx, &mut stop).await;
             last_sent = Some(clock::monotonic());
         }
     }
 
-    /// Posts `batch` as one message, retrying; `stopping` allows one retry and no long wait.
-    async fn deliver(&self, batch: &[Notice], stopping: bool) {
+    /// Posts `batch` as one message, retrying; notices queued meanwhile join the next try.
+    /// Once stopping, at most one retry and short waits; at the deadline, what is left is
+    /// logged as undelivered.
+    async fn deliver(
+        &self,
+        mut batch: Vec<Notice>,
+        rx: &mut mpsc::Receiver<Notice>,
+        stop: &mut watch::Receiver<Option<Instant>>,
+    ) {
         let cfg = &self.ch.cfg;
-        let text = super::compose(self.ch.mode, batch);
-        if let Ok(mut f) = self.in_flight.lock()
-            && let Some(slot) = f.get_mut(self.i)
-        {
-            *slot = Some(text.clone());
-        }
-        let attempts = if stopping {
-            cfg.max_attempts.min(2)
-        } else {
-            cfg.max_attempts
-        };
         let mut delay = Duration::from_millis(u64::from(cfg.backoff_ms));
         let mut failed_in_row = 0;
-        let mut last_why = String::new();
-        for attempt in 1..=attempts {
-            match self.ch.post(batch).await {
+        let mut attempt = 0;
+        let last_why = loop {
+            attempt += 1;
+            let stopping = stop.borrow().is_some();
+            let attempts = if stopping {
+                cfg.max_attempts.min(2)
+            } else {
+                cfg.max_attempts
+            };
+            let outcome = tokio::select! {
+                o = self.ch.post(&batch) => o,
+                _ = past_deadline(stop) => break "stopping before it went out".to_string(),
+            };
+            match outcome {
                 Outcome::Delivered(status) => {
                     tracing::debug!(channel = %self.ch.name, status, notices = batch.len(), "notification delivered");
                     update(&self.board, self.i, |h| {
                         h.delivered += 1;
                         h.healthy = true;
                     });
-                    self.clear_in_flight();
                     return;
                 }
                 Outcome::Fail(why) => {
-                    last_why = why;
                     update(&self.board, self.i, |h| h.failed_attempts += 1);
-                    break;
+                    break why;
                 }
                 Outcome::Retry { why, after } => {
                     failed_in_row += 1;
@@ -381,9 +481,8 @@ impl Worker {
                         h.healthy &= !unhealthy;
                     });
                     tracing::info!(channel = %self.ch.name, attempt, "notification not delivered yet: {why}");
-                    last_why = why;
-                    if attempt == attempts {
-                        break;
+                    if attempt >= attempts {
+                        break why;
                     }
                     let wait = after.unwrap_or(delay).min(MAX_DELAY);
                     let wait = if stopping {
@@ -391,25 +490,40 @@ impl Worker {
                     } else {
                         wait
                     };
-                    tokio::time::sleep(wait).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = past_deadline(stop) => break why,
+                    }
                     delay = (delay * 2).min(Duration::from_secs(60));
+                    while let Ok(n) = rx.try_recv() {
+                        batch.push(n);
+                    }
                 }
             }
+        };
+        if stop.borrow().is_some() {
+            while let Ok(n) = rx.try_recv() {
+                batch.push(n);
+            }
         }
+        self.give_up(&batch, &last_why);
+    }
+
+    /// Marks the channel unhealthy and logs every notice of `batch` as undelivered.
+    fn give_up(&self, batch: &[Notice], why: &str) {
         update(&self.board, self.i, |h| {
             h.healthy = false;
             h.undelivered += batch.len() as u64;
-            h.last_error = Some(last_why.clone());
+            h.last_error = Some(why.to_string());
         });
-        tracing::error!(channel = %self.ch.name, kind = self.ch.cfg.kind.as_str(), "notification undelivered ({last_why}): {text}");
-        self.clear_in_flight();
-    }
-
-    fn clear_in_flight(&self) {
-        if let Ok(mut f) = self.in_flight.lock()
-            && let Some(slot) = f.get_mut(self.i)
-        {
-            *slot = None;
+        for n in batch {
+            tracing::error!(
+                channel = %self.ch.name,
+                kind = self.ch.cfg.kind.as_str(),
+                "notification undelivered ({why}): {} · {}",
+                self.ch.mode.badge(),
+                n.text
+            );
         }
     }
 }

@@ -79,9 +79,10 @@ pub fn request(
             url: secret.into(),
             body: json!({ "content": text, "allowed_mentions": { "parse": [] } }),
         },
+        // Slack reads &, < and > as markup (`<!channel>` pings everyone): escape them
         ChannelKind::Slack => Request {
             url: secret.into(),
-            body: json!({ "text": text }),
+            body: json!({ "text": text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;") }),
         },
         ChannelKind::Webhook => Request {
             url: secret.into(),
@@ -167,6 +168,22 @@ mod tests {
         assert_eq!(
             s.body,
             json!({ "text": "PAPER · Filled BUY 0.02 BTC/USDT @ 60000" })
+        );
+        let halt = Notice {
+            text: "HALTED by ctl: <!channel> & co".into(),
+            ..fill(1)
+        };
+        let s = request(
+            ChannelKind::Slack,
+            "http://h/s",
+            "",
+            "",
+            Mode::Paper,
+            &[halt],
+        );
+        assert_eq!(
+            s.body["text"],
+            "PAPER · HALTED by ctl: &lt;!channel&gt; &amp; co"
         );
         let w = request(
             ChannelKind::Webhook,

@@ -56,7 +56,11 @@ impl Topic {
 
     /// The topics' names, for messages.
     pub fn names() -> String {
-        "fills, rejections, halts, warnings, feed, ai, daemon, summary".into()
+        Topic::all()
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Lowercase name, as in config.

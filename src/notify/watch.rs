@@ -3,7 +3,8 @@
 
 use super::{Notice, NotifyConfig, Topic};
 use crate::engine::{Action, AlertLevel, Record, Snapshot, TradingFlag, Venue};
-use crate::model::{DAY_MS, Timestamp};
+use crate::model::{DAY_MS, OrderStatus, Timestamp};
+use crate::signals::AiHealth;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::BTreeMap;
 
@@ -65,6 +66,8 @@ struct Down {
 pub struct Watcher {
     fractions: Vec<f64>,
     feed_down_ms: i64,
+    /// Where the trading day starts, ms after 00:00 UTC (the engine's day boundary).
+    day_offset_ms: i64,
     /// Per warned limit: how many fractions were crossed and reported.
     warned: BTreeMap<&'static str, usize>,
     down: BTreeMap<Venue, Down>,
@@ -73,11 +76,13 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// A watcher with the `[notify]` thresholds.
-    pub fn new(cfg: &NotifyConfig) -> Watcher {
+    /// A watcher with the `[notify]` thresholds, for trading days starting `day_offset_ms`
+    /// after 00:00 UTC.
+    pub fn new(cfg: &NotifyConfig, day_offset_ms: i64) -> Watcher {
         Watcher {
             fractions: cfg.warn_fractions.clone(),
             feed_down_ms: i64::from(cfg.feed_down_secs) * 1000,
+            day_offset_ms,
             warned: BTreeMap::new(),
             down: BTreeMap::new(),
             ai_open: false,
@@ -128,10 +133,24 @@ impl Watcher {
                     ),
                 )
             }
-            Record::Risk(r) if r.kind.starts_with("rejected") => notice(
+            // `rejected:set` is a refused limit change, not an order
+            Record::Risk(r) if r.kind.starts_with("rejected") && r.kind != "rejected:set" => {
+                notice(
+                    Topic::Rejections,
+                    AlertLevel::Warn,
+                    format!("Order refused: {}", r.detail),
+                )
+            }
+            Record::Order(o) if o.status == OrderStatus::Rejected => notice(
                 Topic::Rejections,
                 AlertLevel::Warn,
-                format!("Order refused: {}", r.detail),
+                format!(
+                    "Order rejected by the venue: {} {} {}: {}",
+                    o.request.side.as_str().to_uppercase(),
+                    o.request.qty.normalize(),
+                    o.request.symbol,
+                    o.reason.as_deref().unwrap_or("no reason given")
+                ),
             ),
             Record::Trading(flag) => match flag {
                 TradingFlag::Halted(h) => notice(
@@ -150,6 +169,11 @@ impl Watcher {
             },
             Record::Equity { equity, .. } => {
                 self.day.mark(*equity);
+                None
+            }
+            // a correction within the day (testnet reconciliation) moves only the start
+            Record::DayStart { day, equity } if self.day.start.is_some_and(|(d, _)| d == *day) => {
+                self.day.start = Some((*day, *equity));
                 None
             }
             Record::DayStart { day, equity } => {
@@ -176,7 +200,7 @@ impl Watcher {
         } else {
             String::new()
         };
-        let date = Timestamp(day * DAY_MS).to_string();
+        let date = Timestamp(day * DAY_MS + self.day_offset_ms).to_string();
         Some(Notice {
             ts: now,
             topic: Topic::Summary,
@@ -209,7 +233,7 @@ impl Watcher {
         if self.day.start.is_none()
             && let Some(equity) = s.day_start_equity
         {
-            self.day.start = Some((now.day(0), equity));
+            self.day.start = Some((now.day(self.day_offset_ms), equity));
         }
         for l in &s.risk.limits {
             let Some(name) = WARNED_LIMITS.iter().find(|n| **n == l.name) else {
@@ -240,12 +264,15 @@ impl Watcher {
                         }
                     ),
                 );
-            } else if *warned > 0 && f < self.fractions[*warned - 1] * REARM {
-                *warned = crossed;
+            } else {
+                // re-arm one level at a time, each once the use is well below it
+                while *warned > 0 && f < self.fractions[*warned - 1] * REARM {
+                    *warned -= 1;
+                }
             }
         }
         for feed in &s.feeds {
-            if feed.connected {
+            if !feed.blocks_trading(now) {
                 if let Some(d) = self.down.remove(&feed.venue)
                     && d.reported
                 {
@@ -267,7 +294,13 @@ impl Watcher {
             });
             if !d.reported && now.since(d.since) >= self.feed_down_ms {
                 d.reported = true;
-                let why = feed.down_because.as_deref().unwrap_or("no reason given");
+                let why = match (feed.banned_until, &feed.down_because) {
+                    (Some(until), _) if now < until => {
+                        format!("the venue banned this IP until {} UTC", until.clock())
+                    }
+                    (_, Some(why)) => why.clone(),
+                    _ => "no reason given".into(),
+                };
                 say(
                     Topic::Feed,
                     AlertLevel::Danger,
@@ -279,11 +312,18 @@ impl Watcher {
                 );
             }
         }
-        let open = matches!(s.ai.health, crate::signals::AiHealth::CircuitOpen { .. });
+        let open = matches!(
+            s.ai.health,
+            AiHealth::CircuitOpen { .. } | AiHealth::Unauthorised
+        );
         if open != self.ai_open {
             self.ai_open = open;
             let text = match &s.ai.health {
-                crate::signals::AiHealth::CircuitOpen { until, .. } => format!(
+                AiHealth::Unauthorised => format!(
+                    "AI provider {} refuses the API key; the local analyst stands in",
+                    s.ai.model
+                ),
+                AiHealth::CircuitOpen { until, .. } => format!(
                     "AI provider {} failing: circuit open until {} UTC; the local analyst stands in",
                     s.ai.model,
                     until.clock()

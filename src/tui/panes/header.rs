@@ -88,6 +88,20 @@ impl Widget for &Header<'_> {
             Some(_) => feeds.push(Span::styled("fills ◌ polling  ", t.warn)),
             None => {}
         }
+        // a notification channel that cannot deliver: named here, details on the help screen
+        let failing: Vec<&str> = s
+            .system
+            .iter()
+            .flat_map(|sys| &sys.notifier)
+            .filter(|c| !c.healthy)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !failing.is_empty() {
+            feeds.push(Span::styled(
+                format!("notify ✖ {} (?)  ", failing.join(", ")),
+                t.danger,
+            ));
+        }
         let day_pct = s
             .day_start_equity
             .filter(|e| !e.is_zero())

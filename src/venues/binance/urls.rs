@@ -52,18 +52,23 @@ pub fn parse(url: &str) -> Result<Url, UrlError> {
     })
 }
 
+/// Whether `url` points at this machine (`localhost` or a loopback address).
+pub fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `url` if orders may be sent there: a host on [`TESTNET_HOSTS`] over TLS, or a loopback
 /// address.
 pub fn order_host(url: &str) -> Result<Url, UrlError> {
     let parsed = parse(url)?;
     let host = parsed.host_str().unwrap_or_default();
     let testnet = TESTNET_HOSTS.contains(&host) && matches!(parsed.scheme(), "https" | "wss");
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if testnet || loopback {
+    if testnet || is_loopback(&parsed) {
         Ok(parsed)
     } else {
         Err(UrlError::NotTestnet {
