@@ -3,6 +3,7 @@
 pub mod binance;
 pub mod gate;
 pub mod sim;
+pub mod stream;
 
 use crate::rng::Rng;
 use std::time::Duration;

@@ -1,0 +1,547 @@
+//! The market-data feed every venue shares: one WebSocket connection carrying each pair's
+//! book diffs and trades, turned into engine events, around a venue's [`Source`] (its URLs,
+//! subscriptions, pings, message format and REST calls).
+//!
+//! On every connect the books start over: diffs are buffered while the REST snapshots are
+//! fetched, then `market::sync` takes both under the venue's rules (a snapshot older than the
+//! buffer is fetched again, later after each failure). A gap or a crossed book is a resync,
+//! reported to the engine as `Feed(Resynced)`, and the pair's book is rebuilt from a fresh
+//! snapshot while the stream goes on. Recent one-minute candles are backfilled over REST
+//! before the first connect so charts and indicators are warm.
+//!
+//! The connection is reopened with exponential backoff and jitter when it drops, when nothing
+//! arrives for `stale_after`, and before the venue's connection (or token) lifetime ends.
+//! Protocol pings are answered by the socket; application pings are sent when the venue wants
+//! them. A message that does not parse is counted, logged and dropped.
+
+use crate::app::clock;
+use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
+use crate::market::sync::{BookSync, Diff, Snapshot, Step, Why};
+use crate::model::{Candle, Side, Symbol, Timestamp};
+use crate::rng::Rng;
+use futures_util::{SinkExt, StreamExt};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How a feed connects and when it gives up on a connection.
+#[derive(Clone, Debug)]
+pub struct FeedConfig {
+    /// Stream host, e.g. `wss://data-stream.binance.vision`.
+    pub ws_url: String,
+    /// Pairs to follow.
+    pub symbols: Vec<Symbol>,
+    /// Levels a side of each REST snapshot.
+    pub depth_limit: u32,
+    /// 1-minute candles backfilled before the first connect.
+    pub backfill: u32,
+    /// Reconnect when nothing arrives for this long.
+    pub stale_after: Duration,
+    /// Reconnect before the venue's connection lifetime ends.
+    pub max_age: Duration,
+    /// First reconnect delay; doubles per failed attempt.
+    pub backoff_min: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+}
+
+impl FeedConfig {
+    /// Defaults (1,000-level snapshots, 1,000 candles of history, 30 s of silence, a
+    /// connection renewed after 23.5 h) for `symbols` at `ws_url`.
+    pub fn new(ws_url: &str, symbols: Vec<Symbol>) -> FeedConfig {
+        FeedConfig {
+            ws_url: ws_url.to_string(),
+            symbols,
+            depth_limit: 1000,
+            backfill: 1000,
+            stale_after: Duration::from_secs(30),
+            max_age: Duration::from_secs(23 * 3600 + 30 * 60),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+
+    /// The delay before reconnect attempt `attempt` (1-based): doubling from `backoff_min`
+    /// up to `backoff_max`, with up to a quarter of it added at random so many clients do
+    /// not return at once.
+    pub fn backoff(&self, attempt: u32, rng: &mut Rng) -> Duration {
+        super::backoff(attempt, self.backoff_min, self.backoff_max, rng)
+    }
+}
+
+/// Why a REST call for the feed failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchError {
+    /// The venue banned this IP until then: no calls before.
+    Banned {
+        /// End of the ban.
+        until: Timestamp,
+    },
+    /// Anything else, in words (tried again later).
+    Failed(String),
+}
+
+/// One stream message, read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Parsed {
+    /// A book diff (or a full book) for `market::sync`.
+    Depth {
+        /// The pair.
+        symbol: Symbol,
+        /// The venue's time.
+        exchange_ts: Timestamp,
+        /// The diff.
+        diff: Diff,
+    },
+    /// A trade or a closed candle, ready for the engine.
+    Market(MarketEvent),
+    /// Frames to send back (a pong, the subscriptions once the venue says welcome).
+    Reply(Vec<String>),
+    /// Nothing for the engine (an acknowledgement, a candle still forming).
+    Ignore,
+}
+
+/// Where and how to connect, as the venue says at connect time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connection {
+    /// The stream URL (with a fresh token, where the venue wants one).
+    pub url: String,
+    /// Send an application ping this often.
+    pub ping_every: Option<Duration>,
+    /// Renew the connection after this long (a token's life), if sooner than `max_age`.
+    pub renew_after: Option<Duration>,
+}
+
+/// What a venue's market data needs beyond the shared feed.
+pub trait Source: Send + Sync + 'static {
+    /// The venue.
+    fn venue(&self) -> Venue;
+    /// Where to connect now (may fetch a token first); the error is the reason in words.
+    fn connect(&self) -> impl Future<Output = Result<Connection, String>> + Send;
+    /// Frames to send as soon as the socket is open (subscriptions).
+    fn on_open(&self, now: Timestamp) -> Vec<String>;
+    /// The application ping frame, for venues that want one.
+    fn ping(&self, now: Timestamp) -> Option<String>;
+    /// Reads one text frame.
+    fn parse(&self, text: &str, received: Timestamp) -> Result<Parsed, String>;
+    /// The REST book snapshot of `symbol`.
+    fn snapshot(&self, symbol: Symbol)
+    -> impl Future<Output = Result<Snapshot, FetchError>> + Send;
+    /// Recent closed 1-minute candles of `symbol`, oldest first, each with its close time.
+    fn candles(
+        &self,
+        symbol: Symbol,
+    ) -> impl Future<Output = Result<Vec<(Candle, Timestamp)>, FetchError>> + Send;
+}
+
+/// Why a connection ended.
+enum Ended {
+    /// The engine is gone: stop.
+    Stopped,
+    /// Reconnect, saying why.
+    Reconnect(String),
+}
+
+/// A connection that lasted this long counts as healthy (the backoff starts over).
+const HEALTHY: Duration = Duration::from_secs(60);
+
+/// Runs the feed until the engine's receiver is dropped.
+pub async fn run<S: Source>(cfg: FeedConfig, src: Arc<S>, tx: mpsc::Sender<Event>) {
+    let venue = src.venue();
+    let mut rng = Rng::new(clock::now().0 as u64);
+    let mut attempt = 0u32;
+    let mut backfilled = false;
+    loop {
+        // history first, while no socket waits unread; once live trades have flowed, a late
+        // backfill would come after them and is not tried again
+        if !backfilled {
+            backfilled = backfill(&cfg, src.as_ref(), &tx, attempt == 0).await;
+        }
+        let opened = clock::monotonic();
+        let why = match src.connect().await {
+            Err(why) => why,
+            Ok(conn) => match tokio_tungstenite::connect_async(conn.url.as_str()).await {
+                Ok((ws, _)) => {
+                    backfilled = true;
+                    if !feed(&tx, venue, FeedKind::Connected).await {
+                        return;
+                    }
+                    match connection(&cfg, &src, &conn, ws, &tx).await {
+                        Ended::Stopped => return,
+                        Ended::Reconnect(why) => why,
+                    }
+                }
+                Err(e) => format!("cannot reach {}: {e}", host_of(&conn.url)),
+            },
+        };
+        // a connection that stayed up a while starts the backoff over; one the venue keeps
+        // closing at once keeps backing off
+        if opened.elapsed() >= HEALTHY {
+            attempt = 0;
+        }
+        attempt += 1;
+        // the engine raises the alert; the log keeps the detail
+        tracing::info!(%why, attempt, "{venue} stream: reconnecting");
+        if !feed(&tx, venue, FeedKind::Reconnecting { attempt, why }).await {
+            return;
+        }
+        tokio::time::sleep(cfg.backoff(attempt, &mut rng)).await;
+    }
+}
+
+/// The host of `url` (the URL itself when it has none), for messages; never the query (a
+/// token may ride there).
+fn host_of(url: &str) -> String {
+    super::binance::urls::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| url.split('?').next().unwrap_or_default().to_string())
+}
+
+/// Sends a feed-health event; false when the engine is gone.
+pub async fn feed(tx: &mpsc::Sender<Event>, venue: Venue, kind: FeedKind) -> bool {
+    tx.send(Event::Feed(FeedEvent { venue, kind }))
+        .await
+        .is_ok()
+}
+
+/// The recent closed 1-minute candles of each pair, oldest first; false when the venue could
+/// not serve them (tried again before the next connect). `first`: the first try (a failure
+/// is a warning then, afterwards only logged).
+async fn backfill<S: Source>(
+    cfg: &FeedConfig,
+    src: &S,
+    tx: &mpsc::Sender<Event>,
+    first: bool,
+) -> bool {
+    let venue = src.venue();
+    let now = clock::now();
+    for s in &cfg.symbols {
+        let rows = match src.candles(*s).await {
+            Ok(rows) => rows,
+            Err(FetchError::Banned { until }) => {
+                feed(tx, venue, FeedKind::Banned { until }).await;
+                return false;
+            }
+            Err(FetchError::Failed(e)) => {
+                // a warning (an alert in the cockpit) the first time, then only logged
+                if first {
+                    tracing::warn!(symbol = %s, error = %e, "{venue} candle backfill failed; charts start empty until it works");
+                } else {
+                    tracing::info!(symbol = %s, error = %e, "{venue} candle backfill failed again");
+                }
+                return false;
+            }
+        };
+        for (candle, close) in rows.into_iter().filter(|(_, close)| *close < now) {
+            let ev = MarketEvent {
+                venue,
+                symbol: *s,
+                exchange_ts: close,
+                received_ts: now,
+                kind: MarketKind::Candle(candle),
+            };
+            if tx.send(Event::Market(ev)).await.is_err() {
+                return true;
+            }
+        }
+    }
+    true
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One connection's life: subscriptions sent, books synced from scratch, messages until it
+/// ends.
+async fn connection<S: Source>(
+    cfg: &FeedConfig,
+    src: &Arc<S>,
+    conn: &Connection,
+    mut ws: Ws,
+    tx: &mpsc::Sender<Event>,
+) -> Ended {
+    let venue = src.venue();
+    for frame in src.on_open(clock::now()) {
+        if let Err(e) = ws.send(Message::text(frame)).await {
+            return Ended::Reconnect(format!("cannot subscribe: {e}"));
+        }
+    }
+    let mut books = Books::new(cfg, src);
+    let opened = clock::monotonic();
+    let life = conn.renew_after.map_or(cfg.max_age, |r| r.min(cfg.max_age));
+    let mut last_frame = opened;
+    let mut malformed = 0u64;
+    let mut ping = conn.ping_every.map(|every| {
+        let mut t = tokio::time::interval_at(opened + every, every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    loop {
+        let age_left = life.saturating_sub(opened.elapsed());
+        let events = tokio::select! {
+            msg = ws.next() => {
+                last_frame = clock::monotonic();
+                let text = match msg {
+                    None => return Ended::Reconnect("closed by the venue".into()),
+                    Some(Err(e)) => return Ended::Reconnect(e.to_string()),
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) => return Ended::Reconnect("closed by the venue".into()),
+                    // protocol pings are answered by the socket itself, on the next read
+                    Some(Ok(_)) => continue,
+                };
+                let received = clock::now();
+                match src.parse(&text, received) {
+                    Ok(Parsed::Reply(frames)) => {
+                        for frame in frames {
+                            if let Err(e) = ws.send(Message::text(frame)).await {
+                                return Ended::Reconnect(e.to_string());
+                            }
+                        }
+                        Vec::new()
+                    }
+                    Ok(p) => books.on_message(p, received),
+                    Err(e) => {
+                        malformed += 1;
+                        tracing::warn!(error = %e, malformed, "{venue} stream: malformed message dropped");
+                        vec![Event::Feed(FeedEvent { venue, kind: FeedKind::MalformedDropped { count: 1 } })]
+                    }
+                }
+            }
+            Some(done) = books.snapshots.join_next(), if !books.snapshots.is_empty() => {
+                let Ok((symbol, result)) = done else { continue };
+                books.on_snapshot(symbol, result)
+            }
+            _ = async { if let Some(p) = ping.as_mut() { p.tick().await } else { std::future::pending().await } } => {
+                if let Some(frame) = src.ping(clock::now())
+                    && let Err(e) = ws.send(Message::text(frame)).await
+                {
+                    return Ended::Reconnect(format!("cannot ping: {e}"));
+                }
+                continue;
+            }
+            () = tokio::time::sleep_until(last_frame + cfg.stale_after) => {
+                return Ended::Reconnect(format!("no message for {:?}", cfg.stale_after));
+            }
+            () = tokio::time::sleep(age_left) => {
+                return Ended::Reconnect("connection renewed before the venue's time limit".into());
+            }
+        };
+        for ev in events {
+            if tx.send(ev).await.is_err() {
+                return Ended::Stopped;
+            }
+        }
+    }
+}
+
+/// A snapshot fetch under way: the pair and what the venue answered.
+type Fetched = (Symbol, Result<Snapshot, FetchError>);
+
+/// The connection's books, their snapshot fetches, and how often each pair's fetch failed
+/// in a row (the next one waits longer).
+struct Books<'a, S: Source> {
+    cfg: &'a FeedConfig,
+    src: &'a Arc<S>,
+    books: BTreeMap<Symbol, BookSync>,
+    snapshots: JoinSet<Fetched>,
+    failures: BTreeMap<Symbol, u32>,
+}
+
+impl<'a, S: Source> Books<'a, S> {
+    /// Every pair waiting for its first snapshot, which is being fetched.
+    fn new(cfg: &'a FeedConfig, src: &'a Arc<S>) -> Books<'a, S> {
+        let mut b = Books {
+            cfg,
+            src,
+            books: cfg.symbols.iter().map(|s| (*s, BookSync::new())).collect(),
+            snapshots: JoinSet::new(),
+            failures: BTreeMap::new(),
+        };
+        for s in &cfg.symbols {
+            b.fetch(*s, Duration::ZERO);
+        }
+        b
+    }
+
+    fn venue(&self) -> Venue {
+        self.src.venue()
+    }
+
+    /// Starts fetching `symbol`'s snapshot after `delay`.
+    fn fetch(&mut self, symbol: Symbol, delay: Duration) {
+        let src = self.src.clone();
+        self.snapshots.spawn(async move {
+            tokio::time::sleep(delay).await;
+            (symbol, src.snapshot(symbol).await)
+        });
+    }
+
+    /// Fetches `symbol`'s snapshot again after a delay doubling with each failure in a row,
+    /// from `first` up to `backoff_max` (snapshots cost request weight).
+    fn refetch(&mut self, symbol: Symbol, first: Duration) {
+        let n = self.failures.entry(symbol).or_default();
+        *n += 1;
+        let delay = first
+            .saturating_mul(1 << (*n - 1).min(16))
+            .min(self.cfg.backoff_max);
+        self.fetch(symbol, delay);
+    }
+
+    /// The engine events of one stream message.
+    fn on_message(&mut self, m: Parsed, received: Timestamp) -> Vec<Event> {
+        let venue = self.venue();
+        let Parsed::Depth {
+            symbol,
+            exchange_ts,
+            diff,
+        } = m
+        else {
+            return match m {
+                Parsed::Market(ev) => vec![Event::Market(ev)],
+                _ => Vec::new(),
+            };
+        };
+        let Some(book) = self.books.get_mut(&symbol) else {
+            return Vec::new();
+        };
+        let (first_id, last_id) = (diff.first, diff.last);
+        match book.on_diff(diff) {
+            Step::Applied(changes) => vec![market(
+                venue,
+                symbol,
+                exchange_ts,
+                received,
+                MarketKind::BookDelta {
+                    first_id,
+                    last_id,
+                    changes,
+                },
+            )],
+            Step::Synced => {
+                self.failures.remove(&symbol);
+                vec![whole_book(venue, symbol, book, received)]
+            }
+            Step::Resync(why @ Why::StaleSnapshot { .. }) => {
+                // a snapshot that came before the first diff was too old: not a resync
+                tracing::info!(%symbol, %why, "{venue} snapshot fetched again");
+                self.refetch(symbol, Duration::from_millis(100));
+                Vec::new()
+            }
+            Step::Resync(why) => {
+                tracing::warn!(%symbol, %why, "{venue} book resync");
+                self.fetch(symbol, Duration::ZERO);
+                vec![Event::Feed(FeedEvent {
+                    venue,
+                    kind: FeedKind::Resynced { symbol },
+                })]
+            }
+            Step::Buffered | Step::Ignored => Vec::new(),
+        }
+    }
+
+    /// The engine events of a snapshot fetch.
+    fn on_snapshot(&mut self, symbol: Symbol, result: Result<Snapshot, FetchError>) -> Vec<Event> {
+        let venue = self.venue();
+        let snapshot = match result {
+            Ok(s) => s,
+            Err(FetchError::Banned { until }) => {
+                // no calls before the ban ends; the engine stops trading here meanwhile
+                self.fetch(symbol, until_then(until));
+                return vec![Event::Feed(FeedEvent {
+                    venue,
+                    kind: FeedKind::Banned { until },
+                })];
+            }
+            Err(FetchError::Failed(e)) => {
+                tracing::warn!(%symbol, error = %e, "{venue} snapshot failed; trying again");
+                self.refetch(symbol, self.cfg.backoff_min);
+                return Vec::new();
+            }
+        };
+        let Some(book) = self.books.get_mut(&symbol) else {
+            return Vec::new();
+        };
+        match book.on_snapshot(snapshot) {
+            Step::Synced => {
+                self.failures.remove(&symbol);
+                vec![whole_book(venue, symbol, book, clock::now())]
+            }
+            Step::Resync(why) => {
+                // an old snapshot: the buffer is kept and a newer one asked for
+                tracing::info!(%symbol, %why, "{venue} snapshot fetched again");
+                self.refetch(symbol, Duration::from_millis(100));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How long from now until `t` (zero if past).
+pub fn until_then(t: Timestamp) -> Duration {
+    Duration::from_millis(u64::try_from(t.since(clock::now())).unwrap_or(0))
+}
+
+fn market(
+    venue: Venue,
+    symbol: Symbol,
+    exchange_ts: Timestamp,
+    received: Timestamp,
+    kind: MarketKind,
+) -> Event {
+    Event::Market(MarketEvent {
+        venue,
+        symbol,
+        exchange_ts,
+        received_ts: received,
+        kind,
+    })
+}
+
+/// The synced book as a snapshot event.
+fn whole_book(venue: Venue, symbol: Symbol, book: &BookSync, received: Timestamp) -> Event {
+    let depth = book.book().depth();
+    market(
+        venue,
+        symbol,
+        received,
+        received,
+        MarketKind::BookSnapshot {
+            bids: book.book().top(Side::Buy, depth.0),
+            asks: book.book().top(Side::Sell, depth.1),
+            update_id: book.id().unwrap_or_default(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_up_to_a_quarter_of_jitter() {
+        let cfg = FeedConfig::new("ws://x", Vec::new());
+        let mut rng = Rng::new(7);
+        for (attempt, base_ms) in [(1, 500), (2, 1000), (3, 2000), (7, 30_000), (40, 30_000)] {
+            let d = cfg.backoff(attempt, &mut rng).as_millis() as u64;
+            assert!(
+                d >= base_ms && d <= base_ms + base_ms / 4,
+                "attempt {attempt}: {d} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_in_messages_never_carry_the_query() {
+        assert_eq!(
+            host_of("wss://ws-api-spot.kucoin.com/?token=SECRET&connectId=1"),
+            "ws-api-spot.kucoin.com"
+        );
+        assert_eq!(host_of("not a url?token=SECRET"), "not a url");
+    }
+}
