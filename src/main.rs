@@ -62,6 +62,8 @@ enum VenueChoice {
     Sim,
     /// Binance spot (public market data; orders only to the spot testnet).
     Binance,
+    /// Gate.io spot (public market data).
+    Gate,
 }
 
 impl From<VenueChoice> for tradedeck::engine::Venue {
@@ -69,6 +71,7 @@ impl From<VenueChoice> for tradedeck::engine::Venue {
         match v {
             VenueChoice::Sim => tradedeck::engine::Venue::Sim,
             VenueChoice::Binance => tradedeck::engine::Venue::Binance,
+            VenueChoice::Gate => tradedeck::engine::Venue::Gate,
         }
     }
 }
@@ -192,6 +195,7 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
     if let Some(venue) = cli.venue {
         config.venues.sim.enabled = venue == VenueChoice::Sim;
         config.venues.binance.enabled = venue == VenueChoice::Binance;
+        config.venues.gate.enabled = venue == VenueChoice::Gate;
         let problems = config.validate();
         if !problems.is_empty() {
             for (key, why) in problems {

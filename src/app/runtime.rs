@@ -223,7 +223,7 @@ impl EngineHandle {
 
 /// Binance's market-data tasks: the stream and the venue's rules and weight.
 fn binance_feed(
-    cfg: &crate::config::BinanceConfig,
+    cfg: &crate::config::VenueConfig,
     tx: &mpsc::Sender<Event>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, RunError> {
     use crate::venues::binance::{rest, ws};
@@ -240,11 +240,26 @@ fn binance_feed(
     ])
 }
 
+/// Gate.io's market-data task: the stream, the pairs' rules and the rate-limit use.
+fn gate_feed(
+    cfg: &crate::config::VenueConfig,
+    tx: &mpsc::Sender<Event>,
+) -> Result<tokio::task::JoinHandle<()>, RunError> {
+    use crate::venues::gate::{rest, ws};
+    let rest = Arc::new(
+        rest::Rest::public(&cfg.rest_url)
+            .map_err(|e| RunError::Task(format!("venues.gate.rest_url: {e}")))?,
+    );
+    let feed = ws::feed_config(&cfg.ws_url, cfg.symbols.clone());
+    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, "gate market data");
+    Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
+}
+
 /// Binance testnet execution: the REST client for the testnet host named in the config
 /// (refused unless it is on the testnet allow-list) with the key and secret from the
 /// environment.
 fn binance_exec_rest(
-    cfg: &crate::config::BinanceConfig,
+    cfg: &crate::config::VenueConfig,
 ) -> Result<
     (
         Arc<crate::venues::binance::rest::Rest>,
@@ -299,6 +314,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let venues: Vec<Venue> = [
         (cfg.venues.sim.enabled, Venue::Sim),
         (cfg.venues.binance.enabled, Venue::Binance),
+        (cfg.venues.gate.enabled, Venue::Gate),
     ]
     .into_iter()
     .filter_map(|(on, v)| on.then_some(v))
@@ -333,15 +349,18 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     if cfg.venues.sim.enabled {
         instruments.extend(sim.instruments().into_iter().map(|i| (Venue::Sim, i)));
     }
-    if cfg.venues.binance.enabled {
-        // the venue's rules arrive from exchangeInfo; until then its orders are refused
-        instruments.extend(
-            cfg.venues
-                .binance
-                .symbols
-                .iter()
-                .map(|s| (Venue::Binance, crate::model::Instrument::unknown(*s))),
-        );
+    for (venue, v) in [
+        (Venue::Binance, &cfg.venues.binance),
+        (Venue::Gate, &cfg.venues.gate),
+    ] {
+        if v.enabled {
+            // the venue's rules arrive from its REST API; until then its orders are refused
+            instruments.extend(
+                v.symbols
+                    .iter()
+                    .map(|s| (venue, crate::model::Instrument::unknown(*s))),
+            );
+        }
     }
     let mut engine_cfg = EngineConfig::from_config(cfg, instruments);
     engine_cfg.llm_worker = llm.is_some();
@@ -465,6 +484,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let mut feeds = Vec::new();
     if cfg.venues.binance.enabled {
         feeds.extend(binance_feed(&cfg.venues.binance, &market_tx)?);
+    }
+    if cfg.venues.gate.enabled {
+        feeds.push(gate_feed(&cfg.venues.gate, &market_tx)?);
     }
     if cfg.venues.sim.enabled {
         feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));

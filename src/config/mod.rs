@@ -127,20 +127,33 @@ impl Default for UiConfig {
 }
 
 /// The `[venues]` table.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Venues {
     /// The built-in simulated market.
     pub sim: SimConfig,
     /// Binance spot.
-    pub binance: BinanceConfig,
+    #[serde(deserialize_with = "VenueConfig::de_binance")]
+    pub binance: VenueConfig,
+    /// Gate.io.
+    #[serde(deserialize_with = "VenueConfig::de_gate")]
+    pub gate: VenueConfig,
 }
 
-/// The `[venues.binance]` table: market data from Binance's public hosts; orders (testnet
-/// mode) only to the spot testnet.
+impl Default for Venues {
+    fn default() -> Self {
+        Venues {
+            sim: SimConfig::default(),
+            binance: VenueConfig::binance(),
+            gate: VenueConfig::gate(),
+        }
+    }
+}
+
+/// A `[venues.binance]` or `[venues.gate]` table: market data from the venue's public hosts;
+/// orders (testnet mode) only to its testnet. Keys left out take the venue's defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BinanceConfig {
+pub struct VenueConfig {
     /// Whether the venue runs (`--venue binance` turns it on for one run).
     pub enabled: bool,
     /// Pairs to follow.
@@ -159,10 +172,25 @@ pub struct BinanceConfig {
     pub api_secret_env: String,
 }
 
-impl Default for BinanceConfig {
-    fn default() -> Self {
+/// A venue table as written: every key optional, the venue's defaults fill the rest.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueTable {
+    enabled: Option<bool>,
+    symbols: Option<Vec<Symbol>>,
+    rest_url: Option<String>,
+    ws_url: Option<String>,
+    testnet_rest_url: Option<String>,
+    testnet_ws_url: Option<String>,
+    api_key_env: Option<String>,
+    api_secret_env: Option<String>,
+}
+
+impl VenueConfig {
+    /// Binance's defaults: BTC/USDT from the market-data-only hosts, the spot testnet.
+    pub fn binance() -> VenueConfig {
         use crate::venues::binance::urls;
-        BinanceConfig {
+        VenueConfig {
             enabled: false,
             symbols: ["BTC/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
             rest_url: urls::MARKET_REST.into(),
@@ -173,14 +201,57 @@ impl Default for BinanceConfig {
             api_secret_env: "BINANCE_TESTNET_API_SECRET".into(),
         }
     }
-}
 
-impl BinanceConfig {
-    /// (key, problem) for every value that cannot be used.
-    fn validate(&self) -> Vec<(String, String)> {
-        use crate::venues::binance::urls;
+    /// Gate.io's defaults: BTC/USDT from the public API v4 hosts, the futures testnet as
+    /// Gate's current documentation lists it.
+    pub fn gate() -> VenueConfig {
+        use crate::venues::gate::urls;
+        VenueConfig {
+            enabled: false,
+            symbols: ["BTC/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
+            rest_url: urls::MARKET_REST.into(),
+            ws_url: urls::MARKET_WS.into(),
+            testnet_rest_url: urls::TESTNET_REST.into(),
+            testnet_ws_url: urls::TESTNET_WS.into(),
+            api_key_env: "GATE_TESTNET_API_KEY".into(),
+            api_secret_env: "GATE_TESTNET_API_SECRET".into(),
+        }
+    }
+
+    /// `defaults` with what `t` sets.
+    fn merged(defaults: VenueConfig, t: VenueTable) -> VenueConfig {
+        VenueConfig {
+            enabled: t.enabled.unwrap_or(defaults.enabled),
+            symbols: t.symbols.unwrap_or(defaults.symbols),
+            rest_url: t.rest_url.unwrap_or(defaults.rest_url),
+            ws_url: t.ws_url.unwrap_or(defaults.ws_url),
+            testnet_rest_url: t.testnet_rest_url.unwrap_or(defaults.testnet_rest_url),
+            testnet_ws_url: t.testnet_ws_url.unwrap_or(defaults.testnet_ws_url),
+            api_key_env: t.api_key_env.unwrap_or(defaults.api_key_env),
+            api_secret_env: t.api_secret_env.unwrap_or(defaults.api_secret_env),
+        }
+    }
+
+    /// Reads a `[venues.binance]` table over Binance's defaults.
+    fn de_binance<'de, D: Deserializer<'de>>(d: D) -> Result<VenueConfig, D::Error> {
+        VenueTable::deserialize(d).map(|t| VenueConfig::merged(VenueConfig::binance(), t))
+    }
+
+    /// Reads a `[venues.gate]` table over Gate's defaults.
+    fn de_gate<'de, D: Deserializer<'de>>(d: D) -> Result<VenueConfig, D::Error> {
+        VenueTable::deserialize(d).map(|t| VenueConfig::merged(VenueConfig::gate(), t))
+    }
+
+    /// (key, problem) for every value of `[venues.NAME]` that cannot be used; `order_host`
+    /// is the venue's testnet allow-list.
+    fn validate(
+        &self,
+        name: &str,
+        order_host: fn(&str) -> Result<reqwest::Url, crate::venues::urls::UrlError>,
+    ) -> Vec<(String, String)> {
+        use crate::venues::urls;
         let mut errs = Vec::new();
-        let key = |k: &str| format!("venues.binance.{k}");
+        let key = |k: &str| format!("venues.{name}.{k}");
         if self.enabled && self.symbols.is_empty() {
             errs.push((
                 key("symbols"),
@@ -211,7 +282,7 @@ impl BinanceConfig {
             ("testnet_rest_url", &self.testnet_rest_url),
             ("testnet_ws_url", &self.testnet_ws_url),
         ] {
-            if let Err(e) = urls::order_host(url) {
+            if let Err(e) = order_host(url) {
                 errs.push((key(k), e.to_string()));
             }
         }
@@ -472,30 +543,41 @@ impl Config {
             "testnet mode sends orders to the Binance spot testnet: expected [venues.binance] enabled = true and [venues.sim] enabled = false (the simulated market has no testnet), or mode = \"paper\"".into(),
         );
         rule(
-            sim.enabled || binance.enabled,
+            sim.enabled || binance.enabled || self.venues.gate.enabled,
             "venues.sim.enabled",
-            "no market-data venue is enabled; expected [venues.sim] or [venues.binance] with enabled = true".into(),
+            "no market-data venue is enabled; expected [venues.sim], [venues.binance] or [venues.gate] with enabled = true".into(),
         );
         rule(
             !sim.enabled || !sim.symbols.is_empty(),
             "venues.sim.symbols",
             "expected at least one pair, like [\"BTC/USDT\"]".into(),
         );
-        if sim.enabled && binance.enabled {
-            let shared: Vec<String> = sim
-                .symbols
-                .iter()
-                .filter(|s| binance.symbols.contains(s))
-                .map(|s| s.to_string())
-                .collect();
-            rule(
-                shared.is_empty(),
-                "venues.binance.symbols",
-                format!(
-                    "{} also come(s) from [venues.sim]; for now a pair comes from one venue at a time (drop it from one list, or run with --venue binance)",
-                    shared.join(", ")
-                ),
-            );
+        // for now a pair comes from one venue at a time
+        let enabled: Vec<(&str, &Vec<Symbol>)> = [
+            ("sim", sim.enabled, &sim.symbols),
+            ("binance", binance.enabled, &binance.symbols),
+            ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
+        ]
+        .into_iter()
+        .filter(|(_, on, _)| *on)
+        .map(|(name, _, symbols)| (name, symbols))
+        .collect();
+        for (i, (name, symbols)) in enabled.iter().enumerate() {
+            for (earlier, theirs) in &enabled[..i] {
+                let shared: Vec<String> = symbols
+                    .iter()
+                    .filter(|s| theirs.contains(s))
+                    .map(|s| s.to_string())
+                    .collect();
+                rule(
+                    shared.is_empty(),
+                    &format!("venues.{name}.symbols"),
+                    format!(
+                        "{} also come(s) from [venues.{earlier}]; for now a pair comes from one venue at a time (drop it from one list, or run with --venue {name})",
+                        shared.join(", ")
+                    ),
+                );
+            }
         }
         let mut seen = sim.symbols.clone();
         seen.sort();
@@ -554,7 +636,16 @@ impl Config {
             "paper.latency_ms",
             format!("{} is out of range; expected 0 to 60000", p.latency_ms),
         );
-        errs.extend(self.venues.binance.validate());
+        errs.extend(
+            self.venues
+                .binance
+                .validate("binance", crate::venues::binance::urls::order_host),
+        );
+        errs.extend(
+            self.venues
+                .gate
+                .validate("gate", crate::venues::gate::urls::order_host),
+        );
         errs.extend(self.risk.validate());
         errs.extend(self.ai.validate());
         errs.extend(self.news.validate());

@@ -17,6 +17,8 @@ pub enum Venue {
     Sim,
     /// Binance spot (market data from production, orders to the spot testnet).
     Binance,
+    /// Gate.io (spot market data from production; orders to its futures testnet).
+    Gate,
 }
 
 impl Venue {
@@ -25,6 +27,7 @@ impl Venue {
         match self {
             Venue::Sim => "sim",
             Venue::Binance => "binance",
+            Venue::Gate => "gate",
         }
     }
 }

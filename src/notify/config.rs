@@ -3,7 +3,7 @@
 
 use super::Topic;
 use crate::config::is_env_name;
-use crate::venues::binance::urls;
+use crate::venues::urls;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

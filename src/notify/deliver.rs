@@ -86,7 +86,7 @@ struct Channel {
 fn check_url(kind: ChannelKind, url: &str, var: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|_| format!("${var} does not hold a valid URL (expected https://…)"))?;
-    let local = crate::venues::binance::urls::is_loopback(&parsed);
+    let local = crate::venues::urls::is_loopback(&parsed);
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if local => Ok(()),

@@ -4,6 +4,7 @@ pub mod binance;
 pub mod gate;
 pub mod sim;
 pub mod stream;
+pub mod urls;
 
 use crate::rng::Rng;
 use std::time::Duration;
@@ -28,6 +29,17 @@ pub fn hmac_hex<M: hmac::Mac + hmac::digest::KeyInit>(secret: &str, payload: &st
     };
     mac.update(payload.as_bytes());
     hex(&mac.finalize().into_bytes())
+}
+
+/// An HTTP client for a venue: `timeout` per request, 5 s to connect, and no redirects (a
+/// redirect would re-send a signed order to a host nobody checked).
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
 
 /// The delay before reconnect attempt `attempt` (1-based): doubling from `min` up to `max`,

@@ -17,7 +17,7 @@
 use crate::app::clock;
 use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
 use crate::market::sync::{BookSync, Diff, Snapshot, Step, Why};
-use crate::model::{Candle, Side, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
 use crate::rng::Rng;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::BTreeMap;
@@ -136,6 +136,59 @@ pub trait Source: Send + Sync + 'static {
         &self,
         symbol: Symbol,
     ) -> impl Future<Output = Result<Vec<(Candle, Timestamp)>, FetchError>> + Send;
+    /// The trading rules of the feed's pairs, each with its status (`TRADING`, or why not).
+    fn rules(&self) -> impl Future<Output = Result<Vec<(Instrument, String)>, FetchError>> + Send;
+    /// Request weight (used, limit) in the venue's current window, where it says.
+    fn weight(&self) -> Option<(u32, u32)>;
+}
+
+/// How often the trading rules are read again.
+const RULES_EVERY: Duration = Duration::from_secs(3600);
+/// How often the request weight is reported.
+const WEIGHT_EVERY: Duration = Duration::from_secs(5);
+
+/// The venue's trading rules (at start and hourly; every 30 s while they cannot be read) and
+/// its request-weight use (every 5 s), until the engine's receiver is dropped.
+pub async fn venue_info<S: Source>(src: Arc<S>, tx: mpsc::Sender<Event>) {
+    let venue = src.venue();
+    let mut next_rules = clock::monotonic();
+    let mut tick = tokio::time::interval(WEIGHT_EVERY);
+    let mut failures = 0u32;
+    loop {
+        tick.tick().await;
+        if clock::monotonic() >= next_rules {
+            next_rules = match src.rules().await {
+                Ok(rules) => {
+                    failures = 0;
+                    if !feed(&tx, venue, FeedKind::Rules(rules)).await {
+                        return;
+                    }
+                    clock::monotonic() + RULES_EVERY
+                }
+                Err(FetchError::Banned { until }) => {
+                    if !feed(&tx, venue, FeedKind::Banned { until }).await {
+                        return;
+                    }
+                    clock::monotonic() + until_then(until)
+                }
+                Err(FetchError::Failed(e)) => {
+                    // said once as a warning (an alert in the cockpit), then only logged
+                    failures += 1;
+                    if failures == 1 {
+                        tracing::warn!(error = %e, "{venue} trading rules not loaded; orders wait for them; trying again every 30 s");
+                    } else {
+                        tracing::info!(error = %e, failures, "{venue} trading rules still not loaded");
+                    }
+                    clock::monotonic() + Duration::from_secs(30)
+                }
+            };
+        }
+        if let Some((used, limit)) = src.weight()
+            && !feed(&tx, venue, FeedKind::RequestWeight { used, limit }).await
+        {
+            return;
+        }
+    }
 }
 
 /// Why a connection ended.
@@ -196,7 +249,7 @@ pub async fn run<S: Source>(cfg: FeedConfig, src: Arc<S>, tx: mpsc::Sender<Event
 /// The host of `url` (the URL itself when it has none), for messages; never the query (a
 /// token may ride there).
 fn host_of(url: &str) -> String {
-    super::binance::urls::parse(url)
+    super::urls::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| url.split('?').next().unwrap_or_default().to_string())

@@ -1,5 +1,6 @@
-//! A local stand-in for Binance's market-data streams on 127.0.0.1: a WebSocket server that
-//! plays a script per connection (frames, pings, pauses, a close) and counts the pongs it gets.
+//! A local stand-in for a venue's market-data streams on 127.0.0.1: a WebSocket server that
+//! plays a script per connection (frames, pings, pauses, a close), counts the pongs it gets
+//! and keeps the text frames clients send (subscriptions, application pings).
 
 #![allow(dead_code)] // each test binary uses part of it
 
@@ -45,9 +46,22 @@ pub const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIG
 /// A REST klines body: two closed 1-minute candles from 2017.
 pub const KLINES: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"],[1499040060000,"0.01577100","0.80000000","0.01575800","0.01600000","100.0",1499040119999,"1.0",3,"1.0","1.0","0"]]"#;
 
+/// Text frames clients sent, in order, each with the connection number (from 1).
+pub type Sent = Arc<std::sync::Mutex<Vec<(usize, String)>>>;
+
 /// A stream server playing `scripts[n]` on the n-th connection (the last one repeats); the
-/// second value counts pongs received.
+/// second value counts connections and pongs received.
 pub async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(usize, usize)>>) {
+    let (url, stats, _) = streams_logged(scripts).await;
+    (url, stats)
+}
+
+/// `streams`, also keeping what clients send.
+pub async fn streams_logged(
+    scripts: Vec<Vec<Act>>,
+) -> (String, Arc<std::sync::Mutex<(usize, usize)>>, Sent) {
+    let sent: Sent = Arc::default();
+    let log = sent.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let stats = Arc::new(std::sync::Mutex::new((0usize, 0usize)));
@@ -59,6 +73,8 @@ pub async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(u
             n += 1;
             counts.lock().unwrap().0 = n;
             let counts = counts.clone();
+            let log = log.clone();
+            let conn = n;
             tokio::spawn(async move {
                 let Ok(ws) = tokio_tungstenite::accept_async(sock).await else {
                     return;
@@ -66,8 +82,10 @@ pub async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(u
                 let (mut tx, mut rx) = ws.split();
                 let reader = tokio::spawn(async move {
                     while let Some(Ok(m)) = rx.next().await {
-                        if matches!(m, Message::Pong(_)) {
-                            counts.lock().unwrap().1 += 1;
+                        match m {
+                            Message::Pong(_) => counts.lock().unwrap().1 += 1,
+                            Message::Text(t) => log.lock().unwrap().push((conn, t.to_string())),
+                            _ => {}
                         }
                     }
                 });
@@ -109,5 +127,5 @@ pub async fn streams(scripts: Vec<Vec<Act>>) -> (String, Arc<std::sync::Mutex<(u
             });
         }
     });
-    (url, stats)
+    (url, stats, sent)
 }

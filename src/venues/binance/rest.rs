@@ -15,6 +15,7 @@
 use super::{parse, sign, urls};
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Symbol, Timestamp};
+use crate::venues::http_client as client;
 use reqwest::{Method, StatusCode, Url};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -230,17 +231,6 @@ impl Weight {
 /// An HTTP answer: status, the venue's weight count (`X-MBX-USED-WEIGHT-1M`), Retry-After
 /// seconds, body.
 type Answer = (StatusCode, Option<u32>, Option<u64>, String);
-
-/// An HTTP client with `timeout` per request.
-fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(5))
-        // a redirect would re-send a signed order to a host nobody checked
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
-}
 
 /// Milliseconds since the epoch, now.
 fn now_ms() -> i64 {

@@ -1,7 +1,5 @@
 //! Binance hosts: the public market-data defaults, the spot testnet, and the allow-list that
-//! decides where orders may go. An execution client is only ever built for a URL that
-//! [`order_host`] accepts: a spot-testnet host, or this machine (the local fake venue the tests
-//! run against, which cannot reach an exchange).
+//! decides where orders may go (the rule itself is `venues::urls::order_host`).
 
 use reqwest::Url;
 
@@ -22,59 +20,12 @@ pub const TESTNET_HOSTS: [&str; 4] = [
     "stream.testnet.binance.vision",
 ];
 
-/// Why a URL is not used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
-    /// Not a URL.
-    #[error("{url:?} is not a URL: {why}")]
-    Invalid {
-        /// What was given.
-        url: String,
-        /// The parser's complaint.
-        why: String,
-    },
-    /// Orders would leave for a host that is not a testnet.
-    #[error(
-        "orders go only to the Binance spot testnet ({}), and {url:?} is not on it; refusing to start",
-        TESTNET_HOSTS.join(", ")
-    )]
-    NotTestnet {
-        /// What was given.
-        url: String,
-    },
-}
+pub use crate::venues::urls::{UrlError, is_loopback, parse};
 
-/// `url` parsed.
-pub fn parse(url: &str) -> Result<Url, UrlError> {
-    Url::parse(url).map_err(|e| UrlError::Invalid {
-        url: url.to_string(),
-        why: e.to_string(),
-    })
-}
-
-/// Whether `url` points at this machine (`localhost` or a loopback address).
-pub fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `url` if orders may be sent there: a host on [`TESTNET_HOSTS`] over TLS, or a loopback
-/// address.
+/// `url` if Binance orders may be sent there: a host on [`TESTNET_HOSTS`] over TLS, or a
+/// loopback address.
 pub fn order_host(url: &str) -> Result<Url, UrlError> {
-    let parsed = parse(url)?;
-    let host = parsed.host_str().unwrap_or_default();
-    let testnet = TESTNET_HOSTS.contains(&host) && matches!(parsed.scheme(), "https" | "wss");
-    if testnet || is_loopback(&parsed) {
-        Ok(parsed)
-    } else {
-        Err(UrlError::NotTestnet {
-            url: url.to_string(),
-        })
-    }
+    crate::venues::urls::order_host(url, "Binance spot", &TESTNET_HOSTS)
 }
 
 #[cfg(test)]

@@ -7,13 +7,11 @@
 
 use super::parse::{self, StreamMessage};
 use super::rest::{Rest, RestError};
-use crate::app::clock;
-use crate::engine::{Event, FeedKind, Venue};
+use crate::engine::{Event, Venue};
 use crate::market::sync::Snapshot;
-use crate::model::{Candle, Symbol, Timestamp};
-use crate::venues::stream::{self, Connection, FetchError, Parsed, Source, feed, until_then};
+use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::venues::stream::{self, Connection, FetchError, Parsed, Source};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub use crate::venues::stream::FeedConfig;
@@ -101,6 +99,18 @@ impl Source for BinanceSource {
             .await
             .map_err(fetch_error)
     }
+
+    async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
+        self.rest
+            .exchange_info(&self.cfg.symbols)
+            .await
+            .map(|r| r.instruments)
+            .map_err(fetch_error)
+    }
+
+    fn weight(&self) -> Option<(u32, u32)> {
+        Some(self.rest.weight().usage())
+    }
 }
 
 /// Runs Binance's feed for `cfg` until the engine's receiver is dropped.
@@ -112,52 +122,14 @@ pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
     stream::run(cfg, src, tx).await;
 }
 
-/// How often the trading rules are read again.
-const RULES_EVERY: Duration = Duration::from_secs(3600);
-/// How often the request weight is reported.
-const WEIGHT_EVERY: Duration = Duration::from_secs(5);
-
-/// The venue's trading rules for `symbols` (exchangeInfo, at start and hourly; every 30 s
-/// while it cannot be read) and its request-weight use (every 5 s), until the engine's
-/// receiver is dropped.
+/// Binance's trading rules (exchangeInfo) and request weight for the pairs of `symbols`,
+/// until the engine's receiver is dropped.
 pub async fn venue_info(symbols: Vec<Symbol>, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
-    let mut next_rules = clock::monotonic();
-    let mut tick = tokio::time::interval(WEIGHT_EVERY);
-    let mut failures = 0u32;
-    loop {
-        tick.tick().await;
-        if clock::monotonic() >= next_rules {
-            next_rules = match rest.exchange_info(&symbols).await {
-                Ok(rules) => {
-                    failures = 0;
-                    if !feed(&tx, Venue::Binance, FeedKind::Rules(rules.instruments)).await {
-                        return;
-                    }
-                    clock::monotonic() + RULES_EVERY
-                }
-                Err(RestError::Banned { until }) => {
-                    if !feed(&tx, Venue::Binance, FeedKind::Banned { until }).await {
-                        return;
-                    }
-                    clock::monotonic() + until_then(until)
-                }
-                Err(e) => {
-                    // said once as a warning (an alert in the cockpit), then only logged
-                    failures += 1;
-                    if failures == 1 {
-                        tracing::warn!(error = %e, "binance trading rules not loaded; orders wait for them; trying again every 30 s");
-                    } else {
-                        tracing::info!(error = %e, failures, "binance trading rules still not loaded");
-                    }
-                    clock::monotonic() + Duration::from_secs(30)
-                }
-            };
-        }
-        let (used, limit) = rest.weight().usage();
-        if !feed(&tx, Venue::Binance, FeedKind::RequestWeight { used, limit }).await {
-            return;
-        }
-    }
+    let src = Arc::new(BinanceSource {
+        cfg: FeedConfig::new("", symbols),
+        rest,
+    });
+    stream::venue_info(src, tx).await;
 }
 
 #[cfg(test)]

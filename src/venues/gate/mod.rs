@@ -1,4 +1,8 @@
-//! Gate.io API v4. So far: request signing (`sign`); market data, the futures testnet and the
-//! rest follow (issue #10).
+//! Gate.io API v4: spot market data (`rest`, `parse`, `ws`), request signing (`sign`) and the
+//! testnet hosts (`urls`).
 
+pub mod parse;
+pub mod rest;
 pub mod sign;
+pub mod urls;
+pub mod ws;

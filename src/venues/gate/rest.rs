@@ -1,0 +1,198 @@
+//! Gate.io's public REST API v4 for market data: order-book snapshots, candlesticks and
+//! currency-pair rules. Errors carry Gate's `label` and `message`; the rate-limit headers
+//! (`X-Gate-RateLimit-Requests-Remain`, `-Limit`, `-Reset-Timestamp`) are read on every
+//! answer, and after a 429 no request is sent before the reset the venue named.
+
+use super::parse::{self, ErrorBody, pair_name};
+use crate::app::clock;
+use crate::market::sync::Snapshot;
+use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::venues::binance::parse::ParseError;
+use crate::venues::urls::{self, UrlError};
+use reqwest::Url;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// No answer: DNS, connect, TLS or a timeout.
+    #[error("cannot reach {host}: {why}")]
+    Unreachable {
+        /// The host asked.
+        host: String,
+        /// What failed.
+        why: String,
+    },
+    /// Gate refused, with its label (`INVALID_CURRENCY_PAIR`, `INVALID_SIGNATURE`, …).
+    #[error("Gate.io refused ({status} {label}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Gate's label (`-` when the body had none).
+        label: String,
+        /// Gate's message.
+        message: String,
+    },
+    /// Too many requests: none is sent before `until`.
+    #[error("rate limited by Gate.io (429); no requests until {until}")]
+    RateLimited {
+        /// When the venue's window resets.
+        until: Timestamp,
+    },
+    /// The answer could not be read.
+    #[error("unreadable answer: {0}")]
+    Parse(#[from] ParseError),
+    /// A URL that cannot be used.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+}
+
+/// What the rate-limit headers said last, and any pause a 429 asked for.
+#[derive(Debug, Default, Clone, Copy)]
+struct Limits {
+    remain: Option<u32>,
+    limit: Option<u32>,
+    paused_until: Option<Timestamp>,
+}
+
+/// A public Gate.io REST client.
+#[derive(Debug)]
+pub struct Rest {
+    http: reqwest::Client,
+    /// The base, including `/api/v4`.
+    base: Url,
+    limits: Mutex<Limits>,
+}
+
+/// How long a 429 without a usable reset time pauses requests.
+const DEFAULT_PAUSE_MS: i64 = 10_000;
+
+impl Rest {
+    /// A client for `base` (e.g. `https://api.gateio.ws/api/v4`).
+    ///
+    /// # Errors
+    /// `base` is not a URL.
+    pub fn public(base: &str) -> Result<Rest, GateError> {
+        Ok(Rest {
+            http: crate::venues::http_client(Duration::from_secs(10)),
+            base: urls::parse(base)?,
+            limits: Mutex::new(Limits::default()),
+        })
+    }
+
+    /// (used, limit) of the current rate-limit window, as Gate's headers last said (0, 0
+    /// before the first answer).
+    pub fn usage(&self) -> (u32, u32) {
+        let l = self.limits.lock().map(|l| *l).unwrap_or_default();
+        match (l.remain, l.limit) {
+            (Some(r), Some(lim)) => (lim.saturating_sub(r), lim),
+            _ => (0, 0),
+        }
+    }
+
+    /// `GET {base}{path}?{query}`: the body of a 2xx answer.
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<String, GateError> {
+        let now = clock::now();
+        if let Some(until) = self.limits.lock().ok().and_then(|l| l.paused_until)
+            && now < until
+        {
+            return Err(GateError::RateLimited { until });
+        }
+        let mut url = self.base.clone();
+        let joined = format!("{}{path}", url.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        url.query_pairs_mut().extend_pairs(query);
+        let host = url.host_str().unwrap_or_default().to_string();
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| GateError::Unreachable {
+                host,
+                why: e.without_url().to_string(),
+            })?;
+        let status = resp.status();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        };
+        let remain = header("x-gate-ratelimit-requests-remain").and_then(|v| v.parse().ok());
+        let limit = header("x-gate-ratelimit-limit").and_then(|v| v.parse().ok());
+        let reset = header("x-gate-ratelimit-reset-timestamp").and_then(|v| v.parse::<i64>().ok());
+        if let Ok(mut l) = self.limits.lock() {
+            l.remain = remain.or(l.remain);
+            l.limit = limit.or(l.limit);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        if status.as_u16() == 429 {
+            // the reset may be in seconds or milliseconds; a past or missing one waits 10 s
+            let until = reset
+                .map(|r| Timestamp(if r < 100_000_000_000 { r * 1000 } else { r }))
+                .filter(|t| *t > now)
+                .unwrap_or(now.plus_ms(DEFAULT_PAUSE_MS));
+            if let Ok(mut l) = self.limits.lock() {
+                l.paused_until = Some(until);
+            }
+            return Err(GateError::RateLimited { until });
+        }
+        if !status.is_success() {
+            let (label, message) = match serde_json::from_str::<ErrorBody>(&body) {
+                Ok(e) => (e.label, e.message),
+                Err(_) => ("-".into(), body.chars().take(200).collect()),
+            };
+            return Err(GateError::Refused {
+                status: status.as_u16(),
+                label,
+                message,
+            });
+        }
+        Ok(body)
+    }
+
+    /// The order book of `symbol`, `limit` levels a side, with its update id.
+    pub async fn order_book(&self, symbol: Symbol, limit: u32) -> Result<Snapshot, GateError> {
+        let body = self
+            .get(
+                "/spot/order_book",
+                &[
+                    ("currency_pair", &pair_name(symbol)),
+                    ("limit", &limit.to_string()),
+                    ("with_id", "true"),
+                ],
+            )
+            .await?;
+        Ok(parse::order_book(&body)?)
+    }
+
+    /// The last `limit` closed 1-minute candles of `symbol` with their close times, oldest
+    /// first.
+    pub async fn candles(
+        &self,
+        symbol: Symbol,
+        limit: u32,
+    ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
+        let body = self
+            .get(
+                "/spot/candlesticks",
+                &[
+                    ("currency_pair", &pair_name(symbol)),
+                    ("interval", "1m"),
+                    ("limit", &limit.min(1000).to_string()),
+                ],
+            )
+            .await?;
+        Ok(parse::candles(&body, clock::now())?)
+    }
+
+    /// The trading rules and status of `symbol`.
+    pub async fn currency_pair(&self, symbol: Symbol) -> Result<(Instrument, String), GateError> {
+        let body = self
+            .get(&format!("/spot/currency_pairs/{}", pair_name(symbol)), &[])
+            .await?;
+        Ok(parse::currency_pair(&body)?)
+    }
+}

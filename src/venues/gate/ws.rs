@@ -1,0 +1,177 @@
+//! Gate.io's spot market data: one WebSocket connection subscribed to each pair's
+//! `spot.order_book_update` (100 ms, 100 levels) and `spot.trades`, run by the shared feed
+//! (`venues::stream`), with an application `spot.ping` every 10 s. Books sync from the REST
+//! snapshot (`with_id=true`) under Gate's update-id rules; a message marked `full: true`
+//! replaces the book. Live candles are built from the trades, as for every venue (a closed
+//! `spot.candlesticks` message is still read, for recordings that carry one); recent candles
+//! are backfilled over REST.
+
+use super::parse::{self, pair_name};
+use super::rest::{GateError, Rest};
+use crate::engine::{Event, Venue};
+use crate::market::sync::Snapshot;
+use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::venues::stream::{self, Connection, FeedConfig, FetchError, Parsed, Source};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often the application ping goes out.
+const PING_EVERY: Duration = Duration::from_secs(10);
+
+/// Gate's side of the shared feed.
+pub struct GateSource {
+    cfg: FeedConfig,
+    rest: Arc<Rest>,
+    ping_every: Duration,
+}
+
+impl GateSource {
+    /// The source for `cfg` over `rest`, pinging every 10 s.
+    pub fn new(cfg: FeedConfig, rest: Arc<Rest>) -> GateSource {
+        GateSource {
+            cfg,
+            rest,
+            ping_every: PING_EVERY,
+        }
+    }
+
+    /// The same source pinging every `every`.
+    pub fn with_ping(mut self, every: Duration) -> GateSource {
+        self.ping_every = every;
+        self
+    }
+}
+
+/// Gate's defaults for `symbols` at `ws_url`: 100-level books (the stream's depth at 100 ms),
+/// 1,000 candles of history.
+pub fn feed_config(ws_url: &str, symbols: Vec<Symbol>) -> FeedConfig {
+    FeedConfig {
+        depth_limit: 100,
+        ..FeedConfig::new(ws_url, symbols)
+    }
+}
+
+/// A subscription request for `channel` with `payload`.
+fn request(now: Timestamp, channel: &str, event: &str, payload: serde_json::Value) -> String {
+    serde_json::json!({
+        "time": now.millis() / 1000,
+        "channel": channel,
+        "event": event,
+        "payload": payload,
+    })
+    .to_string()
+}
+
+/// A REST failure as the feed sees it: a 429 is a pause until the window resets.
+fn fetch_error(e: GateError) -> FetchError {
+    match e {
+        GateError::RateLimited { until } => {
+            FetchError::Failed(format!("rate limited by Gate.io until {until}"))
+        }
+        e => FetchError::Failed(e.to_string()),
+    }
+}
+
+impl Source for GateSource {
+    fn venue(&self) -> Venue {
+        Venue::Gate
+    }
+
+    async fn connect(&self) -> Result<Connection, String> {
+        Ok(Connection {
+            url: self.cfg.ws_url.clone(),
+            ping_every: Some(self.ping_every),
+            renew_after: None,
+        })
+    }
+
+    fn on_open(&self, now: Timestamp) -> Vec<String> {
+        self.cfg
+            .symbols
+            .iter()
+            .flat_map(|s| {
+                let pair = pair_name(*s);
+                [
+                    request(
+                        now,
+                        "spot.order_book_update",
+                        "subscribe",
+                        serde_json::json!([pair, "100ms"]),
+                    ),
+                    request(now, "spot.trades", "subscribe", serde_json::json!([pair])),
+                ]
+            })
+            .collect()
+    }
+
+    fn ping(&self, now: Timestamp) -> Option<String> {
+        Some(serde_json::json!({ "time": now.millis() / 1000, "channel": "spot.ping" }).to_string())
+    }
+
+    fn parse(&self, text: &str, received: Timestamp) -> Result<Parsed, String> {
+        parse::stream_message(text, received).map_err(|e| e.to_string())
+    }
+
+    async fn snapshot(&self, symbol: Symbol) -> Result<Snapshot, FetchError> {
+        self.rest
+            .order_book(symbol, self.cfg.depth_limit)
+            .await
+            .map_err(fetch_error)
+    }
+
+    async fn candles(&self, symbol: Symbol) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
+        self.rest
+            .candles(symbol, self.cfg.backfill)
+            .await
+            .map_err(fetch_error)
+    }
+
+    async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
+        let mut out = Vec::with_capacity(self.cfg.symbols.len());
+        for s in &self.cfg.symbols {
+            out.push(self.rest.currency_pair(*s).await.map_err(fetch_error)?);
+        }
+        Ok(out)
+    }
+
+    fn weight(&self) -> Option<(u32, u32)> {
+        Some(self.rest.usage()).filter(|(_, limit)| *limit > 0)
+    }
+}
+
+/// Runs Gate's market data for `cfg` (the feed and the venue's rules and rate-limit use)
+/// until the engine's receiver is dropped.
+pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
+    let src = Arc::new(GateSource::new(cfg.clone(), rest));
+    tokio::join!(
+        stream::run(cfg, src.clone(), tx.clone()),
+        stream::venue_info(src, tx)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_and_pings_are_gates_requests() {
+        let btc = Symbol::new("BTC", "USDT").unwrap_or_else(|_| unreachable!());
+        let src = GateSource::new(
+            feed_config("ws://x", vec![btc]),
+            Arc::new(Rest::public("http://127.0.0.1:1/api/v4").unwrap_or_else(|_| unreachable!())),
+        );
+        let subs = src.on_open(Timestamp(1_700_000_000_500));
+        assert_eq!(
+            subs,
+            vec![
+                r#"{"channel":"spot.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"],"time":1700000000}"#,
+                r#"{"channel":"spot.trades","event":"subscribe","payload":["BTC_USDT"],"time":1700000000}"#,
+            ]
+        );
+        assert_eq!(
+            src.ping(Timestamp(1_700_000_001_000)).as_deref(),
+            Some(r#"{"channel":"spot.ping","time":1700000001}"#)
+        );
+    }
+}
