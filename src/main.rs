@@ -64,6 +64,8 @@ enum VenueChoice {
     Binance,
     /// Gate.io spot (public market data).
     Gate,
+    /// KuCoin spot (public market data).
+    Kucoin,
 }
 
 impl From<VenueChoice> for tradedeck::engine::Venue {
@@ -72,6 +74,7 @@ impl From<VenueChoice> for tradedeck::engine::Venue {
             VenueChoice::Sim => tradedeck::engine::Venue::Sim,
             VenueChoice::Binance => tradedeck::engine::Venue::Binance,
             VenueChoice::Gate => tradedeck::engine::Venue::Gate,
+            VenueChoice::Kucoin => tradedeck::engine::Venue::Kucoin,
         }
     }
 }
@@ -196,6 +199,7 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
         config.venues.sim.enabled = venue == VenueChoice::Sim;
         config.venues.binance.enabled = venue == VenueChoice::Binance;
         config.venues.gate.enabled = venue == VenueChoice::Gate;
+        config.venues.kucoin.enabled = venue == VenueChoice::Kucoin;
         let problems = config.validate();
         if !problems.is_empty() {
             for (key, why) in problems {

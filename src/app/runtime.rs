@@ -255,6 +255,47 @@ fn gate_feed(
     Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
 }
 
+/// KuCoin's market-data task; a key is used (for the full-depth snapshot) when its three
+/// variables are set.
+fn kucoin_feed(
+    cfg: &crate::config::KucoinConfig,
+    tx: &mpsc::Sender<Event>,
+) -> Result<tokio::task::JoinHandle<()>, RunError> {
+    use crate::venues::kucoin::{rest, ws};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let keys = match (
+        var(&cfg.api_key_env),
+        var(&cfg.api_secret_env),
+        var(&cfg.api_passphrase_env),
+    ) {
+        (Some(key), Some(secret), Some(passphrase)) => Some(rest::Keys {
+            key,
+            secret,
+            passphrase,
+        }),
+        (None, None, None) => None,
+        _ => {
+            tracing::warn!(
+                "kucoin: ${}, ${} and ${} are not all set; using the public 100-level book",
+                cfg.api_key_env,
+                cfg.api_secret_env,
+                cfg.api_passphrase_env
+            );
+            None
+        }
+    };
+    let rest = Arc::new(
+        rest::Rest::new(&cfg.rest_url, keys)
+            .map_err(|e| RunError::Task(format!("venues.kucoin.rest_url: {e}")))?,
+    );
+    tracing::info!(rest = %cfg.rest_url, symbols = ?cfg.symbols, full_depth = rest.has_keys(), "kucoin market data");
+    Ok(tokio::spawn(ws::run(
+        ws::feed_config(cfg.symbols.clone()),
+        rest,
+        tx.clone(),
+    )))
+}
+
 /// Binance testnet execution: the REST client for the testnet host named in the config
 /// (refused unless it is on the testnet allow-list) with the key and secret from the
 /// environment.
@@ -315,6 +356,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         (cfg.venues.sim.enabled, Venue::Sim),
         (cfg.venues.binance.enabled, Venue::Binance),
         (cfg.venues.gate.enabled, Venue::Gate),
+        (cfg.venues.kucoin.enabled, Venue::Kucoin),
     ]
     .into_iter()
     .filter_map(|(on, v)| on.then_some(v))
@@ -349,14 +391,27 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     if cfg.venues.sim.enabled {
         instruments.extend(sim.instruments().into_iter().map(|i| (Venue::Sim, i)));
     }
-    for (venue, v) in [
-        (Venue::Binance, &cfg.venues.binance),
-        (Venue::Gate, &cfg.venues.gate),
+    for (venue, enabled, symbols) in [
+        (
+            Venue::Binance,
+            cfg.venues.binance.enabled,
+            &cfg.venues.binance.symbols,
+        ),
+        (
+            Venue::Gate,
+            cfg.venues.gate.enabled,
+            &cfg.venues.gate.symbols,
+        ),
+        (
+            Venue::Kucoin,
+            cfg.venues.kucoin.enabled,
+            &cfg.venues.kucoin.symbols,
+        ),
     ] {
-        if v.enabled {
+        if enabled {
             // the venue's rules arrive from its REST API; until then its orders are refused
             instruments.extend(
-                v.symbols
+                symbols
                     .iter()
                     .map(|s| (venue, crate::model::Instrument::unknown(*s))),
             );
@@ -487,6 +542,9 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     }
     if cfg.venues.gate.enabled {
         feeds.push(gate_feed(&cfg.venues.gate, &market_tx)?);
+    }
+    if cfg.venues.kucoin.enabled {
+        feeds.push(kucoin_feed(&cfg.venues.kucoin, &market_tx)?);
     }
     if cfg.venues.sim.enabled {
         feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));

@@ -138,6 +138,82 @@ pub struct Venues {
     /// Gate.io.
     #[serde(deserialize_with = "VenueConfig::de_gate")]
     pub gate: VenueConfig,
+    /// KuCoin (market data only).
+    pub kucoin: KucoinConfig,
+}
+
+/// The `[venues.kucoin]` table: KuCoin spot market data (no execution). A key, when its three
+/// variables are set, is used only for the full-depth book snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KucoinConfig {
+    /// Whether the venue runs (`--venue kucoin` turns it on for one run).
+    pub enabled: bool,
+    /// Pairs to follow.
+    pub symbols: Vec<Symbol>,
+    /// REST host (the WebSocket endpoint comes with each token).
+    pub rest_url: String,
+    /// Name of the environment variable holding an API key (optional).
+    pub api_key_env: String,
+    /// Name of the environment variable holding its secret.
+    pub api_secret_env: String,
+    /// Name of the environment variable holding its passphrase.
+    pub api_passphrase_env: String,
+}
+
+impl Default for KucoinConfig {
+    fn default() -> Self {
+        KucoinConfig {
+            enabled: false,
+            symbols: ["BTC/USDT"].iter().filter_map(|s| s.parse().ok()).collect(),
+            rest_url: "https://api.kucoin.com".into(),
+            api_key_env: "KUCOIN_API_KEY".into(),
+            api_secret_env: "KUCOIN_API_SECRET".into(),
+            api_passphrase_env: "KUCOIN_API_PASSPHRASE".into(),
+        }
+    }
+}
+
+impl KucoinConfig {
+    /// (key, problem) for every value that cannot be used.
+    fn validate(&self) -> Vec<(String, String)> {
+        let mut errs = Vec::new();
+        let key = |k: &str| format!("venues.kucoin.{k}");
+        if self.enabled && self.symbols.is_empty() {
+            errs.push((
+                key("symbols"),
+                "expected at least one pair, like [\"BTC/USDT\"]".into(),
+            ));
+        }
+        let mut seen = self.symbols.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.symbols.len() {
+            errs.push((key("symbols"), "each pair may be listed once".into()));
+        }
+        match crate::venues::urls::parse(&self.rest_url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+            Ok(u) => errs.push((
+                key("rest_url"),
+                format!(
+                    "{:?} uses {}://; expected https://",
+                    self.rest_url,
+                    u.scheme()
+                ),
+            )),
+            Err(e) => errs.push((key("rest_url"), e.to_string())),
+        }
+        for (k, name) in [
+            ("api_key_env", &self.api_key_env),
+            ("api_secret_env", &self.api_secret_env),
+            ("api_passphrase_env", &self.api_passphrase_env),
+        ] {
+            if !is_env_name(name) {
+                errs.push((key(k), format!("{name:?} is not an environment variable name; expected letters, digits and _")));
+            }
+        }
+        errs
+    }
 }
 
 impl Default for Venues {
@@ -146,6 +222,7 @@ impl Default for Venues {
             sim: SimConfig::default(),
             binance: VenueConfig::binance(),
             gate: VenueConfig::gate(),
+            kucoin: KucoinConfig::default(),
         }
     }
 }
@@ -543,9 +620,9 @@ impl Config {
             "testnet mode sends orders to the Binance spot testnet: expected [venues.binance] enabled = true and [venues.sim] enabled = false (the simulated market has no testnet), or mode = \"paper\"".into(),
         );
         rule(
-            sim.enabled || binance.enabled || self.venues.gate.enabled,
+            sim.enabled || binance.enabled || self.venues.gate.enabled || self.venues.kucoin.enabled,
             "venues.sim.enabled",
-            "no market-data venue is enabled; expected [venues.sim], [venues.binance] or [venues.gate] with enabled = true".into(),
+            "no market-data venue is enabled; expected [venues.sim], [venues.binance], [venues.gate] or [venues.kucoin] with enabled = true".into(),
         );
         rule(
             !sim.enabled || !sim.symbols.is_empty(),
@@ -557,6 +634,11 @@ impl Config {
             ("sim", sim.enabled, &sim.symbols),
             ("binance", binance.enabled, &binance.symbols),
             ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
+            (
+                "kucoin",
+                self.venues.kucoin.enabled,
+                &self.venues.kucoin.symbols,
+            ),
         ]
         .into_iter()
         .filter(|(_, on, _)| *on)
@@ -646,6 +728,7 @@ impl Config {
                 .gate
                 .validate("gate", crate::venues::gate::urls::order_host),
         );
+        errs.extend(self.venues.kucoin.validate());
         errs.extend(self.risk.validate());
         errs.extend(self.ai.validate());
         errs.extend(self.news.validate());

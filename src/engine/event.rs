@@ -19,6 +19,8 @@ pub enum Venue {
     Binance,
     /// Gate.io (spot market data from production; orders to its futures testnet).
     Gate,
+    /// KuCoin (spot market data).
+    Kucoin,
 }
 
 impl Venue {
@@ -28,6 +30,7 @@ impl Venue {
             Venue::Sim => "sim",
             Venue::Binance => "binance",
             Venue::Gate => "gate",
+            Venue::Kucoin => "kucoin",
         }
     }
 }
@@ -166,6 +169,11 @@ pub enum FeedKind {
     Resynced {
         /// The pair whose book was rebuilt.
         symbol: Symbol,
+    },
+    /// The connection runs on a fresh session token (KuCoin's bullet), issued then.
+    TokenIssued {
+        /// When the token was fetched.
+        at: Timestamp,
     },
     /// Messages that failed to parse were dropped.
     MalformedDropped {

@@ -516,6 +516,7 @@ impl Engine {
             weight: None,
             down_because: None,
             banned_until: None,
+            token_since: None,
         });
         let alert = match f.kind {
             FeedKind::Connected => {
@@ -549,6 +550,10 @@ impl Engine {
             }
             FeedKind::RequestWeight { used, limit } => {
                 h.weight = Some((used, limit));
+                None
+            }
+            FeedKind::TokenIssued { at } => {
+                h.token_since = Some(at);
                 None
             }
             FeedKind::Rules(rules) => {

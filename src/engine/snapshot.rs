@@ -166,6 +166,9 @@ pub struct FeedHealth {
     pub down_because: Option<String>,
     /// The venue banned this IP until then (no trading there before).
     pub banned_until: Option<Timestamp>,
+    /// When the connection's session token was issued (venues that use one).
+    #[serde(default)]
+    pub token_since: Option<Timestamp>,
 }
 
 impl FeedHealth {

@@ -2,6 +2,7 @@
 
 pub mod binance;
 pub mod gate;
+pub mod kucoin;
 pub mod sim;
 pub mod stream;
 pub mod urls;

@@ -101,6 +101,8 @@ pub enum Parsed {
     Market(MarketEvent),
     /// Frames to send back (a pong, the subscriptions once the venue says welcome).
     Reply(Vec<String>),
+    /// The connection cannot go on (an expired token): reconnect, saying why.
+    Reconnect(String),
     /// Nothing for the engine (an acknowledgement, a candle still forming).
     Ignore,
 }
@@ -114,6 +116,8 @@ pub struct Connection {
     pub ping_every: Option<Duration>,
     /// Renew the connection after this long (a token's life), if sooner than `max_age`.
     pub renew_after: Option<Duration>,
+    /// The URL carries a session token fetched just now (its age is shown).
+    pub fresh_token: bool,
 }
 
 /// What a venue's market data needs beyond the shared feed.
@@ -221,6 +225,11 @@ pub async fn run<S: Source>(cfg: FeedConfig, src: Arc<S>, tx: mpsc::Sender<Event
                 Ok((ws, _)) => {
                     backfilled = true;
                     if !feed(&tx, venue, FeedKind::Connected).await {
+                        return;
+                    }
+                    if conn.fresh_token
+                        && !feed(&tx, venue, FeedKind::TokenIssued { at: clock::now() }).await
+                    {
                         return;
                     }
                     match connection(&cfg, &src, &conn, ws, &tx).await {
@@ -357,6 +366,7 @@ async fn connection<S: Source>(
                         }
                         Vec::new()
                     }
+                    Ok(Parsed::Reconnect(why)) => return Ended::Reconnect(why),
                     Ok(p) => books.on_message(p, received),
                     Err(e) => {
                         malformed += 1;

@@ -2,7 +2,7 @@
 //! plays a script per connection (frames, pings, pauses, a close), counts the pongs it gets
 //! and keeps the text frames clients send (subscriptions, application pings).
 
-#![allow(dead_code)] // each test binary uses part of it
+#![allow(dead_code, clippy::result_large_err)] // each test binary uses part of it; the handshake callback's error type is tungstenite's
 
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
@@ -76,7 +76,18 @@ pub async fn streams_logged(
             let log = log.clone();
             let conn = n;
             tokio::spawn(async move {
-                let Ok(ws) = tokio_tungstenite::accept_async(sock).await else {
+                // the request line's target is kept too (`GET /path?query`): tokens ride there
+                let uri_log = log.clone();
+                let keep_uri =
+                    move |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                          resp| {
+                        uri_log
+                            .lock()
+                            .unwrap()
+                            .push((conn, format!("GET {}", req.uri())));
+                        Ok(resp)
+                    };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(sock, keep_uri).await else {
                     return;
                 };
                 let (mut tx, mut rx) = ws.split();

@@ -68,6 +68,13 @@ impl Widget for &Header<'_> {
                 };
                 feeds.push(Span::styled(format!(" · weight {used}/{limit}"), style));
             }
+            // a session token's age (KuCoin): renewed before 24 h
+            if let Some(since) = f.token_since {
+                feeds.push(Span::styled(
+                    format!(" · token {}", age(self.st.now.since(since).max(0))),
+                    t.muted,
+                ));
+            }
             // the feed's troubles since start, when there were any
             for (n, what) in [
                 (f.losses, "lost"),

@@ -57,6 +57,7 @@ impl Source for BinanceSource {
             url: stream_url(&self.cfg),
             ping_every: None,
             renew_after: None,
+            fresh_token: false,
         })
     }
 

@@ -83,6 +83,7 @@ impl Source for GateSource {
             url: self.cfg.ws_url.clone(),
             ping_every: Some(self.ping_every),
             renew_after: None,
+            fresh_token: false,
         })
     }
 
