@@ -195,11 +195,11 @@ fn full_cockpit_shows_every_pane_at_160x48() {
     let screen = text(&render(&st, 160, 48));
     for title in [
         "PAPER",
-        "Book BTC/USDT",
-        "BTC/USDT 1m",
+        "Book BTC/USDT@sim",
+        "BTC/USDT@sim 1m",
         "RSI 14",
         "MACD 12,26,9",
-        "Signals BTC/USDT",
+        "Signals BTC/USDT@sim",
         "Positions",
         "Orders",
         "Alerts",

@@ -629,33 +629,54 @@ impl Config {
             "venues.sim.symbols",
             "expected at least one pair, like [\"BTC/USDT\"]".into(),
         );
-        // for now a pair comes from one venue at a time
-        let enabled: Vec<(&str, &Vec<Symbol>)> = [
-            ("sim", sim.enabled, &sim.symbols),
-            ("binance", binance.enabled, &binance.symbols),
-            ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
-            (
-                "kucoin",
-                self.venues.kucoin.enabled,
-                &self.venues.kucoin.symbols,
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, on, _)| *on)
-        .map(|(name, _, symbols)| (name, symbols))
-        .collect();
-        for (i, (name, symbols)) in enabled.iter().enumerate() {
-            for (earlier, theirs) in &enabled[..i] {
+        // testnet orders go to Binance's spot testnet: every pair must trade there
+        if self.mode == Mode::Testnet {
+            for (name, on, symbols) in [
+                ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
+                (
+                    "kucoin",
+                    self.venues.kucoin.enabled,
+                    &self.venues.kucoin.symbols,
+                ),
+            ] {
+                let elsewhere: Vec<String> = symbols
+                    .iter()
+                    .filter(|s| on && !binance.symbols.contains(s))
+                    .map(|s| s.to_string())
+                    .collect();
+                rule(
+                    elsewhere.is_empty(),
+                    &format!("venues.{name}.symbols"),
+                    format!(
+                        "{} would trade on {name}, but testnet mode sends orders only to the Binance spot testnet; list the pair(s) in [venues.binance] symbols too (then {name} shows beside Binance), or drop them",
+                        elsewhere.join(", ")
+                    ),
+                );
+            }
+        }
+        // a pair listed by several real venues trades on the first (binance, gate, kucoin) and
+        // shows the others beside it; the simulated market's prices are its own, so a pair
+        // comes from it or from real venues, not both
+        if sim.enabled {
+            for (name, on, symbols) in [
+                ("binance", binance.enabled, &binance.symbols),
+                ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
+                (
+                    "kucoin",
+                    self.venues.kucoin.enabled,
+                    &self.venues.kucoin.symbols,
+                ),
+            ] {
                 let shared: Vec<String> = symbols
                     .iter()
-                    .filter(|s| theirs.contains(s))
+                    .filter(|s| on && sim.symbols.contains(s))
                     .map(|s| s.to_string())
                     .collect();
                 rule(
                     shared.is_empty(),
                     &format!("venues.{name}.symbols"),
                     format!(
-                        "{} also come(s) from [venues.{earlier}]; for now a pair comes from one venue at a time (drop it from one list, or run with --venue {name})",
+                        "{} also come(s) from [venues.sim]; the simulated market's prices are its own, so a pair comes from it or from real venues, not both (drop it from one list, or run with --venue {name})",
                         shared.join(", ")
                     ),
                 );

@@ -14,6 +14,7 @@ mod execution;
 mod guards;
 mod intents;
 mod orders;
+mod quotes;
 mod risk_view;
 mod snapshot;
 
@@ -25,6 +26,7 @@ pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
 pub use execution::{ExecReport, ExecStream, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 pub use intents::Approval;
+pub use quotes::{Consolidated, VenueBook};
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, SystemView, TradingState};
 
@@ -186,6 +188,8 @@ pub struct Engine {
     seq: u64,
     now: Timestamp,
     markets: BTreeMap<Symbol, Market>,
+    /// Other venues' books of the pairs, for the cross-venue view.
+    quotes: quotes::VenueQuotes,
     orders: BTreeMap<OrderId, Order>,
     /// Live orders the venue was asked to cancel (testnet mode): they no longer count as
     /// pending, so an exit that replaces them is not refused meanwhile.
@@ -254,34 +258,38 @@ pub struct Engine {
 impl Engine {
     /// A fresh engine with a new paper account.
     pub fn new(cfg: EngineConfig) -> Engine {
-        let markets = cfg
-            .instruments
-            .iter()
-            .map(|(venue, i)| {
-                let m = Market {
-                    venue: *venue,
-                    instrument: i.clone(),
-                    book: OrderBook::new(),
-                    candles: CandleBook::new(),
-                    last_price: None,
-                    exchange_ts: Timestamp(0),
-                    received_ts: Timestamp(0),
-                    book_ts: None,
-                    venue_status: None,
-                    sma: match cfg.strategy_kind {
-                        StrategyKind::SmaCross { fast, slow } => {
-                            Some(crate::strategy::SmaCross::new(fast, slow))
-                        }
-                        StrategyKind::Blend => None,
-                    },
-                };
-                (i.symbol, m)
-            })
-            .collect();
+        // the first venue listing a pair trades it; the others feed the cross-venue view
+        let mut quotes = quotes::VenueQuotes::default();
+        let mut markets: BTreeMap<Symbol, Market> = BTreeMap::new();
+        for (venue, i) in &cfg.instruments {
+            if markets.contains_key(&i.symbol) {
+                quotes.add(i.symbol, *venue);
+                continue;
+            }
+            let m = Market {
+                venue: *venue,
+                instrument: i.clone(),
+                book: OrderBook::new(),
+                candles: CandleBook::new(),
+                last_price: None,
+                exchange_ts: Timestamp(0),
+                received_ts: Timestamp(0),
+                book_ts: None,
+                venue_status: None,
+                sma: match cfg.strategy_kind {
+                    StrategyKind::SmaCross { fast, slow } => {
+                        Some(crate::strategy::SmaCross::new(fast, slow))
+                    }
+                    StrategyKind::Blend => None,
+                },
+            };
+            markets.insert(i.symbol, m);
+        }
         Engine {
             seq: 0,
             now: Timestamp(0),
             markets,
+            quotes,
             orders: BTreeMap::new(),
             cancelling: BTreeSet::new(),
             recent_fills: VecDeque::new(),
@@ -539,6 +547,7 @@ impl Engine {
                 for m in self.markets.values_mut().filter(|m| m.venue == f.venue) {
                     m.forget_book();
                 }
+                self.quotes.forget(f.venue);
                 h.connected = false;
                 h.reconnects = attempt;
                 let text = format!(
@@ -634,7 +643,15 @@ impl Engine {
             self.on_candle_close(ev.symbol, c, (ev.exchange_ts, ev.received_ts), out);
             return;
         }
-        let Some(m) = self.markets.get_mut(&ev.symbol) else {
+        if self.quotes.follows(ev.symbol, ev.venue) {
+            self.quotes.on_market(&ev);
+            return;
+        }
+        let Some(m) = self
+            .markets
+            .get_mut(&ev.symbol)
+            .filter(|m| m.venue == ev.venue)
+        else {
             return;
         };
         m.exchange_ts = ev.exchange_ts;
@@ -761,6 +778,7 @@ impl Engine {
                     blend: self.blends.get(s).cloned(),
                     sentiment: self.sentiment.value(*s, self.now),
                     headlines: self.sentiment.headlines(*s),
+                    other_venues: self.quotes.views(*s, SNAPSHOT_LEVELS),
                 })
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),

@@ -143,6 +143,25 @@ pub struct MarketView {
     pub sentiment: Option<f64>,
     /// The headlines that moved it, newest first.
     pub headlines: Vec<ScoredHeadline>,
+    /// The same pair's books on the other venues that list it (the cross-venue view).
+    #[serde(default)]
+    pub other_venues: Vec<super::VenueBook>,
+}
+
+impl MarketView {
+    /// Every venue's book of the pair: the trading venue's first, then the others.
+    pub fn venue_books(&self) -> Vec<super::VenueBook> {
+        let own = super::VenueBook {
+            venue: self.venue,
+            bids: self.bids.clone(),
+            asks: self.asks.clone(),
+            last_price: self.last_price,
+            received_ts: self.received_ts,
+        };
+        std::iter::once(own)
+            .chain(self.other_venues.iter().cloned())
+            .collect()
+    }
 }
 
 /// A feed's health as shown.

@@ -24,6 +24,8 @@ pub enum KeyAction {
     Symbol(u8),
     /// Cycle the chart timeframe.
     Timeframe,
+    /// Show the next venue's book of the pair (when several venues list it).
+    Venue,
     /// Focus the next pane.
     FocusNext,
     /// Focus the previous pane.
@@ -64,6 +66,7 @@ impl KeyAction {
             KeyAction::PrevSymbol => "prev_symbol".into(),
             KeyAction::Symbol(n) => format!("symbol_{n}"),
             KeyAction::Timeframe => "timeframe".into(),
+            KeyAction::Venue => "venue".into(),
             KeyAction::FocusNext => "focus_next".into(),
             KeyAction::FocusPrev => "focus_prev".into(),
             KeyAction::Up => "up".into(),
@@ -91,6 +94,7 @@ impl KeyAction {
             KeyAction::PrevSymbol => "previous pair".into(),
             KeyAction::Symbol(n) => format!("pair {n}"),
             KeyAction::Timeframe => "cycle chart timeframe (1m 5m 15m 1h 4h 1d)".into(),
+            KeyAction::Venue => "book of the next venue listing the pair (cross-venue)".into(),
             KeyAction::FocusNext => "focus next pane".into(),
             KeyAction::FocusPrev => "focus previous pane".into(),
             KeyAction::Up => "move / scroll up in the focused pane".into(),
@@ -142,6 +146,7 @@ impl KeyAction {
         v.extend((1..=9).map(KeyAction::Symbol));
         v.extend([
             KeyAction::Timeframe,
+            KeyAction::Venue,
             KeyAction::FocusNext,
             KeyAction::FocusPrev,
             KeyAction::Up,
@@ -304,6 +309,7 @@ fn defaults() -> Vec<(KeyAction, Vec<Key>)> {
     v.extend((1..=9u8).map(|n| (KeyAction::Symbol(n), vec![Key::char(char::from(b'0' + n))])));
     v.extend([
         (KeyAction::Timeframe, vec![k("t")]),
+        (KeyAction::Venue, vec![k("v")]),
         (KeyAction::FocusNext, vec![k("l"), k("right")]),
         (KeyAction::FocusPrev, vec![k("h"), k("left")]),
         (KeyAction::Up, vec![k("k"), k("up")]),

@@ -147,6 +147,8 @@ pub struct UiState {
     pub system_alerts: VecDeque<Alert>,
     /// Candles the chart's Fibonacci retracement spans.
     pub fib_lookback: usize,
+    /// Which venue's book the book pane shows (0: the venue that trades the pair).
+    pub book_venue: usize,
     /// Set when the cockpit should close.
     pub quit: bool,
     /// The cockpit is attached to an engine through its control socket: quitting detaches and
@@ -178,6 +180,7 @@ impl UiState {
             size,
             system_alerts: VecDeque::new(),
             fib_lookback: 100,
+            book_venue: 0,
             quit: false,
             attached: false,
         }
@@ -271,6 +274,7 @@ fn select_symbol(st: &mut UiState, index: usize) {
     if index < st.snapshot.markets.len() && index != st.symbol {
         st.symbol = index;
         st.book_scroll = 0;
+        st.book_venue = 0;
         st.signal_scroll = 0;
         st.flashes.clear();
     }
@@ -339,6 +343,12 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
                 .position(|t| *t == st.timeframe)
                 .unwrap_or(0);
             st.timeframe = Timeframe::ALL[(i + 1) % Timeframe::ALL.len()];
+        }
+        KeyAction::Venue => {
+            let n = st.market().map_or(1, |m| m.other_venues.len() + 1);
+            st.book_venue = (st.book_venue + 1) % n;
+            st.book_scroll = 0;
+            st.flashes.clear();
         }
         KeyAction::FocusNext => st.focus = st.focus.step(1),
         KeyAction::FocusPrev => st.focus = st.focus.step(-1),

@@ -1,6 +1,8 @@
 //! The order book ladder: asks above, bids below, mid and spread between; price, size,
 //! cumulative size and a depth bar per level; changed levels flash; our resting orders are
-//! marked.
+//! marked. When several venues list the pair, `v` shows each venue's book in turn and a
+//! cross-venue block at the bottom lists every venue's best bid and ask, the consolidated
+//! best of both, and the spread between venues.
 
 use super::{block, fixed, focused, price_dp, qty};
 use crate::model::Side;
@@ -37,18 +39,41 @@ impl Widget for &BookPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (st, t) = (self.st, self.theme);
         let Some(m) = st.market() else { return };
-        let title = format!(" Book {} ({}) ", m.symbol, m.venue);
+        let books = m.venue_books();
+        let shown = st.book_venue.min(books.len().saturating_sub(1));
+        let Some(vb) = books.get(shown) else { return };
+        let trading = shown == 0;
+        let title = if books.len() > 1 {
+            // `v` shows the next venue's book; only the first one trades
+            let label = if trading { "trades" } else { "view" };
+            format!(" Book {}@{} · {label} [v] ", m.symbol, vb.venue)
+        } else {
+            format!(" Book {}@{} ", m.symbol, vb.venue)
+        };
         let b = block(title, focused(st, Pane::Book), t);
-        let inner = b.inner(area);
+        let mut inner = b.inner(area);
         b.render(area, buf);
         let dp = price_dp(st);
+        // the cross-venue block takes the bottom rows: a heading, a row per venue, the best
+        // bid and ask, the spread between them
+        if books.len() > 1 && inner.height > 12 {
+            let h = (books.len() as u16 + 3).min(inner.height / 2);
+            let cross = Rect::new(inner.x, inner.y + inner.height - h, inner.width, h);
+            inner.height -= h;
+            Paragraph::new(cross_venue(&books, dp, t)).render(cross, buf);
+        }
+        let (m_bids, m_asks) = (&vb.bids, &vb.asks);
+        let mid = match (vb.bid(), vb.ask()) {
+            (Some(b), Some(a)) => Some((a + b) / Decimal::TWO),
+            _ => None,
+        };
         let rows = usize::from(inner.height.saturating_sub(2));
         let per_side = rows.saturating_sub(1) / 2;
         let skip = st
             .book_scroll
-            .min(m.bids.len().max(m.asks.len()).saturating_sub(per_side));
-        let asks: Vec<_> = m.asks.iter().skip(skip).take(per_side).collect();
-        let bids: Vec<_> = m.bids.iter().skip(skip).take(per_side).collect();
+            .min(m_bids.len().max(m_asks.len()).saturating_sub(per_side));
+        let asks: Vec<_> = m_asks.iter().skip(skip).take(per_side).collect();
+        let bids: Vec<_> = m_bids.iter().skip(skip).take(per_side).collect();
         let cum = |levels: &[crate::market::Level]| -> Vec<Decimal> {
             levels
                 .iter()
@@ -58,7 +83,7 @@ impl Widget for &BookPane<'_> {
                 })
                 .collect()
         };
-        let (ask_cum, bid_cum) = (cum(&m.asks), cum(&m.bids));
+        let (ask_cum, bid_cum) = (cum(m_asks), cum(m_bids));
         let max_cum = ask_cum
             .get(skip + per_side.saturating_sub(1))
             .copied()
@@ -74,6 +99,9 @@ impl Widget for &BookPane<'_> {
         let wide = inner.width >= 42;
         let bar_w = usize::from(inner.width).saturating_sub(38).max(4);
         let ours = |side: Side, price: Decimal| -> Decimal {
+            if !trading {
+                return Decimal::ZERO;
+            }
             st.snapshot
                 .open_orders
                 .iter()
@@ -87,10 +115,12 @@ impl Widget for &BookPane<'_> {
         };
         let level_line = |side: Side, l: &crate::market::Level, c: Decimal| -> Line<'static> {
             let style: Style = if side == Side::Sell { t.ask } else { t.bid };
-            let flashing = st
-                .flashes
-                .get(&(side, l.price))
-                .is_some_and(|at| st.now.since(*at) < FLASH_MS);
+            // flashes follow the trading venue's book
+            let flashing = trading
+                && st
+                    .flashes
+                    .get(&(side, l.price))
+                    .is_some_and(|at| st.now.since(*at) < FLASH_MS);
             let price_style = if flashing {
                 style.patch(t.flash)
             } else {
@@ -128,7 +158,7 @@ impl Widget for &BookPane<'_> {
         for (i, l) in asks.iter().enumerate().rev() {
             lines.push(level_line(Side::Sell, l, ask_cum[skip + i]));
         }
-        let mid = match (m.bids.first(), m.asks.first(), m.mid) {
+        let mid = match (m_bids.first(), m_asks.first(), mid) {
             (Some(b), Some(a), Some(mid)) => {
                 let spread = a.price - b.price;
                 let bps = spread / mid * Decimal::from(10_000);
@@ -157,4 +187,44 @@ impl Widget for &BookPane<'_> {
         }
         Paragraph::new(lines).render(inner, buf);
     }
+}
+
+/// The cross-venue block: each venue's best bid and ask, then the consolidated best of both
+/// (with their venues) and the spread between them (below zero: one venue's bid crosses
+/// another's ask).
+fn cross_venue<'a>(books: &[crate::engine::VenueBook], dp: u32, t: &Theme) -> Vec<Line<'a>> {
+    let px = |p: Option<Decimal>| p.map_or("-".to_string(), |p| fixed(p, dp));
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<9}{:>12} {:>12}", "venue", "bid", "ask"),
+        t.muted,
+    ))];
+    for b in books {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<9}", b.venue.as_str()), t.text),
+            Span::styled(format!("{:>12}", px(b.bid())), t.bid),
+            Span::styled(format!(" {:>12}", px(b.ask())), t.ask),
+        ]));
+    }
+    let best = crate::engine::Consolidated::of(books);
+    let side = |x: Option<(Decimal, crate::engine::Venue)>| {
+        x.map_or("-".to_string(), |(p, v)| format!("{}@{v}", fixed(p, dp)))
+    };
+    let spread = best.spread();
+    let style = if spread.is_some_and(|s| s < Decimal::ZERO) {
+        t.warn
+    } else {
+        t.text
+    };
+    lines.push(Line::from(Span::styled(
+        format!("best {} / {}", side(best.bid), side(best.ask)),
+        t.text,
+    )));
+    lines.push(Line::from(Span::styled(
+        format!(
+            "spread across venues {}",
+            spread.map_or("-".into(), |s| fixed(s, dp))
+        ),
+        style,
+    )));
+    lines
 }

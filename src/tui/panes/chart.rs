@@ -65,7 +65,7 @@ impl Widget for &ChartPane<'_> {
             "  "
         };
         let title = Line::from(vec![
-            Span::raw(format!(" {} {} ", m.symbol, st.timeframe)),
+            Span::raw(format!(" {}@{} {} ", m.symbol, m.venue, st.timeframe)),
             Span::styled(last.map_or("-".into(), |c| fixed(c.close, dp)), t.text),
             Span::styled(
                 format!(" {arrow}{}% ", fixed(change, 2)),

@@ -53,7 +53,7 @@ impl Widget for &SignalsPane<'_> {
             ""
         };
         let b = block(
-            format!(" Signals {}{paused} ", m.symbol),
+            format!(" Signals {}@{}{paused} ", m.symbol, m.venue),
             focused(st, Pane::Signals),
             t,
         );
