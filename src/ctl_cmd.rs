@@ -342,5 +342,29 @@ fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
             l.qty.normalize()
         ));
     }
+    // the cross-venue view, when other venues list the pair
+    if !m.other_venues.is_empty() {
+        let px =
+            |p: Option<rust_decimal::Decimal>| p.map_or("-".into(), |p| p.normalize().to_string());
+        for v in &m.other_venues {
+            out.push_str(&format!(
+                "{sym}@{} (view)  bid {}  ask {}\n",
+                v.venue,
+                px(v.bid()),
+                px(v.ask())
+            ));
+        }
+        let best = tradedeck::engine::Consolidated::of(&m.venue_books());
+        let side = |x: Option<(rust_decimal::Decimal, tradedeck::engine::Venue)>| {
+            x.map_or("-".into(), |(p, v)| format!("{}@{v}", p.normalize()))
+        };
+        out.push_str(&format!(
+            "best {} / {} · spread across venues {}\n",
+            side(best.bid),
+            side(best.ask),
+            best.spread()
+                .map_or("-".into(), |s| s.normalize().to_string())
+        ));
+    }
     out.trim_end().to_string()
 }
