@@ -483,7 +483,8 @@ async fn notices_queued_during_a_retry_go_out_with_it() {
         .unwrap()
         .to_string();
     assert!(text.starts_with("PAPER · 2 notices"), "{text}");
-    assert_eq!(health(&n, "ops").delivered, 1);
+    // the server logs a request before it answers: wait for the answer to be counted
+    wait_for("the delivery", || health(&n, "ops").delivered == 1).await;
 }
 
 #[tokio::test]
