@@ -100,6 +100,21 @@ fn the_other_venue_is_shown_beside_the_trading_book_and_never_trades() {
     // a market buy fills on the trading venue's book (101), not at gate's cheaper ask
     let out = e.handle(order(Side::Buy, dec!(0.5), None), Timestamp(4));
     assert_eq!(fills(&out), vec![(dec!(101), dec!(0.5), dec!(0.0505))]);
+    // a resync on gate drops gate's book only: binance's book and its trading go on
+    e.handle(
+        Event::Feed(FeedEvent {
+            venue: Venue::Gate,
+            kind: FeedKind::Resynced { symbol: btc() },
+        }),
+        Timestamp(4),
+    );
+    let snap = e.snapshot();
+    assert!(snap.markets[0].other_venues[0].bids.is_empty());
+    assert_eq!(snap.markets[0].bids[0].price, dec!(100));
+    e.handle(
+        at(Venue::Gate, 4, book(dec!(100.5), dec!(102))),
+        Timestamp(4),
+    );
     // gate's feed is lost: only its book goes
     e.handle(
         Event::Feed(FeedEvent {

@@ -238,7 +238,7 @@ async fn gate_books_sync_resync_and_replace_and_trades_candles_and_rules_flow() 
     assert_eq!(rules[0].0.tick_size, dec("0.1"));
     assert_eq!(rules[0].0.min_notional, dec("3"));
     assert_eq!(rules[0].1, "TRADING");
-    assert_eq!(client.usage(), (10, 200));
+    assert_eq!(client.usage(), Some((10, 200)));
     // the 429 was honoured: calls before Gate's reset were never sent
     let book_calls = rest
         .seen()

@@ -10,6 +10,17 @@ use scenario::*;
 use tradedeck::engine::*;
 use tradedeck::model::{Instrument, Side, Timestamp};
 
+/// `ev` as Binance's market data (the scenario's events come from the simulated market).
+fn on_binance(ev: Event) -> Event {
+    match ev {
+        Event::Market(m) => Event::Market(MarketEvent {
+            venue: Venue::Binance,
+            ..m
+        }),
+        other => other,
+    }
+}
+
 fn binance_engine() -> Engine {
     let mut cfg = config(0);
     cfg.instruments = vec![(Venue::Binance, Instrument::unknown(btc()))];
@@ -19,7 +30,7 @@ fn binance_engine() -> Engine {
         kind: FeedKind::Connected,
     });
     e.handle(connected, Timestamp(0));
-    e.handle(book_event(0), Timestamp(0));
+    e.handle(on_binance(book_event(0)), Timestamp(0));
     e
 }
 
@@ -149,7 +160,7 @@ fn a_venue_ban_stops_trading_there_until_it_ends() {
     let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(4));
     assert_eq!(risk_kinds(&out), ["rejected:feed_down"]);
     // the book is still fresh when the ban ends
-    e.handle(book_event(120_000), Timestamp(120_000));
+    e.handle(on_binance(book_event(120_000)), Timestamp(120_000));
     let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(120_001));
     assert_eq!(fills(&out).len(), 1, "{out:?}");
 }
@@ -209,7 +220,7 @@ fn a_resynced_or_lost_book_is_not_traded_on_until_a_fresh_snapshot() {
         }
         let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(t + 2));
         assert_eq!(risk_kinds(&out), ["rejected:stale_book"]);
-        e.handle(book_event(t + 3), Timestamp(t + 3));
+        e.handle(on_binance(book_event(t + 3)), Timestamp(t + 3));
         let out = e.handle(order(Side::Buy, dec!(0.1), None), Timestamp(t + 4));
         assert_eq!(fills(&out).len(), 1, "{out:?}");
     }

@@ -284,6 +284,15 @@ fn kucoin_feed(
             None
         }
     };
+    // a key and its passphrase travel only over TLS (or to this machine)
+    let plain = crate::venues::urls::parse(&cfg.rest_url)
+        .is_ok_and(|u| u.scheme() == "http" && !crate::venues::urls::is_loopback(&u));
+    let keys = keys.filter(|_| {
+        if plain {
+            tracing::warn!("kucoin: rest_url is plain http; the API key is not used over it");
+        }
+        !plain
+    });
     let rest = Arc::new(
         rest::Rest::new(&cfg.rest_url, keys)
             .map_err(|e| RunError::Task(format!("venues.kucoin.rest_url: {e}")))?,

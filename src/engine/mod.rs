@@ -603,9 +603,11 @@ impl Engine {
             }
             FeedKind::Resynced { symbol } => {
                 h.resyncs += 1;
-                // the book was wrong: nothing trades on it until the fresh snapshot
-                if let Some(m) = self.markets.get_mut(&symbol) {
-                    m.forget_book();
+                // the book was wrong: nothing trades on it until the fresh snapshot (a view
+                // venue's resync drops only its own book)
+                match self.markets.get_mut(&symbol) {
+                    Some(m) if m.venue == f.venue => m.forget_book(),
+                    _ => self.quotes.forget_pair(symbol, f.venue),
                 }
                 Some((
                     AlertLevel::Warn,
@@ -613,6 +615,8 @@ impl Engine {
                 ))
             }
             FeedKind::Banned { until } => {
+                // no more data from there until the ban ends: its view books go stale
+                self.quotes.forget(f.venue);
                 let news = h.banned_until != Some(until);
                 h.banned_until = Some(until);
                 news.then(|| {
@@ -639,12 +643,12 @@ impl Engine {
     }
 
     fn on_market(&mut self, ev: MarketEvent, out: &mut Vec<Action>) {
-        if let (MarketKind::Candle(c), FillModel::NextOpen { .. }) = (&ev.kind, self.cfg.fill) {
-            self.on_candle_close(ev.symbol, c, (ev.exchange_ts, ev.received_ts), out);
-            return;
-        }
         if self.quotes.follows(ev.symbol, ev.venue) {
             self.quotes.on_market(&ev);
+            return;
+        }
+        if let (MarketKind::Candle(c), FillModel::NextOpen { .. }) = (&ev.kind, self.cfg.fill) {
+            self.on_candle_close(ev.symbol, c, (ev.exchange_ts, ev.received_ts), out);
             return;
         }
         let Some(m) = self

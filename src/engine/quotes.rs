@@ -62,6 +62,13 @@ impl VenueQuotes {
         }
     }
 
+    /// Drops `venue`'s book of `symbol` (a resync; it comes back with the fresh snapshot).
+    pub fn forget_pair(&mut self, symbol: Symbol, venue: Venue) {
+        if let Some(q) = self.books.get_mut(&(symbol, venue)) {
+            q.book = OrderBook::new();
+        }
+    }
+
     /// The other venues' views of `symbol`, `levels` a side.
     pub fn views(&self, symbol: Symbol, levels: usize) -> Vec<VenueBook> {
         self.books

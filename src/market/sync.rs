@@ -183,6 +183,10 @@ impl BookSync {
 
     /// Takes a REST snapshot: drops the buffered diffs it covers and applies the rest.
     pub fn on_snapshot(&mut self, s: Snapshot) -> Step {
+        // the book is already at or past it (a full message came first): nothing to take
+        if self.id.is_some_and(|id| s.id <= id) {
+            return Step::Ignored;
+        }
         if self.id.is_none() && self.buffer.is_empty() {
             self.pending = Some(s);
             return Step::Buffered;
@@ -433,5 +437,15 @@ mod tests {
         assert_eq!(s.id(), Some(30));
         assert_eq!(best(&s), (Some(Decimal::from(90)), Some(Decimal::from(91))));
         assert_eq!(s.book().depth(), (1, 1));
+    }
+
+    #[test]
+    fn a_snapshot_older_than_a_full_message_that_synced_the_book_is_ignored() {
+        let mut b = BookSync::new();
+        let mut full = Diff::new(50, 60, vec![]);
+        full.full = true;
+        assert_eq!(b.on_diff(full), Step::Synced);
+        assert_eq!(b.on_snapshot(snapshot(55)), Step::Ignored);
+        assert_eq!(b.id(), Some(60));
     }
 }

@@ -3,6 +3,8 @@
 pub mod binance;
 pub mod gate;
 pub mod kucoin;
+pub mod limits;
+pub mod parse;
 pub mod sim;
 pub mod stream;
 pub mod urls;

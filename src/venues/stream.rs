@@ -85,6 +85,41 @@ pub enum FetchError {
     Failed(String),
 }
 
+impl FetchError {
+    /// Any failure but a ban, in its own words.
+    pub fn failed(e: impl std::fmt::Display) -> FetchError {
+        FetchError::Failed(e.to_string())
+    }
+}
+
+/// Each pair's rules read one by one with `read`: a pair that fails is left out (its orders
+/// wait, and the log says why) rather than holding back the others; an error only when none
+/// could be read.
+pub async fn rules_per_pair<
+    E: std::fmt::Display,
+    F: Future<Output = Result<(Instrument, String), E>>,
+>(
+    venue: Venue,
+    symbols: &[Symbol],
+    read: impl Fn(Symbol) -> F,
+) -> Result<Vec<(Instrument, String)>, FetchError> {
+    let mut out = Vec::with_capacity(symbols.len());
+    let mut failed = Vec::new();
+    for s in symbols {
+        match read(*s).await {
+            Ok(r) => out.push(r),
+            Err(e) => failed.push(format!("{s}: {e}")),
+        }
+    }
+    if out.is_empty() && !failed.is_empty() {
+        return Err(FetchError::Failed(failed.join("; ")));
+    }
+    for f in &failed {
+        tracing::warn!("{venue} rules not loaded for {f}");
+    }
+    Ok(out)
+}
+
 /// One stream message, read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Parsed {
@@ -108,7 +143,7 @@ pub enum Parsed {
 }
 
 /// Where and how to connect, as the venue says at connect time.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Connection {
     /// The stream URL (with a fresh token, where the venue wants one).
     pub url: String,
@@ -118,6 +153,18 @@ pub struct Connection {
     pub renew_after: Option<Duration>,
     /// The URL carries a session token fetched just now (its age is shown).
     pub fresh_token: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    // the URL's query may carry a token: only its host is shown
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("host", &host_of(&self.url))
+            .field("ping_every", &self.ping_every)
+            .field("renew_after", &self.renew_after)
+            .field("fresh_token", &self.fresh_token)
+            .finish()
+    }
 }
 
 /// What a venue's market data needs beyond the shared feed.
@@ -337,6 +384,9 @@ async fn connection<S: Source>(
     let opened = clock::monotonic();
     let life = conn.renew_after.map_or(cfg.max_age, |r| r.min(cfg.max_age));
     let mut last_frame = opened;
+    // pongs and acknowledgements keep a socket alive without any market data: a connection
+    // that has carried none for `stale_after` (a subscription refused) is reopened too
+    let mut data_seen = false;
     let mut malformed = 0u64;
     let mut ping = conn.ping_every.map(|every| {
         let mut t = tokio::time::interval_at(opened + every, every);
@@ -367,7 +417,10 @@ async fn connection<S: Source>(
                         Vec::new()
                     }
                     Ok(Parsed::Reconnect(why)) => return Ended::Reconnect(why),
-                    Ok(p) => books.on_message(p, received),
+                    Ok(p) => {
+                        data_seen |= matches!(p, Parsed::Depth { .. } | Parsed::Market(_));
+                        books.on_message(p, received)
+                    }
                     Err(e) => {
                         malformed += 1;
                         tracing::warn!(error = %e, malformed, "{venue} stream: malformed message dropped");
@@ -389,6 +442,12 @@ async fn connection<S: Source>(
             }
             () = tokio::time::sleep_until(last_frame + cfg.stale_after) => {
                 return Ended::Reconnect(format!("no message for {:?}", cfg.stale_after));
+            }
+            () = tokio::time::sleep_until(opened + cfg.stale_after), if !data_seen => {
+                return Ended::Reconnect(format!(
+                    "no market data in {:?} since connecting (a subscription refused?)",
+                    cfg.stale_after
+                ));
             }
             () = tokio::time::sleep(age_left) => {
                 return Ended::Reconnect("connection renewed before the venue's time limit".into());

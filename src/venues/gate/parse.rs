@@ -8,7 +8,7 @@ use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
 use crate::market::Level;
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::binance::parse::{ParseError, decimal};
+use crate::venues::parse::{ParseError, decimal, seconds, taker_side};
 use crate::venues::stream::Parsed;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -16,15 +16,12 @@ use serde_json::value::RawValue;
 
 /// `BTC_USDT` → the pair.
 pub fn pair(s: &str) -> Result<Symbol, ParseError> {
-    let (base, quote) = s
-        .split_once('_')
-        .ok_or_else(|| ParseError::Symbol(s.to_string()))?;
-    Symbol::new(base, quote).map_err(|_| ParseError::Symbol(s.to_string()))
+    crate::venues::parse::pair(s, '_')
 }
 
 /// The pair → `BTC_USDT`.
 pub fn pair_name(s: Symbol) -> String {
-    format!("{}_{}", s.base(), s.quote())
+    crate::venues::parse::pair_name(s, '_')
 }
 
 /// One WebSocket frame: `{time, time_ms, channel, event, error, result}`.
@@ -180,11 +177,7 @@ pub fn stream_message(text: &str, received: Timestamp) -> Result<Parsed, ParseEr
                     price: decimal("price", &t.price)?,
                     qty: decimal("amount", &t.amount)?,
                     // Gate's side is the taker's
-                    aggressor: if t.side == "sell" {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
+                    aggressor: taker_side(&t.side)?,
                 },
             }))
         }
@@ -218,16 +211,6 @@ pub fn stream_message(text: &str, received: Timestamp) -> Result<Parsed, ParseEr
         }
         other => Err(ParseError::Stream(other.to_string())),
     }
-}
-
-fn seconds(field: &'static str, s: &str) -> Result<Timestamp, ParseError> {
-    s.trim()
-        .parse::<i64>()
-        .map(|v| Timestamp(v * 1000))
-        .map_err(|_| ParseError::Number {
-            field,
-            value: s.to_string(),
-        })
 }
 
 /// `GET /spot/order_book?…&with_id=true`: `{"id","current","update","asks","bids"}`.

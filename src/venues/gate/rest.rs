@@ -7,10 +7,10 @@ use super::parse::{self, ErrorBody, pair_name};
 use crate::app::clock;
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
-use crate::venues::binance::parse::ParseError;
+use crate::venues::limits::RateLimits;
+use crate::venues::parse::ParseError;
 use crate::venues::urls::{self, UrlError};
 use reqwest::Url;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Why a call failed.
@@ -48,21 +48,13 @@ pub enum GateError {
     Url(#[from] UrlError),
 }
 
-/// What the rate-limit headers said last, and any pause a 429 asked for.
-#[derive(Debug, Default, Clone, Copy)]
-struct Limits {
-    remain: Option<u32>,
-    limit: Option<u32>,
-    paused_until: Option<Timestamp>,
-}
-
 /// A public Gate.io REST client.
 #[derive(Debug)]
 pub struct Rest {
     http: reqwest::Client,
     /// The base, including `/api/v4`.
     base: Url,
-    limits: Mutex<Limits>,
+    limits: RateLimits,
 }
 
 /// How long a 429 without a usable reset time pauses requests.
@@ -77,26 +69,19 @@ impl Rest {
         Ok(Rest {
             http: crate::venues::http_client(Duration::from_secs(10)),
             base: urls::parse(base)?,
-            limits: Mutex::new(Limits::default()),
+            limits: RateLimits::default(),
         })
     }
 
-    /// (used, limit) of the current rate-limit window, as Gate's headers last said (0, 0
-    /// before the first answer).
-    pub fn usage(&self) -> (u32, u32) {
-        let l = self.limits.lock().map(|l| *l).unwrap_or_default();
-        match (l.remain, l.limit) {
-            (Some(r), Some(lim)) => (lim.saturating_sub(r), lim),
-            _ => (0, 0),
-        }
+    /// (used, limit) of the current rate-limit window, as Gate's headers last said.
+    pub fn usage(&self) -> Option<(u32, u32)> {
+        self.limits.usage()
     }
 
     /// `GET {base}{path}?{query}`: the body of a 2xx answer.
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<String, GateError> {
         let now = clock::now();
-        if let Some(until) = self.limits.lock().ok().and_then(|l| l.paused_until)
-            && now < until
-        {
+        if let Some(until) = self.limits.paused(now) {
             return Err(GateError::RateLimited { until });
         }
         let mut url = self.base.clone();
@@ -120,13 +105,12 @@ impl Rest {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.trim().to_string())
         };
-        let remain = header("x-gate-ratelimit-requests-remain").and_then(|v| v.parse().ok());
-        let limit = header("x-gate-ratelimit-limit").and_then(|v| v.parse().ok());
-        let reset = header("x-gate-ratelimit-reset-timestamp").and_then(|v| v.parse::<i64>().ok());
-        if let Ok(mut l) = self.limits.lock() {
-            l.remain = remain.or(l.remain);
-            l.limit = limit.or(l.limit);
-        }
+        let number = |name: &str| header(name).and_then(|v| v.parse::<i64>().ok());
+        self.limits.record(
+            number("x-gate-ratelimit-requests-remain"),
+            number("x-gate-ratelimit-limit"),
+        );
+        let reset = number("x-gate-ratelimit-reset-timestamp");
         let body = resp.text().await.unwrap_or_default();
         if status.as_u16() == 429 {
             // the reset may be in seconds or milliseconds; a past or missing one waits 10 s
@@ -134,9 +118,7 @@ impl Rest {
                 .map(|r| Timestamp(if r < 100_000_000_000 { r * 1000 } else { r }))
                 .filter(|t| *t > now)
                 .unwrap_or(now.plus_ms(DEFAULT_PAUSE_MS));
-            if let Ok(mut l) = self.limits.lock() {
-                l.paused_until = Some(until);
-            }
+            self.limits.pause(until);
             return Err(GateError::RateLimited { until });
         }
         if !status.is_success() {

@@ -7,7 +7,7 @@
 //! are backfilled over REST.
 
 use super::parse::{self, pair_name};
-use super::rest::{GateError, Rest};
+use super::rest::Rest;
 use crate::engine::{Event, Venue};
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
@@ -63,16 +63,6 @@ fn request(now: Timestamp, channel: &str, event: &str, payload: serde_json::Valu
     .to_string()
 }
 
-/// A REST failure as the feed sees it: a 429 is a pause until the window resets.
-fn fetch_error(e: GateError) -> FetchError {
-    match e {
-        GateError::RateLimited { until } => {
-            FetchError::Failed(format!("rate limited by Gate.io until {until}"))
-        }
-        e => FetchError::Failed(e.to_string()),
-    }
-}
-
 impl Source for GateSource {
     fn venue(&self) -> Venue {
         Venue::Gate
@@ -118,26 +108,25 @@ impl Source for GateSource {
         self.rest
             .order_book(symbol, self.cfg.depth_limit)
             .await
-            .map_err(fetch_error)
+            .map_err(FetchError::failed)
     }
 
     async fn candles(&self, symbol: Symbol) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
         self.rest
             .candles(symbol, self.cfg.backfill)
             .await
-            .map_err(fetch_error)
+            .map_err(FetchError::failed)
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
-        let mut out = Vec::with_capacity(self.cfg.symbols.len());
-        for s in &self.cfg.symbols {
-            out.push(self.rest.currency_pair(*s).await.map_err(fetch_error)?);
-        }
-        Ok(out)
+        stream::rules_per_pair(Venue::Gate, &self.cfg.symbols, |s| {
+            self.rest.currency_pair(s)
+        })
+        .await
     }
 
     fn weight(&self) -> Option<(u32, u32)> {
-        Some(self.rest.usage()).filter(|(_, limit)| *limit > 0)
+        self.rest.usage()
     }
 }
 

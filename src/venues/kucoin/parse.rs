@@ -9,22 +9,19 @@ use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
 use crate::market::Level;
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::binance::parse::{ParseError, decimal};
+use crate::venues::parse::{ParseError, decimal, seconds, taker_side};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// `BTC-USDT` → the pair.
 pub fn pair(s: &str) -> Result<Symbol, ParseError> {
-    let (base, quote) = s
-        .split_once('-')
-        .ok_or_else(|| ParseError::Symbol(s.to_string()))?;
-    Symbol::new(base, quote).map_err(|_| ParseError::Symbol(s.to_string()))
+    crate::venues::parse::pair(s, '-')
 }
 
 /// The pair → `BTC-USDT`.
 pub fn pair_name(s: Symbol) -> String {
-    format!("{}-{}", s.base(), s.quote())
+    crate::venues::parse::pair_name(s, '-')
 }
 
 /// A REST answer's envelope.
@@ -54,7 +51,7 @@ pub fn data(body: &str) -> Result<&RawValue, Result<(String, String), ParseError
 }
 
 /// The public bullet: a token and the server to use it on.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Bullet {
     /// The connect token (a secret of sorts: never logged).
     pub token: String,
@@ -62,6 +59,16 @@ pub struct Bullet {
     pub endpoint: String,
     /// How often the server wants a ping.
     pub ping_interval_ms: u64,
+}
+
+impl std::fmt::Debug for Bullet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bullet")
+            .field("token", &"<redacted>")
+            .field("endpoint", &self.endpoint)
+            .field("ping_interval_ms", &self.ping_interval_ms)
+            .finish()
+    }
 }
 
 /// Reads `POST /api/v1/bullet-public`'s `data`.
@@ -131,16 +138,6 @@ pub fn order_book(data: &RawValue) -> Result<Snapshot, ParseError> {
         bids: levels(&b.bids)?,
         asks: levels(&b.asks)?,
     })
-}
-
-fn seconds(field: &'static str, s: &str) -> Result<Timestamp, ParseError> {
-    s.trim()
-        .parse::<i64>()
-        .map(|v| Timestamp(v * 1000))
-        .map_err(|_| ParseError::Number {
-            field,
-            value: s.to_string(),
-        })
 }
 
 /// Reads `GET /api/v1/market/candles`' `data` (`[time s, open, close, high, low, volume,
@@ -369,11 +366,7 @@ pub fn frame(text: &str, received: Timestamp) -> Result<Frame, ParseError> {
                     price: decimal("price", &m.price)?,
                     qty: decimal("size", &m.size)?,
                     // the side is the taker's
-                    aggressor: if m.side == "sell" {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
+                    aggressor: taker_side(&m.side)?,
                 },
             }))
         }

@@ -9,10 +9,10 @@ use super::sign;
 use crate::app::clock;
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
-use crate::venues::binance::parse::ParseError;
+use crate::venues::limits::RateLimits;
+use crate::venues::parse::ParseError;
 use crate::venues::urls::{self, UrlError};
 use reqwest::{Method, Url};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Why a call failed.
@@ -67,20 +67,13 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Limits {
-    remaining: Option<u32>,
-    limit: Option<u32>,
-    paused_until: Option<Timestamp>,
-}
-
 /// A KuCoin REST client.
 #[derive(Debug)]
 pub struct Rest {
     http: reqwest::Client,
     base: Url,
     keys: Option<Keys>,
-    limits: Mutex<Limits>,
+    limits: RateLimits,
 }
 
 /// How long a 429 without a usable reset pauses requests.
@@ -96,17 +89,13 @@ impl Rest {
             http: crate::venues::http_client(Duration::from_secs(10)),
             base: urls::parse(base)?,
             keys,
-            limits: Mutex::new(Limits::default()),
+            limits: RateLimits::default(),
         })
     }
 
     /// (used, limit) of the current 30-second pool, as KuCoin's headers last said.
     pub fn usage(&self) -> Option<(u32, u32)> {
-        let l = self.limits.lock().map(|l| *l).unwrap_or_default();
-        match (l.remaining, l.limit) {
-            (Some(r), Some(lim)) => Some((lim.saturating_sub(r), lim)),
-            _ => None,
-        }
+        self.limits.usage()
     }
 
     /// A request to `path` (with `query`, already in `path?query` form when signed).
@@ -117,9 +106,7 @@ impl Rest {
         signed: bool,
     ) -> Result<String, KucoinError> {
         let now = clock::now();
-        if let Some(until) = self.limits.lock().ok().and_then(|l| l.paused_until)
-            && now < until
-        {
+        if let Some(until) = self.limits.paused(now) {
             return Err(KucoinError::RateLimited { until });
         }
         let url = self
@@ -162,19 +149,12 @@ impl Rest {
             header("gw-ratelimit-remaining"),
             header("gw-ratelimit-reset"),
         );
-        if let Ok(mut l) = self.limits.lock() {
-            l.limit = limit.and_then(|v| u32::try_from(v).ok()).or(l.limit);
-            l.remaining = remaining
-                .and_then(|v| u32::try_from(v).ok())
-                .or(l.remaining);
-        }
+        self.limits.record(remaining, limit);
         let body = resp.text().await.unwrap_or_default();
         if status.as_u16() == 429 {
             // the reset header is the time left in the pool, in ms
             let until = now.plus_ms(reset.filter(|r| *r > 0).unwrap_or(DEFAULT_PAUSE_MS));
-            if let Ok(mut l) = self.limits.lock() {
-                l.paused_until = Some(until);
-            }
+            self.limits.pause(until);
             return Err(KucoinError::RateLimited { until });
         }
         match parse::data(&body) {
@@ -212,12 +192,20 @@ impl Rest {
     /// 100 levels.
     pub async fn order_book(&self, symbol: Symbol) -> Result<Snapshot, KucoinError> {
         let pair = pair_name(symbol);
+        let public = format!("/api/v1/market/orderbook/level2_100?symbol={pair}");
         let body = if self.has_keys() {
             let endpoint = format!("/api/v3/market/orderbook/level2?symbol={pair}");
-            self.call(Method::GET, &endpoint, true).await?
+            match self.call(Method::GET, &endpoint, true).await {
+                // a refused key (passphrase, permission, clock) must not stop the book: the
+                // public 100 levels stand in
+                Err(KucoinError::Refused { code, msg, .. }) => {
+                    tracing::warn!(%code, "kucoin refused the signed full-depth book ({msg}); using the public 100 levels");
+                    self.call(Method::GET, &public, false).await?
+                }
+                other => other?,
+            }
         } else {
-            let endpoint = format!("/api/v1/market/orderbook/level2_100?symbol={pair}");
-            self.call(Method::GET, &endpoint, false).await?
+            self.call(Method::GET, &public, false).await?
         };
         Ok(parse::data(&body)
             .map_err(|_| ParseError::Stream("order book".into()))

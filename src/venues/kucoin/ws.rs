@@ -7,7 +7,7 @@
 //! refuses (401) forces a reconnect with a new one.
 
 use super::parse::{self, Frame, pair_name};
-use super::rest::{KucoinError, Rest};
+use super::rest::Rest;
 use crate::engine::{Event, Venue};
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
@@ -77,11 +77,6 @@ pub fn feed_config(symbols: Vec<Symbol>) -> FeedConfig {
     FeedConfig::new("", symbols)
 }
 
-/// A REST failure as the feed sees it.
-fn fetch_error(e: KucoinError) -> FetchError {
-    FetchError::Failed(e.to_string())
-}
-
 impl Source for KucoinSource {
     fn venue(&self) -> Venue {
         Venue::Kucoin
@@ -93,18 +88,13 @@ impl Source for KucoinSource {
             .bullet()
             .await
             .map_err(|e| format!("cannot get a KuCoin token: {e}"))?;
-        let sep = if bullet.endpoint.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        let mut url = reqwest::Url::parse(&bullet.endpoint)
+            .map_err(|_| "KuCoin's bullet named an endpoint that is not a URL".to_string())?;
+        url.query_pairs_mut()
+            .append_pair("token", &bullet.token)
+            .append_pair("connectId", &self.id().to_string());
         Ok(Connection {
-            url: format!(
-                "{}{sep}token={}&connectId={}",
-                bullet.endpoint,
-                bullet.token,
-                self.id()
-            ),
+            url: url.into(),
             ping_every: Some(Duration::from_millis(bullet.ping_interval_ms.max(100))),
             renew_after: Some(self.token_life),
             fresh_token: true,
@@ -147,22 +137,24 @@ impl Source for KucoinSource {
     }
 
     async fn snapshot(&self, symbol: Symbol) -> Result<Snapshot, FetchError> {
-        self.rest.order_book(symbol).await.map_err(fetch_error)
+        self.rest
+            .order_book(symbol)
+            .await
+            .map_err(FetchError::failed)
     }
 
     async fn candles(&self, symbol: Symbol) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
         self.rest
             .candles(symbol, self.cfg.backfill)
             .await
-            .map_err(fetch_error)
+            .map_err(FetchError::failed)
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
-        let mut out = Vec::with_capacity(self.cfg.symbols.len());
-        for s in &self.cfg.symbols {
-            out.push(self.rest.symbol_rules(*s).await.map_err(fetch_error)?);
-        }
-        Ok(out)
+        stream::rules_per_pair(Venue::Kucoin, &self.cfg.symbols, |s| {
+            self.rest.symbol_rules(s)
+        })
+        .await
     }
 
     fn weight(&self) -> Option<(u32, u32)> {
