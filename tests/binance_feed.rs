@@ -10,7 +10,7 @@ mod fake_http;
 mod fake_ws;
 
 use fake_http::{Reply, serve};
-use fake_ws::{Act, KLINES, diff, snapshot, streams};
+use fake_ws::{Act, KLINES, diff, snapshot, streams, until};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -29,26 +29,6 @@ fn config(ws_url: &str) -> FeedConfig {
     cfg.backoff_min = Duration::from_millis(20);
     cfg.backoff_max = Duration::from_millis(100);
     cfg
-}
-
-/// Events until one satisfies `done` (10 s at most).
-async fn until(rx: &mut mpsc::Receiver<Event>, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::sleep(Duration::from_secs(10));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            ev = rx.recv() => {
-                let ev = ev.expect("the feed stopped");
-                let stop = done(&ev);
-                got.push(ev);
-                if stop {
-                    return got;
-                }
-            }
-            () = &mut deadline => panic!("timed out; got {got:#?}"),
-        }
-    }
 }
 
 fn is_feed(ev: &Event, f: impl Fn(&FeedKind) -> bool) -> bool {

@@ -12,7 +12,7 @@ mod fake_http;
 mod fake_ws;
 
 use fake_http::{Reply, Seen, serve};
-use fake_ws::{Act, streams_logged};
+use fake_ws::{Act, streams_logged, until};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,25 +48,6 @@ const TRADE: &str = r#"{"time":1700000001,"time_ms":1700000001000,"channel":"spo
 const CANDLES: &str = r#"[["1700000040","1","60000","60010","59990","60005","0.5","false"],["1699999980","100","60005","60020","59980","60000","2.5","true"],["1699999920","100","60000","60010","59950","59960","1.5","true"]]"#;
 
 const PAIR: &str = r#"{"id":"BTC_USDT","base":"BTC","quote":"USDT","fee":"0.2","min_base_amount":"0.0001","min_quote_amount":"3","amount_precision":4,"precision":1,"trade_status":"tradable"}"#;
-
-async fn until(rx: &mut mpsc::Receiver<Event>, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::sleep(Duration::from_secs(10));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            ev = rx.recv() => {
-                let ev = ev.expect("the feed stopped");
-                let stop = done(&ev);
-                got.push(ev);
-                if stop {
-                    return got;
-                }
-            }
-            () = &mut deadline => panic!("timed out; got {got:#?}"),
-        }
-    }
-}
 
 fn feed_kind(ev: &Event) -> Option<&FeedKind> {
     match ev {

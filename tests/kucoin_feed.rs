@@ -12,7 +12,7 @@ mod fake_http;
 mod fake_ws;
 
 use fake_http::{Reply, Seen, serve};
-use fake_ws::{Act, streams_logged};
+use fake_ws::{Act, streams_logged, until};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,25 +84,6 @@ async fn rest_fake(ws: String, ping_ms: u64, books: Vec<u64>) -> fake_http::Serv
         }
     })
     .await
-}
-
-async fn until(rx: &mut mpsc::Receiver<Event>, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::sleep(Duration::from_secs(10));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            ev = rx.recv() => {
-                let ev = ev.expect("the feed stopped");
-                let stop = done(&ev);
-                got.push(ev);
-                if stop {
-                    return got;
-                }
-            }
-            () = &mut deadline => panic!("timed out; got {got:#?}"),
-        }
-    }
 }
 
 fn feed_kind(ev: &Event) -> Option<&FeedKind> {

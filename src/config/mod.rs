@@ -76,6 +76,44 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
 }
 
+/// (key, problem) for a venue's pair list: at least one when enabled, each once.
+fn symbol_rules(key: &str, enabled: bool, symbols: &[Symbol]) -> Vec<(String, String)> {
+    let mut errs = Vec::new();
+    if enabled && symbols.is_empty() {
+        errs.push((
+            key.to_string(),
+            "expected at least one pair, like [\"BTC/USDT\"]".into(),
+        ));
+    }
+    let mut seen = symbols.to_vec();
+    seen.sort();
+    seen.dedup();
+    if seen.len() != symbols.len() {
+        errs.push((key.to_string(), "each pair may be listed once".into()));
+    }
+    errs
+}
+
+/// (key, problem) for each setting of `names` that is not an environment variable's name;
+/// `key` turns a setting into its dotted key.
+fn env_name_rules(
+    key: &dyn Fn(&str) -> String,
+    names: &[(&str, &String)],
+) -> Vec<(String, String)> {
+    names
+        .iter()
+        .filter(|(_, name)| !is_env_name(name))
+        .map(|(k, name)| {
+            (
+                key(k),
+                format!(
+                    "{name:?} is not an environment variable name; expected letters, digits and _"
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Whether `name` can be an environment variable's name (letters, digits and `_`).
 pub fn is_env_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -179,18 +217,7 @@ impl KucoinConfig {
     fn validate(&self) -> Vec<(String, String)> {
         let mut errs = Vec::new();
         let key = |k: &str| format!("venues.kucoin.{k}");
-        if self.enabled && self.symbols.is_empty() {
-            errs.push((
-                key("symbols"),
-                "expected at least one pair, like [\"BTC/USDT\"]".into(),
-            ));
-        }
-        let mut seen = self.symbols.clone();
-        seen.sort();
-        seen.dedup();
-        if seen.len() != self.symbols.len() {
-            errs.push((key("symbols"), "each pair may be listed once".into()));
-        }
+        errs.extend(symbol_rules(&key("symbols"), self.enabled, &self.symbols));
         match crate::venues::urls::parse(&self.rest_url) {
             Ok(u) if matches!(u.scheme(), "https" | "http") => {}
             Ok(u) => errs.push((
@@ -203,15 +230,14 @@ impl KucoinConfig {
             )),
             Err(e) => errs.push((key("rest_url"), e.to_string())),
         }
-        for (k, name) in [
-            ("api_key_env", &self.api_key_env),
-            ("api_secret_env", &self.api_secret_env),
-            ("api_passphrase_env", &self.api_passphrase_env),
-        ] {
-            if !is_env_name(name) {
-                errs.push((key(k), format!("{name:?} is not an environment variable name; expected letters, digits and _")));
-            }
-        }
+        errs.extend(env_name_rules(
+            &key,
+            &[
+                ("api_key_env", &self.api_key_env),
+                ("api_secret_env", &self.api_secret_env),
+                ("api_passphrase_env", &self.api_passphrase_env),
+            ],
+        ));
         errs
     }
 }
@@ -329,18 +355,7 @@ impl VenueConfig {
         use crate::venues::urls;
         let mut errs = Vec::new();
         let key = |k: &str| format!("venues.{name}.{k}");
-        if self.enabled && self.symbols.is_empty() {
-            errs.push((
-                key("symbols"),
-                "expected at least one pair, like [\"BTC/USDT\"]".into(),
-            ));
-        }
-        let mut seen = self.symbols.clone();
-        seen.sort();
-        seen.dedup();
-        if seen.len() != self.symbols.len() {
-            errs.push((key("symbols"), "each pair may be listed once".into()));
-        }
+        errs.extend(symbol_rules(&key("symbols"), self.enabled, &self.symbols));
         for (k, url, schemes) in [
             ("rest_url", &self.rest_url, ["https", "http"]),
             ("ws_url", &self.ws_url, ["wss", "ws"]),
@@ -363,17 +378,13 @@ impl VenueConfig {
                 errs.push((key(k), e.to_string()));
             }
         }
-        for (k, name) in [
-            ("api_key_env", &self.api_key_env),
-            ("api_secret_env", &self.api_secret_env),
-        ] {
-            if !is_env_name(name) {
-                errs.push((
-                    key(k),
-                    format!("{name:?} is not an environment variable name; expected letters, digits and _"),
-                ));
-            }
-        }
+        errs.extend(env_name_rules(
+            &key,
+            &[
+                ("api_key_env", &self.api_key_env),
+                ("api_secret_env", &self.api_secret_env),
+            ],
+        ));
         errs
     }
 }

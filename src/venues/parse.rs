@@ -155,6 +155,67 @@ fn eight_digits(chunk: Option<&[u8]>) -> Option<(u64, u32)> {
     Some((v, 8 - zeros))
 }
 
+/// Where a venue's candle rows keep each value (time in seconds first, always).
+#[derive(Copy, Clone, Debug)]
+pub struct CandleColumns {
+    /// Open price.
+    pub open: usize,
+    /// High.
+    pub high: usize,
+    /// Low.
+    pub low: usize,
+    /// Close.
+    pub close: usize,
+    /// Base volume.
+    pub volume: usize,
+    /// A `"true"`/`"false"` closed mark, where the venue sends one.
+    pub closed: Option<usize>,
+}
+
+/// 1-minute candle rows (strings, time in seconds first) as closed candles with their close
+/// times, oldest first: a row marked not closed, or (without a mark) one whose minute has not
+/// ended by `now`, is left out.
+///
+/// # Errors
+/// A row too short, or a value that does not parse.
+pub fn candle_rows(
+    rows: &[Vec<String>],
+    cols: CandleColumns,
+    now: Timestamp,
+) -> Result<Vec<(crate::model::Candle, Timestamp)>, ParseError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let field = |i: usize, name: &'static str| {
+            r.get(i).ok_or_else(|| ParseError::Number {
+                field: name,
+                value: format!("{r:?}"),
+            })
+        };
+        let open = seconds("time", field(0, "time")?)?;
+        let close_ts = open.plus_ms(60_000);
+        let closed = cols
+            .closed
+            .and_then(|i| r.get(i))
+            .map_or(close_ts <= now, |w| w == "true");
+        if !closed {
+            continue;
+        }
+        out.push((
+            crate::model::Candle {
+                open_time: open,
+                open: decimal("open", field(cols.open, "open")?)?,
+                high: decimal("high", field(cols.high, "high")?)?,
+                low: decimal("low", field(cols.low, "low")?)?,
+                close: decimal("close", field(cols.close, "close")?)?,
+                volume: decimal("volume", field(cols.volume, "volume")?)?,
+            },
+            close_ts,
+        ));
+    }
+    out.sort_by_key(|(c, _)| c.open_time);
+    Ok(out)
+}
+
 /// A time in whole seconds (as a string) at millisecond resolution.
 pub fn seconds(field: &'static str, s: &str) -> Result<Timestamp, ParseError> {
     s.trim()

@@ -193,6 +193,12 @@ pub trait Source: Send + Sync + 'static {
     fn weight(&self) -> Option<(u32, u32)>;
 }
 
+/// Runs a venue's feed and its rules and request-weight reports together until the engine's
+/// receiver is dropped.
+pub async fn run_with_info<S: Source>(cfg: FeedConfig, src: Arc<S>, tx: mpsc::Sender<Event>) {
+    tokio::join!(run(cfg, src.clone(), tx.clone()), venue_info(src, tx));
+}
+
 /// How often the trading rules are read again.
 const RULES_EVERY: Duration = Duration::from_secs(3600);
 /// How often the request weight is reported.

@@ -2,7 +2,12 @@
 //! plays a script per connection (frames, pings, pauses, a close), counts the pongs it gets
 //! and keeps the text frames clients send (subscriptions, application pings).
 
-#![allow(dead_code, clippy::result_large_err)] // each test binary uses part of it; the handshake callback's error type is tungstenite's
+#![allow(
+    dead_code,
+    clippy::result_large_err,
+    clippy::expect_used,
+    clippy::panic
+)] // each test binary uses part of it; the handshake callback's error type is tungstenite's
 
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
@@ -139,4 +144,27 @@ pub async fn streams_logged(
         }
     });
     (url, stats, sent)
+}
+
+/// Events from a feed until one satisfies `done` (10 s at most; panics with what came).
+pub async fn until(
+    rx: &mut tokio::sync::mpsc::Receiver<tradedeck::engine::Event>,
+    mut done: impl FnMut(&tradedeck::engine::Event) -> bool,
+) -> Vec<tradedeck::engine::Event> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let ev = ev.expect("the feed stopped");
+                let stop = done(&ev);
+                got.push(ev);
+                if stop {
+                    return got;
+                }
+            }
+            () = &mut deadline => panic!("timed out; got {got:#?}"),
+        }
+    }
 }

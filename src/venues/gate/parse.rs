@@ -8,7 +8,7 @@ use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
 use crate::market::Level;
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::parse::{ParseError, decimal, seconds, taker_side};
+use crate::venues::parse::{CandleColumns, ParseError, candle_rows, decimal, seconds, taker_side};
 use crate::venues::stream::Parsed;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -242,34 +242,15 @@ pub fn order_book(body: &str) -> Result<Snapshot, ParseError> {
 /// Not the documented shape, or a value that does not parse.
 pub fn candles(body: &str, now: Timestamp) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
     let rows: Vec<Vec<String>> = serde_json::from_str(body)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let field = |i: usize, name: &'static str| {
-            r.get(i).ok_or_else(|| ParseError::Number {
-                field: name,
-                value: format!("{r:?}"),
-            })
-        };
-        let open = seconds("t", field(0, "t")?)?;
-        let close_ts = open.plus_ms(60_000);
-        let closed = r.get(7).map_or(close_ts <= now, |w| w == "true");
-        if !closed {
-            continue;
-        }
-        out.push((
-            Candle {
-                open_time: open,
-                open: decimal("open", field(5, "open")?)?,
-                high: decimal("high", field(3, "high")?)?,
-                low: decimal("low", field(4, "low")?)?,
-                close: decimal("close", field(2, "close")?)?,
-                volume: decimal("base volume", field(6, "base volume")?)?,
-            },
-            close_ts,
-        ));
-    }
-    out.sort_by_key(|(c, _)| c.open_time);
-    Ok(out)
+    let cols = CandleColumns {
+        close: 2,
+        high: 3,
+        low: 4,
+        open: 5,
+        volume: 6,
+        closed: Some(7),
+    };
+    candle_rows(&rows, cols, now)
 }
 
 /// `GET /spot/currency_pairs/{pair}`.

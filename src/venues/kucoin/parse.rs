@@ -9,7 +9,7 @@ use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
 use crate::market::Level;
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::parse::{ParseError, decimal, seconds, taker_side};
+use crate::venues::parse::{CandleColumns, ParseError, candle_rows, decimal, taker_side};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -148,33 +148,15 @@ pub fn order_book(data: &RawValue) -> Result<Snapshot, ParseError> {
 /// Not the documented shape, or a value that does not parse.
 pub fn candles(data: &RawValue, now: Timestamp) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
     let rows: Vec<Vec<String>> = serde_json::from_str(data.get())?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let field = |i: usize, name: &'static str| {
-            r.get(i).ok_or_else(|| ParseError::Number {
-                field: name,
-                value: format!("{r:?}"),
-            })
-        };
-        let open = seconds("time", field(0, "time")?)?;
-        let close_ts = open.plus_ms(60_000);
-        if close_ts > now {
-            continue;
-        }
-        out.push((
-            Candle {
-                open_time: open,
-                open: decimal("open", field(1, "open")?)?,
-                close: decimal("close", field(2, "close")?)?,
-                high: decimal("high", field(3, "high")?)?,
-                low: decimal("low", field(4, "low")?)?,
-                volume: decimal("volume", field(5, "volume")?)?,
-            },
-            close_ts,
-        ));
-    }
-    out.sort_by_key(|(c, _)| c.open_time);
-    Ok(out)
+    let cols = CandleColumns {
+        open: 1,
+        close: 2,
+        high: 3,
+        low: 4,
+        volume: 5,
+        closed: None,
+    };
+    candle_rows(&rows, cols, now)
 }
 
 /// Reads `GET /api/v2/symbols/{symbol}`' `data`: tick `priceIncrement`, lot `baseIncrement`,

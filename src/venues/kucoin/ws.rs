@@ -166,8 +166,5 @@ impl Source for KucoinSource {
 /// until the engine's receiver is dropped.
 pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
     let src = Arc::new(KucoinSource::new(cfg.clone(), rest));
-    tokio::join!(
-        stream::run(cfg, src.clone(), tx.clone()),
-        stream::venue_info(src, tx)
-    );
+    stream::run_with_info(cfg, src, tx).await;
 }
