@@ -168,6 +168,8 @@ fn the_cockpit_shows_both_books_and_the_cross_venue_block() {
     );
     let s = screen(&st);
     assert!(s.contains("Book BTC/USDT@binance · trades [v]"), "{s}");
+    // a venue that only shows the pair is live by its own data, not stale
+    assert!(s.lines().next().unwrap().contains("gate ● live 8ms"), "{s}");
     assert!(s.contains("binance        100.00       101.00"), "{s}");
     assert!(s.contains("gate           100.50       102.00"), "{s}");
     assert!(s.contains("best 100.50@gate / 101.00@binance"), "{s}");

@@ -30,11 +30,19 @@ impl Widget for &Header<'_> {
         let clock = format!("{} UTC", &clock[..19].replace('T', " "));
         let mut feeds: Vec<Span> = Vec::new();
         for f in &s.feeds {
+            // a venue's freshest data: the pairs it trades and the books it only shows
             let newest = s
                 .markets
                 .iter()
                 .filter(|m| m.venue == f.venue)
                 .map(|m| m.received_ts)
+                .chain(
+                    s.markets
+                        .iter()
+                        .flat_map(|m| &m.other_venues)
+                        .filter(|v| v.venue == f.venue)
+                        .map(|v| v.received_ts),
+                )
                 .max()
                 .unwrap_or_default();
             let ms = self.st.now.since(newest);
