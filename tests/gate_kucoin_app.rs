@@ -141,4 +141,12 @@ async fn gate_trades_kucoin_shows_beside_it_and_the_e_stop_halts_the_pair() {
         )
         .unwrap();
     assert_eq!(candles, 1, "gate's backfilled candle is journalled");
+    // kucoin only shows the pair: no history and no rules are fetched there
+    let asked: Vec<String> = kucoin.seen().iter().map(|s| s.path.clone()).collect();
+    assert!(
+        !asked
+            .iter()
+            .any(|p| p.contains("candles") || p.contains("symbols")),
+        "{asked:?}"
+    );
 }

@@ -243,6 +243,7 @@ fn binance_feed(
 /// Gate.io's market-data task: the stream, the pairs' rules and the rate-limit use.
 fn gate_feed(
     cfg: &crate::config::VenueConfig,
+    view_only: Vec<Symbol>,
     tx: &mpsc::Sender<Event>,
 ) -> Result<tokio::task::JoinHandle<()>, RunError> {
     use crate::venues::gate::{rest, ws};
@@ -250,8 +251,9 @@ fn gate_feed(
         rest::Rest::public(&cfg.rest_url)
             .map_err(|e| RunError::Task(format!("venues.gate.rest_url: {e}")))?,
     );
-    let feed = ws::feed_config(&cfg.ws_url, cfg.symbols.clone());
-    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, "gate market data");
+    let mut feed = ws::feed_config(&cfg.ws_url, cfg.symbols.clone());
+    feed.view_only = view_only;
+    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "gate market data");
     Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
 }
 
@@ -259,6 +261,7 @@ fn gate_feed(
 /// variables are set.
 fn kucoin_feed(
     cfg: &crate::config::KucoinConfig,
+    view_only: Vec<Symbol>,
     tx: &mpsc::Sender<Event>,
 ) -> Result<tokio::task::JoinHandle<()>, RunError> {
     use crate::venues::kucoin::{rest, ws};
@@ -298,11 +301,9 @@ fn kucoin_feed(
             .map_err(|e| RunError::Task(format!("venues.kucoin.rest_url: {e}")))?,
     );
     tracing::info!(rest = %cfg.rest_url, symbols = ?cfg.symbols, full_depth = rest.has_keys(), "kucoin market data");
-    Ok(tokio::spawn(ws::run(
-        ws::feed_config(cfg.symbols.clone()),
-        rest,
-        tx.clone(),
-    )))
+    let mut feed = ws::feed_config(cfg.symbols.clone());
+    feed.view_only = view_only;
+    Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
 }
 
 /// Binance testnet execution: the REST client for the testnet host named in the config
@@ -549,11 +550,26 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     if cfg.venues.binance.enabled {
         feeds.extend(binance_feed(&cfg.venues.binance, &market_tx)?);
     }
+    // a pair an earlier venue trades is only shown by the later ones
+    let mut traded: Vec<Symbol> = Vec::new();
+    if cfg.venues.binance.enabled {
+        traded.extend(&cfg.venues.binance.symbols);
+    }
+    let view_only = |symbols: &[Symbol], traded: &[Symbol]| -> Vec<Symbol> {
+        symbols
+            .iter()
+            .filter(|s| traded.contains(s))
+            .copied()
+            .collect()
+    };
     if cfg.venues.gate.enabled {
-        feeds.push(gate_feed(&cfg.venues.gate, &market_tx)?);
+        let only = view_only(&cfg.venues.gate.symbols, &traded);
+        feeds.push(gate_feed(&cfg.venues.gate, only, &market_tx)?);
+        traded.extend(&cfg.venues.gate.symbols);
     }
     if cfg.venues.kucoin.enabled {
-        feeds.push(kucoin_feed(&cfg.venues.kucoin, &market_tx)?);
+        let only = view_only(&cfg.venues.kucoin.symbols, &traded);
+        feeds.push(kucoin_feed(&cfg.venues.kucoin, only, &market_tx)?);
     }
     if cfg.venues.sim.enabled {
         feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));

@@ -35,6 +35,9 @@ pub struct FeedConfig {
     pub ws_url: String,
     /// Pairs to follow.
     pub symbols: Vec<Symbol>,
+    /// Of those, the pairs another venue trades (only their books are shown here): no
+    /// candle history and no trading rules are fetched for them.
+    pub view_only: Vec<Symbol>,
     /// Levels a side of each REST snapshot.
     pub depth_limit: u32,
     /// 1-minute candles backfilled before the first connect.
@@ -56,6 +59,7 @@ impl FeedConfig {
         FeedConfig {
             ws_url: ws_url.to_string(),
             symbols,
+            view_only: Vec::new(),
             depth_limit: 1000,
             backfill: 1000,
             stale_after: Duration::from_secs(30),
@@ -63,6 +67,15 @@ impl FeedConfig {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
         }
+    }
+
+    /// The pairs this venue trades (those not only shown here).
+    pub fn traded(&self) -> Vec<Symbol> {
+        self.symbols
+            .iter()
+            .filter(|s| !self.view_only.contains(s))
+            .copied()
+            .collect()
     }
 
     /// The delay before reconnect attempt `attempt` (1-based): doubling from `backoff_min`
@@ -335,7 +348,7 @@ async fn backfill<S: Source>(
 ) -> bool {
     let venue = src.venue();
     let now = clock::now();
-    for s in &cfg.symbols {
+    for s in &cfg.traded() {
         let rows = match src.candles(*s).await {
             Ok(rows) => rows,
             Err(FetchError::Banned { until }) => {

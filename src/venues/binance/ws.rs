@@ -103,7 +103,7 @@ impl Source for BinanceSource {
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
         self.rest
-            .exchange_info(&self.cfg.symbols)
+            .exchange_info(&self.cfg.traded())
             .await
             .map(|r| r.instruments)
             .map_err(fetch_error)

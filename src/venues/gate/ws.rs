@@ -119,7 +119,7 @@ impl Source for GateSource {
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
-        stream::rules_per_pair(Venue::Gate, &self.cfg.symbols, |s| {
+        stream::rules_per_pair(Venue::Gate, &self.cfg.traded(), |s| {
             self.rest.currency_pair(s)
         })
         .await

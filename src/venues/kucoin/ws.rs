@@ -151,7 +151,7 @@ impl Source for KucoinSource {
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
-        stream::rules_per_pair(Venue::Kucoin, &self.cfg.symbols, |s| {
+        stream::rules_per_pair(Venue::Kucoin, &self.cfg.traded(), |s| {
             self.rest.symbol_rules(s)
         })
         .await
