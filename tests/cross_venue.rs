@@ -159,7 +159,8 @@ fn screen(st: &UiState) -> String {
 
 #[test]
 fn the_cockpit_shows_both_books_and_the_cross_venue_block() {
-    let e = two_venues();
+    let mut e = two_venues();
+    e.handle(order(Side::Buy, dec!(0.5), None), Timestamp(3));
     let mut st = UiState::new(
         Arc::new(e.snapshot()),
         Keymap::default(),
@@ -168,6 +169,9 @@ fn the_cockpit_shows_both_books_and_the_cross_venue_block() {
     );
     let s = screen(&st);
     assert!(s.contains("Book BTC/USDT@binance · trades [v]"), "{s}");
+    // with several venues, tables name the venue that trades the pair
+    assert!(s.contains("│BTC/USDT@binance 0.5 "), "{s}");
+    assert!(s.contains("buy  0.5 BTC/USDT@binance @ 101.00"), "{s}");
     // a venue that only shows the pair is live by its own data, not stale
     assert!(s.lines().next().unwrap().contains("gate ● live 8ms"), "{s}");
     assert!(s.contains("binance        100.00       101.00"), "{s}");

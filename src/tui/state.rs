@@ -191,6 +191,21 @@ impl UiState {
         self.snapshot.markets.get(self.symbol)
     }
 
+    /// How a pair is written in tables: `PAIR@venue` once more than one venue feeds the
+    /// engine (the venue that trades it), plain `PAIR` otherwise.
+    pub fn pair_label(&self, symbol: crate::model::Symbol) -> String {
+        let venue = self
+            .snapshot
+            .markets
+            .iter()
+            .find(|m| m.symbol == symbol)
+            .map(|m| m.venue);
+        match venue {
+            Some(v) if self.snapshot.feeds.len() > 1 => format!("{symbol}@{v}"),
+            _ => symbol.to_string(),
+        }
+    }
+
     /// Engine and log alerts together, newest first.
     pub fn alerts(&self) -> Vec<&Alert> {
         let mut all: Vec<&Alert> = self

@@ -55,7 +55,7 @@ impl Widget for &OrdersPane<'_> {
                 Span::raw(format!(
                     "{} {} {price} ",
                     qty(o.request.qty),
-                    o.request.symbol
+                    st.pair_label(o.request.symbol)
                 )),
                 Span::styled(
                     format!("filled {} · {}", qty(o.filled_qty), o.status.as_str()),
@@ -81,7 +81,7 @@ impl Widget for &OrdersPane<'_> {
                 Span::raw(format!(
                     "{} {} @ {} ",
                     qty(f.qty),
-                    f.symbol,
+                    st.pair_label(f.symbol),
                     fixed(f.price, 2)
                 )),
                 Span::styled(

@@ -54,7 +54,7 @@ impl Widget for &PositionsPane<'_> {
             tu += p.unrealised;
             tr += net_r;
             rows.push(pick(vec![
-                Cell::from(p.symbol.to_string()),
+                Cell::from(self.st.pair_label(p.symbol)),
                 Cell::from(qty(p.qty)),
                 Cell::from(p.avg_price.map_or("-".into(), |a| fixed(a, 2))),
                 Cell::from(p.mark.map_or("-".into(), |m| fixed(m, 2))),
@@ -75,10 +75,25 @@ impl Widget for &PositionsPane<'_> {
             ])
             .style(t.text.add_modifier(Modifier::BOLD)),
         );
-        let widths: Vec<Constraint> = if wide {
-            [9, 9, 10, 10, 11, 11, 10].map(Constraint::Length).to_vec()
+        // the pair column fits its longest label (`PAIR@venue` with several venues)
+        let pair_w = s
+            .positions
+            .iter()
+            .map(|p| self.st.pair_label(p.symbol).chars().count() as u16)
+            .max()
+            .unwrap_or(0)
+            .max(9);
+        let widths: Vec<Constraint> = if wide && pair_w > 9 {
+            // the longer labels take their room from the number columns
+            [pair_w, 9, 9, 9, 10, 10, 9]
+                .map(Constraint::Length)
+                .to_vec()
+        } else if wide {
+            [pair_w, 9, 10, 10, 11, 11, 10]
+                .map(Constraint::Length)
+                .to_vec()
         } else {
-            [9, 9, 11, 11].map(Constraint::Length).to_vec()
+            [pair_w, 9, 11, 11].map(Constraint::Length).to_vec()
         };
         Table::new(rows, widths)
             .header(header)
