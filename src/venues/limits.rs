@@ -1,13 +1,15 @@
 //! What a venue's rate-limit headers said last (`X-Gate-RateLimit-*`, KuCoin's
-//! `gw-ratelimit-*`), and the pause a 429 asks for: no request is sent before it ends.
+//! `gw-ratelimit-*`), per endpoint where the venue counts per endpoint, and the pause a 429
+//! asks for: no request is sent before it ends.
 
 use crate::model::Timestamp;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct State {
-    remaining: Option<u32>,
-    limit: Option<u32>,
+    /// (remaining, limit) per endpoint, as each one's last answer said.
+    windows: BTreeMap<String, (Option<u32>, Option<u32>)>,
     paused_until: Option<Timestamp>,
 }
 
@@ -26,13 +28,13 @@ impl RateLimits {
             .flatten()
     }
 
-    /// Records an answer's headers (each kept when the answer lacks it).
-    pub fn record(&self, remaining: Option<i64>, limit: Option<i64>) {
+    /// Records an answer's headers for `endpoint` (each value kept when the answer lacks it).
+    pub fn record(&self, endpoint: &str, remaining: Option<i64>, limit: Option<i64>) {
+        let fit = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
         self.with(|s| {
-            s.remaining = remaining
-                .and_then(|v| u32::try_from(v).ok())
-                .or(s.remaining);
-            s.limit = limit.and_then(|v| u32::try_from(v).ok()).or(s.limit);
+            let w = s.windows.entry(endpoint.to_string()).or_default();
+            w.0 = fit(remaining).or(w.0);
+            w.1 = fit(limit).or(w.1);
         });
     }
 
@@ -41,12 +43,37 @@ impl RateLimits {
         self.with(|s| s.paused_until = Some(until));
     }
 
-    /// (used, limit) in the current window, once the venue has said both.
+    /// (used, limit) of the most used window, once the venue has said both for one.
     pub fn usage(&self) -> Option<(u32, u32)> {
-        self.with(|s| match (s.remaining, s.limit) {
-            (Some(r), Some(l)) => Some((l.saturating_sub(r), l)),
-            _ => None,
+        self.with(|s| {
+            s.windows
+                .values()
+                .filter_map(|w| match *w {
+                    (Some(r), Some(l)) if l > 0 => Some((l.saturating_sub(r), l)),
+                    _ => None,
+                })
+                .max_by(|a, b| {
+                    (u64::from(a.0) * u64::from(b.1)).cmp(&(u64::from(b.0) * u64::from(a.1)))
+                })
         })
         .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_used_endpoint_is_the_one_shown() {
+        let l = RateLimits::default();
+        assert_eq!(l.usage(), None);
+        l.record("/spot/order_book", Some(190), Some(200));
+        l.record("/spot/candlesticks", Some(10), Some(200));
+        l.record("/spot/order_book", Some(150), None);
+        assert_eq!(l.usage(), Some((190, 200)));
+        l.pause(Timestamp(10));
+        assert_eq!(l.paused(Timestamp(5)), Some(Timestamp(10)));
+        assert_eq!(l.paused(Timestamp(10)), None);
     }
 }

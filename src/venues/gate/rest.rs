@@ -106,7 +106,9 @@ impl Rest {
                 .map(|v| v.trim().to_string())
         };
         let number = |name: &str| header(name).and_then(|v| v.parse::<i64>().ok());
+        // Gate counts per endpoint: each one's window is kept, the most used one shown
         self.limits.record(
+            path,
             number("x-gate-ratelimit-requests-remain"),
             number("x-gate-ratelimit-limit"),
         );

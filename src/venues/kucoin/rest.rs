@@ -149,7 +149,8 @@ impl Rest {
             header("gw-ratelimit-remaining"),
             header("gw-ratelimit-reset"),
         );
-        self.limits.record(remaining, limit);
+        // one pool per IP (public) or per account: a single window
+        self.limits.record("pool", remaining, limit);
         let body = resp.text().await.unwrap_or_default();
         if status.as_u16() == 429 {
             // the reset header is the time left in the pool, in ms
