@@ -224,6 +224,7 @@ impl EngineHandle {
 /// Binance's market-data tasks: the stream and the venue's rules and weight.
 fn binance_feed(
     cfg: &crate::config::VenueConfig,
+    view_only: Vec<Symbol>,
     tx: &mpsc::Sender<Event>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, RunError> {
     use crate::venues::binance::{rest, ws};
@@ -232,11 +233,13 @@ fn binance_feed(
         rest::Rest::public(&cfg.rest_url, weight)
             .map_err(|e| RunError::Task(format!("venues.binance.rest_url: {e}")))?,
     );
-    let feed = ws::FeedConfig::new(&cfg.ws_url, cfg.symbols.clone());
-    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, "binance market data");
+    let mut feed = ws::FeedConfig::new(&cfg.ws_url, cfg.symbols.clone());
+    feed.view_only = view_only;
+    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "binance market data");
+    let traded = feed.traded();
     Ok(vec![
         tokio::spawn(ws::run(feed, rest.clone(), tx.clone())),
-        tokio::spawn(ws::venue_info(cfg.symbols.clone(), rest, tx.clone())),
+        tokio::spawn(ws::venue_info(traded, rest, tx.clone())),
     ])
 }
 
@@ -401,31 +404,17 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     if cfg.venues.sim.enabled {
         instruments.extend(sim.instruments().into_iter().map(|i| (Venue::Sim, i)));
     }
-    for (venue, enabled, symbols) in [
-        (
-            Venue::Binance,
-            cfg.venues.binance.enabled,
-            &cfg.venues.binance.symbols,
-        ),
-        (
-            Venue::Gate,
-            cfg.venues.gate.enabled,
-            &cfg.venues.gate.symbols,
-        ),
-        (
-            Venue::Kucoin,
-            cfg.venues.kucoin.enabled,
-            &cfg.venues.kucoin.symbols,
-        ),
-    ] {
-        if enabled {
-            // the venue's rules arrive from its REST API; until then its orders are refused
-            instruments.extend(
-                symbols
-                    .iter()
-                    .map(|s| (venue, crate::model::Instrument::unknown(*s))),
-            );
-        }
+    // the venues that may trade first: the engine trades each pair on the first venue
+    // listing it, and shows the others beside it
+    let mut real = cfg.venues.real();
+    real.sort_by_key(|(_, _, trade)| !*trade);
+    for (venue, symbols, _) in real {
+        // the venue's rules arrive from its REST API; until then its orders are refused
+        instruments.extend(
+            symbols
+                .iter()
+                .map(|s| (venue, crate::model::Instrument::unknown(*s))),
+        );
     }
     let mut engine_cfg = EngineConfig::from_config(cfg, instruments);
     engine_cfg.llm_worker = llm.is_some();
@@ -547,29 +536,31 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         )));
     }
     let mut feeds = Vec::new();
-    if cfg.venues.binance.enabled {
-        feeds.extend(binance_feed(&cfg.venues.binance, &market_tx)?);
-    }
-    // a pair an earlier venue trades is only shown by the later ones
-    let mut traded: Vec<Symbol> = Vec::new();
-    if cfg.venues.binance.enabled {
-        traded.extend(&cfg.venues.binance.symbols);
-    }
-    let view_only = |symbols: &[Symbol], traded: &[Symbol]| -> Vec<Symbol> {
-        symbols
+    // a pair another venue trades is only shown by this one
+    let view_only = cfg.venues.view_only();
+    let only = |venue: Venue| {
+        view_only
             .iter()
-            .filter(|s| traded.contains(s))
-            .copied()
-            .collect()
+            .find(|(v, _)| *v == venue)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     };
+    if cfg.venues.binance.enabled {
+        feeds.extend(binance_feed(
+            &cfg.venues.binance,
+            only(Venue::Binance),
+            &market_tx,
+        )?);
+    }
     if cfg.venues.gate.enabled {
-        let only = view_only(&cfg.venues.gate.symbols, &traded);
-        feeds.push(gate_feed(&cfg.venues.gate, only, &market_tx)?);
-        traded.extend(&cfg.venues.gate.symbols);
+        feeds.push(gate_feed(&cfg.venues.gate, only(Venue::Gate), &market_tx)?);
     }
     if cfg.venues.kucoin.enabled {
-        let only = view_only(&cfg.venues.kucoin.symbols, &traded);
-        feeds.push(kucoin_feed(&cfg.venues.kucoin, only, &market_tx)?);
+        feeds.push(kucoin_feed(
+            &cfg.venues.kucoin,
+            only(Venue::Kucoin),
+            &market_tx,
+        )?);
     }
     if cfg.venues.sim.enabled {
         feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));

@@ -197,6 +197,8 @@ pub struct KucoinConfig {
     pub api_secret_env: String,
     /// Name of the environment variable holding its passphrase.
     pub api_passphrase_env: String,
+    /// Whether pairs may (paper-)trade here; `false` only shows KuCoin's books.
+    pub trade: bool,
 }
 
 impl Default for KucoinConfig {
@@ -208,6 +210,7 @@ impl Default for KucoinConfig {
             api_key_env: "KUCOIN_API_KEY".into(),
             api_secret_env: "KUCOIN_API_SECRET".into(),
             api_passphrase_env: "KUCOIN_API_PASSPHRASE".into(),
+            trade: true,
         }
     }
 }
@@ -242,6 +245,58 @@ impl KucoinConfig {
     }
 }
 
+impl Venues {
+    /// The enabled real venues with their pairs and whether they may trade, in the order that
+    /// decides where a pair trades: the first venue that lists it and may trade.
+    pub fn real(&self) -> Vec<(crate::engine::Venue, &[Symbol], bool)> {
+        use crate::engine::Venue;
+        [
+            (
+                Venue::Binance,
+                self.binance.enabled,
+                &self.binance.symbols,
+                self.binance.trade,
+            ),
+            (
+                Venue::Gate,
+                self.gate.enabled,
+                &self.gate.symbols,
+                self.gate.trade,
+            ),
+            (
+                Venue::Kucoin,
+                self.kucoin.enabled,
+                &self.kucoin.symbols,
+                self.kucoin.trade,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, on, _, _)| *on)
+        .map(|(v, _, symbols, trade)| (v, symbols.as_slice(), trade))
+        .collect()
+    }
+
+    /// Each enabled real venue's pairs that another venue trades (only shown there).
+    pub fn view_only(&self) -> Vec<(crate::engine::Venue, Vec<Symbol>)> {
+        let real = self.real();
+        real.iter()
+            .map(|(venue, symbols, _)| {
+                let trader = |s: &Symbol| {
+                    real.iter()
+                        .find(|(_, theirs, trade)| *trade && theirs.contains(s))
+                        .map(|(v, _, _)| *v)
+                };
+                let only = symbols
+                    .iter()
+                    .filter(|s| trader(s).is_some_and(|v| v != *venue))
+                    .copied()
+                    .collect();
+                (*venue, only)
+            })
+            .collect()
+    }
+}
+
 impl Default for Venues {
     fn default() -> Self {
         Venues {
@@ -273,6 +328,9 @@ pub struct VenueConfig {
     pub api_key_env: String,
     /// Name of the environment variable holding the testnet API secret.
     pub api_secret_env: String,
+    /// Whether pairs may trade here; `false` only shows this venue's books beside the venue
+    /// that trades each pair.
+    pub trade: bool,
 }
 
 /// A venue table as written: every key optional, the venue's defaults fill the rest.
@@ -287,6 +345,7 @@ struct VenueTable {
     testnet_ws_url: Option<String>,
     api_key_env: Option<String>,
     api_secret_env: Option<String>,
+    trade: Option<bool>,
 }
 
 impl VenueConfig {
@@ -302,6 +361,7 @@ impl VenueConfig {
             testnet_ws_url: urls::TESTNET_WS_API.into(),
             api_key_env: "BINANCE_TESTNET_API_KEY".into(),
             api_secret_env: "BINANCE_TESTNET_API_SECRET".into(),
+            trade: true,
         }
     }
 
@@ -318,6 +378,7 @@ impl VenueConfig {
             testnet_ws_url: urls::TESTNET_WS.into(),
             api_key_env: "GATE_TESTNET_API_KEY".into(),
             api_secret_env: "GATE_TESTNET_API_SECRET".into(),
+            trade: true,
         }
     }
 
@@ -332,6 +393,7 @@ impl VenueConfig {
             testnet_ws_url: t.testnet_ws_url.unwrap_or(defaults.testnet_ws_url),
             api_key_env: t.api_key_env.unwrap_or(defaults.api_key_env),
             api_secret_env: t.api_secret_env.unwrap_or(defaults.api_secret_env),
+            trade: t.trade.unwrap_or(defaults.trade),
         }
     }
 
@@ -664,6 +726,36 @@ impl Config {
                     ),
                 );
             }
+        }
+        // every pair needs a venue that may trade it
+        for (venue, symbols, _) in self.venues.real() {
+            let orphans: Vec<String> = symbols
+                .iter()
+                .filter(|s| {
+                    !self
+                        .venues
+                        .real()
+                        .iter()
+                        .any(|(_, theirs, trade)| *trade && theirs.contains(s))
+                })
+                .map(|s| s.to_string())
+                .collect();
+            rule(
+                orphans.is_empty(),
+                &format!("venues.{venue}.symbols"),
+                format!(
+                    "{} is listed only on venues with trade = false; let one of them trade it (trade = true), or drop it",
+                    orphans.join(", ")
+                ),
+            );
+        }
+        if self.mode == Mode::Testnet && !binance.trade {
+            rule(
+                false,
+                "venues.binance.trade",
+                "testnet mode sends orders to the Binance spot testnet: expected trade = true"
+                    .into(),
+            );
         }
         // a pair listed by several real venues trades on the first (binance, gate, kucoin) and
         // shows the others beside it; the simulated market's prices are its own, so a pair
@@ -1001,6 +1093,34 @@ mod tests {
             .to_string();
         assert!(
             err.contains(":2:") && err.contains("paper.latency_ms"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_pair_trades_on_the_first_venue_that_may_trade_it_and_the_others_only_show_it() {
+        use crate::engine::Venue;
+        let c = parse(
+            "[venues.sim]\nenabled = false\n[venues.binance]\nenabled = true\ntrade = false\nsymbols = [\"BTC/USDT\"]\n[venues.gate]\nenabled = true\nsymbols = [\"BTC/USDT\"]\n[venues.kucoin]\nenabled = true\nsymbols = [\"BTC/USDT\"]\n",
+        )
+        .unwrap();
+        let btc: Symbol = "BTC/USDT".parse().unwrap();
+        assert_eq!(
+            c.venues.view_only(),
+            vec![
+                (Venue::Binance, vec![btc]),
+                (Venue::Gate, vec![]),
+                (Venue::Kucoin, vec![btc]),
+            ],
+            "gate trades BTC/USDT: binance (trade = false) and kucoin (later) only show it"
+        );
+        let err = parse(
+            "[venues.sim]\nenabled = false\n[venues.binance]\nenabled = true\ntrade = false\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("listed only on venues with trade = false"),
             "{err}"
         );
     }

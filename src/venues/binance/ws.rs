@@ -102,8 +102,13 @@ impl Source for BinanceSource {
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
+        let traded = self.cfg.traded();
+        if traded.is_empty() {
+            // only shown here: no rules needed (and an empty list would ask for every pair)
+            return Ok(Vec::new());
+        }
         self.rest
-            .exchange_info(&self.cfg.traded())
+            .exchange_info(&traded)
             .await
             .map(|r| r.instruments)
             .map_err(fetch_error)
