@@ -504,3 +504,24 @@ async fn a_bad_or_plain_http_url_is_refused_at_start_without_echoing_it() {
     let s = health(&n, "ops").last_error.unwrap();
     assert_eq!(s, "$S holds a http:// URL; expected https://");
 }
+
+#[tokio::test]
+async fn a_retry_after_given_as_an_http_date_is_honoured() {
+    let server = serve(|_: &Seen, _: &[Seen]| {
+        Reply::status(429, "slow down").with("Retry-After", "Fri, 01 Jan 2100 00:00:00 GMT")
+    })
+    .await;
+    let n = notifier(
+        vec![("ops", channel("slack", "url_env = \"U\""))],
+        vec![("U", format!("{}/s", server.url))],
+    );
+    let health = n.health_reader();
+    n.send(&fill(1));
+    wait_for("the first try", || server.seen().len() == 1).await;
+    // with a 50 ms backoff the retry would be here by now; the date (capped) holds it back
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.seen().len(), 1);
+    n.finish(Duration::from_millis(200)).await;
+    let h = health().into_iter().find(|h| h.name == "ops").unwrap();
+    assert_eq!(h.undelivered, 1, "{h:?}");
+}

@@ -189,11 +189,17 @@ impl Channel {
         if status.is_success() {
             return Outcome::Delivered(status.as_u16());
         }
+        // Retry-After: seconds, or an HTTP date
         let header_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok());
+            .and_then(|v| {
+                v.trim().parse::<f64>().ok().or_else(|| {
+                    let at = crate::signals::feed::rfc2822(v)?;
+                    Some(at.since(clock::now()).max(0) as f64 / 1000.0)
+                })
+            });
         let mut body = Vec::new();
         while body.len() < MAX_BODY {
             match resp.chunk().await {

@@ -78,8 +78,8 @@ fn zone(z: &str) -> Option<i64> {
     }
 }
 
-/// `Mon, 23 Nov 2026 17:00:00 GMT` (RFC 2822).
-fn rfc2822(s: &str) -> Option<Timestamp> {
+/// `Mon, 23 Nov 2026 17:00:00 GMT` (RFC 2822; also HTTP's date form, as in `Retry-After`).
+pub fn rfc2822(s: &str) -> Option<Timestamp> {
     let s = s.split_once(',').map_or(s, |(_, rest)| rest).trim();
     let parts: Vec<&str> = s.split_whitespace().collect();
     let [d, mon, y, t, z] = parts.as_slice() else {
