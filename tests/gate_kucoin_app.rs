@@ -83,8 +83,10 @@ async fn gate_trades_kucoin_shows_beside_it_and_the_e_stop_halts_the_pair() {
                 &record,
             ])
             .env_remove("KUCOIN_API_KEY")
+            // everything traced, to show the KuCoin token still never reaches a log
+            .env("RUST_LOG", "trace")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(home.path().join("stderr.log")).unwrap())
             .spawn()
             .unwrap();
         let book = poll_until(Duration::from_secs(20), "both books", || {
@@ -114,6 +116,9 @@ async fn gate_trades_kucoin_shows_beside_it_and_the_e_stop_halts_the_pair() {
         assert!(err.contains("halted"), "{err}");
         signal(&child.id().to_string(), "TERM");
         assert!(child.wait().unwrap().success());
+        let log = std::fs::read_to_string(home.path().join("stderr.log")).unwrap();
+        assert!(log.contains("kucoin"), "the trace log is there");
+        assert!(!log.contains("token=tok"), "the KuCoin token in a log line");
         let out = home.run(&["replay", &record, "--check"]);
         let report = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(

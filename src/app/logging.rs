@@ -74,6 +74,12 @@ pub fn init(
 ) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("tradedeck={level},warn")));
+    // the WebSocket library traces each handshake's request line, and KuCoin's session token
+    // rides in its query: that level never reaches a log, whatever RUST_LOG asks
+    let filter = ["tungstenite=debug", "tokio_tungstenite=debug"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
     let (file_layer, guard) = match std::fs::create_dir_all(dir) {
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(dir, "tradedeck.log");
