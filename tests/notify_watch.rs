@@ -237,3 +237,22 @@ fn an_order_the_venue_rejects_is_told() {
         r[0]
     );
 }
+
+#[test]
+fn a_restarted_day_s_summary_counts_the_fills_made_before_the_restart() {
+    let mut w = Watcher::new(&NotifyConfig::default(), 0);
+    // three fills (fees 1.5 in all) were made today before this start
+    w.seed_day(3, dec!(1.5));
+    let day = |day: i64, equity: Decimal| Action::Persist {
+        seq: 1,
+        record: Box::new(Record::DayStart { day, equity }),
+    };
+    assert!(
+        w.on_action(&day(1, dec!(1000)), Timestamp(DAY_MS + 5))
+            .is_none()
+    );
+    let n = w
+        .on_action(&day(2, dec!(1000)), Timestamp(2 * DAY_MS))
+        .unwrap();
+    assert!(n.text.contains(", 3 trades, fees 1.5,"), "{}", n.text);
+}

@@ -450,6 +450,10 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         tracing::warn!(reason = %h.reason, by = %h.by, since = %h.at, "trading is {state} (resume to trade)");
     }
     let placed_before = restored.last_seq;
+    // the day's fills before this start, so its summary covers the whole day
+    let day_start =
+        crate::model::Timestamp(now.day(day_offset_ms) * crate::model::DAY_MS + day_offset_ms);
+    let day_so_far = store.fills_since(day_start)?;
     let restore_actions = engine.restore(restored, now);
     let stats = Arc::new(Stats::default());
     // orders restored from the database were placed before this run
@@ -514,7 +518,11 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         recorder,
         stats: stats.clone(),
         notifier,
-        watcher: Mutex::new(Watcher::new(&cfg.notify, day_offset_ms)),
+        watcher: Mutex::new({
+            let mut w = Watcher::new(&cfg.notify, day_offset_ms);
+            w.seed_day(day_so_far.0, day_so_far.1);
+            w
+        }),
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);

@@ -90,6 +90,13 @@ impl Watcher {
         }
     }
 
+    /// Carries the day's fills made before a restart into its summary: `trades` fills
+    /// costing `fees` since the day began.
+    pub fn seed_day(&mut self, trades: u64, fees: Decimal) {
+        self.day.trades += trades;
+        self.day.fees += fees;
+    }
+
     /// The notice an engine action is worth, if any. `now` stamps notices whose record has
     /// no time of its own.
     pub fn on_action(&mut self, action: &Action, now: Timestamp) -> Option<Notice> {
@@ -174,6 +181,12 @@ impl Watcher {
             // a correction within the day (testnet reconciliation) moves only the start
             Record::DayStart { day, equity } if self.day.start.is_some_and(|(d, _)| d == *day) => {
                 self.day.start = Some((*day, *equity));
+                None
+            }
+            // the first day seen keeps what `seed_day` carried over from before a restart
+            Record::DayStart { day, equity } if self.day.start.is_none() => {
+                self.day.start = Some((*day, *equity));
+                self.day.mark(*equity);
                 None
             }
             Record::DayStart { day, equity } => {

@@ -260,6 +260,17 @@ impl Store {
         queries::run_decisions(&self.conn, run_id).map_err(|e| self.err(e))
     }
 
+    /// Fills since `from` (any run): how many, and their fees (a restarted day's tally).
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored fee that is not a decimal.
+    pub fn fills_since(
+        &self,
+        from: crate::model::Timestamp,
+    ) -> Result<(u64, rust_decimal::Decimal), StoreError> {
+        queries::fills_since(&self.conn, from).map_err(|e| self.err(e))
+    }
+
     /// The pair's stored one-minute candles within `[from, to)`, oldest first.
     ///
     /// # Errors

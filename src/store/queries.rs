@@ -442,6 +442,15 @@ pub fn status(c: &Connection, last: usize) -> rusqlite::Result<StatusReport> {
     })
 }
 
+/// Fills since `from` (any run): how many, and their fees.
+pub fn fills_since(c: &Connection, from: Timestamp) -> rusqlite::Result<(u64, Decimal)> {
+    let fees: Vec<Decimal> = c
+        .prepare("SELECT fee FROM fills WHERE ts_ms >= ?1")?
+        .query_map([from.millis()], |r| dec_col(r, 0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((fees.len() as u64, fees.into_iter().sum()))
+}
+
 /// The pair's closed one-minute candles, oldest first, optionally within `[from, to)` (open
 /// times), from one venue: the one with the most of them there (ties: the first by name), so
 /// a pair journalled by several venues is never a mix of their prices.
@@ -503,5 +512,17 @@ mod tests {
             ["2", "3"],
             "binance's two minutes, not gate's price mixed in"
         );
+    }
+
+    #[test]
+    fn fills_since_counts_the_days_fills_and_sums_their_fees_exactly() {
+        let c = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        c.execute_batch(
+            "CREATE TABLE fills (fee TEXT NOT NULL, ts_ms INTEGER NOT NULL);
+             INSERT INTO fills VALUES ('0.1', 999), ('0.2', 1000), ('0.0000001', 2000);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (n, fees) = fills_since(&c, Timestamp(1000)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((n, fees.to_string().as_str()), (2, "0.2000001"));
     }
 }
