@@ -155,6 +155,35 @@ fn eight_digits(chunk: Option<&[u8]>) -> Option<(u64, u32)> {
     Some((v, 8 - zeros))
 }
 
+/// `[price, quantity]` rows as changes on `side`, appended to `out` (quantity zero removes).
+#[inline]
+pub fn level_changes<S: AsRef<str>>(
+    side: crate::model::Side,
+    rows: &[[S; 2]],
+    out: &mut Vec<crate::engine::LevelChange>,
+) -> Result<(), ParseError> {
+    for [p, q] in rows {
+        out.push(crate::engine::LevelChange {
+            side,
+            price: decimal("price", p.as_ref())?,
+            qty: decimal("qty", q.as_ref())?,
+        });
+    }
+    Ok(())
+}
+
+/// `[price, quantity]` rows as book levels.
+pub fn levels<S: AsRef<str>>(rows: &[[S; 2]]) -> Result<Vec<crate::market::Level>, ParseError> {
+    rows.iter()
+        .map(|[p, q]| {
+            Ok(crate::market::Level {
+                price: decimal("price", p.as_ref())?,
+                qty: decimal("qty", q.as_ref())?,
+            })
+        })
+        .collect()
+}
+
 /// Where a venue's candle rows keep each value (time in seconds first, always).
 #[derive(Copy, Clone, Debug)]
 pub struct CandleColumns {

@@ -4,11 +4,10 @@
 
 use super::wire;
 use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
-use crate::market::Level;
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::parse::plain_prefix;
 pub use crate::venues::parse::{ParseError, decimal};
+use crate::venues::parse::{level_changes, levels, plain_prefix};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -42,38 +41,11 @@ pub fn symbol(s: &str) -> Result<Symbol, ParseError> {
     Symbol::from_str(s).map_err(|_| ParseError::Symbol(s.to_string()))
 }
 
-fn changes(
-    side: Side,
-    levels: &[wire::WireLevel<'_>],
-    out: &mut Vec<LevelChange>,
-) -> Result<(), ParseError> {
-    for [p, q] in levels {
-        out.push(LevelChange {
-            side,
-            price: decimal("price", p)?,
-            qty: decimal("qty", q)?,
-        });
-    }
-    Ok(())
-}
-
-fn levels(levels: &[wire::WireLevel<'_>]) -> Result<Vec<Level>, ParseError> {
-    levels
-        .iter()
-        .map(|[p, q]| {
-            Ok(Level {
-                price: decimal("price", p)?,
-                qty: decimal("qty", q)?,
-            })
-        })
-        .collect()
-}
-
 /// A `depthUpdate` event as a diff.
 fn depth_update(d: &wire::DepthUpdate<'_>) -> Result<(Symbol, Timestamp, Diff), ParseError> {
     let mut out = Vec::with_capacity(d.bids.len() + d.asks.len());
-    changes(Side::Buy, &d.bids, &mut out)?;
-    changes(Side::Sell, &d.asks, &mut out)?;
+    level_changes(Side::Buy, &d.bids, &mut out)?;
+    level_changes(Side::Sell, &d.asks, &mut out)?;
     Ok((
         symbol(d.symbol)?,
         Timestamp(d.event_time),

@@ -4,11 +4,12 @@
 //! close, high, low, open, base volume, closed) and currency-pair rules. Prices and amounts
 //! are decimal strings, read straight into `Decimal`.
 
-use crate::engine::{LevelChange, MarketEvent, MarketKind, Venue};
-use crate::market::Level;
+use crate::engine::{MarketEvent, MarketKind, Venue};
 use crate::market::sync::{Diff, Snapshot};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
-use crate::venues::parse::{CandleColumns, ParseError, candle_rows, decimal, seconds, taker_side};
+use crate::venues::parse::{
+    CandleColumns, ParseError, candle_rows, decimal, level_changes, levels, seconds, taker_side,
+};
 use crate::venues::stream::Parsed;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -86,32 +87,6 @@ struct CandleUpdate {
     w: Option<bool>,
 }
 
-fn changes(
-    side: Side,
-    levels: &[[String; 2]],
-    out: &mut Vec<LevelChange>,
-) -> Result<(), ParseError> {
-    for [p, q] in levels {
-        out.push(LevelChange {
-            side,
-            price: decimal("price", p)?,
-            qty: decimal("amount", q)?,
-        });
-    }
-    Ok(())
-}
-
-fn levels(rows: &[[String; 2]]) -> Result<Vec<Level>, ParseError> {
-    rows.iter()
-        .map(|[p, q]| {
-            Ok(Level {
-                price: decimal("price", p)?,
-                qty: decimal("amount", q)?,
-            })
-        })
-        .collect()
-}
-
 /// Milliseconds from Gate's `"1606292218213.4578"` (a string or a number).
 fn millis(v: &serde_json::Value) -> Result<Timestamp, ParseError> {
     let text = match v {
@@ -156,8 +131,8 @@ pub fn stream_message(text: &str, received: Timestamp) -> Result<Parsed, ParseEr
         "spot.order_book_update" => {
             let u: BookUpdate = serde_json::from_str(result.get())?;
             let mut ch = Vec::with_capacity(u.b.len() + u.a.len());
-            changes(Side::Buy, &u.b, &mut ch)?;
-            changes(Side::Sell, &u.a, &mut ch)?;
+            level_changes(Side::Buy, &u.b, &mut ch)?;
+            level_changes(Side::Sell, &u.a, &mut ch)?;
             let mut diff = Diff::new(u.first, u.last, ch);
             diff.full = u.full;
             Ok(Parsed::Depth {
