@@ -704,37 +704,32 @@ impl Config {
         );
         // testnet orders go to Binance's spot testnet: every pair must trade there
         if self.mode == Mode::Testnet {
-            for (name, on, symbols) in [
-                ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
-                (
-                    "kucoin",
-                    self.venues.kucoin.enabled,
-                    &self.venues.kucoin.symbols,
-                ),
-            ] {
+            for (venue, symbols, _) in self.venues.real() {
+                if venue == crate::engine::Venue::Binance {
+                    continue;
+                }
                 let elsewhere: Vec<String> = symbols
                     .iter()
-                    .filter(|s| on && !binance.symbols.contains(s))
+                    .filter(|s| !binance.symbols.contains(s))
                     .map(|s| s.to_string())
                     .collect();
                 rule(
                     elsewhere.is_empty(),
-                    &format!("venues.{name}.symbols"),
+                    &format!("venues.{venue}.symbols"),
                     format!(
-                        "{} would trade on {name}, but testnet mode sends orders only to the Binance spot testnet; list the pair(s) in [venues.binance] symbols too (then {name} shows beside Binance), or drop them",
+                        "{} would trade on {venue}, but testnet mode sends orders only to the Binance spot testnet; list the pair(s) in [venues.binance] symbols too (then {venue} shows beside Binance), or drop them",
                         elsewhere.join(", ")
                     ),
                 );
             }
         }
         // every pair needs a venue that may trade it
-        for (venue, symbols, _) in self.venues.real() {
+        let real = self.venues.real();
+        for (venue, symbols, _) in &real {
             let orphans: Vec<String> = symbols
                 .iter()
                 .filter(|s| {
-                    !self
-                        .venues
-                        .real()
+                    !real
                         .iter()
                         .any(|(_, theirs, trade)| *trade && theirs.contains(s))
                 })
@@ -761,25 +756,17 @@ impl Config {
         // shows the others beside it; the simulated market's prices are its own, so a pair
         // comes from it or from real venues, not both
         if sim.enabled {
-            for (name, on, symbols) in [
-                ("binance", binance.enabled, &binance.symbols),
-                ("gate", self.venues.gate.enabled, &self.venues.gate.symbols),
-                (
-                    "kucoin",
-                    self.venues.kucoin.enabled,
-                    &self.venues.kucoin.symbols,
-                ),
-            ] {
+            for (venue, symbols, _) in self.venues.real() {
                 let shared: Vec<String> = symbols
                     .iter()
-                    .filter(|s| on && sim.symbols.contains(s))
+                    .filter(|s| sim.symbols.contains(s))
                     .map(|s| s.to_string())
                     .collect();
                 rule(
                     shared.is_empty(),
-                    &format!("venues.{name}.symbols"),
+                    &format!("venues.{venue}.symbols"),
                     format!(
-                        "{} also come(s) from [venues.sim]; the simulated market's prices are its own, so a pair comes from it or from real venues, not both (drop it from one list, or run with --venue {name})",
+                        "{} also come(s) from [venues.sim]; the simulated market's prices are its own, so a pair comes from it or from real venues, not both (drop it from one list, or run with --venue {venue})",
                         shared.join(", ")
                     ),
                 );
