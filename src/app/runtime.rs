@@ -16,7 +16,7 @@ use crate::notify::{Notice, Notifier, Topic, Watcher};
 use crate::signals::llm::{AnalysisRequest, LlmClient, worker};
 use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
-use crate::venues::binance::exec::ExecRequest;
+use crate::venues::execute::ExecRequest;
 use crate::venues::sim::SimMarket;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -674,7 +674,7 @@ struct Inputs {
 struct Outputs {
     writer: Writer,
     ai: Option<mpsc::Sender<AnalysisRequest>>,
-    exec: Option<mpsc::UnboundedSender<crate::venues::binance::exec::ExecRequest>>,
+    exec: Option<mpsc::UnboundedSender<ExecRequest>>,
     recorder: Option<Recorder>,
     stats: Arc<Stats>,
     notifier: Notifier,

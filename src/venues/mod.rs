@@ -1,6 +1,7 @@
 //! Market-data venues. Each venue turns its source into `MarketEvent`s for the engine.
 
 pub mod binance;
+pub mod execute;
 pub mod gate;
 pub mod kucoin;
 pub mod limits;

@@ -1,42 +1,20 @@
-//! The testnet execution task: carries the engine's `Submit` and `Cancel` actions to the
-//! Binance spot testnet and brings back what the venue says as `Event::Execution`.
-//!
-//! * An order goes out once, with our client id; an answer that leaves its fate unknown (a
-//!   5xx, -1007, a timeout after sending) is reported as `Unknown` and settled by looking
-//!   the order up by that id, never by sending it again.
-//! * Fills arrive on the user data stream (`executionReport`); while the stream is down the
-//!   live orders are polled over REST instead.
-//! * At start, and whenever the stream subscribes again (events may have been missed), the
-//!   account is reconciled: every order the engine believes live is looked up first (so
-//!   fills made meanwhile are booked), then the venue's open orders and balances are sent
-//!   for the engine to compare with what it holds.
+//! Binance spot testnet execution: the shared execution task (`venues::execute`) over
+//! Binance's signed REST order calls, with fills from the user data stream
+//! (`executionReport`). A 5xx or -1007 leaves an order's fate unknown; -2013 ("order does
+//! not exist") is how a lookup says the venue never had it. A lookup gives totals only, so
+//! the order's trades are read too, for their prices and the commission actually charged.
 
-use super::orders::{Report, Status, UserEvent, client_id};
+use super::orders::{Report, Status, UserEvent};
 use super::rest::{Keys, Rest, RestError};
 use super::user::{self, UserFeed};
-use crate::engine::{
-    Event, ExecReport, ExecStream, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
-};
+use crate::engine::{Event, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 use crate::model::{Order, OrderId, Symbol};
+pub use crate::venues::execute::ExecRequest;
+use crate::venues::execute::{self, AccountFeed, Found, OrderError, OrderVenue, Plan};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// A request from the engine.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExecRequest {
-    /// Place this order.
-    Submit(Order),
-    /// Cancel our order `id` on `symbol`.
-    Cancel {
-        /// Our order.
-        id: OrderId,
-        /// Its pair.
-        symbol: Symbol,
-    },
-}
 
 /// What the execution task needs.
 #[derive(Clone, Debug)]
@@ -95,236 +73,143 @@ pub fn venue_order(id: OrderId, r: &Report) -> VenueOrder {
 /// Binance's "order does not exist" (the request never reached the book).
 const NO_SUCH_ORDER: i64 = -2013;
 
-/// The task's state: the REST client, where reports go, and the orders still live there.
-struct Executor {
-    rest: Arc<Rest>,
-    tx: mpsc::Sender<Event>,
-    symbols: Vec<Symbol>,
-    /// Live orders by id: their pair, and whether what became of them is unknown.
-    live: BTreeMap<OrderId, (Symbol, bool)>,
-    /// Orders of unknown fate the venue said once it does not have (a request may still be
-    /// on its way in: a second answer settles it).
-    missing: BTreeSet<OrderId>,
-}
-
 /// Runs until the engine's request channel closes.
 pub async fn run(
     cfg: ExecConfig,
     rest: Arc<Rest>,
-    mut requests: mpsc::UnboundedReceiver<ExecRequest>,
+    requests: mpsc::UnboundedReceiver<ExecRequest>,
     tx: mpsc::Sender<Event>,
 ) {
-    let mut ex = Executor {
-        rest: rest.clone(),
-        tx,
-        symbols: cfg.symbols.clone(),
-        live: cfg.live.iter().map(|(id, s)| (*id, (*s, false))).collect(),
-        missing: BTreeSet::new(),
-    };
-    if let Err(e) = ex.rest.sync_time().await {
-        tracing::warn!(error = %e, "binance testnet: server time not measured");
-    }
-    let (feed_tx, mut feed) = mpsc::channel::<UserFeed>(1024);
+    let (user_tx, mut user_rx) = mpsc::channel::<UserFeed>(1024);
     let stream = tokio::spawn(user::run(
         cfg.ws_url.clone(),
         cfg.keys.clone(),
-        rest,
+        rest.clone(),
         cfg.backoff,
-        feed_tx,
+        user_tx,
     ));
-    ex.reconcile().await;
-    // the first subscription follows the reconciliation just made; later ones follow a gap
-    let (mut stream_up, mut subscribed_before) = (false, false);
-    let mut poll = tokio::time::interval(cfg.poll_every);
-    loop {
-        tokio::select! {
-            biased;
-            req = requests.recv() => match req {
-                Some(ExecRequest::Submit(order)) => ex.submit(&order).await,
-                Some(ExecRequest::Cancel { id, symbol }) => ex.cancel(id, symbol).await,
-                None => break,
-            },
-            Some(f) = feed.recv() => match f {
-                UserFeed::Subscribed => {
-                    if !stream_up {
-                        ex.stream(true, String::new()).await;
-                    }
-                    stream_up = true;
-                    if subscribed_before {
-                        ex.reconcile().await;
-                    }
-                    subscribed_before = true;
-                }
-                UserFeed::Event(UserEvent::Order(r)) => ex.report(&r).await,
-                UserFeed::Event(_) | UserFeed::Malformed => {}
-                UserFeed::Lost { attempt, why } => {
-                    // said once per loss; each retry only goes to the log
-                    if stream_up || attempt == 1 {
-                        ex.stream(false, why.clone()).await;
-                    }
-                    stream_up = false;
-                    tracing::info!(attempt, %why, "binance user stream down; polling orders");
-                }
-            },
-            _ = poll.tick() => {
-                if !stream_up || ex.live.values().any(|(_, unknown)| *unknown) {
-                    ex.poll(!stream_up).await;
-                }
+    // the user stream's events, as the execution task reads them
+    let (feed_tx, feed) = mpsc::channel::<AccountFeed>(1024);
+    let relay = tokio::spawn(async move {
+        while let Some(f) = user_rx.recv().await {
+            let f = match f {
+                UserFeed::Subscribed => AccountFeed::Subscribed,
+                UserFeed::Event(UserEvent::Order(r)) => match our_id(&r.client_id) {
+                    Some(id) => AccountFeed::Order(venue_order(id, &r)),
+                    // orders someone else made are left to reconciliation
+                    None => continue,
+                },
+                UserFeed::Event(_) | UserFeed::Malformed => continue,
+                UserFeed::Lost { attempt, why } => AccountFeed::Lost { attempt, why },
+            };
+            if feed_tx.send(f).await.is_err() {
+                return;
             }
         }
-    }
+    });
+    let plan = Plan {
+        symbols: cfg.symbols,
+        live: cfg.live,
+        poll_every: cfg.poll_every,
+    };
+    execute::run(Binance { rest }, plan, requests, feed, tx).await;
     stream.abort();
+    relay.abort();
 }
 
-impl Executor {
-    /// Tells the engine how fills arrive now.
-    async fn stream(&self, up: bool, why: String) {
-        let x = ExecStream {
-            venue: Venue::Binance,
-            up,
-            why,
-        };
-        self.send(ExecReport::Stream(x)).await;
+/// Binance's order calls.
+struct Binance {
+    rest: Arc<Rest>,
+}
+
+/// What a call that did not give an order's state comes to.
+fn order_error(e: RestError) -> OrderError {
+    match e {
+        RestError::Unknown { status, msg } => OrderError::Unknown(format!("{status}: {msg}")),
+        // the venue answered, but not in a shape we read: the order may well exist
+        e @ RestError::Parse(_) => OrderError::Unknown(e.to_string()),
+        // no connection was made: nothing was sent
+        e @ RestError::Unreachable { .. } => OrderError::NotSent(e.to_string()),
+        RestError::Refused { msg, code, .. } => OrderError::Refused(format!("{msg} (code {code})")),
+        e => OrderError::Refused(e.to_string()),
+    }
+}
+
+/// A report about order `id` that must be ours (it answers a call naming it).
+fn ours(id: OrderId, r: &Report) -> VenueOrder {
+    venue_order(our_id(&r.client_id).unwrap_or(id), r)
+}
+
+impl OrderVenue for Binance {
+    fn venue(&self) -> Venue {
+        Venue::Binance
     }
 
-    /// Sends one report to the engine.
-    async fn send(&self, report: ExecReport) {
-        let _ = self.tx.send(Event::Execution(report)).await;
-    }
-
-    /// A venue report about one of our orders: passed on, and the order forgotten once it
-    /// has ended. Orders someone else made are left to reconciliation.
-    async fn report(&mut self, r: &Report) {
-        let Some(id) = our_id(&r.client_id) else {
-            return;
-        };
-        let v = venue_order(id, r);
-        self.missing.remove(&id);
-        if v.status == VenueStatus::Open {
-            self.live.insert(id, (r.symbol, false));
-        } else {
-            self.live.remove(&id);
-        }
-        self.send(ExecReport::Order(v)).await;
-    }
-
-    async fn submit(&mut self, order: &Order) {
-        let (id, symbol) = (order.id, order.request.symbol);
-        match self.rest.place(id.0, &order.request).await {
-            Ok(r) => self.report(&r).await,
-            Err(RestError::Unknown { status, msg }) => {
-                self.unknown(id, symbol, format!("{status}: {msg}")).await
-            }
-            // the venue answered, but not in a shape we read: the order may well exist
-            Err(e @ RestError::Parse(_)) => self.unknown(id, symbol, e.to_string()).await,
-            Err(e @ RestError::Unreachable { .. }) => {
-                // no connection was made: nothing was sent
-                let reason = format!("not sent: {e}");
-                self.send(ExecReport::Refused { id, reason }).await;
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                self.send(ExecReport::Refused { id, reason }).await;
-            }
+    async fn prepare(&self) {
+        if let Err(e) = self.rest.sync_time().await {
+            tracing::warn!(error = %e, "binance testnet: server time not measured");
         }
     }
 
-    async fn cancel(&mut self, id: OrderId, symbol: Symbol) {
+    async fn place(&self, order: &Order) -> Result<VenueOrder, OrderError> {
+        match self.rest.place(order.id.0, &order.request).await {
+            Ok(r) => Ok(ours(order.id, &r)),
+            Err(e) => Err(order_error(e)),
+        }
+    }
+
+    async fn cancel(&self, id: OrderId, symbol: Symbol) -> Result<VenueOrder, OrderError> {
         match self.rest.cancel(symbol, id.0).await {
-            Ok(r) => self.report(&r).await,
-            Err(RestError::Refused { msg, code, .. }) => {
-                let reason = format!("{msg} (code {code})");
-                self.send(ExecReport::CancelRefused { id, reason }).await;
-                // it may have filled or ended meanwhile: ask what it is now
-                self.look_up(id, symbol).await;
-            }
-            Err(e) => self.unknown(id, symbol, e.to_string()).await,
+            Ok(r) => Ok(ours(id, &r)),
+            // whatever else stops a cancel, the order's state is not known from it
+            Err(e @ RestError::Refused { .. }) => Err(order_error(e)),
+            Err(e) => Err(OrderError::Unknown(e.to_string())),
         }
     }
 
-    /// Marks order `id` as of unknown fate; the poll looks it up until the venue answers.
-    async fn unknown(&mut self, id: OrderId, symbol: Symbol, why: String) {
-        self.live.insert(id, (symbol, true));
-        self.send(ExecReport::Unknown { id, why }).await;
-    }
-
-    /// Looks order `id` up by its client id and reports what the venue says; an order the
-    /// venue never saw is refused.
-    async fn look_up(&mut self, id: OrderId, symbol: Symbol) {
-        match self.rest.order_status(symbol, id.0).await {
-            Ok(mut r) => {
-                // a lookup gives totals only: the trades carry prices and commission
-                if r.filled > Decimal::ZERO {
-                    match self.rest.trades(symbol, r.order_id).await {
-                        Ok(trades)
-                            if trades
-                                .iter()
-                                .try_fold(Decimal::ZERO, |a, t| a.checked_add(t.qty))
-                                == Some(r.filled) =>
-                        {
-                            r.fills = trades
-                        }
-                        Ok(_) => tracing::warn!(
-                            order = id.0,
-                            "binance trades do not add up to the order's filled quantity; booking its totals"
-                        ),
-                        Err(e) => {
-                            tracing::warn!(order = id.0, error = %e, "binance trades of an order not read; booking its totals")
-                        }
-                    }
-                }
-                self.report(&r).await;
-            }
+    async fn look_up(&self, id: OrderId, symbol: Symbol) -> Result<Found, String> {
+        let mut r = match self.rest.order_status(symbol, id.0).await {
+            Ok(r) => r,
             Err(RestError::Refused {
                 code: NO_SUCH_ORDER,
                 ..
-            }) => {
-                let unknown = self.live.get(&id).is_some_and(|(_, u)| *u);
-                if unknown && self.missing.insert(id) {
-                    return;
+            }) => return Ok(Found::Missing),
+            Err(e) => return Err(e.to_string()),
+        };
+        // a lookup gives totals only: the trades carry prices and commission
+        if r.filled > Decimal::ZERO {
+            match self.rest.trades(symbol, r.order_id).await {
+                Ok(trades)
+                    if trades
+                        .iter()
+                        .try_fold(Decimal::ZERO, |a, t| a.checked_add(t.qty))
+                        == Some(r.filled) =>
+                {
+                    r.fills = trades
                 }
-                self.missing.remove(&id);
-                self.live.remove(&id);
-                let reason = format!("{} never reached the venue", client_id(id.0));
-                self.send(ExecReport::Refused { id, reason }).await;
-            }
-            Err(e) => {
-                tracing::warn!(order = id.0, error = %e, "binance order lookup failed; trying again later")
+                Ok(_) => tracing::warn!(
+                    order = id.0,
+                    "binance trades do not add up to the order's filled quantity; booking its totals"
+                ),
+                Err(e) => {
+                    tracing::warn!(order = id.0, error = %e, "binance trades of an order not read; booking its totals")
+                }
             }
         }
+        Ok(Found::Order(ours(id, &r)))
     }
 
-    /// Looks up the orders whose fate is unknown, or every live order when `all`.
-    async fn poll(&mut self, all: bool) {
-        let due: Vec<(OrderId, Symbol)> = self
-            .live
-            .iter()
-            .filter(|(_, (_, unknown))| all || *unknown)
-            .map(|(id, (s, _))| (*id, *s))
-            .collect();
-        for (id, symbol) in due {
-            self.look_up(id, symbol).await;
-        }
-    }
-
-    /// Every live order looked up, then the venue's open orders and balances sent for the
-    /// engine to compare.
-    async fn reconcile(&mut self) {
-        self.poll(true).await;
-        let open = match self.rest.open_orders(&self.symbols).await {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::warn!(error = %e, "binance reconciliation: open orders not read");
-                return;
-            }
-        };
-        let balances = match self.rest.balances().await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, "binance reconciliation: balances not read");
-                return;
-            }
-        };
+    async fn account(&self, symbols: &[Symbol]) -> Result<VenueAccount, String> {
+        let open = self
+            .rest
+            .open_orders(symbols)
+            .await
+            .map_err(|e| format!("open orders not read: {e}"))?;
+        let balances = self
+            .rest
+            .balances()
+            .await
+            .map_err(|e| format!("balances not read: {e}"))?;
         let mut account = VenueAccount {
             venue: Venue::Binance,
             open: Vec::new(),
@@ -336,24 +221,17 @@ impl Executor {
         };
         for r in &open {
             match our_id(&r.client_id) {
-                Some(id) => {
-                    self.live.insert(id, (r.symbol, false));
-                    account.open.push(venue_order(id, r));
-                }
+                Some(id) => account.open.push(venue_order(id, r)),
                 None => account.foreign.push(format!(
                     "{} {} {} {} (client id {})",
                     r.symbol,
-                    if r.side == crate::model::Side::Buy {
-                        "buy"
-                    } else {
-                        "sell"
-                    },
+                    r.side.as_str(),
                     r.qty.normalize(),
                     r.order_id,
                     r.client_id
                 )),
             }
         }
-        self.send(ExecReport::Account(account)).await;
+        Ok(account)
     }
 }
