@@ -244,6 +244,47 @@ fn positions_show_pnl_with_sign_arrow_and_colour() {
 }
 
 #[test]
+fn perpetual_positions_show_side_size_entry_mark_pnl_and_leverage() {
+    let mut st = state(&engine());
+    let mut snap = (*st.snapshot).clone();
+    snap.perps = vec![
+        tradedeck::engine::PerpPosition {
+            symbol: sym("BTC/USDT"),
+            qty: dec!(0.002),
+            entry: dec!(65000.5),
+            mark: dec!(65100),
+            unrealised: dec!(0.199),
+            leverage: dec!(10),
+            liquidation: dec!(59000),
+        },
+        tradedeck::engine::PerpPosition {
+            symbol: sym("ETH/USDT"),
+            qty: dec!(-0.5),
+            entry: dec!(3000),
+            mark: dec!(3010),
+            unrealised: dec!(-5),
+            leverage: dec!(0),
+            liquidation: dec!(0),
+        },
+    ];
+    st.snapshot = std::sync::Arc::new(snap);
+    let buf = render(&st, 160, 48);
+    for text in [
+        "perpetual",
+        "LONG 0.002",
+        "65000.50",
+        "10x",
+        "59000.00",
+        "SHORT 0.5",
+        "cross",
+    ] {
+        assert!(find(&buf, text).is_some(), "{text} on screen");
+    }
+    let (x, y) = find(&buf, "▼ -5.00").expect("the short's loss on screen");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+}
+
+#[test]
 fn halt_shows_a_full_width_banner_in_danger_style() {
     let mut e = engine();
     let out = e.handle(

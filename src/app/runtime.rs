@@ -11,14 +11,14 @@ use super::{clock, feed, lock::DbLock};
 use crate::config::Config;
 use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
 use crate::metrics::Stats;
-use crate::model::Symbol;
+use crate::model::{OrderId, Symbol};
 use crate::notify::{Notice, Notifier, Topic, Watcher};
 use crate::signals::llm::{AnalysisRequest, LlmClient, worker};
 use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
 use crate::venues::execute::ExecRequest;
 use crate::venues::sim::SimMarket;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,11 +80,12 @@ pub enum RunError {
     /// The metrics endpoint could not listen on its address.
     #[error("[metrics] listen = \"{0}\": cannot listen there: {1}")]
     Metrics(std::net::SocketAddr, std::io::Error),
-    /// Testnet mode without the testnet key or secret in the environment.
+    /// Testnet mode without a trading venue's testnet key or secret in the environment:
+    /// (the venue's testnet, its table, the key's variable, the secret's variable).
     #[error(
-        "mode = \"testnet\" needs the Binance spot testnet API key and secret in the environment variables ${0} and ${1} ([venues.binance] api_key_env / api_secret_env); set both, or run with mode = \"paper\""
+        "mode = \"testnet\" needs the {0} API key and secret in the environment variables ${2} and ${3} ([venues.{1}] api_key_env / api_secret_env); set both, or run with mode = \"paper\""
     )]
-    TestnetKeys(String, String),
+    TestnetKeys(&'static str, &'static str, String, String),
 }
 
 /// The LLM client when the provider is `openai` and its key is set. Without a key: an error
@@ -247,6 +248,7 @@ fn binance_feed(
 fn gate_feed(
     cfg: &crate::config::VenueConfig,
     view_only: Vec<Symbol>,
+    contracts: Option<Arc<crate::venues::gate::rest::Rest>>,
     tx: &mpsc::Sender<Event>,
 ) -> Result<tokio::task::JoinHandle<()>, RunError> {
     use crate::venues::gate::{rest, ws};
@@ -257,7 +259,7 @@ fn gate_feed(
     let mut feed = ws::feed_config(&cfg.ws_url, cfg.symbols.clone());
     feed.view_only = view_only;
     tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "gate market data");
-    Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
+    Ok(tokio::spawn(ws::run(feed, rest, contracts, tx.clone())))
 }
 
 /// KuCoin's market-data task; a key is used (for the full-depth snapshot) when its three
@@ -309,31 +311,145 @@ fn kucoin_feed(
     Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
 }
 
-/// Binance testnet execution: the REST client for the testnet host named in the config
-/// (refused unless it is on the testnet allow-list) with the key and secret from the
-/// environment.
-fn binance_exec_rest(
+/// A testnet key and secret from the environment variables `cfg` names.
+fn testnet_keys(
     cfg: &crate::config::VenueConfig,
-) -> Result<
-    (
-        Arc<crate::venues::binance::rest::Rest>,
-        crate::venues::binance::rest::Keys,
-    ),
-    RunError,
-> {
-    use crate::venues::binance::rest;
+    testnet: &'static str,
+    table: &'static str,
+) -> Result<(String, String), RunError> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(api_key), Some(secret)) = (var(&cfg.api_key_env), var(&cfg.api_secret_env)) else {
-        return Err(RunError::TestnetKeys(
+    match (var(&cfg.api_key_env), var(&cfg.api_secret_env)) {
+        (Some(key), Some(secret)) => Ok((key, secret)),
+        _ => Err(RunError::TestnetKeys(
+            testnet,
+            table,
             cfg.api_key_env.clone(),
             cfg.api_secret_env.clone(),
-        ));
-    };
-    let keys = rest::Keys { api_key, secret };
-    let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
-    let client = rest::Rest::testnet(&cfg.testnet_rest_url, keys.clone(), weight)
-        .map_err(|e| RunError::Task(format!("venues.binance.testnet_rest_url: {e}")))?;
-    Ok((Arc::new(client), keys))
+        )),
+    }
+}
+
+/// The testnet clients of the venues that trade a pair (testnet mode), each for the testnet
+/// host named in the config (refused unless it is on that venue's allow-list) with the key
+/// and secret from the environment.
+#[derive(Default)]
+struct ExecClients {
+    binance: Option<(
+        Arc<crate::venues::binance::rest::Rest>,
+        crate::venues::binance::rest::Keys,
+    )>,
+    gate: Option<(
+        Arc<crate::venues::gate::rest::Rest>,
+        crate::venues::gate::rest::Keys,
+    )>,
+}
+
+impl ExecClients {
+    /// The clients `cfg` needs: none in paper mode.
+    fn new(cfg: &Config) -> Result<ExecClients, RunError> {
+        let mut out = ExecClients::default();
+        if cfg.mode != crate::config::Mode::Testnet {
+            return Ok(out);
+        }
+        let trading: BTreeSet<Venue> = cfg.venues.traders().into_values().collect();
+        if trading.contains(&Venue::Binance) {
+            use crate::venues::binance::rest;
+            let b = &cfg.venues.binance;
+            let (api_key, secret) = testnet_keys(b, "Binance spot testnet", "binance")?;
+            let keys = rest::Keys { api_key, secret };
+            let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
+            let client = rest::Rest::testnet(&b.testnet_rest_url, keys.clone(), weight)
+                .map_err(|e| RunError::Task(format!("venues.binance.testnet_rest_url: {e}")))?;
+            out.binance = Some((Arc::new(client), keys));
+        }
+        if trading.contains(&Venue::Gate) {
+            use crate::venues::gate::rest;
+            let g = &cfg.venues.gate;
+            let (api_key, secret) = testnet_keys(g, "Gate.io futures testnet", "gate")?;
+            let keys = rest::Keys { api_key, secret };
+            let client = rest::Rest::testnet(&g.testnet_rest_url, keys.clone())
+                .map_err(|e| RunError::Task(format!("venues.gate.testnet_rest_url: {e}")))?;
+            out.gate = Some((Arc::new(client), keys));
+        }
+        Ok(out)
+    }
+
+    /// Starts an execution task per client; its reports go to `tx`. `live` are the orders
+    /// the engine holds live, each handed to the venue that trades its pair.
+    fn start(
+        self,
+        cfg: &Config,
+        live: &[(OrderId, Symbol)],
+        tx: &mpsc::Sender<Event>,
+    ) -> Executors {
+        let routes = cfg.venues.traders();
+        let on = |venue: Venue| -> Vec<(OrderId, Symbol)> {
+            live.iter()
+                .filter(|(_, s)| routes.get(s) == Some(&venue))
+                .copied()
+                .collect()
+        };
+        let pairs = |venue: Venue| -> Vec<Symbol> {
+            routes
+                .iter()
+                .filter(|(_, v)| **v == venue)
+                .map(|(s, _)| *s)
+                .collect()
+        };
+        let poll_every = Duration::from_secs(5);
+        let backoff = (Duration::from_millis(500), Duration::from_secs(30));
+        let mut venues = BTreeMap::new();
+        if let Some((rest, keys)) = self.binance {
+            use crate::venues::binance::exec;
+            let b = &cfg.venues.binance;
+            let exec_cfg = exec::ExecConfig {
+                ws_url: b.testnet_ws_url.clone(),
+                keys,
+                symbols: pairs(Venue::Binance),
+                live: on(Venue::Binance),
+                poll_every,
+                backoff,
+            };
+            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
+            let (req_tx, req_rx) = mpsc::unbounded_channel();
+            tokio::spawn(exec::run(exec_cfg, rest, req_rx, tx.clone()));
+            venues.insert(Venue::Binance, req_tx);
+        }
+        if let Some((rest, keys)) = self.gate {
+            use crate::venues::gate::exec;
+            let g = &cfg.venues.gate;
+            let exec_cfg = exec::ExecConfig {
+                ws_url: g.testnet_ws_url.clone(),
+                keys,
+                symbols: pairs(Venue::Gate),
+                live: on(Venue::Gate),
+                poll_every,
+                backoff,
+            };
+            tracing::info!(rest = %g.testnet_rest_url, ws = %g.testnet_ws_url, "gate futures testnet execution");
+            let (req_tx, req_rx) = mpsc::unbounded_channel();
+            tokio::spawn(exec::run(exec_cfg, rest, req_rx, tx.clone()));
+            venues.insert(Venue::Gate, req_tx);
+        }
+        Executors { venues, routes }
+    }
+}
+
+/// The testnet execution tasks' request channels, and which venue trades each pair.
+struct Executors {
+    venues: BTreeMap<Venue, mpsc::UnboundedSender<ExecRequest>>,
+    routes: BTreeMap<Symbol, Venue>,
+}
+
+impl Executors {
+    /// Hands `req` about a `symbol` order to the task of the venue trading it (never
+    /// blocking the engine).
+    fn send(&self, symbol: Symbol, req: ExecRequest) {
+        let task = self.routes.get(&symbol).and_then(|v| self.venues.get(v));
+        if !task.is_some_and(|t| t.send(req).is_ok()) {
+            tracing::error!(%symbol, "no execution task is running for this pair; order request not sent");
+        }
+    }
 }
 
 fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
@@ -349,10 +465,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let now = clock::now();
     let llm = llm_client(cfg)?;
     let testnet = cfg.mode == crate::config::Mode::Testnet;
-    let exec_rest = match testnet {
-        true => Some(binance_exec_rest(&cfg.venues.binance)?),
-        false => None,
-    };
+    let exec_clients = ExecClients::new(cfg)?;
     let lock = DbLock::acquire(&opts.db, now)?;
     let mut store = Store::open(&opts.db)?;
     let seed = opts
@@ -485,31 +598,19 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         }
         None => (None, None),
     };
-    let (exec, exec_events) = match exec_rest {
-        Some((rest, keys)) => {
-            use crate::venues::binance::exec;
-            let b = &cfg.venues.binance;
-            let live = engine
-                .snapshot()
-                .open_orders
-                .iter()
-                .map(|o| (o.id, o.request.symbol))
-                .collect();
-            let exec_cfg = exec::ExecConfig {
-                ws_url: b.testnet_ws_url.clone(),
-                keys,
-                symbols: b.symbols.clone(),
-                live,
-                poll_every: Duration::from_secs(5),
-                backoff: (Duration::from_millis(500), Duration::from_secs(30)),
-            };
-            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
-            let (req_tx, req_rx) = mpsc::unbounded_channel();
-            let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
-            tokio::spawn(exec::run(exec_cfg, rest, req_rx, ev_tx));
-            (Some(req_tx), Some(ev_rx))
-        }
-        None => (None, None),
+    // in testnet mode Gate's traded pairs take their rules from the futures contracts
+    let gate_contracts = exec_clients.gate.as_ref().map(|(rest, _)| rest.clone());
+    let (exec, exec_events) = if testnet {
+        let live: Vec<(OrderId, Symbol)> = engine
+            .snapshot()
+            .open_orders
+            .iter()
+            .map(|o| (o.id, o.request.symbol))
+            .collect();
+        let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
+        (Some(exec_clients.start(cfg, &live, &ev_tx)), Some(ev_rx))
+    } else {
+        (None, None)
     };
     let out = Outputs {
         writer,
@@ -561,7 +662,12 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         )?);
     }
     if cfg.venues.gate.enabled {
-        feeds.push(gate_feed(&cfg.venues.gate, only(Venue::Gate), &market_tx)?);
+        feeds.push(gate_feed(
+            &cfg.venues.gate,
+            only(Venue::Gate),
+            gate_contracts,
+            &market_tx,
+        )?);
     }
     if cfg.venues.kucoin.enabled {
         feeds.push(kucoin_feed(
@@ -674,7 +780,7 @@ struct Inputs {
 struct Outputs {
     writer: Writer,
     ai: Option<mpsc::Sender<AnalysisRequest>>,
-    exec: Option<mpsc::UnboundedSender<ExecRequest>>,
+    exec: Option<Executors>,
     recorder: Option<Recorder>,
     stats: Arc<Stats>,
     notifier: Notifier,
@@ -818,11 +924,12 @@ impl Outputs {
         self.notifier.send(&notice);
     }
 
-    /// Hands a request to the execution task (it never blocks the engine).
-    fn to_venue(&self, req: ExecRequest) {
-        let sent = self.exec.as_ref().is_some_and(|e| e.send(req).is_ok());
-        if !sent {
-            tracing::error!("no execution task is running; order request not sent");
+    /// Hands a request about a `symbol` order to its venue's execution task (it never
+    /// blocks the engine).
+    fn to_venue(&self, symbol: Symbol, req: ExecRequest) {
+        match &self.exec {
+            Some(e) => e.send(symbol, req),
+            None => tracing::error!("no execution task is running; order request not sent"),
         }
     }
 
@@ -857,8 +964,12 @@ impl Outputs {
                         tracing::warn!("AI request queue full; request dropped");
                     }
                 }
-                Action::Submit(order) => self.to_venue(ExecRequest::Submit(order)),
-                Action::Cancel { id, symbol } => self.to_venue(ExecRequest::Cancel { id, symbol }),
+                Action::Submit(order) => {
+                    self.to_venue(order.request.symbol, ExecRequest::Submit(order))
+                }
+                Action::Cancel { id, symbol } => {
+                    self.to_venue(symbol, ExecRequest::Cancel { id, symbol })
+                }
             }
         }
     }

@@ -276,19 +276,29 @@ impl Venues {
         .collect()
     }
 
+    /// The real venue that trades each pair: the first (Binance, Gate.io, KuCoin) listing it
+    /// with `trade = true`.
+    pub fn traders(&self) -> BTreeMap<Symbol, crate::engine::Venue> {
+        let mut out = BTreeMap::new();
+        for (venue, symbols, trade) in self.real() {
+            if trade {
+                for s in symbols {
+                    out.entry(*s).or_insert(venue);
+                }
+            }
+        }
+        out
+    }
+
     /// Each enabled real venue's pairs that another venue trades (only shown there).
     pub fn view_only(&self) -> Vec<(crate::engine::Venue, Vec<Symbol>)> {
-        let real = self.real();
-        real.iter()
+        let traders = self.traders();
+        self.real()
+            .iter()
             .map(|(venue, symbols, _)| {
-                let trader = |s: &Symbol| {
-                    real.iter()
-                        .find(|(_, theirs, trade)| *trade && theirs.contains(s))
-                        .map(|(v, _, _)| *v)
-                };
                 let only = symbols
                     .iter()
-                    .filter(|s| trader(s).is_some_and(|v| v != *venue))
+                    .filter(|s| traders.get(s).is_some_and(|v| v != venue))
                     .copied()
                     .collect();
                 (*venue, only)
@@ -687,10 +697,20 @@ impl Config {
         let zero = Decimal::ZERO;
         let sim = &self.venues.sim;
         let binance = &self.venues.binance;
+        let executing = [
+            (
+                binance.enabled && binance.trade,
+                crate::engine::Venue::Binance,
+            ),
+            (
+                self.venues.gate.enabled && self.venues.gate.trade,
+                crate::engine::Venue::Gate,
+            ),
+        ];
         rule(
-            self.mode == Mode::Paper || (binance.enabled && !sim.enabled),
+            self.mode == Mode::Paper || (!sim.enabled && executing.iter().any(|(on, _)| *on)),
             "mode",
-            "testnet mode sends orders to the Binance spot testnet: expected [venues.binance] enabled = true and [venues.sim] enabled = false (the simulated market has no testnet), or mode = \"paper\"".into(),
+            "testnet mode sends orders to the Binance spot testnet or the Gate.io futures testnet: expected [venues.binance] or [venues.gate] with enabled = true and trade = true, and [venues.sim] enabled = false (the simulated market has no testnet), or mode = \"paper\"".into(),
         );
         rule(
             sim.enabled || binance.enabled || self.venues.gate.enabled || self.venues.kucoin.enabled,
@@ -702,22 +722,24 @@ impl Config {
             "venues.sim.symbols",
             "expected at least one pair, like [\"BTC/USDT\"]".into(),
         );
-        // testnet orders go to Binance's spot testnet: every pair must trade there
+        // testnet orders go to Binance's or Gate's testnet: every pair must trade there
         if self.mode == Mode::Testnet {
+            let traders = self.venues.traders();
             for (venue, symbols, _) in self.venues.real() {
-                if venue == crate::engine::Venue::Binance {
-                    continue;
-                }
                 let elsewhere: Vec<String> = symbols
                     .iter()
-                    .filter(|s| !binance.symbols.contains(s))
+                    .filter(|s| {
+                        traders
+                            .get(s)
+                            .is_some_and(|v| !executing.iter().any(|(on, e)| *on && e == v))
+                    })
                     .map(|s| s.to_string())
                     .collect();
                 rule(
                     elsewhere.is_empty(),
                     &format!("venues.{venue}.symbols"),
                     format!(
-                        "{} would trade on {venue}, but testnet mode sends orders only to the Binance spot testnet; list the pair(s) in [venues.binance] symbols too (then {venue} shows beside Binance), or drop them",
+                        "{} would trade on {venue}, but testnet mode sends orders only to the Binance spot testnet or the Gate.io futures testnet; list the pair(s) in [venues.binance] or [venues.gate] symbols too (then {venue} shows beside them), or drop them",
                         elsewhere.join(", ")
                     ),
                 );
@@ -742,14 +764,6 @@ impl Config {
                     "{} is listed only on venues with trade = false; let one of them trade it (trade = true), or drop it",
                     orphans.join(", ")
                 ),
-            );
-        }
-        if self.mode == Mode::Testnet && !binance.trade {
-            rule(
-                false,
-                "venues.binance.trade",
-                "testnet mode sends orders to the Binance spot testnet: expected trade = true"
-                    .into(),
             );
         }
         // a pair listed by several real venues trades on the first (binance, gate, kucoin) and

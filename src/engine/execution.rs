@@ -46,6 +46,14 @@ pub enum ExecReport {
     Account(VenueAccount),
     /// How fills arrive now: the user stream is up, or it is down and orders are polled.
     Stream(ExecStream),
+    /// A futures venue's positions, read again (marks, unrealised P&L, leverage); what the
+    /// engine books is only changed by fills and reconciliation.
+    Perps {
+        /// The venue.
+        venue: Venue,
+        /// Its positions that are not flat.
+        positions: Vec<PerpPosition>,
+    },
 }
 
 /// How an execution venue's fills reach us, as the cockpit shows it.
@@ -124,8 +132,33 @@ pub struct VenueAccount {
     pub open: Vec<VenueOrder>,
     /// Open orders someone else made (described for the alert).
     pub foreign: Vec<String>,
-    /// Every asset's total balance (free and locked).
+    /// Every asset's total balance (free and locked). A futures venue states what a spot
+    /// account would hold for the same positions: each position's size in its base asset,
+    /// and the settle currency's wallet balance less what the positions cost at entry, so
+    /// cash plus positions at the mark is the futures equity.
     pub balances: Vec<(String, Decimal)>,
+    /// Perpetual-futures positions as the venue reports them (a spot venue has none).
+    #[serde(default)]
+    pub perps: Vec<PerpPosition>,
+}
+
+/// A perpetual-futures position as the venue reports it, in base units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerpPosition {
+    /// The pair.
+    pub symbol: Symbol,
+    /// Signed size in base units (positive is long).
+    pub qty: Decimal,
+    /// Average entry price.
+    pub entry: Decimal,
+    /// The venue's mark price.
+    pub mark: Decimal,
+    /// Unrealised P&L at the venue's mark.
+    pub unrealised: Decimal,
+    /// Leverage (`0` is cross margin).
+    pub leverage: Decimal,
+    /// Liquidation price (`0` when none).
+    pub liquidation: Decimal,
 }
 
 impl Engine {
@@ -160,6 +193,7 @@ impl Engine {
                 }
             }
             ExecReport::Account(a) => self.reconcile(a, out),
+            ExecReport::Perps { venue, positions } => self.set_perps(venue, positions),
             ExecReport::Stream(x) => {
                 let text = if x.up {
                     format!("{}: fills stream from the user data stream", x.venue)
@@ -332,11 +366,20 @@ impl Engine {
         self.book_fill(fill, t.qty, out);
     }
 
+    /// The venue's futures positions replace what was last read from it.
+    fn set_perps(&mut self, venue: Venue, positions: Vec<PerpPosition>) {
+        self.perps
+            .retain(|s, _| self.markets.get(s).is_some_and(|m| m.venue != venue));
+        self.perps
+            .extend(positions.into_iter().map(|p| (p.symbol, p)));
+    }
+
     /// The venue's open orders and balances replace what we believed; every difference is an
     /// alert and a risk event.
-    fn reconcile(&mut self, a: VenueAccount, out: &mut Vec<Action>) {
+    fn reconcile(&mut self, mut a: VenueAccount, out: &mut Vec<Action>) {
         let mut differences = 0usize;
         let venue = a.venue;
+        self.set_perps(venue, std::mem::take(&mut a.perps));
         for f in &a.foreign {
             differences += 1;
             let text = format!("{venue}: open order not made by tradedeck: {f}");

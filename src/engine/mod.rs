@@ -24,7 +24,9 @@ pub use action::{
 pub use candles::{FillModel, StrategyKind};
 pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
-pub use execution::{ExecReport, ExecStream, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
+pub use execution::{
+    ExecReport, ExecStream, PerpPosition, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
+};
 pub use intents::Approval;
 pub use quotes::{Consolidated, VenueBook};
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
@@ -252,6 +254,8 @@ pub struct Engine {
     feeds: BTreeMap<Venue, FeedHealth>,
     /// How the execution venue's fills arrive (testnet mode).
     exec_stream: Option<ExecStream>,
+    /// Futures positions as the executing venue last reported them, by pair.
+    perps: BTreeMap<Symbol, PerpPosition>,
     rejections: u64,
 }
 
@@ -330,6 +334,7 @@ impl Engine {
             alerts: VecDeque::new(),
             feeds: BTreeMap::new(),
             exec_stream: None,
+            perps: BTreeMap::new(),
             rejections: 0,
             cfg,
         }
@@ -787,6 +792,7 @@ impl Engine {
                 .collect(),
             feeds: self.feeds.values().cloned().collect(),
             exec_stream: self.exec_stream.clone(),
+            perps: self.perps.values().cloned().collect(),
             system: None,
             alerts: self.alerts.iter().cloned().collect(),
         }

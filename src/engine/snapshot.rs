@@ -79,6 +79,8 @@ pub struct Snapshot {
     /// How the execution venue's fills arrive (testnet mode).
     #[serde(default)]
     pub exec_stream: Option<super::ExecStream>,
+    /// Perpetual-futures positions as the executing venue last reported them.
+    pub perps: Vec<super::PerpPosition>,
     /// The process around the engine (event rate, queue, store, notifier), filled in by the
     /// runtime when it publishes; `None` from the engine itself (it has no such view).
     #[serde(default)]

@@ -13,7 +13,9 @@
 //!   made meanwhile are booked), then the venue's open orders and balances are sent for the
 //!   engine to compare with what it holds.
 
-use crate::engine::{Event, ExecReport, ExecStream, Venue, VenueAccount, VenueOrder, VenueStatus};
+use crate::engine::{
+    Event, ExecReport, ExecStream, PerpPosition, Venue, VenueAccount, VenueOrder, VenueStatus,
+};
 use crate::model::{Order, OrderId, Symbol};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -61,6 +63,13 @@ pub enum AccountFeed {
     Subscribed,
     /// One of our orders changed.
     Order(VenueOrder),
+    /// One of our orders changed: look it up (the push did not say all of it).
+    Changed {
+        /// Our order.
+        id: OrderId,
+        /// Its pair.
+        symbol: Symbol,
+    },
     /// The stream dropped or could not open; retrying.
     Lost {
         /// Attempt number, from 1.
@@ -96,6 +105,11 @@ pub trait OrderVenue: Send + Sync + 'static {
         &self,
         symbols: &[Symbol],
     ) -> impl Future<Output = Result<VenueAccount, String>> + Send;
+    /// A futures venue's positions, read again for their marks and leverage (`None`: the
+    /// venue has none, being spot).
+    fn perps(&self) -> impl Future<Output = Option<Result<Vec<PerpPosition>, String>>> + Send {
+        async { None }
+    }
 }
 
 /// What the task needs besides the venue.
@@ -162,6 +176,12 @@ pub async fn run<V: OrderVenue>(
                     subscribed_before = true;
                 }
                 Some(AccountFeed::Order(v)) => ex.report(v).await,
+                // an order that already ended was reported by the answer that ended it
+                Some(AccountFeed::Changed { id, symbol }) => {
+                    if ex.live.contains_key(&id) {
+                        ex.look_up(id, symbol).await;
+                    }
+                }
                 Some(AccountFeed::Lost { attempt, why }) => {
                     // said once per loss; each retry only goes to the log
                     if stream_up || attempt == 1 {
@@ -179,6 +199,7 @@ pub async fn run<V: OrderVenue>(
                 if !stream_up || ex.live.values().any(|(_, unknown)| *unknown) {
                     ex.poll(!stream_up).await;
                 }
+                ex.refresh_perps().await;
             }
         }
     }
@@ -283,6 +304,20 @@ impl<V: OrderVenue> Executor<V> {
             .collect();
         for (id, symbol) in due {
             self.look_up(id, symbol).await;
+        }
+    }
+
+    /// A futures venue's positions sent again, for their marks and leverage.
+    async fn refresh_perps(&self) {
+        match self.venue.perps().await {
+            Some(Ok(positions)) => {
+                let venue = self.venue.venue();
+                self.send(ExecReport::Perps { venue, positions }).await
+            }
+            Some(Err(e)) => {
+                tracing::info!(error = %e, "{} positions not read; trying again later", self.venue.venue())
+            }
+            None => {}
         }
     }
 

@@ -1,4 +1,6 @@
-//! Positions: quantity, average entry, mark, unrealised and realised P&L and %, with totals.
+//! Positions: quantity, average entry, mark, unrealised and realised P&L and %, with totals;
+//! below them, perpetual-futures positions as the venue reports them (side and size, entry,
+//! the venue's mark, unrealised P&L, leverage and liquidation price).
 
 use super::{block, fixed, qty, sign_style, signed};
 use crate::tui::state::UiState;
@@ -75,6 +77,50 @@ impl Widget for &PositionsPane<'_> {
             ])
             .style(t.text.add_modifier(Modifier::BOLD)),
         );
+        if !s.perps.is_empty() {
+            rows.push(
+                pick(
+                    [
+                        "perpetual",
+                        "side size",
+                        "entry",
+                        "mark",
+                        "uPnL",
+                        "lev",
+                        "liq",
+                    ]
+                    .map(Cell::from)
+                    .to_vec(),
+                )
+                .style(t.muted),
+            );
+        }
+        for p in &s.perps {
+            let side = if p.qty.is_sign_negative() {
+                "SHORT"
+            } else {
+                "LONG"
+            };
+            let leverage = if p.leverage.is_zero() {
+                "cross".to_string()
+            } else {
+                format!("{}x", p.leverage.normalize())
+            };
+            let liquidation = if p.liquidation.is_zero() {
+                "-".to_string()
+            } else {
+                fixed(p.liquidation, 2)
+            };
+            rows.push(pick(vec![
+                Cell::from(self.st.pair_label(p.symbol)),
+                Cell::from(format!("{side} {}", qty(p.qty.abs()))),
+                Cell::from(fixed(p.entry, 2)),
+                Cell::from(fixed(p.mark, 2)),
+                Cell::from(signed(p.unrealised, 2)).style(sign_style(p.unrealised, t)),
+                Cell::from(leverage),
+                Cell::from(liquidation),
+            ]));
+        }
         // the pair column fits its longest label (`PAIR@venue` with several venues)
         let pair_w = s
             .positions
@@ -83,7 +129,12 @@ impl Widget for &PositionsPane<'_> {
             .max()
             .unwrap_or(0)
             .max(9);
-        let widths: Vec<Constraint> = if wide && pair_w > 9 {
+        let widths: Vec<Constraint> = if wide && !s.perps.is_empty() {
+            // the perpetuals' `SHORT 0.0025` needs a wider second column
+            [pair_w, 13, 10, 10, 10, 7, 9]
+                .map(Constraint::Length)
+                .to_vec()
+        } else if wide && pair_w > 9 {
             // the longer labels take their room from the number columns
             [pair_w, 9, 9, 9, 10, 10, 9]
                 .map(Constraint::Length)

@@ -218,6 +218,7 @@ impl OrderVenue for Binance {
                 .into_iter()
                 .filter_map(|b| Some((b.asset, b.free.checked_add(b.locked)?)))
                 .collect(),
+            perps: Vec::new(),
         };
         for r in &open {
             match our_id(&r.client_id) {

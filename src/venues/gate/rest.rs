@@ -1,5 +1,6 @@
-//! Gate.io's public REST API v4 for market data: order-book snapshots, candlesticks and
-//! currency-pair rules. Errors carry Gate's `label` and `message`; the rate-limit headers
+//! Gate.io's REST API v4: public market data (order-book snapshots, candlesticks and
+//! currency-pair rules), and signed requests for the futures testnet (`Rest::testnet`, whose
+//! calls are in `futures`). Errors carry Gate's `label` and `message`; the rate-limit headers
 //! (`X-Gate-RateLimit-Requests-Remain`, `-Limit`, `-Reset-Timestamp`) are read on every
 //! answer, and after a 429 no request is sent before the reset the venue named.
 
@@ -10,15 +11,24 @@ use crate::model::{Candle, Instrument, Symbol, Timestamp};
 use crate::venues::limits::RateLimits;
 use crate::venues::parse::ParseError;
 use crate::venues::urls::{self, UrlError};
-use reqwest::Url;
+use reqwest::{Method, Url};
 use std::time::Duration;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    /// No answer: DNS, connect, TLS or a timeout.
+    /// No connection: DNS, connect or TLS (nothing was sent).
     #[error("cannot reach {host}: {why}")]
     Unreachable {
+        /// The host asked.
+        host: String,
+        /// What failed.
+        why: String,
+    },
+    /// Sent, but no usable answer: a timeout, a dropped connection or a 5xx. A request that
+    /// changes something may or may not have been carried out.
+    #[error("no answer from {host}: {why}")]
+    NoAnswer {
         /// The host asked.
         host: String,
         /// What failed.
@@ -48,13 +58,29 @@ pub enum GateError {
     Url(#[from] UrlError),
 }
 
-/// A public Gate.io REST client.
+/// A testnet API key and its secret (the secret never leaves this process).
+#[derive(Clone)]
+pub struct Keys {
+    /// The `KEY` header.
+    pub api_key: String,
+    /// Signs every request.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys { .. }")
+    }
+}
+
+/// A Gate.io REST client: public, or signed for the testnet.
 #[derive(Debug)]
 pub struct Rest {
     http: reqwest::Client,
     /// The base, including `/api/v4`.
     base: Url,
     limits: RateLimits,
+    keys: Option<Keys>,
 }
 
 /// How long a 429 without a usable reset time pauses requests.
@@ -70,6 +96,21 @@ impl Rest {
             http: crate::venues::http_client(Duration::from_secs(10)),
             base: urls::parse(base)?,
             limits: RateLimits::default(),
+            keys: None,
+        })
+    }
+
+    /// A signed client for the testnet at `base`: refused unless `base` is one of Gate's
+    /// testnet hosts (or this machine), so orders cannot go anywhere else.
+    ///
+    /// # Errors
+    /// `base` is not on the testnet allow-list.
+    pub fn testnet(base: &str, keys: Keys) -> Result<Rest, GateError> {
+        Ok(Rest {
+            http: crate::venues::http_client(Duration::from_secs(10)),
+            base: super::urls::order_host(base)?,
+            limits: RateLimits::default(),
+            keys: Some(keys),
         })
     }
 
@@ -78,8 +119,35 @@ impl Rest {
         self.limits.usage()
     }
 
-    /// `GET {base}{path}?{query}`: the body of a 2xx answer.
+    /// `GET {base}{path}?{query}`, unsigned: the body of a 2xx answer.
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<String, GateError> {
+        self.send(Method::GET, path, query, "", false).await
+    }
+
+    /// A signed request (`KEY`, `Timestamp`, `SIGN` over the method, the full path, the query
+    /// exactly as sent and the SHA-512 of `body`): the body of a 2xx answer.
+    ///
+    /// # Errors
+    /// As `get`; `Refused` with label `NO_KEYS` on a public client.
+    pub(super) async fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &str,
+    ) -> Result<String, GateError> {
+        self.send(method, path, query, body, true).await
+    }
+
+    /// Sends one request and reads the answer under Gate's rate limits.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &str,
+        signed: bool,
+    ) -> Result<String, GateError> {
         let now = clock::now();
         if let Some(until) = self.limits.paused(now) {
             return Err(GateError::RateLimited { until });
@@ -88,16 +156,56 @@ impl Rest {
         let joined = format!("{}{path}", url.path().trim_end_matches('/'));
         url.set_path(&joined);
         url.query_pairs_mut().extend_pairs(query);
+        // the query as sent (the signature covers exactly these bytes)
+        let sent_query = url.query().unwrap_or_default().to_string();
+        if sent_query.is_empty() {
+            url.set_query(None);
+        }
         let host = url.host_str().unwrap_or_default().to_string();
-        let resp = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| GateError::Unreachable {
-                host,
-                why: e.without_url().to_string(),
-            })?;
+        let mut req = self.http.request(method.clone(), url.clone());
+        if signed {
+            let Some(keys) = &self.keys else {
+                return Err(GateError::Refused {
+                    status: 0,
+                    label: "NO_KEYS".into(),
+                    message: "this request needs the testnet API key and secret".into(),
+                });
+            };
+            let ts = (now.millis() / 1000).to_string();
+            let sign = super::sign::rest_signature(
+                &keys.secret,
+                method.as_str(),
+                url.path(),
+                &sent_query,
+                body,
+                &ts,
+            );
+            req = req
+                .header("KEY", &keys.api_key)
+                .header("Timestamp", ts)
+                .header("SIGN", sign)
+                .header("Accept", "application/json");
+            if !body.is_empty() {
+                req = req
+                    .header("Content-Type", "application/json")
+                    .body(body.to_string());
+            }
+        }
+        let resp = req.send().await.map_err(|e| {
+            let connect = e.is_connect();
+            let why = e.without_url().to_string();
+            if connect {
+                GateError::Unreachable {
+                    host: host.clone(),
+                    why,
+                }
+            } else {
+                GateError::NoAnswer {
+                    host: host.clone(),
+                    why,
+                }
+            }
+        })?;
         let status = resp.status();
         let header = |name: &str| {
             resp.headers()
@@ -113,7 +221,15 @@ impl Rest {
             number("x-gate-ratelimit-limit"),
         );
         let reset = number("x-gate-ratelimit-reset-timestamp");
-        let body = resp.text().await.unwrap_or_default();
+        let body = match resp.text().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(GateError::NoAnswer {
+                    host,
+                    why: e.without_url().to_string(),
+                });
+            }
+        };
         if status.as_u16() == 429 {
             // the reset may be in seconds or milliseconds; a past or missing one waits 10 s
             let until = reset
@@ -123,11 +239,19 @@ impl Rest {
             self.limits.pause(until);
             return Err(GateError::RateLimited { until });
         }
+        let refusal = || match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(e) => (e.label, e.message),
+            Err(_) => ("-".into(), body.chars().take(200).collect()),
+        };
+        if status.is_server_error() {
+            let (label, message) = refusal();
+            return Err(GateError::NoAnswer {
+                host,
+                why: format!("{} {label}: {message}", status.as_u16()),
+            });
+        }
         if !status.is_success() {
-            let (label, message) = match serde_json::from_str::<ErrorBody>(&body) {
-                Ok(e) => (e.label, e.message),
-                Err(_) => ("-".into(), body.chars().take(200).collect()),
-            };
+            let (label, message) = refusal();
             return Err(GateError::Refused {
                 status: status.as_u16(),
                 label,

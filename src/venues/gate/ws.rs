@@ -24,6 +24,8 @@ pub struct GateSource {
     cfg: FeedConfig,
     rest: Arc<Rest>,
     ping_every: Duration,
+    /// The futures testnet, when the traded pairs' rules are its contracts' (testnet mode).
+    contracts: Option<Arc<Rest>>,
 }
 
 impl GateSource {
@@ -33,7 +35,15 @@ impl GateSource {
             cfg,
             rest,
             ping_every: PING_EVERY,
+            contracts: None,
         }
+    }
+
+    /// The same source taking the traded pairs' rules from their futures contracts on the
+    /// testnet (`testnet`), where its orders go: a lot is then one contract.
+    pub fn with_contracts(mut self, testnet: Arc<Rest>) -> GateSource {
+        self.contracts = Some(testnet);
+        self
     }
 
     /// The same source pinging every `every`.
@@ -119,10 +129,20 @@ impl Source for GateSource {
     }
 
     async fn rules(&self) -> Result<Vec<(Instrument, String)>, FetchError> {
-        stream::rules_per_pair(Venue::Gate, &self.cfg.traded(), |s| {
-            self.rest.currency_pair(s)
-        })
-        .await
+        match &self.contracts {
+            Some(testnet) => {
+                stream::rules_per_pair(Venue::Gate, &self.cfg.traded(), |s| async move {
+                    testnet.contract(s).await.map(|c| c.rules())
+                })
+                .await
+            }
+            None => {
+                stream::rules_per_pair(Venue::Gate, &self.cfg.traded(), |s| {
+                    self.rest.currency_pair(s)
+                })
+                .await
+            }
+        }
     }
 
     fn weight(&self) -> Option<(u32, u32)> {
@@ -131,10 +151,19 @@ impl Source for GateSource {
 }
 
 /// Runs Gate's market data for `cfg` (the feed and the venue's rules and rate-limit use)
-/// until the engine's receiver is dropped.
-pub async fn run(cfg: FeedConfig, rest: Arc<Rest>, tx: mpsc::Sender<Event>) {
-    let src = Arc::new(GateSource::new(cfg.clone(), rest));
-    stream::run_with_info(cfg, src, tx).await;
+/// until the engine's receiver is dropped; with `contracts` (testnet mode) the traded pairs'
+/// rules are their futures contracts' there.
+pub async fn run(
+    cfg: FeedConfig,
+    rest: Arc<Rest>,
+    contracts: Option<Arc<Rest>>,
+    tx: mpsc::Sender<Event>,
+) {
+    let mut src = GateSource::new(cfg.clone(), rest);
+    if let Some(testnet) = contracts {
+        src = src.with_contracts(testnet);
+    }
+    stream::run_with_info(cfg, Arc::new(src), tx).await;
 }
 
 #[cfg(test)]

@@ -1,0 +1,338 @@
+//! Gate.io futures testnet execution: the shared execution task (`venues::execute`) over
+//! Gate's USDT-settled futures orders, with changes pushed by the private WebSocket channels
+//! (`user`) and the orders polled while they are down.
+//!
+//! Quantities cross in whole contracts (a quantity that is not one is refused, never
+//! rounded); our order id travels in `text` (`t-td-<id>`). An order's trades are read from
+//! `my_trades` whenever it has filled, for their prices and the fee actually charged. The
+//! account is stated as a spot account holding the same positions would be (see
+//! `VenueAccount::balances`), with the positions' marks, unrealised P&L and leverage beside.
+
+use super::futures::{
+    Contract, FuturesOrder, FuturesPosition, FuturesTrade, SETTLE, State, order_text, our_id,
+};
+use super::rest::{GateError, Keys, Rest};
+use super::user::{self, UserConfig};
+use crate::engine::{
+    Event, PerpPosition, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
+};
+use crate::model::{Order, OrderId, Symbol};
+use crate::venues::execute::{self, ExecRequest, Found, OrderError, OrderVenue, Plan};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What the execution task needs.
+#[derive(Clone, Debug)]
+pub struct ExecConfig {
+    /// The testnet's futures WebSocket (private channels).
+    pub ws_url: String,
+    /// The key and secret.
+    pub keys: Keys,
+    /// The pairs traded (their contracts' open orders are reconciled).
+    pub symbols: Vec<Symbol>,
+    /// Orders the engine holds live at start: (id, pair).
+    pub live: Vec<(OrderId, Symbol)>,
+    /// How often live orders are polled while the private channels are down (and positions
+    /// read again).
+    pub poll_every: Duration,
+    /// Reconnect backoff of the private channels (first, cap).
+    pub backoff: (Duration, Duration),
+}
+
+/// Runs until the engine's request channel closes.
+pub async fn run(
+    cfg: ExecConfig,
+    rest: Arc<Rest>,
+    requests: mpsc::UnboundedReceiver<ExecRequest>,
+    tx: mpsc::Sender<Event>,
+) {
+    let (feed_tx, feed) = mpsc::channel(1024);
+    let stream = tokio::spawn(user::run(
+        UserConfig {
+            ws_url: cfg.ws_url.clone(),
+            keys: cfg.keys.clone(),
+            symbols: cfg.symbols.clone(),
+            backoff: cfg.backoff,
+        },
+        rest.clone(),
+        feed_tx,
+    ));
+    let plan = Plan {
+        symbols: cfg.symbols,
+        live: cfg.live,
+        poll_every: cfg.poll_every,
+    };
+    let gate = GateFutures {
+        rest,
+        symbols: plan.symbols.clone(),
+        contracts: Mutex::new(BTreeMap::new()),
+    };
+    execute::run(gate, plan, requests, feed, tx).await;
+    stream.abort();
+}
+
+/// Gate's futures order calls, with the contracts' sizes as they were read.
+struct GateFutures {
+    rest: Arc<Rest>,
+    symbols: Vec<Symbol>,
+    contracts: Mutex<BTreeMap<Symbol, Contract>>,
+}
+
+/// What a call that did not give an order's state comes to.
+fn order_error(e: GateError) -> OrderError {
+    match e {
+        GateError::Unreachable { .. } => OrderError::NotSent(e.to_string()),
+        GateError::NoAnswer { .. } | GateError::Parse(_) => OrderError::Unknown(e.to_string()),
+        GateError::Refused { label, message, .. } => {
+            OrderError::Refused(format!("Gate.io {label}: {message}"))
+        }
+        // a 429, or a pause still running from one: the venue took nothing
+        GateError::RateLimited { .. } | GateError::Url(_) => OrderError::Refused(e.to_string()),
+    }
+}
+
+/// The engine's view of one of our futures orders (its trades, when read, oldest first).
+pub fn venue_order(
+    id: OrderId,
+    o: &FuturesOrder,
+    c: &Contract,
+    trades: &[FuturesTrade],
+) -> VenueOrder {
+    let filled = c.base(o.filled());
+    let (status, reason) = match &o.state {
+        State::Open => (VenueStatus::Open, None),
+        State::Finished(_) if o.left == 0 => (VenueStatus::Filled, None),
+        State::Finished(how) if how == "ioc" => (
+            VenueStatus::Expired,
+            Some("immediate-or-cancel remainder cancelled by Gate.io".to_string()),
+        ),
+        State::Finished(how) if how == "cancelled" => (VenueStatus::Cancelled, None),
+        State::Finished(how) => (
+            VenueStatus::Cancelled,
+            Some(format!("ended by Gate.io ({how})")),
+        ),
+    };
+    VenueOrder {
+        id,
+        symbol: o.symbol,
+        side: o.side(),
+        status,
+        qty: c.base(o.size.abs()),
+        filled,
+        filled_quote: (o.fill_price * filled).normalize(),
+        trades: trades
+            .iter()
+            .map(|t| VenueTrade {
+                price: t.price,
+                qty: c.base(t.size.abs()),
+                commission: t.fee,
+                commission_asset: SETTLE.to_string(),
+                maker: t.maker,
+            })
+            .collect(),
+        reason,
+        ts: o.ts,
+    }
+}
+
+/// The account as a spot account holding the same positions: each position's size in its
+/// base asset, and the wallet balance less what the positions cost at entry.
+pub fn spot_balances(
+    total: Decimal,
+    positions: &[PerpPosition],
+    symbols: &[Symbol],
+) -> Vec<(String, Decimal)> {
+    let mut cash = total;
+    let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
+    for p in positions.iter().filter(|p| symbols.contains(&p.symbol)) {
+        cash -= p.qty * p.entry;
+        *held.entry(p.symbol.base().to_string()).or_default() += p.qty;
+    }
+    let mut balances = vec![(SETTLE.to_string(), cash.normalize())];
+    balances.extend(held);
+    balances
+}
+
+impl GateFutures {
+    /// `symbol`'s contract, read once.
+    async fn contract(&self, symbol: Symbol) -> Result<Contract, GateError> {
+        let known = self
+            .contracts
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&symbol).cloned());
+        if let Some(c) = known {
+            return Ok(c);
+        }
+        let c = self.rest.contract(symbol).await?;
+        if let Ok(mut all) = self.contracts.lock() {
+            all.insert(symbol, c.clone());
+        }
+        Ok(c)
+    }
+
+    /// Our order `o` with its trades when it has filled (left out, with a warning, when they
+    /// cannot be read or do not add up: the engine then books the order's totals).
+    async fn with_trades(&self, id: OrderId, o: &FuturesOrder, c: &Contract) -> VenueOrder {
+        let mut trades = Vec::new();
+        if o.filled() > 0 {
+            match self.rest.futures_trades(o.symbol, o.id).await {
+                Ok(mut t) if t.iter().map(|t| t.size.abs()).sum::<i64>() == o.filled() => {
+                    t.sort_by_key(|t| t.id);
+                    trades = t;
+                }
+                Ok(_) => tracing::warn!(
+                    order = id.0,
+                    "gate trades do not add up to the order's filled size; booking its totals"
+                ),
+                Err(e) => {
+                    tracing::warn!(order = id.0, error = %e, "gate trades of an order not read; booking its totals")
+                }
+            }
+        }
+        venue_order(id, o, c, &trades)
+    }
+
+    /// Our order `id` from an answer about it.
+    async fn answered(&self, id: OrderId, o: FuturesOrder) -> Result<VenueOrder, String> {
+        let c = self
+            .contract(o.symbol)
+            .await
+            .map_err(|e| format!("contract of {} not read: {e}", o.symbol))?;
+        Ok(self.with_trades(id, &o, &c).await)
+    }
+
+    /// Every position, in base units.
+    async fn positions(&self) -> Result<Vec<PerpPosition>, GateError> {
+        let mut out = Vec::new();
+        for p in self.rest.futures_positions().await? {
+            let c = self.contract(p.symbol).await?;
+            out.push(perp(&p, &c));
+        }
+        Ok(out)
+    }
+}
+
+/// A futures position in base units.
+fn perp(p: &FuturesPosition, c: &Contract) -> PerpPosition {
+    PerpPosition {
+        symbol: p.symbol,
+        qty: c.base(p.size),
+        entry: p.entry,
+        mark: p.mark,
+        unrealised: p.unrealised,
+        leverage: p.leverage,
+        liquidation: p.liquidation,
+    }
+}
+
+impl OrderVenue for GateFutures {
+    fn venue(&self) -> Venue {
+        Venue::Gate
+    }
+
+    async fn prepare(&self) {
+        for s in &self.symbols {
+            if let Err(e) = self.contract(*s).await {
+                tracing::warn!(symbol = %s, error = %e, "gate contract not read; orders on it wait for it");
+            }
+        }
+    }
+
+    async fn place(&self, order: &Order) -> Result<VenueOrder, OrderError> {
+        let req = &order.request;
+        let c = self
+            .contract(req.symbol)
+            .await
+            .map_err(|e| OrderError::NotSent(format!("contract size not read: {e}")))?;
+        let Some(contracts) = c.contracts(req.qty).filter(|n| *n > 0) else {
+            return Err(OrderError::Refused(format!(
+                "{} {} is not a whole number of Gate.io contracts (one is {} {})",
+                req.qty.normalize(),
+                req.symbol.base(),
+                c.multiplier.normalize(),
+                req.symbol.base()
+            )));
+        };
+        let text = order_text(order.id.0);
+        match self.rest.place_futures(req, contracts, &text).await {
+            Ok(o) => Ok(self.with_trades(order.id, &o, &c).await),
+            Err(e) => Err(order_error(e)),
+        }
+    }
+
+    async fn cancel(&self, id: OrderId, _symbol: Symbol) -> Result<VenueOrder, OrderError> {
+        match self.rest.cancel_futures(&order_text(id.0)).await {
+            Ok(o) => self.answered(id, o).await.map_err(OrderError::Unknown),
+            Err(e) => Err(match order_error(e) {
+                // a refused cancel is looked up; so is one whose fate is unknown
+                OrderError::NotSent(why) => OrderError::Unknown(why),
+                other => other,
+            }),
+        }
+    }
+
+    async fn look_up(&self, id: OrderId, symbol: Symbol) -> Result<Found, String> {
+        match self
+            .rest
+            .futures_order_by_text(symbol, &order_text(id.0))
+            .await
+        {
+            Ok(Some(o)) => self.answered(id, o).await.map(Found::Order),
+            Ok(None) => Ok(Found::Missing),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    async fn account(&self, symbols: &[Symbol]) -> Result<VenueAccount, String> {
+        let mut open = Vec::new();
+        let mut foreign = Vec::new();
+        for s in symbols {
+            let c = self
+                .contract(*s)
+                .await
+                .map_err(|e| format!("contract of {s} not read: {e}"))?;
+            let orders = self
+                .rest
+                .futures_orders(*s, "open")
+                .await
+                .map_err(|e| format!("open orders not read: {e}"))?;
+            for o in &orders {
+                match our_id(&o.text) {
+                    Some(id) => open.push(self.with_trades(OrderId(id), o, &c).await),
+                    None => foreign.push(format!(
+                        "{} {} {} {} (text {})",
+                        o.symbol,
+                        o.side().as_str(),
+                        c.base(o.size.abs()).normalize(),
+                        o.id,
+                        o.text
+                    )),
+                }
+            }
+        }
+        let perps = self
+            .positions()
+            .await
+            .map_err(|e| format!("positions not read: {e}"))?;
+        let account = self
+            .rest
+            .futures_account()
+            .await
+            .map_err(|e| format!("account not read: {e}"))?;
+        Ok(VenueAccount {
+            venue: Venue::Gate,
+            open,
+            foreign,
+            balances: spot_balances(account.total, &perps, symbols),
+            perps,
+        })
+    }
+
+    async fn perps(&self) -> Option<Result<Vec<PerpPosition>, String>> {
+        Some(self.positions().await.map_err(|e| e.to_string()))
+    }
+}
