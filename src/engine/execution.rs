@@ -196,10 +196,10 @@ impl Engine {
             ExecReport::Perps { venue, positions } => self.set_perps(venue, positions),
             ExecReport::Stream(x) => {
                 let text = if x.up {
-                    format!("{}: fills stream from the user data stream", x.venue)
+                    format!("{}: fills stream from the account stream", x.venue)
                 } else {
                     format!(
-                        "{}: user data stream down ({}); orders are polled for fills",
+                        "{}: account stream down ({}); orders are polled for fills",
                         x.venue, x.why
                     )
                 };
