@@ -9,8 +9,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod exec_reports;
 mod fake_http;
 
+use exec_reports::{Reports, order_of};
 use fake_http::{Reply, serve};
 use futures_util::{SinkExt, StreamExt};
 use rust_decimal_macros::dec;
@@ -20,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tradedeck::app::clock;
-use tradedeck::engine::{Event, ExecReport, ExecStream, VenueOrder, VenueStatus};
+use tradedeck::engine::{ExecReport, VenueStatus};
 use tradedeck::model::{Order, OrderId, OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
 use tradedeck::venues::binance::exec::{ExecConfig, ExecRequest, run};
 use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
@@ -91,32 +93,6 @@ fn limit_buy(id: u64) -> Order {
     Order::new(OrderId(id), req, Timestamp(1))
 }
 
-/// The task's reports, with the user stream's state changes kept apart.
-struct Reports {
-    rx: mpsc::Receiver<Event>,
-    streams: Vec<ExecStream>,
-}
-
-impl Reports {
-    /// The next report about orders or the account (within 10 s).
-    async fn next(&mut self) -> ExecReport {
-        loop {
-            match tokio::time::timeout(Duration::from_secs(10), self.rx.recv()).await {
-                Ok(Some(Event::Execution(ExecReport::Stream(x)))) => self.streams.push(x),
-                Ok(Some(Event::Execution(r))) => return r,
-                other => panic!("expected an execution report, got {other:?}"),
-            }
-        }
-    }
-}
-
-fn order_of(r: ExecReport) -> VenueOrder {
-    match r {
-        ExecReport::Order(v) => v,
-        other => panic!("expected an order report, got {other:?}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     let rest = serve(|req, _| {
@@ -179,10 +155,7 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(run(cfg, client, req_rx, tx));
-    let mut reports = Reports {
-        rx,
-        streams: Vec::new(),
-    };
+    let mut reports = Reports::new(rx);
 
     // start: the live order looked up first (its fill booked before balances are compared)
     let away = order_of(reports.next().await);

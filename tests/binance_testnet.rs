@@ -330,4 +330,20 @@ fn testnet_mode_says_what_it_needs_before_it_starts() {
         err.contains("$TD_TEST_NO_SUCH_KEY") && err.contains("$TD_TEST_NO_SUCH_SECRET"),
         "{err}"
     );
+    assert!(err.contains("Binance spot testnet API key"), "{err}");
+    // Gate trading, without its key and secret
+    std::fs::write(
+        &config,
+        "mode = \"testnet\"\n[venues.sim]\nenabled = false\n[venues.gate]\nenabled = true\napi_key_env = \"TD_TEST_NO_GATE_KEY\"\napi_secret_env = \"TD_TEST_NO_GATE_SECRET\"\n",
+    )
+    .unwrap();
+    let out = home.run(&["--daemon", "--config", config.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("Gate.io futures testnet API key")
+            && err.contains("$TD_TEST_NO_GATE_KEY")
+            && err.contains("[venues.gate] api_key_env"),
+        "{err}"
+    );
 }

@@ -369,6 +369,14 @@ async fn a_gate_order_is_accepted_filled_in_parts_and_reconciled_after_a_restart
             fills(&db),
             vec![("59000".into(), "0.002".into(), "0.0354".into())]
         );
+        // the risk limits hold on the contract as on any pair: an order over the per-order
+        // notional is refused and never leaves
+        let (code, _, err) = ctl(&home, &["order", "buy", "BTC/USDT", "2", "--limit", "59000"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("exceeds max_order_notional"), "{err}");
+        std::thread::sleep(Duration::from_millis(300));
+        let posts = testnet.seen().iter().filter(|s| s.method == "POST").count();
+        assert_eq!(posts, 1, "only the accepted order was sent");
         signal(&child.id().to_string(), "KILL");
         let _ = child.wait();
 

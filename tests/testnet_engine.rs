@@ -225,6 +225,7 @@ fn reconciliation_takes_the_venues_figures_and_records_each_difference() {
             }],
             foreign,
             balances: vec![("USDT".into(), usdt), ("BTC".into(), btc_qty)],
+            perps: vec![],
         }))
     };
     let out = e.handle(
@@ -262,6 +263,62 @@ fn reconciliation_takes_the_venues_figures_and_records_each_difference() {
     assert_eq!(risk_kinds(&out), vec!["reconcile:unknown_order"]);
 }
 
+#[test]
+fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
+    let mut e = testnet();
+    let short = |mark: Decimal| PerpPosition {
+        symbol: btc(),
+        qty: dec!(-0.002),
+        entry: dec!(60000),
+        mark,
+        unrealised: (dec!(60000) - mark) * dec!(0.002),
+        leverage: dec!(5),
+        liquidation: dec!(70000),
+    };
+    // a 0.002 short entered at 60000 on a 1000 USDT wallet, stated as a spot account holds it
+    let out = e.handle(
+        Event::Execution(ExecReport::Account(VenueAccount {
+            venue: Venue::Sim,
+            open: vec![],
+            foreign: vec![],
+            balances: vec![("USDT".into(), dec!(1120)), ("BTC".into(), dec!(-0.002))],
+            perps: vec![short(dec!(60100))],
+        })),
+        Timestamp(1),
+    );
+    assert!(risk_kinds(&out).contains(&"reconcile:position".to_string()));
+    assert_eq!(e.portfolio().qty(btc()), dec!(-0.002));
+    assert_eq!(e.portfolio().cash, dec!(1120));
+    assert_eq!(e.snapshot().perps, vec![short(dec!(60100))]);
+    // the venue's positions read again: the marks move, the booked account does not
+    e.handle(
+        Event::Execution(ExecReport::Perps {
+            venue: Venue::Sim,
+            positions: vec![short(dec!(59900))],
+        }),
+        Timestamp(2),
+    );
+    assert_eq!(e.snapshot().perps, vec![short(dec!(59900))]);
+    assert_eq!(e.portfolio().qty(btc()), dec!(-0.002));
+    // another venue's positions leave this one's alone; a flat read clears them
+    e.handle(
+        Event::Execution(ExecReport::Perps {
+            venue: Venue::Gate,
+            positions: vec![],
+        }),
+        Timestamp(3),
+    );
+    assert_eq!(e.snapshot().perps.len(), 1);
+    e.handle(
+        Event::Execution(ExecReport::Perps {
+            venue: Venue::Sim,
+            positions: vec![],
+        }),
+        Timestamp(4),
+    );
+    assert!(e.snapshot().perps.is_empty());
+}
+
 fn alerts(out: &[Action]) -> Vec<String> {
     out.iter()
         .filter_map(|a| match a {
@@ -281,6 +338,7 @@ fn an_exit_is_not_refused_while_the_sell_it_replaces_waits_for_its_cancel() {
             open: vec![],
             foreign: vec![],
             balances: vec![("USDT".into(), dec!(9000)), ("BTC".into(), dec!(0.5))],
+            perps: vec![],
         })),
         Timestamp(1),
     );

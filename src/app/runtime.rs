@@ -446,7 +446,7 @@ impl Executors {
     /// blocking the engine).
     fn send(&self, symbol: Symbol, req: ExecRequest) {
         let task = self.routes.get(&symbol).and_then(|v| self.venues.get(v));
-        if !task.is_some_and(|t| t.send(req).is_ok()) {
+        if task.is_none_or(|t| t.send(req).is_err()) {
             tracing::error!(%symbol, "no execution task is running for this pair; order request not sent");
         }
     }
