@@ -284,13 +284,16 @@ async fn gates_errors_carry_its_label_and_a_429_pauses_the_client() {
         matches!(err, GateError::RateLimited { until } if until.millis() == 4_102_444_800_000),
         "{err}"
     );
-    // paused: nothing more is sent before the reset
+    // paused: nothing more is sent to that endpoint before the reset; Gate limits per
+    // endpoint, so the others still go
     let before = rest.seen().len();
     assert!(matches!(
-        client.candles(btc(), 10).await,
+        client.order_book(btc(), 100).await,
         Err(GateError::RateLimited { .. })
     ));
     assert_eq!(rest.seen().len(), before);
+    let _ = client.candles(btc(), 10).await;
+    assert_eq!(rest.seen().len(), before + 1);
 }
 
 fn dec(s: &str) -> Decimal {

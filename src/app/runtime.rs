@@ -334,14 +334,8 @@ fn testnet_keys(
 /// and secret from the environment.
 #[derive(Default)]
 struct ExecClients {
-    binance: Option<(
-        Arc<crate::venues::binance::rest::Rest>,
-        crate::venues::binance::rest::Keys,
-    )>,
-    gate: Option<(
-        Arc<crate::venues::gate::rest::Rest>,
-        crate::venues::gate::rest::Keys,
-    )>,
+    binance: Option<(Arc<crate::venues::binance::rest::Rest>, crate::venues::Keys)>,
+    gate: Option<(Arc<crate::venues::gate::rest::Rest>, crate::venues::Keys)>,
 }
 
 impl ExecClients {
@@ -396,40 +390,43 @@ impl ExecClients {
                 .map(|(s, _)| *s)
                 .collect()
         };
-        let poll_every = Duration::from_secs(5);
-        let backoff = (Duration::from_millis(500), Duration::from_secs(30));
+        let exec_cfg = |venue: Venue, ws_url: &str, keys| crate::venues::execute::ExecConfig {
+            ws_url: ws_url.to_string(),
+            keys,
+            symbols: pairs(venue),
+            live: on(venue),
+            poll_every: Duration::from_secs(5),
+            backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+        };
         let mut venues = BTreeMap::new();
-        if let Some((rest, keys)) = self.binance {
-            use crate::venues::binance::exec;
-            let b = &cfg.venues.binance;
-            let exec_cfg = exec::ExecConfig {
-                ws_url: b.testnet_ws_url.clone(),
-                keys,
-                symbols: pairs(Venue::Binance),
-                live: on(Venue::Binance),
-                poll_every,
-                backoff,
-            };
-            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
+        let mut task = |venue: Venue| {
             let (req_tx, req_rx) = mpsc::unbounded_channel();
-            tokio::spawn(exec::run(exec_cfg, rest, req_rx, tx.clone()));
-            venues.insert(Venue::Binance, req_tx);
+            venues.insert(venue, req_tx);
+            req_rx
+        };
+        if let Some((rest, keys)) = self.binance {
+            let b = &cfg.venues.binance;
+            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
+            let exec_cfg = exec_cfg(Venue::Binance, &b.testnet_ws_url, keys);
+            let requests = task(Venue::Binance);
+            tokio::spawn(crate::venues::binance::exec::run(
+                exec_cfg,
+                rest,
+                requests,
+                tx.clone(),
+            ));
         }
         if let Some((rest, keys)) = self.gate {
-            use crate::venues::gate::exec;
             let g = &cfg.venues.gate;
-            let exec_cfg = exec::ExecConfig {
-                ws_url: g.testnet_ws_url.clone(),
-                keys,
-                symbols: pairs(Venue::Gate),
-                live: on(Venue::Gate),
-                poll_every,
-                backoff,
-            };
             tracing::info!(rest = %g.testnet_rest_url, ws = %g.testnet_ws_url, "gate futures testnet execution");
-            let (req_tx, req_rx) = mpsc::unbounded_channel();
-            tokio::spawn(exec::run(exec_cfg, rest, req_rx, tx.clone()));
-            venues.insert(Venue::Gate, req_tx);
+            let exec_cfg = exec_cfg(Venue::Gate, &g.testnet_ws_url, keys);
+            let requests = task(Venue::Gate);
+            tokio::spawn(crate::venues::gate::exec::run(
+                exec_cfg,
+                rest,
+                requests,
+                tx.clone(),
+            ));
         }
         Executors { venues, routes }
     }

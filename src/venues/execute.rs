@@ -112,15 +112,22 @@ pub trait OrderVenue: Send + Sync + 'static {
     }
 }
 
-/// What the task needs besides the venue.
+/// What an execution task needs.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct ExecConfig {
+    /// The testnet WebSocket carrying the account's events.
+    pub ws_url: String,
+    /// The key and secret.
+    pub keys: super::Keys,
     /// The pairs traded (their open orders are reconciled).
     pub symbols: Vec<Symbol>,
     /// Orders the engine holds live at start: (id, pair).
     pub live: Vec<(OrderId, Symbol)>,
-    /// How often live orders are polled while the account stream is down.
+    /// How often live orders are polled while the account stream is down (and a futures
+    /// venue's positions read again).
     pub poll_every: Duration,
+    /// Reconnect backoff of the account stream (first, cap).
+    pub backoff: (Duration, Duration),
 }
 
 /// The task's state: the venue, where reports go, and the orders still live there.
@@ -139,7 +146,7 @@ struct Executor<V> {
 /// (closed when it has none: then live orders are polled all along).
 pub async fn run<V: OrderVenue>(
     venue: V,
-    plan: Plan,
+    cfg: &ExecConfig,
     mut requests: mpsc::UnboundedReceiver<ExecRequest>,
     mut feed: mpsc::Receiver<AccountFeed>,
     tx: mpsc::Sender<Event>,
@@ -147,15 +154,15 @@ pub async fn run<V: OrderVenue>(
     let mut ex = Executor {
         venue,
         tx,
-        symbols: plan.symbols,
-        live: plan.live.iter().map(|(id, s)| (*id, (*s, false))).collect(),
+        symbols: cfg.symbols.clone(),
+        live: cfg.live.iter().map(|(id, s)| (*id, (*s, false))).collect(),
         missing: BTreeSet::new(),
     };
     ex.venue.prepare().await;
     ex.reconcile().await;
     // the first subscription follows the reconciliation just made; later ones follow a gap
     let (mut stream_up, mut subscribed_before, mut feed_open) = (false, false, true);
-    let mut poll = tokio::time::interval(plan.poll_every);
+    let mut poll = tokio::time::interval(cfg.poll_every);
     loop {
         tokio::select! {
             biased;

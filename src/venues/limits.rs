@@ -1,6 +1,7 @@
 //! What a venue's rate-limit headers said last (`X-Gate-RateLimit-*`, KuCoin's
 //! `gw-ratelimit-*`), per endpoint where the venue counts per endpoint, and the pause a 429
-//! asks for: no request is sent before it ends.
+//! asks for: no request of the same scope (the limited endpoint, where the venue limits per
+//! endpoint) is sent before it ends.
 
 use crate::model::Timestamp;
 use std::collections::BTreeMap;
@@ -10,7 +11,8 @@ use std::sync::Mutex;
 struct State {
     /// (remaining, limit) per endpoint, as each one's last answer said.
     windows: BTreeMap<String, (Option<u32>, Option<u32>)>,
-    paused_until: Option<Timestamp>,
+    /// The end of each scope's pause.
+    paused_until: BTreeMap<String, Timestamp>,
 }
 
 /// A venue's request budget as its answers report it.
@@ -22,10 +24,15 @@ impl RateLimits {
         self.0.lock().ok().map(|mut s| f(&mut s))
     }
 
-    /// The end of a pause still running at `now`.
-    pub fn paused(&self, now: Timestamp) -> Option<Timestamp> {
-        self.with(|s| s.paused_until.filter(|until| now < *until))
-            .flatten()
+    /// The end of `scope`'s pause, if it still runs at `now`.
+    pub fn paused(&self, scope: &str, now: Timestamp) -> Option<Timestamp> {
+        self.with(|s| {
+            s.paused_until
+                .get(scope)
+                .copied()
+                .filter(|until| now < *until)
+        })
+        .flatten()
     }
 
     /// Records an answer's headers for `endpoint` (each value kept when the answer lacks it).
@@ -38,9 +45,9 @@ impl RateLimits {
         });
     }
 
-    /// No requests before `until` (a 429).
-    pub fn pause(&self, until: Timestamp) {
-        self.with(|s| s.paused_until = Some(until));
+    /// No requests of `scope` before `until` (a 429).
+    pub fn pause(&self, scope: &str, until: Timestamp) {
+        self.with(|s| s.paused_until.insert(scope.to_string(), until));
     }
 
     /// (used, limit) of the most used window, once the venue has said both for one.
@@ -72,8 +79,9 @@ mod tests {
         l.record("/spot/candlesticks", Some(10), Some(200));
         l.record("/spot/order_book", Some(150), None);
         assert_eq!(l.usage(), Some((190, 200)));
-        l.pause(Timestamp(10));
-        assert_eq!(l.paused(Timestamp(5)), Some(Timestamp(10)));
-        assert_eq!(l.paused(Timestamp(10)), None);
+        l.pause("POST /orders", Timestamp(10));
+        assert_eq!(l.paused("POST /orders", Timestamp(5)), Some(Timestamp(10)));
+        assert_eq!(l.paused("GET /orders/{id}", Timestamp(5)), None);
+        assert_eq!(l.paused("POST /orders", Timestamp(10)), None);
     }
 }

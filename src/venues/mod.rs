@@ -13,6 +13,21 @@ pub mod urls;
 use crate::rng::Rng;
 use std::time::Duration;
 
+/// An API key and the secret that signs requests with it (never sent, never printed).
+#[derive(Clone)]
+pub struct Keys {
+    /// The key, sent with each signed request.
+    pub api_key: String,
+    /// Signs requests; never leaves this process.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys { .. }")
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

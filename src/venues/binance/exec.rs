@@ -5,33 +5,16 @@
 //! the order's trades are read too, for their prices and the commission actually charged.
 
 use super::orders::{Report, Status, UserEvent};
-use super::rest::{Keys, Rest, RestError};
+use super::rest::{Rest, RestError};
 use super::user::{self, UserFeed};
 use crate::engine::{Event, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade};
 use crate::model::{Order, OrderId, Symbol};
+pub use crate::venues::execute::ExecConfig;
 pub use crate::venues::execute::ExecRequest;
-use crate::venues::execute::{self, AccountFeed, Found, OrderError, OrderVenue, Plan};
+use crate::venues::execute::{self, AccountFeed, Found, OrderError, OrderVenue};
 use rust_decimal::Decimal;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// What the execution task needs.
-#[derive(Clone, Debug)]
-pub struct ExecConfig {
-    /// The testnet WebSocket API (user data stream).
-    pub ws_url: String,
-    /// The key and secret.
-    pub keys: Keys,
-    /// The pairs traded (their open orders are reconciled).
-    pub symbols: Vec<Symbol>,
-    /// Orders the engine holds live at start: (id, pair).
-    pub live: Vec<(OrderId, Symbol)>,
-    /// How often live orders are polled while the user stream is down.
-    pub poll_every: Duration,
-    /// Reconnect backoff of the user stream (first, cap).
-    pub backoff: (Duration, Duration),
-}
 
 /// Our order id in a client order id `td-<id>`, if it is one of ours.
 pub fn our_id(client_id: &str) -> Option<OrderId> {
@@ -107,12 +90,7 @@ pub async fn run(
             }
         }
     });
-    let plan = Plan {
-        symbols: cfg.symbols,
-        live: cfg.live,
-        poll_every: cfg.poll_every,
-    };
-    execute::run(Binance { rest }, plan, requests, feed, tx).await;
+    execute::run(Binance { rest }, &cfg, requests, feed, tx).await;
     stream.abort();
     relay.abort();
 }

@@ -32,20 +32,8 @@ const MAX_RETRY_AFTER_SECS: u64 = 3 * 24 * 3600;
 /// `recvWindow` of signed requests, ms.
 pub const RECV_WINDOW_MS: u32 = 5000;
 
-/// The API key and secret (never printed).
-#[derive(Clone)]
-pub struct Keys {
-    /// Sent as `X-MBX-APIKEY`.
-    pub api_key: String,
-    /// Signs requests; never sent.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keys { .. }")
-    }
-}
+/// The API key (sent as `X-MBX-APIKEY`) and secret.
+pub use crate::venues::Keys;
 
 /// Why a request did not succeed.
 #[derive(Debug, thiserror::Error)]

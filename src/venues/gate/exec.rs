@@ -11,36 +11,18 @@
 use super::futures::{
     Contract, FuturesOrder, FuturesPosition, FuturesTrade, SETTLE, State, order_text, our_id,
 };
-use super::rest::{GateError, Keys, Rest};
+use super::rest::{GateError, Rest};
 use super::user::{self, UserConfig};
 use crate::engine::{
     Event, PerpPosition, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
 };
 use crate::model::{Order, OrderId, Symbol};
-use crate::venues::execute::{self, ExecRequest, Found, OrderError, OrderVenue, Plan};
+pub use crate::venues::execute::ExecConfig;
+use crate::venues::execute::{self, ExecRequest, Found, OrderError, OrderVenue};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// What the execution task needs.
-#[derive(Clone, Debug)]
-pub struct ExecConfig {
-    /// The testnet's futures WebSocket (private channels).
-    pub ws_url: String,
-    /// The key and secret.
-    pub keys: Keys,
-    /// The pairs traded (their contracts' open orders are reconciled).
-    pub symbols: Vec<Symbol>,
-    /// Orders the engine holds live at start: (id, pair).
-    pub live: Vec<(OrderId, Symbol)>,
-    /// How often live orders are polled while the private channels are down (and positions
-    /// read again).
-    pub poll_every: Duration,
-    /// Reconnect backoff of the private channels (first, cap).
-    pub backoff: (Duration, Duration),
-}
 
 /// Runs until the engine's request channel closes.
 pub async fn run(
@@ -60,17 +42,12 @@ pub async fn run(
         rest.clone(),
         feed_tx,
     ));
-    let plan = Plan {
-        symbols: cfg.symbols,
-        live: cfg.live,
-        poll_every: cfg.poll_every,
-    };
     let gate = GateFutures {
         rest,
-        symbols: plan.symbols.clone(),
+        symbols: cfg.symbols.clone(),
         contracts: Mutex::new(BTreeMap::new()),
     };
-    execute::run(gate, plan, requests, feed, tx).await;
+    execute::run(gate, &cfg, requests, feed, tx).await;
     stream.abort();
 }
 

@@ -58,20 +58,8 @@ pub enum GateError {
     Url(#[from] UrlError),
 }
 
-/// A testnet API key and its secret (the secret never leaves this process).
-#[derive(Clone)]
-pub struct Keys {
-    /// The `KEY` header.
-    pub api_key: String,
-    /// Signs every request.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keys { .. }")
-    }
-}
+/// The testnet API key (sent as `KEY`) and secret.
+pub use crate::venues::Keys;
 
 /// A Gate.io REST client: public, or signed for the testnet.
 #[derive(Debug)]
@@ -81,6 +69,15 @@ pub struct Rest {
     base: Url,
     limits: RateLimits,
     keys: Option<Keys>,
+}
+
+/// The endpoint a request counts against, as Gate limits per endpoint: the method and the
+/// path, with an order's id or text taken out (`DELETE /futures/usdt/orders/{id}`).
+fn scope(method: &Method, path: &str) -> String {
+    match path.split_once("/orders/") {
+        Some((head, _)) => format!("{method} {head}/orders/{{id}}"),
+        None => format!("{method} {path}"),
+    }
 }
 
 /// How long a 429 without a usable reset time pauses requests.
@@ -149,7 +146,8 @@ impl Rest {
         signed: bool,
     ) -> Result<String, GateError> {
         let now = clock::now();
-        if let Some(until) = self.limits.paused(now) {
+        let scope = scope(&method, path);
+        if let Some(until) = self.limits.paused(&scope, now) {
             return Err(GateError::RateLimited { until });
         }
         let mut url = self.base.clone();
@@ -236,7 +234,7 @@ impl Rest {
                 .map(|r| Timestamp(if r < 100_000_000_000 { r * 1000 } else { r }))
                 .filter(|t| *t > now)
                 .unwrap_or(now.plus_ms(DEFAULT_PAUSE_MS));
-            self.limits.pause(until);
+            self.limits.pause(&scope, until);
             return Err(GateError::RateLimited { until });
         }
         let refusal = || match serde_json::from_str::<ErrorBody>(&body) {

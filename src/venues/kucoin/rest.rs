@@ -76,6 +76,10 @@ pub struct Rest {
     limits: RateLimits,
 }
 
+/// What a 429 pauses: every request (KuCoin limits by resource pool, and this client only
+/// reads public market data and the book, from one pool).
+const SCOPE: &str = "all";
+
 /// How long a 429 without a usable reset pauses requests.
 const DEFAULT_PAUSE_MS: i64 = 10_000;
 
@@ -106,7 +110,7 @@ impl Rest {
         signed: bool,
     ) -> Result<String, KucoinError> {
         let now = clock::now();
-        if let Some(until) = self.limits.paused(now) {
+        if let Some(until) = self.limits.paused(SCOPE, now) {
             return Err(KucoinError::RateLimited { until });
         }
         let url = self
@@ -155,7 +159,7 @@ impl Rest {
         if status.as_u16() == 429 {
             // the reset header is the time left in the pool, in ms
             let until = now.plus_ms(reset.filter(|r| *r > 0).unwrap_or(DEFAULT_PAUSE_MS));
-            self.limits.pause(until);
+            self.limits.pause(SCOPE, until);
             return Err(KucoinError::RateLimited { until });
         }
         match parse::data(&body) {
