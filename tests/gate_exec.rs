@@ -227,10 +227,10 @@ async fn orders_go_out_as_whole_contracts_once_and_every_gate_answer_comes_back(
         "{:?}",
         account.foreign
     );
-    // a 0.002 BTC short entered at 60000: 1000 + 120 USDT, and −0.002 BTC
+    // the wallet's 1000 USDT, and a 0.002 BTC short
     assert_eq!(
         account.balances,
-        vec![("USDT".into(), dec!(1120)), ("BTC".into(), dec!(-0.002))]
+        vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-0.002))]
     );
     assert_eq!(account.perps.len(), 1);
     let short = &account.perps[0];

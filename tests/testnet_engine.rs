@@ -275,13 +275,14 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
         leverage: dec!(5),
         liquidation: dec!(70000),
     };
-    // a 0.002 short entered at 60000 on a 1000 USDT wallet, stated as a spot account holds it
+    // a 0.002 short entered at 60000 on a 1000 USDT wallet: held as a spot account holds it,
+    // the short's proceeds in cash
     let out = e.handle(
         Event::Execution(ExecReport::Account(VenueAccount {
             venue: Venue::Sim,
             open: vec![],
             foreign: vec![],
-            balances: vec![("USDT".into(), dec!(1120)), ("BTC".into(), dec!(-0.002))],
+            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-0.002))],
             perps: vec![short(dec!(60100))],
         })),
         Timestamp(1),
@@ -290,6 +291,22 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
     assert_eq!(e.portfolio().qty(btc()), dec!(-0.002));
     assert_eq!(e.portfolio().cash, dec!(1120));
     assert_eq!(e.snapshot().perps, vec![short(dec!(60100))]);
+    // the venue's entry is rounded: with the sizes agreeing, the cost booked here stands and
+    // nothing differs
+    let mut rounded = short(dec!(60100));
+    rounded.entry = dec!(60000.01);
+    let out = e.handle(
+        Event::Execution(ExecReport::Account(VenueAccount {
+            venue: Venue::Sim,
+            open: vec![],
+            foreign: vec![],
+            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-0.002))],
+            perps: vec![rounded],
+        })),
+        Timestamp(1),
+    );
+    assert!(risk_kinds(&out).is_empty(), "{:?}", risk_kinds(&out));
+    assert_eq!(e.portfolio().cash, dec!(1120));
     // the venue's positions read again: the marks move, the booked account does not
     e.handle(
         Event::Execution(ExecReport::Perps {

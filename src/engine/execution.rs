@@ -132,10 +132,11 @@ pub struct VenueAccount {
     pub open: Vec<VenueOrder>,
     /// Open orders someone else made (described for the alert).
     pub foreign: Vec<String>,
-    /// Every asset's total balance (free and locked). A futures venue states what a spot
-    /// account would hold for the same positions: each position's size in its base asset,
-    /// and the settle currency's wallet balance less what the positions cost at entry, so
-    /// cash plus positions at the mark is the futures equity.
+    /// Every asset's total balance (free and locked). A futures venue gives its wallet
+    /// balance (without unrealised P&L) in the settle currency and each position's size in
+    /// its base asset; the engine holds it as a spot account holding the same positions
+    /// would be (the wallet less what the positions cost), so cash plus positions at the
+    /// mark is the futures equity.
     pub balances: Vec<(String, Decimal)>,
     /// Perpetual-futures positions as the venue reports them (a spot venue has none).
     #[serde(default)]
@@ -423,7 +424,18 @@ impl Engine {
         let (before, cash_before) = (self.equity(), self.portfolio.cash);
         let mut moved = Vec::new();
         if let Some(quote) = pairs.first().map(|s| s.quote().to_string()) {
-            let venue_cash = balance(&quote);
+            // a futures venue states its wallet: the positions' cost comes off it, at the
+            // cost booked here where we hold what the venue holds (its entry price is
+            // rounded), else at the venue's entry
+            let positions_cost = pairs
+                .iter()
+                .filter_map(|s| self.perps.get(s))
+                .map(|p| match self.portfolio.positions.get(&p.symbol) {
+                    Some(ours) if ours.qty == p.qty => ours.cost,
+                    _ => p.qty * p.entry,
+                })
+                .sum::<Decimal>();
+            let venue_cash = balance(&quote) - positions_cost;
             if venue_cash != self.portfolio.cash {
                 differences += 1;
                 let text = format!(
@@ -452,12 +464,14 @@ impl Engine {
             self.risk_event("reconcile:position".into(), Some(s), text.clone(), out);
             self.alert(AlertLevel::Warn, text, out);
             let mark = self.mark(s);
+            let entry = self.perps.get(&s).map(|p| p.entry);
             let p = self.portfolio.positions.entry(s).or_default();
-            // what is held keeps its average cost; what appeared is valued at the mark
-            let unit = if p.qty.is_zero() {
-                mark.unwrap_or_default()
-            } else {
-                p.cost.checked_div(p.qty).unwrap_or_default()
+            // a futures position takes the venue's entry; otherwise what is held keeps its
+            // average cost and what appeared is valued at the mark
+            let unit = match entry {
+                Some(entry) => entry,
+                None if p.qty.is_zero() => mark.unwrap_or_default(),
+                None => p.cost.checked_div(p.qty).unwrap_or_default(),
             };
             p.cost = venue_qty.checked_mul(unit).unwrap_or_default().round_dp(12);
             p.qty = venue_qty;

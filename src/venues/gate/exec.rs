@@ -5,8 +5,8 @@
 //! Quantities cross in whole contracts (a quantity that is not one is refused, never
 //! rounded); our order id travels in `text` (`t-td-<id>`). An order's trades are read from
 //! `my_trades` whenever it has filled, for their prices and the fee actually charged. The
-//! account is stated as a spot account holding the same positions would be (see
-//! `VenueAccount::balances`), with the positions' marks, unrealised P&L and leverage beside.
+//! account is the wallet balance and the positions' sizes (see `VenueAccount::balances`),
+//! with the positions' entries, marks, unrealised P&L and leverage beside.
 
 use super::futures::{
     Contract, FuturesOrder, FuturesPosition, FuturesTrade, SETTLE, State, order_text, our_id,
@@ -115,20 +115,18 @@ pub fn venue_order(
     }
 }
 
-/// The account as a spot account holding the same positions: each position's size in its
-/// base asset, and the wallet balance less what the positions cost at entry.
-pub fn spot_balances(
+/// The wallet balance in the settle currency and each position's size in its base asset (the
+/// engine takes the positions' cost off the wallet).
+pub fn balances(
     total: Decimal,
     positions: &[PerpPosition],
     symbols: &[Symbol],
 ) -> Vec<(String, Decimal)> {
-    let mut cash = total;
     let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
     for p in positions.iter().filter(|p| symbols.contains(&p.symbol)) {
-        cash -= p.qty * p.entry;
         *held.entry(p.symbol.base().to_string()).or_default() += p.qty;
     }
-    let mut balances = vec![(SETTLE.to_string(), cash.normalize())];
+    let mut balances = vec![(SETTLE.to_string(), total.normalize())];
     balances.extend(held);
     balances
 }
@@ -304,7 +302,7 @@ impl OrderVenue for GateFutures {
             venue: Venue::Gate,
             open,
             foreign,
-            balances: spot_balances(account.total, &perps, symbols),
+            balances: balances(account.total, &perps, symbols),
             perps,
         })
     }
