@@ -168,6 +168,33 @@ fn account(o: &mut Out, s: &Snapshot) {
     o.table(&per_pair, &s.positions, |p| {
         vec![("symbol", p.symbol.to_string())]
     });
+    let perps: [Series<crate::engine::PerpPosition>; 4] = [
+        (
+            "tradedeck_perp_position_qty",
+            "gauge",
+            "A futures venue's position as it reports it, in base units (negative is short).",
+            |p| f(p.qty),
+        ),
+        (
+            "tradedeck_perp_unrealised_pnl",
+            "gauge",
+            "A futures position's unrealised P&L at the venue's mark.",
+            |p| f(p.unrealised),
+        ),
+        (
+            "tradedeck_perp_leverage",
+            "gauge",
+            "A futures position's leverage (0 is cross margin).",
+            |p| f(p.leverage),
+        ),
+        (
+            "tradedeck_perp_liquidation_price",
+            "gauge",
+            "A futures position's liquidation price (0 when none).",
+            |p| f(p.liquidation),
+        ),
+    ];
+    o.table(&perps, &s.perps, |p| vec![("symbol", p.symbol.to_string())]);
     o.one(
         "tradedeck_open_orders",
         "gauge",
@@ -511,6 +538,32 @@ fn engine(o: &mut Out, s: &Snapshot, t: &Tally) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn futures_positions_are_exposed_per_pair() {
+        let cfg =
+            crate::engine::EngineConfig::from_config(&crate::config::Config::default(), vec![]);
+        let mut snap = crate::engine::Engine::new(cfg).snapshot();
+        let btc = crate::model::Symbol::new("BTC", "USDT").unwrap_or_else(|_| unreachable!());
+        snap.perps = vec![crate::engine::PerpPosition {
+            symbol: btc,
+            qty: Decimal::new(-2, 3),
+            entry: Decimal::new(60000, 0),
+            mark: Decimal::new(60100, 0),
+            unrealised: Decimal::new(-2, 1),
+            leverage: Decimal::new(10, 0),
+            liquidation: Decimal::new(66000, 0),
+        }];
+        let text = render(&snap, &Tally::default(), &[]);
+        for line in [
+            "tradedeck_perp_position_qty{symbol=\"BTC/USDT\"} -0.002",
+            "tradedeck_perp_unrealised_pnl{symbol=\"BTC/USDT\"} -0.2",
+            "tradedeck_perp_leverage{symbol=\"BTC/USDT\"} 10",
+            "tradedeck_perp_liquidation_price{symbol=\"BTC/USDT\"} 66000",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+    }
 
     #[test]
     fn labels_are_escaped_and_special_values_spelled_as_prometheus_does() {
