@@ -249,4 +249,6 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     // the stream subscribed once, and said so once
     assert_eq!(reports.streams.len(), 1, "{:?}", reports.streams);
     assert!(reports.streams[0].up);
+    // and its subscription reconciled again (events before it may have been missed)
+    assert!(!reports.accounts.is_empty());
 }

@@ -19,7 +19,7 @@ use std::str::FromStr;
 use crate::model::Symbol;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::ThemeName;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Paper (simulated fills) or testnet (real orders on an exchange testnet).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -744,6 +744,14 @@ impl Config {
                     ),
                 );
             }
+            // one account: the engine keeps one cash balance, which each venue's
+            // reconciliation sets to its own
+            let trading: BTreeSet<crate::engine::Venue> = traders.into_values().collect();
+            rule(
+                trading.len() <= 1,
+                "venues.gate.trade",
+                "testnet mode trades on one venue at a time (tradedeck keeps one account), but both Binance and Gate.io would trade pairs; set trade = false on one of them (its books then show beside the other's), or drop its pairs".into(),
+            );
         }
         // every pair needs a venue that may trade it
         let real = self.venues.real();

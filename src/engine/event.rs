@@ -17,7 +17,7 @@ pub enum Venue {
     Sim,
     /// Binance spot (market data from production, orders to the spot testnet).
     Binance,
-    /// Gate.io (spot market data from production; testnet execution is not built yet).
+    /// Gate.io (spot market data from production, orders to the USDT futures testnet).
     Gate,
     /// KuCoin (spot market data).
     Kucoin,

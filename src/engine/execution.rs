@@ -427,15 +427,21 @@ impl Engine {
             // a futures venue states its wallet: the positions' cost comes off it, at the
             // cost booked here where we hold what the venue holds (its entry price is
             // rounded), else at the venue's entry
-            let positions_cost = pairs
-                .iter()
-                .filter_map(|s| self.perps.get(s))
-                .map(|p| match self.portfolio.positions.get(&p.symbol) {
-                    Some(ours) if ours.qty == p.qty => ours.cost,
-                    _ => p.qty * p.entry,
-                })
-                .sum::<Decimal>();
-            let venue_cash = balance(&quote) - positions_cost;
+            let venue_cash = pairs.iter().filter_map(|s| self.perps.get(s)).try_fold(
+                balance(&quote),
+                |cash, p| {
+                    let cost = match self.portfolio.positions.get(&p.symbol) {
+                        Some(ours) if ours.qty == p.qty => Some(ours.cost),
+                        _ => p.qty.checked_mul(p.entry),
+                    };
+                    cash.checked_sub(cost?)
+                },
+            );
+            let Some(venue_cash) = venue_cash else {
+                let text = format!("{venue}: the account's figures do not compute; not reconciled");
+                self.alert(AlertLevel::Danger, text, out);
+                return;
+            };
             if venue_cash != self.portfolio.cash {
                 differences += 1;
                 let text = format!(

@@ -80,6 +80,7 @@ pub struct Snapshot {
     #[serde(default)]
     pub exec_stream: Option<super::ExecStream>,
     /// Perpetual-futures positions as the executing venue last reported them.
+    #[serde(default)]
     pub perps: Vec<super::PerpPosition>,
     /// The process around the engine (event rate, queue, store, notifier), filled in by the
     /// runtime when it publishes; `None` from the engine itself (it has no such view).

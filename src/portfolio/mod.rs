@@ -87,8 +87,24 @@ impl Portfolio {
         let notional = fill.notional();
         match fill.side {
             Side::Buy => {
-                pos.qty += fill.qty;
-                pos.cost += notional;
+                // a buy first covers a short (one a futures venue reported), then adds
+                let covered = fill.qty.min(-pos.qty).max(Decimal::ZERO);
+                let mut opened_cost = notional;
+                if covered > Decimal::ZERO {
+                    let removed = if covered == -pos.qty {
+                        pos.cost
+                    } else {
+                        (pos.cost * covered / -pos.qty).round_dp(COST_DP)
+                    };
+                    let paid = (fill.price * covered).round_dp(COST_DP);
+                    pos.qty += covered;
+                    pos.cost -= removed;
+                    // sold at the short's entry (−removed), bought back now
+                    pos.realised += -removed - paid;
+                    opened_cost = notional - paid;
+                }
+                pos.qty += fill.qty - covered;
+                pos.cost += opened_cost;
                 self.cash -= notional + fill.fee;
             }
             Side::Sell => {
@@ -137,6 +153,49 @@ mod tests {
     use crate::model::{Liquidity, OrderId, Timestamp};
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_buy_covers_a_short_before_it_opens_a_long() {
+        let btc = Symbol::new("BTC", "USDT").unwrap_or_else(|_| unreachable!());
+        let mut p = Portfolio::new(dec!(1100));
+        // 1 short at 100, as a futures venue reports it: the proceeds are in cash
+        p.positions.insert(
+            btc,
+            Position {
+                qty: dec!(-1),
+                cost: dec!(-100),
+                ..Position::default()
+            },
+        );
+        let buy = |qty, price| Fill {
+            id: 1,
+            order_id: OrderId(1),
+            symbol: btc,
+            side: Side::Buy,
+            price,
+            qty,
+            fee: dec!(0),
+            liquidity: Liquidity::Taker,
+            ts: Timestamp(1),
+        };
+        // half covered at 90: 5 gained, half the short left at its entry
+        let pos = p.apply_fill(&buy(dec!(0.5), dec!(90))).cloned();
+        let pos = pos.unwrap_or_default();
+        assert_eq!(
+            (pos.qty, pos.cost, pos.realised),
+            (dec!(-0.5), dec!(-50), dec!(5))
+        );
+        // the rest covered at 80 and 1 bought: flat short, a long at 80
+        let pos = p.apply_fill(&buy(dec!(1.5), dec!(80))).cloned();
+        let pos = pos.unwrap_or_default();
+        assert_eq!(
+            (pos.qty, pos.cost, pos.realised),
+            (dec!(1), dec!(80), dec!(15))
+        );
+        assert_eq!(p.cash, dec!(1100) - dec!(45) - dec!(120));
+        // equity at 80: cash plus the long
+        assert_eq!(p.equity(|_| Some(dec!(80))), dec!(1015));
+    }
 
     fn fill(side: Side, price: Decimal, qty: Decimal, fee: Decimal) -> Fill {
         Fill {

@@ -8,10 +8,11 @@
 //!   by looking the order up by that id, never by sending it again. An order the venue says
 //!   twice it does not have is refused (the first "no such order" may race the request).
 //! * Fills arrive on the venue's account stream; while it is down the live orders are polled.
-//! * At start, and whenever the stream subscribes again (events may have been missed), the
-//!   account is reconciled: every order the engine believes live is looked up first (so fills
-//!   made meanwhile are booked), then the venue's open orders and balances are sent for the
-//!   engine to compare with what it holds.
+//! * At start, and whenever the stream subscribes (the first time too: events before it may
+//!   have been missed), the account is reconciled: every order the engine believes live is
+//!   looked up first (so fills made meanwhile are booked), then the venue's open orders and
+//!   balances are sent for the engine to compare with what it holds. A reconciliation that
+//!   could not read the account is tried again at each poll until one does.
 
 use crate::engine::{
     Event, ExecReport, ExecStream, PerpPosition, Venue, VenueAccount, VenueOrder, VenueStatus,
@@ -159,9 +160,8 @@ pub async fn run<V: OrderVenue>(
         missing: BTreeSet::new(),
     };
     ex.venue.prepare().await;
-    ex.reconcile().await;
-    // the first subscription follows the reconciliation just made; later ones follow a gap
-    let (mut stream_up, mut subscribed_before, mut feed_open) = (false, false, true);
+    let mut reconciled = ex.reconcile().await;
+    let (mut stream_up, mut feed_open) = (false, true);
     let mut poll = tokio::time::interval(cfg.poll_every);
     loop {
         tokio::select! {
@@ -177,10 +177,7 @@ pub async fn run<V: OrderVenue>(
                         ex.stream(true, String::new()).await;
                     }
                     stream_up = true;
-                    if subscribed_before {
-                        ex.reconcile().await;
-                    }
-                    subscribed_before = true;
+                    reconciled = ex.reconcile().await;
                 }
                 Some(AccountFeed::Order(v)) => ex.report(v).await,
                 // an order that already ended was reported by the answer that ended it
@@ -203,7 +200,9 @@ pub async fn run<V: OrderVenue>(
                 }
             },
             _ = poll.tick() => {
-                if !stream_up || ex.live.values().any(|(_, unknown)| *unknown) {
+                if !reconciled {
+                    reconciled = ex.reconcile().await;
+                } else if !stream_up || ex.live.values().any(|(_, unknown)| *unknown) {
                     ex.poll(!stream_up).await;
                 }
                 ex.refresh_perps().await;
@@ -329,8 +328,8 @@ impl<V: OrderVenue> Executor<V> {
     }
 
     /// Every live order looked up, then the venue's open orders and balances sent for the
-    /// engine to compare.
-    async fn reconcile(&mut self) {
+    /// engine to compare; false when the account could not be read.
+    async fn reconcile(&mut self) -> bool {
         self.poll(true).await;
         match self.venue.account(&self.symbols).await {
             Ok(account) => {
@@ -338,9 +337,11 @@ impl<V: OrderVenue> Executor<V> {
                     self.live.insert(v.id, (v.symbol, false));
                 }
                 self.send(ExecReport::Account(account)).await;
+                true
             }
             Err(e) => {
-                tracing::warn!(error = %e, "{} reconciliation: account not read", self.venue.venue())
+                tracing::warn!(error = %e, "{} reconciliation: account not read; trying again at the next poll", self.venue.venue());
+                false
             }
         }
     }

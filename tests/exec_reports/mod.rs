@@ -16,6 +16,10 @@ pub struct Reports {
     pub streams: Vec<ExecStream>,
     pub perps: Vec<Vec<PerpPosition>>,
     pub polled: Option<OrderId>,
+    /// The first account report was returned.
+    pub account_seen: bool,
+    /// Account reports after the first (each subscription reconciles again).
+    pub accounts: Vec<tradedeck::engine::VenueAccount>,
 }
 
 impl Reports {
@@ -26,6 +30,8 @@ impl Reports {
             streams: Vec::new(),
             perps: Vec::new(),
             polled: None,
+            account_seen: false,
+            accounts: Vec::new(),
         }
     }
 
@@ -38,6 +44,13 @@ impl Reports {
                     self.perps.push(positions)
                 }
                 Ok(Some(Event::Execution(ExecReport::Order(v)))) if Some(v.id) == self.polled => {}
+                Ok(Some(Event::Execution(ExecReport::Account(a)))) if self.account_seen => {
+                    self.accounts.push(a)
+                }
+                Ok(Some(Event::Execution(ExecReport::Account(a)))) => {
+                    self.account_seen = true;
+                    return ExecReport::Account(a);
+                }
                 Ok(Some(Event::Execution(r))) => return r,
                 other => panic!("expected an execution report, got {other:?}"),
             }

@@ -9,7 +9,8 @@
 //! with the positions' entries, marks, unrealised P&L and leverage beside.
 
 use super::futures::{
-    Contract, FuturesOrder, FuturesPosition, FuturesTrade, SETTLE, State, order_text, our_id,
+    Contract, FuturesOrder, FuturesPosition, FuturesTrade, ORDER_NOT_FOUND, SETTLE, State,
+    order_text, our_id,
 };
 use super::rest::{GateError, Rest};
 use super::user::{self, UserConfig};
@@ -46,6 +47,7 @@ pub async fn run(
         rest,
         symbols: cfg.symbols.clone(),
         contracts: Mutex::new(BTreeMap::new()),
+        ids: Mutex::new(BTreeMap::new()),
     };
     execute::run(gate, &cfg, requests, feed, tx).await;
     stream.abort();
@@ -56,6 +58,9 @@ struct GateFutures {
     rest: Arc<Rest>,
     symbols: Vec<Symbol>,
     contracts: Mutex<BTreeMap<Symbol, Contract>>,
+    /// Gate's id of each of our orders it answered about this run (looked up by it: Gate
+    /// finds an order by `text` only while it is in the book, or a minute after).
+    ids: Mutex<BTreeMap<OrderId, i64>>,
 }
 
 /// What a call that did not give an order's state comes to.
@@ -152,10 +157,16 @@ impl GateFutures {
     /// Our order `o` with its trades when it has filled (left out, with a warning, when they
     /// cannot be read or do not add up: the engine then books the order's totals).
     async fn with_trades(&self, id: OrderId, o: &FuturesOrder, c: &Contract) -> VenueOrder {
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(id, o.id);
+        }
         let mut trades = Vec::new();
         if o.filled() > 0 {
             match self.rest.futures_trades(o.symbol, o.id).await {
-                Ok(mut t) if t.iter().map(|t| t.size.abs()).sum::<i64>() == o.filled() => {
+                Ok(mut t)
+                    if t.iter().try_fold(0i64, |a, t| a.checked_add(t.size.abs()))
+                        == Some(o.filled()) =>
+                {
                     t.sort_by_key(|t| t.id);
                     trades = t;
                 }
@@ -251,11 +262,20 @@ impl OrderVenue for GateFutures {
     }
 
     async fn look_up(&self, id: OrderId, symbol: Symbol) -> Result<Found, String> {
-        match self
-            .rest
-            .futures_order_by_text(symbol, &order_text(id.0))
-            .await
-        {
+        let known = self.ids.lock().ok().and_then(|ids| ids.get(&id).copied());
+        let found = match known {
+            Some(gate_id) => match self.rest.futures_order(&gate_id.to_string()).await {
+                Ok(o) => Ok(Some(o)),
+                Err(GateError::Refused { label, .. }) if label == ORDER_NOT_FOUND => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => {
+                self.rest
+                    .futures_order_by_text(symbol, &order_text(id.0))
+                    .await
+            }
+        };
+        match found {
             Ok(Some(o)) => self.answered(id, o).await.map(Found::Order),
             Ok(None) => Ok(Found::Missing),
             Err(e) => Err(e.to_string()),

@@ -59,6 +59,39 @@ fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     Ok((s * 1000.0).round() as i64)
 }
 
+/// The largest contract size read (base units per contract).
+const MAX_MULTIPLIER: i64 = 1_000_000;
+
+/// The largest price read (orders, trades, positions, fees).
+const MAX_PRICE: i64 = 1_000_000_000;
+
+/// `value` of `field` as a price: a decimal from 0 to `MAX_PRICE`.
+fn price(field: &'static str, value: &str) -> Result<Decimal, ParseError> {
+    let d = decimal(field, value)?;
+    if d.is_sign_negative() || d > Decimal::from(MAX_PRICE) {
+        return Err(ParseError::Number {
+            field,
+            value: value.to_string(),
+        });
+    }
+    Ok(d)
+}
+
+/// The largest size read, in contracts (Gate's own order limit is a million).
+const MAX_SIZE: i64 = 1_000_000_000_000;
+
+/// A size in contracts, up to `MAX_SIZE` either way: base quantities (at most `MAX_SIZE` ×
+/// `MAX_MULTIPLIER`) times prices (at most `MAX_PRICE`) stay inside `Decimal`'s range.
+fn size(field: &'static str, n: i64) -> Result<i64, ParseError> {
+    if !(-MAX_SIZE..=MAX_SIZE).contains(&n) {
+        return Err(ParseError::Number {
+            field,
+            value: n.to_string(),
+        });
+    }
+    Ok(n)
+}
+
 /// A contract's rules: how many base units one contract is, the price step and the order
 /// sizes allowed.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,9 +174,16 @@ pub fn contract(body: &str) -> Result<Contract, ParseError> {
             })
         }
     };
+    let multiplier = positive("quanto_multiplier", c.quanto_multiplier)?;
+    if multiplier > Decimal::from(MAX_MULTIPLIER) {
+        return Err(ParseError::Number {
+            field: "quanto_multiplier",
+            value: c.quanto_multiplier.to_string(),
+        });
+    }
     Ok(Contract {
         symbol: pair(c.name)?,
-        multiplier: positive("quanto_multiplier", c.quanto_multiplier)?,
+        multiplier,
         tick: positive("order_price_round", c.order_price_round)?,
         min_size: c.order_size_min.max(1),
         delisting: c.in_delisting,
@@ -202,7 +242,7 @@ impl FuturesOrder {
 struct WireOrder<'a> {
     #[serde(deserialize_with = "int")]
     id: i64,
-    contract: &'a str,
+    contract: String,
     #[serde(deserialize_with = "int")]
     size: i64,
     #[serde(deserialize_with = "int", default)]
@@ -212,7 +252,7 @@ struct WireOrder<'a> {
     #[serde(default)]
     fill_price: Option<&'a str>,
     #[serde(default)]
-    text: &'a str,
+    text: String,
     status: &'a str,
     #[serde(default)]
     finish_as: Option<&'a str>,
@@ -223,7 +263,15 @@ struct WireOrder<'a> {
 }
 
 fn futures_order(o: &WireOrder<'_>) -> Result<FuturesOrder, ParseError> {
-    let opt = |field, v: Option<&str>| v.map_or(Ok(Decimal::ZERO), |v| decimal(field, v));
+    let opt = |field, v: Option<&str>| v.map_or(Ok(Decimal::ZERO), |v| price(field, v));
+    // what is left has the order's sign and is no more than its size
+    let (sz, left) = (size("size", o.size)?, size("left", o.left)?);
+    if left.abs() > sz.abs() || (left != 0 && (left > 0) != (sz > 0)) {
+        return Err(ParseError::Number {
+            field: "left",
+            value: format!("{left} of {sz}"),
+        });
+    }
     let state = match o.status {
         "open" => State::Open,
         "finished" => State::Finished(o.finish_as.unwrap_or("finished").to_string()),
@@ -236,12 +284,12 @@ fn futures_order(o: &WireOrder<'_>) -> Result<FuturesOrder, ParseError> {
     };
     Ok(FuturesOrder {
         id: o.id,
-        symbol: pair(o.contract)?,
-        size: o.size,
-        left: o.left,
+        symbol: pair(&o.contract)?,
+        size: sz,
+        left,
         price: opt("price", o.price)?,
         fill_price: opt("fill_price", o.fill_price)?,
-        text: o.text.to_string(),
+        text: o.text.clone(),
         state,
         ts: Timestamp(if o.finish_time > 0 {
             o.finish_time
@@ -295,16 +343,16 @@ struct WireTrade<'a> {
     id: i64,
     #[serde(deserialize_with = "int")]
     order_id: i64,
-    contract: &'a str,
+    contract: String,
     #[serde(deserialize_with = "int")]
     size: i64,
     price: &'a str,
     #[serde(default)]
     fee: Option<&'a str>,
     #[serde(default)]
-    role: &'a str,
+    role: String,
     #[serde(default)]
-    text: &'a str,
+    text: String,
 }
 
 /// `GET /futures/usdt/my_trades` (or a `futures.usertrades` push): trades, as listed.
@@ -318,12 +366,22 @@ pub fn trades(body: &str) -> Result<Vec<FuturesTrade>, ParseError> {
             Ok(FuturesTrade {
                 id: t.id,
                 order_id: t.order_id,
-                symbol: pair(t.contract)?,
-                size: t.size,
-                price: decimal("price", t.price)?,
-                fee: t.fee.map_or(Ok(Decimal::ZERO), |f| decimal("fee", f))?,
+                symbol: pair(&t.contract)?,
+                size: size("size", t.size)?,
+                price: price("price", t.price)?,
+                fee: t.fee.map_or(Ok(Decimal::ZERO), |f| {
+                    let fee = decimal("fee", f)?;
+                    // a fee is a fraction of the trade: beyond the price bound it is garbage
+                    if fee.abs() > Decimal::from(MAX_PRICE) {
+                        return Err(ParseError::Number {
+                            field: "fee",
+                            value: f.to_string(),
+                        });
+                    }
+                    Ok(fee)
+                })?,
                 maker: t.role == "maker",
-                text: t.text.to_string(),
+                text: t.text.clone(),
             })
         })
         .collect()
@@ -350,7 +408,7 @@ pub struct FuturesPosition {
 
 #[derive(Deserialize)]
 struct WirePosition<'a> {
-    contract: &'a str,
+    contract: String,
     #[serde(deserialize_with = "int")]
     size: i64,
     #[serde(default)]
@@ -363,6 +421,8 @@ struct WirePosition<'a> {
     leverage: Option<&'a str>,
     #[serde(default)]
     liq_price: Option<&'a str>,
+    #[serde(default)]
+    mode: String,
 }
 
 /// `GET /futures/usdt/positions`: the positions that are not flat.
@@ -371,16 +431,29 @@ struct WirePosition<'a> {
 /// Not the documented shape.
 pub fn positions(body: &str) -> Result<Vec<FuturesPosition>, ParseError> {
     let list: Vec<WirePosition> = serde_json::from_str(body)?;
-    let opt = |field, v: Option<&str>| v.map_or(Ok(Decimal::ZERO), |v| decimal(field, v));
+    let opt = |field, v: Option<&str>| v.map_or(Ok(Decimal::ZERO), |v| price(field, v));
+    // dual (hedge) mode holds a long and a short of one contract side by side
+    if let Some(p) = list.iter().find(|p| p.mode.starts_with("dual")) {
+        return Err(ParseError::Number {
+            field: "mode",
+            value: format!(
+                "{} ({}): dual (hedge) mode is not supported; switch the account to single mode",
+                p.mode, p.contract
+            ),
+        });
+    }
     list.iter()
         .filter(|p| p.size != 0)
         .map(|p| {
+            let unrealised = p
+                .unrealised_pnl
+                .map_or(Ok(Decimal::ZERO), |v| decimal("unrealised_pnl", v))?;
             Ok(FuturesPosition {
-                symbol: pair(p.contract)?,
-                size: p.size,
+                symbol: pair(&p.contract)?,
+                size: size("size", p.size)?,
                 entry: opt("entry_price", p.entry_price)?,
                 mark: opt("mark_price", p.mark_price)?,
-                unrealised: opt("unrealised_pnl", p.unrealised_pnl)?,
+                unrealised,
                 leverage: opt("leverage", p.leverage)?,
                 liquidation: opt("liq_price", p.liq_price)?,
             })
@@ -459,9 +532,12 @@ pub fn order_body(req: &OrderRequest, contracts: i64, text: &str) -> serde_json:
 /// Gate's "no such order" label.
 pub const ORDER_NOT_FOUND: &str = "ORDER_NOT_FOUND";
 
-/// How many finished orders a lookup by `text` searches when Gate no longer finds the order
-/// by it (custom ids are kept only a minute after an order ends).
-const FINISHED_SEARCHED: &str = "100";
+/// How many orders one list request returns (Gate's largest page).
+const PAGE: usize = 100;
+
+/// How many pages of finished orders a lookup by `text` searches when Gate no longer finds the
+/// order by it (custom ids are kept only a minute after an order ends): the latest 1,000.
+const FINISHED_PAGES: usize = 10;
 
 /// The futures testnet calls, on a `Rest` built with `Rest::testnet`.
 impl Rest {
@@ -501,7 +577,7 @@ impl Rest {
     }
 
     /// Our order by its `text` on `symbol`: asked for directly, and searched for among the
-    /// recently finished orders once Gate no longer knows the `text` (`None`: not there).
+    /// latest 1,000 finished orders once Gate no longer knows the `text` (`None`: not there).
     pub async fn futures_order_by_text(
         &self,
         symbol: Symbol,
@@ -512,8 +588,18 @@ impl Rest {
             Err(GateError::Refused { label, .. }) if label == ORDER_NOT_FOUND => {}
             Err(e) => return Err(e),
         }
-        let finished = self.futures_orders(symbol, "finished").await?;
-        Ok(finished.into_iter().find(|o| o.text == text))
+        let mut after = None;
+        for _ in 0..FINISHED_PAGES {
+            let page = self.futures_orders_page(symbol, "finished", after).await?;
+            if let Some(o) = page.iter().find(|o| o.text == text) {
+                return Ok(Some(o.clone()));
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.id),
+                _ => break,
+            }
+        }
+        Ok(None)
     }
 
     /// `symbol`'s orders with `status` (`open` or `finished`, the latest 100).
@@ -522,18 +608,29 @@ impl Rest {
         symbol: Symbol,
         status: &str,
     ) -> Result<Vec<FuturesOrder>, GateError> {
+        self.futures_orders_page(symbol, status, None).await
+    }
+
+    /// One page of `symbol`'s orders with `status`, newest first, older than the order
+    /// `after` when given.
+    async fn futures_orders_page(
+        &self,
+        symbol: Symbol,
+        status: &str,
+        after: Option<i64>,
+    ) -> Result<Vec<FuturesOrder>, GateError> {
         let contract = pair_name(symbol);
+        let (last, limit) = (after.map(|id| id.to_string()), PAGE.to_string());
+        let mut query = vec![
+            ("contract", contract.as_str()),
+            ("status", status),
+            ("limit", limit.as_str()),
+        ];
+        if let Some(last) = &last {
+            query.push(("last_id", last));
+        }
         let body = self
-            .signed(
-                Method::GET,
-                "/futures/usdt/orders",
-                &[
-                    ("contract", &contract),
-                    ("status", status),
-                    ("limit", FINISHED_SEARCHED),
-                ],
-                "",
-            )
+            .signed(Method::GET, "/futures/usdt/orders", &query, "")
             .await?;
         Ok(orders(&body)?)
     }

@@ -214,7 +214,7 @@ impl Rest {
         let number = |name: &str| header(name).and_then(|v| v.parse::<i64>().ok());
         // Gate counts per endpoint: each one's window is kept, the most used one shown
         self.limits.record(
-            path,
+            &scope,
             number("x-gate-ratelimit-requests-remain"),
             number("x-gate-ratelimit-limit"),
         );
@@ -231,7 +231,12 @@ impl Rest {
         if status.as_u16() == 429 {
             // the reset may be in seconds or milliseconds; a past or missing one waits 10 s
             let until = reset
-                .map(|r| Timestamp(if r < 100_000_000_000 { r * 1000 } else { r }))
+                .filter(|r| *r > 0)
+                .and_then(|r| match r < 100_000_000_000 {
+                    true => r.checked_mul(1000),
+                    false => Some(r),
+                })
+                .map(Timestamp)
                 .filter(|t| *t > now)
                 .unwrap_or(now.plus_ms(DEFAULT_PAUSE_MS));
             self.limits.pause(&scope, until);

@@ -116,10 +116,10 @@ struct WsError {
 
 /// What a pushed order or trade names.
 #[derive(Deserialize)]
-struct Named<'a> {
+struct Named {
     #[serde(default)]
-    text: &'a str,
-    contract: &'a str,
+    text: String,
+    contract: String,
 }
 
 /// What one frame says.
@@ -131,29 +131,46 @@ pub enum Pushed {
     Changed(Vec<(OrderId, crate::model::Symbol)>),
     /// A pong, another account's order, or something we do not follow.
     Nothing,
+    /// Gate refused a request (a subscription: a bad key or signature), saying why.
+    Refused(String),
 }
 
 /// Reads one frame of the private channels.
 ///
 /// # Errors
-/// Gate's error (a refused subscription, a failed signature), or a frame that is not the
-/// documented shape.
+/// A frame that is not the documented shape.
 pub fn pushed(text: &str) -> Result<Pushed, String> {
     let f: Frame = serde_json::from_str(text).map_err(|e| format!("unreadable frame: {e}"))?;
     if let Some(e) = f.error {
-        return Err(format!(
+        return Ok(Pushed::Refused(format!(
             "{} refused (code {}): {}",
             f.channel, e.code, e.message
-        ));
+        )));
     }
     match (f.event, f.result) {
-        ("subscribe", _) => Ok(Pushed::Subscribed(f.channel.to_string())),
+        ("subscribe", Some(r)) => {
+            #[derive(Deserialize)]
+            struct Status<'a> {
+                #[serde(default)]
+                status: &'a str,
+            }
+            let s: Status = serde_json::from_str(r.get()).unwrap_or(Status { status: "" });
+            if s.status == "success" {
+                Ok(Pushed::Subscribed(f.channel.to_string()))
+            } else {
+                Ok(Pushed::Refused(format!(
+                    "{} subscription not confirmed: {}",
+                    f.channel,
+                    r.get()
+                )))
+            }
+        }
         ("update", Some(r)) if CHANNELS.contains(&f.channel) => {
             let items: Vec<Named> = serde_json::from_str(r.get())
                 .map_err(|e| format!("unreadable {}: {e}", f.channel))?;
             let mut ours = Vec::new();
             for i in items {
-                if let (Some(id), Ok(symbol)) = (our_id(i.text), pair(i.contract)) {
+                if let (Some(id), Ok(symbol)) = (our_id(&i.text), pair(&i.contract)) {
                     let key = (OrderId(id), symbol);
                     if !ours.contains(&key) {
                         ours.push(key);
@@ -191,9 +208,14 @@ async fn session(
     let mut accepted: Vec<String> = Vec::new();
     let mut ping = tokio::time::interval(PING_EVERY);
     let subscribed = |a: &Vec<String>| CHANNELS.iter().all(|c| a.iter().any(|x| x == c));
+    // every frame (a pong too) moves the deadline; silence past it ends the connection
+    let mut deadline = clock::monotonic() + SILENCE;
     loop {
         let frame = tokio::select! {
-            f = tokio::time::timeout(SILENCE, ws.next()) => f,
+            f = ws.next() => f,
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err((subscribed(&accepted), format!("no frame for {SILENCE:?}")));
+            }
             _ = ping.tick() => {
                 let p = serde_json::json!({"time": clock::now().0 / 1000, "channel": "futures.ping"});
                 ws.send(Message::text(p.to_string()))
@@ -202,10 +224,8 @@ async fn session(
                 continue;
             }
         };
+        deadline = clock::monotonic() + SILENCE;
         let done = subscribed(&accepted);
-        let Ok(frame) = frame else {
-            return Err((done, format!("no frame for {SILENCE:?}")));
-        };
         let text = match frame {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(_))) | None => return Err((done, "closed by the venue".into())),
@@ -227,7 +247,11 @@ async fn session(
                 .collect(),
             Ok(Pushed::Nothing) => continue,
             // a refused subscription (a bad key or signature) ends the connection
-            Err(why) if text.contains("\"error\"") && !done => return Err((false, why)),
+            Ok(Pushed::Refused(why)) if !done => return Err((false, why)),
+            Ok(Pushed::Refused(why)) => {
+                tracing::warn!(%why, "gate private channels: request refused");
+                continue;
+            }
             Err(why) => {
                 tracing::warn!(%why, "gate private channels: frame dropped");
                 continue;
@@ -257,8 +281,12 @@ mod tests {
         let refused = r#"{"time":1545404023,"channel":"futures.orders","event":"subscribe","error":{"code":4,"message":"authentication failed"},"result":null}"#;
         assert_eq!(
             pushed(refused),
-            Err("futures.orders refused (code 4): authentication failed".into())
+            Ok(Pushed::Refused(
+                "futures.orders refused (code 4): authentication failed".into()
+            ))
         );
+        let failed = r#"{"time":1545404023,"channel":"futures.orders","event":"subscribe","error":null,"result":{"status":"fail"}}"#;
+        assert!(matches!(pushed(failed), Ok(Pushed::Refused(_))));
         let pong = r#"{"time":1545404023,"time_ms":1545404023123,"channel":"futures.pong","event":"","error":null,"result":null}"#;
         assert_eq!(pushed(pong), Ok(Pushed::Nothing));
         assert!(pushed("nope").is_err());
