@@ -12,7 +12,7 @@ mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, signal};
 use fake_http::{Reply, serve};
-use fake_ws::{Act, streams};
+use fake_ws::{Act, GATE_BOOK, GATE_BOOK_UPDATE, GATE_CANDLES, streams};
 use std::time::Duration;
 
 const GATE_PAIR: &str = r#"{"id":"BTC_USDT","base":"BTC","quote":"USDT","fee":"0.2","min_base_amount":"0.0001","min_quote_amount":"1","amount_precision":4,"precision":2,"trade_status":"tradable"}"#;
@@ -23,18 +23,12 @@ async fn gate_trades_kucoin_shows_beside_it_and_the_e_stop_halts_the_pair() {
     // Gate: an order book at 100 (bid 60000, ask 60001) synced by its first update
     let (gate_ws, _) = streams(vec![vec![
         Act::Wait(200),
-        Act::Send(r#"{"time":1,"channel":"spot.order_book_update","event":"update","result":{"t":1700000000000,"s":"BTC_USDT","U":101,"u":101,"b":[["60000","1"]],"a":[["60001","2"]]}}"#.into()),
+        Act::Send(GATE_BOOK_UPDATE.into()),
     ]])
     .await;
     let gate = serve(|req, _| match req.path.as_str() {
-        "/api/v4/spot/order_book" => Reply::status(
-            200,
-            r#"{"id":100,"current":1,"update":1,"asks":[["60001","2"]],"bids":[["60000","1"]]}"#,
-        ),
-        "/api/v4/spot/candlesticks" => Reply::status(
-            200,
-            r#"[["1700000000","10","60000","60010","59990","59995","0.2","true"]]"#,
-        ),
+        "/api/v4/spot/order_book" => Reply::status(200, GATE_BOOK),
+        "/api/v4/spot/candlesticks" => Reply::status(200, GATE_CANDLES),
         "/api/v4/spot/currency_pairs/BTC_USDT" => Reply::status(200, GATE_PAIR),
         _ => Reply::status(404, r#"{"label":"NOT_FOUND","message":"no route"}"#),
     })

@@ -51,6 +51,18 @@ pub const EXCHANGE_INFO: &str = r#"{"rateLimits":[{"rateLimitType":"REQUEST_WEIG
 /// A REST klines body: two closed 1-minute candles from 2017.
 pub const KLINES: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"],[1499040060000,"0.01577100","0.80000000","0.01575800","0.01600000","100.0",1499040119999,"1.0",3,"1.0","1.0","0"]]"#;
 
+/// Gate spot: the first `spot.order_book_update` after a snapshot at 100 (bid 60000, ask
+/// 60001), syncing the book.
+pub const GATE_BOOK_UPDATE: &str = r#"{"time":1,"channel":"spot.order_book_update","event":"update","result":{"t":1700000000000,"s":"BTC_USDT","U":101,"u":101,"b":[["60000","1"]],"a":[["60001","2"]]}}"#;
+
+/// Gate spot: `GET /spot/order_book?with_id=true`, at id 100.
+pub const GATE_BOOK: &str =
+    r#"{"id":100,"current":1,"update":1,"asks":[["60001","2"]],"bids":[["60000","1"]]}"#;
+
+/// Gate spot: `GET /spot/candlesticks`, one closed minute.
+pub const GATE_CANDLES: &str =
+    r#"[["1700000000","10","60000","60010","59990","59995","0.2","true"]]"#;
+
 /// Text frames clients sent, in order, each with the connection number (from 1).
 pub type Sent = Arc<std::sync::Mutex<Vec<(usize, String)>>>;
 
