@@ -336,6 +336,47 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
     assert!(e.snapshot().perps.is_empty());
 }
 
+#[test]
+fn flatten_covers_a_short_the_venue_reported() {
+    let mut e = testnet();
+    let short = PerpPosition {
+        symbol: btc(),
+        qty: dec!(-1),
+        entry: dec!(100),
+        mark: dec!(100),
+        unrealised: dec!(0),
+        leverage: dec!(2),
+        liquidation: dec!(150),
+    };
+    e.handle(
+        Event::Execution(ExecReport::Account(VenueAccount {
+            venue: Venue::Sim,
+            open: vec![],
+            foreign: vec![],
+            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-1))],
+            perps: vec![short],
+        })),
+        Timestamp(1),
+    );
+    assert_eq!(e.portfolio().qty(btc()), dec!(-1));
+    // flatten covers it with a market buy, allowed while reducing
+    let out = e.handle(
+        Event::Command(Command::Flatten {
+            by: "cockpit".into(),
+        }),
+        Timestamp(2),
+    );
+    let sent = submitted(&out);
+    assert_eq!(sent.len(), 1, "{out:?}");
+    assert_eq!(
+        (sent[0].request.side, sent[0].request.qty),
+        (Side::Buy, dec!(1))
+    );
+    // beyond the cover nothing more is bought while reducing
+    let out = e.handle(order(Side::Buy, dec!(0.5), Some(dec!(105))), Timestamp(3));
+    assert!(submitted(&out).is_empty(), "{out:?}");
+}
+
 fn alerts(out: &[Action]) -> Vec<String> {
     out.iter()
         .filter_map(|a| match a {

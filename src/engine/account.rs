@@ -119,34 +119,39 @@ impl Engine {
         self.progress_flatten(out);
     }
 
-    /// A market sell of every position that has no sell working.
+    /// A market order closing every position that has none working: a sell of what is held,
+    /// a buy covering a short (one a futures venue reported).
     fn send_flatten_orders(&mut self, out: &mut Vec<Action>) {
-        let todo: Vec<(Symbol, Decimal)> = self
+        let closing = |qty: Decimal| {
+            if qty.is_sign_negative() {
+                Side::Buy
+            } else {
+                Side::Sell
+            }
+        };
+        let todo: Vec<(Symbol, Side, Decimal)> = self
             .portfolio
             .positions
             .iter()
             .filter(|(s, p)| !p.qty.is_zero() && !self.dust(**s, p.qty))
-            .filter(|(s, _)| {
+            .map(|(s, p)| (*s, closing(p.qty), p.qty.abs()))
+            .filter(|(s, side, _)| {
                 !self
                     .orders
                     .values()
-                    .any(|o| o.request.symbol == **s && o.request.side == Side::Sell)
+                    .any(|o| o.request.symbol == *s && o.request.side == *side)
             })
-            .map(|(s, p)| (*s, p.qty))
             .collect();
-        for (symbol, qty) in todo {
-            self.submit(
-                OrderRequest::market(symbol, Side::Sell, qty, Origin::System),
-                out,
-            );
+        for (symbol, side, qty) in todo {
+            self.submit(OrderRequest::market(symbol, side, qty, Origin::System), out);
         }
     }
 
-    /// A quantity too small to sell under the pair's rules.
+    /// A position too small to close under the pair's rules.
     fn dust(&self, symbol: Symbol, qty: Decimal) -> bool {
         self.markets.get(&symbol).is_some_and(|m| {
             let i = &m.instrument;
-            let q = i.round_qty(qty);
+            let q = i.round_qty(qty.abs());
             let price = m.book.best_bid().map(|l| l.price).or(m.last_price);
             q < i.min_qty || price.is_some_and(|p| q * p < i.min_notional)
         })

@@ -332,7 +332,12 @@ pub fn check(
     ctx: &RiskContext<'_>,
 ) -> Result<Approved<OrderRequest>, RejectReason> {
     let protective = is_protective(req.origin);
-    let shrinks = req.side == Side::Sell && req.qty <= ctx.position_qty - ctx.pending_sell_qty;
+    // only toward flat: a sell of what is held, or a buy covering a short (one a futures
+    // venue reported)
+    let shrinks = match req.side {
+        Side::Sell => req.qty <= ctx.position_qty - ctx.pending_sell_qty,
+        Side::Buy => req.qty <= -ctx.position_qty - ctx.pending_buy_qty,
+    };
     match ctx.gate {
         Gate::Halted(why) => return Err(RejectReason::Halted(why.to_string())),
         Gate::Reducing(why) if !shrinks => return Err(RejectReason::Reducing(why.to_string())),
