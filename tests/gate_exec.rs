@@ -375,3 +375,80 @@ async fn orders_go_out_as_whole_contracts_once_and_every_gate_answer_comes_back(
     );
     assert_eq!(reports.perps.last().unwrap(), &account.perps);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_finished_long_ago_is_settled_from_its_trades() {
+    let rest = serve(|req, _| {
+        let path = req.path.trim_start_matches("/api/v4/futures/usdt");
+        match (req.method.as_str(), path) {
+            ("GET", "/contracts/BTC_USDT") => Reply::status(200, CONTRACT),
+            ("GET", "/accounts") => Reply::status(
+                200,
+                r#"{"user":4242,"total":"1000","unrealised_pnl":"0","available":"1000","currency":"USDT"}"#,
+            ),
+            ("GET", "/positions") => Reply::status(200, "[]"),
+            ("GET", "/orders") if req.param("status") == Some("open") => Reply::status(200, "[]"),
+            // the latest finished orders are someone else's
+            ("GET", "/orders") => Reply::status(
+                200,
+                &format!("[{}]", order_json(8100, "web", 5, 0, "50000", "50000", "filled")),
+            ),
+            // custom ids are forgotten a minute after an order ends
+            ("GET", p) if p.starts_with("/orders/") => Reply::status(
+                404,
+                r#"{"label":"ORDER_NOT_FOUND","message":"Order not found"}"#,
+            ),
+            // the account's trades: two of order 7 (listed newest first), one of another
+            ("GET", "/my_trades") if req.param("order").is_none() => Reply::status(
+                200,
+                &format!(
+                    "[{},{},{}]",
+                    trade_json(52, 8007, 2, "60010", "0.09", "taker").replace("t-td\"", "t-td-7\""),
+                    trade_json(51, 8007, 1, "60000", "-0.015", "maker").replace("t-td\"", "t-td-7\""),
+                    trade_json(50, 8100, 5, "50000", "0.1", "taker").replace("t-td\"", "web\""),
+                ),
+            ),
+            _ => Reply::status(404, r#"{"label":"NOT_FOUND","message":"no route"}"#),
+        }
+    })
+    .await;
+    let base = format!("{}/api/v4", rest.url);
+    let client = Arc::new(Rest::testnet(&base, keys()).unwrap());
+    let cfg = ExecConfig {
+        ws_url: private_ws().await,
+        keys: keys(),
+        symbols: vec![btc()],
+        live: vec![(OrderId(7), btc()), (OrderId(8), btc())],
+        poll_every: Duration::from_millis(200),
+        backoff: (Duration::from_millis(100), Duration::from_millis(500)),
+    };
+    let (_req_tx, req_rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(run(cfg, client, req_rx, tx));
+    let mut reports = Reports::new(rx);
+    let settled = order_of(reports.next().await);
+    assert_eq!(
+        (settled.id, settled.status),
+        (OrderId(7), VenueStatus::Cancelled)
+    );
+    assert_eq!(
+        (settled.filled, settled.filled_quote),
+        (dec!(0.003), dec!(180.02))
+    );
+    assert_eq!(
+        settled
+            .trades
+            .iter()
+            .map(|t| (t.qty, t.price, t.commission))
+            .collect::<Vec<_>>(),
+        vec![
+            (dec!(0.001), dec!(60000), dec!(-0.015)),
+            (dec!(0.002), dec!(60010), dec!(0.09))
+        ]
+    );
+    // an order with no trade anywhere filled nothing: it ends refused
+    let ExecReport::Refused { id, .. } = reports.next().await else {
+        panic!("the order with no trace is refused");
+    };
+    assert_eq!(id, OrderId(8));
+}

@@ -191,6 +191,52 @@ impl GateFutures {
         Ok(self.with_trades(id, &o, &c).await)
     }
 
+    /// Our order `id`, finished and no longer listed, settled from its trades: what they
+    /// filled, then ended (`Missing` when it has none: it filled nothing, and ends refused).
+    async fn by_trades(&self, id: OrderId, symbol: Symbol) -> Result<Found, String> {
+        let trades = self
+            .rest
+            .futures_trades_by_text(symbol, &order_text(id.0))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(first) = trades.first() else {
+            return Ok(Found::Missing);
+        };
+        let c = self
+            .contract(symbol)
+            .await
+            .map_err(|e| format!("contract of {symbol} not read: {e}"))?;
+        let filled = trades
+            .iter()
+            .try_fold(0i64, |a, t| a.checked_add(t.size))
+            .ok_or("trade sizes do not add up")?;
+        let quote = trades
+            .iter()
+            .try_fold(Decimal::ZERO, |a, t| {
+                a.checked_add(t.price.checked_mul(c.base(t.size.abs()))?)
+            })
+            .ok_or("trade values do not add up")?;
+        // as Gate would list it: finished, with the size filled and its average price
+        let o = FuturesOrder {
+            id: first.order_id,
+            symbol,
+            size: filled,
+            left: 0,
+            price: Decimal::ZERO,
+            fill_price: quote.checked_div(c.base(filled.abs())).unwrap_or_default(),
+            text: order_text(id.0),
+            state: State::Finished("filled".into()),
+            ts: crate::model::Timestamp(0),
+        };
+        let mut v = venue_order(id, &o, &c, &trades);
+        v.filled_quote = quote;
+        // ended: the engine books the trades, then a part it holds open is cancelled (an
+        // order they filled completely has ended as filled by then)
+        v.status = VenueStatus::Cancelled;
+        v.reason = Some("finished on Gate.io long ago; settled from its trades".into());
+        Ok(Found::Order(v))
+    }
+
     /// Every position, in base units.
     async fn positions(&self) -> Result<Vec<PerpPosition>, GateError> {
         let mut out = Vec::new();
@@ -277,7 +323,8 @@ impl OrderVenue for GateFutures {
         };
         match found {
             Ok(Some(o)) => self.answered(id, o).await.map(Found::Order),
-            Ok(None) => Ok(Found::Missing),
+            // not listed any more: its trades, if it had any, still say what it filled
+            Ok(None) => self.by_trades(id, symbol).await,
             Err(e) => Err(e.to_string()),
         }
     }

@@ -653,6 +653,30 @@ impl Rest {
         Ok(trades(&body)?)
     }
 
+    /// The trades of our order with `text` on `symbol`, among the account's latest 1,000
+    /// (how an order finished long ago, and no longer listed, is still settled), oldest first.
+    pub async fn futures_trades_by_text(
+        &self,
+        symbol: Symbol,
+        text: &str,
+    ) -> Result<Vec<FuturesTrade>, GateError> {
+        let contract = pair_name(symbol);
+        let body = self
+            .signed(
+                Method::GET,
+                "/futures/usdt/my_trades",
+                &[("contract", &contract), ("limit", "1000")],
+                "",
+            )
+            .await?;
+        let mut ours: Vec<FuturesTrade> = trades(&body)?
+            .into_iter()
+            .filter(|t| t.text == text)
+            .collect();
+        ours.sort_by_key(|t| t.id);
+        Ok(ours)
+    }
+
     /// The open positions.
     pub async fn futures_positions(&self) -> Result<Vec<FuturesPosition>, GateError> {
         let body = self
