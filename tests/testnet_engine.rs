@@ -375,6 +375,37 @@ fn flatten_covers_a_short_the_venue_reported() {
     // beyond the cover nothing more is bought while reducing
     let out = e.handle(order(Side::Buy, dec!(0.5), Some(dec!(105))), Timestamp(3));
     assert!(submitted(&out).is_empty(), "{out:?}");
+    // resumed, a buy beyond the short leaves a long, which gets its guards
+    e.handle(
+        Event::Command(Command::Resume {
+            by: "cockpit".into(),
+        }),
+        Timestamp(4),
+    );
+    e.handle(
+        report(sent[0].id, VenueStatus::Cancelled, dec!(0), dec!(0), vec![]),
+        Timestamp(4),
+    );
+    let out = e.handle(order(Side::Buy, dec!(1.5), Some(dec!(101))), Timestamp(5));
+    let buy = submitted(&out);
+    assert_eq!(buy.len(), 1, "{out:?}");
+    let out = e.handle(
+        report(
+            buy[0].id,
+            VenueStatus::Filled,
+            dec!(1.5),
+            dec!(150),
+            vec![trade(dec!(100), dec!(1.5), dec!(0), "USDT")],
+        ),
+        Timestamp(6),
+    );
+    assert_eq!(e.portfolio().qty(btc()), dec!(0.5));
+    assert!(
+        records(&out)
+            .iter()
+            .any(|r| matches!(r, Record::Guard { guard: Some(_), .. })),
+        "{out:?}"
+    );
 }
 
 fn alerts(out: &[Action]) -> Vec<String> {

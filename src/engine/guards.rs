@@ -23,7 +23,8 @@ impl Engine {
         let Some(pos) = self.portfolio.positions.get(&symbol).cloned() else {
             return;
         };
-        if before.is_zero() && !pos.qty.is_zero() {
+        // a long opened: from flat, or by a buy that covered a reported short and went on
+        if before <= Decimal::ZERO && pos.qty > Decimal::ZERO {
             let planned = self.plans.remove(&symbol).unwrap_or_default();
             let atr = self
                 .strategy
