@@ -2,11 +2,12 @@
 //! `Action::Submit` and cancels as `Action::Cancel`, and what the venue says comes back as
 //! `Event::Execution`. The venue's word settles every order: fills are booked once each (a
 //! report's trades are matched against the order's cumulative filled quantity, so the same
-//! trade seen in an order answer, the user stream and a lookup counts once), commission taken
-//! in the base asset changes the quantity held, and an order whose fate is unknown stays live
-//! until a lookup says what became of it. At start (and whenever the user stream had a gap)
-//! the venue's balances replace local cash and positions, and its open orders are compared
-//! with ours; each difference is an alert and a `risk_events` row.
+//! trade seen in an order answer, the account stream and a lookup counts once), commission
+//! taken in the base asset changes the quantity held, and an order whose fate is unknown stays
+//! live until a lookup says what became of it. At start (and whenever the account stream
+//! subscribes) the venue's balances replace local cash and positions, and its open orders are
+//! compared with ours; each difference is an alert and a `risk_events` row. A futures venue
+//! also reports its positions (`PerpPosition`), held as a spot account holding them would be.
 
 use super::{Action, AlertLevel, Engine, Record, Venue};
 use crate::model::{Fill, Liquidity, OrderEvent, OrderId, OrderStatus, Side, Symbol, Timestamp};
