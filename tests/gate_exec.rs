@@ -398,6 +398,15 @@ async fn an_order_finished_long_ago_is_settled_from_its_trades() {
                 404,
                 r#"{"label":"ORDER_NOT_FOUND","message":"Order not found"}"#,
             ),
+            // order 7's own trades, as its id asks for them
+            ("GET", "/my_trades") if req.param("order") == Some("8007") => Reply::status(
+                200,
+                &format!(
+                    "[{},{}]",
+                    trade_json(52, 8007, 2, "60010", "0.09", "taker"),
+                    trade_json(51, 8007, 1, "60000", "-0.015", "maker"),
+                ),
+            ),
             // the account's trades: two of order 7 (listed newest first), one of another
             ("GET", "/my_trades") if req.param("order").is_none() => Reply::status(
                 200,

@@ -96,7 +96,11 @@ impl Portfolio {
                     } else {
                         (pos.cost * covered / -pos.qty).round_dp(COST_DP)
                     };
-                    let paid = (fill.price * covered).round_dp(COST_DP);
+                    let paid = if covered == fill.qty {
+                        notional
+                    } else {
+                        (fill.price * covered).round_dp(COST_DP)
+                    };
                     pos.qty += covered;
                     pos.cost -= removed;
                     // sold at the short's entry (−removed), bought back now

@@ -408,6 +408,8 @@ pub fn check(
         });
     }
     match req.side {
+        // covering a short frees what it held: no cap or cash rule stands in its way
+        Side::Buy if shrinks => {}
         Side::Buy => check_buy(notional, reference, req.qty, limits, ctx)?,
         Side::Sell => {
             let available = ctx.position_qty - ctx.pending_sell_qty;
@@ -754,6 +756,24 @@ mod tests {
         let mut req = order(Side::Sell, dec!(30));
         req.origin = Origin::Guard;
         assert!(check(req, &limits(), &c).is_ok());
+    }
+
+    #[test]
+    fn a_buy_covering_a_short_passes_while_reducing_and_short_of_cash() {
+        let i = instrument();
+        let mut c = ctx(&i);
+        // a reported short of 2, cash spent elsewhere, trading reduce-only
+        c.position_qty = dec!(-2);
+        c.free_cash = dec!(-50);
+        c.gate = Gate::Reducing("flatten");
+        assert!(check(order(Side::Buy, dec!(2)), &limits(), &c).is_ok());
+        // beyond the cover it grows: refused
+        let got = check(order(Side::Buy, dec!(3)), &limits(), &c);
+        assert_eq!(got.unwrap_err().rule(), "reducing");
+        // with a cover already working, only the rest passes
+        c.pending_buy_qty = dec!(1.5);
+        let got = check(order(Side::Buy, dec!(1)), &limits(), &c);
+        assert_eq!(got.unwrap_err().rule(), "reducing");
     }
 
     #[test]

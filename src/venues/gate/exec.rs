@@ -194,11 +194,27 @@ impl GateFutures {
     /// Our order `id`, finished and no longer listed, settled from its trades: what they
     /// filled, then ended (`Missing` when it has none: it filled nothing, and ends refused).
     async fn by_trades(&self, id: OrderId, symbol: Symbol) -> Result<Found, String> {
-        let trades = self
+        let text = order_text(id.0);
+        let found = self
             .rest
-            .futures_trades_by_text(symbol, &order_text(id.0))
+            .futures_trades_by_text(symbol, &text)
             .await
             .map_err(|e| e.to_string())?;
+        let Some(first) = found.first() else {
+            return Ok(Found::Missing);
+        };
+        if found.iter().any(|t| t.order_id != first.order_id) {
+            return Err(format!(
+                "trades of several Gate.io orders carry {text}; not settled from them"
+            ));
+        }
+        // every trade of that order (the window may have cut its oldest)
+        let mut trades = self
+            .rest
+            .futures_trades(symbol, first.order_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        trades.sort_by_key(|t| t.id);
         let Some(first) = trades.first() else {
             return Ok(Found::Missing);
         };
