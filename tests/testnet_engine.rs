@@ -337,6 +337,39 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
 }
 
 #[test]
+fn a_longs_guard_goes_when_the_venue_says_none_is_held() {
+    let mut e = testnet();
+    let id = place_buy(&mut e);
+    e.handle(
+        report(
+            id,
+            VenueStatus::Filled,
+            dec!(1),
+            dec!(100),
+            vec![trade(dec!(100), dec!(1), dec!(0), "USDT")],
+        ),
+        Timestamp(2),
+    );
+    assert_eq!(e.portfolio().qty(btc()), dec!(1));
+    let out = e.handle(
+        Event::Execution(ExecReport::Account(VenueAccount {
+            venue: Venue::Sim,
+            open: vec![],
+            foreign: vec![],
+            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-1))],
+            perps: vec![],
+        })),
+        Timestamp(3),
+    );
+    assert!(
+        records(&out)
+            .iter()
+            .any(|r| matches!(r, Record::Guard { guard: None, .. })),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn flatten_covers_a_short_the_venue_reported() {
     let mut e = testnet();
     let short = PerpPosition {

@@ -483,6 +483,16 @@ impl Engine {
             p.cost = venue_qty.checked_mul(unit).unwrap_or_default().round_dp(12);
             p.qty = venue_qty;
             moved.push((s, p.clone()));
+            // a long's stop and take mean nothing once the venue says none is held
+            if venue_qty <= Decimal::ZERO && self.guards.remove(&s).is_some() {
+                self.persist(
+                    Record::Guard {
+                        symbol: s,
+                        guard: None,
+                    },
+                    out,
+                );
+            }
         }
         if differences == 0 {
             let text = format!("{venue}: orders and balances match the venue");
