@@ -12,7 +12,7 @@ mod common;
 mod fake_http;
 mod fake_ws;
 
-use common::{Home, ctl, poll_until, read_db, signal};
+use common::{Home, ctl, poll_until, read_db, reconcile_kinds, signal};
 use fake_http::{Reply, Seen, serve};
 use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use futures_util::{SinkExt, StreamExt};
@@ -107,19 +107,6 @@ async fn ws_api() -> String {
     url
 }
 
-/// The reconciliation risk events so far (none while the database is being created).
-fn kinds(db: &std::path::Path) -> Vec<String> {
-    let c = read_db(db);
-    let Ok(mut s) =
-        c.prepare("SELECT kind FROM risk_events WHERE kind LIKE 'reconcile:%' ORDER BY id")
-    else {
-        return Vec::new();
-    };
-    s.query_map([], |r| r.get(0))
-        .map(|rows| rows.filter_map(Result::ok).collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
     let (ws_url, _) = streams(vec![vec![Act::Diffs {
@@ -174,7 +161,10 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
         poll_until(
             Duration::from_secs(20),
             "the start-up reconciliation",
-            || (db.exists() && kinds(&db).contains(&"reconcile:cash".to_string())).then_some(()),
+            || {
+                (db.exists() && reconcile_kinds(&db).contains(&"reconcile:cash".to_string()))
+                    .then_some(())
+            },
         );
         let out = poll_until(
             Duration::from_secs(20),
@@ -229,7 +219,7 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
             v.usdt = "4409.41000000";
             v.btc = "0.01000000";
         }
-        let before = kinds(&db).len();
+        let before = reconcile_kinds(&db).len();
         let mut child = daemon(&home, &["--record", &record]);
         poll_until(
             Duration::from_secs(20),
@@ -245,10 +235,10 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
         // the status shows the booked position; nothing differs from the venue any more
         std::thread::sleep(Duration::from_secs(2));
         assert_eq!(
-            kinds(&db).len(),
+            reconcile_kinds(&db).len(),
             before,
             "no new difference: {:?}",
-            kinds(&db)
+            reconcile_kinds(&db)
         );
         signal(&child.id().to_string(), "TERM");
         assert!(child.wait().unwrap().success());

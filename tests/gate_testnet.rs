@@ -20,7 +20,7 @@ mod common;
 mod fake_http;
 mod fake_ws;
 
-use common::{Home, ctl, poll_until, read_db, signal};
+use common::{Home, ctl, poll_until, read_db, reconcile_kinds, signal};
 use fake_http::{Reply, Seen, serve};
 use fake_ws::{Act, GATE_BOOK, GATE_BOOK_UPDATE, GATE_CANDLES, streams};
 use futures_util::{SinkExt, StreamExt};
@@ -222,19 +222,6 @@ async fn private_ws(state: Arc<Mutex<Testnet>>) -> String {
     url
 }
 
-/// The reconciliation risk events so far (none while the database is being created).
-fn kinds(db: &std::path::Path) -> Vec<String> {
-    let c = read_db(db);
-    let Ok(mut s) =
-        c.prepare("SELECT kind FROM risk_events WHERE kind LIKE 'reconcile:%' ORDER BY id")
-    else {
-        return Vec::new();
-    };
-    s.query_map([], |r| r.get(0))
-        .map(|rows| rows.filter_map(Result::ok).collect())
-        .unwrap_or_default()
-}
-
 /// The fills booked: (price, qty, fee), oldest first.
 fn fills(db: &std::path::Path) -> Vec<(String, String, String)> {
     let c = read_db(db);
@@ -302,7 +289,7 @@ async fn a_gate_order_is_accepted_filled_in_parts_and_reconciled_after_a_restart
         poll_until(
             Duration::from_secs(20),
             "the start-up reconciliation",
-            || (db.exists() && kinds(&db).contains(&"reconcile:cash".to_string())).then_some(()),
+            || (db.exists() && reconcile_kinds(&db).contains(&"reconcile:cash".to_string())).then_some(()),
         );
         let out = poll_until(
             Duration::from_secs(20),
@@ -383,14 +370,14 @@ async fn a_gate_order_is_accepted_filled_in_parts_and_reconciled_after_a_restart
             v.total = "11999.9469";
             v.position = (3, "59000");
         }
-        let before = kinds(&db).len();
+        let before = reconcile_kinds(&db).len();
         let mut child = daemon(&home, &["--record", &record]);
         poll_until(Duration::from_secs(20), "the last fill booked after the restart", || {
             (fills(&db).len() == 2).then_some(())
         });
         // nothing differs from the venue any more
         std::thread::sleep(Duration::from_secs(2));
-        assert_eq!(kinds(&db).len(), before, "no new difference: {:?}", kinds(&db));
+        assert_eq!(reconcile_kinds(&db).len(), before, "no new difference: {:?}", reconcile_kinds(&db));
         signal(&child.id().to_string(), "TERM");
         assert!(child.wait().unwrap().success());
         let out = home.run(&["replay", &record, "--check"]);

@@ -278,13 +278,7 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
     // a 0.002 short entered at 60000 on a 1000 USDT wallet: held as a spot account holds it,
     // the short's proceeds in cash
     let out = e.handle(
-        Event::Execution(ExecReport::Account(VenueAccount {
-            venue: Venue::Sim,
-            open: vec![],
-            foreign: vec![],
-            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-0.002))],
-            perps: vec![short(dec!(60100))],
-        })),
+        account(dec!(1000), dec!(-0.002), vec![short(dec!(60100))]),
         Timestamp(1),
     );
     assert!(risk_kinds(&out).contains(&"reconcile:position".to_string()));
@@ -296,13 +290,7 @@ fn a_futures_venues_positions_are_held_as_reported_and_their_marks_follow() {
     let mut rounded = short(dec!(60100));
     rounded.entry = dec!(60000.01);
     let out = e.handle(
-        Event::Execution(ExecReport::Account(VenueAccount {
-            venue: Venue::Sim,
-            open: vec![],
-            foreign: vec![],
-            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-0.002))],
-            perps: vec![rounded],
-        })),
+        account(dec!(1000), dec!(-0.002), vec![rounded]),
         Timestamp(1),
     );
     assert!(risk_kinds(&out).is_empty(), "{:?}", risk_kinds(&out));
@@ -351,16 +339,7 @@ fn a_longs_guard_goes_when_the_venue_says_none_is_held() {
         Timestamp(2),
     );
     assert_eq!(e.portfolio().qty(btc()), dec!(1));
-    let out = e.handle(
-        Event::Execution(ExecReport::Account(VenueAccount {
-            venue: Venue::Sim,
-            open: vec![],
-            foreign: vec![],
-            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-1))],
-            perps: vec![],
-        })),
-        Timestamp(3),
-    );
+    let out = e.handle(account(dec!(1000), dec!(-1), vec![]), Timestamp(3));
     assert!(
         records(&out)
             .iter()
@@ -381,16 +360,7 @@ fn flatten_covers_a_short_the_venue_reported() {
         leverage: dec!(2),
         liquidation: dec!(150),
     };
-    e.handle(
-        Event::Execution(ExecReport::Account(VenueAccount {
-            venue: Venue::Sim,
-            open: vec![],
-            foreign: vec![],
-            balances: vec![("USDT".into(), dec!(1000)), ("BTC".into(), dec!(-1))],
-            perps: vec![short],
-        })),
-        Timestamp(1),
-    );
+    e.handle(account(dec!(1000), dec!(-1), vec![short]), Timestamp(1));
     assert_eq!(e.portfolio().qty(btc()), dec!(-1));
     // flatten covers it with a market buy, allowed while reducing
     let out = e.handle(
@@ -441,6 +411,17 @@ fn flatten_covers_a_short_the_venue_reported() {
     );
 }
 
+/// The venue's account with no open orders: `usdt` and `btc` balances, and `perps`.
+fn account(usdt: Decimal, btc_qty: Decimal, perps: Vec<PerpPosition>) -> Event {
+    Event::Execution(ExecReport::Account(VenueAccount {
+        venue: Venue::Sim,
+        open: vec![],
+        foreign: vec![],
+        balances: vec![("USDT".into(), usdt), ("BTC".into(), btc_qty)],
+        perps,
+    }))
+}
+
 fn alerts(out: &[Action]) -> Vec<String> {
     out.iter()
         .filter_map(|a| match a {
@@ -454,16 +435,7 @@ fn alerts(out: &[Action]) -> Vec<String> {
 fn an_exit_is_not_refused_while_the_sell_it_replaces_waits_for_its_cancel() {
     let mut e = testnet();
     // 0.5 BTC held, as the venue says
-    e.handle(
-        Event::Execution(ExecReport::Account(VenueAccount {
-            venue: Venue::Sim,
-            open: vec![],
-            foreign: vec![],
-            balances: vec![("USDT".into(), dec!(9000)), ("BTC".into(), dec!(0.5))],
-            perps: vec![],
-        })),
-        Timestamp(1),
-    );
+    e.handle(account(dec!(9000), dec!(0.5), vec![]), Timestamp(1));
     let out = e.handle(order(Side::Sell, dec!(0.5), Some(dec!(105))), Timestamp(2));
     let resting = submitted(&out)[0].id;
     let out = e.handle(Event::Command(Command::CancelOrder(resting)), Timestamp(3));

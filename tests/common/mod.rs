@@ -91,6 +91,20 @@ pub fn read_db(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
 
+/// The reconciliation risk events so far, oldest first (none while the database is being
+/// created).
+pub fn reconcile_kinds(db: &Path) -> Vec<String> {
+    let c = read_db(db);
+    let Ok(mut s) =
+        c.prepare("SELECT kind FROM risk_events WHERE kind LIKE 'reconcile:%' ORDER BY id")
+    else {
+        return Vec::new();
+    };
+    s.query_map([], |r| r.get(0))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
 /// Count of rows in a table, or None while the database is not there yet.
 pub fn count(path: &Path, table: &str) -> Option<i64> {
     if !path.exists() {

@@ -17,7 +17,7 @@ use super::user::{self, UserConfig};
 use crate::engine::{
     Event, PerpPosition, Venue, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
 };
-use crate::model::{Order, OrderId, Symbol};
+use crate::model::{Order, OrderId, Side, Symbol};
 pub use crate::venues::execute::ExecConfig;
 use crate::venues::execute::{self, ExecRequest, Found, OrderError, OrderVenue};
 use rust_decimal::Decimal;
@@ -105,19 +105,25 @@ pub fn venue_order(
         qty: c.base(o.size.abs()),
         filled,
         filled_quote: (o.fill_price * filled).normalize(),
-        trades: trades
-            .iter()
-            .map(|t| VenueTrade {
-                price: t.price,
-                qty: c.base(t.size.abs()),
-                commission: t.fee,
-                commission_asset: SETTLE.to_string(),
-                maker: t.maker,
-            })
-            .collect(),
+        trades: venue_trades(trades, c),
         reason,
         ts: o.ts,
     }
+}
+
+/// Gate's trades of one order as the engine books them: base units, fee in the settle
+/// currency.
+fn venue_trades(trades: &[FuturesTrade], c: &Contract) -> Vec<VenueTrade> {
+    trades
+        .iter()
+        .map(|t| VenueTrade {
+            price: t.price,
+            qty: c.base(t.size.abs()),
+            commission: t.fee,
+            commission_asset: SETTLE.to_string(),
+            maker: t.maker,
+        })
+        .collect()
 }
 
 /// The wallet balance in the settle currency and each position's size in its base asset (the
@@ -215,9 +221,9 @@ impl GateFutures {
             .await
             .map_err(|e| e.to_string())?;
         trades.sort_by_key(|t| t.id);
-        let Some(first) = trades.first() else {
+        if trades.is_empty() {
             return Ok(Found::Missing);
-        };
+        }
         let c = self
             .contract(symbol)
             .await
@@ -232,25 +238,22 @@ impl GateFutures {
                 a.checked_add(t.price.checked_mul(c.base(t.size.abs()))?)
             })
             .ok_or("trade values do not add up")?;
-        // as Gate would list it: finished, with the size filled and its average price
-        let o = FuturesOrder {
-            id: first.order_id,
-            symbol,
-            size: filled,
-            left: 0,
-            price: Decimal::ZERO,
-            fill_price: quote.checked_div(c.base(filled.abs())).unwrap_or_default(),
-            text: order_text(id.0),
-            state: State::Finished("filled".into()),
-            ts: crate::model::Timestamp(0),
-        };
-        let mut v = venue_order(id, &o, &c, &trades);
-        v.filled_quote = quote;
+        let side = if filled >= 0 { Side::Buy } else { Side::Sell };
+        let filled = c.base(filled.abs());
         // ended: the engine books the trades, then a part it holds open is cancelled (an
         // order they filled completely has ended as filled by then)
-        v.status = VenueStatus::Cancelled;
-        v.reason = Some("finished on Gate.io long ago; settled from its trades".into());
-        Ok(Found::Order(v))
+        Ok(Found::Order(VenueOrder {
+            id,
+            symbol,
+            side,
+            status: VenueStatus::Cancelled,
+            qty: filled,
+            filled,
+            filled_quote: quote,
+            trades: venue_trades(&trades, &c),
+            reason: Some("finished on Gate.io long ago; settled from its trades".into()),
+            ts: crate::model::Timestamp(0),
+        }))
     }
 
     /// Every position, in base units.
