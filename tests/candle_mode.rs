@@ -69,7 +69,10 @@ fn entry_at_the_next_open_and_a_stop_inside_the_same_bar() {
             .iter()
             .any(|r| matches!(r, Record::Risk(r) if r.kind == "guard:stop_loss"))
     );
-    assert_eq!(e.portfolio().positions[&btc()].realised, dec!(-2.02));
+    assert_eq!(
+        e.portfolio().positions.get(&btc()).unwrap().realised,
+        dec!(-2.02)
+    );
 }
 
 #[test]
@@ -119,9 +122,14 @@ fn the_backtest_entry_point_equals_a_candle_event_bar_by_bar() {
             unreachable!("candle() builds a candle event")
         };
         buffer.clear();
-        direct.on_closed_candle(btc(), &bar, now, &mut buffer);
+        let marked = direct.on_closed_candle(btc(), &bar, now, &mut buffer);
         assert_eq!(format!("{buffer:?}"), format!("{expected:?}"), "bar {i}");
         assert_eq!(direct.equity(), by_event.equity(), "bar {i}");
+        assert_eq!(
+            marked.serialize(),
+            direct.equity().serialize(),
+            "bar {i}: the equity handed back is the engine's, to the scale"
+        );
         held_bars += usize::from(!direct.portfolio().qty(btc()).is_zero());
         if i == 2 {
             // re-enter after the stop so the later bars mark a held position

@@ -33,7 +33,7 @@ fn off() -> GuardConfig {
 }
 
 fn position_after_exit(e: &Engine) -> (Decimal, Decimal, Decimal) {
-    let p = &e.portfolio().positions[&btc()];
+    let p = e.portfolio().positions.get(&btc()).unwrap();
     (p.qty, p.realised, p.fees)
 }
 

@@ -7,11 +7,10 @@ use super::stats::{Stats, Trade, compute};
 use crate::config::Config;
 use crate::engine::{Action, Engine, EngineConfig, FillModel, Record, StrategyKind, Venue};
 use crate::exec::FeeModel;
-use crate::model::{Candle, Fill, Instrument, Side, Symbol, Timestamp};
+use crate::model::{Candle, Fill, FlatMap, Instrument, Side, Symbol, Timestamp};
 use crate::risk::{GuardConfig, RiskLimits, Sizing, SizingMethod};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use std::collections::BTreeMap;
 
 /// What a backtest runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,7 +142,7 @@ pub fn run_into(candles: &[Candle], p: &Params, mut equity: Curve) -> Outcome {
     let mut held = false;
     for c in candles {
         let close_ts = Timestamp(c.open_time.0 + p.bar_ms);
-        engine.on_closed_candle(p.symbol, c, close_ts, &mut actions);
+        let marked = engine.on_closed_candle(p.symbol, c, close_ts, &mut actions);
         if !actions.is_empty() {
             let mut filled = false;
             for a in actions.drain(..) {
@@ -158,7 +157,7 @@ pub fn run_into(candles: &[Candle], p: &Params, mut equity: Curve) -> Outcome {
                 held = !engine.portfolio().qty(p.symbol).is_zero();
             }
         }
-        equity.push((close_ts, engine.equity(), held));
+        equity.push((close_ts, marked, held));
     }
     let last_close = candles.last().map_or(Decimal::ZERO, |c| c.close);
     let trades = trades.finish(|_| last_close);
@@ -181,7 +180,7 @@ pub struct Pairing {
     /// Closed round trips, in the order they closed.
     trades: Vec<Trade>,
     /// The open trade per pair and what of it is still held.
-    open: BTreeMap<Symbol, (Trade, Decimal)>,
+    open: FlatMap<Symbol, (Trade, Decimal)>,
 }
 
 impl Pairing {

@@ -203,12 +203,20 @@ impl Engine {
     /// Day roll, peak equity, and the loss limits that halt, after every event: the daily
     /// loss limit fires on the first event that crosses it. Returns the equity it marked, if
     /// anything moved it.
+    #[inline(always)]
     pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
         let (from, until) = self.day_span;
         let in_day = self.day.is_some() && from <= self.now && self.now < until;
         if !self.account_dirty && in_day {
             return None;
         }
+        self.check_account(in_day, out)
+    }
+
+    /// `watch_account` past its quick test (kept out of line: most events leave the account
+    /// as it was).
+    #[inline(never)]
+    fn check_account(&mut self, in_day: bool, out: &mut Vec<Action>) -> Option<Decimal> {
         self.account_dirty = false;
         let equity = self.equity();
         if !in_day {

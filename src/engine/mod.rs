@@ -1,7 +1,8 @@
 //! The deterministic core: `Engine::handle(event, now) -> Vec<Action>`.
 //!
 //! No async, no clock, no I/O: time arrives as `now`, ids come from the engine's sequence
-//! counter, and maps whose order reaches output are `BTreeMap`s. Live, paper and backtest
+//! counter, and maps whose order reaches output are ordered (`BTreeMap`s, or `FlatMap`s for the
+//! per-pair and per-order state the hot paths touch). Live, paper and backtest
 //! runs feed the same engine; only the edges differ.
 
 mod account;
@@ -35,7 +36,9 @@ pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, SystemView, T
 use crate::config::Mode;
 use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
-use crate::model::{Candle, Fill, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp};
+use crate::model::{
+    Candle, Fill, FlatMap, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp,
+};
 use crate::portfolio::{Portfolio, Position};
 use crate::risk::{Guard, PortfolioBudget, RiskLimits};
 use crate::signals::{AiConfig, AiStatus, Blend, SentimentBook, Signal};
@@ -160,7 +163,7 @@ pub struct Restored {
     /// Quote cash.
     pub cash: Decimal,
     /// Positions by pair.
-    pub positions: BTreeMap<Symbol, Position>,
+    pub positions: FlatMap<Symbol, Position>,
     /// Orders that were live when the last run stopped.
     pub open_orders: Vec<Order>,
     /// Active, reducing or halted.
@@ -189,10 +192,10 @@ pub struct Engine {
     cfg: EngineConfig,
     seq: u64,
     now: Timestamp,
-    markets: BTreeMap<Symbol, Market>,
+    markets: FlatMap<Symbol, Market>,
     /// Other venues' books of the pairs, for the cross-venue view.
     quotes: quotes::VenueQuotes,
-    orders: BTreeMap<OrderId, Order>,
+    orders: FlatMap<OrderId, Order>,
     /// Live orders the venue was asked to cancel (testnet mode): they no longer count as
     /// pending, so an exit that replaces them is not refused meanwhile.
     cancelling: BTreeSet<OrderId>,
@@ -229,7 +232,7 @@ pub struct Engine {
     recent_intents: VecDeque<(Timestamp, orders::IntentKey)>,
     /// Venue rejects and errors within the breaker window.
     venue_errors: VecDeque<Timestamp>,
-    guards: BTreeMap<Symbol, Guard>,
+    guards: FlatMap<Symbol, Guard>,
     /// The (stop, take) an entry in flight asked for, used when its position opens.
     plans: BTreeMap<Symbol, (Option<Decimal>, Option<Decimal>)>,
     approvals: BTreeMap<u64, Approval>,
@@ -264,7 +267,7 @@ impl Engine {
     pub fn new(cfg: EngineConfig) -> Engine {
         // the first venue listing a pair trades it; the others feed the cross-venue view
         let mut quotes = quotes::VenueQuotes::default();
-        let mut markets: BTreeMap<Symbol, Market> = BTreeMap::new();
+        let mut markets: FlatMap<Symbol, Market> = FlatMap::new();
         for (venue, i) in &cfg.instruments {
             if markets.contains_key(&i.symbol) {
                 quotes.add(i.symbol, *venue);
@@ -294,7 +297,7 @@ impl Engine {
             now: Timestamp(0),
             markets,
             quotes,
-            orders: BTreeMap::new(),
+            orders: FlatMap::new(),
             cancelling: BTreeSet::new(),
             recent_fills: VecDeque::new(),
             fill_count: 0,
@@ -318,7 +321,7 @@ impl Engine {
             order_times: VecDeque::new(),
             recent_intents: VecDeque::new(),
             venue_errors: VecDeque::new(),
-            guards: BTreeMap::new(),
+            guards: FlatMap::new(),
             plans: BTreeMap::new(),
             approvals: BTreeMap::new(),
             manual_approval: cfg.limits.manual_approval,
@@ -423,17 +426,19 @@ impl Engine {
 
     /// A closed candle of `symbol` at engine time `now`, exactly as `handle_into` takes an
     /// `Event::Market` candle stamped `now`, without building the event: the backtest's
-    /// per-bar entry point.
+    /// per-bar entry point. Returns the equity after the candle (marked at its close), as
+    /// `equity()` would: handed back rather than read again from the engine, because the
+    /// curve takes it on every bar.
     pub fn on_closed_candle(
         &mut self,
         symbol: Symbol,
         candle: &Candle,
         now: Timestamp,
         out: &mut Vec<Action>,
-    ) {
+    ) -> Decimal {
         if matches!(self.cfg.fill, FillModel::Book) {
             let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
-                return;
+                return self.equity();
             };
             let event = MarketEvent {
                 venue,
@@ -442,25 +447,30 @@ impl Engine {
                 received_ts: now,
                 kind: MarketKind::Candle(candle.clone()),
             };
-            return self.handle_into(Event::Market(event), now, out);
+            self.handle_into(Event::Market(event), now, out);
+            return self.equity();
         }
         self.now = now;
         if !self.portfolio.qty(symbol).is_zero() {
             self.account_moved();
         }
         self.on_candle_close(symbol, candle, (now, now), out);
-        self.after_event(out);
+        self.after_event(out).unwrap_or_else(|| self.equity())
     }
 
     /// After every event: the account check (limits, day start, peak), then the orders
-    /// whose simulated latency has passed.
-    fn after_event(&mut self, out: &mut Vec<Action>) {
-        if let Some(equity) = self.watch_account(out) {
+    /// whose simulated latency has passed. Returns the equity the check marked, when it marked
+    /// one and nothing moved the account after it.
+    fn after_event(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
+        let marked = self.watch_account(out);
+        if let Some(equity) = marked {
             self.marked_equity = Some(equity);
         }
         if self.cfg.latency_ms > 0 && !self.venue_executes() {
             self.activate_due(out);
+            return None;
         }
+        marked
     }
 
     /// Equity may have changed (a fill, a new mark of a held pair, a command): the account

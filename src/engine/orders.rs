@@ -140,20 +140,25 @@ impl Engine {
 
     /// Pairs that count as open: a position, or a live buy that may become one.
     fn open_positions(&self) -> usize {
-        let mut open: std::collections::BTreeSet<Symbol> = self
-            .portfolio
-            .positions
-            .iter()
-            .filter(|(_, p)| !p.qty.is_zero())
-            .map(|(s, _)| *s)
-            .collect();
-        open.extend(
-            self.orders
-                .values()
+        let held = |s: Symbol| {
+            self.portfolio
+                .positions
+                .get(&s)
+                .is_some_and(|p| !p.qty.is_zero())
+        };
+        let buys = || {
+            let orders = self.orders.values();
+            orders
                 .filter(|o| o.request.side == Side::Buy)
-                .map(|o| o.request.symbol),
-        );
-        open.len()
+                .map(|o| o.request.symbol)
+        };
+        // each pair once: a held one, or the first live buy of one not held
+        let pending = buys()
+            .enumerate()
+            .filter(|(i, s)| !held(*s) && !buys().take(*i).any(|t| t == *s))
+            .count();
+        let positions = self.portfolio.positions.values();
+        positions.filter(|p| !p.qty.is_zero()).count() + pending
     }
 
     /// Forgets order times and intents older than their windows.

@@ -3,6 +3,7 @@
 
 mod candle;
 mod fill;
+mod flat_map;
 mod instrument;
 mod order;
 mod symbol;
@@ -11,6 +12,7 @@ pub mod units;
 
 pub use candle::{Candle, Timeframe};
 pub use fill::{Fill, Liquidity};
+pub use flat_map::FlatMap;
 pub use instrument::{Instrument, RuleViolation};
 pub use order::{
     Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side,

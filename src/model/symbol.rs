@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
-const CAP: usize = 23;
+const CAP: usize = 24;
 
 /// Quote assets recognised when a venue spelling has no separator (`BTCUSDT`), longest first.
 const KNOWN_QUOTES: [&str; 12] = [
@@ -18,8 +18,11 @@ const KNOWN_QUOTES: [&str; 12] = [
 ///
 /// Names are zero-padded, so the bytes alone decide equality and order (the name's order);
 /// they are compared as two big-endian words rather than through `memcmp`, since every map
-/// lookup in the engine compares symbols.
+/// lookup in the engine compares symbols. The name's 24 bytes are 8-byte aligned and the words
+/// split them where a copy's stores do (16 + 8), so reading a symbol just copied is forwarded
+/// from those stores instead of stalling on a load that straddles two of them.
 #[derive(Copy, Clone)]
+#[repr(C, align(8))]
 pub struct Symbol {
     bytes: [u8; CAP],
     len: u8,

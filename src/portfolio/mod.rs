@@ -4,10 +4,9 @@
 //! average price, so that `equity − starting cash = realised + unrealised − fees` holds exactly
 //! in `Decimal`, alongside `equity = cash + Σ qty × mark`.
 
-use crate::model::{Fill, Side, Symbol};
+use crate::model::{Fill, FlatMap, Side, Symbol};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Decimal places kept when a sale removes a share of the cost basis.
 const COST_DP: u32 = 12;
@@ -58,7 +57,7 @@ pub struct Portfolio {
     /// Quote cash.
     pub cash: Decimal,
     /// Positions by pair (pairs ever traded, including flat ones).
-    pub positions: BTreeMap<Symbol, Position>,
+    pub positions: FlatMap<Symbol, Position>,
 }
 
 impl Portfolio {
@@ -66,7 +65,7 @@ impl Portfolio {
     pub fn new(cash: Decimal) -> Portfolio {
         Portfolio {
             cash,
-            positions: BTreeMap::new(),
+            positions: FlatMap::new(),
         }
     }
 
