@@ -136,21 +136,27 @@ impl Engine {
         slippage_bps: Decimal,
         out: &mut Vec<Action>,
     ) {
-        let waiting: Vec<OrderId> = self
-            .orders
-            .values()
-            .filter(|o| o.request.symbol == symbol && o.status == OrderStatus::Pending)
-            .map(|o| o.id)
-            .collect();
-        if waiting.is_empty() {
-            return;
-        }
-        let slip = slippage_bps / Decimal::from(10_000);
-        for id in waiting {
-            let Some(side) = self.orders.get(&id).map(|o| o.request.side) else {
-                continue;
+        let slip = if slippage_bps.is_zero() {
+            Decimal::ZERO
+        } else {
+            slippage_bps / Decimal::from(10_000)
+        };
+        // the orders waiting when the bar opened, oldest first (ids only grow, so one placed
+        // while these fill waits for the next bar)
+        let (mut after, last) = (OrderId(0), OrderId(self.seq));
+        loop {
+            let next = self.orders.values().find(|o| {
+                o.id > after
+                    && o.id <= last
+                    && o.request.symbol == symbol
+                    && o.status == OrderStatus::Pending
+            });
+            let Some((id, side)) = next.map(|o| (o.id, o.request.side)) else {
+                return;
             };
+            after = id;
             let price = match side {
+                _ if slip.is_zero() => open,
                 Side::Buy => open * (Decimal::ONE + slip),
                 Side::Sell => open * (Decimal::ONE - slip),
             };
