@@ -99,6 +99,14 @@ pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
             Ordering::Greater
         };
     }
+    if pa.scale == pb.scale {
+        // the usual case at the account checks (equity against a peak of the same scale)
+        return if a_below {
+            pb.mag.cmp(&pa.mag)
+        } else {
+            pa.mag.cmp(&pb.mag)
+        };
+    }
     let scale = pa.scale.max(pb.scale);
     let (Some(x), Some(y)) = (
         scaled(pa.mag, scale - pa.scale),

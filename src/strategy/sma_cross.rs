@@ -20,9 +20,36 @@ const MAX_UNITS: i128 = 1 << 90;
 /// Longest window (bars).
 pub const MAX_WINDOW: usize = u16::MAX as usize;
 
+/// 10^(SCALE − s) for a close of scale s ≤ SCALE.
+const UP: [i64; SCALE as usize + 1] = {
+    let mut t = [1i64; SCALE as usize + 1];
+    let mut i = SCALE as usize;
+    while i > 0 {
+        t[i - 1] = t[i] * 10;
+        i -= 1;
+    }
+    t
+};
+
 /// `d` in units of 10^-SCALE (`model::units`), rounded there if it is finer (no real price
 /// is), clamped to ±`MAX_UNITS`.
+#[inline(always)]
 fn units(d: Decimal) -> i128 {
+    let u = d.unpack();
+    // the usual close: at most SCALE places and a mantissa under 2^50, whose units
+    // (× at most 10^12 < 2^40) stay under MAX_UNITS with one 64-bit multiply
+    if let Some(up) = UP.get(u.scale as usize)
+        && u.hi == 0
+        && u.mid < 1 << 18
+    {
+        let m = i128::from(i64::from(u.mid) << 32 | i64::from(u.lo)) * i128::from(*up);
+        return if u.negative { -m } else { m };
+    }
+    units_slow(d)
+}
+
+/// `units` for the rest: finer than SCALE places, or huge.
+fn units_slow(d: Decimal) -> i128 {
     let d = if d.scale() > SCALE {
         d.round_dp(SCALE)
     } else {
@@ -154,6 +181,16 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn the_quick_conversion_agrees_with_the_general_one(
+            m in 0i64..(1 << 50),
+            scale in 0u32..=20,
+            negative: bool,
+        ) {
+            let d = Decimal::new(if negative { -m } else { m }, scale);
+            proptest::prop_assert_eq!(units(d), units_slow(d));
+        }
+
         #[test]
         fn one_ring_crosses_where_two_windows_do(
             closes in proptest::collection::vec(1i64..50, 0..120),
