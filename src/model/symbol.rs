@@ -7,7 +7,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
-const CAP: usize = 24;
+/// Longest name (bytes); the name's array holds the length and the slash's place after it.
+const CAP: usize = 22;
+
+/// Where the length and the slash's place are kept.
+const LEN: usize = CAP;
+const SLASH: usize = CAP + 1;
 
 /// Quote assets recognised when a venue spelling has no separator (`BTCUSDT`), longest first.
 const KNOWN_QUOTES: [&str; 12] = [
@@ -18,15 +23,14 @@ const KNOWN_QUOTES: [&str; 12] = [
 ///
 /// Names are zero-padded, so the bytes alone decide equality and order (the name's order);
 /// they are compared as two big-endian words rather than through `memcmp`, since every map
-/// lookup in the engine compares symbols. The name's 24 bytes are 8-byte aligned and the words
-/// split them where a copy's stores do (16 + 8), so reading a symbol just copied is forwarded
-/// from those stores instead of stalling on a load that straddles two of them.
+/// lookup in the engine compares symbols. All 24 bytes (the name, then its length and the
+/// slash's place, which the name decides) are one 8-byte aligned array read as the words 0..16
+/// and 16..24, where a copy's stores put them: a load straddling two stores of a symbol just
+/// copied stalls, and the backtest copies and compares a symbol on every candle.
 #[derive(Copy, Clone)]
 #[repr(C, align(8))]
 pub struct Symbol {
-    bytes: [u8; CAP],
-    len: u8,
-    slash: u8,
+    bytes: [u8; 24],
 }
 
 /// Why a pair name could not be read.
@@ -60,32 +64,30 @@ impl Symbol {
         if len > CAP {
             return Err(SymbolError::TooLong(format!("{base}/{quote}")));
         }
-        let mut bytes = [0u8; CAP];
+        let mut bytes = [0u8; 24];
         let whole = base.bytes().chain([b'/']).chain(quote.bytes());
         for (dst, src) in bytes.iter_mut().zip(whole) {
             *dst = src.to_ascii_uppercase();
         }
-        Ok(Symbol {
-            bytes,
-            len: len as u8,
-            slash: base.len() as u8,
-        })
+        bytes[LEN] = len as u8;
+        bytes[SLASH] = base.len() as u8;
+        Ok(Symbol { bytes })
     }
 
     /// The pair as written on screen, e.g. `BTC/USDT`.
     pub fn as_str(&self) -> &str {
         // Only ASCII bytes are ever stored, so this cannot fail.
-        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("?")
+        std::str::from_utf8(&self.bytes[..usize::from(self.bytes[LEN])]).unwrap_or("?")
     }
 
     /// The base asset, e.g. `BTC`.
     pub fn base(&self) -> &str {
-        &self.as_str()[..self.slash as usize]
+        &self.as_str()[..usize::from(self.bytes[SLASH])]
     }
 
     /// The quote asset, e.g. `USDT`.
     pub fn quote(&self) -> &str {
-        &self.as_str()[self.slash as usize + 1..]
+        &self.as_str()[usize::from(self.bytes[SLASH]) + 1..]
     }
 
     /// The venue spelling without separator, e.g. `BTCUSDT`.
@@ -95,15 +97,15 @@ impl Symbol {
 }
 
 impl Symbol {
-    /// The name as two words, bytes 0..16 and 15..23 (byte 15 in both changes neither
-    /// equality nor order), read by `hi` and `lo`: big-endian words order as the name does,
-    /// native-endian ones are cheaper for equality.
+    /// The symbol as two words, bytes 0..16 and 16..24, read by `hi` and `lo`: big-endian words
+    /// order as the name does (the length and slash bytes after it differ only where the name
+    /// does), native-endian ones are cheaper for equality.
     #[inline]
     fn words(&self, hi: fn([u8; 16]) -> u128, lo: fn([u8; 8]) -> u64) -> (u128, u64) {
         let mut head = [0u8; 16];
         let mut tail = [0u8; 8];
         head.copy_from_slice(&self.bytes[..16]);
-        tail.copy_from_slice(&self.bytes[CAP - 8..]);
+        tail.copy_from_slice(&self.bytes[16..]);
         (hi(head), lo(tail))
     }
 
