@@ -79,7 +79,7 @@ impl<K: Ord, V> FlatMap<K, V> {
 }
 
 impl<K, V> FlatMap<K, V> {
-    /// Entries in key order.
+    /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
