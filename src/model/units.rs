@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 pub const UNIT_SCALE: u32 = 12;
 
 /// 10^0 ..= 10^28 (`Decimal`'s largest scale).
-const POW10: [i128; 29] = {
+pub(crate) const POW10: [i128; 29] = {
     let mut t = [1i128; 29];
     let mut i = 1;
     while i < t.len() {

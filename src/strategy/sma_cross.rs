@@ -5,6 +5,7 @@
 //! cross-multiplied), so a tie is a tie and never a float rounding accident.
 
 use crate::model::Side;
+use crate::model::units::POW10;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
 
@@ -20,17 +21,6 @@ const MAX_UNITS: i128 = 1 << 90;
 /// Longest window (bars).
 pub const MAX_WINDOW: usize = u16::MAX as usize;
 
-/// 10^(SCALE − s) for a close of scale s ≤ SCALE.
-const UP: [i64; SCALE as usize + 1] = {
-    let mut t = [1i64; SCALE as usize + 1];
-    let mut i = SCALE as usize;
-    while i > 0 {
-        t[i - 1] = t[i] * 10;
-        i -= 1;
-    }
-    t
-};
-
 /// `d` in units of 10^-SCALE (`model::units`), rounded there if it is finer (no real price
 /// is), clamped to ±`MAX_UNITS`.
 #[inline(always)]
@@ -38,11 +28,14 @@ fn units(d: Decimal) -> i128 {
     let u = d.unpack();
     // the usual close: at most SCALE places and a mantissa under 2^50, whose units
     // (× at most 10^12 < 2^40) stay under MAX_UNITS with one 64-bit multiply
-    if let Some(up) = UP.get(u.scale as usize)
+    if let Some(up) = SCALE
+        .checked_sub(u.scale)
+        .and_then(|k| POW10.get(k as usize))
         && u.hi == 0
         && u.mid < 1 << 18
     {
-        let m = i128::from(i64::from(u.mid) << 32 | i64::from(u.lo)) * i128::from(*up);
+        // 10^k for k ≤ 12 fits 64 bits: both factors as i64 make one widening multiply
+        let m = i128::from(i64::from(u.mid) << 32 | i64::from(u.lo)) * i128::from(*up as i64);
         return if u.negative { -m } else { m };
     }
     units_slow(d)
