@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use tradedeck::control::client::{ClientError, call};
 use tradedeck::control::{Request, Response, socket_path};
 use tradedeck::engine::Snapshot;
-use tradedeck::model::{Side, Symbol};
+use tradedeck::model::{Side, Symbol, bounds};
 
 /// Exit code: the engine refused.
 const EXIT_REFUSED: u8 = 1;
@@ -128,16 +128,14 @@ fn request(action: &Action) -> Result<Request, String> {
                 other => return Err(format!("side `{other}`: expected buy or sell")),
             },
             symbol: parse::<Symbol>("symbol", symbol)?,
-            qty: parse::<Decimal>("quantity", qty).and_then(|q| {
-                if q > Decimal::ZERO {
-                    Ok(q)
-                } else {
-                    Err(format!("quantity {q} must be above 0"))
-                }
-            })?,
+            qty: parse::<Decimal>("quantity", qty)
+                .and_then(|q| bounds::qty("quantity", q).map_err(|e| e.to_string()))?,
             price: limit
                 .as_deref()
-                .map(|p| parse::<Decimal>("limit price", p))
+                .map(|p| {
+                    parse::<Decimal>("limit price", p)
+                        .and_then(|p| bounds::price("price", p).map_err(|e| e.to_string()))
+                })
                 .transpose()?,
         },
         Action::Cancel { id } => Request::Cancel { order: *id },

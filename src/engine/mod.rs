@@ -7,6 +7,7 @@
 
 mod account;
 mod action;
+mod admit;
 mod analysis;
 mod candles;
 mod command;
@@ -396,6 +397,10 @@ impl Engine {
     /// reuses one buffer.
     pub fn handle_into(&mut self, event: Event, now: Timestamp, out: &mut Vec<Action>) {
         self.now = now;
+        if let Err(why) = admit::check(&event) {
+            self.refuse_out_of_range(event, &why, out);
+            return;
+        }
         let moves_equity = match &event {
             Event::Market(m) => !self.portfolio.qty(m.symbol).is_zero(),
             Event::Persisted { .. } => false,

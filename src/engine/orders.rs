@@ -276,7 +276,13 @@ impl Engine {
     }
 
     /// Records a risk rejection.
-    fn reject(&mut self, symbol: Symbol, rule: &str, text: String, out: &mut Vec<Action>) {
+    pub(super) fn reject(
+        &mut self,
+        symbol: Symbol,
+        rule: &str,
+        text: String,
+        out: &mut Vec<Action>,
+    ) {
         self.rejections += 1;
         let rec = RiskRecord {
             ts: self.now,

@@ -1,6 +1,7 @@
 //! The vocabulary every other module shares: pairs, time, orders, fills, candles and
 //! instrument rules. No I/O and no clock here.
 
+pub mod bounds;
 mod candle;
 mod fill;
 mod flat_map;

@@ -38,6 +38,8 @@ impl<T> Approved<T> {
 /// Why risk refused an order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RejectReason {
+    /// A quantity or price outside the sane range (`model::bounds`).
+    OutOfRange(crate::model::bounds::OutOfRange),
     /// Trading is halted.
     Halted(String),
     /// Trading is reducing-only and the order would not shrink a position.
@@ -142,6 +144,7 @@ impl RejectReason {
     /// A short stable name for the rule, as stored in `risk_events.kind`.
     pub fn rule(&self) -> &'static str {
         match self {
+            RejectReason::OutOfRange(_) => "out_of_range",
             RejectReason::Halted(_) => "halted",
             RejectReason::Reducing(_) => "reducing",
             RejectReason::FeedDown => "feed_down",
@@ -173,6 +176,7 @@ fn money(v: Decimal) -> Decimal {
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RejectReason::OutOfRange(why) => write!(f, "{why}"),
             RejectReason::Halted(why) => write!(f, "trading is halted ({why})"),
             RejectReason::Reducing(why) => {
                 write!(
@@ -331,6 +335,11 @@ pub fn check(
     limits: &RiskLimits,
     ctx: &RiskContext<'_>,
 ) -> Result<Approved<OrderRequest>, RejectReason> {
+    use crate::model::bounds;
+    bounds::qty("quantity", req.qty).map_err(RejectReason::OutOfRange)?;
+    if let Some(p) = req.price {
+        bounds::price("price", p).map_err(RejectReason::OutOfRange)?;
+    }
     let protective = is_protective(req.origin);
     // only toward flat: a sell of what is held, or a buy covering a short (one a futures
     // venue reported)

@@ -529,20 +529,16 @@ fn on_ticket_key(st: &mut UiState, mut t: Ticket, key: KeyEvent) -> Vec<Command>
 /// Validates a ticket into a manual order (risk still decides).
 fn ticket_order(st: &UiState, t: &Ticket) -> Result<ManualOrder, String> {
     let symbol = st.market().ok_or("no market selected")?.symbol;
+    use crate::model::bounds;
     let qty = Decimal::from_str(t.qty.trim())
         .map_err(|_| format!("quantity `{}` is not a number", t.qty))?;
-    if qty <= Decimal::ZERO {
-        return Err("quantity must be above 0".into());
-    }
+    let qty = bounds::qty("quantity", qty).map_err(|e| e.to_string())?;
     let price = match t.kind {
         TicketKind::Market => None,
         TicketKind::Limit => {
             let p = Decimal::from_str(t.price.trim())
                 .map_err(|_| format!("limit price `{}` is not a number", t.price))?;
-            if p <= Decimal::ZERO {
-                return Err("limit price must be above 0".into());
-            }
-            Some(p)
+            Some(bounds::price("price", p).map_err(|e| e.to_string())?)
         }
     };
     Ok(ManualOrder {

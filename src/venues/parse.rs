@@ -26,6 +26,9 @@ pub enum ParseError {
     /// A stream we did not subscribe to.
     #[error("unexpected stream {0:?}")]
     Stream(String),
+    /// A number outside its sane range (`model::bounds`).
+    #[error(transparent)]
+    Range(#[from] crate::model::bounds::OutOfRange),
 }
 
 /// A decimal string as the venues send it (`"61837.63000000"`), trailing zeros dropped so
@@ -52,9 +55,20 @@ pub fn decimal(field: &'static str, s: &str) -> Result<Decimal, ParseError> {
             } else {
                 s
             };
-            Decimal::from_str(trimmed).map_err(|_| bad())
+            let d = Decimal::from_str(trimmed).map_err(|_| bad())?;
+            Ok(crate::model::bounds::amount(field, d)?)
         }
     }
+}
+
+/// A `[price, quantity]` level's two strings, bounded: a price, and a size that is zero when
+/// the level goes.
+#[inline]
+pub fn level(p: &str, q: &str) -> Result<(Decimal, Decimal), ParseError> {
+    use crate::model::bounds;
+    let price = bounds::price("price", decimal("price", p)?)?;
+    let qty = bounds::size("qty", decimal("qty", q)?)?;
+    Ok((price, qty))
 }
 
 /// `-?digits[.digits]` at the start of `bytes`, read in one pass into a mantissa and scale
@@ -163,11 +177,8 @@ pub fn level_changes<S: AsRef<str>>(
     out: &mut Vec<crate::engine::LevelChange>,
 ) -> Result<(), ParseError> {
     for [p, q] in rows {
-        out.push(crate::engine::LevelChange {
-            side,
-            price: decimal("price", p.as_ref())?,
-            qty: decimal("qty", q.as_ref())?,
-        });
+        let (price, qty) = level(p.as_ref(), q.as_ref())?;
+        out.push(crate::engine::LevelChange { side, price, qty });
     }
     Ok(())
 }
@@ -176,10 +187,8 @@ pub fn level_changes<S: AsRef<str>>(
 pub fn levels<S: AsRef<str>>(rows: &[[S; 2]]) -> Result<Vec<crate::market::Level>, ParseError> {
     rows.iter()
         .map(|[p, q]| {
-            Ok(crate::market::Level {
-                price: decimal("price", p.as_ref())?,
-                qty: decimal("qty", q.as_ref())?,
-            })
+            let (price, qty) = level(p.as_ref(), q.as_ref())?;
+            Ok(crate::market::Level { price, qty })
         })
         .collect()
 }

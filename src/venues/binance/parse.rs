@@ -119,6 +119,9 @@ impl<'a> Cursor<'a> {
             self.lit("\",\"")?;
             let qty = self.decimal()?;
             self.lit("\"]")?;
+            // out of range: the general reader says why
+            crate::model::bounds::price("price", price).ok()?;
+            crate::model::bounds::size("qty", qty).ok()?;
             out.push(LevelChange { side, price, qty });
             if self.lit("]").is_some() {
                 return Some(());
