@@ -451,7 +451,7 @@ mod tests {
             ("100.", dec!(100)),
             (".5", dec!(0.5)),
             ("-1.50", dec!(-1.5)),
-            ("123456789012345678901.5", dec!(123456789012345678901.5)),
+            ("123456789012345678.5000001", dec!(123456789012345678.5000001)),
             ("60000.00000000", dec!(60000)),
             ("0.12345000", dec!(0.12345)),
             ("99999999999.99999999", dec!(99999999999.99999999)),
@@ -464,6 +464,11 @@ mod tests {
             assert_eq!(got, want, "{text}");
             assert_eq!(got.to_string(), want.to_string(), "{text} keeps its scale");
         }
+        // beyond any amount of money: refused, not carried into the engine
+        assert!(matches!(
+            decimal("x", "123456789012345678901.5"),
+            Err(ParseError::Range(_))
+        ));
         for bad in [
             "",
             ".",
