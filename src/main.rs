@@ -276,6 +276,7 @@ fn cockpit(
         let handle = runtime::start(opts).await?;
         let ui = tui::run(
             handle.snapshots.clone(),
+            handle.stopped.clone(),
             handle.commands.clone(),
             alerts,
             (keymap, theme),
@@ -320,6 +321,7 @@ fn attach(cli: &Cli, db: &Path) -> ExitCode {
         Ok::<_, tradedeck::control::client::ClientError>(
             tui::run(
                 remote.snapshots,
+                remote.stopped,
                 remote.commands,
                 alerts,
                 (keymap, theme),

@@ -10,102 +10,15 @@
 
 mod common;
 mod fake_http;
+mod fake_testnet;
 mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, reconcile_kinds, signal};
-use fake_http::{Reply, Seen, serve};
+use fake_http::{Reply, serve};
+use fake_testnet::{Testnet, answer, ws_api};
 use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
-use futures_util::{SinkExt, StreamExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
-use tradedeck::app::clock;
-
-/// The fake testnet's book of our orders and the account.
-struct Testnet {
-    /// (client id, status, executed qty, quote qty).
-    orders: Vec<(String, &'static str, &'static str, &'static str)>,
-    usdt: &'static str,
-    btc: &'static str,
-}
-
-fn order_json(cid: &str, status: &str, filled: &str, quote: &str) -> String {
-    let n: u64 = cid.trim_start_matches("td-").parse().unwrap_or(0);
-    format!(
-        r#"{{"symbol":"BTCUSDT","orderId":{},"orderListId":-1,"clientOrderId":"{cid}","transactTime":1700000000000,"price":"59000.00000000","origQty":"0.01000000","executedQty":"{filled}","cummulativeQuoteQty":"{quote}","status":"{status}","timeInForce":"GTC","type":"LIMIT","side":"BUY","fills":[]}}"#,
-        5000 + n
-    )
-}
-
-fn answer(t: &mut Testnet, req: &Seen) -> Reply {
-    let cid = req
-        .param("newClientOrderId")
-        .or(req.param("origClientOrderId"))
-        .unwrap_or_default()
-        .to_string();
-    match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/api/v3/time") => Reply::ok(&format!(r#"{{"serverTime":{}}}"#, clock::now().0), 1),
-        ("POST", "/api/v3/order") => {
-            t.orders
-                .push((cid.clone(), "NEW", "0.00000000", "0.00000000"));
-            Reply::ok(&order_json(&cid, "NEW", "0.00000000", "0.00000000"), 2)
-        }
-        ("GET", "/api/v3/order") => match t.orders.iter().find(|o| o.0 == cid) {
-            Some(o) => Reply::ok(&order_json(&o.0, o.1, o.2, o.3), 6),
-            None => Reply::error(400, -2013, "Order does not exist."),
-        },
-        ("GET", "/api/v3/openOrders") => {
-            let open: Vec<String> = t
-                .orders
-                .iter()
-                .filter(|o| o.1 == "NEW")
-                .map(|o| order_json(&o.0, o.1, o.2, o.3))
-                .collect();
-            Reply::ok(&format!("[{}]", open.join(",")), 12)
-        }
-        ("GET", "/api/v3/myTrades") => {
-            let id = req.param("orderId").unwrap_or_default();
-            Reply::ok(
-                &format!(
-                    r#"[{{"symbol":"BTCUSDT","id":1,"orderId":{id},"orderListId":-1,"price":"59000.00000000","qty":"0.01000000","quoteQty":"590.00000000","commission":"0.59000000","commissionAsset":"USDT","time":1700000000000,"isBuyer":true,"isMaker":true,"isBestMatch":true}}]"#
-                ),
-                32,
-            )
-        }
-        ("GET", "/api/v3/account") => Reply::ok(
-            &format!(
-                r#"{{"balances":[{{"asset":"BTC","free":"{}","locked":"0.00000000"}},{{"asset":"USDT","free":"{}","locked":"0.00000000"}}]}}"#,
-                t.btc, t.usdt
-            ),
-            52,
-        ),
-        _ => Reply::error(404, -1, "no route"),
-    }
-}
-
-/// The WebSocket API: every subscription accepted; quiet afterwards.
-async fn ws_api() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/ws-api/v3", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(sock).await else {
-                    return;
-                };
-                let Some(Ok(Message::Text(req))) = ws.next().await else {
-                    return;
-                };
-                let req: serde_json::Value = serde_json::from_str(&req).unwrap_or_default();
-                let ok = serde_json::json!({"id": req["id"], "status": 200, "result": {"subscriptionId": 0}});
-                let _ = ws.send(Message::text(ok.to_string())).await;
-                while let Some(Ok(_)) = ws.next().await {}
-            });
-        }
-    });
-    url
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
@@ -122,11 +35,7 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
         _ => Reply::error(404, -1, "no route"),
     })
     .await;
-    let venue = Arc::new(Mutex::new(Testnet {
-        orders: Vec::new(),
-        usdt: "5000.00000000",
-        btc: "0.00000000",
-    }));
+    let venue = Arc::new(Mutex::new(Testnet::new("5000.00000000")));
     let state = venue.clone();
     let testnet = serve(move |req, _| answer(&mut state.lock().unwrap(), req)).await;
     let api = ws_api().await;
@@ -134,10 +43,7 @@ async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
     let config = home.path().join("testnet.toml");
     std::fs::write(
         &config,
-        format!(
-            "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.binance]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{}\"\nws_url = \"{ws_url}\"\ntestnet_rest_url = \"{}\"\ntestnet_ws_url = \"{api}\"\n",
-            market.url, testnet.url
-        ),
+        fake_testnet::config(&market.url, &ws_url, &testnet.url, &api),
     )
     .unwrap();
     let config = config.to_str().unwrap().to_string();

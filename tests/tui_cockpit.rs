@@ -55,8 +55,13 @@ fn market(s: &str, ts: i64, kind: MarketKind) -> Event {
 /// An engine with BTC/USDT bid 64999.50 / ask 65000.50 and ETH/USDT, holding 0.01 BTC bought at
 /// 65000.50, then marked up to a 65100 mid.
 fn engine() -> Engine {
+    engine_in(Mode::Paper)
+}
+
+/// The two-pair engine of `engine()` in `mode`.
+fn engine_in(mode: Mode) -> Engine {
     let cfg = EngineConfig {
-        mode: Mode::Paper,
+        mode,
         starting_cash: dec!(10000),
         fees: FeeModel {
             maker: dec!(0.001),
@@ -844,13 +849,13 @@ fn the_header_counts_a_feeds_losses_resyncs_and_dropped_messages() {
 
 #[test]
 fn the_header_says_how_testnet_fills_arrive() {
-    let mut e = engine();
+    let mut e = engine_in(Mode::Testnet);
     let mut st = state(&e);
     let screen = text(&render(&st, 160, 48));
     let first = screen.lines().next().unwrap_or_default();
     assert!(
         !first.contains("fills ●") && !first.contains("fills ◌"),
-        "paper mode says nothing: {screen}"
+        "nothing until the venue says how: {screen}"
     );
     for (up, want) in [(false, "fills ◌ polling"), (true, "fills ● stream")] {
         e.handle(
@@ -920,4 +925,55 @@ fn help_shows_the_engine_rate_store_time_and_each_notification_channels_health()
     // the failing channel is named in the header, on every screen
     let header = screen.lines().next().unwrap();
     assert!(header.contains("notify ✖ ops (?)"), "{header}");
+}
+
+#[test]
+fn an_absurd_ticket_price_is_refused_in_the_ticket_and_the_halt_still_works() {
+    let mut st = state(&engine());
+    update(&mut st, key('b'));
+    update(&mut st, key('1'));
+    update(&mut st, code(KeyCode::Tab));
+    update(&mut st, key(' '));
+    update(&mut st, code(KeyCode::Tab));
+    for c in "1000000000000000000000000000".chars() {
+        update(&mut st, key(c));
+    }
+    assert!(update(&mut st, code(KeyCode::Enter)).is_empty());
+    match st.popups.last() {
+        Some(Popup::Ticket(t)) => {
+            assert!(
+                t.error.as_deref().unwrap().contains("price out of range"),
+                "{t:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let cmds = update(&mut st, key('!'));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Halt { .. })),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn a_failed_engine_is_shown_full_screen_with_its_reason() {
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let reason = "the engine task panicked: Multiplication overflowed";
+    for no_color in [false, true] {
+        let theme = Theme::new(ThemeName::Dark, no_color);
+        term.draw(|f| {
+            f.render_widget(
+                &panes::FaultScreen {
+                    reason,
+                    theme: &theme,
+                },
+                f.area(),
+            )
+        })
+        .unwrap();
+        let screen = text(term.backend().buffer());
+        assert!(screen.contains("ENGINE STOPPED"), "{screen}");
+        assert!(screen.contains(reason), "{screen}");
+        assert!(screen.contains("HALTED"), "{screen}");
+    }
 }

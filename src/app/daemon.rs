@@ -1,6 +1,7 @@
 //! The headless daemon: the engine task with no terminal UI, stopped by SIGINT, SIGTERM or
-//! the optional duration; SIGHUP reloads the config (validated first; an invalid file is
-//! refused with its reason and the old settings stay).
+//! the optional duration, and ended (non-zero) when the engine fails; SIGHUP reloads the
+//! config (validated first; an invalid file is refused with its reason and the old settings
+//! stay).
 
 use super::runtime::{self, EngineOptions, RunError};
 use super::signals;
@@ -18,13 +19,15 @@ pub fn run(opts: EngineOptions, duration: Option<Duration>) -> Result<(), RunErr
         .map_err(RunError::Runtime)?;
     rt.block_on(async move {
         let path = opts.config_path.clone();
-        let handle = runtime::start(opts).await?;
+        let mut handle = runtime::start(opts).await?;
         let mut hup = signal(SignalKind::hangup()).ok();
         let stop = signals::stop_requested(duration, false);
         tokio::pin!(stop);
         let exit = loop {
             tokio::select! {
                 exit = &mut stop => break exit,
+                // the engine only ends by itself when it failed: that is the exit
+                failed = handle.ended() => return failed,
                 () = signals::recv(&mut hup) => match handle.reload(path.as_deref()).await {
                     Ok(done) => tracing::info!("SIGHUP: {done}"),
                     Err(e) => tracing::error!("SIGHUP: config not reloaded: {e}; the old settings stay"),

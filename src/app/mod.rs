@@ -10,3 +10,4 @@ pub mod paths;
 pub mod recorder;
 pub mod runtime;
 pub mod signals;
+pub mod supervise;

@@ -7,6 +7,7 @@
 //! `SNAPSHOT_EVERY`, and only when something changed.
 
 use super::recorder::Recorder;
+use super::supervise::{Exit, FaultPlan, Watched, panic_text};
 use super::{clock, feed, lock::DbLock};
 use crate::config::Config;
 use crate::engine::{Action, AlertLevel, Command, Engine, EngineConfig, Event, Snapshot, Venue};
@@ -18,7 +19,9 @@ use crate::signals::{Fallback, Provider};
 use crate::store::{RunInfo, Store, Writer};
 use crate::venues::execute::ExecRequest;
 use crate::venues::sim::SimMarket;
+use futures_util::FutureExt;
 use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,6 +72,10 @@ pub enum RunError {
     /// The engine task ended unexpectedly.
     #[error("the engine task failed: {0}")]
     Task(String),
+    /// The engine failed and halted trading (a panic, a task it depends on ended, the store
+    /// writer stopped): the one-line reason.
+    #[error("engine stopped: {0}")]
+    Fault(String),
     /// The LLM provider is configured but its key's variable is not set.
     #[error(
         "[ai] provider \"openai\" needs its API key in the environment variable ${0}, which is not set; set it, or set [ai] fallback = \"local\" to run on the local analyst"
@@ -168,6 +175,8 @@ pub struct EngineHandle {
     pub commands: mpsc::Sender<Command>,
     /// Commands that want to know what they did (the control socket).
     pub requests: mpsc::Sender<ControlRequest>,
+    /// `Some(reason)` once the engine has failed (it is halting and will exit).
+    pub stopped: watch::Receiver<Option<String>>,
     stop: oneshot::Sender<&'static str>,
     task: tokio::task::JoinHandle<Result<(), RunError>>,
 }
@@ -218,7 +227,28 @@ impl EngineHandle {
     /// A store failure while flushing, or a failed engine task.
     pub async fn stop(self, exit: &'static str) -> Result<(), RunError> {
         let _ = self.stop.send(exit);
-        self.task.await.map_err(|e| RunError::Task(e.to_string()))?
+        joined(self.task.await)
+    }
+
+    /// Resolves when the engine task ends by itself: always a failure (it only ends well
+    /// when asked to stop). Not to be awaited again after it resolved.
+    ///
+    /// # Errors
+    /// Why the engine stopped.
+    pub async fn ended(&mut self) -> Result<(), RunError> {
+        joined((&mut self.task).await)
+    }
+}
+
+/// The engine task's result; a panic that escaped the task's own supervision is a fault too.
+fn joined(r: Result<Result<(), RunError>, tokio::task::JoinError>) -> Result<(), RunError> {
+    match r {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(RunError::Fault(format!(
+            "the engine task panicked: {}",
+            panic_text(&e.into_panic())
+        ))),
+        Err(e) => Err(RunError::Task(e.to_string())),
     }
 }
 
@@ -227,7 +257,8 @@ fn binance_feed(
     cfg: &crate::config::VenueConfig,
     view_only: Vec<Symbol>,
     tx: &mpsc::Sender<Event>,
-) -> Result<Vec<tokio::task::JoinHandle<()>>, RunError> {
+    tasks: &mut Watched,
+) -> Result<(), RunError> {
     use crate::venues::binance::{rest, ws};
     let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
     let rest = Arc::new(
@@ -238,10 +269,15 @@ fn binance_feed(
     feed.view_only = view_only;
     tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "binance market data");
     let traded = feed.traded();
-    Ok(vec![
+    tasks.add(
+        "binance feed",
         tokio::spawn(ws::run(feed, rest.clone(), tx.clone())),
+    );
+    tasks.add(
+        "binance rules",
         tokio::spawn(ws::venue_info(traded, rest, tx.clone())),
-    ])
+    );
+    Ok(())
 }
 
 /// Gate.io's market-data task: the stream, the pairs' rules and the rate-limit use.
@@ -375,6 +411,7 @@ impl ExecClients {
         cfg: &Config,
         live: &[(OrderId, Symbol)],
         tx: &mpsc::Sender<Event>,
+        tasks: &mut Watched,
     ) -> Executors {
         let routes = cfg.venues.traders();
         let on = |venue: Venue| -> Vec<(OrderId, Symbol)> {
@@ -409,24 +446,30 @@ impl ExecClients {
             tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
             let exec_cfg = exec_cfg(Venue::Binance, &b.testnet_ws_url, keys);
             let requests = task(Venue::Binance);
-            tokio::spawn(crate::venues::binance::exec::run(
-                exec_cfg,
-                rest,
-                requests,
-                tx.clone(),
-            ));
+            tasks.add(
+                "binance execution",
+                tokio::spawn(crate::venues::binance::exec::run(
+                    exec_cfg,
+                    rest,
+                    requests,
+                    tx.clone(),
+                )),
+            );
         }
         if let Some((rest, keys)) = self.gate {
             let g = &cfg.venues.gate;
             tracing::info!(rest = %g.testnet_rest_url, ws = %g.testnet_ws_url, "gate futures testnet execution");
             let exec_cfg = exec_cfg(Venue::Gate, &g.testnet_ws_url, keys);
             let requests = task(Venue::Gate);
-            tokio::spawn(crate::venues::gate::exec::run(
-                exec_cfg,
-                rest,
-                requests,
-                tx.clone(),
-            ));
+            tasks.add(
+                "gate execution",
+                tokio::spawn(crate::venues::gate::exec::run(
+                    exec_cfg,
+                    rest,
+                    requests,
+                    tx.clone(),
+                )),
+            );
         }
         Executors { venues, routes }
     }
@@ -585,12 +628,16 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         let _ = ack_tx.send(r.map(|c| c.through));
     })?;
     let notifier = Notifier::start(&cfg.notify, cfg.mode, &|v| std::env::var(v).ok());
+    let mut tasks = Watched::default();
     let channels = notifier.health_reader();
     let (ai_requests, ai_events) = match llm {
         Some(client) => {
             let (req_tx, req_rx) = mpsc::channel::<AnalysisRequest>(64);
             let (ev_tx, ev_rx) = mpsc::channel::<Event>(64);
-            tokio::spawn(worker::run(cfg.ai.clone(), client, req_rx, ev_tx));
+            tasks.add(
+                "LLM worker",
+                tokio::spawn(worker::run(cfg.ai.clone(), client, req_rx, ev_tx)),
+            );
             (Some(req_tx), Some(ev_rx))
         }
         None => (None, None),
@@ -605,7 +652,10 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             .map(|o| (o.id, o.request.symbol))
             .collect();
         let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
-        (Some(exec_clients.start(cfg, &live, &ev_tx)), Some(ev_rx))
+        (
+            Some(exec_clients.start(cfg, &live, &ev_tx, &mut tasks)),
+            Some(ev_rx),
+        )
     } else {
         (None, None)
     };
@@ -621,27 +671,24 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             w.seed_day(day_so_far.0, day_so_far.1);
             w
         }),
+        faults: FaultPlan::from_env(),
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
-    let mut news: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     if let Some(path) = cfg.news.file.clone() {
         tracing::info!(file = %path.display(), "news: following headlines");
-        news.push(tokio::spawn(super::news::tail(
-            path,
-            false,
-            market_tx.clone(),
-        )));
+        tasks.add(
+            "news file",
+            tokio::spawn(super::news::tail(path, false, market_tx.clone())),
+        );
     }
     for url in &cfg.news.rss_urls {
         let every = Duration::from_secs(u64::from(cfg.news.poll_secs));
-        news.push(tokio::spawn(super::news::poll(
-            url.clone(),
-            every,
-            market_tx.clone(),
-        )));
+        tasks.add(
+            "news feed",
+            tokio::spawn(super::news::poll(url.clone(), every, market_tx.clone())),
+        );
     }
-    let mut feeds = Vec::new();
     // a pair another venue trades is only shown by this one
     let view_only = cfg.venues.view_only();
     let only = |venue: Venue| {
@@ -652,44 +699,41 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             .unwrap_or_default()
     };
     if cfg.venues.binance.enabled {
-        feeds.extend(binance_feed(
+        binance_feed(
             &cfg.venues.binance,
             only(Venue::Binance),
             &market_tx,
-        )?);
+            &mut tasks,
+        )?;
     }
     if cfg.venues.gate.enabled {
-        feeds.push(gate_feed(
-            &cfg.venues.gate,
-            only(Venue::Gate),
-            gate_contracts,
-            &market_tx,
-        )?);
+        tasks.add(
+            "gate feed",
+            gate_feed(
+                &cfg.venues.gate,
+                only(Venue::Gate),
+                gate_contracts,
+                &market_tx,
+            )?,
+        );
     }
     if cfg.venues.kucoin.enabled {
-        feeds.push(kucoin_feed(
-            &cfg.venues.kucoin,
-            only(Venue::Kucoin),
-            &market_tx,
-        )?);
+        tasks.add(
+            "kucoin feed",
+            kucoin_feed(&cfg.venues.kucoin, only(Venue::Kucoin), &market_tx)?,
+        );
     }
     if cfg.venues.sim.enabled {
-        feeds.push(tokio::spawn(feed::run_sim(sim, now, speed, market_tx)));
+        tasks.add(
+            "sim feed",
+            tokio::spawn(feed::run_sim(sim, now, speed, market_tx)),
+        );
     }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(engine.snapshot()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
     let (req_tx, req_rx) = mpsc::channel::<ControlRequest>(64);
     let (stop_tx, stop_rx) = oneshot::channel();
-    let inputs = Inputs {
-        stop: stop_rx,
-        commands: cmd_rx,
-        requests: req_rx,
-        acks: ack_rx,
-        exec: exec_events,
-        ai: ai_events,
-        market: market_rx,
-    };
-    let metrics = metrics_listener.map(|listener| {
+    if let Some(listener) = metrics_listener {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "metrics: serving GET /metrics");
         }
@@ -698,69 +742,174 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             stats,
             channels,
         };
-        tokio::spawn(crate::metrics::serve::run(listener, sources))
-    });
+        tasks.add(
+            "metrics",
+            tokio::spawn(crate::metrics::serve::run(listener, sources)),
+        );
+    }
+    let (fault_tx, fault_rx) = watch::channel(None);
     let db = opts.db.clone();
-    let control = match crate::control::server::bind(&crate::control::socket_path(&db)) {
-        Ok(socket) => Some(tokio::spawn(crate::control::server::serve(
-            socket,
-            snap_rx.clone(),
-            req_tx.clone(),
-            opts.config_path.clone(),
-        ))),
+    match crate::control::server::bind(&crate::control::socket_path(&db)) {
+        Ok(socket) => tasks.add(
+            "control socket",
+            tokio::spawn(crate::control::server::serve(
+                socket,
+                crate::control::server::Link {
+                    snapshots: snap_rx.clone(),
+                    requests: req_tx.clone(),
+                    stopped: fault_rx.clone(),
+                },
+                opts.config_path.clone(),
+            )),
+        ),
         Err(e) => {
             tracing::error!(
                 "control socket unavailable (tradedeck ctl cannot reach this engine): {e}"
             );
-            None
         }
+    }
+    let mut inputs = Inputs {
+        stop: stop_rx,
+        commands: cmd_rx,
+        requests: req_rx,
+        acks: ack_rx,
+        exec: exec_events,
+        ai: ai_events,
+        market: market_rx,
+        tasks,
     };
     // everything that can fail has started: say so
     out.notify(daemon_notice(&engine.snapshot(), &venue_names, "started"));
     let task = tokio::spawn(async move {
-        let exit = drive(&mut engine, inputs, &out, &snap_tx).await;
-        if let Some(c) = control {
-            c.abort();
-        }
-        if let Some(m) = metrics {
-            m.abort();
-        }
-        for f in feeds {
-            f.abort();
-        }
-        for n in news {
-            n.abort();
-        }
+        let looped = AssertUnwindSafe(drive(&mut engine, &mut inputs, &out, &snap_tx))
+            .catch_unwind()
+            .await;
+        let exit = looped.unwrap_or_else(|p| {
+            Exit::Fault(format!("the engine task panicked: {}", panic_text(&p)))
+        });
+        let fault = match &exit {
+            Exit::Stop(_) => None,
+            Exit::Fault(reason) => {
+                tracing::error!("{reason}: halting, cancelling open orders and exiting");
+                fault_tx.send_replace(Some(reason.clone()));
+                Some(fail_safe(&mut engine, &mut inputs, &out, reason).await)
+            }
+        };
+        inputs.tasks.abort_all();
         let now = clock::now();
-        out.route(engine.checkpoint_now(now));
-        let last = engine.snapshot();
+        let label = match &exit {
+            Exit::Stop(why) => (*why).to_string(),
+            Exit::Fault(reason) => format!("fault: {reason}"),
+        };
+        let last = if fault == Some(false) {
+            snap_tx.borrow().as_ref().clone()
+        } else {
+            out.route(engine.checkpoint_now(now));
+            engine.snapshot()
+        };
         log_status(&last);
         out.notify(daemon_notice(
             &last,
             &venue_names,
-            &format!("stopped ({exit})"),
+            &format!("stopped ({label})"),
         ));
         if let Some(Err(e)) = out.recorder.map(Recorder::finish) {
             tracing::error!("recording: {e}");
         }
-        let result = out.writer.finish(now.millis(), exit);
+        let result = out.writer.finish(now.millis(), &label);
         out.notifier.finish(NOTIFY_FLUSH).await;
+        let Exit::Fault(reason) = exit else {
+            drop(lock);
+            result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
+            tracing::info!(exit = %label, "stopped; journal flushed");
+            return Ok(());
+        };
+        if let Err(e) = &result {
+            tracing::error!("the journal could not be flushed: {e}");
+        }
+        // the halt reaches the disk even when the writer or the engine could not journal it
+        let halt = crate::engine::HaltInfo {
+            reason: format!("engine failed: {reason}"),
+            by: "system".into(),
+            at: now,
+        };
+        if let Err(e) = Store::write_halt(&db, &halt) {
+            tracing::error!("the halt could not be written: {e}");
+        }
         drop(lock);
-        result.map_err(|source| crate::store::StoreError::Sqlite { path: db, source })?;
-        tracing::info!(exit, "stopped; journal flushed");
-        Ok(())
+        Err(RunError::Fault(reason))
     });
     Ok(EngineHandle {
         snapshots: snap_rx,
         commands: cmd_tx,
         requests: req_tx,
+        stopped: fault_rx,
         stop: stop_tx,
         task,
     })
 }
 
+/// How long a failed engine waits for the venues to confirm its cancels.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// After a fault: halts through the engine (a durable halt record and a cancel for every open
+/// order), or, when the engine itself panics again, cancels the orders of its last snapshot
+/// directly; waits up to `CANCEL_GRACE` for the venues to confirm; alerts. Returns whether
+/// the engine could still take commands.
+async fn fail_safe(engine: &mut Engine, inp: &mut Inputs, out: &Outputs, reason: &str) -> bool {
+    let before = engine.snapshot();
+    let halt = Command::Halt {
+        reason: format!("engine failed: {reason}"),
+        by: "system".into(),
+    };
+    let usable = [halt, Command::CancelAll].into_iter().all(|cmd| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            out.handle(engine, Event::Command(cmd));
+        }))
+        .is_ok()
+    });
+    if !usable {
+        tracing::error!("the engine cannot take the halt: cancelling its open orders directly");
+        for o in &before.open_orders {
+            let (id, symbol) = (o.id, o.request.symbol);
+            out.to_venue(symbol, ExecRequest::Cancel { id, symbol });
+        }
+    }
+    let open = before.open_orders.len();
+    // the venues' answers are journalled as the cancels are confirmed
+    if usable && let Some(exec) = inp.exec.as_mut() {
+        let confirmed = tokio::time::timeout(CANCEL_GRACE, async {
+            while !engine.snapshot().open_orders.is_empty() {
+                let Some(ev) = exec.recv().await else { return };
+                let fed = std::panic::catch_unwind(AssertUnwindSafe(|| out.handle(engine, ev)));
+                if fed.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        if confirmed.is_err() {
+            tracing::error!(
+                "{} orders not confirmed cancelled within {CANCEL_GRACE:?}; the next start reconciles them",
+                engine.snapshot().open_orders.len()
+            );
+        }
+    }
+    out.notify(Notice {
+        ts: clock::now(),
+        topic: Topic::Halts,
+        level: AlertLevel::Danger,
+        text: format!(
+            "tradedeck engine failed: {reason}. Trading HALTED, {open} open orders cancelled; exiting for a restart"
+        ),
+    });
+    usable
+}
+
 /// Everything the engine task listens to.
 struct Inputs {
+    /// The tasks whose end is a fault.
+    tasks: Watched,
     stop: oneshot::Receiver<&'static str>,
     commands: mpsc::Receiver<Command>,
     requests: mpsc::Receiver<ControlRequest>,
@@ -783,15 +932,17 @@ struct Outputs {
     notifier: Notifier,
     /// Decides what is worth a notification (behind a lock: `Outputs` is shared by reference).
     watcher: Mutex<Watcher>,
+    /// The injected fault, if a test asked for one.
+    faults: FaultPlan,
 }
 
 /// The engine loop; returns why it stopped.
 async fn drive(
     engine: &mut Engine,
-    mut inp: Inputs,
+    inp: &mut Inputs,
     out: &Outputs,
     snap_tx: &watch::Sender<Arc<Snapshot>>,
-) -> &'static str {
+) -> Exit {
     let mut timer = tokio::time::interval(Duration::from_secs(1));
     let mut publish = tokio::time::interval(SNAPSHOT_EVERY);
     let mut status = tokio::time::interval(STATUS_EVERY);
@@ -800,7 +951,8 @@ async fn drive(
     loop {
         let event = tokio::select! {
             biased;
-            exit = &mut inp.stop => return exit.unwrap_or("stopped"),
+            exit = &mut inp.stop => return Exit::Stop(exit.unwrap_or("stopped")),
+            reason = inp.tasks.ended() => return Exit::Fault(reason),
             Some(cmd) = inp.commands.recv() => {
                 // A command is published at once: the cockpit shows its effect without waiting
                 // for the next snapshot tick.
@@ -817,7 +969,9 @@ async fn drive(
                 let _ = req.reply.send(reply);
                 continue;
             }
-            Some(ack) = inp.acks.recv() => match ack {
+            ack = inp.acks.recv() => match ack {
+                None => return Exit::Fault("the store writer stopped".into()),
+                Some(ack) => match ack {
                 Ok(through) if engine.awaiting_ack() => {
                     // a halt or resume just reached the disk: say so at once
                     out.handle(engine, Event::Persisted { through });
@@ -834,7 +988,7 @@ async fn drive(
                     tracing::error!(error = %e, "store write failed; halting");
                     Event::Command(Command::Halt { reason: format!("store write failed: {e}"), by: "system".into() })
                 }
-            },
+            }},
             Some(ev) = recv_opt(&mut inp.exec) => ev,
             Some(ev) = recv_opt(&mut inp.ai) => ev,
             _ = timer.tick() => {
@@ -859,7 +1013,7 @@ async fn drive(
                     out.stats.set_queue_depth(inp.market.len());
                     ev
                 }
-                None => return "feed ended",
+                None => return Exit::Fault("every market feed ended".into()),
             },
         };
         out.handle(engine, event);
@@ -885,6 +1039,7 @@ impl Outputs {
 
     /// Records `event` (when recording) and hands it to the engine at the wall-clock time.
     fn feed(&self, engine: &mut Engine, event: Event) -> Vec<Action> {
+        self.faults.before(&event);
         let now = clock::now();
         if let Some(r) = &self.recorder {
             r.log(now, &event);
@@ -962,6 +1117,7 @@ impl Outputs {
                     }
                 }
                 Action::Submit(order) => {
+                    self.faults.on_sent();
                     self.to_venue(order.request.symbol, ExecRequest::Submit(order))
                 }
                 Action::Cancel { id, symbol } => {

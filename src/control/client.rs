@@ -1,7 +1,7 @@
 //! The control socket's client side, for `tradedeck ctl`: one request, one answer, blocking.
 
 use super::{Envelope, Request, Response, VERSION};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
@@ -82,7 +82,10 @@ pub fn call(path: &Path, request: Request) -> Result<Response, ClientError> {
         return Err(io(e));
     }
     let mut answer = String::new();
-    BufReader::new(&stream).read_line(&mut answer).map_err(io)?;
+    BufReader::new(&stream)
+        .take(super::MAX_ANSWER)
+        .read_line(&mut answer)
+        .map_err(io)?;
     serde_json::from_str(&answer).map_err(|e| ClientError::Answer {
         path: name,
         why: format!("{e}: {answer:?}"),

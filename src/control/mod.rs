@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;
 
+/// Longest answer line a client reads (a whole snapshot is far smaller): a peer that sends
+/// more without a newline is cut off rather than read into memory without end.
+pub const MAX_ANSWER: u64 = 16 * 1024 * 1024;
+
 /// One request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]

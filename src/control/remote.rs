@@ -8,7 +8,7 @@ use super::{Envelope, Request, Response, VERSION};
 use crate::engine::{Command, Snapshot};
 use std::path::Path;
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, watch};
 
@@ -21,6 +21,8 @@ pub struct Remote {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Commands to it.
     pub commands: mpsc::Sender<Command>,
+    /// `Some("engine stopped: <reason>")` once the engine says it has failed.
+    pub stopped: watch::Receiver<Option<String>>,
 }
 
 async fn open(path: &Path) -> Result<UnixStream, ClientError> {
@@ -53,6 +55,28 @@ fn snapshot(line: &str) -> Option<Snapshot> {
     r.data.and_then(|d| serde_json::from_value(d).ok())
 }
 
+/// The engine's word that it has failed, from one answer line.
+fn failure(line: &str) -> Option<String> {
+    let r: Response = serde_json::from_str(line).ok()?;
+    (!r.ok && r.message.starts_with("engine stopped")).then_some(r.message)
+}
+
+/// The next line from the engine, at most `MAX_ANSWER` long (`None` at the end; a longer
+/// line is an error).
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> std::io::Result<Option<String>> {
+    let mut line = String::new();
+    let n = reader.take(super::MAX_ANSWER).read_line(&mut line).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if !line.ends_with('\n') && n as u64 >= super::MAX_ANSWER {
+        return Err(std::io::Error::other("answer line too long"));
+    }
+    Ok(Some(line.trim_end_matches('\n').to_string()))
+}
+
 /// Subscribes to the engine at `path` and opens a second connection for commands.
 ///
 /// # Errors
@@ -74,37 +98,41 @@ pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
         )
         .await
         .map_err(io)?;
-    let mut lines = BufReader::new(read).lines();
-    let first = lines.next_line().await.map_err(io)?.unwrap_or_default();
+    let mut lines = BufReader::new(read);
+    let first = next_line(&mut lines).await.map_err(io)?.unwrap_or_default();
     let first = snapshot(&first).ok_or_else(|| ClientError::Answer {
         path: name.clone(),
         why: format!("expected a snapshot, got {first:?}"),
     })?;
     let (tx, snapshots) = watch::channel(Arc::new(first));
+    let (stopped_tx, stopped) = watch::channel(None);
     tokio::spawn(async move {
         // keeps the write half (the subscription) open while it reads
         let _write = write;
-        while let Ok(Some(line)) = lines.next_line().await {
-            match snapshot(&line) {
-                Some(s) => {
-                    tx.send_replace(Arc::new(s));
-                }
-                None => tracing::warn!("attach: dropped an unreadable snapshot line"),
+        while let Ok(Some(line)) = next_line(&mut lines).await {
+            if let Some(s) = snapshot(&line) {
+                tx.send_replace(Arc::new(s));
+            } else if let Some(why) = failure(&line) {
+                stopped_tx.send_replace(Some(why));
+            } else {
+                tracing::warn!("attach: dropped an unreadable snapshot line");
             }
         }
+        // the reason stays readable for the cockpit after the connection ends
+        stopped_tx.closed().await;
     });
     let commands_stream = open(path).await?;
     let (ctx, mut crx) = mpsc::channel::<Command>(64);
     tokio::spawn(async move {
         let (read, mut write) = commands_stream.into_split();
-        let mut answers = BufReader::new(read).lines();
+        let mut answers = BufReader::new(read);
         while let Some(command) = crx.recv().await {
             let line = request_line(Request::Command { command });
             if write.write_all(line.as_bytes()).await.is_err() {
                 return;
             }
             // the effect shows in the next snapshot; a refusal is already among its alerts
-            match answers.next_line().await {
+            match next_line(&mut answers).await {
                 Ok(Some(_)) => {}
                 _ => return,
             }
@@ -113,5 +141,6 @@ pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
     Ok(Remote {
         snapshots,
         commands: ctx,
+        stopped,
     })
 }

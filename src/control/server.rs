@@ -1,6 +1,8 @@
 //! The control socket's server side, a task beside the engine: binds the socket with mode
 //! 0600, refuses peers of another user, and turns each request into a snapshot read or an
-//! engine command whose answer says what it did.
+//! engine command whose answer says what it did. At most `MAX_CONNECTIONS` at once; a
+//! connection idle for `IDLE` is closed; a failing accept backs off; once the engine has
+//! failed every request is answered "engine stopped: <reason>", never from its last snapshot.
 
 use super::{Envelope, Request, Response, VERSION};
 use crate::app::runtime::{CommandReply, ControlRequest, ask};
@@ -19,6 +21,38 @@ const HALT_PERSIST_TIMEOUT: Duration = Duration::from_secs(5);
 const MIN_INTERVAL_MS: u64 = 50;
 /// Longest request line.
 const MAX_LINE: usize = 64 * 1024;
+/// Most connections served at once (a subscription holds one).
+const MAX_CONNECTIONS: usize = 32;
+/// How long a connection may wait between requests before it is closed.
+const IDLE: Duration = Duration::from_secs(60);
+/// Longest pause after a failed accept (it doubles from 10 ms).
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// What the server needs of the engine.
+#[derive(Clone)]
+pub struct Link {
+    /// The latest snapshot.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Commands, answered with what they did.
+    pub requests: mpsc::Sender<ControlRequest>,
+    /// `Some(reason)` once the engine has failed.
+    pub stopped: watch::Receiver<Option<String>>,
+}
+
+impl Link {
+    /// The refusal to give when the engine has failed.
+    fn dead(&self) -> Option<Response> {
+        let reason = self.stopped.borrow().clone()?;
+        Some(Response::refused(format!("engine stopped: {reason}")))
+    }
+
+    /// `command` sent to the engine, refused with why when it cannot take it.
+    async fn ask(&self, command: Command) -> Result<CommandReply, Response> {
+        ask(&self.requests, command)
+            .await
+            .map_err(|e| self.dead().unwrap_or_else(|| Response::refused(e)))
+    }
+}
 
 /// The listening socket; the file is removed when this is dropped.
 pub struct Socket {
@@ -58,37 +92,46 @@ pub fn bind(path: &Path) -> std::io::Result<Socket> {
 }
 
 /// Serves connections until the task is aborted.
-pub async fn serve(
-    socket: Socket,
-    snapshots: watch::Receiver<Arc<Snapshot>>,
-    requests: mpsc::Sender<ControlRequest>,
-    config_path: Option<PathBuf>,
-) {
+pub async fn serve(socket: Socket, link: Link, config_path: Option<PathBuf>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut backoff = Duration::from_millis(10);
     loop {
-        let Ok((stream, _)) = socket.listener.accept().await else {
-            continue;
+        let stream = match socket.listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // out of file descriptors, say: wait rather than spin
+                tracing::warn!("control socket: accept failed ({e}); retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
         };
+        backoff = Duration::from_millis(10);
         let peer = stream.peer_cred().map(|c| c.uid());
         if peer.as_ref().ok() != Some(&socket.uid) {
             tracing::warn!(
                 ?peer,
                 "control socket: refused a connection from another user"
             );
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, "the engine belongs to another user"));
             continue;
         }
-        tokio::spawn(connection(
-            stream,
-            snapshots.clone(),
-            requests.clone(),
-            config_path.clone(),
-        ));
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("control socket: {MAX_CONNECTIONS} connections open; refused one more");
+            tokio::spawn(refuse(stream, "too many connections to this engine"));
+            continue;
+        };
+        let (link, config_path) = (link.clone(), config_path.clone());
+        tokio::spawn(async move {
+            connection(stream, link, config_path).await;
+            drop(slot);
+        });
     }
 }
 
 /// Answers a peer of another user with a refusal, after taking its request off the socket
 /// (closing with it unread would reset the connection before the answer is read).
-async fn refuse(stream: UnixStream) {
+async fn refuse(stream: UnixStream, why: &str) {
     let (read, mut write) = stream.into_split();
     let mut first = String::new();
     let mut reader = BufReader::new(read);
@@ -97,7 +140,7 @@ async fn refuse(stream: UnixStream) {
         (&mut reader).take(MAX_LINE as u64).read_line(&mut first),
     )
     .await;
-    let refusal = line(&Response::refused("the engine belongs to another user"));
+    let refusal = line(&Response::refused(why));
     let _ = write.write_all(refusal.as_bytes()).await;
 }
 
@@ -109,25 +152,22 @@ fn line(r: &Response) -> String {
     s
 }
 
-/// One client: requests in, answers out, until it hangs up.
-async fn connection(
-    stream: UnixStream,
-    mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    requests: mpsc::Sender<ControlRequest>,
-    config_path: Option<PathBuf>,
-) {
+/// One client: requests in, answers out, until it hangs up or stays idle for `IDLE`.
+async fn connection(stream: UnixStream, mut link: Link, config_path: Option<PathBuf>) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut buf = String::new();
     loop {
         buf.clear();
-        let n = match (&mut reader)
-            .take(MAX_LINE as u64)
-            .read_line(&mut buf)
-            .await
-        {
-            Ok(n) => n,
-            Err(_) => return,
+        let mut limited = (&mut reader).take(MAX_LINE as u64);
+        let n = match tokio::time::timeout(IDLE, limited.read_line(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) => return,
+            Err(_) => {
+                let r = Response::refused(format!("idle for {} s: closed", IDLE.as_secs()));
+                let _ = write.write_all(line(&r).as_bytes()).await;
+                return;
+            }
         };
         if n == 0 {
             return;
@@ -161,33 +201,39 @@ async fn connection(
                 continue;
             }
         };
-        if let Request::Subscribe { interval_ms } = request {
-            let every = Duration::from_millis(interval_ms.unwrap_or(500).max(MIN_INTERVAL_MS));
-            subscribe(&mut write, &mut snapshots, every).await;
+        if let Some(r) = link.dead() {
+            let _ = write.write_all(line(&r).as_bytes()).await;
             return;
         }
-        let r = answer(request, &mut snapshots, &requests, config_path.as_deref()).await;
+        if let Request::Subscribe { interval_ms } = request {
+            let every = Duration::from_millis(interval_ms.unwrap_or(500).max(MIN_INTERVAL_MS));
+            subscribe(&mut write, &mut link, every).await;
+            return;
+        }
+        let r = answer(request, &mut link, config_path.as_deref()).await;
         if write.write_all(line(&r).as_bytes()).await.is_err() {
             return;
         }
     }
 }
 
-/// Streams snapshots as they change, at most one per `every`, until the client goes.
-async fn subscribe(
-    write: &mut tokio::net::unix::OwnedWriteHalf,
-    snapshots: &mut watch::Receiver<Arc<Snapshot>>,
-    every: Duration,
-) {
+/// Streams snapshots as they change, at most one per `every`, until the client goes or the
+/// engine fails (the last line then says so).
+async fn subscribe(write: &mut tokio::net::unix::OwnedWriteHalf, link: &mut Link, every: Duration) {
     loop {
-        let snap = snapshots.borrow_and_update().clone();
+        if let Some(r) = link.dead() {
+            let _ = write.write_all(line(&r).as_bytes()).await;
+            return;
+        }
+        let snap = link.snapshots.borrow_and_update().clone();
         let r = Response::done("snapshot", serde_json::to_value(&*snap).ok());
         if write.write_all(line(&r).as_bytes()).await.is_err() {
             return;
         }
         tokio::time::sleep(every).await;
-        if snapshots.changed().await.is_err() {
-            return;
+        tokio::select! {
+            changed = link.snapshots.changed() => if changed.is_err() { return },
+            _ = link.stopped.changed() => {}
         }
     }
 }
@@ -204,25 +250,20 @@ fn outcome(reply: CommandReply, done: &str) -> Response {
     }
 }
 
-async fn answer(
-    request: Request,
-    snapshots: &mut watch::Receiver<Arc<Snapshot>>,
-    requests: &mpsc::Sender<ControlRequest>,
-    config_path: Option<&Path>,
-) -> Response {
+async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -> Response {
     let by = || "ctl".to_string();
     let cmd = match request {
         Request::Status => {
-            let snap = snapshots.borrow().clone();
+            let snap = link.snapshots.borrow().clone();
             return Response::done("status", Some(status(&snap)));
         }
         Request::Snapshot => {
-            let snap = snapshots.borrow().clone();
+            let snap = link.snapshots.borrow().clone();
             return Response::done("snapshot", serde_json::to_value(&*snap).ok());
         }
         Request::Halt { reason } => {
             let reason = reason.unwrap_or_else(|| "halted from ctl".into());
-            return halt(reason, snapshots, requests).await;
+            return halt(reason, link).await;
         }
         // answered by `connection`
         Request::Subscribe { .. } => return Response::refused("subscribe is a stream"),
@@ -247,6 +288,14 @@ async fn answer(
         Request::Reject { id } => Command::RejectIntent { id, by: by() },
         Request::Pause => Command::PauseStrategy(true),
         Request::Unpause => Command::PauseStrategy(false),
+        // a reload carries settings: only `reload` reads and validates them from the file
+        Request::Command {
+            command: Command::Reload(_),
+        } => {
+            return Response::refused(
+                "a reload is not taken through `command`: send `reload`, which reads and validates the config file",
+            );
+        }
         Request::Command { command } => command,
         Request::Set { key, value } => Command::SetLimit {
             key,
@@ -262,26 +311,23 @@ async fn answer(
             }
         },
     };
-    match ask(requests, cmd).await.map_err(Response::refused) {
+    match link.ask(cmd).await {
         Ok(reply) => outcome(reply, "done"),
         Err(r) => r,
     }
 }
 
 /// The emergency stop, answered only once the halt is in the database.
-async fn halt(
-    reason: String,
-    snapshots: &mut watch::Receiver<Arc<Snapshot>>,
-    requests: &mpsc::Sender<ControlRequest>,
-) -> Response {
+async fn halt(reason: String, link: &mut Link) -> Response {
     let started = crate::app::clock::monotonic();
     let cmd = Command::Halt {
         reason: reason.clone(),
         by: "ctl".into(),
     };
-    if let Err(r) = ask(requests, cmd).await.map_err(Response::refused) {
+    if let Err(r) = link.ask(cmd).await {
         return r;
     }
+    let snapshots = &mut link.snapshots;
     let persisted = tokio::time::timeout(HALT_PERSIST_TIMEOUT, async {
         loop {
             if matches!(

@@ -423,7 +423,12 @@ impl Engine {
                 self.persisted_through = self.persisted_through.max(through);
                 return;
             }
-            Event::Execution(r) => self.on_execution(r, out),
+            Event::Execution(r) if self.venue_executes() => self.on_execution(r, out),
+            // paper orders never leave the engine: a venue's report is not about them
+            Event::Execution(_) => {
+                let text = "execution report ignored: paper mode has no venue orders".into();
+                self.alert(AlertLevel::Warn, text, out);
+            }
             Event::Timer => self.on_timer(out),
         }
         self.after_event(out);

@@ -136,6 +136,37 @@ impl Store {
         })
     }
 
+    /// Writes a halt straight into the database at `path` on a connection of its own, for
+    /// when the engine or its writer thread has failed and cannot journal it: the next start
+    /// comes back halted with `info`'s reason, and the halt is in `risk_events`.
+    ///
+    /// # Errors
+    /// SQLite cannot write the file (the disk is full, the file is gone).
+    pub fn write_halt(path: &Path, info: &crate::engine::HaltInfo) -> Result<(), StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        let flag = crate::engine::TradingFlag::Halted(info.clone());
+        let json = serde_json::to_string(&flag)
+            .map_err(|e| err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        let tx = conn.transaction().map_err(err)?;
+        writer::set_state(&tx, "trading", &json, info.at.millis()).map_err(err)?;
+        tx.execute(
+            "INSERT INTO risk_events (run_id, ts_ms, kind, symbol, detail)
+             SELECT MAX(id), ?1, 'halt', NULL, ?2 FROM runs",
+            rusqlite::params![
+                info.at.millis(),
+                format!("{} (by {})", info.reason, info.by)
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
     /// Opens an existing database for reading, while a daemon may be writing it.
     ///
     /// # Errors

@@ -65,13 +65,18 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-/// Runs the cockpit until the person quits or a stop signal arrives; returns the reason.
+/// How long the engine-failure screen stays before the cockpit exits (a key ends it sooner).
+const FAULT_SCREEN: Duration = Duration::from_secs(3);
+
+/// Runs the cockpit until the person quits, a stop signal arrives or the engine fails (`stopped`
+/// turns `Some`: the reason is shown full-screen before the cockpit exits); returns the reason.
 /// `attached`: the engine runs elsewhere (`tradedeck attach`), so quitting only detaches.
 ///
 /// # Errors
 /// The terminal could not be set up or written.
 pub async fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    mut stopped: watch::Receiver<Option<String>>,
     commands: mpsc::Sender<Command>,
     mut alerts: mpsc::UnboundedReceiver<Alert>,
     (keymap, theme): (Keymap, Theme),
@@ -104,6 +109,16 @@ pub async fn run(
             biased;
             _ = recv(&mut term) => return Ok("terminated"),
             _ = recv(&mut hup) => return Ok("hangup"),
+            Ok(()) = stopped.changed() => {
+                let reason = stopped.borrow_and_update().clone();
+                if let Some(reason) = reason {
+                    terminal.draw(|f| {
+                        f.render_widget(&panes::FaultScreen { reason: &reason, theme: &theme }, f.area());
+                    })?;
+                    let _ = tokio::time::timeout(FAULT_SCREEN, input.recv()).await;
+                    return Ok("engine failed");
+                }
+            }
             Some(ev) = input.recv() => {
                 let ui = match ev {
                     TermEvent::Key(k) if k.kind != KeyEventKind::Release => UiInput::Key(k),

@@ -3,6 +3,7 @@
 mod alerts;
 mod book;
 mod chart;
+mod fault;
 mod footer;
 mod header;
 mod indicators;
@@ -15,6 +16,7 @@ mod signals;
 pub use alerts::AlertsPane;
 pub use book::BookPane;
 pub use chart::ChartPane;
+pub use fault::FaultScreen;
 pub use footer::Footer;
 pub use header::{Banner, Header};
 pub use indicators::{MacdPane, RsiPane};

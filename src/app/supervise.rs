@@ -1,0 +1,160 @@
+//! Supervision: the engine loop never dies silently. A panic in it, or the end of any task it
+//! depends on (a feed, an execution venue, the LLM worker, the control socket, the store
+//! writer), is a fault: the runtime halts trading durably, cancels every open venue order,
+//! alerts, and the process exits non-zero with the reason, so a service manager restarts it
+//! and the restart comes back halted.
+
+use std::any::Any;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::Poll;
+use tokio::task::JoinHandle;
+
+/// Why the engine loop ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Asked to stop (a signal, the duration, the person quitting), with the reason.
+    Stop(&'static str),
+    /// Something failed: the reason, in one line.
+    Fault(String),
+}
+
+/// The tasks the engine depends on, by name: any of them ending is a fault.
+#[derive(Default)]
+pub struct Watched(Vec<(String, JoinHandle<()>)>);
+
+impl Watched {
+    /// Watches `task`, called `name` in the fault it would raise.
+    pub fn add(&mut self, name: impl Into<String>, task: JoinHandle<()>) {
+        self.0.push((name.into(), task));
+    }
+
+    /// Resolves with a one-line reason when the first watched task ends (never, when none
+    /// is watched). Not to be awaited again after it resolved.
+    pub async fn ended(&mut self) -> String {
+        poll_fn(|cx| {
+            for (name, task) in &mut self.0 {
+                if let Poll::Ready(result) = Pin::new(task).poll(cx) {
+                    return Poll::Ready(match result {
+                        Ok(()) => format!("the {name} task ended"),
+                        Err(e) if e.is_panic() => {
+                            format!("the {name} task panicked: {}", panic_text(&e.into_panic()))
+                        }
+                        Err(_) => format!("the {name} task was cancelled"),
+                    });
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Stops every watched task.
+    pub fn abort_all(&self) {
+        for (_, task) in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// A panic's message, in one line.
+pub fn panic_text(payload: &Box<dyn Any + Send>) -> String {
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    };
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// The environment variable of the fault switch, a test hook: `panic-after-orders=N` makes
+/// the engine task panic while taking the first venue report after its N-th order was sent.
+pub const FAULT_VAR: &str = "TRADEDECK_FAULT";
+
+/// An injected fault (tests only; logged loudly when set). It fires once.
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    /// Panic on the first execution report after this many orders were sent.
+    pub panic_after_orders: Option<u64>,
+    /// Orders sent so far.
+    sent: AtomicU64,
+    /// The fault has fired.
+    fired: AtomicBool,
+}
+
+impl FaultPlan {
+    /// The plan `TRADEDECK_FAULT` asks for (none when unset or unreadable, with a warning).
+    pub fn from_env() -> FaultPlan {
+        let Ok(spec) = std::env::var(FAULT_VAR) else {
+            return FaultPlan::default();
+        };
+        match spec
+            .strip_prefix("panic-after-orders=")
+            .and_then(|n| n.parse().ok())
+        {
+            Some(n) => {
+                tracing::error!(
+                    "{FAULT_VAR}={spec}: FAULT INJECTION ON: the engine task will panic after {n} orders (a test hook)"
+                );
+                FaultPlan {
+                    panic_after_orders: Some(n),
+                    ..FaultPlan::default()
+                }
+            }
+            None => {
+                tracing::warn!("{FAULT_VAR}={spec} is not a fault this build knows; ignored");
+                FaultPlan::default()
+            }
+        }
+    }
+}
+
+impl FaultPlan {
+    /// Counts an order handed to a venue.
+    pub fn on_sent(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Panics when `event` is the planned moment (once).
+    #[allow(clippy::panic)] // the point of the hook: the supervision tests need a real panic
+    pub fn before(&self, event: &crate::engine::Event) {
+        if let Some(n) = self.panic_after_orders
+            && matches!(event, crate::engine::Event::Execution(_))
+            && self.sent.load(Ordering::Relaxed) >= n
+            && !self.fired.swap(true, Ordering::Relaxed)
+        {
+            panic!("fault injection: panic after {n} orders ({FAULT_VAR})");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_watched_task_that_panics_or_ends_is_named_in_one_line() {
+        let mut w = Watched::default();
+        w.add("sim feed", tokio::spawn(std::future::pending()));
+        #[allow(clippy::panic)]
+        w.add(
+            "binance feed",
+            tokio::spawn(async { panic!("boom\nsecond line") }),
+        );
+        assert_eq!(w.ended().await, "the binance feed task panicked: boom");
+        let mut w = Watched::default();
+        w.add("news", tokio::spawn(async {}));
+        assert_eq!(w.ended().await, "the news task ended");
+        w.abort_all();
+    }
+
+    #[tokio::test]
+    async fn nothing_watched_never_ends() {
+        let mut w = Watched::default();
+        let r = tokio::time::timeout(std::time::Duration::from_millis(20), w.ended()).await;
+        assert!(r.is_err());
+    }
+}
