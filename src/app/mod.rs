@@ -3,9 +3,11 @@
 pub mod clock;
 pub mod daemon;
 mod feed;
+pub mod halt_marker;
 pub mod lock;
 pub mod logging;
 pub mod news;
+pub mod outbox;
 pub mod paths;
 pub mod recorder;
 pub mod runtime;

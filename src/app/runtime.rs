@@ -6,6 +6,8 @@
 //! book updates. It publishes an `Arc<Snapshot>` on a watch channel at most every
 //! `SNAPSHOT_EVERY`, and only when something changed.
 
+use super::halt_marker::HaltMarker;
+use super::outbox::Outbox;
 use super::recorder::Recorder;
 use super::supervise::{Exit, FaultPlan, Watched, panic_text};
 use super::{clock, feed, lock::DbLock};
@@ -492,6 +494,33 @@ impl Executors {
     }
 }
 
+/// Opens the database's halt marker; a halt a failed run left there is journalled now (so
+/// this start comes back halted) and the marker cleared.
+fn take_halt_marker(
+    db: &std::path::Path,
+    now: crate::model::Timestamp,
+) -> Result<HaltMarker, RunError> {
+    let (marker, left) = HaltMarker::open(db).map_err(|e| {
+        RunError::Task(format!(
+            "cannot reserve the halt marker beside {}: {e}",
+            db.display()
+        ))
+    })?;
+    if let Some(reason) = left {
+        tracing::error!("the last run could not journal its halt ({reason}): halting");
+        let halt = crate::engine::HaltInfo {
+            reason: format!("the journal failed in the last run: {reason}"),
+            by: "system".into(),
+            at: now,
+        };
+        Store::write_halt(db, &halt)?;
+        marker.clear().map_err(|e| {
+            RunError::Task(format!("cannot clear {}: {e}", marker.path().display()))
+        })?;
+    }
+    Ok(marker)
+}
+
 fn seed_from_clock(now: crate::model::Timestamp) -> u64 {
     (now.millis() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id())
 }
@@ -508,6 +537,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let exec_clients = ExecClients::new(cfg)?;
     let lock = DbLock::acquire(&opts.db, now)?;
     let mut store = Store::open(&opts.db)?;
+    let marker = Arc::new(take_halt_marker(&opts.db, now)?);
     let seed = opts
         .seed
         .or(cfg.venues.sim.seed)
@@ -621,9 +651,20 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     };
     let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Result<u64, String>>();
     let commits = stats.clone();
+    let faults = FaultPlan::from_env();
+    if let Some(pages) = faults.disk_full_after_pages {
+        store.limit_growth(pages)?;
+    }
+    let failed = marker.clone();
     let writer = store.into_writer(run_id, move |r| {
-        if let Ok(c) = &r {
-            commits.on_commit(c.records, c.took);
+        match &r {
+            Ok(c) => commits.on_commit(c.records, c.took),
+            // before anyone hears of it: the next start must come back halted
+            Err(e) => {
+                if let Err(m) = failed.mark(&format!("store write failed: {e}")) {
+                    tracing::error!("the halt marker could not be written either: {m}");
+                }
+            }
         }
         let _ = ack_tx.send(r.map(|c| c.through));
     })?;
@@ -671,7 +712,8 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             w.seed_day(day_so_far.0, day_so_far.1);
             w
         }),
-        faults: FaultPlan::from_env(),
+        faults,
+        outbox: Mutex::new(Outbox::default()),
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
@@ -834,7 +876,13 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             at: now,
         };
         if let Err(e) = Store::write_halt(&db, &halt) {
-            tracing::error!("the halt could not be written: {e}");
+            tracing::error!(
+                "the halt could not be written: {e}; it is in {}",
+                marker.path().display()
+            );
+            if let Err(m) = marker.mark(&halt.reason) {
+                tracing::error!("the halt marker could not be written either: {m}");
+            }
         }
         drop(lock);
         Err(RunError::Fault(reason))
@@ -862,12 +910,20 @@ async fn fail_safe(engine: &mut Engine, inp: &mut Inputs, out: &Outputs, reason:
         reason: format!("engine failed: {reason}"),
         by: "system".into(),
     };
-    let usable = [halt, Command::CancelAll].into_iter().all(|cmd| {
+    // a halt cancels every open order; one already in force needs the cancels asked again
+    let halted = matches!(before.trading, crate::engine::TradingState::Halted { .. });
+    let cmds = if halted {
+        vec![halt, Command::CancelAll]
+    } else {
+        vec![halt]
+    };
+    let usable = cmds.into_iter().all(|cmd| {
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             out.handle(engine, Event::Command(cmd));
         }))
         .is_ok()
     });
+    out.abandon_unsent();
     if !usable {
         tracing::error!("the engine cannot take the halt: cancelling its open orders directly");
         for o in &before.open_orders {
@@ -934,6 +990,8 @@ struct Outputs {
     watcher: Mutex<Watcher>,
     /// The injected fault, if a test asked for one.
     faults: FaultPlan,
+    /// Venue requests waiting for the journal (write before send).
+    outbox: Mutex<Outbox>,
 }
 
 /// The engine loop; returns why it stopped.
@@ -948,6 +1006,8 @@ async fn drive(
     let mut status = tokio::time::interval(STATUS_EVERY);
     let mut dirty = false;
     let mut rate_from = clock::monotonic();
+    // why the store writer stopped, when it said so before it went
+    let mut store_error = String::new();
     loop {
         let event = tokio::select! {
             biased;
@@ -970,9 +1030,10 @@ async fn drive(
                 continue;
             }
             ack = inp.acks.recv() => match ack {
-                None => return Exit::Fault("the store writer stopped".into()),
+                None => return Exit::Fault(format!("the store writer stopped{store_error}")),
                 Some(ack) => match ack {
                 Ok(through) if engine.awaiting_ack() => {
+                    out.committed(through);
                     // a halt or resume just reached the disk: say so at once
                     out.handle(engine, Event::Persisted { through });
                     if engine.awaiting_ack() {
@@ -983,9 +1044,15 @@ async fn drive(
                     }
                     continue;
                 }
-                Ok(through) => Event::Persisted { through },
+                Ok(through) => {
+                    out.committed(through);
+                    Event::Persisted { through }
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "store write failed; halting");
+                    // nothing waits on a journal that has stopped: cancels go, placements not
+                    out.abandon_unsent();
+                    store_error = format!(": {e}");
                     Event::Command(Command::Halt { reason: format!("store write failed: {e}"), by: "system".into() })
                 }
             }},
@@ -1089,6 +1156,9 @@ impl Outputs {
     /// (never waiting: a full queue drops the request, the next bar asks again).
     fn route(&self, actions: Vec<Action>) {
         let now = clock::now();
+        let mut records = Vec::new();
+        // a poisoned lock only means a panic elsewhere: the queue itself is whole
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
         for a in actions {
             self.stats.on_action(&a);
             let notice = match self.watcher.lock() {
@@ -1100,9 +1170,10 @@ impl Outputs {
             }
             match a {
                 Action::Persist { seq, record } => {
-                    if !self.writer.send(seq, record) {
-                        tracing::error!(seq, "store writer has stopped; record not written");
+                    if let crate::engine::Record::Order(o) = record.as_ref() {
+                        outbox.recorded(o.id, seq);
                     }
+                    records.push((seq, record));
                 }
                 Action::Alert(alert) => match alert.level {
                     AlertLevel::Info => tracing::info!(target: ENGINE_ALERTS, "{}", alert.text),
@@ -1117,13 +1188,49 @@ impl Outputs {
                     }
                 }
                 Action::Submit(order) => {
-                    self.faults.on_sent();
-                    self.to_venue(order.request.symbol, ExecRequest::Submit(order))
+                    outbox.push(order.request.symbol, ExecRequest::Submit(order))
                 }
                 Action::Cancel { id, symbol } => {
-                    self.to_venue(symbol, ExecRequest::Cancel { id, symbol })
+                    outbox.push(symbol, ExecRequest::Cancel { id, symbol })
                 }
             }
+        }
+        // one step's records commit together (a fill and the guard it sets, say)
+        if !records.is_empty() && !self.writer.send(records) {
+            tracing::error!("store writer has stopped; records not written");
+        }
+        self.send_ready(&mut outbox);
+    }
+
+    /// Hands the venue requests whose records are committed to their execution tasks.
+    fn send_ready(&self, outbox: &mut Outbox) {
+        for (symbol, req) in outbox.ready() {
+            if matches!(req, ExecRequest::Submit(_)) {
+                self.faults.on_sent();
+            }
+            self.to_venue(symbol, req);
+        }
+    }
+
+    /// The journal committed every record through `through`: what waited for it goes.
+    fn committed(&self, through: u64) {
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.committed(through);
+        self.send_ready(&mut outbox);
+    }
+
+    /// After a fault: cancels still waiting go at once; placements never leave.
+    fn abandon_unsent(&self) {
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        let (cancels, dropped) = outbox.abandon();
+        for id in dropped {
+            tracing::error!(
+                order = id.0,
+                "order not sent: the engine failed before its record was committed"
+            );
+        }
+        for (symbol, req) in cancels {
+            self.to_venue(symbol, req);
         }
     }
 }

@@ -71,7 +71,9 @@ pub fn panic_text(payload: &Box<dyn Any + Send>) -> String {
 }
 
 /// The environment variable of the fault switch, a test hook: `panic-after-orders=N` makes
-/// the engine task panic while taking the first venue report after its N-th order was sent.
+/// the engine task panic while taking the first venue report after its N-th order was sent;
+/// `disk-full-after-pages=N` lets the journal grow by N pages only, so a later commit fails
+/// as on a full disk.
 pub const FAULT_VAR: &str = "TRADEDECK_FAULT";
 
 /// An injected fault (tests only; logged loudly when set). It fires once.
@@ -79,6 +81,8 @@ pub const FAULT_VAR: &str = "TRADEDECK_FAULT";
 pub struct FaultPlan {
     /// Panic on the first execution report after this many orders were sent.
     pub panic_after_orders: Option<u64>,
+    /// The journal may grow by this many pages, then its commits fail.
+    pub disk_full_after_pages: Option<u32>,
     /// Orders sent so far.
     sent: AtomicU64,
     /// The fault has fired.
@@ -91,24 +95,19 @@ impl FaultPlan {
         let Ok(spec) = std::env::var(FAULT_VAR) else {
             return FaultPlan::default();
         };
-        match spec
-            .strip_prefix("panic-after-orders=")
-            .and_then(|n| n.parse().ok())
-        {
-            Some(n) => {
-                tracing::error!(
-                    "{FAULT_VAR}={spec}: FAULT INJECTION ON: the engine task will panic after {n} orders (a test hook)"
-                );
-                FaultPlan {
-                    panic_after_orders: Some(n),
-                    ..FaultPlan::default()
-                }
-            }
-            None => {
-                tracing::warn!("{FAULT_VAR}={spec} is not a fault this build knows; ignored");
-                FaultPlan::default()
-            }
+        let number = |prefix: &str| spec.strip_prefix(prefix).and_then(|n| n.parse().ok());
+        let plan = FaultPlan {
+            panic_after_orders: number("panic-after-orders="),
+            disk_full_after_pages: number("disk-full-after-pages=")
+                .and_then(|n: u64| u32::try_from(n).ok()),
+            ..FaultPlan::default()
+        };
+        if plan.panic_after_orders.is_none() && plan.disk_full_after_pages.is_none() {
+            tracing::warn!("{FAULT_VAR}={spec} is not a fault this build knows; ignored");
+        } else {
+            tracing::error!("{FAULT_VAR}={spec}: FAULT INJECTION ON (a test hook)");
         }
+        plan
     }
 }
 

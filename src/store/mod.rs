@@ -136,6 +136,27 @@ impl Store {
         })
     }
 
+    /// Lets the database grow by at most `pages` pages through this connection (and the
+    /// writer it becomes), after which a commit fails with SQLite's "database or disk is
+    /// full": the fault switch's stand-in for a full disk.
+    ///
+    /// # Errors
+    /// SQLite refused the pragma.
+    pub fn limit_growth(&self, pages: u32) -> Result<(), StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let count: i64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(err)?;
+        let limit = count + i64::from(pages);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {limit}"), [], |_| Ok(()))
+            .map_err(err)
+    }
+
     /// Writes a halt straight into the database at `path` on a connection of its own, for
     /// when the engine or its writer thread has failed and cannot journal it: the next start
     /// comes back halted with `info`'s reason, and the halt is in `risk_events`.

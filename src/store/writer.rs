@@ -22,8 +22,12 @@ pub struct Commit {
 }
 
 enum Msg {
-    Write(u64, Box<Record>),
-    Finish { ended_ms: i64, exit: String },
+    /// One engine step's records, committed in one transaction.
+    Write(Vec<(u64, Box<Record>)>),
+    Finish {
+        ended_ms: i64,
+        exit: String,
+    },
 }
 
 /// Handle to the writer thread.
@@ -63,9 +67,11 @@ impl Writer {
                         let mut through = 0;
                         for m in batch {
                             match m {
-                                Msg::Write(seq, rec) => {
-                                    write_record(&tx, run_id, &rec)?;
-                                    through = through.max(seq);
+                                Msg::Write(records) => {
+                                    for (seq, rec) in records {
+                                        write_record(&tx, run_id, &rec)?;
+                                        through = through.max(seq);
+                                    }
                                 }
                                 Msg::Finish { ended_ms, exit } => finish = Some((ended_ms, exit)),
                             }
@@ -102,9 +108,10 @@ impl Writer {
         Ok(Writer { tx, handle })
     }
 
-    /// Queues a record; false when the writer has stopped.
-    pub fn send(&self, seq: u64, record: Box<Record>) -> bool {
-        self.tx.send(Msg::Write(seq, record)).is_ok()
+    /// Queues one engine step's records (sequence number, record), to commit in one
+    /// transaction; false when the writer has stopped.
+    pub fn send(&self, records: Vec<(u64, Box<Record>)>) -> bool {
+        self.tx.send(Msg::Write(records)).is_ok()
     }
 
     /// Writes what is queued, marks the run ended with `exit`, and waits for the thread.
