@@ -51,13 +51,21 @@ fn level() -> impl Strategy<Value = Level> {
 }
 
 fn venue_order() -> impl Strategy<Value = VenueOrder> {
-    (1u64..20, number(), number(), number(), number(), time()).prop_map(
-        |(id, qty, filled, price, commission, ts)| VenueOrder {
+    (
+        prop_oneof![1u64..20, Just(u64::MAX), Just(1u64 << 62)],
+        number(),
+        number(),
+        number(),
+        number(),
+        time(),
+    )
+        .prop_map(|(id, qty, filled, price, commission, ts)| VenueOrder {
             id: OrderId(id),
             symbol: btc(),
             side: if id % 2 == 0 { Side::Buy } else { Side::Sell },
             status: VenueStatus::Open,
             qty,
+            price: Some(price),
             filled,
             filled_quote: filled * dec!(0.5),
             trades: vec![VenueTrade {
@@ -69,8 +77,7 @@ fn venue_order() -> impl Strategy<Value = VenueOrder> {
             }],
             reason: None,
             ts: Timestamp(ts),
-        },
-    )
+        })
 }
 
 /// Any event, its numbers drawn from `number()`.

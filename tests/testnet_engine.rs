@@ -64,6 +64,7 @@ fn report(
         side: Side::Buy,
         status,
         qty: dec!(1),
+        price: Some(dec!(100)),
         filled,
         filled_quote,
         trades,
@@ -217,6 +218,7 @@ fn reconciliation_takes_the_venues_figures_and_records_each_difference() {
                 side: Side::Sell,
                 status: VenueStatus::Open,
                 qty: dec!(0.1),
+                price: Some(dec!(120)),
                 filled: dec!(0),
                 filled_quote: dec!(0),
                 trades: vec![],
@@ -241,10 +243,10 @@ fn reconciliation_takes_the_venues_figures_and_records_each_difference() {
     assert_eq!(
         kinds,
         vec![
+            "reconcile:adopted_order",
             "reconcile:cash",
             "reconcile:foreign_order",
             "reconcile:position",
-            "reconcile:unknown_order"
         ]
     );
     assert_eq!(e.portfolio().cash, dec!(9000));
@@ -258,9 +260,27 @@ fn reconciliation_takes_the_venues_figures_and_records_each_difference() {
             .any(|r| matches!(r, Record::Account { cash, .. } if *cash == dec!(9000))),
         "the new cash and position are persisted"
     );
-    // the same view again: nothing differs but the open order nobody here knows
+    // the order the journal lacked is journalled as the venue has it, and the id counter
+    // moves past it
+    let adopted = records(&out)
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Order(o) if o.id == OrderId(777) => Some(o),
+            _ => None,
+        })
+        .expect("the adopted order journalled");
+    assert_eq!(
+        (adopted.request.price, adopted.request.qty, adopted.status),
+        (
+            Some(dec!(120)),
+            dec!(0.1),
+            tradedeck::model::OrderStatus::Open
+        )
+    );
+    assert_eq!(e.snapshot().open_orders.len(), 1);
+    // the same view again: nothing differs now
     let out = e.handle(account(dec!(9000), dec!(0.5), vec![]), Timestamp(2));
-    assert_eq!(risk_kinds(&out), vec!["reconcile:unknown_order"]);
+    assert_eq!(risk_kinds(&out), Vec::<String>::new());
 }
 
 #[test]

@@ -125,7 +125,11 @@ fn report(r: &ExecReport) -> Result<(), OutOfRange> {
 }
 
 fn order(o: &VenueOrder) -> Result<(), OutOfRange> {
+    bounds::order_id(o.id.0)?;
     bounds::time("order time", o.ts)?;
+    if let Some(p) = o.price {
+        bounds::price("order price", p)?;
+    }
     bounds::qty("order quantity", o.qty)?;
     bounds::size("filled quantity", o.filled)?;
     bounds::amount("filled value", o.filled_quote)?;

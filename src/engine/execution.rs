@@ -10,7 +10,10 @@
 //! also reports its positions (`PerpPosition`), held as a spot account holding them would be.
 
 use super::{Action, AlertLevel, Engine, Record, Venue};
-use crate::model::{Fill, Liquidity, OrderEvent, OrderId, OrderStatus, Side, Symbol, Timestamp};
+use crate::model::{
+    Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
+    Side, Symbol, Timestamp,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +99,9 @@ pub struct VenueOrder {
     pub status: VenueStatus,
     /// Quantity ordered.
     pub qty: Decimal,
+    /// The limit price, where the venue says (`None`: a market order, or not told).
+    #[serde(default)]
+    pub price: Option<Decimal>,
     /// Quantity filled so far (cumulative, before commission).
     pub filled: Decimal,
     /// Quote value filled so far (cumulative).
@@ -171,6 +177,13 @@ impl Engine {
 
     /// What the venue said.
     pub(super) fn on_execution(&mut self, report: ExecReport, out: &mut Vec<Action>) {
+        // our ids on the venue are never given again, whatever the journal knew of them
+        let seen = match &report {
+            ExecReport::Order(v) => v.id.0,
+            ExecReport::Account(a) => a.open.iter().map(|v| v.id.0).max().unwrap_or(0),
+            _ => 0,
+        };
+        self.seq = self.seq.max(seen);
         match report {
             ExecReport::Order(v) => self.on_venue_order(v, out),
             ExecReport::Refused { id, reason } => {
@@ -326,6 +339,46 @@ impl Engine {
         }
     }
 
+    /// Takes in one of our orders the venue holds that the journal lacks (its record was lost
+    /// with a database, say): journals it as the venue describes it, then books what it
+    /// filled as fills.
+    fn adopt(&mut self, venue: Venue, v: VenueOrder, out: &mut Vec<Action>) {
+        let request = OrderRequest {
+            symbol: v.symbol,
+            side: v.side,
+            kind: if v.price.is_some() {
+                OrderKind::Limit
+            } else {
+                OrderKind::Market
+            },
+            qty: v.qty,
+            price: v.price,
+            post_only: false,
+            ioc: false,
+            origin: Origin::System,
+        };
+        let mut order = Order::new(v.id, request, self.now);
+        // a new order always accepts
+        let _ = order.apply(OrderEvent::Accept, self.now);
+        let text = format!(
+            "{venue}: our order {} ({} {} {}) is open on the venue but was not in the journal: adopted, its fills book as fills; cancel it if unwanted",
+            v.id.0,
+            v.side.as_str(),
+            v.qty.normalize(),
+            v.symbol
+        );
+        self.risk_event(
+            "reconcile:adopted_order".into(),
+            Some(v.symbol),
+            text.clone(),
+            out,
+        );
+        self.alert(AlertLevel::Warn, text, out);
+        self.persist(Record::Order(order.clone()), out);
+        self.orders.insert(v.id, order);
+        self.on_venue_order(v, out);
+    }
+
     /// Books one venue trade of order `v.id`. Commission in the quote asset is the fee;
     /// commission in the base asset changes the quantity held (a buy receives less, a sell
     /// gives up more) and counts as a fee at the trade's price; commission in a third asset
@@ -391,10 +444,13 @@ impl Engine {
         for v in a.open {
             if self.orders.contains_key(&v.id) {
                 self.on_venue_order(v, out);
+            } else if self.markets.contains_key(&v.symbol) {
+                differences += 1;
+                self.adopt(venue, v, out);
             } else {
                 differences += 1;
                 let text = format!(
-                    "{venue}: our order {} ({} {} {}) is open on the venue but was not known here; cancel it there if unwanted",
+                    "{venue}: our order {} ({} {} {}) is open on the venue for a pair not traded here; cancel it there if unwanted",
                     v.id.0,
                     v.side.as_str(),
                     v.qty.normalize(),

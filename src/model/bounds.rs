@@ -23,6 +23,26 @@ pub const MAX_AMOUNT: Decimal = dec!(1_000_000_000_000_000_000);
 /// real clock and far enough from `i64::MAX` that adding days or timeframes cannot overflow.
 pub const MAX_TIME_MS: i64 = 100_000_000_000_000;
 
+/// Highest order id accepted from a venue: far from `u64::MAX`, so the id counter that moves
+/// past it can never overflow.
+pub const MAX_ID: u64 = 1 << 62;
+
+/// `id` as one of our order ids read back from a venue.
+///
+/// # Errors
+/// Beyond `MAX_ID`.
+pub fn order_id(id: u64) -> Result<u64, OutOfRange> {
+    if id <= MAX_ID {
+        Ok(id)
+    } else {
+        Err(OutOfRange {
+            what: "order id",
+            value: id.to_string(),
+            expected: "at most 2^62",
+        })
+    }
+}
+
 /// A number outside its sane range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutOfRange {

@@ -35,6 +35,7 @@ pub fn venue_order(id: OrderId, r: &Report) -> VenueOrder {
             Status::Expired => VenueStatus::Expired,
         },
         qty: r.qty,
+        price: r.price,
         filled: r.filled,
         filled_quote: r.filled_quote,
         trades: r

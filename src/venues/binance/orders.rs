@@ -89,6 +89,8 @@ pub struct Report {
     pub status: Status,
     /// Quantity ordered.
     pub qty: Decimal,
+    /// The limit price (`None`: a market order).
+    pub price: Option<Decimal>,
     /// Quantity filled so far.
     pub filled: Decimal,
     /// Quote value filled so far.
@@ -147,6 +149,8 @@ struct WireOrder<'a> {
     client_id: &'a str,
     #[serde(rename = "origQty")]
     qty: &'a str,
+    #[serde(default)]
+    price: Option<&'a str>,
     #[serde(rename = "executedQty")]
     filled: &'a str,
     #[serde(rename = "cummulativeQuoteQty")]
@@ -157,6 +161,12 @@ struct WireOrder<'a> {
     ts: i64,
     #[serde(default, borrow)]
     fills: Vec<WireFill<'a>>,
+}
+
+/// A limit price as Binance writes it: zero (or absent) for a market order.
+fn limit_price(field: &'static str, s: Option<&str>) -> Result<Option<Decimal>, ParseError> {
+    let p = s.map(|s| decimal(field, s)).transpose()?;
+    Ok(p.filter(|p| !p.is_zero()))
 }
 
 fn side(s: &str) -> Result<Side, ParseError> {
@@ -183,6 +193,7 @@ fn order_report(o: &WireOrder<'_>) -> Result<Report, ParseError> {
         side: side(o.side)?,
         status: Status::from_wire(o.status),
         qty: decimal("origQty", o.qty)?,
+        price: limit_price("price", o.price)?,
         filled: decimal("executedQty", o.filled)?,
         filled_quote: decimal("cummulativeQuoteQty", o.filled_quote)?,
         fills,
@@ -331,6 +342,8 @@ struct WireExecution<'a> {
     orig_client_id: &'a str,
     #[serde(rename = "S")]
     side: &'a str,
+    #[serde(rename = "p", default)]
+    price: Option<&'a str>,
     #[serde(rename = "q")]
     qty: &'a str,
     #[serde(rename = "x")]
@@ -389,6 +402,7 @@ fn execution_report(r: &WireExecution<'_>) -> Result<Report, ParseError> {
         side: side(r.side)?,
         status: Status::from_wire(r.status),
         qty: decimal("q", r.qty)?,
+        price: limit_price("p", r.price)?,
         filled: decimal("z", r.filled)?,
         filled_quote: decimal("Z", r.filled_quote)?,
         fills,

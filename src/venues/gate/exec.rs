@@ -103,6 +103,8 @@ pub fn venue_order(
         side: o.side(),
         status,
         qty: c.base(o.size.abs()),
+        // Gate writes a market order's price as 0
+        price: Some(o.price).filter(|p| !p.is_zero()),
         filled,
         filled_quote: (o.fill_price * filled).normalize(),
         trades: venue_trades(trades, c),
@@ -248,6 +250,7 @@ impl GateFutures {
             side,
             status: VenueStatus::Cancelled,
             qty: filled,
+            price: None,
             filled,
             filled_quote: quote,
             trades: venue_trades(&trades, &c),
