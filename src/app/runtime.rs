@@ -1206,7 +1206,7 @@ impl Outputs {
     fn send_ready(&self, outbox: &mut Outbox) {
         for (symbol, req) in outbox.ready() {
             if matches!(req, ExecRequest::Submit(_)) {
-                self.faults.on_sent();
+                self.faults.sending();
             }
             self.to_venue(symbol, req);
         }

@@ -73,7 +73,8 @@ pub fn panic_text(payload: &Box<dyn Any + Send>) -> String {
 /// The environment variable of the fault switch, a test hook: `panic-after-orders=N` makes
 /// the engine task panic while taking the first venue report after its N-th order was sent;
 /// `disk-full-after-pages=N` lets the journal grow by N pages only, so a later commit fails
-/// as on a full disk.
+/// as on a full disk; `abort-before-send=N` kills the process (SIGABRT, no clean-up, as
+/// `kill -9` would) after the N-th order's record is committed and before it is sent.
 pub const FAULT_VAR: &str = "TRADEDECK_FAULT";
 
 /// An injected fault (tests only; logged loudly when set). It fires once.
@@ -83,6 +84,8 @@ pub struct FaultPlan {
     pub panic_after_orders: Option<u64>,
     /// The journal may grow by this many pages, then its commits fail.
     pub disk_full_after_pages: Option<u32>,
+    /// Abort the process just before sending this order (counted from 1).
+    pub abort_before_send: Option<u64>,
     /// Orders sent so far.
     sent: AtomicU64,
     /// The fault has fired.
@@ -100,9 +103,13 @@ impl FaultPlan {
             panic_after_orders: number("panic-after-orders="),
             disk_full_after_pages: number("disk-full-after-pages=")
                 .and_then(|n: u64| u32::try_from(n).ok()),
+            abort_before_send: number("abort-before-send="),
             ..FaultPlan::default()
         };
-        if plan.panic_after_orders.is_none() && plan.disk_full_after_pages.is_none() {
+        if plan.panic_after_orders.is_none()
+            && plan.disk_full_after_pages.is_none()
+            && plan.abort_before_send.is_none()
+        {
             tracing::warn!("{FAULT_VAR}={spec} is not a fault this build knows; ignored");
         } else {
             tracing::error!("{FAULT_VAR}={spec}: FAULT INJECTION ON (a test hook)");
@@ -112,9 +119,13 @@ impl FaultPlan {
 }
 
 impl FaultPlan {
-    /// Counts an order handed to a venue.
-    pub fn on_sent(&self) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
+    /// Counts an order about to be handed to a venue (aborting first, when that is the plan).
+    pub fn sending(&self) {
+        let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.abort_before_send == Some(n) {
+            eprintln!("fault injection: aborting before sending order {n} ({FAULT_VAR})");
+            std::process::abort();
+        }
     }
 
     /// Panics when `event` is the planned moment (once).
