@@ -294,7 +294,7 @@ fn assert_books_balance(db: &std::path::Path, round: usize) {
 #[test]
 fn killed_at_random_moments_the_books_still_balance_to_the_last_unit() {
     let home = Arc::new(Home::new());
-    let mut rng = Lcg(0x5EED_0F_7D);
+    let mut rng = Lcg(0x5EED_0F7D);
     let mut traded = 0usize;
     for round in 0..8 {
         let mut child = home
