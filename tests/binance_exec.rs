@@ -26,6 +26,7 @@ use tradedeck::engine::{ExecReport, VenueStatus};
 use tradedeck::model::{Order, OrderId, OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
 use tradedeck::venues::binance::exec::{ExecConfig, ExecRequest, run};
 use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
+use tradedeck::venues::urls::Loopback;
 
 fn btc() -> Symbol {
     "BTC/USDT".parse().unwrap()
@@ -143,8 +144,17 @@ async fn orders_go_out_once_and_every_venue_answer_comes_back() {
     })
     .await;
     let ws_url = ws_api(1500, vec![TD5_FILLED.to_string()]).await;
-    let client = Arc::new(Rest::testnet(&rest.url, keys(), Arc::new(Weight::new(6000))).unwrap());
+    let client = Arc::new(
+        Rest::testnet(
+            &rest.url,
+            keys(),
+            Arc::new(Weight::new(6000)),
+            Loopback(true),
+        )
+        .unwrap(),
+    );
     let cfg = ExecConfig {
+        loopback: Loopback(true),
         ws_url,
         keys: keys(),
         symbols: vec![btc()],

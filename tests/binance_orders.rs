@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tradedeck::model::{OrderKind, OrderRequest, Origin, Side, Symbol};
 use tradedeck::venues::binance::orders::{Status, UserEvent, user_event};
 use tradedeck::venues::binance::rest::{Keys, Rest, RestError, Weight};
+use tradedeck::venues::urls::Loopback;
 
 fn btc() -> Symbol {
     "BTC/USDT".parse().unwrap()
@@ -24,7 +25,7 @@ fn testnet(url: &str) -> Rest {
         api_key: "test-key".into(),
         secret: "test-secret".into(),
     };
-    Rest::testnet(url, keys, Arc::new(Weight::new(6000))).unwrap()
+    Rest::testnet(url, keys, Arc::new(Weight::new(6000)), Loopback(true)).unwrap()
 }
 
 fn limit_buy() -> OrderRequest {

@@ -15,6 +15,7 @@ use tradedeck::app::clock;
 use tradedeck::model::Symbol;
 use tradedeck::venues::binance::rest::{Keys, Rest, RestError, Weight};
 use tradedeck::venues::binance::sign::hmac_sha256_hex;
+use tradedeck::venues::urls::Loopback;
 
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
@@ -167,7 +168,7 @@ async fn signed_requests_sign_the_bytes_sent_and_a_1021_remeasures_the_clock() {
         }
     })
     .await;
-    let rest = Rest::testnet(&server.url, keys(), weight()).unwrap();
+    let rest = Rest::testnet(&server.url, keys(), weight(), Loopback(true)).unwrap();
     let body = rest
         .signed(
             Method::POST,
@@ -235,7 +236,7 @@ async fn a_5xx_or_1007_leaves_the_outcome_unknown() {
         }
     })
     .await;
-    let rest = Rest::testnet(&server.url, keys(), weight()).unwrap();
+    let rest = Rest::testnet(&server.url, keys(), weight(), Loopback(true)).unwrap();
     for _ in 0..2 {
         let err = rest
             .signed(Method::POST, "/api/v3/order", &[("symbol", "BTCUSDT")], 1)
@@ -272,13 +273,29 @@ async fn an_unreachable_host_is_named_and_other_refusals_carry_binances_reason()
 #[test]
 fn signed_clients_are_built_only_for_testnet_hosts() {
     for host in ["https://api.binance.com", "https://data-api.binance.vision"] {
-        let err = Rest::testnet(host, keys(), weight()).unwrap_err();
+        let err = Rest::testnet(host, keys(), weight(), Loopback(true)).unwrap_err();
         assert!(
             err.to_string().contains("only to the Binance spot testnet"),
             "{err}"
         );
     }
-    assert!(Rest::testnet("https://testnet.binance.vision", keys(), weight()).is_ok());
+    assert!(
+        Rest::testnet(
+            "https://testnet.binance.vision",
+            keys(),
+            weight(),
+            Loopback(false)
+        )
+        .is_ok()
+    );
+    // this machine only behind the opt-in
+    let local = "http://127.0.0.1:9";
+    assert!(Rest::testnet(local, keys(), weight(), Loopback(true)).is_ok());
+    let err = Rest::testnet(local, keys(), weight(), Loopback(false)).unwrap_err();
+    assert!(
+        err.to_string().contains("allow_loopback_orders = true"),
+        "{err}"
+    );
     assert!(format!("{:?}", keys()).contains(".."), "keys never print");
     assert!(!format!("{:?}", keys()).contains(SECRET));
 }
@@ -291,9 +308,10 @@ async fn no_answer_after_an_order_was_sent_is_unknown_but_a_read_may_be_retried(
         slow
     })
     .await;
-    let rest = Rest::testnet(&server.url, keys(), weight())
+    let rest = Rest::testnet(&server.url, keys(), weight(), Loopback(true))
         .unwrap()
-        .with_timeout(Duration::from_millis(150));
+        .with_timeout(Duration::from_millis(150))
+        .unwrap();
     let err = rest
         .signed(Method::POST, "/api/v3/order", &[("symbol", "BTCUSDT")], 1)
         .await

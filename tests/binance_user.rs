@@ -19,12 +19,13 @@ use tradedeck::venues::binance::orders::{Status, UserEvent};
 use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
 use tradedeck::venues::binance::sign::ws_signature;
 use tradedeck::venues::binance::user::{UserFeed, run};
+use tradedeck::venues::urls::Loopback;
 
 const SECRET: &str = "user-secret";
 
 /// A testnet REST client at `url`, the user stream's source of server time.
 fn clock_of(url: &str) -> Arc<Rest> {
-    Arc::new(Rest::testnet(url, keys(), Arc::new(Weight::new(6000))).unwrap())
+    Arc::new(Rest::testnet(url, keys(), Arc::new(Weight::new(6000)), Loopback(true)).unwrap())
 }
 
 fn keys() -> Keys {
@@ -102,6 +103,7 @@ async fn the_signed_subscription_delivers_order_events_and_is_renewed_after_a_dr
     let (tx, mut rx) = mpsc::channel(100);
     let task = tokio::spawn(run(
         url,
+        Loopback(true),
         keys(),
         clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
@@ -139,6 +141,7 @@ async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
     let (tx, mut rx) = mpsc::channel(100);
     let task = tokio::spawn(run(
         url,
+        Loopback(true),
         wrong,
         clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
@@ -156,6 +159,7 @@ async fn a_refused_subscription_says_why_and_production_hosts_are_never_used() {
     let (tx, mut rx) = mpsc::channel(10);
     run(
         "wss://ws-api.binance.com:443/ws-api/v3".into(),
+        Loopback(true),
         keys(),
         clock_of("http://127.0.0.1:9"),
         (Duration::from_millis(20), Duration::from_millis(100)),
@@ -186,6 +190,7 @@ async fn a_subscription_refused_for_its_timestamp_measures_the_server_time_again
     let (tx, mut rx) = mpsc::channel(100);
     let task = tokio::spawn(run(
         url,
+        Loopback(true),
         keys(),
         source.clone(),
         (Duration::from_millis(20), Duration::from_millis(100)),

@@ -29,6 +29,7 @@ use tradedeck::model::{Order, OrderId, OrderKind, OrderRequest, Origin, Side, Sy
 use tradedeck::venues::execute::ExecRequest;
 use tradedeck::venues::gate::exec::{ExecConfig, run};
 use tradedeck::venues::gate::rest::{Keys, Rest};
+use tradedeck::venues::urls::Loopback;
 
 fn btc() -> Symbol {
     "BTC/USDT".parse().unwrap()
@@ -185,8 +186,9 @@ async fn orders_go_out_as_whole_contracts_once_and_every_gate_answer_comes_back(
     .await;
     let ws_url = private_ws().await;
     let base = format!("{}/api/v4", rest.url);
-    let client = Arc::new(Rest::testnet(&base, keys()).unwrap());
+    let client = Arc::new(Rest::testnet(&base, keys(), Loopback(true)).unwrap());
     let cfg = ExecConfig {
+        loopback: Loopback(true),
         ws_url,
         keys: keys(),
         symbols: vec![btc()],
@@ -422,8 +424,9 @@ async fn an_order_finished_long_ago_is_settled_from_its_trades() {
     })
     .await;
     let base = format!("{}/api/v4", rest.url);
-    let client = Arc::new(Rest::testnet(&base, keys()).unwrap());
+    let client = Arc::new(Rest::testnet(&base, keys(), Loopback(true)).unwrap());
     let cfg = ExecConfig {
+        loopback: Loopback(true),
         ws_url: private_ws().await,
         keys: keys(),
         symbols: vec![btc()],

@@ -263,7 +263,7 @@ async fn a_gate_order_is_accepted_filled_in_parts_and_reconciled_after_a_restart
     std::fs::write(
         &config,
         format!(
-            "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.gate]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{}/api/v4\"\nws_url = \"{spot_ws}\"\ntestnet_rest_url = \"{}/api/v4\"\ntestnet_ws_url = \"{private}\"\n",
+            "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.gate]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{}/api/v4\"\nws_url = \"{spot_ws}\"\ntestnet_rest_url = \"{}/api/v4\"\ntestnet_ws_url = \"{private}\"\nallow_loopback_orders = true\n",
             spot.url, testnet.url
         ),
     )

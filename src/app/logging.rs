@@ -80,7 +80,7 @@ pub fn init(
         .into_iter()
         .filter_map(|d| d.parse().ok())
         .fold(filter, EnvFilter::add_directive);
-    let (file_layer, guard) = match std::fs::create_dir_all(dir) {
+    let (file_layer, guard) = match crate::store::private_dir(dir) {
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(dir, "tradedeck.log");
             let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -104,12 +104,8 @@ pub async fn poll(url: String, every: Duration, tx: mpsc::Sender<Event>) {
             return;
         }
     };
-    let source = url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("rss")
-        .to_string();
+    // the label shows the host only: a feed's URL may carry a password or a token
+    let source = crate::venues::urls::host_label(&url);
     loop {
         let result = async {
             let resp = client.get(&url).send().await?.error_for_status()?;
@@ -128,7 +124,8 @@ pub async fn poll(url: String, every: Duration, tx: mpsc::Sender<Event>) {
                     }
                 }
             }
-            Err(e) => tracing::warn!(feed = %source, "news: poll failed: {e}"),
+            // the error's URL would carry the feed's credentials
+            Err(e) => tracing::warn!(feed = %source, "news: poll failed: {}", e.without_url()),
         }
         tokio::time::sleep(every).await;
     }

@@ -28,7 +28,15 @@ impl Recorder {
     /// # Errors
     /// The file cannot be created or written.
     pub fn create(path: &Path, header: &Header) -> std::io::Result<Recorder> {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        use std::os::unix::fs::OpenOptionsExt;
+        // readable by its owner only: it holds the whole session
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        let mut file = std::io::BufWriter::new(file);
         serde_json::to_writer(&mut file, header)?;
         file.write_all(b"\n")?;
         file.flush()?;

@@ -269,7 +269,7 @@ fn binance_feed(
     );
     let mut feed = ws::FeedConfig::new(&cfg.ws_url, cfg.symbols.clone());
     feed.view_only = view_only;
-    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "binance market data");
+    tracing::info!(ws = %crate::venues::urls::redacted(&cfg.ws_url), rest = %crate::venues::urls::redacted(&cfg.rest_url), symbols = ?cfg.symbols, view_only = ?feed.view_only, "binance market data");
     let traded = feed.traded();
     tasks.add(
         "binance feed",
@@ -296,7 +296,7 @@ fn gate_feed(
     );
     let mut feed = ws::feed_config(&cfg.ws_url, cfg.symbols.clone());
     feed.view_only = view_only;
-    tracing::info!(ws = %cfg.ws_url, rest = %cfg.rest_url, symbols = ?cfg.symbols, view_only = ?feed.view_only, "gate market data");
+    tracing::info!(ws = %crate::venues::urls::redacted(&cfg.ws_url), rest = %crate::venues::urls::redacted(&cfg.rest_url), symbols = ?cfg.symbols, view_only = ?feed.view_only, "gate market data");
     Ok(tokio::spawn(ws::run(feed, rest, contracts, tx.clone())))
 }
 
@@ -330,23 +330,33 @@ fn kucoin_feed(
             None
         }
     };
-    // a key and its passphrase travel only over TLS (or to this machine)
-    let plain = crate::venues::urls::parse(&cfg.rest_url)
-        .is_ok_and(|u| u.scheme() == "http" && !crate::venues::urls::is_loopback(&u));
-    let keys = keys.filter(|_| {
-        if plain {
-            tracing::warn!("kucoin: rest_url is plain http; the API key is not used over it");
-        }
-        !plain
-    });
+    let had_keys = keys.is_some();
     let rest = Arc::new(
         rest::Rest::new(&cfg.rest_url, keys)
             .map_err(|e| RunError::Task(format!("venues.kucoin.rest_url: {e}")))?,
     );
-    tracing::info!(rest = %cfg.rest_url, symbols = ?cfg.symbols, full_depth = rest.has_keys(), "kucoin market data");
+    // a production key and its passphrase go only to KuCoin's own host (or this machine)
+    if had_keys && !rest.has_keys() {
+        tracing::warn!(
+            "kucoin: rest_url {} is not KuCoin's own host over https ({}); the API key is not sent there",
+            crate::venues::urls::redacted(&cfg.rest_url),
+            rest::KEY_HOSTS.join(", ")
+        );
+    }
+    tracing::info!(rest = %crate::venues::urls::redacted(&cfg.rest_url), symbols = ?cfg.symbols, full_depth = rest.has_keys(), "kucoin market data");
     let mut feed = ws::feed_config(cfg.symbols.clone());
     feed.view_only = view_only;
     Ok(tokio::spawn(ws::run(feed, rest, tx.clone())))
+}
+
+/// Says loudly that the test hook `allow_loopback_orders` is on for `[venues.NAME]`.
+fn loopback_warning(name: &str, cfg: &crate::config::VenueConfig) {
+    if cfg.allow_loopback_orders {
+        tracing::warn!(
+            rest = %crate::venues::urls::redacted(&cfg.testnet_rest_url), ws = %crate::venues::urls::redacted(&cfg.testnet_ws_url),
+            "[venues.{name}] allow_loopback_orders = true: ORDERS GO TO A SERVER ON THIS MACHINE, not the {name} testnet (a test hook)"
+        );
+    }
 }
 
 /// A testnet key and secret from the environment variables `cfg` names.
@@ -390,8 +400,10 @@ impl ExecClients {
             let (api_key, secret) = testnet_keys(b, "Binance spot testnet", "binance")?;
             let keys = rest::Keys { api_key, secret };
             let weight = Arc::new(rest::Weight::new(rest::DEFAULT_WEIGHT_LIMIT));
-            let client = rest::Rest::testnet(&b.testnet_rest_url, keys.clone(), weight)
-                .map_err(|e| RunError::Task(format!("venues.binance.testnet_rest_url: {e}")))?;
+            loopback_warning("binance", b);
+            let client =
+                rest::Rest::testnet(&b.testnet_rest_url, keys.clone(), weight, b.loopback())
+                    .map_err(|e| RunError::Task(format!("venues.binance.testnet_rest_url: {e}")))?;
             out.binance = Some((Arc::new(client), keys));
         }
         if trading.contains(&Venue::Gate) {
@@ -399,7 +411,8 @@ impl ExecClients {
             let g = &cfg.venues.gate;
             let (api_key, secret) = testnet_keys(g, "Gate.io futures testnet", "gate")?;
             let keys = rest::Keys { api_key, secret };
-            let client = rest::Rest::testnet(&g.testnet_rest_url, keys.clone())
+            loopback_warning("gate", g);
+            let client = rest::Rest::testnet(&g.testnet_rest_url, keys.clone(), g.loopback())
                 .map_err(|e| RunError::Task(format!("venues.gate.testnet_rest_url: {e}")))?;
             out.gate = Some((Arc::new(client), keys));
         }
@@ -429,13 +442,16 @@ impl ExecClients {
                 .map(|(s, _)| *s)
                 .collect()
         };
-        let exec_cfg = |venue: Venue, ws_url: &str, keys| crate::venues::execute::ExecConfig {
-            ws_url: ws_url.to_string(),
-            keys,
-            symbols: pairs(venue),
-            live: on(venue),
-            poll_every: Duration::from_secs(5),
-            backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+        let exec_cfg = |venue: Venue, vc: &crate::config::VenueConfig, keys| {
+            crate::venues::execute::ExecConfig {
+                ws_url: vc.testnet_ws_url.clone(),
+                loopback: vc.loopback(),
+                keys,
+                symbols: pairs(venue),
+                live: on(venue),
+                poll_every: Duration::from_secs(5),
+                backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            }
         };
         let mut venues = BTreeMap::new();
         let mut task = |venue: Venue| {
@@ -445,8 +461,8 @@ impl ExecClients {
         };
         if let Some((rest, keys)) = self.binance {
             let b = &cfg.venues.binance;
-            tracing::info!(rest = %b.testnet_rest_url, ws = %b.testnet_ws_url, "binance testnet execution");
-            let exec_cfg = exec_cfg(Venue::Binance, &b.testnet_ws_url, keys);
+            tracing::info!(rest = %crate::venues::urls::redacted(&b.testnet_rest_url), ws = %crate::venues::urls::redacted(&b.testnet_ws_url), "binance testnet execution");
+            let exec_cfg = exec_cfg(Venue::Binance, b, keys);
             let requests = task(Venue::Binance);
             tasks.add(
                 "binance execution",
@@ -460,8 +476,8 @@ impl ExecClients {
         }
         if let Some((rest, keys)) = self.gate {
             let g = &cfg.venues.gate;
-            tracing::info!(rest = %g.testnet_rest_url, ws = %g.testnet_ws_url, "gate futures testnet execution");
-            let exec_cfg = exec_cfg(Venue::Gate, &g.testnet_ws_url, keys);
+            tracing::info!(rest = %crate::venues::urls::redacted(&g.testnet_rest_url), ws = %crate::venues::urls::redacted(&g.testnet_ws_url), "gate futures testnet execution");
+            let exec_cfg = exec_cfg(Venue::Gate, g, keys);
             let requests = task(Venue::Gate);
             tasks.add(
                 "gate execution",
@@ -605,7 +621,8 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         Some(path) => {
             let header = crate::replay::Header {
                 format: crate::replay::FORMAT,
-                config: cfg.clone(),
+                // a URL's password or token never reaches a recording
+                config: cfg.redacted(),
                 instruments: engine_cfg.instruments.clone(),
                 llm_worker: engine_cfg.llm_worker,
                 restored: restored.clone(),

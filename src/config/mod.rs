@@ -341,6 +341,9 @@ pub struct VenueConfig {
     /// Whether pairs may trade here; `false` only shows this venue's books beside the venue
     /// that trades each pair.
     pub trade: bool,
+    /// Lets the testnet URLs be this machine (a test hook for a local fake venue; refused
+    /// unless both are loopback, and logged loudly when on).
+    pub allow_loopback_orders: bool,
 }
 
 /// A venue table as written: every key optional, the venue's defaults fill the rest.
@@ -356,6 +359,7 @@ struct VenueTable {
     api_key_env: Option<String>,
     api_secret_env: Option<String>,
     trade: Option<bool>,
+    allow_loopback_orders: Option<bool>,
 }
 
 impl VenueConfig {
@@ -372,6 +376,7 @@ impl VenueConfig {
             api_key_env: "BINANCE_TESTNET_API_KEY".into(),
             api_secret_env: "BINANCE_TESTNET_API_SECRET".into(),
             trade: true,
+            allow_loopback_orders: false,
         }
     }
 
@@ -389,6 +394,7 @@ impl VenueConfig {
             api_key_env: "GATE_TESTNET_API_KEY".into(),
             api_secret_env: "GATE_TESTNET_API_SECRET".into(),
             trade: true,
+            allow_loopback_orders: false,
         }
     }
 
@@ -404,6 +410,9 @@ impl VenueConfig {
             api_key_env: t.api_key_env.unwrap_or(defaults.api_key_env),
             api_secret_env: t.api_secret_env.unwrap_or(defaults.api_secret_env),
             trade: t.trade.unwrap_or(defaults.trade),
+            allow_loopback_orders: t
+                .allow_loopback_orders
+                .unwrap_or(defaults.allow_loopback_orders),
         }
     }
 
@@ -417,12 +426,20 @@ impl VenueConfig {
         VenueTable::deserialize(d).map(|t| VenueConfig::merged(VenueConfig::gate(), t))
     }
 
+    /// Whether orders may go to this machine (the opt-in `allow_loopback_orders`).
+    pub fn loopback(&self) -> crate::venues::urls::Loopback {
+        crate::venues::urls::Loopback(self.allow_loopback_orders)
+    }
+
     /// (key, problem) for every value of `[venues.NAME]` that cannot be used; `order_host`
     /// is the venue's testnet allow-list.
     fn validate(
         &self,
         name: &str,
-        order_host: fn(&str) -> Result<reqwest::Url, crate::venues::urls::UrlError>,
+        order_host: fn(
+            &str,
+            crate::venues::urls::Loopback,
+        ) -> Result<reqwest::Url, crate::venues::urls::UrlError>,
     ) -> Vec<(String, String)> {
         use crate::venues::urls;
         let mut errs = Vec::new();
@@ -442,13 +459,22 @@ impl VenueConfig {
             }
         }
         // orders leave only for the testnet: refused here, at startup, whatever the mode
-        for (k, url) in [
+        let testnet_urls = [
             ("testnet_rest_url", &self.testnet_rest_url),
             ("testnet_ws_url", &self.testnet_ws_url),
-        ] {
-            if let Err(e) = order_host(url) {
+        ];
+        for (k, url) in testnet_urls {
+            if let Err(e) = order_host(url, self.loopback()) {
                 errs.push((key(k), e.to_string()));
             }
+        }
+        // the opt-in is for a local fake venue only: never a side door to another host
+        let local = |url: &str| urls::parse(url).is_ok_and(|u| urls::is_loopback(&u));
+        if self.allow_loopback_orders && !testnet_urls.iter().all(|(_, u)| local(u)) {
+            errs.push((
+                key("allow_loopback_orders"),
+                "is only for a local fake venue: testnet_rest_url and testnet_ws_url must both be on this machine (127.0.0.1, ::1 or localhost)".into(),
+            ));
         }
         errs.extend(env_name_rules(
             &key,
@@ -642,6 +668,29 @@ impl Config {
             }),
             _ => Ok(cfg),
         }
+    }
+
+    /// The config with every URL's credentials, query and fragment removed
+    /// ([`crate::venues::urls::redacted`]): what a recording's header carries.
+    pub fn redacted(&self) -> Config {
+        use crate::venues::urls::redacted;
+        let mut c = self.clone();
+        for v in [&mut c.venues.binance, &mut c.venues.gate] {
+            for url in [
+                &mut v.rest_url,
+                &mut v.ws_url,
+                &mut v.testnet_rest_url,
+                &mut v.testnet_ws_url,
+            ] {
+                *url = redacted(url);
+            }
+        }
+        c.venues.kucoin.rest_url = redacted(&c.venues.kucoin.rest_url);
+        c.ai.base_url = redacted(&c.ai.base_url);
+        for url in &mut c.news.rss_urls {
+            *url = redacted(url);
+        }
+        c
     }
 
     /// The first setting that carries a secret: a URL with a password in it (API keys are

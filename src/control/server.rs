@@ -73,9 +73,8 @@ impl Drop for Socket {
 /// # Errors
 /// The directory cannot be made or the socket cannot be bound.
 pub fn bind(path: &Path) -> std::io::Result<Socket> {
-    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
-        std::fs::create_dir_all(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    if let Some(dir) = path.parent() {
+        crate::store::private_dir(dir)?;
     }
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),

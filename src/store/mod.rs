@@ -17,6 +17,7 @@ pub use writer::{Commit, Writer};
 use crate::engine::Restored;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use rust_decimal::Decimal;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// A store failure, naming the database file.
@@ -108,6 +109,40 @@ pub struct RunInfo {
     pub started_ms: i64,
 }
 
+/// Creates `dir` (and its parents) when missing, the new folders readable by their owner
+/// only (0700).
+///
+/// # Errors
+/// The folder cannot be made.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Creates the file at `path` with mode 0600 when missing, and takes an existing one back to
+/// 0600 (an older build left it readable by others).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::metadata(path) {
+        Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        }
+        Ok(_) => Ok(()),
+        Err(_) => std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map(drop),
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     ///
@@ -115,11 +150,16 @@ impl Store {
     /// The directory cannot be made, or SQLite refuses the file.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            private_dir(dir).map_err(|source| StoreError::Dir {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        // the owner's only (SQLite gives its WAL and shared-memory files the same mode)
+        private_file(path).map_err(|source| StoreError::Dir {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let err = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,

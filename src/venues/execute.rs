@@ -118,6 +118,8 @@ pub trait OrderVenue: Send + Sync + 'static {
 pub struct ExecConfig {
     /// The testnet WebSocket carrying the account's events.
     pub ws_url: String,
+    /// Whether `ws_url` may be this machine (the test hook `allow_loopback_orders`).
+    pub loopback: super::urls::Loopback,
     /// The key and secret.
     pub keys: super::Keys,
     /// The pairs traded (their open orders are reconciled).

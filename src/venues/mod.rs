@@ -50,15 +50,29 @@ pub fn hmac_hex<M: hmac::Mac + hmac::digest::KeyInit>(secret: &str, payload: &st
     hex(&mac.finalize().into_bytes())
 }
 
+/// The HTTP client could not be built with our settings: nothing runs without them (a
+/// default client would follow redirects and wait for ever).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot build the HTTP client with its settings (no redirects, timeouts, TLS roots): {0}")]
+pub struct ClientError(pub String);
+
 /// An HTTP client for a venue: `timeout` per request, 5 s to connect, and no redirects (a
 /// redirect would re-send a signed order to a host nobody checked).
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+///
+/// # Errors
+/// The client cannot be built with these settings (never replaced by a default client).
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    finish(
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none()),
+    )
+}
+
+/// `builder` built, or why not.
+fn finish(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ClientError> {
+    builder.build().map_err(|e| ClientError(e.to_string()))
 }
 
 /// The delay before reconnect attempt `attempt` (1-based): doubling from `min` up to `max`,
@@ -68,4 +82,19 @@ pub fn backoff(attempt: u32, min: Duration, max: Duration, rng: &mut Rng) -> Dur
         .saturating_mul(1 << attempt.saturating_sub(1).min(16))
         .min(max);
     base + base.mul_f64(rng.uniform() * 0.25)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_client_that_cannot_take_its_settings_is_an_error_not_a_default_client() {
+        // rustls speaks neither TLS 1.0 nor 1.1: no version is left, so the build fails
+        let impossible = reqwest::Client::builder().max_tls_version(reqwest::tls::Version::TLS_1_1);
+        let err = super::finish(impossible).map(drop).unwrap_err();
+        assert!(
+            err.to_string().starts_with("cannot build the HTTP client"),
+            "{err}"
+        );
+        assert!(super::http_client(std::time::Duration::from_secs(1)).is_ok());
+    }
 }

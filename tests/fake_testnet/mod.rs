@@ -119,6 +119,6 @@ pub async fn ws_api() -> String {
 /// `ws`, orders to `testnet` with its WebSocket API at `api`; the strategy off.
 pub fn config(market: &str, ws: &str, testnet: &str, api: &str) -> String {
     format!(
-        "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.binance]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{market}\"\nws_url = \"{ws}\"\ntestnet_rest_url = \"{testnet}\"\ntestnet_ws_url = \"{api}\"\n"
+        "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.binance]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{market}\"\nws_url = \"{ws}\"\ntestnet_rest_url = \"{testnet}\"\ntestnet_ws_url = \"{api}\"\nallow_loopback_orders = true\n"
     )
 }

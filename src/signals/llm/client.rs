@@ -184,7 +184,7 @@ impl LlmClient {
             .json(&body)
             .send()
             .await
-            .map_err(|e| self.transport(&e))?;
+            .map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -192,7 +192,7 @@ impl LlmClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = resp.text().await.map_err(|e| self.transport(&e))?;
+        let text = resp.text().await.map_err(|e| self.transport(e))?;
         let latency_ms = started.elapsed().as_millis() as u64;
         match status {
             200..=299 => {}
@@ -269,11 +269,12 @@ impl LlmClient {
         }
     }
 
-    fn transport(&self, e: &reqwest::Error) -> CallError {
+    fn transport(&self, e: reqwest::Error) -> CallError {
         if e.is_timeout() {
             CallError::Timeout(self.timeout_secs)
         } else {
-            CallError::Transport(e.to_string())
+            // the request's URL (it may carry credentials) stays out of messages
+            CallError::Transport(e.without_url().to_string())
         }
     }
 }

@@ -67,6 +67,7 @@ pub async fn run(
     let (user_tx, mut user_rx) = mpsc::channel::<UserFeed>(1024);
     let stream = tokio::spawn(user::run(
         cfg.ws_url.clone(),
+        cfg.loopback,
         cfg.keys.clone(),
         rest.clone(),
         cfg.backoff,

@@ -85,6 +85,9 @@ pub enum RestError {
     /// A bad URL or one orders may not go to.
     #[error(transparent)]
     Url(#[from] urls::UrlError),
+    /// The HTTP client could not be built with its settings.
+    #[error(transparent)]
+    Client(#[from] crate::venues::ClientError),
     /// An answer that does not parse.
     #[error("unreadable answer: {0}")]
     Parse(#[from] parse::ParseError),
@@ -239,32 +242,41 @@ pub struct Rest {
 impl Rest {
     /// Public market data from `base` (no key).
     pub fn public(base: &str, weight: std::sync::Arc<Weight>) -> Result<Rest, RestError> {
-        Ok(Rest::build(urls::parse(base)?, None, weight))
+        Rest::build(urls::parse(base)?, None, weight)
     }
 
-    /// Signed requests to `base`, which must be a testnet host (or this machine).
+    /// Signed requests to `base`, which must be a testnet host (or this machine, when
+    /// `loopback` allows it: the test hook `allow_loopback_orders`).
     pub fn testnet(
         base: &str,
         keys: Keys,
         weight: std::sync::Arc<Weight>,
+        loopback: urls::Loopback,
     ) -> Result<Rest, RestError> {
-        Ok(Rest::build(urls::order_host(base)?, Some(keys), weight))
+        Rest::build(urls::order_host(base, loopback)?, Some(keys), weight)
     }
 
-    fn build(base: Url, keys: Option<Keys>, weight: std::sync::Arc<Weight>) -> Rest {
-        Rest {
-            http: client(Duration::from_secs(10)),
+    fn build(
+        base: Url,
+        keys: Option<Keys>,
+        weight: std::sync::Arc<Weight>,
+    ) -> Result<Rest, RestError> {
+        Ok(Rest {
+            http: client(Duration::from_secs(10))?,
             base,
             keys,
             weight,
             offset_ms: AtomicI64::new(0),
-        }
+        })
     }
 
     /// The same client with another per-request timeout (10 s by default).
-    pub fn with_timeout(mut self, timeout: Duration) -> Rest {
-        self.http = client(timeout);
-        self
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built with it.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Rest, RestError> {
+        self.http = client(timeout)?;
+        Ok(self)
     }
 
     /// The weight gauge this client shares.
@@ -549,7 +561,9 @@ impl Rest {
         // only a failed connect is sure to have sent nothing; a timeout or a lost answer to
         // anything but a read leaves the request's fate unknown
         let reads = method == Method::GET;
+        // the error's URL would carry the signed query: it is left out
         let failed = |e: reqwest::Error| {
+            let e = e.without_url();
             if e.is_connect() || reads {
                 RestError::Unreachable {
                     host: host.clone(),

@@ -20,12 +20,12 @@ pub const TESTNET_HOSTS: [&str; 4] = [
     "stream.testnet.binance.vision",
 ];
 
-pub use crate::venues::urls::{UrlError, is_loopback, parse};
+pub use crate::venues::urls::{Loopback, UrlError, is_loopback, parse};
 
 /// `url` if Binance orders may be sent there: a host on [`TESTNET_HOSTS`] over TLS, or a
-/// loopback address.
-pub fn order_host(url: &str) -> Result<Url, UrlError> {
-    crate::venues::urls::order_host(url, "Binance spot", &TESTNET_HOSTS)
+/// loopback address when `loopback` allows it.
+pub fn order_host(url: &str, loopback: Loopback) -> Result<Url, UrlError> {
+    crate::venues::urls::order_host(url, "Binance spot", &TESTNET_HOSTS, loopback)
 }
 
 #[cfg(test)]
@@ -38,11 +38,21 @@ mod tests {
             TESTNET_REST,
             TESTNET_WS_API,
             "https://api1.testnet.binance.vision/api",
+        ] {
+            assert!(order_host(ok, Loopback(false)).is_ok(), "{ok}");
+        }
+        // this machine only behind the opt-in (a local relay is no silent path)
+        for local in [
             "http://127.0.0.1:8080",
             "ws://[::1]:9000/ws-api/v3",
             "http://localhost:1234",
         ] {
-            assert!(order_host(ok).is_ok(), "{ok}");
+            assert!(order_host(local, Loopback(true)).is_ok(), "{local}");
+            let err = order_host(local, Loopback(false)).unwrap_err();
+            assert!(
+                err.to_string().contains("allow_loopback_orders = true"),
+                "{local}: {err}"
+            );
         }
         for refused in [
             "https://api.binance.com",
@@ -52,14 +62,14 @@ mod tests {
             "https://demo-api.binance.com/api",
             "https://10.0.0.5",
         ] {
-            let err = order_host(refused).unwrap_err();
+            let err = order_host(refused, Loopback(true)).unwrap_err();
             assert!(
                 err.to_string().contains("only to the Binance spot testnet"),
                 "{refused}: {err}"
             );
         }
         assert!(matches!(
-            order_host("not a url"),
+            order_host("not a url", Loopback(false)),
             Err(UrlError::Invalid { .. })
         ));
     }

@@ -63,12 +63,13 @@ pub fn subscribe_request(keys: &Keys, timestamp_ms: i64, id: &str) -> String {
 /// subscription refused for its timestamp (-1021) has it measured again.
 pub async fn run(
     ws_url: String,
+    loopback: urls::Loopback,
     keys: Keys,
     rest: Arc<Rest>,
     backoff: (Duration, Duration),
     tx: mpsc::Sender<UserFeed>,
 ) {
-    if let Err(e) = urls::order_host(&ws_url) {
+    if let Err(e) = urls::order_host(&ws_url, loopback) {
         let _ = tx
             .send(UserFeed::Lost {
                 attempt: 1,

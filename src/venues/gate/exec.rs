@@ -36,6 +36,7 @@ pub async fn run(
     let stream = tokio::spawn(user::run(
         UserConfig {
             ws_url: cfg.ws_url.clone(),
+            loopback: cfg.loopback,
             keys: cfg.keys.clone(),
             symbols: cfg.symbols.clone(),
             backoff: cfg.backoff,
@@ -72,7 +73,9 @@ fn order_error(e: GateError) -> OrderError {
             OrderError::Refused(format!("Gate.io {label}: {message}"))
         }
         // a 429, or a pause still running from one: the venue took nothing
-        GateError::RateLimited { .. } | GateError::Url(_) => OrderError::Refused(e.to_string()),
+        GateError::RateLimited { .. } | GateError::Url(_) | GateError::Client(_) => {
+            OrderError::Refused(e.to_string())
+        }
     }
 }
 

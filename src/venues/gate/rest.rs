@@ -56,6 +56,9 @@ pub enum GateError {
     /// A URL that cannot be used.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// The HTTP client could not be built with its settings.
+    #[error(transparent)]
+    Client(#[from] crate::venues::ClientError),
 }
 
 /// The testnet API key (sent as `KEY`) and secret.
@@ -90,7 +93,7 @@ impl Rest {
     /// `base` is not a URL.
     pub fn public(base: &str) -> Result<Rest, GateError> {
         Ok(Rest {
-            http: crate::venues::http_client(Duration::from_secs(10)),
+            http: crate::venues::http_client(Duration::from_secs(10))?,
             base: urls::parse(base)?,
             limits: RateLimits::default(),
             keys: None,
@@ -102,10 +105,14 @@ impl Rest {
     ///
     /// # Errors
     /// `base` is not on the testnet allow-list.
-    pub fn testnet(base: &str, keys: Keys) -> Result<Rest, GateError> {
+    pub fn testnet(
+        base: &str,
+        keys: Keys,
+        loopback: crate::venues::urls::Loopback,
+    ) -> Result<Rest, GateError> {
         Ok(Rest {
-            http: crate::venues::http_client(Duration::from_secs(10)),
-            base: super::urls::order_host(base)?,
+            http: crate::venues::http_client(Duration::from_secs(10))?,
+            base: super::urls::order_host(base, loopback)?,
             limits: RateLimits::default(),
             keys: Some(keys),
         })

@@ -2,7 +2,7 @@
 //! Gate's documentation and its SDK disagree on the testnet hosts, so both sets are allowed
 //! (the current documentation's are the defaults); every URL stays configurable.
 
-use crate::venues::urls::UrlError;
+use crate::venues::urls::{Loopback, UrlError};
 use reqwest::Url;
 
 /// Market data, REST (public, no key), including `/api/v4`.
@@ -25,9 +25,9 @@ pub const TESTNET_HOSTS: [&str; 4] = [
 ];
 
 /// `url` if Gate orders may be sent there: a host on [`TESTNET_HOSTS`] over TLS, or a
-/// loopback address.
-pub fn order_host(url: &str) -> Result<Url, UrlError> {
-    crate::venues::urls::order_host(url, "Gate.io", &TESTNET_HOSTS)
+/// loopback address when `loopback` allows it.
+pub fn order_host(url: &str, loopback: Loopback) -> Result<Url, UrlError> {
+    crate::venues::urls::order_host(url, "Gate.io", &TESTNET_HOSTS, loopback)
 }
 
 #[cfg(test)]
@@ -41,17 +41,23 @@ mod tests {
             TESTNET_WS,
             "https://fx-api-testnet.gateio.ws/api/v4",
             "wss://fx-ws-testnet.gateio.ws/v4/ws/usdt",
-            "http://127.0.0.1:9000/api/v4",
         ] {
-            assert!(order_host(ok).is_ok(), "{ok}");
+            assert!(order_host(ok, Loopback(false)).is_ok(), "{ok}");
         }
+        // this machine only behind the opt-in
+        let local = "http://127.0.0.1:9000/api/v4";
+        assert!(order_host(local, Loopback(true)).is_ok());
+        assert!(matches!(
+            order_host(local, Loopback(false)),
+            Err(UrlError::Loopback { .. })
+        ));
         for refused in [
             MARKET_REST,
             "https://fx-api.gateio.ws/api/v4",
             "http://api-testnet.gateapi.io/api/v4",
             "https://testnet.binance.vision",
         ] {
-            let err = order_host(refused).unwrap_err().to_string();
+            let err = order_host(refused, Loopback(true)).unwrap_err().to_string();
             assert!(
                 err.contains("only to the Gate.io testnet"),
                 "{refused}: {err}"

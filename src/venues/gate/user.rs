@@ -36,6 +36,8 @@ const SILENCE: Duration = Duration::from_secs(30);
 pub struct UserConfig {
     /// The testnet's futures WebSocket.
     pub ws_url: String,
+    /// Whether `ws_url` may be this machine (the test hook `allow_loopback_orders`).
+    pub loopback: crate::venues::urls::Loopback,
     /// The key and secret.
     pub keys: Keys,
     /// The pairs traded (a push about another contract is not ours to follow).
@@ -62,7 +64,7 @@ pub fn subscribe_request(keys: &Keys, channel: &str, user: i64, time: i64) -> St
 
 /// Runs the private channels until the receiver is dropped; `rest` reads the user id.
 pub async fn run(cfg: UserConfig, rest: Arc<Rest>, tx: mpsc::Sender<AccountFeed>) {
-    if let Err(e) = super::urls::order_host(&cfg.ws_url) {
+    if let Err(e) = super::urls::order_host(&cfg.ws_url, cfg.loopback) {
         let why = e.to_string();
         let _ = tx.send(AccountFeed::Lost { attempt: 1, why }).await;
         return;

@@ -48,6 +48,9 @@ pub enum KucoinError {
     /// A URL that cannot be used.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// The HTTP client could not be built with its settings.
+    #[error(transparent)]
+    Client(#[from] crate::venues::ClientError),
 }
 
 /// An API key (v2/v3), for the full-depth snapshot.
@@ -83,16 +86,29 @@ const SCOPE: &str = "all";
 /// How long a 429 without a usable reset pauses requests.
 const DEFAULT_PAUSE_MS: i64 = 10_000;
 
+/// KuCoin's own API host: the only one a KuCoin key and passphrase are ever sent to (over
+/// TLS), besides this machine (a local test server).
+pub const KEY_HOSTS: [&str; 1] = ["api.kucoin.com"];
+
+/// Whether a key may be sent to `base`: KuCoin's own host over https, or this machine.
+pub fn key_may_go_to(base: &Url) -> bool {
+    let own = KEY_HOSTS.contains(&base.host_str().unwrap_or_default()) && base.scheme() == "https";
+    own || urls::is_loopback(base)
+}
+
 impl Rest {
-    /// A client for `base` (e.g. `https://api.kucoin.com`), signing with `keys` when given.
+    /// A client for `base` (e.g. `https://api.kucoin.com`), signing with `keys` when given
+    /// and `base` may have them ([`key_may_go_to`]; elsewhere the keys are dropped, and
+    /// `has_keys` says so).
     ///
     /// # Errors
-    /// `base` is not a URL.
+    /// `base` is not a URL, or the HTTP client cannot be built.
     pub fn new(base: &str, keys: Option<Keys>) -> Result<Rest, KucoinError> {
+        let base = urls::parse(base)?;
         Ok(Rest {
-            http: crate::venues::http_client(Duration::from_secs(10)),
-            base: urls::parse(base)?,
-            keys,
+            http: crate::venues::http_client(Duration::from_secs(10))?,
+            keys: keys.filter(|_| key_may_go_to(&base)),
+            base,
             limits: RateLimits::default(),
         })
     }
