@@ -215,12 +215,16 @@ fn run_engine(cli: &Cli, db: PathBuf) -> ExitCode {
         eprintln!("error: --speed {s} is out of range; expected a number above 0 and at most 1000");
         return ExitCode::from(EXIT_CONFIG);
     }
+    // ten years: beyond that a deadline could overflow the clock
+    const MAX_DURATION_SECS: f64 = 315_360_000.0;
     let duration = match cli.duration {
-        Some(d) if !(d.is_finite() && d > 0.0) => {
-            eprintln!("error: --duration {d} must be a positive number of seconds");
+        Some(d) if !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_SECS) => {
+            eprintln!(
+                "error: --duration {d} is out of range; expected a positive number of seconds, at most {MAX_DURATION_SECS} (ten years)"
+            );
             return ExitCode::from(EXIT_CONFIG);
         }
-        d => d.map(Duration::from_secs_f64),
+        d => d.and_then(|d| Duration::try_from_secs_f64(d).ok()),
     };
     // The cockpit shows log warnings and errors as alerts; the daemon prints them to stderr.
     let (alert_tx, alert_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -24,7 +24,7 @@ pub async fn stop_requested(duration: Option<Duration>, hangup_stops: bool) -> &
     } else {
         None
     };
-    let deadline = duration.map(|d| clock::monotonic() + d);
+    let deadline = duration.and_then(|d| clock::monotonic().checked_add(d));
     let elapsed = async move {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,

@@ -71,7 +71,12 @@ fn walk(table: &DeTable<'_>, prefix: &str, out: &mut Vec<Entry>) {
 
 /// 1-based (line, column) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // an offset inside a character counts from that character's start
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
@@ -80,6 +85,14 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_inside_a_character_is_no_panic() {
+        let text = "a = \"é\"\nb = 1\n";
+        let inside = text.find('é').unwrap() + 1;
+        assert_eq!(line_col(text, inside), (1, 6));
+        assert_eq!(line_col(text, usize::MAX), (3, 1));
+    }
 
     #[test]
     fn finds_keys_by_offset_and_path() {

@@ -157,7 +157,8 @@ impl<R: BufRead> OhlcvReader<R> {
                 return Err(self.err(format!("negative volume {}", bar.volume)));
             }
             if let Some(prev) = self.prev_time {
-                let step = open_time_ms - prev;
+                // times near i64's ends: a step that does not fit moves nowhere
+                let step = open_time_ms.checked_sub(prev).unwrap_or(0);
                 if step <= 0 {
                     return Err(self.err(format!(
                         "open_time_ms {open_time_ms} does not move forward from {prev}"

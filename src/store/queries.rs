@@ -28,6 +28,20 @@ fn side(s: &str) -> rusqlite::Result<Side> {
     Side::parse(s).ok_or_else(|| bad("side", s))
 }
 
+/// An id column: never negative, and far from `u64::MAX` (the id counter moves past it).
+fn id_col(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    let v: i64 = r.get(i)?;
+    id_of(v)
+}
+
+/// `v` as an id read from the database, or an error naming it.
+fn id_of(v: i64) -> rusqlite::Result<u64> {
+    u64::try_from(v)
+        .ok()
+        .and_then(|id| crate::model::bounds::order_id(id).ok())
+        .ok_or_else(|| bad("id", &v.to_string()))
+}
+
 fn dec_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
     from_text(&r.get::<_, String>(i)?)
 }
@@ -44,8 +58,8 @@ const FILL_COLS: &str = "id, order_id, symbol, side, price, qty, fee, liquidity,
 fn fill_row(r: &Row<'_>) -> rusqlite::Result<Fill> {
     let liq: String = r.get(7)?;
     Ok(Fill {
-        id: r.get::<_, i64>(0)? as u64,
-        order_id: OrderId(r.get::<_, i64>(1)? as u64),
+        id: id_col(r, 0)?,
+        order_id: OrderId(id_col(r, 1)?),
         symbol: symbol(&r.get::<_, String>(2)?)?,
         side: side(&r.get::<_, String>(3)?)?,
         price: dec_col(r, 4)?,
@@ -66,7 +80,7 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(9)?;
     let price: Option<String> = r.get(5)?;
     Ok(Order {
-        id: OrderId(r.get::<_, i64>(0)? as u64),
+        id: OrderId(id_col(r, 0)?),
         request: OrderRequest {
             symbol: symbol(&r.get::<_, String>(1)?)?,
             side: side(&r.get::<_, String>(2)?)?,
@@ -227,8 +241,8 @@ pub fn restore(c: &Connection) -> rusqlite::Result<Restored> {
         loss_streak,
         cooldown_until,
         guards: guards(c)?,
-        last_seq: last_seq as u64,
-        fill_count: fill_count as u64,
+        last_seq: id_of(last_seq)?,
+        fill_count: u64::try_from(fill_count).unwrap_or_default(),
         recent_fills: recent_fills(c, 50)?,
     })
 }

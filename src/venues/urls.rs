@@ -53,14 +53,15 @@ pub fn parse(url: &str) -> Result<Url, UrlError> {
 /// does not parse is cut the same way.
 pub fn redacted(url: &str) -> String {
     match Url::parse(url) {
-        Ok(mut u) => {
+        // `user:pw@host` reads as a URL of scheme `user`: taken as text below
+        Ok(mut u) if !u.cannot_be_a_base() => {
             let _ = u.set_username("");
             let _ = u.set_password(None);
             u.set_query(None);
             u.set_fragment(None);
             u.to_string()
         }
-        Err(_) => {
+        _ => {
             let cut = url.find(['?', '#']).map_or(url, |i| &url[..i]);
             match (cut.find("://"), cut.rfind('@')) {
                 (Some(s), Some(at)) if at > s => format!("{}{}", &cut[..s + 3], &cut[at + 1..]),

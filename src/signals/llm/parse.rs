@@ -93,7 +93,9 @@ fn price(v: &Value, field: &'static str) -> Result<Option<Decimal>, ParseError> 
     if d <= Decimal::ZERO {
         return Err(invalid(format!("{d} is not a positive price")));
     }
-    Ok(Some(d))
+    crate::model::bounds::price(field, d)
+        .map(Some)
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// Parses and validates an answer.
