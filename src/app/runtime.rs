@@ -835,7 +835,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         exec: exec_events,
         ai: ai_events,
         market: market_rx,
-        tasks,
+        tasks: tasks.spawn(),
     };
     // everything that can fail has started: say so
     out.notify(daemon_notice(&engine.snapshot(), &venue_names, "started"));
@@ -854,7 +854,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
                 Some(fail_safe(&mut engine, &mut inputs, &out, reason).await)
             }
         };
-        inputs.tasks.abort_all();
+        inputs.tasks.1.abort_all();
         let now = clock::now();
         let label = match &exit {
             Exit::Stop(why) => (*why).to_string(),
@@ -981,8 +981,8 @@ async fn fail_safe(engine: &mut Engine, inp: &mut Inputs, out: &Outputs, reason:
 
 /// Everything the engine task listens to.
 struct Inputs {
-    /// The tasks whose end is a fault.
-    tasks: Watched,
+    /// The first watched task's end (a fault), and the tasks to stop.
+    tasks: (mpsc::Receiver<String>, super::supervise::Tasks),
     stop: oneshot::Receiver<&'static str>,
     commands: mpsc::Receiver<Command>,
     requests: mpsc::Receiver<ControlRequest>,
@@ -1029,7 +1029,7 @@ async fn drive(
         let event = tokio::select! {
             biased;
             exit = &mut inp.stop => return Exit::Stop(exit.unwrap_or("stopped")),
-            reason = inp.tasks.ended() => return Exit::Fault(reason),
+            Some(reason) = inp.tasks.0.recv() => return Exit::Fault(reason),
             Some(cmd) = inp.commands.recv() => {
                 // A command is published at once: the cockpit shows its effect without waiting
                 // for the next snapshot tick.

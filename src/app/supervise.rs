@@ -50,10 +50,32 @@ impl Watched {
         .await
     }
 
-    /// Stops every watched task.
+    /// Hands the watching to a task of its own, so the engine loop waits on one channel
+    /// rather than polling every task per event: the channel carries the first task's end;
+    /// the returned `Tasks` stops them all.
+    pub fn spawn(mut self) -> (tokio::sync::mpsc::Receiver<String>, Tasks) {
+        let aborts = self.0.iter().map(|(_, t)| t.abort_handle()).collect();
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let watcher = tokio::spawn(async move {
+            let reason = self.ended().await;
+            let _ = tx.send(reason).await;
+        });
+        (rx, Tasks { aborts, watcher })
+    }
+}
+
+/// The watched tasks, once their watching runs on its own.
+pub struct Tasks {
+    aborts: Vec<tokio::task::AbortHandle>,
+    watcher: JoinHandle<()>,
+}
+
+impl Tasks {
+    /// Stops every watched task (and the watching).
     pub fn abort_all(&self) {
-        for (_, task) in &self.0 {
-            task.abort();
+        self.watcher.abort();
+        for a in &self.aborts {
+            a.abort();
         }
     }
 }
@@ -158,7 +180,20 @@ mod tests {
         let mut w = Watched::default();
         w.add("news", tokio::spawn(async {}));
         assert_eq!(w.ended().await, "the news task ended");
-        w.abort_all();
+    }
+
+    #[tokio::test]
+    async fn the_watching_runs_on_its_own_and_abort_stops_every_task() {
+        let mut w = Watched::default();
+        let forever = tokio::spawn(std::future::pending::<()>());
+        let probe = forever.abort_handle();
+        w.add("sim feed", forever);
+        w.add("metrics", tokio::spawn(async {}));
+        let (mut rx, tasks) = w.spawn();
+        assert_eq!(rx.recv().await.as_deref(), Some("the metrics task ended"));
+        tasks.abort_all();
+        tokio::task::yield_now().await;
+        assert!(probe.is_finished());
     }
 
     #[tokio::test]
