@@ -621,3 +621,108 @@ fn a_connection_from_another_user_is_refused() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// One request line on the control socket at `socket`, and its answer line.
+fn raw(socket: &std::path::Path, line: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    s.write_all(line.as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(&s).read_line(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn absurd_tickets_and_garbage_on_the_socket_are_refused_and_the_e_stop_still_works() {
+    let home = Home::new();
+    let (mut child, socket) = daemon(&home, "60");
+    poll_until(Duration::from_secs(20), "the first book", || {
+        let (code, out, _) = ctl(&home, &["book", "BTC/USDT", "--depth", "1"]);
+        (code == Some(0) && out.contains("bid")).then_some(())
+    });
+    // the ticket that once panicked the engine: refused by ctl itself, with the reason
+    let huge = "1000000000000000000000000000";
+    let (code, _, err) = ctl(
+        &home,
+        &["order", "buy", "BTC/USDT", "0.001", "--limit", huge],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("price out of range"), "{err}");
+    // and by the engine when it comes straight to the socket, every way it can
+    for line in [
+        format!(
+            r#"{{"v":1,"cmd":"order","side":"buy","symbol":"BTC/USDT","qty":"0.001","price":"{huge}"}}"#
+        ),
+        r#"{"v":1,"cmd":"order","side":"buy","symbol":"BTC/USDT","qty":"79228162514264337593543950335"}"#.into(),
+        r#"{"v":1,"cmd":"order","side":"sell","symbol":"BTC/USDT","qty":"-5"}"#.into(),
+        r#"{"v":1,"cmd":"command","command":{"PlaceOrder":{"symbol":"BTC/USDT","side":"buy","qty":"0.001","price":"0.0000000000000000000000000001","post_only":false,"ioc":false}}}"#.into(),
+    ] {
+        let answer = raw(&socket, &format!("{line}\n"));
+        assert!(answer.contains(r#""ok":false"#), "{line}: {answer}");
+        assert!(answer.contains("out of range"), "{line}: {answer}");
+    }
+    // garbage is a refusal, not a crash
+    for junk in [
+        "{\n",
+        "[1,2,3]\n",
+        "{\"v\":1,\"cmd\":\"order\",\"qty\":1e999}\n",
+        "\u{0}\u{1}\u{2}\n",
+        // blank lines are skipped, the request after them answered
+        "\n\n{\"v\":2,\"cmd\":\"status\"}\n",
+    ] {
+        let answer = raw(&socket, junk);
+        assert!(answer.contains(r#""ok":false"#), "{junk:?}: {answer}");
+    }
+    // a reload through `command` is refused: only `reload` reads and validates the file
+    let answer = raw(
+        &socket,
+        concat!(
+            r#"{"v":1,"cmd":"command","command":{"Reload":{"limits":{},"ai":{},"portfolio":null}}}"#,
+            "\n"
+        ),
+    );
+    assert!(answer.contains(r#""ok":false"#), "{answer}");
+    // the engine is alive and the emergency stop works and persists
+    let (code, out, err) = ctl(&home, &["status"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("ACTIVE"), "{out}");
+    let (code, out, err) = ctl(&home, &["halt", "--reason", "after the absurd tickets"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("persisted"), "{out}");
+    let state: String = read_db(&home.default_db())
+        .query_row("SELECT value FROM state WHERE key = 'trading'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(state.contains("after the absurd tickets"), "{state}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_control_socket_serves_at_most_32_connections_and_frees_a_slot_when_one_goes() {
+    let home = Home::new();
+    let (mut child, socket) = daemon(&home, "60");
+    // wait until the engine answers, then hold every slot with an idle connection
+    poll_until(Duration::from_secs(20), "the engine", || {
+        raw(&socket, "{\"v\":1,\"cmd\":\"status\"}\n")
+            .contains(r#""ok":true"#)
+            .then_some(())
+    });
+    let held: Vec<_> = (0..32)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
+        .collect();
+    let answer = poll_until(Duration::from_secs(5), "the refusal", || {
+        let a = raw(&socket, "{\"v\":1,\"cmd\":\"status\"}\n");
+        a.contains("too many connections").then_some(a)
+    });
+    assert!(answer.contains(r#""ok":false"#), "{answer}");
+    drop(held);
+    poll_until(Duration::from_secs(5), "a free slot", || {
+        raw(&socket, "{\"v\":1,\"cmd\":\"status\"}\n")
+            .contains(r#""ok":true"#)
+            .then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}

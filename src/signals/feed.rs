@@ -40,22 +40,28 @@ fn text(raw: &str) -> String {
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Days since the epoch of a civil date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since the epoch of a civil date (Howard Hinnant's `days_from_civil`); `None` outside
+/// the years 1 to 9999, months 1 to 12 and days 1 to 31 (a feed's garbage is no date).
+fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    if !((1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)) {
+        return None;
+    }
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Some(era * 146_097 + doe - 719_468)
 }
 
+/// `HH:MM[:SS]` as seconds; `None` beyond a day's clock.
 fn hms(s: &str) -> Option<i64> {
     let mut p = s.split(':').map(|x| x.parse::<i64>().ok());
     let (h, m) = (p.next()??, p.next()??);
     let sec = p.next().flatten().unwrap_or(0);
-    Some(h * 3600 + m * 60 + sec)
+    let valid = (0..=24).contains(&h) && (0..=59).contains(&m) && (0..=60).contains(&sec);
+    valid.then(|| h * 3600 + m * 60 + sec)
 }
 
 /// `+0100`, `-05:00`, `Z`, `GMT`, `UT` as seconds east of UTC.
@@ -73,7 +79,7 @@ fn zone(z: &str) -> Option<i64> {
                 digits.get(..2)?.parse::<i64>().ok()?,
                 digits.get(2..4)?.parse::<i64>().ok()?,
             );
-            Some(sign * (h * 3600 + m * 60))
+            ((0..=23).contains(&h) && (0..=59).contains(&m)).then(|| sign * (h * 3600 + m * 60))
         }
     }
 }
@@ -92,7 +98,7 @@ pub fn rfc2822(s: &str) -> Option<Timestamp> {
         .iter()
         .position(|x| mon.to_lowercase().starts_with(x))? as i64
         + 1;
-    let secs = days_from_civil(y.parse().ok()?, m, d.parse().ok()?) * 86_400 + hms(t)? - zone(z)?;
+    let secs = days_from_civil(y.parse().ok()?, m, d.parse().ok()?)? * 86_400 + hms(t)? - zone(z)?;
     Some(Timestamp(secs * 1000))
 }
 
@@ -104,7 +110,7 @@ fn rfc3339(s: &str) -> Option<Timestamp> {
     let zpos = rest.find(['Z', '+', '-'])?;
     let (time, z) = rest.split_at(zpos);
     let time = time.split('.').next()?;
-    let secs = days_from_civil(y, m, day) * 86_400 + hms(time)? - zone(z)?;
+    let secs = days_from_civil(y, m, day)? * 86_400 + hms(time)? - zone(z)?;
     Some(Timestamp(secs * 1000))
 }
 
