@@ -4,8 +4,11 @@
 
 use tradedeck::model::Timestamp;
 
+/// A target: its name and what it feeds an input to.
+pub type Target = (&'static str, fn(&str));
+
 /// The targets, by name.
-pub const TARGETS: [(&str, fn(&str)); 11] = [
+pub const TARGETS: [Target; 11] = [
     ("binance_ws", binance_ws),
     ("binance_rest", binance_rest),
     ("gate_ws", gate_ws),
