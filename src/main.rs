@@ -336,7 +336,7 @@ fn attach(cli: &Cli, db: &Path) -> ExitCode {
         )
     });
     match ended {
-        Ok(Ok("engine stopped")) => {
+        Ok(Ok("engine stopped" | "engine failed")) => {
             eprintln!("the engine went away (stopped, or the connection was lost)");
             ExitCode::FAILURE
         }

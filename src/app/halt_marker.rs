@@ -38,7 +38,7 @@ impl HaltMarker {
             .mode(0o600)
             .open(&path)?;
         let mut held = Vec::new();
-        file.read_to_end(&mut held)?;
+        (&mut file).take(SIZE as u64).read_to_end(&mut held)?;
         let reason = String::from_utf8_lossy(&held).trim().to_string();
         let marker = HaltMarker {
             file: Mutex::new(file),
@@ -82,6 +82,8 @@ impl HaltMarker {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&bytes)?;
+        // never longer than the reserved room: a longer file's tail would read as a reason
+        file.set_len(SIZE as u64)?;
         file.sync_data()
     }
 }

@@ -855,17 +855,24 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             }
         };
         inputs.tasks.1.abort_all();
+        // what still waits for the journal: cancels go, placements are logged as not sent
+        out.abandon_unsent();
         let now = clock::now();
         let label = match &exit {
             Exit::Stop(why) => (*why).to_string(),
             Exit::Fault(reason) => format!("fault: {reason}"),
         };
-        let last = if fault == Some(false) {
-            snap_tx.borrow().as_ref().clone()
-        } else {
-            out.route(engine.checkpoint_now(now));
-            engine.snapshot()
-        };
+        // a broken engine may panic again here: the last published snapshot stands in
+        let checkpoint = (fault != Some(false))
+            .then(|| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    out.route(engine.checkpoint_now(now));
+                    engine.snapshot()
+                }))
+                .ok()
+            })
+            .flatten();
+        let last = checkpoint.unwrap_or_else(|| snap_tx.borrow().as_ref().clone());
         log_status(&last);
         out.notify(daemon_notice(
             &last,
@@ -922,7 +929,11 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// directly; waits up to `CANCEL_GRACE` for the venues to confirm; alerts. Returns whether
 /// the engine could still take commands.
 async fn fail_safe(engine: &mut Engine, inp: &mut Inputs, out: &Outputs, reason: &str) -> bool {
-    let before = engine.snapshot();
+    let Ok(before) = std::panic::catch_unwind(AssertUnwindSafe(|| engine.snapshot())) else {
+        tracing::error!("the engine cannot even show its state: halting from outside it");
+        out.abandon_unsent();
+        return false;
+    };
     let halt = Command::Halt {
         reason: format!("engine failed: {reason}"),
         by: "system".into(),

@@ -121,21 +121,24 @@ pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
         // the reason stays readable for the cockpit after the connection ends
         stopped_tx.closed().await;
     });
-    let commands_stream = open(path).await?;
     let (ctx, mut crx) = mpsc::channel::<Command>(64);
+    let path = path.to_path_buf();
     tokio::spawn(async move {
-        let (read, mut write) = commands_stream.into_split();
-        let mut answers = BufReader::new(read);
+        // a connection per command: the engine closes idle connections, and a key (the
+        // e-stop among them) may come after a long quiet spell
         while let Some(command) = crx.recv().await {
+            let Ok(stream) = open(&path).await else {
+                tracing::warn!("attach: the engine's socket is gone; command not sent");
+                return;
+            };
+            let (read, mut write) = stream.into_split();
             let line = request_line(Request::Command { command });
             if write.write_all(line.as_bytes()).await.is_err() {
-                return;
+                tracing::warn!("attach: a command could not be sent");
+                continue;
             }
             // the effect shows in the next snapshot; a refusal is already among its alerts
-            match next_line(&mut answers).await {
-                Ok(Some(_)) => {}
-                _ => return,
-            }
+            let _ = next_line(&mut BufReader::new(read)).await;
         }
     });
     Ok(Remote {

@@ -89,8 +89,9 @@ fn candle(c: &Candle) -> Result<(), OutOfRange> {
 }
 
 fn instrument(i: &Instrument) -> Result<(), OutOfRange> {
-    bounds::price("tick size", i.tick_size)?;
-    bounds::qty("lot size", i.lot_size)?;
+    // zero is a venue's "no such filter": orders wait for usable rules
+    bounds::price_or_zero("tick size", i.tick_size)?;
+    bounds::size("lot size", i.lot_size)?;
     bounds::size("minimum quantity", i.min_qty)?;
     bounds::amount("minimum notional", i.min_notional)?;
     Ok(())

@@ -177,13 +177,6 @@ impl Engine {
 
     /// What the venue said.
     pub(super) fn on_execution(&mut self, report: ExecReport, out: &mut Vec<Action>) {
-        // our ids on the venue are never given again, whatever the journal knew of them
-        let seen = match &report {
-            ExecReport::Order(v) => v.id.0,
-            ExecReport::Account(a) => a.open.iter().map(|v| v.id.0).max().unwrap_or(0),
-            _ => 0,
-        };
-        self.seq = self.seq.max(seen);
         match report {
             ExecReport::Order(v) => self.on_venue_order(v, out),
             ExecReport::Refused { id, reason } => {
@@ -357,6 +350,8 @@ impl Engine {
             ioc: false,
             origin: Origin::System,
         };
+        // ids are never given again
+        self.seq = self.seq.max(v.id.0);
         let mut order = Order::new(v.id, request, self.now);
         // a new order always accepts
         let _ = order.apply(OrderEvent::Accept, self.now);
@@ -444,13 +439,19 @@ impl Engine {
         for v in a.open {
             if self.orders.contains_key(&v.id) {
                 self.on_venue_order(v, out);
-            } else if self.markets.contains_key(&v.symbol) {
+            } else if v.id.0 > self.seq
+                && self
+                    .markets
+                    .get(&v.symbol)
+                    .is_some_and(|m| m.venue == venue)
+            {
+                // an id beyond any this engine gave: its record was lost, not closed
                 differences += 1;
                 self.adopt(venue, v, out);
             } else {
                 differences += 1;
                 let text = format!(
-                    "{venue}: our order {} ({} {} {}) is open on the venue for a pair not traded here; cancel it there if unwanted",
+                    "{venue}: our order {} ({} {} {}) is open on the venue but not live here (closed in the journal, or traded on another venue); cancel it there if unwanted",
                     v.id.0,
                     v.side.as_str(),
                     v.qty.normalize(),

@@ -28,18 +28,15 @@ fn side(s: &str) -> rusqlite::Result<Side> {
     Side::parse(s).ok_or_else(|| bad("side", s))
 }
 
-/// An id column: never negative, and far from `u64::MAX` (the id counter moves past it).
+/// An id column: never negative (stored as i64, so far below `u64::MAX`).
 fn id_col(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
     let v: i64 = r.get(i)?;
     id_of(v)
 }
 
-/// `v` as an id read from the database, or an error naming it.
+/// `v` as an id read from the database (never negative), or an error naming it.
 fn id_of(v: i64) -> rusqlite::Result<u64> {
-    u64::try_from(v)
-        .ok()
-        .and_then(|id| crate::model::bounds::order_id(id).ok())
-        .ok_or_else(|| bad("id", &v.to_string()))
+    u64::try_from(v).map_err(|_| bad("id", &v.to_string()))
 }
 
 fn dec_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
