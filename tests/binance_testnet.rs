@@ -14,31 +14,12 @@ mod fake_testnet;
 mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, reconcile_kinds, signal};
-use fake_http::{Reply, serve};
-use fake_testnet::{Testnet, answer, ws_api};
-use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_filled_while_the_daemon_was_down_is_booked_from_the_venue() {
-    let (ws_url, _) = streams(vec![vec![Act::Diffs {
-        from: 101,
-        count: 100_000,
-        every_ms: 100,
-    }]])
-    .await;
-    let market = serve(|req, _| match req.path.as_str() {
-        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
-        "/api/v3/klines" => Reply::ok(KLINES, 52),
-        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
-        _ => Reply::error(404, -1, "no route"),
-    })
-    .await;
-    let venue = Arc::new(Mutex::new(Testnet::new("5000.00000000")));
-    let state = venue.clone();
-    let testnet = serve(move |req, _| answer(&mut state.lock().unwrap(), req)).await;
-    let api = ws_api().await;
+    let (ws_url, market) = fake_testnet::market().await;
+    let (venue, testnet, api) = fake_testnet::testnet("5000.00000000", |_, reply| reply).await;
     let home = Home::new();
     let config = home.path().join("testnet.toml");
     std::fs::write(

@@ -18,14 +18,11 @@ mod fake_testnet;
 mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db, signal};
-use fake_http::{Reply, serve};
-use fake_testnet::{Testnet, answer, ws_api};
-use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The journal's (order id, status) rows, oldest first.
@@ -42,32 +39,17 @@ fn journal(db: &std::path::Path) -> Vec<(u64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_between_commit_send_and_answer_every_venue_order_is_journalled_once() {
-    let (ws_url, _) = streams(vec![vec![Act::Diffs {
-        from: 101,
-        count: 100_000,
-        every_ms: 100,
-    }]])
-    .await;
-    let market = serve(|req, _| match req.path.as_str() {
-        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
-        "/api/v3/klines" => Reply::ok(KLINES, 52),
-        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
-        _ => Reply::error(404, -1, "no route"),
-    })
-    .await;
-    let venue = Arc::new(Mutex::new(Testnet::new("5000.00000000")));
+    let (ws_url, market) = fake_testnet::market().await;
     let hold = Arc::new(AtomicBool::new(false));
-    let (state, held) = (venue.clone(), hold.clone());
+    let held = hold.clone();
     // while `hold` is set, the venue takes an order at once and answers much later
-    let testnet = serve(move |req, _| {
-        let mut reply = answer(&mut state.lock().unwrap(), req);
+    let (venue, testnet, api) = fake_testnet::testnet("5000.00000000", move |req, mut reply| {
         if req.method == "POST" && held.load(Ordering::SeqCst) {
             reply.delay = Duration::from_secs(30);
         }
         reply
     })
     .await;
-    let api = ws_api().await;
     let home = Home::new();
     let config = home.path().join("testnet.toml");
     std::fs::write(

@@ -13,11 +13,8 @@ mod fake_ws;
 
 use common::{Home, ctl, poll_until, signal};
 use fake_http::{Reply, serve};
-use fake_testnet::{Testnet, answer, ws_api};
-use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRETS: [&str; 8] = [
@@ -50,23 +47,8 @@ fn mode(path: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_file_a_recorded_testnet_run_writes_holds_a_secret() {
-    let (ws_url, _) = streams(vec![vec![Act::Diffs {
-        from: 101,
-        count: 100_000,
-        every_ms: 100,
-    }]])
-    .await;
-    let market = serve(|req, _| match req.path.as_str() {
-        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
-        "/api/v3/klines" => Reply::ok(KLINES, 52),
-        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
-        _ => Reply::error(404, -1, "no route"),
-    })
-    .await;
-    let venue = Arc::new(Mutex::new(Testnet::new("5000.00000000")));
-    let state = venue.clone();
-    let testnet = serve(move |req, _| answer(&mut state.lock().unwrap(), req)).await;
-    let api = ws_api().await;
+    let (ws_url, market) = fake_testnet::market().await;
+    let (_venue, testnet, api) = fake_testnet::testnet("5000.00000000", |_, reply| reply).await;
     // an LLM that refuses (its answer is journalled), an RSS feed with one headline
     let llm = serve(|_, _| Reply::status(401, r#"{"error":{"message":"bad key"}}"#)).await;
     let rss = serve(|_, _| {

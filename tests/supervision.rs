@@ -12,40 +12,20 @@ mod fake_testnet;
 mod fake_ws;
 
 use common::{Home, ctl, poll_until, read_db};
-use fake_http::{Reply, serve};
-use fake_testnet::{Testnet, answer, ws_api};
-use fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
 use std::io::Read;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_engine_panic_halts_durably_cancels_at_the_venue_and_exits_loudly() {
-    let (ws_url, _) = streams(vec![vec![Act::Diffs {
-        from: 101,
-        count: 100_000,
-        every_ms: 100,
-    }]])
-    .await;
-    let market = serve(|req, _| match req.path.as_str() {
-        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
-        "/api/v3/klines" => Reply::ok(KLINES, 52),
-        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
-        _ => Reply::error(404, -1, "no route"),
-    })
-    .await;
-    let venue = Arc::new(Mutex::new(Testnet::new("5000.00000000")));
-    let state = venue.clone();
+    let (ws_url, market) = fake_testnet::market().await;
     // cancels take a while to answer: the failed engine's socket is asked meanwhile
-    let testnet = serve(move |req, _| {
-        let mut reply = answer(&mut state.lock().unwrap(), req);
+    let (venue, testnet, api) = fake_testnet::testnet("5000.00000000", |req, mut reply| {
         if req.method == "DELETE" {
             reply.delay = Duration::from_millis(1500);
         }
         reply
     })
     .await;
-    let api = ws_api().await;
     let home = Home::new();
     let config = home.path().join("testnet.toml");
     std::fs::write(

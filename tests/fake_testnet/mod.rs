@@ -122,3 +122,42 @@ pub fn config(market: &str, ws: &str, testnet: &str, api: &str) -> String {
         "mode = \"testnet\"\n\n[strategy]\nenabled = false\n\n[venues.sim]\nenabled = false\n\n[venues.binance]\nenabled = true\nsymbols = [\"BTC/USDT\"]\nrest_url = \"{market}\"\nws_url = \"{ws}\"\ntestnet_rest_url = \"{testnet}\"\ntestnet_ws_url = \"{api}\"\nallow_loopback_orders = true\n"
     )
 }
+
+/// Binance market data for the testnet daemon tests: a stream of diffs from id 101, and REST
+/// answering depth (at id 100), klines and exchangeInfo. Returns the stream's URL and the REST
+/// server.
+pub async fn market() -> (String, crate::fake_http::Server) {
+    use crate::fake_ws::{Act, EXCHANGE_INFO, KLINES, snapshot, streams};
+    let (ws_url, _) = streams(vec![vec![Act::Diffs {
+        from: 101,
+        count: 100_000,
+        every_ms: 100,
+    }]])
+    .await;
+    let rest = crate::fake_http::serve(|req, _| match req.path.as_str() {
+        "/api/v3/depth" => Reply::ok(&snapshot(100), 50),
+        "/api/v3/klines" => Reply::ok(KLINES, 52),
+        "/api/v3/exchangeInfo" => Reply::ok(EXCHANGE_INFO, 72),
+        _ => Reply::error(404, -1, "no route"),
+    })
+    .await;
+    (ws_url, rest)
+}
+
+/// A fake testnet holding `usdt`, each answer passed through `tweak` (to delay it, say): the
+/// venue's book, its REST server and its WebSocket API's URL.
+pub async fn testnet(
+    usdt: &'static str,
+    tweak: impl Fn(&Seen, Reply) -> Reply + Send + Sync + 'static,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Testnet>>,
+    crate::fake_http::Server,
+    String,
+) {
+    let venue = std::sync::Arc::new(std::sync::Mutex::new(Testnet::new(usdt)));
+    let state = venue.clone();
+    let server =
+        crate::fake_http::serve(move |req, _| tweak(req, answer(&mut state.lock().unwrap(), req)))
+            .await;
+    (venue, server, ws_api().await)
+}
