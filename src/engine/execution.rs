@@ -11,8 +11,8 @@
 
 use super::{Action, AlertLevel, Engine, Record, Venue};
 use crate::model::{
-    Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
-    Side, Symbol, Timestamp,
+    Fill, Liquidity, Order, OrderEvent, OrderId, OrderRequest, OrderStatus, Origin, Side, Symbol,
+    Timestamp,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -336,20 +336,7 @@ impl Engine {
     /// with a database, say): journals it as the venue describes it, then books what it
     /// filled as fills.
     fn adopt(&mut self, venue: Venue, v: VenueOrder, out: &mut Vec<Action>) {
-        let request = OrderRequest {
-            symbol: v.symbol,
-            side: v.side,
-            kind: if v.price.is_some() {
-                OrderKind::Limit
-            } else {
-                OrderKind::Market
-            },
-            qty: v.qty,
-            price: v.price,
-            post_only: false,
-            ioc: false,
-            origin: Origin::System,
-        };
+        let request = OrderRequest::at(v.symbol, v.side, v.qty, v.price, Origin::System);
         // ids are never given again
         self.seq = self.seq.max(v.id.0);
         let mut order = Order::new(v.id, request, self.now);

@@ -39,18 +39,9 @@ impl Engine {
         match cmd {
             Command::PlaceOrder(t) => {
                 let req = OrderRequest {
-                    symbol: t.symbol,
-                    side: t.side,
-                    kind: if t.price.is_some() {
-                        OrderKind::Limit
-                    } else {
-                        OrderKind::Market
-                    },
-                    qty: t.qty,
-                    price: t.price,
                     post_only: t.post_only,
                     ioc: t.ioc,
-                    origin: Origin::Manual,
+                    ..OrderRequest::at(t.symbol, t.side, t.qty, t.price, Origin::Manual)
                 };
                 self.submit(req, out);
             }

@@ -141,6 +141,25 @@ impl OrderRequest {
             origin,
         }
     }
+
+    /// A limit order at `price`, or a market order without one (no post-only, no IOC).
+    pub fn at(
+        symbol: Symbol,
+        side: Side,
+        qty: Decimal,
+        price: Option<Decimal>,
+        origin: Origin,
+    ) -> OrderRequest {
+        OrderRequest {
+            kind: if price.is_some() {
+                OrderKind::Limit
+            } else {
+                OrderKind::Market
+            },
+            price,
+            ..OrderRequest::market(symbol, side, qty, origin)
+        }
+    }
 }
 
 /// Where an order is in its life.
