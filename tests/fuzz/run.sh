@@ -26,6 +26,7 @@ cargo afl config --build >/dev/null 2>&1 || true
 cargo afl build --release --locked
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1
 found=0
+mkdir -p out
 for t in "${targets[@]}"; do
   rm -rf "out/$t"
   started=$(date +%s)
