@@ -26,7 +26,7 @@ fn setup() -> (EngineConfig, Vec<(Event, Timestamp)>) {
         .into_iter()
         .map(|i| (Venue::Sim, i))
         .collect();
-    let engine_cfg = EngineConfig::from_config(&cfg, instruments);
+    let engine_cfg = cfg.engine_config(instruments);
     let events = (0..EVENTS)
         .map(|_| {
             let ev = sim.next_event();

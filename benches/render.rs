@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tradedeck::config::Config;
-use tradedeck::engine::{Engine, EngineConfig, Event, Venue};
+use tradedeck::engine::{Engine, Event, Venue};
 use tradedeck::model::Timestamp;
 use tradedeck::tui::keymap::Keymap;
 use tradedeck::tui::panes;
@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .map(|i| (Venue::Sim, i))
         .collect();
-    let mut engine = Engine::new(EngineConfig::from_config(&cfg, instruments));
+    let mut engine = Engine::new(cfg.engine_config(instruments));
     for _ in 0..50_000 {
         let ev = sim.next_event();
         let now = ev.exchange_ts;

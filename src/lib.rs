@@ -1,11 +1,15 @@
 //! tradedeck: a terminal trading cockpit for crypto spot markets.
 //!
 //! A deterministic engine (`engine`) takes events and returns actions with no I/O and no
-//! clock; everything that touches the world lives in `app`. Live, paper and backtest runs
-//! feed the same engine.
+//! clock; everything that touches the world lives at the edges (`venues`, `store`, `tui`,
+//! `control`, `notify`, `metrics`, `ai`), wired together in `app`. Live, paper and backtest
+//! runs feed the same engine. README's "How it is built" draws the layers.
 
+pub mod ai;
 pub mod app;
 pub mod backtest;
+pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod engine;

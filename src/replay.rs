@@ -6,7 +6,7 @@
 //! for the model, so a replay costs nothing and calls nobody.
 
 use crate::config::Config;
-use crate::engine::{Action, Engine, EngineConfig, Event, Record, Restored, Venue};
+use crate::engine::{Action, Engine, Event, Record, Restored, Venue};
 use crate::model::{Instrument, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,41 @@ pub struct Outcome {
     pub final_equity: Decimal,
 }
 
+/// A replay against the run it recorded: whether its fills and signals are the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The fills are identical.
+    pub fills: bool,
+    /// The journalled signals are identical.
+    pub signals: bool,
+    /// Fills the run recorded.
+    pub recorded_fills: usize,
+    /// Signals the run journalled.
+    pub recorded_signals: usize,
+}
+
+/// Compares a replay's outcome with what its run decided (from the database).
+pub fn compare(out: &Outcome, run: &crate::store::RunDecisions) -> Check {
+    let recorded: Vec<FillKey> = run
+        .fills
+        .iter()
+        .map(|f| FillKey {
+            id: f.id,
+            symbol: f.symbol.to_string(),
+            side: f.side.as_str().into(),
+            price: f.price,
+            qty: f.qty,
+            fee: f.fee,
+        })
+        .collect();
+    Check {
+        fills: recorded == out.fills,
+        signals: run.signals == out.signals,
+        recorded_fills: run.fills.len(),
+        recorded_signals: run.signals.len(),
+    }
+}
+
 /// What a replay shows its observer.
 pub enum Step<'a> {
     /// The header was read and the engine restored.
@@ -157,7 +192,7 @@ pub fn replay_with(
             ),
         ));
     }
-    let mut cfg = EngineConfig::from_config(&header.config, header.instruments.clone());
+    let mut cfg = header.config.engine_config(header.instruments.clone());
     cfg.llm_worker = header.llm_worker;
     let mut engine = Engine::new(cfg);
     let mut out = Outcome {

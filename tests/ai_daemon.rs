@@ -151,8 +151,8 @@ fn a_hanging_llm_never_stops_trading_and_every_timeout_is_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_latency_is_unchanged_while_the_llm_hangs() {
-    use tradedeck::app::clock;
-    use tradedeck::app::runtime::{EngineOptions, start};
+    use tradedeck::app::{EngineOptions, start};
+    use tradedeck::clock;
     use tradedeck::config::Config;
     use tradedeck::signals::Provider;
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tradedeck::app::clock;
+use tradedeck::clock;
 use tradedeck::engine::{ExecReport, VenueStatus};
 use tradedeck::model::{Order, OrderId, OrderKind, OrderRequest, Origin, Side, Symbol, Timestamp};
 use tradedeck::venues::binance::exec::{ExecConfig, ExecRequest, run};

@@ -263,7 +263,7 @@ async fn a_418_is_reported_as_a_ban_and_the_venue_is_left_alone_until_it_ends() 
     let FeedKind::Banned { until } = banned.kind else {
         panic!("a ban");
     };
-    let left = until.since(tradedeck::app::clock::now());
+    let left = until.since(tradedeck::clock::now());
     assert!((110_000..=121_000).contains(&left), "{left} ms left");
     // no more calls while banned
     tokio::time::sleep(Duration::from_millis(1500)).await;

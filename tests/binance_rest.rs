@@ -11,7 +11,7 @@ use reqwest::Method;
 use rust_decimal_macros::dec;
 use std::sync::Arc;
 use std::time::Duration;
-use tradedeck::app::clock;
+use tradedeck::clock;
 use tradedeck::model::Symbol;
 use tradedeck::venues::binance::rest::{Keys, Rest, RestError, Weight};
 use tradedeck::venues::binance::sign::hmac_sha256_hex;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tradedeck::app::clock;
+use tradedeck::clock;
 use tradedeck::venues::binance::orders::{Status, UserEvent};
 use tradedeck::venues::binance::rest::{Keys, Rest, Weight};
 use tradedeck::venues::binance::sign::ws_signature;

@@ -7,11 +7,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tradedeck::ai::{CallError, LlmClient, worker};
 use tradedeck::engine::Event;
-use tradedeck::signals::llm::{
-    AnalysisRequest, CallError, LlmClient, ParseError, parse_answer, worker,
+use tradedeck::model::{Timestamp, Venue};
+use tradedeck::signals::{
+    AiConfig, AiHealth, AnalysisRequest, MarketBrief, ParseError, Provider, SignalAction,
+    parse_answer,
 };
-use tradedeck::signals::{AiConfig, AiHealth, Provider, SignalAction};
 
 mod fake_http;
 
@@ -164,7 +166,7 @@ async fn a_429_waits_for_retry_after() {
     limited = limited.with("Retry-After", "1");
     let (url, seen) = serve(vec![limited, ok(GOOD)]).await;
     let mut c = client(&url, &key("k"));
-    let started = tradedeck::app::clock::monotonic();
+    let started = tradedeck::clock::monotonic();
     c.ask("s", "u").await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(950),
@@ -213,10 +215,27 @@ fn spawn_worker(cfg: AiConfig) -> (mpsc::Sender<AnalysisRequest>, mpsc::Receiver
     (req_tx, ev_rx)
 }
 
+/// A request whose brief has price `n` and nothing else.
 fn request(n: u32) -> AnalysisRequest {
+    let symbol = "BTC/USDT".parse().unwrap();
     AnalysisRequest {
-        symbol: "BTC/USDT".parse().unwrap(),
-        brief: format!("brief {n}"),
+        symbol,
+        brief: MarketBrief {
+            ts: Timestamp(1_723_161_255_342),
+            symbol,
+            venue: Venue::Sim,
+            price: n.into(),
+            bids: vec![],
+            asks: vec![],
+            candles: Default::default(),
+            timeframes: vec![],
+            technical: None,
+            sentiment: None,
+            headlines: vec![],
+            position: None,
+            equity: 10_000.into(),
+            limits: vec![("open positions".into(), 0.into(), 3.into())],
+        },
         request_id: format!("req-{n}"),
     }
 }
@@ -293,7 +312,13 @@ async fn every_exchange_is_audited_with_prompt_answer_and_parse_error() {
         _ => None,
     })
     .await;
-    assert_eq!(audit.prompt, "brief 7");
+    // the prompt written from the brief is what was sent and what the audit keeps
+    assert_eq!(
+        audit.prompt,
+        "Pair BTC/USDT on sim, 2024-08-08T23:54:15.342Z UTC\nLast price 7; 24h change unknown\n\
+         Candles (closed) and indicators per timeframe:\nPosition: flat\n\
+         Risk: equity 10000; open positions 0 of 3\n"
+    );
     assert_eq!(audit.raw_answer.as_deref(), Some("I would buy, honestly."));
     assert_eq!(
         audit.error.as_deref(),

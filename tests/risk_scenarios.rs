@@ -360,7 +360,7 @@ fn a_reloaded_config_applies_its_limits_from_the_next_order() {
     let mut cfg = tradedeck::config::Config::default();
     cfg.risk.max_order_notional = dec!(10);
     let a = e.handle(
-        Event::Command(Command::Reload(Box::new(Settings::from_config(&cfg)))),
+        Event::Command(Command::Reload(Box::new(cfg.settings()))),
         Timestamp(2_000),
     );
     assert_eq!(risk_kinds(&a), vec!["reload".to_string()]);

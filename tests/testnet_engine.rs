@@ -26,7 +26,9 @@ fn testnet() -> Engine {
 fn submitted(out: &[Action]) -> Vec<Order> {
     out.iter()
         .filter_map(|a| match a {
-            Action::Submit(o) => Some(o.clone()),
+            Action::Submit { id, order } => {
+                Some(Order::new(*id, order.inner().clone(), Timestamp(0)))
+            }
             _ => None,
         })
         .collect()

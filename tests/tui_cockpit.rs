@@ -877,8 +877,7 @@ fn the_header_says_how_testnet_fills_arrive() {
 
 #[test]
 fn help_shows_the_engine_rate_store_time_and_each_notification_channels_health() {
-    let mut snap = engine().snapshot();
-    snap.system = Some(SystemView {
+    let system = Some(tradedeck::metrics::SystemView {
         events_per_sec: 1234.4,
         queue_depth: 3,
         store_write_ms: Some(0.42),
@@ -903,11 +902,12 @@ fn help_shows_the_engine_rate_store_time_and_each_notification_channels_health()
         ],
     });
     let mut st = UiState::new(
-        Arc::new(snap),
+        Arc::new(engine().snapshot()),
         Keymap::default(),
         (160, 48),
         Timestamp(T0 + 2_000_000),
     );
+    st.system = system;
     st.popups.push(Popup::Help);
     let screen = text(&render(&st, 160, 48));
     assert!(

@@ -3,8 +3,8 @@
 //! config (validated first; an invalid file is refused with its reason and the old settings
 //! stay).
 
-use super::runtime::{self, EngineOptions, RunError};
 use super::signals;
+use super::{EngineOptions, RunError};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -19,7 +19,7 @@ pub fn run(opts: EngineOptions, duration: Option<Duration>) -> Result<(), RunErr
         .map_err(RunError::Runtime)?;
     rt.block_on(async move {
         let path = opts.config_path.clone();
-        let mut handle = runtime::start(opts).await?;
+        let mut handle = super::start(opts).await?;
         let mut hup = signal(SignalKind::hangup()).ok();
         let stop = signals::stop_requested(duration, false);
         tokio::pin!(stop);

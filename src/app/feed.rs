@@ -1,7 +1,7 @@
 //! The simulated feed task: yields the simulator's events paced against the wall clock.
 //! Events older than the start (the warm-up history) are sent at once.
 
-use super::clock;
+use crate::clock;
 use crate::engine::{Event, FeedEvent, FeedKind, Venue};
 use crate::model::Timestamp;
 use crate::venues::sim::SimMarket;

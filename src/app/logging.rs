@@ -2,8 +2,8 @@
 //! `--log-format json`), and warnings and errors to the cockpit's alert pane through a
 //! channel layer.
 
-use super::clock;
-use super::runtime::ENGINE_ALERTS;
+use super::ENGINE_ALERTS;
+use crate::clock;
 use crate::engine::{Alert, AlertLevel};
 use std::path::Path;
 use tokio::sync::mpsc;

@@ -2,7 +2,7 @@
 //! running becomes an `Event::News`; a malformed line is logged, counted and skipped; a file
 //! that shrinks is read again from the start) and polled RSS/Atom feeds (`[news] rss_urls`).
 
-use super::clock;
+use crate::clock;
 use crate::engine::Event;
 use crate::model::{Symbol, Timestamp};
 use crate::signals::Headline;

@@ -1,7 +1,7 @@
 //! Waiting for the reasons to stop: SIGINT, SIGTERM, SIGHUP (the cockpit), or a duration
 //! running out.
 
-use super::clock;
+use crate::clock;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 

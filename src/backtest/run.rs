@@ -64,19 +64,16 @@ pub fn curve_for(bars: usize) -> Curve {
 
 /// The engine configuration for a backtest of `p`.
 pub fn engine_config(p: &Params) -> EngineConfig {
-    let mut cfg = EngineConfig::from_config(
-        &p.config,
-        vec![(
-            Venue::Sim,
-            Instrument {
-                symbol: p.symbol,
-                tick_size: dec!(0.00000001),
-                lot_size: dec!(0.000000000001),
-                min_qty: Decimal::ZERO,
-                min_notional: Decimal::ZERO,
-            },
-        )],
-    );
+    let mut cfg = p.config.engine_config(vec![(
+        Venue::Sim,
+        Instrument {
+            symbol: p.symbol,
+            tick_size: dec!(0.00000001),
+            lot_size: dec!(0.000000000001),
+            min_qty: Decimal::ZERO,
+            min_notional: Decimal::ZERO,
+        },
+    )]);
     let open = Decimal::from(1_000_000_000_000i64);
     cfg.starting_cash = p.cash;
     cfg.fees = FeeModel {

@@ -3,6 +3,7 @@
 //!
 //! With no file at all the defaults run the simulated market in paper mode.
 
+mod engine_settings;
 mod locate;
 
 use crate::exec::FeeModel;
@@ -16,31 +17,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::model::Symbol;
+pub use crate::model::Mode;
+use crate::model::{Symbol, de_decimal};
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::ThemeName;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Paper (simulated fills) or testnet (real orders on an exchange testnet).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Simulated fills against the live book.
-    #[default]
-    Paper,
-    /// Orders on an exchange testnet.
-    Testnet,
-}
-
-impl Mode {
-    /// `PAPER` or `TESTNET`, as the badge shows it.
-    pub fn badge(self) -> &'static str {
-        match self {
-            Mode::Paper => "PAPER",
-            Mode::Testnet => "TESTNET",
-        }
-    }
-}
 
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -248,8 +229,8 @@ impl KucoinConfig {
 impl Venues {
     /// The enabled real venues with their pairs and whether they may trade, in the order that
     /// decides where a pair trades: the first venue that lists it and may trade.
-    pub fn real(&self) -> Vec<(crate::engine::Venue, &[Symbol], bool)> {
-        use crate::engine::Venue;
+    pub fn real(&self) -> Vec<(crate::model::Venue, &[Symbol], bool)> {
+        use crate::model::Venue;
         [
             (
                 Venue::Binance,
@@ -278,7 +259,7 @@ impl Venues {
 
     /// The real venue that trades each pair: the first (Binance, Gate.io, KuCoin) listing it
     /// with `trade = true`.
-    pub fn traders(&self) -> BTreeMap<Symbol, crate::engine::Venue> {
+    pub fn traders(&self) -> BTreeMap<Symbol, crate::model::Venue> {
         let mut out = BTreeMap::new();
         for (venue, symbols, trade) in self.real() {
             if trade {
@@ -291,7 +272,7 @@ impl Venues {
     }
 
     /// Each enabled real venue's pairs that another venue trades (only shown there).
-    pub fn view_only(&self) -> Vec<(crate::engine::Venue, Vec<Symbol>)> {
+    pub fn view_only(&self) -> Vec<(crate::model::Venue, Vec<Symbol>)> {
         let traders = self.traders();
         self.real()
             .iter()
@@ -749,11 +730,11 @@ impl Config {
         let executing = [
             (
                 binance.enabled && binance.trade,
-                crate::engine::Venue::Binance,
+                crate::model::Venue::Binance,
             ),
             (
                 self.venues.gate.enabled && self.venues.gate.trade,
-                crate::engine::Venue::Gate,
+                crate::model::Venue::Gate,
             ),
         ];
         rule(
@@ -795,7 +776,7 @@ impl Config {
             }
             // one account: the engine keeps one cash balance, which each venue's
             // reconciliation sets to its own
-            let trading: BTreeSet<crate::engine::Venue> = traders.into_values().collect();
+            let trading: BTreeSet<crate::model::Venue> = traders.into_values().collect();
             rule(
                 trading.len() <= 1,
                 "venues.gate.trade",
@@ -1049,46 +1030,6 @@ fn key_on_line(text: &str, offset: usize) -> Option<String> {
     (!key.is_empty()).then(|| key.to_string())
 }
 
-/// Reads a money or rate value from a TOML number or a decimal string, exactly: floats are
-/// taken from their shortest text form, so `0.001` is 0.001 and not its binary neighbour.
-///
-/// # Errors
-/// Values that are neither numbers nor decimal strings.
-pub fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    struct V;
-    impl serde::de::Visitor<'_> for V {
-        type Value = Decimal;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a decimal number or a decimal string such as \"1500.50\"")
-        }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
-            in_range(Decimal::from(v))
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
-            in_range(Decimal::from(v))
-        }
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
-            if !v.is_finite() {
-                return Err(E::custom(format!("{v} is not a finite number")));
-            }
-            Decimal::from_str(&v.to_string())
-                .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
-                .map_err(|_| E::custom(format!("{v} does not fit a decimal")))
-                .and_then(in_range)
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
-            Decimal::from_str(v.trim())
-                .map_err(|_| E::custom(format!("`{v}` is not a decimal number")))
-                .and_then(in_range)
-        }
-    }
-    /// Money and prices in a config stay inside `model::bounds`' amounts.
-    fn in_range<E: serde::de::Error>(d: Decimal) -> Result<Decimal, E> {
-        crate::model::bounds::amount("the value", d).map_err(E::custom)
-    }
-    d.deserialize_any(V)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1163,7 +1104,7 @@ mod tests {
 
     #[test]
     fn a_pair_trades_on_the_first_venue_that_may_trade_it_and_the_others_only_show_it() {
-        use crate::engine::Venue;
+        use crate::model::Venue;
         let c = parse(
             "[venues.sim]\nenabled = false\n[venues.binance]\nenabled = true\ntrade = false\nsymbols = [\"BTC/USDT\"]\n[venues.gate]\nenabled = true\nsymbols = [\"BTC/USDT\"]\n[venues.kucoin]\nenabled = true\nsymbols = [\"BTC/USDT\"]\n",
         )

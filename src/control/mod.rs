@@ -12,7 +12,10 @@
 
 pub mod client;
 pub mod remote;
+mod request;
 pub mod server;
+
+pub use request::{CommandReply, ControlRequest, ask, reload_command};
 
 use crate::model::{Side, Symbol};
 use rust_decimal::Decimal;

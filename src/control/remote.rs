@@ -6,6 +6,7 @@
 use super::client::ClientError;
 use super::{Envelope, Request, Response, VERSION};
 use crate::engine::{Command, Snapshot};
+use crate::metrics::SystemView;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -19,6 +20,8 @@ const INTERVAL_MS: u64 = 100;
 pub struct Remote {
     /// Its snapshots as they change.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The process around it, as each snapshot line carries it.
+    pub system: watch::Receiver<Option<SystemView>>,
     /// Commands to it.
     pub commands: mpsc::Sender<Command>,
     /// `Some("engine stopped: <reason>")` once the engine says it has failed.
@@ -49,10 +52,15 @@ fn request_line(request: Request) -> String {
     line
 }
 
-/// A snapshot from one answer line.
-fn snapshot(line: &str) -> Option<Snapshot> {
+/// A snapshot from one answer line, with the system view beside it when the line has one.
+fn snapshot(line: &str) -> Option<(Snapshot, Option<SystemView>)> {
     let r: Response = serde_json::from_str(line).ok()?;
-    r.data.and_then(|d| serde_json::from_value(d).ok())
+    let mut data = r.data?;
+    let system = data
+        .as_object_mut()
+        .and_then(|fields| fields.remove("system"))
+        .and_then(|s| serde_json::from_value(s).ok());
+    Some((serde_json::from_value(data).ok()?, system))
 }
 
 /// The engine's word that it has failed, from one answer line.
@@ -104,13 +112,15 @@ pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
         path: name.clone(),
         why: format!("expected a snapshot, got {first:?}"),
     })?;
-    let (tx, snapshots) = watch::channel(Arc::new(first));
+    let (tx, snapshots) = watch::channel(Arc::new(first.0));
+    let (sys_tx, system) = watch::channel(first.1);
     let (stopped_tx, stopped) = watch::channel(None);
     tokio::spawn(async move {
         // keeps the write half (the subscription) open while it reads
         let _write = write;
         while let Ok(Some(line)) = next_line(&mut lines).await {
-            if let Some(s) = snapshot(&line) {
+            if let Some((s, sys)) = snapshot(&line) {
+                sys_tx.send_replace(sys);
                 tx.send_replace(Arc::new(s));
             } else if let Some(why) = failure(&line) {
                 stopped_tx.send_replace(Some(why));
@@ -143,6 +153,7 @@ pub async fn connect(path: &Path) -> Result<Remote, ClientError> {
     });
     Ok(Remote {
         snapshots,
+        system,
         commands: ctx,
         stopped,
     })

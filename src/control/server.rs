@@ -4,8 +4,7 @@
 //! connection idle for `IDLE` is closed; a failing accept backs off; once the engine has
 //! failed every request is answered "engine stopped: <reason>", never from its last snapshot.
 
-use super::{Envelope, Request, Response, VERSION};
-use crate::app::runtime::{CommandReply, ControlRequest, ask};
+use super::{CommandReply, ControlRequest, Envelope, Request, Response, VERSION, ask};
 use crate::engine::{Command, ManualOrder, Snapshot, TradingState};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -33,6 +32,8 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 pub struct Link {
     /// The latest snapshot.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The process around the engine, published beside each snapshot.
+    pub system: watch::Receiver<Option<crate::metrics::SystemView>>,
     /// Commands, answered with what they did.
     pub requests: mpsc::Sender<ControlRequest>,
     /// `Some(reason)` once the engine has failed.
@@ -40,6 +41,17 @@ pub struct Link {
 }
 
 impl Link {
+    /// The latest snapshot as JSON, with the system view beside the engine's fields under
+    /// `system` (marking it seen).
+    fn snapshot_data(&mut self) -> Option<serde_json::Value> {
+        let snap = self.snapshots.borrow_and_update().clone();
+        let mut data = serde_json::to_value(&*snap).ok()?;
+        if let (Some(fields), Some(system)) = (data.as_object_mut(), &*self.system.borrow()) {
+            fields.insert("system".into(), serde_json::to_value(system).ok()?);
+        }
+        Some(data)
+    }
+
     /// The refusal to give when the engine has failed.
     fn dead(&self) -> Option<Response> {
         let reason = self.stopped.borrow().clone()?;
@@ -224,8 +236,7 @@ async fn subscribe(write: &mut tokio::net::unix::OwnedWriteHalf, link: &mut Link
             let _ = write.write_all(line(&r).as_bytes()).await;
             return;
         }
-        let snap = link.snapshots.borrow_and_update().clone();
-        let r = Response::done("snapshot", serde_json::to_value(&*snap).ok());
+        let r = Response::done("snapshot", link.snapshot_data());
         if write.write_all(line(&r).as_bytes()).await.is_err() {
             return;
         }
@@ -256,10 +267,7 @@ async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -
             let snap = link.snapshots.borrow().clone();
             return Response::done("status", Some(status(&snap)));
         }
-        Request::Snapshot => {
-            let snap = link.snapshots.borrow().clone();
-            return Response::done("snapshot", serde_json::to_value(&*snap).ok());
-        }
+        Request::Snapshot => return Response::done("snapshot", link.snapshot_data()),
         Request::Halt { reason } => {
             let reason = reason.unwrap_or_else(|| "halted from ctl".into());
             return halt(reason, link).await;
@@ -301,7 +309,7 @@ async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -
             value,
             by: by(),
         },
-        Request::Reload => match crate::app::runtime::reload_command(config_path) {
+        Request::Reload => match super::reload_command(config_path) {
             Ok(c) => c,
             Err(e) => {
                 return Response::refused(format!(
@@ -318,7 +326,7 @@ async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -
 
 /// The emergency stop, answered only once the halt is in the database.
 async fn halt(reason: String, link: &mut Link) -> Response {
-    let started = crate::app::clock::monotonic();
+    let started = crate::clock::monotonic();
     let cmd = Command::Halt {
         reason: reason.clone(),
         by: "ctl".into(),

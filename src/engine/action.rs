@@ -1,10 +1,11 @@
 //! `Action`: what leaves the engine: records to persist and alerts to show.
 
-use super::Venue;
-use crate::model::{Candle, Fill, Order, OrderId, Symbol, Timestamp};
+use crate::model::{
+    AlertLevel, Candle, Fill, Order, OrderId, OrderRequest, Symbol, Timestamp, Venue,
+};
 use crate::portfolio::Position;
-use crate::risk::Guard;
-use crate::signals::llm::{AiExchange, AnalysisRequest};
+use crate::risk::{Approved, Guard};
+use crate::signals::{AiExchange, AnalysisRequest};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -21,10 +22,16 @@ pub enum Action {
     /// Tell the person (log line, cockpit alert, notification).
     Alert(Alert),
     /// Ask the LLM worker for an analysis (it answers with `Event::Signal` later).
-    RequestAnalysis(AnalysisRequest),
-    /// Send an approved order to the venue (testnet mode); its reports come back as
-    /// `Event::Execution`.
-    Submit(Order),
+    RequestAnalysis(Box<AnalysisRequest>),
+    /// Send an order to the venue (testnet mode) under our id; its reports come back as
+    /// `Event::Execution`. Only risk can make an `Approved`, so an order that skipped the risk
+    /// checks cannot be sent.
+    Submit {
+        /// Our order id (the venue's client order id).
+        id: OrderId,
+        /// The request, as risk approved it.
+        order: Approved<OrderRequest>,
+    },
     /// Ask the venue to cancel order `id` of `symbol` (testnet mode); the order stays live
     /// until the venue confirms.
     Cancel {
@@ -187,18 +194,6 @@ pub struct SignalRecord {
     pub confidence: f64,
     /// The reasoning text.
     pub reasoning: String,
-}
-
-/// How loud an alert is.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertLevel {
-    /// Routine news (a fill).
-    Info,
-    /// Something refused or degraded.
-    Warn,
-    /// Trading stopped or money at risk.
-    Danger,
 }
 
 /// A message for the person.

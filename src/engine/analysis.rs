@@ -3,16 +3,22 @@
 //! into the decision the strategy acts on. LLM answers and headlines arrive as events.
 
 use super::{Action, AlertLevel, Engine, Record, SignalRecord};
-use crate::model::{Side, Symbol};
+use crate::model::{Side, Symbol, Timeframe};
 use crate::signals::{
-    AiHealth, Blend, Fallback, Headline, LocalInputs, Provider, Signal, SignalAction, SignalSource,
-    analyse, blend,
+    AiHealth, Blend, Fallback, Headline, LocalInputs, MarketBrief, Provider, Signal, SignalAction,
+    SignalSource, analyse, blend,
 };
 use crate::strategy::{BarClose, Decision, decide};
 use rust_decimal::Decimal;
 
 /// Book levels the local analyst's imbalance looks at.
 const IMBALANCE_LEVELS: usize = 10;
+/// Book levels per side in the analyst's brief.
+const BRIEF_LEVELS: usize = 10;
+/// Candles per timeframe in the brief: a day of hours closed, and the one forming.
+const BRIEF_CANDLES: usize = 26;
+/// Headlines in the brief.
+const BRIEF_HEADLINES: usize = 3;
 /// The same local call is journalled again after this long.
 const LOCAL_RECORD_MS: i64 = 60_000;
 
@@ -150,18 +156,63 @@ impl Engine {
         if !due {
             return;
         }
-        let Some(brief) = crate::signals::llm::prompt::brief(&self.snapshot(), symbol) else {
+        let Some(brief) = self.market_brief(symbol) else {
             return;
         };
         self.last_request.insert(symbol, (self.now, price));
         let request_id = format!("req-{}", self.next_seq());
-        out.push(Action::RequestAnalysis(
-            crate::signals::llm::AnalysisRequest {
+        out.push(Action::RequestAnalysis(Box::new(
+            crate::signals::AnalysisRequest {
                 symbol,
                 brief,
                 request_id,
             },
-        ));
+        )));
+    }
+
+    /// What the analyst is told of `symbol` (`None` before it has a price).
+    fn market_brief(&self, symbol: Symbol) -> Option<MarketBrief> {
+        let m = self.markets.get(&symbol)?;
+        let price = m.last_price.or(m.book.mid())?;
+        let equity = self.equity();
+        let position = self
+            .portfolio
+            .positions
+            .get(&symbol)
+            .filter(|p| !p.qty.is_zero())
+            .map(|p| {
+                let unrealised = m.mark().map(|mk| p.unrealised(mk)).unwrap_or_default();
+                (p.qty, p.avg_price(), unrealised)
+            });
+        Some(MarketBrief {
+            ts: self.now,
+            symbol,
+            venue: m.venue,
+            price,
+            bids: m.book.top(Side::Buy, BRIEF_LEVELS),
+            asks: m.book.top(Side::Sell, BRIEF_LEVELS),
+            candles: Timeframe::ALL
+                .into_iter()
+                .map(|tf| (tf, m.candles.candles(tf, BRIEF_CANDLES)))
+                .collect(),
+            timeframes: self.strategy.timeframes(symbol),
+            technical: self.strategy.signal(symbol).cloned(),
+            sentiment: self.sentiment.value(symbol, self.now),
+            headlines: self
+                .sentiment
+                .headlines(symbol)
+                .into_iter()
+                .take(BRIEF_HEADLINES)
+                .collect(),
+            position,
+            equity,
+            limits: self
+                .risk_view(equity)
+                .limits
+                .into_iter()
+                .map(|l| (l.name, l.used, l.limit))
+                .collect(),
+        })
     }
 
     /// Writes an analyst's signal to the journal.

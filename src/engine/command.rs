@@ -84,20 +84,6 @@ pub struct Settings {
     pub portfolio: Option<(String, crate::risk::PortfolioBudget)>,
 }
 
-impl Settings {
-    /// The reloadable part of `cfg`.
-    pub fn from_config(cfg: &crate::config::Config) -> Settings {
-        Settings {
-            limits: cfg.risk.clone(),
-            ai: cfg.ai.clone(),
-            portfolio: cfg
-                .portfolios
-                .get(&cfg.risk.portfolio)
-                .map(|p| (cfg.risk.portfolio.clone(), p.clone())),
-        }
-    }
-}
-
 /// A manual order ticket: market when `price` is `None`, limit otherwise.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManualOrder {

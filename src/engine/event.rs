@@ -2,44 +2,10 @@
 
 use super::Command;
 use crate::market::Level;
-use crate::model::{Instrument, Side, Symbol, Timestamp};
-use crate::signals::llm::AiExchange;
-use crate::signals::{AiHealth, Headline, Signal};
+use crate::model::{Instrument, LevelChange, Side, Symbol, Timestamp, Venue};
+use crate::signals::{AiExchange, AiHealth, Headline, Signal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// A market-data source.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Venue {
-    /// The built-in simulated market.
-    Sim,
-    /// Binance spot (market data from production, orders to the spot testnet).
-    Binance,
-    /// Gate.io (spot market data from production, orders to the USDT futures testnet).
-    Gate,
-    /// KuCoin (spot market data).
-    Kucoin,
-}
-
-impl Venue {
-    /// Lowercase name, as in config and on screen.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Venue::Sim => "sim",
-            Venue::Binance => "binance",
-            Venue::Gate => "gate",
-            Venue::Kucoin => "kucoin",
-        }
-    }
-}
-
-impl fmt::Display for Venue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
 
 /// One input to the engine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,17 +82,6 @@ pub enum MarketKind {
         /// The side that crossed the spread.
         aggressor: Side,
     },
-}
-
-/// One changed level in a book delta.
-#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LevelChange {
-    /// `Buy` for the bid side, `Sell` for the ask side.
-    pub side: Side,
-    /// Price of the level.
-    pub price: Decimal,
-    /// New total quantity (zero removes).
-    pub qty: Decimal,
 }
 
 /// Feed health news.

@@ -172,7 +172,7 @@ pub struct PerpPosition {
 impl Engine {
     /// True when orders go to a venue (testnet mode) rather than the paper matcher.
     pub(super) fn venue_executes(&self) -> bool {
-        self.cfg.mode == crate::config::Mode::Testnet
+        self.cfg.mode == crate::model::Mode::Testnet
     }
 
     /// What the venue said.

@@ -20,23 +20,23 @@ mod quotes;
 mod risk_view;
 mod snapshot;
 
-pub use action::{
-    Action, Alert, AlertLevel, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag,
-};
+/// The shared vocabulary the engine's events and actions speak, re-exported beside them.
+pub use crate::model::{AlertLevel, LevelChange, Venue};
+pub use action::{Action, Alert, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag};
 pub use candles::{FillModel, StrategyKind};
 pub use command::{Command, ManualOrder, Settings};
-pub use event::{Event, FeedEvent, FeedKind, LevelChange, MarketEvent, MarketKind, Venue};
+pub use event::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind};
 pub use execution::{
     ExecReport, ExecStream, PerpPosition, VenueAccount, VenueOrder, VenueStatus, VenueTrade,
 };
 pub use intents::Approval;
 pub use quotes::{Consolidated, VenueBook};
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
-pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, SystemView, TradingState};
+pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
 
-use crate::config::Mode;
 use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
+use crate::model::Mode;
 use crate::model::{
     Candle, Fill, FlatMap, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp,
 };
@@ -95,35 +95,6 @@ pub struct EngineConfig {
     /// from the journal records and turns this off rather than format thousands of lines no
     /// one sees.
     pub fill_alerts: bool,
-}
-
-impl EngineConfig {
-    /// The engine settings a configuration asks for, trading `instruments`.
-    pub fn from_config(
-        cfg: &crate::config::Config,
-        instruments: Vec<(Venue, Instrument)>,
-    ) -> EngineConfig {
-        let settings = Settings::from_config(cfg);
-        EngineConfig {
-            mode: cfg.mode,
-            starting_cash: cfg.paper.starting_cash,
-            fees: cfg.paper.fees(),
-            latency_ms: i64::from(cfg.paper.latency_ms),
-            limits: settings.limits,
-            strategy: cfg.strategy.clone(),
-            instruments,
-            equity_interval_ms: i64::from(cfg.engine.equity_interval_secs) * 1000,
-            day_offset_ms: i64::from(cfg.engine.day_start_hour_utc) * 3_600_000,
-            stale_ms: i64::from(cfg.engine.stale_secs) * 1000,
-            portfolio: settings.portfolio,
-            ai: settings.ai,
-            news_half_life_ms: (cfg.news.half_life_hours * 3_600_000.0) as i64,
-            llm_worker: cfg.ai.provider == crate::signals::Provider::Openai,
-            fill: FillModel::Book,
-            strategy_kind: StrategyKind::Blend,
-            fill_alerts: true,
-        }
-    }
 }
 
 /// One pair's market state.
@@ -813,7 +784,6 @@ impl Engine {
             feeds: self.feeds.values().cloned().collect(),
             exec_stream: self.exec_stream.clone(),
             perps: self.perps.values().cloned().collect(),
-            system: None,
             alerts: self.alerts.iter().cloned().collect(),
         }
     }

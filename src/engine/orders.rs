@@ -289,13 +289,18 @@ impl Engine {
     fn place(&mut self, approved: Approved<OrderRequest>, out: &mut Vec<Action>) -> OrderId {
         let id = OrderId(self.next_seq());
         self.order_times.push_back(self.now);
-        let order = Order::new(id, approved.into_inner(), self.now);
-        self.persist(Record::Order(order.clone()), out);
         if self.venue_executes() {
-            self.orders.insert(id, order.clone());
-            out.push(Action::Submit(order));
+            let order = Order::new(id, approved.inner().clone(), self.now);
+            self.persist(Record::Order(order.clone()), out);
+            self.orders.insert(id, order);
+            out.push(Action::Submit {
+                id,
+                order: approved,
+            });
             return id;
         }
+        let order = Order::new(id, approved.into_inner(), self.now);
+        self.persist(Record::Order(order.clone()), out);
         self.orders.insert(id, order);
         // candle mode fills at the next open; otherwise now or after the simulated latency
         let next_open = matches!(self.cfg.fill, super::FillModel::NextOpen { .. });

@@ -2,8 +2,8 @@
 //! and `attach` receives. It carries the sequence number it reflects.
 
 use super::{Alert, Approval, HaltInfo, RiskView, Venue};
-use crate::config::Mode;
 use crate::market::Level;
+use crate::model::Mode;
 use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
 use crate::risk::Guard;
 use crate::signals::{AiStatus, Blend, ScoredHeadline, Signal, TechnicalSignal, TimeframeView};
@@ -82,10 +82,6 @@ pub struct Snapshot {
     /// Perpetual-futures positions as the executing venue last reported them.
     #[serde(default)]
     pub perps: Vec<super::PerpPosition>,
-    /// The process around the engine (event rate, queue, store, notifier), filled in by the
-    /// runtime when it publishes; `None` from the engine itself (it has no such view).
-    #[serde(default)]
-    pub system: Option<SystemView>,
     /// The latest alerts, newest first.
     pub alerts: Vec<Alert>,
 }
@@ -198,19 +194,4 @@ impl FeedHealth {
     pub fn blocks_trading(&self, now: Timestamp) -> bool {
         !self.connected || self.banned_until.is_some_and(|until| now < until)
     }
-}
-
-/// The process around the engine, as the cockpit's system section shows it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SystemView {
-    /// Engine events handled per second (last second).
-    pub events_per_sec: f64,
-    /// Market-data events waiting for the engine.
-    pub queue_depth: u64,
-    /// Mean time of a store commit, ms (`None` before the first).
-    pub store_write_ms: Option<f64>,
-    /// The last store commit's time, ms.
-    pub store_last_ms: Option<f64>,
-    /// Each notification channel's health.
-    pub notifier: Vec<crate::notify::ChannelHealth>,
 }

@@ -12,7 +12,7 @@
 //! stale stream (then calls [`BookSync::reset`]) and reports every resync to the engine.
 
 use super::book::{Level, OrderBook};
-use crate::engine::LevelChange;
+use crate::model::LevelChange;
 use std::collections::VecDeque;
 use std::fmt;
 

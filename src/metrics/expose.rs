@@ -541,8 +541,7 @@ mod tests {
 
     #[test]
     fn futures_positions_are_exposed_per_pair() {
-        let cfg =
-            crate::engine::EngineConfig::from_config(&crate::config::Config::default(), vec![]);
+        let cfg = crate::config::Config::default().engine_config(vec![]);
         let mut snap = crate::engine::Engine::new(cfg).snapshot();
         let btc = crate::model::Symbol::new("BTC", "USDT").unwrap_or_else(|_| unreachable!());
         snap.perps = vec![crate::engine::PerpPosition {

@@ -4,6 +4,9 @@
 
 pub mod expose;
 pub mod serve;
+mod system;
+
+pub use system::SystemView;
 
 use crate::engine::{Action, Event, Record, Venue};
 use serde::{Deserialize, Serialize};

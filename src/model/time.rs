@@ -1,6 +1,6 @@
 //! Time as the engine sees it: milliseconds since the Unix epoch, UTC.
 //!
-//! Nothing here reads a clock; the single wall-clock seam is `app::clock`.
+//! Nothing here reads a clock; the single wall-clock seam is `crate::clock`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -4,8 +4,8 @@
 //! every notice it gives up on. URLs and tokens never reach a log line.
 
 use super::{ChannelConfig, ChannelKind, Notice, NotifyConfig, Request, Topic, request};
-use crate::app::clock;
-use crate::config::Mode;
+use crate::clock;
+use crate::model::Mode;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

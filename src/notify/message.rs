@@ -2,7 +2,7 @@
 //! each service expects (URL and JSON body).
 
 use super::{ChannelKind, Notice};
-use crate::config::Mode;
+use crate::model::Mode;
 use serde_json::json;
 
 /// Most notices listed in one message; the rest are counted.

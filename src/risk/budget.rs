@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 /// A quote amount read exactly from a TOML number or decimal string.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Quote(#[serde(deserialize_with = "crate::config::de_decimal")] pub Decimal);
+pub struct Quote(#[serde(deserialize_with = "crate::model::de_decimal")] pub Decimal);
 
 /// One named portfolio.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PortfolioBudget {
     /// Most quote the strategy may hold across this portfolio's pairs at once.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub budget: Decimal,
     /// Per-pair caps in quote. A pair not listed gets no automated entries; an empty table lets
     /// every pair use the whole budget.

@@ -35,17 +35,17 @@ pub enum LevelSource {
 #[serde(deny_unknown_fields, default)]
 pub struct GuardConfig {
     /// Stop this many percent under the entry price.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub stop_loss_pct: Decimal,
     /// Stop this many 1-minute ATRs under the entry (used instead of the percentage when
     /// above 0 and the ATR is known).
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub stop_loss_atr: Decimal,
     /// Take profit this many percent over the entry price.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub take_profit_pct: Decimal,
     /// Sell when the price falls this many percent from its highest mark since entry.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub trailing_stop_pct: Decimal,
     /// Sell a position held this many minutes.
     pub time_stop_mins: u32,

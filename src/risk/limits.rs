@@ -12,19 +12,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct RiskLimits {
     /// Largest position value per pair (quantity × price).
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub max_position_notional: Decimal,
     /// Largest position value per pair as a percentage of equity.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub max_position_pct: Decimal,
     /// Most pairs with a position at once.
     pub max_open_positions: u32,
     /// Largest single order value.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub max_order_notional: Decimal,
     /// Fat-finger guard: a limit price, or the touch a market order would take, this many
     /// percent away from the mid is refused.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub price_band_pct: Decimal,
     /// Most orders accepted in any 60 seconds.
     pub max_orders_per_minute: u32,
@@ -34,13 +34,13 @@ pub struct RiskLimits {
     /// No new orders on a book that has not changed for this many seconds.
     pub stale_book_secs: u32,
     /// Day loss (realised + unrealised against the day's starting equity) that halts.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub daily_loss_limit: Decimal,
     /// The same as a percentage of the day's starting equity; the tighter of the two halts.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub daily_loss_pct: Decimal,
     /// Fall of equity below its highest point, in percent, that halts.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub max_drawdown_pct: Decimal,
     /// Losing round trips in a row that start a cool-down (0 = off).
     pub loss_streak: u32,

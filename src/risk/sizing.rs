@@ -27,13 +27,13 @@ pub struct Sizing {
     /// The method.
     pub method: SizingMethod,
     /// Quote per entry for `fixed`.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub fixed_notional: Decimal,
     /// Percent of equity per entry for `equity_pct`.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub equity_pct: Decimal,
     /// Percent of equity lost if the stop is hit, for `volatility`.
-    #[serde(deserialize_with = "crate::config::de_decimal")]
+    #[serde(deserialize_with = "crate::model::de_decimal")]
     pub risk_pct: Decimal,
 }
 

@@ -1,15 +1,18 @@
 //! Trading signals: the technical scorer, the local analyst, news sentiment, the signal type
 //! every analyst produces, and the blend the strategy acts on.
 
+mod analysis;
+mod answer;
 pub mod blend;
 pub mod feed;
-pub mod llm;
 pub mod local;
 pub mod sentiment;
 pub mod settings;
 pub mod signal;
 pub mod technical;
 
+pub use analysis::{AiExchange, AnalysisRequest, MarketBrief};
+pub use answer::{Answer, ParseError, parse_answer};
 pub use blend::{Blend, BlendWeights, blend};
 pub use local::{LOCAL_MODEL, LocalInputs, analyse};
 pub use sentiment::{Headline, ScoredHeadline, SentimentBook, score_headline};

@@ -8,6 +8,7 @@ pub mod codec;
 mod queries;
 pub mod schema;
 mod searches;
+mod status_text;
 mod writer;
 
 pub use queries::{RunDecisions, StatusFill, StatusOrder, StatusPosition, StatusReport};

@@ -61,7 +61,7 @@ impl Writer {
                     }
                     let mut finish = None;
                     let records = batch.len();
-                    let started = crate::app::clock::monotonic();
+                    let started = crate::clock::monotonic();
                     let result = (|| {
                         let tx = conn.transaction()?;
                         let mut through = 0;

@@ -12,8 +12,9 @@ pub mod series;
 pub mod state;
 pub mod theme;
 
-use crate::app::clock;
+use crate::clock;
 use crate::engine::{Alert, Command, Snapshot};
+use crate::metrics::SystemView;
 use crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
 };
@@ -68,6 +69,18 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
 /// How long the engine-failure screen stays before the cockpit exits (a key ends it sooner).
 const FAULT_SCREEN: Duration = Duration::from_secs(3);
 
+/// What the cockpit hears from the engine and says to it, local or through its socket.
+pub struct EngineLink {
+    /// The engine's snapshots as they change.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The process around the engine, published beside each snapshot.
+    pub system: watch::Receiver<Option<SystemView>>,
+    /// `Some(reason)` once the engine has failed.
+    pub stopped: watch::Receiver<Option<String>>,
+    /// Commands to the engine.
+    pub commands: mpsc::Sender<Command>,
+}
+
 /// Runs the cockpit until the person quits, a stop signal arrives or the engine fails (`stopped`
 /// turns `Some`: the reason is shown full-screen before the cockpit exits); returns the reason.
 /// `attached`: the engine runs elsewhere (`tradedeck attach`), so quitting only detaches.
@@ -75,14 +88,18 @@ const FAULT_SCREEN: Duration = Duration::from_secs(3);
 /// # Errors
 /// The terminal could not be set up or written.
 pub async fn run(
-    mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    mut stopped: watch::Receiver<Option<String>>,
-    commands: mpsc::Sender<Command>,
+    link: EngineLink,
     mut alerts: mpsc::UnboundedReceiver<Alert>,
     (keymap, theme): (Keymap, Theme),
     ui: &crate::config::UiConfig,
     attached: bool,
 ) -> std::io::Result<&'static str> {
+    let EngineLink {
+        mut snapshots,
+        mut system,
+        mut stopped,
+        commands,
+    } = link;
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
     crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
@@ -136,6 +153,9 @@ pub async fn run(
             Some(alert) = alerts.recv() => {
                 update(&mut st, UiInput::SystemAlert(alert));
                 dirty = true;
+            }
+            Ok(()) = system.changed() => {
+                st.system = system.borrow_and_update().clone();
             }
             changed = snapshots.changed() => {
                 if changed.is_err() {

@@ -6,6 +6,7 @@
 use super::keymap::{KeyAction, Keymap};
 use super::layout;
 use crate::engine::{Alert, Command, ManualOrder, Snapshot, TradingState};
+use crate::metrics::SystemView;
 use crate::model::{OrderId, Side, Timeframe, Timestamp};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -119,6 +120,8 @@ pub enum UiInput {
 pub struct UiState {
     /// The latest engine snapshot.
     pub snapshot: Arc<Snapshot>,
+    /// The process around the engine, as the runtime last published it beside a snapshot.
+    pub system: Option<SystemView>,
     /// Index of the selected pair in `snapshot.markets`.
     pub symbol: usize,
     /// Chart timeframe.
@@ -166,6 +169,7 @@ impl UiState {
     ) -> UiState {
         UiState {
             snapshot,
+            system: None,
             symbol: 0,
             timeframe: Timeframe::M1,
             focus: Pane::Book,

@@ -14,7 +14,7 @@
 //! Protocol pings are answered by the socket; application pings are sent when the venue wants
 //! them. A message that does not parse is counted, logged and dropped.
 
-use crate::app::clock;
+use crate::clock;
 use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
 use crate::market::sync::{BookSync, Diff, Snapshot, Step, Why};
 use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};

@@ -8,7 +8,7 @@ use crate::fake_http::{Reply, Seen};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tradedeck::app::clock;
+use tradedeck::clock;
 
 /// The fake testnet's book of our orders and the account.
 pub struct Testnet {

@@ -104,7 +104,8 @@ impl Widget for &Header<'_> {
             None => {}
         }
         // a notification channel that cannot deliver: named here, details on the help screen
-        let failing: Vec<&str> = s
+        let failing: Vec<&str> = self
+            .st
             .system
             .iter()
             .flat_map(|sys| &sys.notifier)

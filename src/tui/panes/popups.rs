@@ -199,7 +199,7 @@ impl Widget for &PopupView<'_> {
 /// notification channel's health.
 fn system_lines<'a>(st: &UiState, t: &Theme) -> Vec<Line<'a>> {
     let label = |l: &str| Span::styled(format!("{l:>14}  "), t.focus);
-    let Some(sys) = &st.snapshot.system else {
+    let Some(sys) = &st.system else {
         return vec![Line::from(vec![
             label("system"),
             Span::styled("no figures yet", t.muted),

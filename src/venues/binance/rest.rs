@@ -225,7 +225,7 @@ type Answer = (StatusCode, Option<u32>, Option<u64>, String);
 
 /// Milliseconds since the epoch, now.
 fn now_ms() -> i64 {
-    crate::app::clock::now().0
+    crate::clock::now().0
 }
 
 /// A Binance REST endpoint.

@@ -10,7 +10,7 @@
 use super::orders::{UserEvent, user_event};
 use super::rest::{Keys, Rest};
 use super::{sign, urls};
-use crate::app::clock;
+use crate::clock;
 use crate::rng::Rng;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! answer, and after a 429 no request is sent before the reset the venue named.
 
 use super::parse::{self, ErrorBody, pair_name};
-use crate::app::clock;
+use crate::clock;
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
 use crate::venues::limits::RateLimits;

@@ -13,7 +13,7 @@ use super::futures::our_id;
 use super::parse::pair;
 use super::rest::{Keys, Rest};
 use super::sign;
-use crate::app::clock;
+use crate::clock;
 use crate::model::OrderId;
 use crate::rng::Rng;
 use crate::venues::execute::AccountFeed;

@@ -6,7 +6,7 @@
 
 use super::parse::{self, Bullet, pair_name};
 use super::sign;
-use crate::app::clock;
+use crate::clock;
 use crate::market::sync::Snapshot;
 use crate::model::{Candle, Instrument, Symbol, Timestamp};
 use crate::venues::limits::RateLimits;

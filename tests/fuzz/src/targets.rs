@@ -100,7 +100,7 @@ fn candles_csv(s: &str) {
 
 /// An LLM's answer.
 fn llm_answer(s: &str) {
-    let _ = tradedeck::signals::llm::parse_answer(s);
+    let _ = tradedeck::signals::parse_answer(s);
 }
 
 /// A news JSONL line and an RSS/Atom document.

@@ -1,11 +1,11 @@
 //! `tradedeck notify test [CHANNEL]`: sends a test message on each configured channel (or one)
 //! and reports the HTTP outcome, so a trader can check the setup before relying on it.
 
+use crate::config::Config;
+use crate::engine::AlertLevel;
+use crate::notify::{Notice, Topic, send_test};
 use clap::Subcommand;
 use std::process::ExitCode;
-use tradedeck::config::Config;
-use tradedeck::engine::AlertLevel;
-use tradedeck::notify::{Notice, Topic, send_test};
 
 /// `tradedeck notify …`
 #[derive(Subcommand, Debug)]
@@ -56,7 +56,7 @@ pub fn run_cmd(args: &Args, config: &Config) -> ExitCode {
         }
     };
     let notice = Notice {
-        ts: tradedeck::app::clock::now(),
+        ts: crate::clock::now(),
         topic: Topic::Test,
         level: AlertLevel::Info,
         text: "tradedeck test message: notifications reach this channel".into(),

@@ -2,18 +2,18 @@
 //! walk-forward, run in parallel on every core with a progress bar, printed as a ranked table
 //! or JSON and stored in the database.
 
-use crate::backtest_cmd::{EXIT_INPUT, RunArgs, prepare, tested_on};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::process::ExitCode;
-use tradedeck::app::clock;
-use tradedeck::backtest::optimize::{
+use super::backtest::{EXIT_INPUT, RunArgs, prepare, tested_on};
+use crate::backtest::optimize::{
     Metric, Trial, Window, evaluate, grid, overall, parse_space, rank, sample, walk_forward,
 };
-use tradedeck::backtest::strategies::{self, ParamSet};
-use tradedeck::backtest::{Params, Stats};
-use tradedeck::config::Config;
-use tradedeck::model::Candle;
-use tradedeck::store::{SearchResult, SearchRow, Store};
+use crate::backtest::strategies::{self, ParamSet};
+use crate::backtest::{Params, Stats};
+use crate::clock;
+use crate::config::Config;
+use crate::model::Candle;
+use crate::store::{SearchResult, SearchRow, Store};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::process::ExitCode;
 
 /// `tradedeck optimize`'s arguments.
 #[derive(clap::Args, Debug)]

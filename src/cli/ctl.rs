@@ -2,13 +2,13 @@
 //! its control socket. Exit codes for scripts: 0 done, 1 refused, 2 bad arguments, 3 no
 //! engine running.
 
+use crate::control::client::{ClientError, call};
+use crate::control::{Request, Response, socket_path};
+use crate::engine::Snapshot;
+use crate::model::{Side, Symbol, bounds};
 use rust_decimal::Decimal;
 use std::path::Path;
 use std::process::ExitCode;
-use tradedeck::control::client::{ClientError, call};
-use tradedeck::control::{Request, Response, socket_path};
-use tradedeck::engine::Snapshot;
-use tradedeck::model::{Side, Symbol, bounds};
 
 /// Exit code: the engine refused.
 const EXIT_REFUSED: u8 = 1;
@@ -352,8 +352,8 @@ fn book(s: &Snapshot, symbol: &str, depth: usize) -> String {
                 px(v.ask())
             ));
         }
-        let best = tradedeck::engine::Consolidated::of(&m.venue_books());
-        let side = |x: Option<(rust_decimal::Decimal, tradedeck::engine::Venue)>| {
+        let best = crate::engine::Consolidated::of(&m.venue_books());
+        let side = |x: Option<(rust_decimal::Decimal, crate::engine::Venue)>| {
             x.map_or("-".into(), |(p, v)| format!("{}@{v}", p.normalize()))
         };
         out.push_str(&format!(

@@ -1,9 +1,9 @@
-//! The prompt: a compact market brief built from the snapshot (price and 24 h change, candles
-//! per timeframe, indicators, the technical signal, the book, the position and the risk limits)
-//! and the JSON answer the model must give.
+//! The prompt: the engine's market brief written out compactly (price and 24 h change,
+//! candles per timeframe, indicators, the technical signal, the book, the position and the
+//! risk limits) and the JSON answer the model must give.
 
-use crate::engine::Snapshot;
-use crate::model::{Symbol, Timeframe};
+use crate::model::Timeframe;
+use crate::signals::MarketBrief;
 use rust_decimal::Decimal;
 use std::fmt::Write;
 
@@ -29,12 +29,11 @@ fn closes(candles: &[crate::model::Candle], n: usize) -> Option<(Vec<Decimal>, D
     Some((tail, change))
 }
 
-/// The user message for `symbol`, or `None` when the snapshot has no market for it.
-pub fn brief(s: &Snapshot, symbol: Symbol) -> Option<String> {
-    let m = s.markets.iter().find(|m| m.symbol == symbol)?;
-    let price = m.last_price.or(m.mid)?;
+/// The user message: the brief `m` written out.
+pub fn brief(m: &MarketBrief) -> String {
+    let price = m.price;
     let mut b = String::new();
-    let _ = writeln!(b, "Pair {} on {}, {} UTC", m.symbol, m.venue, s.ts);
+    let _ = writeln!(b, "Pair {} on {}, {} UTC", m.symbol, m.venue, m.ts);
     let day = m
         .candles
         .get(&Timeframe::H1)
@@ -100,35 +99,30 @@ pub fn brief(s: &Snapshot, symbol: Symbol) -> Option<String> {
             let _ = writeln!(b, "  {:+.2} {}", h.score, h.text);
         }
     }
-    match s
-        .positions
-        .iter()
-        .find(|p| p.symbol == symbol && !p.qty.is_zero())
-    {
-        Some(p) => {
+    match m.position {
+        Some((qty, avg_price, unrealised)) => {
             let _ = writeln!(
                 b,
                 "Position: long {} at {}, unrealised P&L {}",
-                p.qty.normalize(),
-                p.avg_price
-                    .map_or("-".into(), |a| a.round_dp(2).to_string()),
-                p.unrealised.round_dp(2)
+                qty.normalize(),
+                avg_price.map_or("-".into(), |a| a.round_dp(2).to_string()),
+                unrealised.round_dp(2)
             );
         }
         None => {
             let _ = writeln!(b, "Position: flat");
         }
     }
-    let _ = write!(b, "Risk: equity {}", s.equity.round_dp(2));
-    for l in &s.risk.limits {
+    let _ = write!(b, "Risk: equity {}", m.equity.round_dp(2));
+    for (name, used, limit) in &m.limits {
         let _ = write!(
             b,
             "; {} {} of {}",
-            l.name,
-            l.used.round_dp(2),
-            l.limit.round_dp(2)
+            name,
+            used.round_dp(2),
+            limit.round_dp(2)
         );
     }
     b.push('\n');
-    Some(b)
+    b
 }

@@ -2,7 +2,7 @@
 //! out of whatever prose surrounds it, and validates every field and range. An answer that
 //! fails becomes a `ParseError` (recorded, never traded on).
 
-use crate::signals::SignalAction;
+use super::SignalAction;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;

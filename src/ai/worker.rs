@@ -3,54 +3,19 @@
 //! asks the model, parses the answer, and sends back the signal, the provider's health and an
 //! audit record of every exchange. The engine never waits on it.
 
-use super::{Breaker, CallError, LlmClient, parse_answer, prompt};
-use crate::app::clock;
+use super::{Breaker, CallError, LlmClient, prompt};
+use crate::clock;
 use crate::engine::Event;
 use crate::model::{Symbol, Timestamp};
-use crate::signals::{AiConfig, AiHealth, Signal, SignalSource};
-use serde::{Deserialize, Serialize};
+use crate::signals::{
+    AiConfig, AiExchange, AiHealth, AnalysisRequest, Signal, SignalSource, parse_answer,
+};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// How often a worker with queued work re-checks the pacing rules.
 const PACE: Duration = Duration::from_millis(200);
-
-/// The engine asks for an analysis of a pair.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AnalysisRequest {
-    /// The pair.
-    pub symbol: Symbol,
-    /// The market brief (the user message).
-    pub brief: String,
-    /// The engine's id for it.
-    pub request_id: String,
-}
-
-/// One request and what came of it, for the audit table and for replays.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AiExchange {
-    /// When the answer (or failure) came.
-    pub ts: Timestamp,
-    /// The pair.
-    pub symbol: Symbol,
-    /// The engine's id of the request.
-    pub request_id: String,
-    /// The model asked.
-    pub model: String,
-    /// The user message sent (the system message is `prompt::SYSTEM`).
-    pub prompt: String,
-    /// The model's raw answer, when one came.
-    pub raw_answer: Option<String>,
-    /// The parsed signal, when the answer was valid.
-    pub signal: Option<Signal>,
-    /// What went wrong: the call or the parse.
-    pub error: Option<String>,
-    /// Milliseconds the call took.
-    pub latency_ms: u64,
-    /// Tokens used.
-    pub tokens: u32,
-}
 
 /// Runs until the request channel closes. `events` goes to the engine.
 pub async fn run(
@@ -137,14 +102,15 @@ async fn exchange(
     client: &mut LlmClient,
     req: AnalysisRequest,
 ) -> (AiExchange, bool, bool) {
-    let result = client.ask(prompt::SYSTEM, &req.brief).await;
+    let brief = prompt::brief(&req.brief);
+    let result = client.ask(prompt::SYSTEM, &brief).await;
     let now = clock::now();
     let mut x = AiExchange {
         ts: now,
         symbol: req.symbol,
         request_id: req.request_id.clone(),
         model: cfg.model.clone(),
-        prompt: req.brief,
+        prompt: brief,
         raw_answer: None,
         signal: None,
         error: None,

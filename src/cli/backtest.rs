@@ -2,16 +2,16 @@
 //! mode over a session recording), and the report as a table, JSON, CSV trades or HTML. Bad
 //! input is refused with a clear message and exit code 2, never a panic.
 
+use crate::backtest::{Outcome, Params, curve_for, data, feed, report, run_into, strategies};
+use crate::clock;
+use crate::config::Config;
+use crate::engine::StrategyKind;
+use crate::model::{Candle, Symbol, Timeframe, Timestamp};
+use crate::store::{BacktestRow, Store, TestedOn};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
-use tradedeck::app::clock;
-use tradedeck::backtest::{Outcome, Params, curve_for, data, feed, report, run_into, strategies};
-use tradedeck::config::Config;
-use tradedeck::engine::StrategyKind;
-use tradedeck::model::{Candle, Symbol, Timeframe, Timestamp};
-use tradedeck::store::{BacktestRow, Store, TestedOn};
 
 /// Exit code for bad input.
 pub const EXIT_INPUT: u8 = 2;

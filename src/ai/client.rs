@@ -3,7 +3,7 @@
 //! and transport errors with exponential backoff and jitter, 429 after `Retry-After`, and a
 //! 401 once after re-reading the key (a rotated token).
 
-use crate::app::clock;
+use crate::clock;
 use crate::signals::AiConfig;
 use serde_json::{Value, json};
 use std::hash::{BuildHasher, Hasher};
