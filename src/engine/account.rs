@@ -36,19 +36,19 @@ impl Engine {
 
     /// Sets and persists the trading state; the cockpit shows it once the store acknowledges.
     fn set_trading(&mut self, flag: TradingFlag, out: &mut Vec<Action>) {
-        self.trading = flag.clone();
-        self.trading_seq = self.persist(Record::Trading(flag), out);
+        self.account.trading = flag.clone();
+        self.account.trading_seq = self.persist(Record::Trading(flag), out);
     }
 
     /// Halts trading: blocks new orders at once, persists the flag (and the baselines, so a
     /// restart sees the same ones), cancels open orders.
     pub(super) fn halt(&mut self, reason: String, by: String, out: &mut Vec<Action>) {
-        if let TradingFlag::Halted(h) = &self.trading {
+        if let TradingFlag::Halted(h) = &self.account.trading {
             let text = format!("already halted since {} ({})", h.at, h.reason);
             self.alert(AlertLevel::Warn, text, out);
             return;
         }
-        self.flattening = None;
+        self.account.flattening = None;
         let info = HaltInfo {
             reason: reason.clone(),
             by: by.clone(),
@@ -70,7 +70,7 @@ impl Engine {
         lift_halt: bool,
         out: &mut Vec<Action>,
     ) {
-        if matches!(self.trading, TradingFlag::Halted(_)) && !lift_halt {
+        if matches!(self.account.trading, TradingFlag::Halted(_)) && !lift_halt {
             self.alert(
                 AlertLevel::Warn,
                 "halted: resume first, or flatten, to go reduce-only".into(),
@@ -94,7 +94,7 @@ impl Engine {
 
     /// Lifts a halt or reducing state.
     pub(super) fn resume(&mut self, by: String, out: &mut Vec<Action>) {
-        if self.trading == TradingFlag::Active {
+        if self.account.trading == TradingFlag::Active {
             self.alert(
                 AlertLevel::Info,
                 "trading is active; nothing to resume".into(),
@@ -102,8 +102,8 @@ impl Engine {
             );
             return;
         }
-        let was = self.trading.as_str();
-        self.flattening = None;
+        let was = self.account.trading.as_str();
+        self.account.flattening = None;
         self.set_trading(TradingFlag::Active, out);
         self.risk_event("resume".into(), None, format!("{was} lifted by {by}"), out);
         self.alert(AlertLevel::Warn, format!("trading resumed by {by}"), out);
@@ -114,7 +114,7 @@ impl Engine {
     pub(super) fn flatten(&mut self, by: String, out: &mut Vec<Action>) {
         self.reduce("flatten".into(), by.clone(), true, out);
         self.cancel_all("cancelled by flatten", out);
-        self.flattening = Some(self.now);
+        self.account.flattening = Some(self.now);
         self.send_flatten_orders(out);
         self.progress_flatten(out);
     }
@@ -130,6 +130,7 @@ impl Engine {
             }
         };
         let todo: Vec<(Symbol, Side, Decimal)> = self
+            .account
             .portfolio
             .positions
             .iter()
@@ -137,6 +138,7 @@ impl Engine {
             .map(|(s, p)| (*s, closing(p.qty), p.qty.abs()))
             .filter(|(s, side, _)| {
                 !self
+                    .book
                     .orders
                     .values()
                     .any(|o| o.request.symbol == *s && o.request.side == *side)
@@ -149,7 +151,7 @@ impl Engine {
 
     /// A position too small to close under the pair's rules.
     fn dust(&self, symbol: Symbol, qty: Decimal) -> bool {
-        self.markets.get(&symbol).is_some_and(|m| {
+        self.markets.pairs.get(&symbol).is_some_and(|m| {
             let i = &m.instrument;
             let q = i.round_qty(qty.abs());
             let price = m.book.best_bid().map(|l| l.price).or(m.last_price);
@@ -160,6 +162,7 @@ impl Engine {
     /// Positions still open, and whether any of them is big enough to sell.
     fn still_open(&self) -> (Vec<(Symbol, Decimal)>, bool) {
         let open: Vec<(Symbol, Decimal)> = self
+            .account
             .portfolio
             .positions
             .iter()
@@ -172,18 +175,18 @@ impl Engine {
 
     /// Re-sends what a thin book left; says "flat" once no position and no order is left.
     pub(super) fn progress_flatten(&mut self, out: &mut Vec<Action>) {
-        let Some(since) = self.flattening else {
+        let Some(since) = self.account.flattening else {
             return;
         };
         if self.still_open().1 && self.now.since(since) >= FLATTEN_RETRY_MS {
-            self.flattening = Some(self.now);
+            self.account.flattening = Some(self.now);
             self.send_flatten_orders(out);
         }
         let (open, sellable) = self.still_open();
-        if sellable || !self.orders.is_empty() {
+        if sellable || !self.book.orders.is_empty() {
             return;
         }
-        self.flattening = None;
+        self.account.flattening = None;
         let dust: Vec<String> = open
             .iter()
             .map(|(s, q)| format!("{} {s}", q.normalize()))
@@ -205,9 +208,9 @@ impl Engine {
     /// anything moved it.
     #[inline(always)]
     pub(super) fn watch_account(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
-        let (from, until) = self.day_span;
-        let in_day = self.day.is_some() && from <= self.now && self.now < until;
-        if !self.account_dirty && in_day {
+        let (from, until) = self.account.day_span;
+        let in_day = self.account.day.is_some() && from <= self.now && self.now < until;
+        if !self.account.account_dirty && in_day {
             return None;
         }
         self.check_account(in_day, out)
@@ -217,50 +220,51 @@ impl Engine {
     /// as it was).
     #[inline(never)]
     fn check_account(&mut self, in_day: bool, out: &mut Vec<Action>) -> Option<Decimal> {
-        self.account_dirty = false;
+        self.account.account_dirty = false;
         let equity = self.equity();
         if !in_day {
             let offset = self.cfg.day_offset_ms;
             let today = self.now.day(offset);
-            if self.day.is_none_or(|(d, _)| d != today) {
-                self.day = Some((today, equity));
-                self.floors.0 = None;
+            if self.account.day.is_none_or(|(d, _)| d != today) {
+                self.account.day = Some((today, equity));
+                self.account.floors.0 = None;
                 self.persist(Record::DayStart { day: today, equity }, out);
             }
-            self.day_span = (
+            self.account.day_span = (
                 Timestamp(today * DAY_MS + offset),
                 Timestamp((today + 1) * DAY_MS + offset),
             );
         }
         if self
+            .account
             .peak
             .is_none_or(|p| units::cmp(equity, p) == Ordering::Greater)
         {
-            self.peak = Some(equity);
-            self.floors.1 = None;
+            self.account.peak = Some(equity);
+            self.account.floors.1 = None;
         }
         let limits = &self.cfg.limits;
         // the equity at which each limit trips, worked out once per day start and per peak
-        let (loss_floor, dd_floor) = match self.floors {
+        let (loss_floor, dd_floor) = match self.account.floors {
             (Some(l), Some(d)) => (l, d),
             _ => {
-                let start = self.day.map_or(equity, |(_, e)| e);
-                let peak = self.peak.unwrap_or(equity);
+                let start = self.account.day.map_or(equity, |(_, e)| e);
+                let peak = self.account.peak.unwrap_or(equity);
                 let dd = limits.max_drawdown_pct;
                 let f = (
                     start - limits.daily_loss(start),
                     (dd > Decimal::ZERO && peak > Decimal::ZERO)
                         .then(|| peak - peak * dd / dec!(100)),
                 );
-                self.floors = (Some(f.0), Some(f.1));
+                self.account.floors = (Some(f.0), Some(f.1));
                 f
             }
         };
-        if matches!(self.trading, TradingFlag::Halted(_)) {
+        if matches!(self.account.trading, TradingFlag::Halted(_)) {
             return Some(equity);
         }
         if units::cmp(equity, loss_floor) != Ordering::Greater
-            && let Some((_, start)) = self.day
+            && let Some((_, start)) = self.account.day
         {
             let reason = format!(
                 "daily loss limit: day P&L {} reached -{}",
@@ -270,7 +274,7 @@ impl Engine {
             self.halt(reason, "risk".into(), out);
             return Some(equity);
         }
-        if let (Some(floor), Some(peak)) = (dd_floor, self.peak)
+        if let (Some(floor), Some(peak)) = (dd_floor, self.account.peak)
             && units::cmp(equity, floor) != Ordering::Greater
         {
             let reason = format!(
@@ -287,15 +291,15 @@ impl Engine {
 
     /// Persists the peak equity, losing streak and cool-down.
     pub(super) fn persist_baselines(&mut self, out: &mut Vec<Action>) {
-        let Some(peak) = self.peak else {
+        let Some(peak) = self.account.peak else {
             return;
         };
-        self.peak_persisted = Some(peak);
+        self.account.peak_persisted = Some(peak);
         self.persist(
             Record::Baselines {
                 peak_equity: peak,
-                loss_streak: self.loss_streak,
-                cooldown_until: self.cooldown_until,
+                loss_streak: self.account.loss_streak,
+                cooldown_until: self.account.cooldown_until,
             },
             out,
         );
@@ -305,21 +309,21 @@ impl Engine {
     pub(super) fn on_round_trip(&mut self, symbol: Symbol, pnl: Decimal, out: &mut Vec<Action>) {
         let n = self.cfg.limits.loss_streak;
         if pnl < Decimal::ZERO {
-            self.loss_streak += 1;
+            self.account.loss_streak += 1;
         } else {
-            self.loss_streak = 0;
+            self.account.loss_streak = 0;
         }
-        if n > 0 && self.loss_streak >= n {
+        if n > 0 && self.account.loss_streak >= n {
             let mins = self.cfg.limits.loss_cooldown_mins;
             let until = Timestamp(self.now.0 + i64::from(mins) * 60_000);
-            self.cooldown_until = Some(until);
+            self.account.cooldown_until = Some(until);
             let text = format!(
                 "{} losing trades in a row (last {symbol} {}): no automated entries for {mins} min, until {} UTC",
-                self.loss_streak,
+                self.account.loss_streak,
                 money(pnl),
                 until.clock()
             );
-            self.loss_streak = 0;
+            self.account.loss_streak = 0;
             self.risk_event(
                 "breaker:loss_streak".into(),
                 Some(symbol),
@@ -340,22 +344,23 @@ impl Engine {
         if n == 0 {
             return;
         }
-        self.venue_errors.push_back(self.now);
+        self.account.venue_errors.push_back(self.now);
         while self
+            .account
             .venue_errors
             .front()
             .is_some_and(|t| self.now.since(*t) > window)
         {
-            self.venue_errors.pop_front();
+            self.account.venue_errors.pop_front();
         }
-        if self.venue_errors.len() >= n as usize && !self.strategy_paused {
-            self.venue_errors.clear();
+        if self.account.venue_errors.len() >= n as usize && !self.account.strategy_paused {
+            self.account.venue_errors.clear();
             let text = format!(
                 "{n} venue rejects/errors within {}s: strategy paused until a person unpauses it",
                 window / 1000
             );
-            self.strategy_paused = true;
-            self.pause_reason = Some(text.clone());
+            self.account.strategy_paused = true;
+            self.account.pause_reason = Some(text.clone());
             self.risk_event("breaker:venue_errors".into(), None, text.clone(), out);
             self.alert(AlertLevel::Danger, text, out);
         }
@@ -364,8 +369,8 @@ impl Engine {
     /// Time-based rules: cool-down end, approvals expiry, time stops, flatten progress,
     /// baselines and equity checkpoints.
     pub(super) fn on_timer(&mut self, out: &mut Vec<Action>) {
-        if self.cooldown_until.is_some_and(|t| self.now >= t) {
-            self.cooldown_until = None;
+        if self.account.cooldown_until.is_some_and(|t| self.now >= t) {
+            self.account.cooldown_until = None;
             self.persist_baselines(out);
             self.alert(
                 AlertLevel::Info,
@@ -376,10 +381,11 @@ impl Engine {
         self.expire_approvals(out);
         self.check_guards(None, out);
         self.progress_flatten(out);
-        if self.peak != self.peak_persisted {
+        if self.account.peak != self.account.peak_persisted {
             self.persist_baselines(out);
         }
         let due = self
+            .account
             .last_checkpoint
             .is_none_or(|t| self.now.since(t) >= self.cfg.equity_interval_ms);
         if due {
@@ -396,22 +402,24 @@ impl Engine {
     }
 
     fn checkpoint(&mut self, out: &mut Vec<Action>) {
-        self.last_checkpoint = Some(self.now);
+        self.account.last_checkpoint = Some(self.now);
         let equity = self.equity();
         let marks = self
+            .account
             .portfolio
             .positions
             .keys()
             .filter_map(|s| self.mark(*s).map(|m| (*s, m)))
             .collect();
         let day_pnl = self
+            .account
             .day
             .map(|(_, start)| equity - start)
             .unwrap_or_default();
         let rec = Record::Equity {
             ts: self.now,
             equity,
-            cash: self.portfolio.cash,
+            cash: self.account.portfolio.cash,
             day_pnl,
             marks,
         };

@@ -23,21 +23,9 @@ const BRIEF_HEADLINES: usize = 3;
 const LOCAL_RECORD_MS: i64 = 60_000;
 
 impl Engine {
-    /// The AI signal in force for `symbol`: a fresh LLM answer, else (per the fallback) the
-    /// local analyst's latest.
+    /// The AI signal in force for `symbol` (see `Signals::ai_signal`).
     pub(super) fn ai_signal(&self, symbol: Symbol) -> Option<&Signal> {
-        let ttl = i64::from(self.cfg.ai.ttl_secs) * 1000;
-        let fresh_llm = self
-            .llm_signals
-            .get(&symbol)
-            .filter(|s| self.now.since(s.ts) <= ttl);
-        match (self.cfg.ai.provider, self.cfg.ai.fallback) {
-            (Provider::Local, _) => self.local_signals.get(&symbol),
-            (Provider::Openai, Fallback::Local) => {
-                fresh_llm.or_else(|| self.local_signals.get(&symbol))
-            }
-            (Provider::Openai, Fallback::None) => fresh_llm,
-        }
+        self.signals.ai_signal(symbol, &self.cfg.ai, self.now)
     }
 
     /// After a strategy bar: refreshes the local analyst, blends, and returns what to do.
@@ -48,13 +36,14 @@ impl Engine {
         price: Decimal,
         out: &mut Vec<Action>,
     ) -> (Blend, Option<Decision>) {
-        let sentiment = self.sentiment.value(symbol, self.now);
+        let sentiment = self.signals.sentiment.value(symbol, self.now);
         let needs_local =
             self.cfg.ai.provider == Provider::Local || self.cfg.ai.fallback == Fallback::Local;
         if needs_local {
             let timeframes = self.strategy.timeframes(symbol);
             let imbalance = self
                 .markets
+                .pairs
                 .get(&symbol)
                 .and_then(|m| m.book.imbalance(IMBALANCE_LEVELS));
             let local = analyse(&LocalInputs {
@@ -68,14 +57,20 @@ impl Engine {
             });
             // journal buy/sell calls when they change, or again after a quiet minute
             let due = local.action != SignalAction::Hold
-                && self.recorded_local.get(&symbol).is_none_or(|(action, at)| {
-                    *action != local.action || self.now.since(*at) >= LOCAL_RECORD_MS
-                });
+                && self
+                    .signals
+                    .recorded_local
+                    .get(&symbol)
+                    .is_none_or(|(action, at)| {
+                        *action != local.action || self.now.since(*at) >= LOCAL_RECORD_MS
+                    });
             if due {
-                self.recorded_local.insert(symbol, (local.action, self.now));
+                self.signals
+                    .recorded_local
+                    .insert(symbol, (local.action, self.now));
                 self.record_signal(&local, out);
             }
-            self.local_signals.insert(symbol, local);
+            self.signals.local_signals.insert(symbol, local);
         }
         self.request_analysis(symbol, false, out);
         let ai = self.ai_signal(symbol).cloned();
@@ -85,11 +80,11 @@ impl Engine {
             ai.as_ref().map(Signal::score),
             sentiment,
         );
-        let holding = !self.portfolio.qty(symbol).is_zero();
+        let holding = !self.account.portfolio.qty(symbol).is_zero();
         let side = decide(&b, holding, bar.rsi, self.cfg.strategy.rsi_overbought);
         self.strategy
             .set_action(symbol, side.map_or("hold", Side::as_str));
-        self.blends.insert(symbol, b.clone());
+        self.signals.blends.insert(symbol, b.clone());
         let level = |v: Option<f64>| v.and_then(|v| Decimal::try_from(v).ok());
         let decision = side.map(|side| {
             let mut reasoning = format!(
@@ -145,21 +140,25 @@ impl Engine {
         let interval = i64::from(self.cfg.ai.interval_secs) * 1000;
         let early = self.cfg.ai.early_move_pct;
         let due = now
-            || self.last_request.get(&symbol).is_none_or(|(at, p0)| {
-                let moved = if p0.is_zero() {
-                    0.0
-                } else {
-                    f64::try_from(((price - *p0) / *p0).abs()).unwrap_or(0.0) * 100.0
-                };
-                self.now.since(*at) >= interval || (early > 0.0 && moved >= early)
-            });
+            || self
+                .signals
+                .last_request
+                .get(&symbol)
+                .is_none_or(|(at, p0)| {
+                    let moved = if p0.is_zero() {
+                        0.0
+                    } else {
+                        f64::try_from(((price - *p0) / *p0).abs()).unwrap_or(0.0) * 100.0
+                    };
+                    self.now.since(*at) >= interval || (early > 0.0 && moved >= early)
+                });
         if !due {
             return;
         }
         let Some(brief) = self.market_brief(symbol) else {
             return;
         };
-        self.last_request.insert(symbol, (self.now, price));
+        self.signals.last_request.insert(symbol, (self.now, price));
         let request_id = format!("req-{}", self.next_seq());
         out.push(Action::RequestAnalysis(Box::new(
             crate::signals::AnalysisRequest {
@@ -172,10 +171,11 @@ impl Engine {
 
     /// What the analyst is told of `symbol` (`None` before it has a price).
     fn market_brief(&self, symbol: Symbol) -> Option<MarketBrief> {
-        let m = self.markets.get(&symbol)?;
+        let m = self.markets.pairs.get(&symbol)?;
         let price = m.last_price.or(m.book.mid())?;
         let equity = self.equity();
         let position = self
+            .account
             .portfolio
             .positions
             .get(&symbol)
@@ -197,8 +197,9 @@ impl Engine {
                 .collect(),
             timeframes: self.strategy.timeframes(symbol),
             technical: self.strategy.signal(symbol).cloned(),
-            sentiment: self.sentiment.value(symbol, self.now),
+            sentiment: self.signals.sentiment.value(symbol, self.now),
             headlines: self
+                .signals
                 .sentiment
                 .headlines(symbol)
                 .into_iter()
@@ -232,7 +233,7 @@ impl Engine {
 
     /// An LLM answer arrived.
     pub(super) fn on_signal(&mut self, s: Signal, out: &mut Vec<Action>) {
-        if !self.markets.contains_key(&s.symbol) || s.source != SignalSource::Llm {
+        if !self.markets.pairs.contains_key(&s.symbol) || s.source != SignalSource::Llm {
             return;
         }
         self.record_signal(&s, out);
@@ -246,15 +247,15 @@ impl Engine {
             s.tokens
         );
         self.alert(AlertLevel::Info, text, out);
-        self.ai_status.last_latency_ms = Some(s.latency_ms);
-        self.ai_status.last_tokens = Some(s.tokens);
-        self.ai_status.health = AiHealth::Ok;
-        self.llm_signals.insert(s.symbol, s);
+        self.signals.ai_status.last_latency_ms = Some(s.latency_ms);
+        self.signals.ai_status.last_tokens = Some(s.tokens);
+        self.signals.ai_status.health = AiHealth::Ok;
+        self.signals.llm_signals.insert(s.symbol, s);
     }
 
     /// The LLM worker reports a change of health.
     pub(super) fn on_ai_health(&mut self, h: AiHealth, out: &mut Vec<Action>) {
-        if h == self.ai_status.health {
+        if h == self.signals.ai_status.health {
             return;
         }
         let level = match h {
@@ -274,14 +275,14 @@ impl Engine {
         let text = format!("AI provider {}", detail);
         self.risk_event("ai:health".into(), None, text.clone(), out);
         self.alert(level, text, out);
-        self.ai_status.health = h;
+        self.signals.ai_status.health = h;
     }
 
     /// A news headline arrived.
     pub(super) fn on_news(&mut self, h: Headline, out: &mut Vec<Action>) {
-        let pairs: Vec<Symbol> = self.markets.keys().copied().collect();
-        self.sentiment.prune(self.now);
-        let moved = self.sentiment.add(&h, &pairs);
+        let pairs: Vec<Symbol> = self.markets.pairs.keys().copied().collect();
+        self.signals.sentiment.prune(self.now);
+        let moved = self.signals.sentiment.add(&h, &pairs);
         if moved.is_empty() {
             return;
         }

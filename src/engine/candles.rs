@@ -52,7 +52,7 @@ impl Engine {
         stamps: (Timestamp, Timestamp),
         out: &mut Vec<Action>,
     ) {
-        let Some(m) = self.markets.get_mut(&symbol) else {
+        let Some(m) = self.markets.pairs.get_mut(&symbol) else {
             return;
         };
         (m.exchange_ts, m.received_ts) = stamps;
@@ -63,8 +63,8 @@ impl Engine {
             }
         }
         m.book_ts = Some(self.now);
-        let orders = !self.orders.is_empty();
-        let guarded = self.guards.get(&symbol).is_some_and(Guard::watches);
+        let orders = !self.book.orders.is_empty();
+        let guarded = self.account.guards.get(&symbol).is_some_and(Guard::watches);
         let m = match self.cfg.fill {
             super::FillModel::NextOpen { slippage_bps } if orders || guarded => {
                 // the open is the fresh price for what fills in the bar, the close after it
@@ -73,7 +73,7 @@ impl Engine {
                     self.fill_at_open(symbol, c.open, slippage_bps, out);
                 }
                 self.guard_bar(symbol, c, out);
-                let Some(m) = self.markets.get_mut(&symbol) else {
+                let Some(m) = self.markets.pairs.get_mut(&symbol) else {
                     return;
                 };
                 m
@@ -101,8 +101,12 @@ impl Engine {
         close: Decimal,
         out: &mut Vec<Action>,
     ) {
-        let held = self.portfolio.qty(symbol);
-        let busy = self.orders.values().any(|o| o.request.symbol == symbol);
+        let held = self.account.portfolio.qty(symbol);
+        let busy = self
+            .book
+            .orders
+            .values()
+            .any(|o| o.request.symbol == symbol);
         let qty = match signal {
             Side::Buy if held.is_zero() && !busy => {
                 let unit = close * (Decimal::ONE + self.cfg.fees.taker);
@@ -121,7 +125,7 @@ impl Engine {
 
     /// The most of `symbol` that `cash` buys at `unit` (price plus fee), in whole lots.
     fn affordable(&self, symbol: Symbol, cash: Decimal, unit: Decimal) -> Decimal {
-        match self.markets.get(&symbol) {
+        match self.markets.pairs.get(&symbol) {
             Some(m) => m.instrument.affordable(cash, unit),
             None => cash.checked_div(unit).unwrap_or_default(),
         }
@@ -145,7 +149,7 @@ impl Engine {
         // while these fill waits for the next bar)
         let (mut after, last) = (OrderId(0), OrderId(self.seq));
         loop {
-            let next = self.orders.values().find(|o| {
+            let next = self.book.orders.values().find(|o| {
                 o.id > after
                     && o.id <= last
                     && o.request.symbol == symbol
@@ -169,7 +173,7 @@ impl Engine {
     fn fill_pending(&mut self, id: OrderId, price: Decimal, out: &mut Vec<Action>) {
         let all_in = self.cfg.limits.sizing.method == SizingMethod::AllIn;
         let now = self.now;
-        let Some(o) = self.orders.get_mut(&id) else {
+        let Some(o) = self.book.orders.get_mut(&id) else {
             return;
         };
         let limit_ok = match (o.request.price, o.request.side) {
@@ -189,11 +193,12 @@ impl Engine {
                 affordable
             } else {
                 self.markets
+                    .pairs
                     .get(&symbol)
                     .map_or(qty, |m| m.instrument.round_qty(qty))
                     .min(affordable)
             };
-            if let Some(o) = self.orders.get_mut(&id) {
+            if let Some(o) = self.book.orders.get_mut(&id) {
                 o.request.qty = qty;
             }
         }
@@ -205,7 +210,12 @@ impl Engine {
             };
             self.execute(id, &[ex], out);
         }
-        if self.orders.get(&id).is_some_and(|o| o.status.is_live()) {
+        if self
+            .book
+            .orders
+            .get(&id)
+            .is_some_and(|o| o.status.is_live())
+        {
             self.finish(id, OrderEvent::Expire, "not filled at the open", out);
         }
     }
@@ -213,7 +223,7 @@ impl Engine {
     /// Candle mode guards: the bar's low and high decide, the worse first when both are hit
     /// (stop, then trailing stop, then take-profit); a gap through a level fills at the open.
     fn guard_bar(&mut self, symbol: Symbol, c: &Candle, out: &mut Vec<Action>) {
-        let Some(g) = self.guards.get_mut(&symbol) else {
+        let Some(g) = self.account.guards.get_mut(&symbol) else {
             return;
         };
         let hit = if let Some(stop) = g.stop.filter(|s| c.low <= *s) {
@@ -234,7 +244,7 @@ impl Engine {
             return;
         };
         let described = g.describe(kind);
-        let qty = self.portfolio.qty(symbol);
+        let qty = self.account.portfolio.qty(symbol);
         let text = format!(
             "{symbol} {described} hit in the bar (low {}, high {}): selling {} at {}",
             c.low.normalize(),

@@ -185,7 +185,7 @@ impl Engine {
                 }
             }
             ExecReport::Unknown { id, why } => {
-                if self.orders.contains_key(&id) {
+                if self.book.orders.contains_key(&id) {
                     let text = format!(
                         "order {} outcome unknown ({why}): looking it up on the venue",
                         id.0
@@ -195,7 +195,7 @@ impl Engine {
             }
             ExecReport::CancelRefused { id, reason } => {
                 // it counts as pending again until the venue's report says what it is
-                if self.cancelling.remove(&id) && self.orders.contains_key(&id) {
+                if self.book.cancelling.remove(&id) && self.book.orders.contains_key(&id) {
                     let text = format!("cancel of order {} refused by the venue: {reason}", id.0);
                     self.alert(AlertLevel::Warn, text, out);
                 }
@@ -217,7 +217,7 @@ impl Engine {
                     AlertLevel::Warn
                 };
                 self.alert(level, text, out);
-                self.exec_stream = Some(x);
+                self.markets.exec_stream = Some(x);
             }
         }
     }
@@ -226,7 +226,7 @@ impl Engine {
     /// ended as the venue ended it.
     fn on_venue_order(&mut self, v: VenueOrder, out: &mut Vec<Action>) {
         let now = self.now;
-        let Some(order) = self.orders.get_mut(&v.id) else {
+        let Some(order) = self.book.orders.get_mut(&v.id) else {
             return;
         };
         let mut changed = false;
@@ -248,14 +248,18 @@ impl Engine {
         };
         for t in &v.trades {
             through += t.qty;
-            let booked = self.orders.get(&v.id).map_or(through, |o| o.filled_qty);
+            let booked = self
+                .book
+                .orders
+                .get(&v.id)
+                .map_or(through, |o| o.filled_qty);
             if through > booked {
                 self.book_venue_trade(&v, t, out);
                 changed = false;
             }
         }
         // fills the reports did not list (missed while away): one fill at their average price
-        if let Some(o) = self.orders.get(&v.id)
+        if let Some(o) = self.book.orders.get(&v.id)
             && v.filled > o.filled_qty
         {
             let qty = v.filled - o.filled_qty;
@@ -319,10 +323,10 @@ impl Engine {
                 ended
             }
         };
-        match self.orders.get(&v.id) {
+        match self.book.orders.get(&v.id) {
             Some(o) if o.status.is_terminal() => {
-                self.orders.remove(&v.id);
-                self.cancelling.remove(&v.id);
+                self.book.orders.remove(&v.id);
+                self.book.cancelling.remove(&v.id);
             }
             Some(o) if changed && !ended => {
                 let o = o.clone();
@@ -357,7 +361,7 @@ impl Engine {
         );
         self.alert(AlertLevel::Warn, text, out);
         self.persist(Record::Order(order.clone()), out);
-        self.orders.insert(v.id, order);
+        self.book.orders.insert(v.id, order);
         self.on_venue_order(v, out);
     }
 
@@ -405,9 +409,11 @@ impl Engine {
 
     /// The venue's futures positions replace what was last read from it.
     fn set_perps(&mut self, venue: Venue, positions: Vec<PerpPosition>) {
-        self.perps
-            .retain(|s, _| self.markets.get(s).is_some_and(|m| m.venue != venue));
-        self.perps
+        self.markets
+            .perps
+            .retain(|s, _| self.markets.pairs.get(s).is_some_and(|m| m.venue != venue));
+        self.markets
+            .perps
             .extend(positions.into_iter().map(|p| (p.symbol, p)));
     }
 
@@ -424,11 +430,12 @@ impl Engine {
             self.alert(AlertLevel::Warn, text, out);
         }
         for v in a.open {
-            if self.orders.contains_key(&v.id) {
+            if self.book.orders.contains_key(&v.id) {
                 self.on_venue_order(v, out);
             } else if v.id.0 > self.seq
                 && self
                     .markets
+                    .pairs
                     .get(&v.symbol)
                     .is_some_and(|m| m.venue == venue)
             {
@@ -461,47 +468,48 @@ impl Engine {
         };
         let pairs: Vec<Symbol> = self
             .markets
+            .pairs
             .iter()
             .filter(|(_, m)| m.venue == venue)
             .map(|(s, _)| *s)
             .collect();
         // the balances' correction is measured from here, after the orders' own fills
-        let (before, cash_before) = (self.equity(), self.portfolio.cash);
+        let (before, cash_before) = (self.equity(), self.account.portfolio.cash);
         let mut moved = Vec::new();
         if let Some(quote) = pairs.first().map(|s| s.quote().to_string()) {
             // a futures venue states its wallet: the positions' cost comes off it, at the
             // cost booked here where we hold what the venue holds (its entry price is
             // rounded), else at the venue's entry
-            let venue_cash = pairs.iter().filter_map(|s| self.perps.get(s)).try_fold(
-                balance(&quote),
-                |cash, p| {
-                    let cost = match self.portfolio.positions.get(&p.symbol) {
+            let venue_cash = pairs
+                .iter()
+                .filter_map(|s| self.markets.perps.get(s))
+                .try_fold(balance(&quote), |cash, p| {
+                    let cost = match self.account.portfolio.positions.get(&p.symbol) {
                         Some(ours) if ours.qty == p.qty => Some(ours.cost),
                         _ => p.qty.checked_mul(p.entry),
                     };
                     cash.checked_sub(cost?)
-                },
-            );
+                });
             let Some(venue_cash) = venue_cash else {
                 let text = format!("{venue}: the account's figures do not compute; not reconciled");
                 self.alert(AlertLevel::Danger, text, out);
                 return;
             };
-            if venue_cash != self.portfolio.cash {
+            if venue_cash != self.account.portfolio.cash {
                 differences += 1;
                 let text = format!(
                     "{venue}: {quote} balance is {} but {} was booked here; the venue's figure stands",
                     venue_cash.normalize(),
-                    self.portfolio.cash.normalize()
+                    self.account.portfolio.cash.normalize()
                 );
                 self.risk_event("reconcile:cash".into(), None, text.clone(), out);
                 self.alert(AlertLevel::Warn, text, out);
-                self.portfolio.cash = venue_cash;
+                self.account.portfolio.cash = venue_cash;
             }
         }
         for s in pairs {
             let venue_qty = balance(s.base());
-            let ours = self.portfolio.qty(s);
+            let ours = self.account.portfolio.qty(s);
             if venue_qty == ours {
                 continue;
             }
@@ -515,8 +523,8 @@ impl Engine {
             self.risk_event("reconcile:position".into(), Some(s), text.clone(), out);
             self.alert(AlertLevel::Warn, text, out);
             let mark = self.mark(s);
-            let entry = self.perps.get(&s).map(|p| p.entry);
-            let p = self.portfolio.positions.entry(s).or_default();
+            let entry = self.markets.perps.get(&s).map(|p| p.entry);
+            let p = self.account.portfolio.positions.entry(s).or_default();
             // a futures position takes the venue's entry; otherwise what is held keeps its
             // average cost and what appeared is valued at the mark
             let unit = match entry {
@@ -528,7 +536,7 @@ impl Engine {
             p.qty = venue_qty;
             moved.push((s, p.clone()));
             // a long's stop and take mean nothing once the venue says none is held
-            if venue_qty <= Decimal::ZERO && self.guards.remove(&s).is_some() {
+            if venue_qty <= Decimal::ZERO && self.account.guards.remove(&s).is_some() {
                 self.persist(
                     Record::Guard {
                         symbol: s,
@@ -543,14 +551,14 @@ impl Engine {
             self.alert(AlertLevel::Info, text, out);
             return;
         }
-        if moved.is_empty() && self.portfolio.cash == cash_before {
+        if moved.is_empty() && self.account.portfolio.cash == cash_before {
             return;
         }
-        self.account_moved();
+        self.account.moved();
         self.persist(
             Record::Account {
                 ts: self.now,
-                cash: self.portfolio.cash,
+                cash: self.account.portfolio.cash,
                 positions: moved,
             },
             out,
@@ -558,13 +566,13 @@ impl Engine {
         // what the venue corrected is not a trading gain or loss: the day's start and the
         // drawdown peak move by the correction
         let shift = self.equity() - before;
-        if let Some((day, start)) = self.day {
+        if let Some((day, start)) = self.account.day {
             let equity = start + shift;
-            self.day = Some((day, equity));
+            self.account.day = Some((day, equity));
             self.persist(Record::DayStart { day, equity }, out);
         }
-        self.peak = self.peak.map(|p| p + shift);
-        self.floors = (None, None);
+        self.account.peak = self.account.peak.map(|p| p + shift);
+        self.account.floors = (None, None);
         self.persist_baselines(out);
     }
 }

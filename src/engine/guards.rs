@@ -20,12 +20,12 @@ impl Engine {
         out: &mut Vec<Action>,
     ) {
         let symbol = fill.symbol;
-        let Some(pos) = self.portfolio.positions.get(&symbol).cloned() else {
+        let Some(pos) = self.account.portfolio.positions.get(&symbol).cloned() else {
             return;
         };
         // a long opened: from flat, or by a buy that covered a reported short and went on
         if before <= Decimal::ZERO && pos.qty > Decimal::ZERO {
-            let planned = self.plans.remove(&symbol).unwrap_or_default();
+            let planned = self.book.plans.remove(&symbol).unwrap_or_default();
             let atr = self
                 .strategy
                 .timeframes(symbol)
@@ -35,6 +35,7 @@ impl Engine {
                 .and_then(|a| Decimal::try_from(a).ok());
             let dp = self
                 .markets
+                .pairs
                 .get(&symbol)
                 .map_or(8, |m| m.instrument.tick_size.normalize().scale());
             let g = self
@@ -72,10 +73,10 @@ impl Engine {
                 },
                 out,
             );
-            self.guards.insert(symbol, guard);
+            self.account.guards.insert(symbol, guard);
         } else if pos.qty.is_zero()
             && !before.is_zero()
-            && let Some(g) = self.guards.remove(&symbol)
+            && let Some(g) = self.account.guards.remove(&symbol)
         {
             self.persist(
                 Record::Guard {
@@ -92,24 +93,25 @@ impl Engine {
     /// Checks the guards of `symbol` (every guard when `None`) against their trigger price and
     /// the clock, and sends the exit of any that fire.
     pub(super) fn check_guards(&mut self, symbol: Option<Symbol>, out: &mut Vec<Action>) {
-        if self.guards.is_empty() {
+        if self.account.guards.is_empty() {
             return;
         }
         let symbols: Vec<Symbol> = match symbol {
-            Some(s) if self.guards.contains_key(&s) => vec![s],
+            Some(s) if self.account.guards.contains_key(&s) => vec![s],
             Some(_) => return,
-            None => self.guards.keys().copied().collect(),
+            None => self.account.guards.keys().copied().collect(),
         };
         for s in symbols {
-            let price = self
-                .markets
-                .get(&s)
-                .and_then(|m| match self.cfg.limits.guards.trigger {
-                    TriggerPrice::Mid => m.book.mid(),
-                    TriggerPrice::Last => m.last_price,
-                });
+            let price =
+                self.markets
+                    .pairs
+                    .get(&s)
+                    .and_then(|m| match self.cfg.limits.guards.trigger {
+                        TriggerPrice::Mid => m.book.mid(),
+                        TriggerPrice::Last => m.last_price,
+                    });
             let now = self.now;
-            let Some(g) = self.guards.get_mut(&s) else {
+            let Some(g) = self.account.guards.get_mut(&s) else {
                 continue;
             };
             let Some(kind) = g.check(price, now) else {
@@ -136,18 +138,20 @@ impl Engine {
         first: bool,
         out: &mut Vec<Action>,
     ) {
-        let qty = self.portfolio.qty(g.symbol);
+        let qty = self.account.portfolio.qty(g.symbol);
         if qty.is_zero() {
             return;
         }
         let working: Vec<_> = self
+            .book
             .orders
             .values()
             .filter(|o| o.request.symbol == g.symbol)
             .map(|o| o.id)
             .collect();
         if working.iter().any(|id| {
-            self.orders
+            self.book
+                .orders
                 .get(id)
                 .is_some_and(|o| o.request.origin == Origin::Guard)
         }) {

@@ -60,15 +60,20 @@ impl Engine {
         let (_, Some(decision)) = self.analyse_bar(symbol, bar, price, out) else {
             return;
         };
-        let busy = self.orders.values().any(|o| o.request.symbol == symbol);
+        let busy = self
+            .book
+            .orders
+            .values()
+            .any(|o| o.request.symbol == symbol);
         let entry_blocked = decision.side == Side::Buy
-            && (self.trading != super::TradingFlag::Active
-                || self.cooldown_until.is_some_and(|t| self.now < t));
-        let halted = matches!(self.trading, super::TradingFlag::Halted(_));
-        if !fresh || busy || self.strategy_paused || halted || entry_blocked {
+            && (self.account.trading != super::TradingFlag::Active
+                || self.account.cooldown_until.is_some_and(|t| self.now < t));
+        let halted = matches!(self.account.trading, super::TradingFlag::Halted(_));
+        if !fresh || busy || self.account.strategy_paused || halted || entry_blocked {
             return;
         }
         let queued = self
+            .book
             .approvals
             .values()
             .any(|a| a.request.symbol == symbol && a.request.side == decision.side);
@@ -89,11 +94,13 @@ impl Engine {
             }),
             out,
         );
-        if self.manual_approval {
+        if self.book.manual_approval {
             self.queue_approval(req, (decision.stop, decision.take), decision.reasoning, out);
         } else {
             if req.side == Side::Buy {
-                self.plans.insert(symbol, (decision.stop, decision.take));
+                self.book
+                    .plans
+                    .insert(symbol, (decision.stop, decision.take));
             }
             self.submit(req, out);
         }
@@ -108,7 +115,7 @@ impl Engine {
         side: Side,
         stop: Option<Decimal>,
     ) -> Option<OrderRequest> {
-        let m = self.markets.get(&symbol)?;
+        let m = self.markets.pairs.get(&symbol)?;
         let (pending_buy, pending_sell) = self.pending(symbol);
         let qty = match side {
             Side::Buy => {
@@ -116,7 +123,7 @@ impl Engine {
                 let ask = m.book.best_ask().map(|l| l.price).or(m.last_price)?;
                 let limits = &self.cfg.limits;
                 let equity = self.equity();
-                let held = (self.portfolio.qty(symbol) + pending_buy) * ask;
+                let held = (self.account.portfolio.qty(symbol) + pending_buy) * ask;
                 let mut room = limits
                     .max_order_notional
                     .min(limits.position_cap(equity) - held)
@@ -131,7 +138,7 @@ impl Engine {
                 }
                 qty
             }
-            Side::Sell => self.portfolio.qty(symbol) - pending_sell,
+            Side::Sell => self.account.portfolio.qty(symbol) - pending_sell,
         };
         (qty > Decimal::ZERO).then(|| OrderRequest::market(symbol, side, qty, Origin::Strategy))
     }
@@ -139,14 +146,14 @@ impl Engine {
     /// Quote the active portfolio still allows the strategy to add to `symbol`.
     pub(super) fn allocation_room(&self, symbol: Symbol) -> Option<Decimal> {
         let (_, budget) = self.cfg.portfolio.as_ref()?;
-        let pairs: Vec<Symbol> = self.markets.keys().copied().collect();
+        let pairs: Vec<Symbol> = self.markets.pairs.keys().copied().collect();
         Some(budget.room(symbol, &pairs, |s| self.exposure(s)))
     }
 
     /// A pair's position plus open buys, at the mark.
     pub(super) fn exposure(&self, symbol: Symbol) -> Decimal {
         let mark = self.mark(symbol).unwrap_or_default();
-        (self.portfolio.qty(symbol) + self.pending(symbol).0) * mark
+        (self.account.portfolio.qty(symbol) + self.pending(symbol).0) * mark
     }
 
     /// Puts a sized intent in the approval queue.
@@ -174,7 +181,7 @@ impl Engine {
             out,
         );
         self.alert(AlertLevel::Warn, text, out);
-        self.approvals.insert(
+        self.book.approvals.insert(
             id,
             Approval {
                 id,
@@ -196,7 +203,7 @@ impl Engine {
         by: &str,
         out: &mut Vec<Action>,
     ) {
-        let Some(a) = self.approvals.remove(&id) else {
+        let Some(a) = self.book.approvals.remove(&id) else {
             self.alert(AlertLevel::Warn, format!("no approval #{id} waiting"), out);
             return;
         };
@@ -212,7 +219,7 @@ impl Engine {
         self.alert(AlertLevel::Info, text, out);
         if approve {
             if a.request.side == Side::Buy {
-                self.plans.insert(symbol, (a.stop, a.take));
+                self.book.plans.insert(symbol, (a.stop, a.take));
             }
             self.submit(a.request, out);
         }
@@ -221,13 +228,14 @@ impl Engine {
     /// Drops intents nobody answered in time.
     pub(super) fn expire_approvals(&mut self, out: &mut Vec<Action>) {
         let due: Vec<u64> = self
+            .book
             .approvals
             .values()
             .filter(|a| self.now >= a.expires)
             .map(|a| a.id)
             .collect();
         for id in due {
-            if let Some(a) = self.approvals.remove(&id) {
+            if let Some(a) = self.book.approvals.remove(&id) {
                 let text = format!(
                     "approval #{id} expired unanswered: {} {} {}",
                     a.request.side.as_str(),
@@ -247,9 +255,9 @@ impl Engine {
 
     /// Turns manual approval on or off; turning it off drops what waits.
     pub(super) fn set_manual_approval(&mut self, on: bool, out: &mut Vec<Action>) {
-        self.manual_approval = on;
-        let dropped = if on { 0 } else { self.approvals.len() };
-        self.approvals.clear();
+        self.book.manual_approval = on;
+        let dropped = if on { 0 } else { self.book.approvals.len() };
+        self.book.approvals.clear();
         let text = if on {
             "manual mode: strategy intents wait for approval".to_string()
         } else {

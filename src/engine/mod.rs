@@ -16,9 +16,12 @@ mod execution;
 mod guards;
 mod intents;
 mod orders;
+mod paper_fills;
 mod quotes;
+mod restore;
 mod risk_view;
 mod snapshot;
+mod state;
 
 /// The shared vocabulary the engine's events and actions speak, re-exported beside them.
 pub use crate::model::{AlertLevel, LevelChange, Venue};
@@ -31,30 +34,25 @@ pub use execution::{
 };
 pub use intents::Approval;
 pub use quotes::{Consolidated, VenueBook};
+pub use restore::Restored;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
 
 use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
 use crate::model::Mode;
-use crate::model::{
-    Candle, Fill, FlatMap, Instrument, Order, OrderId, Side, Symbol, Timeframe, Timestamp,
-};
-use crate::portfolio::{Portfolio, Position};
-use crate::risk::{Guard, PortfolioBudget, RiskLimits};
-use crate::signals::{AiConfig, AiStatus, Blend, SentimentBook, Signal};
+use crate::model::{Candle, FlatMap, Instrument, Symbol, Timeframe, Timestamp};
+use crate::portfolio::Portfolio;
+use crate::risk::{PortfolioBudget, RiskLimits};
+use crate::signals::{AiConfig, AiStatus, SentimentBook};
 use crate::strategy::{Baseline, BaselineParams};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Fills kept for the snapshot.
 const RECENT_FILLS: usize = 50;
 /// Alerts kept for the snapshot.
 const RECENT_ALERTS: usize = 50;
-/// Book levels per side in the snapshot.
-const SNAPSHOT_LEVELS: usize = 25;
-/// Candles per timeframe in the snapshot.
-const SNAPSHOT_CANDLES: usize = 120;
 
 /// Everything the engine is configured with.
 #[derive(Clone, Debug)]
@@ -129,109 +127,21 @@ impl Market {
     }
 }
 
-/// What a restart rebuilds from the store.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Restored {
-    /// Quote cash.
-    pub cash: Decimal,
-    /// Positions by pair.
-    pub positions: FlatMap<Symbol, Position>,
-    /// Orders that were live when the last run stopped.
-    pub open_orders: Vec<Order>,
-    /// Active, reducing or halted.
-    pub trading: TradingFlag,
-    /// The trading day and its starting equity.
-    pub day: Option<(i64, Decimal)>,
-    /// Highest equity seen.
-    pub peak_equity: Option<Decimal>,
-    /// Losing round trips in a row.
-    pub loss_streak: u32,
-    /// End of a losing-streak cool-down.
-    pub cooldown_until: Option<Timestamp>,
-    /// Guards of open positions.
-    pub guards: Vec<Guard>,
-    /// Highest id or record number used so far.
-    pub last_seq: u64,
-    /// Fills so far.
-    pub fill_count: u64,
-    /// The latest fills, newest first.
-    pub recent_fills: Vec<Fill>,
-}
-
-/// The trading engine.
+/// The trading engine: its configuration, clock and id counter, the strategy, the recent
+/// alerts, and its state in owned parts (`state.rs`).
 #[derive(Clone, Debug)]
 pub struct Engine {
     cfg: EngineConfig,
     seq: u64,
     now: Timestamp,
-    markets: FlatMap<Symbol, Market>,
-    /// Other venues' books of the pairs, for the cross-venue view.
-    quotes: quotes::VenueQuotes,
-    orders: FlatMap<OrderId, Order>,
-    /// Live orders the venue was asked to cancel (testnet mode): they no longer count as
-    /// pending, so an exit that replaces them is not refused meanwhile.
-    cancelling: BTreeSet<OrderId>,
-    recent_fills: VecDeque<Fill>,
-    fill_count: u64,
-    portfolio: Portfolio,
-    matcher: PaperMatcher,
-    strategy: Baseline,
-    strategy_paused: bool,
-    /// Why a breaker paused the strategy.
-    pause_reason: Option<String>,
-    trading: TradingFlag,
-    trading_seq: u64,
+    /// The store committed every record through this one.
     persisted_through: u64,
-    day: Option<(i64, Decimal)>,
-    /// The engine-time span [start, end) of `day`, so most events skip the day arithmetic.
-    day_span: (Timestamp, Timestamp),
-    peak: Option<Decimal>,
-    peak_persisted: Option<Decimal>,
-    /// Equity at which the daily loss limit and the drawdown limit trip (`None`: to work out;
-    /// `Some(None)`: drawdown off).
-    floors: (Option<Decimal>, Option<Option<Decimal>>),
-    /// Something that moves equity happened since the last account check (a fill, a mark
-    /// change of a held pair, a command or a tick).
-    account_dirty: bool,
-    /// Equity as the last account check marked it, kept until something moves it (`None`:
-    /// work it out when asked).
-    marked_equity: Option<Decimal>,
-    loss_streak: u32,
-    cooldown_until: Option<Timestamp>,
-    /// Orders accepted in the last minute.
-    order_times: VecDeque<Timestamp>,
-    /// Intents approved within the duplicate window.
-    recent_intents: VecDeque<(Timestamp, orders::IntentKey)>,
-    /// Venue rejects and errors within the breaker window.
-    venue_errors: VecDeque<Timestamp>,
-    guards: FlatMap<Symbol, Guard>,
-    /// The (stop, take) an entry in flight asked for, used when its position opens.
-    plans: BTreeMap<Symbol, (Option<Decimal>, Option<Decimal>)>,
-    approvals: BTreeMap<u64, Approval>,
-    manual_approval: bool,
-    /// The latest LLM answer per pair.
-    llm_signals: BTreeMap<Symbol, Signal>,
-    /// The local analyst's latest signal per pair.
-    local_signals: BTreeMap<Symbol, Signal>,
-    /// The latest blended decision per pair.
-    blends: BTreeMap<Symbol, Blend>,
-    /// The local analyst's last journalled call per pair, and when.
-    recorded_local: BTreeMap<Symbol, (crate::signals::SignalAction, Timestamp)>,
-    sentiment: SentimentBook,
-    ai_status: AiStatus,
-    /// Per pair: the candle strategy's crossover state.
-    /// Per pair: when the LLM was last asked and the price then.
-    last_request: BTreeMap<Symbol, (Timestamp, Decimal)>,
-    /// A flatten under way, and when its orders were last sent.
-    flattening: Option<Timestamp>,
-    last_checkpoint: Option<Timestamp>,
+    strategy: Baseline,
     alerts: VecDeque<Alert>,
-    feeds: BTreeMap<Venue, FeedHealth>,
-    /// How the execution venue's fills arrive (testnet mode).
-    exec_stream: Option<ExecStream>,
-    /// Futures positions as the executing venue last reported them, by pair.
-    perps: BTreeMap<Symbol, PerpPosition>,
-    rejections: u64,
+    markets: state::Markets,
+    book: state::Book,
+    account: state::Account,
+    signals: state::Signals,
 }
 
 impl Engine {
@@ -267,94 +177,25 @@ impl Engine {
         Engine {
             seq: 0,
             now: Timestamp(0),
-            markets,
-            quotes,
-            orders: FlatMap::new(),
-            cancelling: BTreeSet::new(),
-            recent_fills: VecDeque::new(),
-            fill_count: 0,
-            portfolio: Portfolio::new(cfg.starting_cash),
-            matcher: PaperMatcher::new(cfg.fees.clone()),
-            strategy: Baseline::new(cfg.strategy.clone()),
-            strategy_paused: false,
-            pause_reason: None,
-            trading: TradingFlag::Active,
-            trading_seq: 0,
             persisted_through: 0,
-            day: None,
-            peak: None,
-            peak_persisted: None,
-            floors: (None, None),
-            day_span: (Timestamp(0), Timestamp(0)),
-            account_dirty: true,
-            marked_equity: None,
-            loss_streak: 0,
-            cooldown_until: None,
-            order_times: VecDeque::new(),
-            recent_intents: VecDeque::new(),
-            venue_errors: VecDeque::new(),
-            guards: FlatMap::new(),
-            plans: BTreeMap::new(),
-            approvals: BTreeMap::new(),
-            manual_approval: cfg.limits.manual_approval,
-            llm_signals: BTreeMap::new(),
-            local_signals: BTreeMap::new(),
-            blends: BTreeMap::new(),
-            recorded_local: BTreeMap::new(),
-            sentiment: SentimentBook::new(cfg.news_half_life_ms),
-            last_request: BTreeMap::new(),
-            ai_status: AiStatus::for_config(&cfg.ai, cfg.llm_worker),
-            flattening: None,
-            last_checkpoint: None,
+            strategy: Baseline::new(cfg.strategy.clone()),
             alerts: VecDeque::new(),
-            feeds: BTreeMap::new(),
-            exec_stream: None,
-            perps: BTreeMap::new(),
-            rejections: 0,
+            markets: state::Markets {
+                pairs: markets,
+                quotes,
+                ..state::Markets::default()
+            },
+            book: state::Book::new(
+                PaperMatcher::new(cfg.fees.clone()),
+                cfg.limits.manual_approval,
+            ),
+            account: state::Account::new(cfg.starting_cash),
+            signals: state::Signals::new(
+                SentimentBook::new(cfg.news_half_life_ms),
+                AiStatus::for_config(&cfg.ai, cfg.llm_worker),
+            ),
             cfg,
         }
-    }
-
-    /// Continues an account from what the store kept. Orders that cannot survive a restart
-    /// (market orders, orders still pending) are expired; the returned actions persist that.
-    pub fn restore(&mut self, r: Restored, now: Timestamp) -> Vec<Action> {
-        self.now = now;
-        self.seq = self.seq.max(r.last_seq);
-        self.portfolio = Portfolio {
-            cash: r.cash,
-            positions: r.positions,
-        };
-        self.trading = r.trading;
-        self.day = r.day;
-        self.day_span = (Timestamp(0), Timestamp(0));
-        self.peak = r.peak_equity;
-        self.floors = (None, None);
-        self.marked_equity = None;
-        self.peak_persisted = r.peak_equity;
-        self.loss_streak = r.loss_streak;
-        self.cooldown_until = r.cooldown_until;
-        self.guards = r
-            .guards
-            .into_iter()
-            .filter(|g| !self.portfolio.qty(g.symbol).is_zero())
-            .map(|g| (g.symbol, g))
-            .collect();
-        self.fill_count = r.fill_count;
-        self.recent_fills = r.recent_fills.into_iter().take(RECENT_FILLS).collect();
-        let mut out = Vec::new();
-        for mut order in r.open_orders {
-            // a venue's orders live on there until it says otherwise (reconciliation asks)
-            let resting = self.venue_executes()
-                || order.request.kind == crate::model::OrderKind::Limit
-                    && order.status != crate::model::OrderStatus::Pending;
-            if resting && self.markets.contains_key(&order.request.symbol) {
-                self.orders.insert(order.id, order);
-            } else if order.apply(crate::model::OrderEvent::Expire, now).is_ok() {
-                order.reason = Some("expired by restart".into());
-                self.persist(action::Record::Order(order), &mut out);
-            }
-        }
-        out
     }
 
     /// Handles one event at engine time `now` and returns what must happen outside.
@@ -373,12 +214,12 @@ impl Engine {
             return;
         }
         let moves_equity = match &event {
-            Event::Market(m) => !self.portfolio.qty(m.symbol).is_zero(),
+            Event::Market(m) => !self.account.portfolio.qty(m.symbol).is_zero(),
             Event::Persisted { .. } => false,
             _ => true,
         };
         if moves_equity {
-            self.account_moved();
+            self.account.moved();
         }
         match event {
             Event::Market(m) => self.on_market(m, out),
@@ -418,7 +259,7 @@ impl Engine {
         out: &mut Vec<Action>,
     ) -> Decimal {
         if matches!(self.cfg.fill, FillModel::Book) {
-            let Some(venue) = self.markets.get(&symbol).map(|m| m.venue) else {
+            let Some(venue) = self.markets.pairs.get(&symbol).map(|m| m.venue) else {
                 return self.equity();
             };
             let event = MarketEvent {
@@ -432,8 +273,8 @@ impl Engine {
             return self.equity();
         }
         self.now = now;
-        if !self.portfolio.qty(symbol).is_zero() {
-            self.account_moved();
+        if !self.account.portfolio.qty(symbol).is_zero() {
+            self.account.moved();
         }
         self.on_candle_close(symbol, candle, (now, now), out);
         self.after_event(out).unwrap_or_else(|| self.equity())
@@ -445,20 +286,13 @@ impl Engine {
     fn after_event(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
         let marked = self.watch_account(out);
         if let Some(equity) = marked {
-            self.marked_equity = Some(equity);
+            self.account.marked_equity = Some(equity);
         }
         if self.cfg.latency_ms > 0 && !self.venue_executes() {
             self.activate_due(out);
             return None;
         }
         marked
-    }
-
-    /// Equity may have changed (a fill, a new mark of a held pair, a command): the account
-    /// is checked again after this event and the cached equity is worked out afresh.
-    fn account_moved(&mut self) {
-        self.account_dirty = true;
-        self.marked_equity = None;
     }
 
     /// The next id / record number.
@@ -510,7 +344,7 @@ impl Engine {
     }
 
     fn on_feed(&mut self, f: FeedEvent, out: &mut Vec<Action>) {
-        let h = self.feeds.entry(f.venue).or_insert(FeedHealth {
+        let h = self.markets.feeds.entry(f.venue).or_insert(FeedHealth {
             venue: f.venue,
             connected: false,
             reconnects: 0,
@@ -540,10 +374,15 @@ impl Engine {
                     h.losses += 1;
                 }
                 // the venue's books are not followed any more: no trading on them
-                for m in self.markets.values_mut().filter(|m| m.venue == f.venue) {
+                for m in self
+                    .markets
+                    .pairs
+                    .values_mut()
+                    .filter(|m| m.venue == f.venue)
+                {
                     m.forget_book();
                 }
-                self.quotes.forget(f.venue);
+                self.markets.quotes.forget(f.venue);
                 h.connected = false;
                 h.reconnects = attempt;
                 let text = format!(
@@ -566,6 +405,7 @@ impl Engine {
                 for (rule, status) in rules {
                     let Some(m) = self
                         .markets
+                        .pairs
                         .get_mut(&rule.symbol)
                         .filter(|m| m.venue == f.venue)
                     else {
@@ -601,9 +441,9 @@ impl Engine {
                 h.resyncs += 1;
                 // the book was wrong: nothing trades on it until the fresh snapshot (a view
                 // venue's resync drops only its own book)
-                match self.markets.get_mut(&symbol) {
+                match self.markets.pairs.get_mut(&symbol) {
                     Some(m) if m.venue == f.venue => m.forget_book(),
-                    _ => self.quotes.forget_pair(symbol, f.venue),
+                    _ => self.markets.quotes.forget_pair(symbol, f.venue),
                 }
                 Some((
                     AlertLevel::Warn,
@@ -612,7 +452,7 @@ impl Engine {
             }
             FeedKind::Banned { until } => {
                 // no more data from there until the ban ends: its view books go stale
-                self.quotes.forget(f.venue);
+                self.markets.quotes.forget(f.venue);
                 let news = h.banned_until != Some(until);
                 h.banned_until = Some(until);
                 news.then(|| {
@@ -639,8 +479,8 @@ impl Engine {
     }
 
     fn on_market(&mut self, ev: MarketEvent, out: &mut Vec<Action>) {
-        if self.quotes.follows(ev.symbol, ev.venue) {
-            self.quotes.on_market(&ev);
+        if self.markets.quotes.follows(ev.symbol, ev.venue) {
+            self.markets.quotes.on_market(&ev);
             return;
         }
         if let (MarketKind::Candle(c), FillModel::NextOpen { .. }) = (&ev.kind, self.cfg.fill) {
@@ -649,6 +489,7 @@ impl Engine {
         }
         let Some(m) = self
             .markets
+            .pairs
             .get_mut(&ev.symbol)
             .filter(|m| m.venue == ev.venue)
         else {
@@ -660,14 +501,16 @@ impl Engine {
             MarketKind::BookSnapshot { bids, asks, .. } => {
                 m.book.apply_snapshot(&bids, &asks);
                 m.book_ts = Some(self.now);
-                self.matcher.on_snapshot(ev.symbol);
+                self.book.matcher.on_snapshot(ev.symbol);
                 self.match_resting_on_book(ev.symbol, out);
                 self.check_guards(Some(ev.symbol), out);
             }
             MarketKind::BookDelta { changes, .. } => {
                 for c in &changes {
                     m.book.apply_delta(c.side, c.price, c.qty);
-                    self.matcher.on_level_change(ev.symbol, c.side, c.price);
+                    self.book
+                        .matcher
+                        .on_level_change(ev.symbol, c.side, c.price);
                 }
                 m.book_ts = Some(self.now);
                 self.match_resting_on_book(ev.symbol, out);
@@ -702,116 +545,31 @@ impl Engine {
         }
     }
 
-    /// The engine's picture now.
-    pub fn snapshot(&self) -> Snapshot {
-        let mark = |s: Symbol| self.markets.get(&s).and_then(Market::mark);
-        let equity = self.equity();
-        let positions = self
-            .portfolio
-            .positions
-            .iter()
-            .map(|(s, p)| {
-                let m = mark(*s);
-                PositionView {
-                    symbol: *s,
-                    qty: p.qty,
-                    avg_price: p.avg_price(),
-                    mark: m,
-                    unrealised: m.map(|m| p.unrealised(m)).unwrap_or_default(),
-                    realised: p.realised,
-                    fees: p.fees,
-                    guard: self.guards.get(s).cloned(),
-                }
-            })
-            .collect();
-        let acknowledged = self.persisted_through >= self.trading_seq;
-        let trading = match &self.trading {
-            TradingFlag::Active => TradingState::Active,
-            TradingFlag::Reducing(info) => TradingState::Reducing {
-                info: info.clone(),
-                acknowledged,
-            },
-            TradingFlag::Halted(info) => TradingState::Halted {
-                info: info.clone(),
-                acknowledged,
-            },
-        };
-        Snapshot {
-            seq: self.seq,
-            persisted_through: self.persisted_through,
-            ts: self.now,
-            mode: self.cfg.mode,
-            trading,
-            strategy_paused: self.strategy_paused,
-            risk: self.risk_view(equity),
-            ai: self.ai_status.clone(),
-            approvals: self.approvals.values().cloned().collect(),
-            equity,
-            cash: self.portfolio.cash,
-            day_start_equity: self.day.map(|(_, e)| e),
-            day_pnl: self.day.map(|(_, e)| equity - e).unwrap_or_default(),
-            positions,
-            open_orders: self.orders.values().cloned().collect(),
-            recent_fills: self.recent_fills.iter().cloned().collect(),
-            fill_count: self.fill_count,
-            rejections: self.rejections,
-            markets: self
-                .markets
-                .iter()
-                .map(|(s, m)| MarketView {
-                    symbol: *s,
-                    venue: m.venue,
-                    bids: m.book.top(Side::Buy, SNAPSHOT_LEVELS),
-                    asks: m.book.top(Side::Sell, SNAPSHOT_LEVELS),
-                    last_price: m.last_price,
-                    mid: m.book.mid(),
-                    exchange_ts: m.exchange_ts,
-                    received_ts: m.received_ts,
-                    candles: Timeframe::ALL
-                        .into_iter()
-                        .map(|tf| (tf, m.candles.candles(tf, SNAPSHOT_CANDLES)))
-                        .collect(),
-                    technical: self.strategy.signal(*s).cloned(),
-                    timeframes: self.strategy.timeframes(*s),
-                    ai: self.ai_signal(*s).cloned(),
-                    llm: self.llm_signals.get(s).cloned(),
-                    blend: self.blends.get(s).cloned(),
-                    sentiment: self.sentiment.value(*s, self.now),
-                    headlines: self.sentiment.headlines(*s),
-                    other_venues: self.quotes.views(*s, SNAPSHOT_LEVELS),
-                })
-                .collect(),
-            feeds: self.feeds.values().cloned().collect(),
-            exec_stream: self.exec_stream.clone(),
-            perps: self.perps.values().cloned().collect(),
-            alerts: self.alerts.iter().cloned().collect(),
-        }
-    }
-
     /// A trading-state change (halt, reduce-only, resume) is not yet acknowledged as persisted.
     pub fn awaiting_ack(&self) -> bool {
-        self.persisted_through < self.trading_seq
+        self.persisted_through < self.account.trading_seq
     }
 
     /// The account: cash and positions.
     pub fn portfolio(&self) -> &Portfolio {
-        &self.portfolio
+        &self.account.portfolio
     }
 
     /// Mark price of a pair (book mid, else last trade).
     pub fn mark(&self, symbol: Symbol) -> Option<Decimal> {
-        self.markets.get(&symbol).and_then(Market::mark)
+        self.markets.mark(symbol)
     }
 
     /// cash + Σ qty × mark.
     #[inline]
     pub fn equity(&self) -> Decimal {
-        self.marked_equity
-            .unwrap_or_else(|| self.portfolio.equity(|s| self.mark(s)))
+        self.account
+            .marked_equity
+            .unwrap_or_else(|| self.account.portfolio.equity(|s| self.mark(s)))
     }
 
     /// The order book of a pair.
     pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.markets.get(&symbol).map(|m| &m.book)
+        self.markets.pairs.get(&symbol).map(|m| &m.book)
     }
 }

@@ -1,11 +1,10 @@
-//! Order flow inside the engine: commands and strategy intents through risk, paper
-//! activation and matching, fills booked into the portfolio, cancels.
+//! Order flow inside the engine: commands and strategy intents through risk, orders placed,
+//! fills booked into the portfolio, cancels. Paper matching is in `paper_fills.rs`.
 
 use super::{Action, AlertLevel, Command, Engine, Record, RiskRecord, TradingFlag};
-use crate::exec::{Execution, TakeRequest};
+use crate::exec::Execution;
 use crate::model::{
-    Fill, Liquidity, Order, OrderEvent, OrderId, OrderKind, OrderRequest, OrderStatus, Origin,
-    Side, Symbol, transition,
+    Fill, Order, OrderEvent, OrderId, OrderKind, OrderRequest, Origin, Side, Symbol, transition,
 };
 use crate::risk::{self, Approved, Gate, RiskContext};
 use rust_decimal::Decimal;
@@ -64,8 +63,8 @@ impl Engine {
             Command::ManualApproval(on) => self.set_manual_approval(on, out),
             Command::Analyse(symbol) => self.request_analysis(symbol, true, out),
             Command::PauseStrategy(paused) => {
-                self.strategy_paused = paused;
-                let why = self.pause_reason.take();
+                self.account.strategy_paused = paused;
+                let why = self.account.pause_reason.take();
                 let word = if paused { "paused" } else { "unpaused" };
                 let after = why.map_or(String::new(), |w| format!(" (was: {w})"));
                 self.alert(AlertLevel::Info, format!("strategy {word}{after}"), out);
@@ -75,8 +74,8 @@ impl Engine {
                 match self.cfg.limits.with_setting(&key, &value) {
                     Ok(limits) => {
                         self.cfg.limits = limits;
-                        self.floors = (None, None);
-                        self.account_dirty = true;
+                        self.account.floors = (None, None);
+                        self.account.account_dirty = true;
                         let text = format!("risk.{key} set to {value} by {by}");
                         self.risk_event("set".into(), None, text.clone(), out);
                         self.alert(AlertLevel::Info, text, out);
@@ -99,8 +98,8 @@ impl Engine {
         self.cfg.limits = s.limits;
         self.cfg.ai = s.ai;
         self.cfg.portfolio = s.portfolio;
-        self.floors = (None, None);
-        self.account_dirty = true;
+        self.account.floors = (None, None);
+        self.account.account_dirty = true;
         let text = format!(
             "settings reloaded: risk limits and AI{}; mode, venues, pairs, paper fees and strategy parameters need a restart",
             if provider_kept {
@@ -117,9 +116,10 @@ impl Engine {
     pub(super) fn pending(&self, symbol: Symbol) -> (Decimal, Decimal) {
         let (mut buy, mut sell) = (Decimal::ZERO, Decimal::ZERO);
         let live = self
+            .book
             .orders
             .values()
-            .filter(|o| !self.cancelling.contains(&o.id));
+            .filter(|o| !self.book.cancelling.contains(&o.id));
         for o in live.filter(|o| o.request.symbol == symbol) {
             match o.request.side {
                 Side::Buy => buy += o.remaining(),
@@ -132,13 +132,14 @@ impl Engine {
     /// Pairs that count as open: a position, or a live buy that may become one.
     fn open_positions(&self) -> usize {
         let held = |s: Symbol| {
-            self.portfolio
+            self.account
+                .portfolio
                 .positions
                 .get(&s)
                 .is_some_and(|p| !p.qty.is_zero())
         };
         let buys = || {
-            let orders = self.orders.values();
+            let orders = self.book.orders.values();
             orders
                 .filter(|o| o.request.side == Side::Buy)
                 .map(|o| o.request.symbol)
@@ -148,35 +149,18 @@ impl Engine {
             .enumerate()
             .filter(|(i, s)| !held(*s) && !buys().take(*i).any(|t| t == *s))
             .count();
-        let positions = self.portfolio.positions.values();
+        let positions = self.account.portfolio.positions.values();
         positions.filter(|p| !p.qty.is_zero()).count() + pending
-    }
-
-    /// Forgets order times and intents older than their windows.
-    fn prune_windows(&mut self) {
-        let now = self.now;
-        while self
-            .order_times
-            .front()
-            .is_some_and(|t| now.since(*t) >= 60_000)
-        {
-            self.order_times.pop_front();
-        }
-        let window = i64::from(self.cfg.limits.duplicate_window_secs) * 1000;
-        while self
-            .recent_intents
-            .front()
-            .is_some_and(|(t, _)| now.since(*t) >= window)
-        {
-            self.recent_intents.pop_front();
-        }
     }
 
     /// Passes a request through risk; places it if approved, records the rejection if not.
     pub(super) fn submit(&mut self, req: OrderRequest, out: &mut Vec<Action>) -> Option<OrderId> {
-        self.prune_windows();
+        self.book.prune_windows(
+            self.now,
+            i64::from(self.cfg.limits.duplicate_window_secs) * 1000,
+        );
         let verdict = {
-            let Some(m) = self.markets.get(&req.symbol) else {
+            let Some(m) = self.markets.pairs.get(&req.symbol) else {
                 let text = format!("{} is not a traded pair", req.symbol);
                 self.reject(req.symbol, "unknown_symbol", text, out);
                 return None;
@@ -189,7 +173,7 @@ impl Engine {
             .map(|l| l.price)
             .or(m.last_price);
             let (pending_buy_qty, pending_sell_qty) = self.pending(req.symbol);
-            let gate = match &self.trading {
+            let gate = match &self.account.trading {
                 TradingFlag::Active => Gate::Active,
                 TradingFlag::Reducing(h) => Gate::Reducing(&h.reason),
                 TradingFlag::Halted(h) => Gate::Halted(&h.reason),
@@ -201,18 +185,20 @@ impl Engine {
                 mid: m.book.mid().or(m.last_price),
                 book_age_ms: m.book_ts.map(|t| self.now.since(t)),
                 feed_down: self
+                    .markets
                     .feeds
                     .get(&m.venue)
                     .is_some_and(|f| f.blocks_trading(self.now)),
                 venue_status: m.venue_status.as_deref(),
-                orders_last_minute: self.order_times.len() as u32,
+                orders_last_minute: self.book.order_times.len() as u32,
                 duplicate: self
+                    .book
                     .recent_intents
                     .iter()
                     .any(|(_, k)| *k == IntentKey::of(&req)),
-                cooldown_until: self.cooldown_until.filter(|t| self.now < *t),
+                cooldown_until: self.account.cooldown_until.filter(|t| self.now < *t),
                 equity: self.equity(),
-                position_qty: self.portfolio.qty(req.symbol),
+                position_qty: self.account.portfolio.qty(req.symbol),
                 pending_buy_qty,
                 pending_sell_qty,
                 open_positions: self.open_positions(),
@@ -227,7 +213,8 @@ impl Engine {
         match verdict {
             Ok(approved) => {
                 if self.cfg.limits.duplicate_window_secs > 0 {
-                    self.recent_intents
+                    self.book
+                        .recent_intents
                         .push_back((self.now, IntentKey::of(&req)));
                 }
                 Some(self.place(approved, out))
@@ -250,12 +237,14 @@ impl Engine {
     /// remaining quantity at its limit (market orders: the best ask) plus the taker fee.
     pub(super) fn free_cash(&self, except: Option<OrderId>) -> Decimal {
         let reserved: Decimal = self
+            .book
             .orders
             .values()
             .filter(|o| o.request.side == Side::Buy && Some(o.id) != except)
             .map(|o| {
                 let ask = self
                     .markets
+                    .pairs
                     .get(&o.request.symbol)
                     .and_then(|m| m.book.best_ask())
                     .map(|l| l.price);
@@ -263,7 +252,7 @@ impl Engine {
                 o.remaining() * price * (Decimal::ONE + self.cfg.fees.taker)
             })
             .sum();
-        (self.portfolio.cash - reserved).max(Decimal::ZERO)
+        (self.account.portfolio.cash - reserved).max(Decimal::ZERO)
     }
 
     /// Records a risk rejection.
@@ -274,7 +263,7 @@ impl Engine {
         text: String,
         out: &mut Vec<Action>,
     ) {
-        self.rejections += 1;
+        self.book.rejections += 1;
         let rec = RiskRecord {
             ts: self.now,
             kind: format!("rejected:{rule}"),
@@ -288,11 +277,11 @@ impl Engine {
     /// Creates an approved order; activates it now or after the simulated latency.
     fn place(&mut self, approved: Approved<OrderRequest>, out: &mut Vec<Action>) -> OrderId {
         let id = OrderId(self.next_seq());
-        self.order_times.push_back(self.now);
+        self.book.order_times.push_back(self.now);
         if self.venue_executes() {
             let order = Order::new(id, approved.inner().clone(), self.now);
             self.persist(Record::Order(order.clone()), out);
-            self.orders.insert(id, order);
+            self.book.orders.insert(id, order);
             out.push(Action::Submit {
                 id,
                 order: approved,
@@ -301,7 +290,7 @@ impl Engine {
         }
         let order = Order::new(id, approved.into_inner(), self.now);
         self.persist(Record::Order(order.clone()), out);
-        self.orders.insert(id, order);
+        self.book.orders.insert(id, order);
         // candle mode fills at the next open; otherwise now or after the simulated latency
         let next_open = matches!(self.cfg.fill, super::FillModel::NextOpen { .. });
         if self.cfg.latency_ms == 0 && !next_open {
@@ -310,105 +299,10 @@ impl Engine {
         id
     }
 
-    /// Activates pending orders whose latency has passed.
-    pub(super) fn activate_due(&mut self, out: &mut Vec<Action>) {
-        let due: Vec<OrderId> = self
-            .orders
-            .values()
-            .filter(|o| {
-                o.status == OrderStatus::Pending && self.now.since(o.created) >= self.cfg.latency_ms
-            })
-            .map(|o| o.id)
-            .collect();
-        for id in due {
-            self.activate(id, out);
-        }
-    }
-
-    /// The paper venue takes the order: a post-only order that would cross is rejected;
-    /// otherwise it is accepted, takes what it can, then rests or expires.
-    fn activate(&mut self, id: OrderId, out: &mut Vec<Action>) {
-        let Some(req) = self.orders.get(&id).map(|o| o.request.clone()) else {
-            return;
-        };
-        let Some(m) = self.markets.get(&req.symbol) else {
-            return;
-        };
-        let crosses = match (req.kind, req.price, req.side) {
-            (OrderKind::Market, _, _) => true,
-            (OrderKind::Limit, Some(p), Side::Buy) => {
-                m.book.best_ask().is_some_and(|a| a.price <= p)
-            }
-            (OrderKind::Limit, Some(p), Side::Sell) => {
-                m.book.best_bid().is_some_and(|b| b.price >= p)
-            }
-            (OrderKind::Limit, None, _) => false,
-        };
-        if crosses && req.post_only {
-            self.finish(
-                id,
-                OrderEvent::Reject,
-                "post-only order would take liquidity",
-                out,
-            );
-            self.venue_error(out);
-            return;
-        }
-        let now = self.now;
-        if self
-            .orders
-            .get_mut(&id)
-            .is_none_or(|o| o.apply(OrderEvent::Accept, now).is_err())
-        {
-            return;
-        }
-        if crosses {
-            let ex = self.take(id, Liquidity::Taker);
-            self.execute(id, &ex, out);
-        }
-        let still_live = self.orders.get(&id).is_some_and(|o| o.status.is_live());
-        if still_live && (req.kind == OrderKind::Market || req.ioc) {
-            self.finish(
-                id,
-                OrderEvent::Expire,
-                "not enough liquidity; remainder expired",
-                out,
-            );
-        } else if let Some(o) = self
-            .orders
-            .get(&id)
-            .filter(|o| o.status == OrderStatus::Open)
-        {
-            let o = o.clone();
-            self.persist(Record::Order(o), out);
-        }
-    }
-
-    /// Asks the matcher what an order can take from its book now.
-    fn take(&mut self, id: OrderId, liquidity: Liquidity) -> Vec<Execution> {
-        let Some(o) = self.orders.get(&id) else {
-            return Vec::new();
-        };
-        let Some(m) = self.markets.get(&o.request.symbol) else {
-            return Vec::new();
-        };
-        let cash = (o.request.side == Side::Buy).then(|| self.free_cash(Some(id)));
-        let req = TakeRequest {
-            symbol: o.request.symbol,
-            side: o.request.side,
-            qty: o.remaining(),
-            limit: o.request.price,
-            lot: m.instrument.lot_size,
-            cash,
-            liquidity,
-        };
-        self.matcher.take(&m.book, req)
-    }
-
     /// Books executions as fills: order, portfolio, recent fills, records and alerts.
     pub(super) fn execute(&mut self, id: OrderId, executions: &[Execution], out: &mut Vec<Action>) {
         for ex in executions {
-            let Some(order) = self.orders.get(&id) else {
+            let Some(order) = self.book.orders.get(&id) else {
                 return;
             };
             let fill = Fill {
@@ -424,9 +318,14 @@ impl Engine {
             };
             self.book_fill(fill, ex.qty, out);
         }
-        if self.orders.get(&id).is_some_and(|o| o.status.is_terminal()) {
-            self.orders.remove(&id);
-            self.cancelling.remove(&id);
+        if self
+            .book
+            .orders
+            .get(&id)
+            .is_some_and(|o| o.status.is_terminal())
+        {
+            self.book.orders.remove(&id);
+            self.book.cancelling.remove(&id);
         }
     }
 
@@ -441,7 +340,7 @@ impl Engine {
     ) -> bool {
         let id = fill.order_id;
         fill.id = self.next_seq();
-        let Some(order) = self.orders.get_mut(&id) else {
+        let Some(order) = self.book.orders.get_mut(&id) else {
             return false;
         };
         // the order must accept the fill and the account must book it before either changes
@@ -454,16 +353,16 @@ impl Engine {
         if fits.is_err() {
             return false;
         }
-        let before = self.portfolio.qty(fill.symbol);
-        self.account_moved();
-        let position = match self.portfolio.apply_fill(&fill) {
+        let before = self.account.portfolio.qty(fill.symbol);
+        self.account.moved();
+        let position = match self.account.portfolio.apply_fill(&fill) {
             Ok(p) => p.clone(),
             Err(e) => {
                 self.alert(AlertLevel::Danger, format!("fill not booked: {e}"), out);
                 return false;
             }
         };
-        let Some(order) = self.orders.get_mut(&id) else {
+        let Some(order) = self.book.orders.get_mut(&id) else {
             return false;
         };
         if order
@@ -476,12 +375,12 @@ impl Engine {
         order.filled_notional += fill.price * order_qty;
         order.fees += fill.fee;
         let order = order.clone();
-        self.fill_count += 1;
-        if self.recent_fills.len() == super::RECENT_FILLS {
-            self.recent_fills.pop_back();
+        self.book.fill_count += 1;
+        if self.book.recent_fills.len() == super::RECENT_FILLS {
+            self.book.recent_fills.pop_back();
         }
-        self.recent_fills.push_front(fill.clone());
-        let cash = self.portfolio.cash;
+        self.book.recent_fills.push_front(fill.clone());
+        let cash = self.account.portfolio.cash;
         self.persist(
             Record::Fill {
                 fill: fill.clone(),
@@ -515,15 +414,15 @@ impl Engine {
         why: &str,
         out: &mut Vec<Action>,
     ) -> bool {
-        let Some(order) = self.orders.get_mut(&id) else {
+        let Some(order) = self.book.orders.get_mut(&id) else {
             return false;
         };
         if order.apply(event, self.now).is_err() {
             return false;
         }
         order.reason = Some(why.to_string());
-        self.cancelling.remove(&id);
-        let Some(order) = self.orders.remove(&id) else {
+        self.book.cancelling.remove(&id);
+        let Some(order) = self.book.orders.remove(&id) else {
             return false;
         };
         self.persist(Record::Order(order), out);
@@ -534,11 +433,11 @@ impl Engine {
     /// asked to cancel and stays live until the venue confirms.
     pub(super) fn cancel(&mut self, id: OrderId, why: &str, out: &mut Vec<Action>) -> bool {
         if self.venue_executes() {
-            let Some(symbol) = self.orders.get(&id).map(|o| o.request.symbol) else {
+            let Some(symbol) = self.book.orders.get(&id).map(|o| o.request.symbol) else {
                 return false;
             };
             // asked again whenever asked (a request whose outcome was lost is not final)
-            self.cancelling.insert(id);
+            self.book.cancelling.insert(id);
             let text = format!("cancelling order {} ({why})", id.0);
             self.alert(AlertLevel::Info, text, out);
             out.push(Action::Cancel { id, symbol });
@@ -549,97 +448,9 @@ impl Engine {
 
     /// Cancels every live order.
     pub(super) fn cancel_all(&mut self, why: &str, out: &mut Vec<Action>) {
-        let ids: Vec<OrderId> = self.orders.keys().copied().collect();
+        let ids: Vec<OrderId> = self.book.orders.keys().copied().collect();
         for id in ids {
             self.cancel(id, why, out);
         }
-    }
-
-    /// Resting limit orders the book has moved through fill as makers at their limit.
-    pub(super) fn match_resting_on_book(&mut self, symbol: Symbol, out: &mut Vec<Action>) {
-        if self.orders.is_empty() || self.venue_executes() {
-            return;
-        }
-        let Some(book) = self.markets.get(&symbol).map(|m| &m.book) else {
-            return;
-        };
-        let (bid, ask) = (book.best_bid(), book.best_ask());
-        let crossed: Vec<OrderId> = self
-            .resting(symbol)
-            .filter(|o| match (o.request.side, o.request.price) {
-                (Side::Buy, Some(p)) => ask.is_some_and(|a| a.price <= p),
-                (Side::Sell, Some(p)) => bid.is_some_and(|b| b.price >= p),
-                _ => false,
-            })
-            .map(|o| o.id)
-            .collect();
-        for id in crossed {
-            let ex = self.take(id, Liquidity::Maker);
-            self.execute(id, &ex, out);
-        }
-    }
-
-    /// Resting limit orders a public trade printed through fill as makers, up to the trade's
-    /// quantity (a print exactly at the limit is not assumed to reach our place in the queue).
-    pub(super) fn match_resting_on_trade(
-        &mut self,
-        symbol: Symbol,
-        price: Decimal,
-        qty: Decimal,
-        out: &mut Vec<Action>,
-    ) {
-        if self.orders.is_empty() || self.venue_executes() {
-            return;
-        }
-        let Some(lot) = self.markets.get(&symbol).map(|m| m.instrument.lot_size) else {
-            return;
-        };
-        let through: Vec<(OrderId, Decimal, Decimal)> = self
-            .resting(symbol)
-            .filter_map(|o| {
-                let limit = o.request.price?;
-                let hit = match o.request.side {
-                    Side::Buy => price < limit,
-                    Side::Sell => price > limit,
-                };
-                hit.then(|| (o.id, limit, o.remaining()))
-            })
-            .collect();
-        let mut left = qty;
-        for (id, limit, remaining) in through {
-            let mut take = remaining.min(left);
-            let buy = self
-                .orders
-                .get(&id)
-                .is_some_and(|o| o.request.side == Side::Buy);
-            if buy {
-                let unit = limit * (Decimal::ONE + self.cfg.fees.maker);
-                if unit > Decimal::ZERO {
-                    take = take.min(self.free_cash(Some(id)) / unit);
-                }
-            }
-            if lot > Decimal::ZERO {
-                take = (take / lot).trunc() * lot;
-            }
-            if take <= Decimal::ZERO {
-                continue;
-            }
-            left -= take;
-            let ex = Execution {
-                price: limit,
-                qty: take,
-                liquidity: Liquidity::Maker,
-            };
-            self.execute(id, &[ex], out);
-        }
-    }
-
-    /// Live limit orders of a pair that are resting in the book.
-    fn resting(&self, symbol: Symbol) -> impl Iterator<Item = &Order> {
-        self.orders.values().filter(move |o| {
-            o.request.symbol == symbol
-                && o.request.kind == OrderKind::Limit
-                && matches!(o.status, OrderStatus::Open | OrderStatus::PartiallyFilled)
-        })
     }
 }

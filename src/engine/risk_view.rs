@@ -93,21 +93,22 @@ impl Engine {
                 halts,
             });
         };
-        if let Some((_, start)) = self.day {
+        if let Some((_, start)) = self.account.day {
             let loss = (start - equity).max(Decimal::ZERO);
             add("daily loss", loss, l.daily_loss(start), Unit::Quote, true);
         }
-        if let Some(peak) = self.peak.filter(|p| *p > Decimal::ZERO)
+        if let Some(peak) = self.account.peak.filter(|p| *p > Decimal::ZERO)
             && l.max_drawdown_pct > Decimal::ZERO
         {
             let dd = ((peak - equity) * dec!(100) / peak).max(Decimal::ZERO);
             add("drawdown", dd, l.max_drawdown_pct, Unit::Percent, true);
         }
         let largest = self
+            .account
             .portfolio
             .positions
             .keys()
-            .map(|s| self.portfolio.qty(*s) * self.mark(*s).unwrap_or_default())
+            .map(|s| self.account.portfolio.qty(*s) * self.mark(*s).unwrap_or_default())
             .max()
             .unwrap_or_default();
         add(
@@ -118,6 +119,7 @@ impl Engine {
             false,
         );
         let open = self
+            .account
             .portfolio
             .positions
             .values()
@@ -131,6 +133,7 @@ impl Engine {
             false,
         );
         let recent = self
+            .book
             .order_times
             .iter()
             .filter(|t| self.now.since(**t) < 60_000)
@@ -145,7 +148,7 @@ impl Engine {
         if l.loss_streak > 0 {
             add(
                 "losing streak",
-                Decimal::from(self.loss_streak),
+                Decimal::from(self.account.loss_streak),
                 Decimal::from(l.loss_streak),
                 Unit::Count,
                 false,
@@ -154,6 +157,7 @@ impl Engine {
         if l.venue_errors > 0 {
             let window = i64::from(l.venue_error_window_secs) * 1000;
             let errors = self
+                .account
                 .venue_errors
                 .iter()
                 .filter(|t| self.now.since(**t) <= window)
@@ -167,7 +171,7 @@ impl Engine {
             );
         }
         let portfolio = self.cfg.portfolio.as_ref().map(|(name, b)| {
-            let pairs: Vec<_> = self.markets.keys().copied().collect();
+            let pairs: Vec<_> = self.markets.pairs.keys().copied().collect();
             PortfolioView {
                 name: name.clone(),
                 budget: b.budget,
@@ -176,11 +180,11 @@ impl Engine {
         });
         RiskView {
             limits,
-            peak_equity: self.peak,
-            loss_streak: self.loss_streak,
-            cooldown_until: self.cooldown_until.filter(|t| self.now < *t),
-            pause_reason: self.pause_reason.clone(),
-            manual_approval: self.manual_approval,
+            peak_equity: self.account.peak,
+            loss_streak: self.account.loss_streak,
+            cooldown_until: self.account.cooldown_until.filter(|t| self.now < *t),
+            pause_reason: self.account.pause_reason.clone(),
+            manual_approval: self.book.manual_approval,
             portfolio,
         }
     }

@@ -1,10 +1,10 @@
 //! `Snapshot`: the plain-data picture of the engine that the daemon logs, the cockpit draws
-//! and `attach` receives. It carries the sequence number it reflects.
+//! and `attach` receives, and how the engine draws it. It carries the sequence number it
+//! reflects.
 
-use super::{Alert, Approval, HaltInfo, RiskView, Venue};
+use super::{Alert, Approval, HaltInfo, RiskView, TradingFlag, Venue};
 use crate::market::Level;
-use crate::model::Mode;
-use crate::model::{Candle, Fill, Order, Symbol, Timeframe, Timestamp};
+use crate::model::{Candle, Fill, Mode, Order, Side, Symbol, Timeframe, Timestamp};
 use crate::risk::Guard;
 use crate::signals::{AiStatus, Blend, ScoredHeadline, Signal, TechnicalSignal, TimeframeView};
 use rust_decimal::Decimal;
@@ -193,5 +193,104 @@ impl FeedHealth {
     /// Orders on this venue wait: the feed is down or the venue's ban is still running.
     pub fn blocks_trading(&self, now: Timestamp) -> bool {
         !self.connected || self.banned_until.is_some_and(|until| now < until)
+    }
+}
+
+/// Book levels per side in the snapshot.
+const SNAPSHOT_LEVELS: usize = 25;
+/// Candles per timeframe in the snapshot.
+const SNAPSHOT_CANDLES: usize = 120;
+
+impl super::Engine {
+    /// The engine's picture now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mark = |s: Symbol| self.markets.mark(s);
+        let equity = self.equity();
+        let positions = self
+            .account
+            .portfolio
+            .positions
+            .iter()
+            .map(|(s, p)| {
+                let m = mark(*s);
+                PositionView {
+                    symbol: *s,
+                    qty: p.qty,
+                    avg_price: p.avg_price(),
+                    mark: m,
+                    unrealised: m.map(|m| p.unrealised(m)).unwrap_or_default(),
+                    realised: p.realised,
+                    fees: p.fees,
+                    guard: self.account.guards.get(s).cloned(),
+                }
+            })
+            .collect();
+        let acknowledged = self.persisted_through >= self.account.trading_seq;
+        let trading = match &self.account.trading {
+            TradingFlag::Active => TradingState::Active,
+            TradingFlag::Reducing(info) => TradingState::Reducing {
+                info: info.clone(),
+                acknowledged,
+            },
+            TradingFlag::Halted(info) => TradingState::Halted {
+                info: info.clone(),
+                acknowledged,
+            },
+        };
+        Snapshot {
+            seq: self.seq,
+            persisted_through: self.persisted_through,
+            ts: self.now,
+            mode: self.cfg.mode,
+            trading,
+            strategy_paused: self.account.strategy_paused,
+            risk: self.risk_view(equity),
+            ai: self.signals.ai_status.clone(),
+            approvals: self.book.approvals.values().cloned().collect(),
+            equity,
+            cash: self.account.portfolio.cash,
+            day_start_equity: self.account.day.map(|(_, e)| e),
+            day_pnl: self
+                .account
+                .day
+                .map(|(_, e)| equity - e)
+                .unwrap_or_default(),
+            positions,
+            open_orders: self.book.orders.values().cloned().collect(),
+            recent_fills: self.book.recent_fills.iter().cloned().collect(),
+            fill_count: self.book.fill_count,
+            rejections: self.book.rejections,
+            markets: self
+                .markets
+                .pairs
+                .iter()
+                .map(|(s, m)| MarketView {
+                    symbol: *s,
+                    venue: m.venue,
+                    bids: m.book.top(Side::Buy, SNAPSHOT_LEVELS),
+                    asks: m.book.top(Side::Sell, SNAPSHOT_LEVELS),
+                    last_price: m.last_price,
+                    mid: m.book.mid(),
+                    exchange_ts: m.exchange_ts,
+                    received_ts: m.received_ts,
+                    candles: Timeframe::ALL
+                        .into_iter()
+                        .map(|tf| (tf, m.candles.candles(tf, SNAPSHOT_CANDLES)))
+                        .collect(),
+                    technical: self.strategy.signal(*s).cloned(),
+                    timeframes: self.strategy.timeframes(*s),
+                    ai: self.ai_signal(*s).cloned(),
+                    llm: self.signals.llm_signals.get(s).cloned(),
+                    blend: self.signals.blends.get(s).cloned(),
+                    sentiment: self.signals.sentiment.value(*s, self.now),
+                    headlines: self.signals.sentiment.headlines(*s),
+                    other_venues: self.markets.quotes.views(*s, SNAPSHOT_LEVELS),
+                })
+                .collect(),
+            feeds: self.markets.feeds.values().cloned().collect(),
+            exec_stream: self.markets.exec_stream.clone(),
+            perps: self.markets.perps.values().cloned().collect(),
+            alerts: self.alerts.iter().cloned().collect(),
+        }
     }
 }

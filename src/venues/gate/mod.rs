@@ -3,6 +3,7 @@
 
 pub mod exec;
 pub mod futures;
+mod futures_calls;
 pub mod parse;
 pub mod rest;
 pub mod sign;
