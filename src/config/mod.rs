@@ -8,7 +8,6 @@ mod locate;
 mod validate;
 mod venues;
 
-pub use validate::is_env_name;
 use validate::{env_name_rules, symbol_rules};
 pub use venues::{KucoinConfig, SimConfig, VenueConfig, Venues};
 
@@ -24,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 pub use crate::model::Mode;
 use crate::model::de_decimal;
+pub use crate::tui::UiConfig;
 use crate::tui::keymap::Keymap;
-use crate::tui::theme::ThemeName;
 use std::collections::BTreeMap;
 
 /// The whole configuration.
@@ -78,31 +77,6 @@ impl KeyList {
         match self {
             KeyList::One(k) => vec![k.clone()],
             KeyList::Many(ks) => ks.clone(),
-        }
-    }
-}
-
-/// The `[ui]` table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct UiConfig {
-    /// `dark`, `light` or `mono` (`NO_COLOR` forces mono).
-    pub theme: ThemeName,
-    /// Most frames drawn per second.
-    pub fps: u32,
-    /// Candles the chart's Fibonacci retracement spans (its lookback swing).
-    pub fib_lookback: u32,
-    /// Market data alone redraws the screen at most this often, in ms.
-    pub market_refresh_ms: u32,
-}
-
-impl Default for UiConfig {
-    fn default() -> Self {
-        UiConfig {
-            theme: ThemeName::Dark,
-            fps: 20,
-            fib_lookback: 100,
-            market_refresh_ms: 200,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{Config, Mode};
 use crate::model::Symbol;
+use crate::notify::is_env_name;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::collections::BTreeSet;
@@ -44,11 +45,6 @@ pub(super) fn env_name_rules(
             )
         })
         .collect()
-}
-
-/// Whether `name` can be an environment variable's name (letters, digits and `_`).
-pub fn is_env_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Config {

@@ -1,6 +1,6 @@
 //! Time as the engine sees it: milliseconds since the Unix epoch, UTC.
 //!
-//! Nothing here reads a clock; the single wall-clock seam is `crate::clock`.
+//! Nothing here reads a clock; the single wall-clock seam is `src/clock.rs`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -2,7 +2,6 @@
 //! thresholds of the risk warnings.
 
 use super::Topic;
-use crate::config::is_env_name;
 use crate::venues::urls;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -226,4 +225,9 @@ impl ChannelConfig {
             _ => &self.url_env,
         }
     }
+}
+
+/// Whether `name` can be an environment variable's name (letters, digits and `_`).
+pub fn is_env_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

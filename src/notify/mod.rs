@@ -11,7 +11,7 @@ mod deliver;
 mod message;
 mod watch;
 
-pub use config::{ChannelConfig, ChannelKind, NotifyConfig, TELEGRAM_API};
+pub use config::{ChannelConfig, ChannelKind, NotifyConfig, TELEGRAM_API, is_env_name};
 pub use deliver::{ChannelHealth, Env, Notifier, TestOutcome, send_test};
 pub use message::{Request, compose, request};
 pub use watch::Watcher;

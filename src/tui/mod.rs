@@ -11,6 +11,9 @@ pub mod panes;
 pub mod series;
 pub mod state;
 pub mod theme;
+mod ui_config;
+
+pub use ui_config::UiConfig;
 
 use crate::clock;
 use crate::engine::{Alert, Command, Snapshot};
@@ -91,7 +94,7 @@ pub async fn run(
     link: EngineLink,
     mut alerts: mpsc::UnboundedReceiver<Alert>,
     (keymap, theme): (Keymap, Theme),
-    ui: &crate::config::UiConfig,
+    ui: &UiConfig,
     attached: bool,
 ) -> std::io::Result<&'static str> {
     let EngineLink {
