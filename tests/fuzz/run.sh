@@ -27,10 +27,12 @@ cargo afl build --release --locked
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1
 found=0
 mkdir -p out
+# where cargo put the binary (a CARGO_TARGET_DIR set outside applies here too)
+fuzzer="${CARGO_TARGET_DIR:-target}/release/tradedeck-fuzz"
 for t in "${targets[@]}"; do
   rm -rf "out/$t"
   started=$(date +%s)
-  cargo afl fuzz -i "corpus/$t" -o "out/$t" "${limit[@]}" target/release/tradedeck-fuzz "$t" >"out/$t.log" 2>&1 || {
+  cargo afl fuzz -i "corpus/$t" -o "out/$t" "${limit[@]}" "$fuzzer" "$t" >"out/$t.log" 2>&1 || {
     echo "$t: AFL++ failed to run (out/$t.log):"; tail -5 "out/$t.log"; exit 1; }
   stats="out/$t/default/fuzzer_stats"
   get() { awk -v k="$1" '$1 == k { print $3 }' "$stats"; }
