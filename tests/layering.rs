@@ -1,6 +1,7 @@
 //! The layers of DESIGN.md §8, kept by a test: the deterministic core (model, clock, market,
 //! indicators, signals, risk, portfolio, strategy, exec, engine) names only the layers below
-//! it, never an edge (config, app, tui, notify, metrics, control, store, venues, ai, cli).
+//! it, never an edge (config, app, tui, notify, metrics, control, store, venues, ai, cli); and
+//! only the command line names the composition root `app`.
 //!
 //! It reads every file under `src/`, resolves each `crate::…` path (and each `super::…` path
 //! that climbs out of its module) to the top-level module it names, and compares that with
@@ -168,9 +169,21 @@ fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
     g
 }
 
+/// The composition root and the command line above it: no edge or core module names them.
+const ROOTS: &[&str] = &["app", "cli"];
+
 /// What breaks the layers in `g`: (module, what it names that it may not).
 fn violations(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, String)> {
     let mut bad = Vec::new();
+    // only `cli` names `app`, and nothing names `cli`
+    for (module, names) in g {
+        for root in ROOTS {
+            let allowed = module == "cli" && *root == "app";
+            if names.contains(*root) && !allowed && module != root {
+                bad.push((module.clone(), root.to_string()));
+            }
+        }
+    }
     for (module, allowed) in CORE {
         for name in g.get(*module).into_iter().flatten() {
             if !allowed.contains(&name.as_str()) {
