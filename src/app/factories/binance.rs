@@ -1,6 +1,6 @@
 //! Binance: spot market data from production, orders to the spot testnet.
 
-use super::{VenueWiring, exec_config, loopback_warning, testnet_keys};
+use super::{VenueWiring, exec_config, loopback_warning, spawn_execution, testnet_keys};
 use crate::app::RunError;
 use crate::app::supervise::Watched;
 use crate::config::VenueConfig;
@@ -78,18 +78,13 @@ impl VenueWiring for Binance {
         tasks: &mut Watched,
     ) -> Option<mpsc::UnboundedSender<ExecRequest>> {
         let (rest, keys) = self.testnet.clone()?;
-        let cfg = &self.cfg;
-        tracing::info!(rest = %redacted(&cfg.testnet_rest_url), ws = %redacted(&cfg.testnet_ws_url), "binance testnet execution");
-        let (req_tx, req_rx) = mpsc::unbounded_channel();
-        tasks.add(
-            "binance execution",
-            tokio::spawn(crate::venues::binance::exec::run(
-                exec_config(cfg, keys, symbols, live),
-                rest,
-                req_rx,
-                tx.clone(),
-            )),
-        );
-        Some(req_tx)
+        let exec = exec_config(&self.cfg, keys, symbols, live);
+        let tx = tx.clone();
+        Some(spawn_execution(
+            "binance",
+            &self.cfg,
+            tasks,
+            move |requests| crate::venues::binance::exec::run(exec, rest, requests, tx),
+        ))
     }
 }

@@ -1,6 +1,6 @@
 //! Gate.io: spot market data from production, orders to the USDT futures testnet.
 
-use super::{VenueWiring, exec_config, loopback_warning, testnet_keys};
+use super::{VenueWiring, exec_config, loopback_warning, spawn_execution, testnet_keys};
 use crate::app::RunError;
 use crate::app::supervise::Watched;
 use crate::config::VenueConfig;
@@ -73,18 +73,10 @@ impl VenueWiring for Gate {
         tasks: &mut Watched,
     ) -> Option<mpsc::UnboundedSender<ExecRequest>> {
         let (rest, keys) = self.testnet.clone()?;
-        let cfg = &self.cfg;
-        tracing::info!(rest = %redacted(&cfg.testnet_rest_url), ws = %redacted(&cfg.testnet_ws_url), "gate futures testnet execution");
-        let (req_tx, req_rx) = mpsc::unbounded_channel();
-        tasks.add(
-            "gate execution",
-            tokio::spawn(crate::venues::gate::exec::run(
-                exec_config(cfg, keys, symbols, live),
-                rest,
-                req_rx,
-                tx.clone(),
-            )),
-        );
-        Some(req_tx)
+        let exec = exec_config(&self.cfg, keys, symbols, live);
+        let tx = tx.clone();
+        Some(spawn_execution("gate", &self.cfg, tasks, move |requests| {
+            crate::venues::gate::exec::run(exec, rest, requests, tx)
+        }))
     }
 }

@@ -1,4 +1,4 @@
-//! KuCoin: spot market data (no execution); a key, when its three variables are set, buys the
+//! KuCoin: spot market data (no testnet execution: the trait's default); a key, when its three variables are set, buys the
 //! full-depth book snapshot.
 
 use super::VenueWiring;
@@ -6,8 +6,7 @@ use crate::app::RunError;
 use crate::app::supervise::Watched;
 use crate::config::KucoinConfig;
 use crate::engine::Event;
-use crate::model::{OrderId, Symbol};
-use crate::venues::execute::ExecRequest;
+use crate::model::Symbol;
 use crate::venues::kucoin::{rest, ws};
 use crate::venues::urls::redacted;
 use std::sync::Arc;
@@ -73,16 +72,5 @@ impl VenueWiring for Kucoin {
         feed.view_only = view_only;
         tasks.add("kucoin feed", tokio::spawn(ws::run(feed, rest, tx.clone())));
         Ok(())
-    }
-
-    /// KuCoin has no testnet execution here.
-    fn start_execution(
-        &mut self,
-        _symbols: Vec<Symbol>,
-        _live: Vec<(OrderId, Symbol)>,
-        _tx: &mpsc::Sender<Event>,
-        _tasks: &mut Watched,
-    ) -> Option<mpsc::UnboundedSender<ExecRequest>> {
-        None
     }
 }

@@ -13,6 +13,7 @@ use crate::engine::Event;
 use crate::model::{OrderId, Symbol, Venue};
 use crate::venues::execute::{ExecConfig, ExecRequest};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -32,14 +33,16 @@ pub(super) trait VenueWiring: Send {
 
     /// Starts the testnet execution task for `symbols` (with `live`, the orders the engine
     /// holds there) and returns where its requests go; `None` when the venue does not
-    /// execute (paper mode, or no pair trades there).
+    /// execute (paper mode, or a venue without testnet execution, the default).
     fn start_execution(
         &mut self,
-        symbols: Vec<Symbol>,
-        live: Vec<(OrderId, Symbol)>,
-        tx: &mpsc::Sender<Event>,
-        tasks: &mut Watched,
-    ) -> Option<mpsc::UnboundedSender<ExecRequest>>;
+        _symbols: Vec<Symbol>,
+        _live: Vec<(OrderId, Symbol)>,
+        _tx: &mpsc::Sender<Event>,
+        _tasks: &mut Watched,
+    ) -> Option<mpsc::UnboundedSender<ExecRequest>> {
+        None
+    }
 }
 
 /// The wiring of exchange `venue` from `cfg` (`None` for the built-in simulator, which the
@@ -106,6 +109,27 @@ impl Executors {
             tracing::error!(%symbol, "no execution task is running for this pair; order request not sent");
         }
     }
+}
+
+/// Starts `[venues.NAME]`'s testnet execution task, `run` given the task's request channel,
+/// and returns where its requests go.
+fn spawn_execution<F>(
+    name: &str,
+    vc: &VenueConfig,
+    tasks: &mut Watched,
+    run: impl FnOnce(mpsc::UnboundedReceiver<ExecRequest>) -> F,
+) -> mpsc::UnboundedSender<ExecRequest>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    tracing::info!(
+        rest = %crate::venues::urls::redacted(&vc.testnet_rest_url),
+        ws = %crate::venues::urls::redacted(&vc.testnet_ws_url),
+        "{name} testnet execution"
+    );
+    let (req_tx, req_rx) = mpsc::unbounded_channel();
+    tasks.add(format!("{name} execution"), tokio::spawn(run(req_rx)));
+    req_tx
 }
 
 /// The execution task's settings for a venue's testnet.
