@@ -15,6 +15,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub struct EngineOptions {
     /// The configuration.
     pub config: Config,
+    /// Which strategy runs on which pair (from the config and the command line).
+    pub strategies: crate::engine::StrategyPlan,
     /// The file it came from (`None`: the defaults), read again on reload.
     pub config_path: Option<PathBuf>,
     /// The database file.

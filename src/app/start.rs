@@ -252,6 +252,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         cfg.venues.sim.history_minutes as usize,
     );
     let mut engine_cfg = cfg.engine_config(instruments(cfg, &sim));
+    engine_cfg.strategies = opts.strategies.clone();
     engine_cfg.llm_worker = llm.is_some();
     let recorder = recorder(&opts, || crate::replay::Header {
         format: crate::replay::FORMAT,

@@ -1,5 +1,5 @@
 //! Backtests: the candle-mode loop that drives the live engine over history, the statistics
-//! it reports (with an HTML report), the strategies it runs by name, and the parameter search over them.
+//! it reports (with an HTML report), and the parameter search over any registered strategy.
 
 pub mod data;
 pub mod feed;
@@ -7,7 +7,6 @@ pub mod optimize;
 pub mod report;
 pub mod run;
 pub mod stats;
-pub mod strategies;
 
 pub use run::{Curve, Outcome, Params, curve_for, engine_config, run, run_into};
 pub use stats::{Stats, Trade, compute};

@@ -6,9 +6,9 @@
 
 use super::run::{Params, run};
 use super::stats::Stats;
-use super::strategies::{ParamSet, build, parameters};
 use crate::model::{Candle, Timestamp};
 use crate::rng::Rng;
+use crate::strategy::{Chosen, ParamSet};
 use rayon::prelude::*;
 use std::str::FromStr;
 
@@ -21,16 +21,18 @@ pub struct Axis {
     /// Parameter name.
     pub name: String,
     /// Values, ascending.
-    pub values: Vec<i64>,
+    pub values: Vec<f64>,
 }
 
-/// Reads `name=from..to:step` (inclusive; step 1 if left out) or `name=value`, comma-separated.
+/// Reads `name=from..to:step` (inclusive; step 1 if left out) or `name=value`, comma-separated;
+/// values may be fractions (`k=1.5..3:0.5`).
 ///
 /// # Errors
 /// A malformed part, an empty or reversed range, a zero step, a repeated or unknown parameter
 /// (listing the strategy's), or a grid larger than `MAX_SETS`.
-pub fn parse_space(spec: &str, strategy: &str) -> Result<Vec<Axis>, String> {
-    let valid = parameters(strategy)?;
+pub fn parse_space(spec: &str, strategy: &Chosen) -> Result<Vec<Axis>, String> {
+    let valid: Vec<&str> = strategy.schema.iter().map(|p| p.name.as_str()).collect();
+    let strategy = strategy.name.as_str();
     let mut axes: Vec<Axis> = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let bad = |why: &str| format!("--grid `{part}`: {why}");
@@ -49,30 +51,35 @@ pub fn parse_space(spec: &str, strategy: &str) -> Result<Vec<Axis>, String> {
         }
         let num = |s: &str| {
             s.trim()
-                .parse::<i64>()
-                .map_err(|_| bad(&format!("`{}` is not a whole number", s.trim())))
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| bad(&format!("`{}` is not a number", s.trim())))
         };
         let (span, step) = match range.split_once(':') {
             Some((span, step)) => (span, num(step)?),
-            None => (range, 1),
+            None => (range, 1.0),
         };
         let (from, to) = match span.split_once("..") {
             Some((a, b)) => (num(a)?, num(b)?),
             None => (num(span)?, num(span)?),
         };
-        if step <= 0 {
-            return Err(bad("the step must be at least 1"));
+        if step <= 0.0 {
+            return Err(bad("the step must be above 0"));
         }
         if from > to {
             return Err(bad("the range runs backwards"));
         }
-        let count = (to - from) / step + 1;
-        if count as usize > MAX_SETS {
+        // a hair of tolerance so 0.1 steps reach their end despite binary fractions
+        let count = ((to - from) / step + 1e-9).floor() + 1.0;
+        if count > MAX_SETS as f64 {
             return Err(bad(&format!("more than {MAX_SETS} values")));
         }
         axes.push(Axis {
             name: name.to_string(),
-            values: (0..count).map(|i| from + i * step).collect(),
+            values: (0..count as usize)
+                .map(|i| from + i as f64 * step)
+                .collect(),
         });
     }
     if axes.is_empty() {
@@ -190,22 +197,21 @@ pub struct Trial {
     pub stats: Stats,
 }
 
-/// Runs every valid set over `candles` in parallel on the current rayon pool, calling `done`
+/// Runs `base`'s strategy with every valid set over `candles` in parallel on the current rayon pool, calling `done`
 /// after each. Returns the results in `sets` order and the sets refused (with why).
 pub fn evaluate(
     candles: &[Candle],
     base: &Params,
-    strategy: &str,
     sets: &[ParamSet],
     done: &(dyn Fn() + Sync),
 ) -> (Vec<Trial>, Vec<(ParamSet, String)>) {
     let results: Vec<Result<Trial, (ParamSet, String)>> = sets
         .par_iter()
         .map(|set| {
-            let out = match build(strategy, set) {
-                Ok(kind) => {
+            let out = match base.strategy.with(set) {
+                Ok(strategy) => {
                     let p = Params {
-                        strategy: kind,
+                        strategy,
                         ..base.clone()
                     };
                     Ok(Trial {
@@ -261,7 +267,6 @@ pub struct Window {
 pub fn walk_forward(
     candles: &[Candle],
     base: &Params,
-    strategy: &str,
     sets: &[ParamSet],
     (k, ratio): (usize, usize),
     metric: Metric,
@@ -285,17 +290,17 @@ pub fn walk_forward(
     for i in 0..k {
         let ins = &candles[i * chunk..(i + ratio) * chunk];
         let oos = &candles[(i + ratio) * chunk..(i + ratio + 1) * chunk];
-        let (mut trials, refused) = evaluate(ins, base, strategy, sets, done);
+        let (mut trials, refused) = evaluate(ins, base, sets, done);
         rank(&mut trials, metric);
         let Some(best) = trials.into_iter().next() else {
             let why = refused.first().map_or("no sets", |r| r.1.as_str());
             return Err(format!("walk-forward: no valid parameter set ({why})"));
         };
-        let kind = build(strategy, &best.params)?;
+        let strategy = base.strategy.with(&best.params)?;
         let out_stats = run(
             oos,
             &Params {
-                strategy: kind,
+                strategy,
                 ..base.clone()
             },
         )

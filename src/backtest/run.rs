@@ -5,20 +5,21 @@
 
 use super::stats::{Stats, Trade, compute};
 use crate::config::Config;
-use crate::engine::{Action, Engine, EngineConfig, FillModel, Record, StrategyKind, Venue};
+use crate::engine::{Action, Engine, EngineConfig, FillModel, Record, StrategyPlan, Venue};
 use crate::exec::FeeModel;
 use crate::model::{Candle, Fill, FlatMap, Instrument, Side, Symbol, Timestamp};
-use crate::risk::{GuardConfig, RiskLimits, Sizing, SizingMethod};
+use crate::risk::{GuardConfig, RiskLimits};
+use crate::strategy::Chosen;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 /// What a backtest runs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Params {
     /// The pair (names the instrument; the data is one pair's candles).
     pub symbol: Symbol,
-    /// The strategy.
-    pub strategy: StrategyKind,
+    /// The strategy, with its parameters.
+    pub strategy: Chosen,
     /// Fee rate on every fill's notional.
     pub fee: Decimal,
     /// Slippage against the order at the open, in basis points.
@@ -31,8 +32,8 @@ pub struct Params {
     pub stop_pct: Decimal,
     /// Take-profit percent over each entry (0: none), checked against the bars' highs.
     pub take_pct: Decimal,
-    /// The configuration the blend strategy, its AI settings and its sizing come from
-    /// (`--config`); sma-cross has fixed rules and ignores it.
+    /// The configuration the blend strategy, its AI settings and the configured sizing come
+    /// from (`--config`); strategies that size their own intents ignore the sizing.
     pub config: Config,
 }
 
@@ -84,9 +85,8 @@ pub fn engine_config(p: &Params) -> EngineConfig {
     cfg.fill = FillModel::NextOpen {
         slippage_bps: p.slippage_bps,
     };
-    cfg.strategy_kind = p.strategy;
-    // the blend decides on candles; sma-cross has its own rules
-    cfg.strategy.enabled = p.strategy == StrategyKind::Blend;
+    cfg.strategies = StrategyPlan::all(p.strategy.clone());
+    cfg.strategy.enabled = true;
     cfg.llm_worker = false;
     cfg.fill_alerts = false;
     cfg.equity_interval_ms = i64::MAX / 4;
@@ -110,14 +110,8 @@ pub fn engine_config(p: &Params) -> EngineConfig {
             take_profit_pct: p.take_pct,
             ..GuardConfig::default()
         },
-        sizing: match p.strategy {
-            StrategyKind::SmaCross { .. } => Sizing {
-                method: SizingMethod::AllIn,
-                ..Sizing::default()
-            },
-            // the blend sizes as it does live
-            StrategyKind::Blend => p.config.risk.sizing.clone(),
-        },
+        // the blend (and any `Size::Configured` intent) sizes as it does live
+        sizing: p.config.risk.sizing.clone(),
         ..RiskLimits::default()
     };
     cfg

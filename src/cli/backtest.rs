@@ -2,12 +2,12 @@
 //! mode over a session recording), and the report as a table, JSON, CSV trades or HTML. Bad
 //! input is refused with a clear message and exit code 2, never a panic.
 
-use crate::backtest::{Outcome, Params, curve_for, data, feed, report, run_into, strategies};
+use crate::backtest::{Outcome, Params, curve_for, data, feed, report, run_into};
 use crate::clock;
 use crate::config::Config;
-use crate::engine::StrategyKind;
 use crate::model::{Candle, Symbol, Timeframe, Timestamp};
 use crate::store::{BacktestRow, Store, TestedOn};
+use crate::strategy::{Chosen, Registry, params as strategies};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,8 +27,9 @@ pub struct RunArgs {
     /// The pair the candles are of.
     #[arg(long, default_value = "BTC/USDT")]
     pub symbol: String,
-    /// Strategy: `sma-cross`, or `blend` (the live default: technical score, local analyst
-    /// and sentiment, with each candle as its bar and the configured sizing).
+    /// Strategy: `sma-cross`, `blend` (the live default: technical score, local analyst and
+    /// sentiment, with each candle as its bar and the configured sizing), another registered
+    /// one, or a strategy script `path/to/file.lua`.
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
     /// Fee rate on every fill's notional (0.001 = 0.1 %).
@@ -62,7 +63,7 @@ pub struct RunArgs {
 pub struct Args {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Strategy parameter `k=v` (sma-cross: fast, slow); repeatable.
+    /// Strategy parameter `k=v` (sma-cross: fast, slow; a script: its `params`); repeatable.
     #[arg(long = "param", value_name = "K=V")]
     pub params: Vec<String>,
     /// Print JSON.
@@ -88,8 +89,18 @@ fn decimal(
         .ok_or_else(|| format!("--{flag} `{v}`: expected {want}"))
 }
 
+impl RunArgs {
+    /// `--strategy` from `registry`, with `given` over its defaults.
+    ///
+    /// # Errors
+    /// An unknown strategy, a script that does not load, a bad parameter.
+    pub fn choose(&self, registry: &Registry, given: &[(String, f64)]) -> Result<Chosen, String> {
+        registry.choose(&self.strategy, given, std::path::Path::new("."))
+    }
+}
+
 /// The run's parameters, with `strategy` as the strategy and `config` as the base settings.
-fn params(a: &RunArgs, strategy: StrategyKind, config: &Config) -> Result<Params, String> {
+fn params(a: &RunArgs, strategy: Chosen, config: &Config) -> Result<Params, String> {
     let timeframe = Timeframe::ALL
         .into_iter()
         .find(|t| t.to_string() == a.timeframe)
@@ -140,7 +151,7 @@ fn params(a: &RunArgs, strategy: StrategyKind, config: &Config) -> Result<Params
 /// Bad arguments, an unreadable file (with its line), or no candles in the range.
 pub fn prepare(
     a: &RunArgs,
-    strategy: StrategyKind,
+    strategy: Chosen,
     config: &Config,
 ) -> Result<(Params, Vec<Candle>), String> {
     let p = params(a, strategy, config)?;
@@ -181,11 +192,11 @@ pub fn prepare(
 }
 
 /// Runs the command, storing the result in the database `db`.
-pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
+pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Registry) -> ExitCode {
     let done = if is_recording_file(&a.run.data) {
         feed(a, config)
     } else {
-        candles(a, config)
+        candles(a, config, registry)
     };
     let Done {
         name,
@@ -284,23 +295,17 @@ fn is_recording_file(path: &std::path::Path) -> bool {
 }
 
 /// Candle mode over an OHLCV CSV.
-fn candles(a: &Args, config: &Config) -> Result<Done, String> {
+fn candles(a: &Args, config: &Config, registry: &Registry) -> Result<Done, String> {
     let (p, candles) = strategies::parse_pairs(&a.params)
-        .and_then(|set| strategies::build(&a.run.strategy, &set))
-        .and_then(|kind| prepare(&a.run, kind, config))?;
+        .and_then(|set| a.run.choose(registry, &set))
+        .and_then(|chosen| prepare(&a.run, chosen, config))?;
     let curve = curve_for(candles.len());
     let started = clock::monotonic();
     let out = run_into(&candles, &p, curve);
     let elapsed_ms = millis(started.elapsed());
     Ok(Done {
-        name: format!(
-            "{} {}",
-            a.run.strategy,
-            strategies::describe(&strategies::params_of(p.strategy))
-        )
-        .trim_end()
-        .to_string(),
-        stored: a.run.strategy.clone(),
+        name: p.strategy.describe(),
+        stored: p.strategy.name.clone(),
         report: json(&out, elapsed_ms),
         extra: serde_json::json!({"mode": "candles"}),
         p,
@@ -311,8 +316,7 @@ fn candles(a: &Args, config: &Config) -> Result<Done, String> {
 /// Feed mode over a session recording: its own strategy, fees and account; the bars of
 /// `--timeframe` only set how often equity is sampled.
 fn feed(a: &Args, config: &Config) -> Result<Done, String> {
-    let strategy = strategies::build(&a.run.strategy, &[])?;
-    let mut p = params(&a.run, strategy, config)?;
+    let mut p = params(&a.run, Chosen::blend(), config)?;
     let file = std::fs::File::open(&a.run.data)
         .map(std::io::BufReader::new)
         .map_err(|e| format!("{}: {e}", a.run.data.display()))?;
@@ -320,7 +324,6 @@ fn feed(a: &Args, config: &Config) -> Result<Done, String> {
     let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms)
         .map_err(|e| e.to_string())?;
     let elapsed_ms = millis(started.elapsed());
-    p.strategy = StrategyKind::Blend;
     p.fee = f.fee;
     p.slippage_bps = Decimal::ZERO;
     p.cash = f.outcome.stats.start_equity;
@@ -370,7 +373,7 @@ fn save(
     report: &serde_json::Value,
 ) -> Result<i64, String> {
     let mut store = Store::open(db).map_err(|e| e.to_string())?;
-    let params = strategies::to_json(&strategies::params_of(p.strategy));
+    let params = strategies::to_json(&p.strategy.params);
     let data = a.run.data.display().to_string();
     let row = BacktestRow {
         tested: tested_on(strategy, &data, p, o.candles),

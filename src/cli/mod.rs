@@ -10,10 +10,12 @@ mod optimize;
 mod replay;
 mod run;
 mod status;
+mod strategy;
 mod ta;
 
 use crate::app::paths;
 use crate::config::Config;
+use crate::strategy::Registry;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,6 +58,13 @@ pub struct Cli {
     /// Record every engine input to FILE, for `tradedeck replay`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// The strategy every pair runs (over the config's `[strategy]`): `blend`, `sma-cross`,
+    /// another registered one, or a script `path/to/file.lua`.
+    #[arg(long, value_name = "NAME|FILE.lua")]
+    strategy: Option<String>,
+    /// A strategy parameter `k=v` over its defaults; repeatable.
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -135,6 +144,10 @@ enum Cmd {
     /// HTTP outcome.
     #[command(subcommand)]
     Notify(notify::Args),
+    /// Strategies: `strategy list`, `strategy new NAME` (a commented starter script),
+    /// `strategy check FILE` (load it and run it on a built-in sample of candles).
+    #[command(subcommand)]
+    Strategy(strategy::Cmd),
     /// Replay a session recorded with `--record` through a fresh engine (recorded LLM answers
     /// stand in for the model); with `--db`, check it reproduces the run's fills and signals.
     Replay {
@@ -160,17 +173,29 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, crate::config::ConfigE
     }
 }
 
-/// Runs what `cli` asks for; the exit code says how it went (2: a configuration error).
+/// Runs what `cli` asks for with the built-in strategies; the exit code says how it went (2: a
+/// configuration error).
 pub fn dispatch(cli: Cli) -> ExitCode {
+    dispatch_with(cli, &Registry::builtin())
+}
+
+/// The whole binary (cockpit, daemon, backtest, optimize, ...) with the strategies of
+/// `registry`: a crate that registers its own strategy calls this from its `main`.
+pub fn run_with(registry: Registry) -> ExitCode {
+    dispatch_with(Cli::parse(), &registry)
+}
+
+/// Runs what `cli` asks for, choosing strategies from `registry`.
+pub fn dispatch_with(cli: Cli, registry: &Registry) -> ExitCode {
     let db = cli.db.clone().unwrap_or_else(paths::default_db);
     match cli.command {
         Some(Cmd::Status { json, fills }) => status::run(&db, json, fills),
         Some(Cmd::Backtest(args)) => match load_config(cli.config.as_deref()) {
-            Ok(config) => backtest::run_cmd(&args, &db, &config),
+            Ok(config) => backtest::run_cmd(&args, &db, &config, registry),
             Err(e) => config_error(&e),
         },
         Some(Cmd::Optimize(args)) => match load_config(cli.config.as_deref()) {
-            Ok(config) => optimize::run_cmd(&args, &db, &config),
+            Ok(config) => optimize::run_cmd(&args, &db, &config, registry),
             Err(e) => config_error(&e),
         },
         Some(Cmd::Ctl(args)) => ctl::run_cmd(&args, &db),
@@ -187,7 +212,8 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             indicators,
             output,
         }) => ta::run(&input, &indicators, output.as_deref()),
-        None => run::run(&cli, db),
+        Some(Cmd::Strategy(cmd)) => strategy::run(&cmd, registry),
+        None => run::run(&cli, db, registry),
     }
 }
 

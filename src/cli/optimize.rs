@@ -6,12 +6,12 @@ use super::backtest::{EXIT_INPUT, RunArgs, prepare, tested_on};
 use crate::backtest::optimize::{
     Metric, Trial, Window, evaluate, grid, overall, parse_space, rank, sample, walk_forward,
 };
-use crate::backtest::strategies::{self, ParamSet};
 use crate::backtest::{Params, Stats};
 use crate::clock;
 use crate::config::Config;
 use crate::model::Candle;
 use crate::store::{SearchResult, SearchRow, Store};
+use crate::strategy::{ParamSet, params as strategies};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::process::ExitCode;
 
@@ -59,10 +59,16 @@ enum Found {
 }
 
 /// Runs the command, storing the result in the database `db`.
-pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
+pub fn run_cmd(
+    a: &Args,
+    db: &std::path::Path,
+    config: &Config,
+    registry: &crate::strategy::Registry,
+) -> ExitCode {
     let checked = (|| {
         let metric: Metric = a.metric.parse()?;
-        let axes = parse_space(&a.grid, &a.run.strategy)?;
+        let chosen = a.run.choose(registry, &[])?;
+        let axes = parse_space(&a.grid, &chosen)?;
         let sets = match a.samples {
             Some(0) => return Err("--samples must be at least 1".to_string()),
             Some(n) => sample(&axes, n, a.seed),
@@ -81,7 +87,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
             .num_threads(threads)
             .build()
             .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-        let (base, candles) = prepare(&a.run, strategies::build(&a.run.strategy, &[])?, config)?;
+        let (base, candles) = prepare(&a.run, chosen, config)?;
         Ok((metric, sets, threads, pool, base, candles))
     })();
     let (metric, sets, threads, pool, base, candles) = match checked {
@@ -99,18 +105,10 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
     let done = || bar.inc(1);
     let started = clock::monotonic();
     let found = pool.install(|| match a.walk_forward {
-        Some(k) => walk_forward(
-            &candles,
-            &base,
-            &a.run.strategy,
-            &sets,
-            (k, a.in_sample),
-            metric,
-            &done,
-        )
-        .map(Found::Windows),
+        Some(k) => walk_forward(&candles, &base, &sets, (k, a.in_sample), metric, &done)
+            .map(Found::Windows),
         None => {
-            let (mut trials, refused) = evaluate(&candles, &base, &a.run.strategy, &sets, &done);
+            let (mut trials, refused) = evaluate(&candles, &base, &sets, &done);
             rank(&mut trials, metric);
             Ok(Found::Ranked(trials, refused))
         }
@@ -131,7 +129,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config) -> ExitCode {
             runs - w.len()
                 * sets
                     .iter()
-                    .filter(|s| strategies::build(&a.run.strategy, s).is_err())
+                    .filter(|s| base.strategy.with(s).is_err())
                     .count()
         }
     };

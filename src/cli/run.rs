@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Runs the engine on `db` as `cli` asks.
-pub(super) fn run(cli: &Cli, db: PathBuf) -> ExitCode {
+pub(super) fn run(cli: &Cli, db: PathBuf, registry: &crate::strategy::Registry) -> ExitCode {
     let mut config = match load_config(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return config_error(&e),
@@ -30,6 +30,20 @@ pub(super) fn run(cli: &Cli, db: PathBuf) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     }
+    let chosen = crate::strategy::params::parse_pairs(&cli.params).and_then(|params| {
+        let over = crate::config::StrategyOverride {
+            name: cli.strategy.clone(),
+            params,
+        };
+        config.strategy_plan(registry, &over)
+    });
+    let strategies = match chosen {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     if let Some(s) = cli.speed.filter(|s| !(*s > 0.0 && *s <= 1000.0)) {
         eprintln!("error: --speed {s} is out of range; expected a number above 0 and at most 1000");
         return ExitCode::from(EXIT_CONFIG);
@@ -57,6 +71,7 @@ pub(super) fn run(cli: &Cli, db: PathBuf) -> ExitCode {
     );
     let opts = app::EngineOptions {
         config,
+        strategies,
         config_path: cli
             .config
             .clone()

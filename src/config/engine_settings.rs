@@ -2,7 +2,7 @@
 //! never sees `Config`.
 
 use super::Config;
-use crate::engine::{EngineConfig, FillModel, Settings, StrategyKind};
+use crate::engine::{EngineConfig, FillModel, Settings, StrategyPlan};
 use crate::model::{Instrument, Venue};
 
 impl Config {
@@ -25,7 +25,7 @@ impl Config {
             news_half_life_ms: (self.news.half_life_hours * 3_600_000.0) as i64,
             llm_worker: self.ai.provider == crate::signals::Provider::Openai,
             fill: FillModel::Book,
-            strategy_kind: StrategyKind::Blend,
+            strategies: StrategyPlan::all(crate::strategy::Chosen::blend()),
             fill_alerts: true,
         }
     }

@@ -5,6 +5,7 @@
 
 mod engine_settings;
 mod locate;
+mod strategy_plan;
 mod validate;
 mod venues;
 
@@ -26,6 +27,7 @@ use crate::model::de_decimal;
 pub use crate::tui::UiConfig;
 use crate::tui::keymap::Keymap;
 use std::collections::BTreeMap;
+pub use strategy_plan::StrategyOverride;
 
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +61,9 @@ pub struct Config {
     pub notify: crate::notify::NotifyConfig,
     /// The opt-in Prometheus endpoint.
     pub metrics: crate::metrics::MetricsConfig,
+    /// The folder of the file it was read from (strategy scripts are relative to it).
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
 }
 
 /// One key or several, as written in the `[keys]` table.
@@ -216,7 +221,8 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let cfg = Config::parse(&text, path)?;
+        let mut cfg = Config::parse(&text, path)?;
+        cfg.dir = path.parent().map(Path::to_path_buf);
         let shared = {
             use std::os::unix::fs::PermissionsExt;
             std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)

@@ -1,7 +1,8 @@
 //! Candle mode, for backtests over OHLCV history: orders placed at a bar's close fill at the
 //! next bar's open plus slippage (`FillModel::NextOpen`), guards are checked against each bar's
-//! low and high (the worse first), positions are marked at each close, and the strategy
-//! decides at the close: `sma-cross`, or the default blend with each candle as its bar.
+//! low and high (the worse first), positions are marked at each close, and the pair's strategy
+//! decides at the close with each candle as its bar (the blend's analysis runs only for a
+//! strategy that asked for it).
 //! Everything else (risk, accounting, the journal) is the live engine's.
 
 use super::{Action, AlertLevel, Engine};
@@ -27,21 +28,6 @@ pub enum FillModel {
     },
 }
 
-/// Which strategy decides.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StrategyKind {
-    /// The baseline: the technical score blended with the AI signal and sentiment.
-    #[default]
-    Blend,
-    /// Simple moving-average crossover on candle closes, long only, one position.
-    SmaCross {
-        /// Fast window (bars).
-        fast: usize,
-        /// Slow window (bars).
-        slow: usize,
-    },
-}
-
 impl Engine {
     /// Candle mode: fills what waits at `open`, then lets the candle strategy decide at
     /// `close`. `stamps` are the candle's exchange and receive times.
@@ -56,8 +42,9 @@ impl Engine {
             return;
         };
         (m.exchange_ts, m.received_ts) = stamps;
-        if self.cfg.strategy_kind == StrategyKind::Blend {
-            // the chart and the blend's context timeframes (sma-cross needs neither)
+        let analysed = self.strategies.wants_signals(symbol);
+        if analysed {
+            // the chart and the blend's context timeframes (other strategies need neither)
             for (tf, closed) in m.candles.on_closed_minute(c.clone()) {
                 self.strategy.on_candle(symbol, tf, &closed);
             }
@@ -81,50 +68,18 @@ impl Engine {
             _ => m,
         };
         m.last_price = Some(c.close);
-        if let Some(sma) = m.sma.as_mut() {
-            if let Some(signal) = sma.on_close(c.close) {
-                self.act_on_cross(symbol, signal, c.close, out);
-            }
-        } else if self.cfg.strategy.enabled
-            && let Some(bar) = self.strategy.on_bar(symbol, c)
-        {
-            // the default blend, deciding at the close like the live strategy at a bar's end
+        if !self.cfg.strategy.enabled {
+            return;
+        }
+        if analysed && let Some(bar) = self.strategy.on_bar(symbol, c) {
+            // the blend's analysis at the close, like the live one at a short bar's end
             self.act_on_bar(symbol, &bar, c.close, true, out);
         }
-    }
-
-    /// One position, long only: buy on a cross up when flat, sell all on a cross down.
-    fn act_on_cross(
-        &mut self,
-        symbol: Symbol,
-        signal: Side,
-        close: Decimal,
-        out: &mut Vec<Action>,
-    ) {
-        let held = self.account.portfolio.qty(symbol);
-        let busy = self
-            .book
-            .orders
-            .values()
-            .any(|o| o.request.symbol == symbol);
-        let qty = match signal {
-            Side::Buy if held.is_zero() && !busy => {
-                let unit = close * (Decimal::ONE + self.cfg.fees.taker);
-                self.affordable(symbol, self.free_cash(None), unit)
-            }
-            Side::Sell if !held.is_zero() && !busy => held,
-            _ => return,
-        };
-        if qty > Decimal::ZERO {
-            self.submit(
-                OrderRequest::market(symbol, signal, qty, Origin::Strategy),
-                out,
-            );
-        }
+        self.strategy_bar(symbol, c, true, out);
     }
 
     /// The most of `symbol` that `cash` buys at `unit` (price plus fee), in whole lots.
-    fn affordable(&self, symbol: Symbol, cash: Decimal, unit: Decimal) -> Decimal {
+    pub(super) fn affordable(&self, symbol: Symbol, cash: Decimal, unit: Decimal) -> Decimal {
         match self.markets.pairs.get(&symbol) {
             Some(m) => m.instrument.affordable(cash, unit),
             None => cash.checked_div(unit).unwrap_or_default(),
@@ -168,8 +123,9 @@ impl Engine {
         }
     }
 
-    /// Fills one waiting order at `price` (what the cash allows for buys; all of the free cash
-    /// for all-in entries); what cannot fill expires.
+    /// Fills one waiting order at `price` (what the cash allows for buys; the fraction of the
+    /// free cash a strategy asked for, or all of it for all-in sizing); what cannot fill
+    /// expires.
     fn fill_pending(&mut self, id: OrderId, price: Decimal, out: &mut Vec<Action>) {
         let all_in = self.cfg.limits.sizing.method == SizingMethod::AllIn;
         let now = self.now;
@@ -186,12 +142,18 @@ impl Engine {
         }
         let (symbol, side, origin) = (o.request.symbol, o.request.side, o.request.origin);
         let mut qty = o.remaining();
+        let fraction = self
+            .book
+            .fractions
+            .remove(&id)
+            .or_else(|| (all_in && origin == Origin::Strategy).then_some(Decimal::ONE));
         if side == Side::Buy {
             let unit = price * (Decimal::ONE + self.cfg.fees.taker);
-            let affordable = self.affordable(symbol, self.free_cash(Some(id)), unit);
-            qty = if all_in && origin == Origin::Strategy {
-                affordable
+            let free = self.free_cash(Some(id));
+            qty = if let Some(f) = fraction {
+                self.affordable(symbol, free * f, unit)
             } else {
+                let affordable = self.affordable(symbol, free, unit);
                 self.markets
                     .pairs
                     .get(&symbol)

@@ -60,6 +60,14 @@ pub enum Command {
     PauseStrategy(bool),
     /// New risk limits and AI settings from a reloaded, validated config.
     Reload(Box<Settings>),
+    /// A strategy script changed: every pair running the script at `path` reloads it from
+    /// `source` (state reset, positions kept); a version that does not load is refused.
+    ReloadScript {
+        /// The script's path as the strategy was loaded from it.
+        path: String,
+        /// Its new text (carried in the command, so a replay reloads the same code).
+        source: String,
+    },
     /// One risk limit changed at run time (`max_open_positions`, `guards.stop_loss_pct`, ...),
     /// validated like the config; until the next restart or reload.
     SetLimit {

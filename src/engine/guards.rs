@@ -3,7 +3,7 @@
 //! sell through the normal risk path; when the position closes the round trip is scored.
 
 use super::{Action, AlertLevel, Engine, Record};
-use crate::model::{Fill, OrderRequest, Origin, Side, Symbol, Timeframe};
+use crate::model::{Fill, OrderRequest, Origin, Side, Symbol, Timeframe, Timestamp};
 use crate::risk::{Guard, GuardKind, TriggerPrice};
 use rust_decimal::Decimal;
 
@@ -38,15 +38,22 @@ impl Engine {
                 .pairs
                 .get(&symbol)
                 .map_or(8, |m| m.instrument.tick_size.normalize().scale());
-            let g = self
-                .cfg
-                .limits
-                .guards
-                .guard_for(symbol, fill.price, self.now, planned, atr);
+            let g = self.cfg.limits.guards.guard_for(
+                symbol,
+                fill.price,
+                self.now,
+                (planned.stop, planned.take),
+                atr,
+            );
             let guard = Guard {
                 basis: pos.realised - (pos.fees - fill.fee),
                 stop: g.stop.map(|s| s.round_dp(dp)),
                 take: g.take.map(|t| t.round_dp(dp)),
+                trail_pct: planned.trail_pct.or(g.trail_pct),
+                expires: planned
+                    .time_limit_secs
+                    .map(|s| Timestamp(self.now.0 + i64::from(s) * 1000))
+                    .or(g.expires),
                 ..g
             };
             let levels = [

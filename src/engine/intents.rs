@@ -5,8 +5,22 @@
 use super::{Action, AlertLevel, Engine, Record, SignalRecord};
 use crate::model::{OrderRequest, Origin, Side, Symbol, Timestamp};
 use crate::risk::sizing;
+use crate::strategy::{Intent, SignalUpdate, Size};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+/// What an entry in flight asked for, used when its position opens.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Plan {
+    /// Stop-loss level.
+    pub(super) stop: Option<Decimal>,
+    /// Take-profit level.
+    pub(super) take: Option<Decimal>,
+    /// Trailing stop, percent.
+    pub(super) trail_pct: Option<Decimal>,
+    /// Time stop, seconds after the entry.
+    pub(super) time_limit_secs: Option<u32>,
+}
 
 /// A strategy intent waiting for a person's approval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,9 +60,9 @@ impl Engine {
         self.act_on_bar(symbol, &bar, price, fresh, out);
     }
 
-    /// Blends a closed strategy bar with the AI signal and sentiment and acts on the decision:
-    /// sized, then submitted through risk or queued for approval. `fresh`: the market data
-    /// that closed it is recent enough to trade on.
+    /// Blends a closed strategy bar with the AI signal and sentiment and tells the pair's
+    /// strategy (the blend acts on the decision; others may). `fresh`: the market data that
+    /// closed it is recent enough to trade on.
     pub(super) fn act_on_bar(
         &mut self,
         symbol: Symbol,
@@ -57,53 +71,185 @@ impl Engine {
         fresh: bool,
         out: &mut Vec<Action>,
     ) {
-        let (_, Some(decision)) = self.analyse_bar(symbol, bar, price, out) else {
+        let (blend, decision) = self.analyse_bar(symbol, bar, price, out);
+        if !self.strategies.wants_signals(symbol) {
             return;
+        }
+        let update = SignalUpdate {
+            score: blend.score,
+            technical: bar.signal.score,
+            ai: self.ai_signal(symbol).map(crate::signals::Signal::score),
+            sentiment: self.signals.sentiment.value(symbol, self.now),
+            decision,
         };
+        self.strategy_signal(symbol, &update, price, fresh, out);
+    }
+
+    /// Acts on one intent of the pair's strategy: skipped when the data is stale, an order of
+    /// the pair is live, the strategy is paused, trading is halted (or entries are blocked) or
+    /// the same intent waits for approval; otherwise sized, journalled with its reason, and
+    /// submitted through risk or queued for approval.
+    pub(super) fn act_on_intent(
+        &mut self,
+        symbol: Symbol,
+        intent: Intent,
+        price: Decimal,
+        fresh: bool,
+        out: &mut Vec<Action>,
+    ) {
         let busy = self
             .book
             .orders
             .values()
             .any(|o| o.request.symbol == symbol);
-        let entry_blocked = decision.side == Side::Buy
+        let entry_blocked = intent.side == Side::Buy
             && (self.account.trading != super::TradingFlag::Active
                 || self.account.cooldown_until.is_some_and(|t| self.now < t));
         let halted = matches!(self.account.trading, super::TradingFlag::Halted(_));
-        if !fresh || busy || self.account.strategy_paused || halted || entry_blocked {
-            return;
-        }
         let queued = self
             .book
             .approvals
             .values()
-            .any(|a| a.request.symbol == symbol && a.request.side == decision.side);
-        if queued {
+            .any(|a| a.request.symbol == symbol && a.request.side == intent.side);
+        let skipped = if !fresh {
+            Some("skipped: the data is not live")
+        } else if busy {
+            Some("skipped: an order of the pair is live")
+        } else if self.account.strategy_paused {
+            Some("skipped: the strategy is paused")
+        } else if halted {
+            Some("skipped: trading is halted")
+        } else if entry_blocked {
+            Some("skipped: entries are blocked")
+        } else if queued {
+            Some("skipped: the same intent waits for approval")
+        } else {
+            None
+        };
+        if let Some(why) = skipped {
+            self.strategies.note(symbol, self.now, &intent, why);
             return;
         }
-        let Some(req) = self.size_intent(symbol, decision.side, decision.stop) else {
+        let Some(req) = self.size(symbol, &intent, price) else {
+            self.strategies.note(
+                symbol,
+                self.now,
+                &intent,
+                "skipped: nothing to trade at that size",
+            );
             return;
         };
+        let source = self.strategies.name(symbol).to_string();
         self.persist(
             Record::Signal(SignalRecord {
                 ts: self.now,
                 symbol,
-                source: "blend".into(),
-                action: decision.side.as_str().into(),
-                confidence: decision.confidence,
-                reasoning: decision.reasoning.clone(),
+                source,
+                action: intent.side.as_str().into(),
+                confidence: intent.confidence,
+                reasoning: intent.reason.clone(),
             }),
             out,
         );
+        let plan = Plan {
+            stop: intent.stop,
+            take: intent.take,
+            trail_pct: intent.trail_pct,
+            time_limit_secs: intent.time_limit_secs,
+        };
         if self.book.manual_approval {
-            self.queue_approval(req, (decision.stop, decision.take), decision.reasoning, out);
-        } else {
-            if req.side == Side::Buy {
-                self.book
-                    .plans
-                    .insert(symbol, (decision.stop, decision.take));
-            }
-            self.submit(req, out);
+            self.strategies
+                .note(symbol, self.now, &intent, "queued for approval");
+            self.queue_approval(req, (plan.stop, plan.take), intent.reason, out);
+            return;
         }
+        if req.side == Side::Buy {
+            self.book.plans.insert(symbol, plan);
+        }
+        let fraction = match intent.size {
+            Size::Fraction(f) if req.side == Side::Buy => Some(f),
+            _ => None,
+        };
+        let sent = self.submit(req, out);
+        if let (Some(id), Some(f), super::FillModel::NextOpen { .. }) =
+            (sent, fraction, self.cfg.fill)
+        {
+            self.book.fractions.insert(id, f);
+        }
+        let outcome = if sent.is_some() {
+            "sent"
+        } else {
+            "refused by risk"
+        };
+        self.strategies.note(symbol, self.now, &intent, outcome);
+    }
+
+    /// The order `intent` becomes: `Size::Configured` by `[risk.sizing]` (`size_intent`); a
+    /// fraction of the free cash (fee accounted) or of the position, a quantity or a notional
+    /// otherwise, entries capped by the order, position and portfolio limits.
+    fn size(&self, symbol: Symbol, intent: &Intent, price: Decimal) -> Option<OrderRequest> {
+        if intent.size == Size::Configured {
+            return self.size_intent(symbol, intent.side, intent.stop);
+        }
+        let m = self.markets.pairs.get(&symbol)?;
+        let (pending_buy, pending_sell) = self.pending(symbol);
+        let touch = match intent.side {
+            Side::Buy => m.book.best_ask(),
+            Side::Sell => m.book.best_bid(),
+        }
+        .map(|l| l.price)
+        .or(m.last_price)
+        .unwrap_or(price);
+        let reference = intent.limit.unwrap_or(touch);
+        if reference <= Decimal::ZERO {
+            return None;
+        }
+        let qty = match (intent.side, intent.size) {
+            (Side::Buy, Size::Fraction(f)) => {
+                let unit = reference * (Decimal::ONE + self.cfg.fees.taker);
+                self.affordable(symbol, self.free_cash(None) * f, unit)
+            }
+            (Side::Sell, Size::Fraction(f)) => {
+                let free = self.account.portfolio.qty(symbol) - pending_sell;
+                if f == Decimal::ONE {
+                    free
+                } else {
+                    m.instrument.round_qty(free * f)
+                }
+            }
+            (_, Size::Qty(q)) => m.instrument.round_qty(q),
+            (_, Size::Notional(n)) => m.instrument.round_qty(n / reference),
+            (_, Size::Configured) => return None,
+        };
+        let qty = match intent.side {
+            Side::Buy => {
+                let limits = &self.cfg.limits;
+                let equity = self.equity();
+                let held = (self.account.portfolio.qty(symbol) + pending_buy) * reference;
+                let mut room = limits
+                    .max_order_notional
+                    .min(limits.position_cap(equity) - held);
+                if let Some(r) = self.allocation_room(symbol) {
+                    room = room.min(r);
+                }
+                let cap = m.instrument.round_qty(room.max(Decimal::ZERO) / reference);
+                let qty = qty.min(cap);
+                if qty < m.instrument.min_qty || qty * reference < m.instrument.min_notional {
+                    return None;
+                }
+                qty
+            }
+            Side::Sell => qty.min(self.account.portfolio.qty(symbol) - pending_sell),
+        };
+        if qty <= Decimal::ZERO {
+            return None;
+        }
+        let mut req = OrderRequest::market(symbol, intent.side, qty, Origin::Strategy);
+        if let Some(limit) = intent.limit {
+            req.kind = crate::model::OrderKind::Limit;
+            req.price = Some(limit);
+        }
+        Some(req)
     }
 
     /// The order an automated intent becomes: entries sized by `[risk.sizing]` and capped by
@@ -219,7 +365,14 @@ impl Engine {
         self.alert(AlertLevel::Info, text, out);
         if approve {
             if a.request.side == Side::Buy {
-                self.book.plans.insert(symbol, (a.stop, a.take));
+                self.book.plans.insert(
+                    symbol,
+                    Plan {
+                        stop: a.stop,
+                        take: a.take,
+                        ..Plan::default()
+                    },
+                );
             }
             self.submit(a.request, out);
         }

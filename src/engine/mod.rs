@@ -22,11 +22,12 @@ mod restore;
 mod risk_view;
 mod snapshot;
 mod state;
+mod strategies;
 
 /// The shared vocabulary the engine's events and actions speak, re-exported beside them.
 pub use crate::model::{AlertLevel, LevelChange, Venue};
 pub use action::{Action, Alert, HaltInfo, Record, RiskRecord, SignalRecord, TradingFlag};
-pub use candles::{FillModel, StrategyKind};
+pub use candles::FillModel;
 pub use command::{Command, ManualOrder, Settings};
 pub use event::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind};
 pub use execution::{
@@ -37,6 +38,7 @@ pub use quotes::{Consolidated, VenueBook};
 pub use restore::Restored;
 pub use risk_view::{LimitUsage, PortfolioView, RiskView, Unit};
 pub use snapshot::{FeedHealth, MarketView, PositionView, Snapshot, TradingState};
+pub use strategies::{IntentView, StrategyPlan, StrategyView};
 
 use crate::exec::{FeeModel, PaperMatcher};
 use crate::market::{CandleBook, OrderBook};
@@ -87,8 +89,8 @@ pub struct EngineConfig {
     pub llm_worker: bool,
     /// Fills against the book (live, paper) or at the next candle's open (backtests).
     pub fill: FillModel,
-    /// Which strategy decides.
-    pub strategy_kind: StrategyKind,
+    /// Which strategy runs on each pair.
+    pub strategies: StrategyPlan,
     /// Raise an alert per fill for the cockpit and the notifier. A backtest reads its fills
     /// from the journal records and turns this off rather than format thousands of lines no
     /// one sees.
@@ -107,8 +109,6 @@ struct Market {
     received_ts: Timestamp,
     /// When the book last changed (our clock).
     book_ts: Option<Timestamp>,
-    /// The `sma-cross` state, in candle mode with that strategy.
-    sma: Option<crate::strategy::SmaCross>,
     /// The venue's status for the pair when it is not trading it (e.g. `BREAK`).
     venue_status: Option<String>,
 }
@@ -127,16 +127,21 @@ impl Market {
     }
 }
 
-/// The trading engine: its configuration, clock and id counter, the strategy, the recent
-/// alerts, and its state in owned parts (`state.rs`).
-#[derive(Clone, Debug)]
+/// The trading engine: its configuration, clock and id counter, the technical scorer, each
+/// pair's strategy, the recent alerts, and its state in owned parts (`state.rs`).
+#[derive(Debug)]
 pub struct Engine {
     cfg: EngineConfig,
     seq: u64,
     now: Timestamp,
     /// The store committed every record through this one.
     persisted_through: u64,
+    /// The technical score of every pair (the signals pane, the AI brief, the blend).
     strategy: Baseline,
+    /// Each pair's strategy.
+    strategies: strategies::Strategies,
+    /// Buffers a strategy call collects its intents and log lines in.
+    scratch: (Vec<crate::strategy::Intent>, Vec<String>),
     alerts: VecDeque<Alert>,
     markets: state::Markets,
     book: state::Book,
@@ -165,12 +170,6 @@ impl Engine {
                 received_ts: Timestamp(0),
                 book_ts: None,
                 venue_status: None,
-                sma: match cfg.strategy_kind {
-                    StrategyKind::SmaCross { fast, slow } => {
-                        Some(crate::strategy::SmaCross::new(fast, slow))
-                    }
-                    StrategyKind::Blend => None,
-                },
             };
             markets.insert(i.symbol, m);
         }
@@ -179,6 +178,12 @@ impl Engine {
             now: Timestamp(0),
             persisted_through: 0,
             strategy: Baseline::new(cfg.strategy.clone()),
+            strategies: strategies::Strategies::new(
+                &cfg.strategies,
+                &markets.keys().copied().collect::<Vec<_>>(),
+                cfg.strategy.bar_secs,
+            ),
+            scratch: (Vec::new(), Vec::new()),
             alerts: VecDeque::new(),
             markets: state::Markets {
                 pairs: markets,
@@ -284,6 +289,7 @@ impl Engine {
     /// whose simulated latency has passed. Returns the equity the check marked, when it marked
     /// one and nothing moved the account after it.
     fn after_event(&mut self, out: &mut Vec<Action>) -> Option<Decimal> {
+        self.tell_queued(out);
         let marked = self.watch_account(out);
         if let Some(equity) = marked {
             self.account.marked_equity = Some(equity);
@@ -504,6 +510,7 @@ impl Engine {
                 self.book.matcher.on_snapshot(ev.symbol);
                 self.match_resting_on_book(ev.symbol, out);
                 self.check_guards(Some(ev.symbol), out);
+                self.strategy_book(ev.symbol, out);
             }
             MarketKind::BookDelta { changes, .. } => {
                 for c in &changes {
@@ -515,6 +522,7 @@ impl Engine {
                 m.book_ts = Some(self.now);
                 self.match_resting_on_book(ev.symbol, out);
                 self.check_guards(Some(ev.symbol), out);
+                self.strategy_book(ev.symbol, out);
             }
             MarketKind::Candle(c) => {
                 // a closed candle (often history) is not a live price: it never marks positions
@@ -522,6 +530,7 @@ impl Engine {
                 for (tf, closed) in m.candles.on_closed_minute(c.clone()) {
                     self.strategy.on_candle(ev.symbol, tf, &closed);
                 }
+                self.strategy_history(ev.symbol, &c, out);
                 self.persist_candle(venue, ev.symbol, c, out);
             }
             MarketKind::Trade { price, qty, .. } => {
@@ -541,6 +550,9 @@ impl Engine {
                 self.match_resting_on_trade(ev.symbol, price, qty, out);
                 self.check_guards(Some(ev.symbol), out);
                 self.run_strategy(ev.symbol, ev.exchange_ts, (price, qty), fresh, out);
+                if self.cfg.strategy.enabled {
+                    self.strategy_trade(ev.symbol, ev.exchange_ts, (price, qty), fresh, out);
+                }
             }
         }
     }

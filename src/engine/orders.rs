@@ -70,6 +70,7 @@ impl Engine {
                 self.alert(AlertLevel::Info, format!("strategy {word}{after}"), out);
             }
             Command::Reload(settings) => self.reload(*settings, out),
+            Command::ReloadScript { path, source } => self.reload_script(&path, &source, out),
             Command::SetLimit { key, value, by } => {
                 match self.cfg.limits.with_setting(&key, &value) {
                     Ok(limits) => {
@@ -375,6 +376,9 @@ impl Engine {
         order.filled_notional += fill.price * order_qty;
         order.fees += fill.fee;
         let order = order.clone();
+        if order.request.origin == Origin::Strategy {
+            self.strategies.queue_fill(&fill);
+        }
         self.book.fill_count += 1;
         if self.book.recent_fills.len() == super::RECENT_FILLS {
             self.book.recent_fills.pop_back();
@@ -422,9 +426,19 @@ impl Engine {
         }
         order.reason = Some(why.to_string());
         self.book.cancelling.remove(&id);
+        self.book.fractions.remove(&id);
         let Some(order) = self.book.orders.remove(&id) else {
             return false;
         };
+        if order.request.origin == Origin::Strategy {
+            let update = crate::strategy::OrderUpdate {
+                side: order.request.side,
+                status: order.status,
+                filled: order.filled_qty,
+                reason: order.reason.clone(),
+            };
+            self.strategies.queue_order(order.request.symbol, update);
+        }
         self.persist(Record::Order(order), out);
         true
     }

@@ -84,6 +84,9 @@ pub struct Snapshot {
     pub perps: Vec<super::PerpPosition>,
     /// The latest alerts, newest first.
     pub alerts: Vec<Alert>,
+    /// Each pair's strategy: name, parameters, state, latest intents, failure.
+    #[serde(default)]
+    pub strategies: Vec<super::StrategyView>,
 }
 
 /// A position as shown.
@@ -291,6 +294,7 @@ impl super::Engine {
             exec_stream: self.markets.exec_stream.clone(),
             perps: self.markets.perps.values().cloned().collect(),
             alerts: self.alerts.iter().cloned().collect(),
+            strategies: self.strategies.views(),
         }
     }
 }

@@ -52,8 +52,12 @@ pub(super) struct Book {
     pub(super) fill_count: u64,
     /// Fills paper orders against the book.
     pub(super) matcher: PaperMatcher,
-    /// The (stop, take) an entry in flight asked for, used when its position opens.
-    pub(super) plans: BTreeMap<Symbol, (Option<Decimal>, Option<Decimal>)>,
+    /// What an entry in flight asked for (stop, take, trail, time), used when its position
+    /// opens.
+    pub(super) plans: BTreeMap<Symbol, super::intents::Plan>,
+    /// Candle mode: strategy buys sized as a fraction of the free cash, resized at the fill
+    /// price.
+    pub(super) fractions: FlatMap<OrderId, Decimal>,
     /// Strategy orders waiting for a person's approval.
     pub(super) approvals: BTreeMap<u64, Approval>,
     /// Strategy orders wait for approval.
@@ -76,6 +80,7 @@ impl Book {
             fill_count: 0,
             matcher,
             plans: BTreeMap::new(),
+            fractions: FlatMap::new(),
             approvals: BTreeMap::new(),
             manual_approval,
             order_times: VecDeque::new(),

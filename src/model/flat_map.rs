@@ -104,6 +104,13 @@ impl<K, V> FlatMap<K, V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// Entries in key order, their values to change.
+    pub fn iter_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
     /// Values in key order, to change.
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
         self.entries.iter_mut().map(|(_, v)| v)

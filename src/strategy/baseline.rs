@@ -14,10 +14,19 @@ use std::collections::BTreeMap;
 /// Timeframes whose trend the scorer weighs beside the strategy bars.
 const SCORED: [Timeframe; 3] = [Timeframe::M1, Timeframe::M5, Timeframe::M15];
 
-/// Parameters of the baseline strategy (the `[strategy]` table).
+/// The `[strategy]` table: which strategy runs (`name` or `script`, its `params`, per-pair
+/// overrides) and the settings of the short bars the blend and the technical score use.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BaselineParams {
+    /// The registered strategy every pair runs (`blend`, `sma-cross`, or one a crate added).
+    pub name: String,
+    /// A strategy script (`.lua`) instead of `name`, relative to the config file.
+    pub script: Option<String>,
+    /// Parameters over the strategy's defaults.
+    pub params: BTreeMap<String, f64>,
+    /// Pairs that run another strategy or other parameters (`[strategy.pairs."ETH/USDT"]`).
+    pub pairs: BTreeMap<String, PairStrategy>,
     /// Whether the strategy places orders at all.
     pub enabled: bool,
     /// Bar length in seconds.
@@ -35,6 +44,10 @@ pub struct BaselineParams {
 impl Default for BaselineParams {
     fn default() -> Self {
         BaselineParams {
+            name: "blend".into(),
+            script: None,
+            params: BTreeMap::new(),
+            pairs: BTreeMap::new(),
             enabled: true,
             bar_secs: 1,
             fast: 9,
@@ -43,6 +56,18 @@ impl Default for BaselineParams {
             rsi_overbought: 70.0,
         }
     }
+}
+
+/// One pair's strategy override: another strategy (`name` or `script`) and/or parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PairStrategy {
+    /// A registered strategy (default: the table's).
+    pub name: Option<String>,
+    /// A strategy script, relative to the config file.
+    pub script: Option<String>,
+    /// Parameters over the strategy's defaults (and the table's when it is the same one).
+    pub params: BTreeMap<String, f64>,
 }
 
 /// One pair's bars and indicator state.

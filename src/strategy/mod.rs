@@ -1,10 +1,27 @@
 //! Strategies: pure functions of market state that propose trades. Risk decides.
+//!
+//! `Strategy` (in `api`) is the one interface: the built-ins (`blend`, `sma-cross`), Rust
+//! strategies from other crates and Lua scripts (`script`) all implement it, and the
+//! `Registry` is the one list the config, the command line, backtests, the parameter search
+//! and the cockpit choose from.
 
+pub mod api;
+pub mod bars;
 pub mod baseline;
+mod blend;
+pub mod params;
+pub mod registry;
+pub mod script;
 pub mod sma_cross;
 
-pub use baseline::{BarClose, Baseline, BaselineParams};
-pub use sma_cross::{MAX_WINDOW, SmaCross};
+pub use api::{
+    BookTop, Ctx, Intent, OrderUpdate, SignalUpdate, Size, Strategy, StrategyError, Subscriptions,
+};
+pub use baseline::{BarClose, Baseline, BaselineParams, PairStrategy};
+pub use blend::BlendStrategy;
+pub use params::{ParamKind, ParamSet, ParamSpec};
+pub use registry::{Chosen, Registry};
+pub use sma_cross::{MAX_WINDOW, SmaCross, SmaCrossStrategy};
 
 use crate::model::Side;
 use crate::signals::{Blend, SignalAction};

@@ -4,8 +4,10 @@
 //! decided at the bar's close. The averages are compared exactly (integer sums of the closes
 //! cross-multiplied), so a tie is a tie and never a float rounding accident.
 
-use crate::model::Side;
+use super::api::{Ctx, Intent, Size, Strategy, StrategyError};
+use super::params::{self, ParamSet, ParamSpec};
 use crate::model::units::POW10;
+use crate::model::{Candle, Side};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
 
@@ -124,6 +126,78 @@ impl SmaCross {
             (Some(Ordering::Greater), Ordering::Less) => Some(Side::Sell),
             _ => None,
         }
+    }
+}
+
+/// `sma-cross` as a strategy: one position, long only; all the free cash in on a cross up
+/// (the fee accounted), all of the position out on a cross down.
+#[derive(Clone, Debug)]
+pub struct SmaCrossStrategy {
+    cross: SmaCross,
+    fast: usize,
+    slow: usize,
+}
+
+impl SmaCrossStrategy {
+    /// Its parameters: `fast` (10) and `slow` (30) bars.
+    pub fn schema() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::int("fast", 10, 1, MAX_WINDOW as i64),
+            ParamSpec::int("slow", 30, 1, MAX_WINDOW as i64),
+        ]
+    }
+
+    /// Built from resolved values.
+    ///
+    /// # Errors
+    /// `fast` not below `slow`.
+    pub fn from_params(p: &ParamSet) -> Result<SmaCrossStrategy, String> {
+        let (fast, slow) = (
+            params::get(p, "fast") as usize,
+            params::get(p, "slow") as usize,
+        );
+        if fast >= slow {
+            return Err(format!(
+                "sma-cross needs fast < slow (got fast={fast}, slow={slow})"
+            ));
+        }
+        Ok(SmaCrossStrategy {
+            cross: SmaCross::new(fast, slow),
+            fast,
+            slow,
+        })
+    }
+}
+
+impl Strategy for SmaCrossStrategy {
+    fn name(&self) -> &str {
+        "sma-cross"
+    }
+
+    fn on_bar(&mut self, ctx: &mut Ctx, bar: &Candle) -> Result<(), StrategyError> {
+        let idle = ctx.open_orders == 0;
+        match self.cross.on_close(bar.close) {
+            Some(Side::Buy) if ctx.position.is_zero() && idle => ctx.submit(Intent::buy(
+                Size::Fraction(rust_decimal::Decimal::ONE),
+                format!("SMA {} crossed above SMA {}", self.fast, self.slow),
+            )),
+            Some(Side::Sell) if !ctx.position.is_zero() && idle => ctx.submit(Intent::sell(
+                Size::Fraction(rust_decimal::Decimal::ONE),
+                format!("SMA {} crossed below SMA {}", self.fast, self.slow),
+            )),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Vec<(String, String)> {
+        let rel = match self.cross.last {
+            Some(Ordering::Greater) => "fast above slow",
+            Some(Ordering::Less) => "fast below slow",
+            Some(Ordering::Equal) => "fast equals slow",
+            None => "warming up",
+        };
+        vec![("averages".into(), rel.into())]
     }
 }
 

@@ -1,0 +1,347 @@
+//! One sandboxed Luau interpreter running one script: only the `table`, `string`, `math`,
+//! `bit32`, `utf8` and `buffer` libraries (no `io`, `os`, `require`, `debug` or `load`), a
+//! seeded random stream instead of `math.random`, a memory limit, and an instruction budget per
+//! call enforced by an interrupt, so a script can neither reach outside nor hang the engine.
+
+use super::indicators::Indicators;
+use crate::model::Side;
+use crate::rng::Rng;
+use crate::strategy::api::{Intent, Size, StrategyError};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, VmState};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Interrupts (function calls and loop back-edges) one call may take: about a second of a
+/// busy loop, far more than any bar's rule needs.
+pub const BUDGET: u64 = 2_000_000;
+
+/// Memory one script may hold.
+const MEMORY: usize = 64 << 20;
+
+/// The prelude: `ctx` and the host's entry points, in Luau.
+const PRELUDE: &str = include_str!("prelude.luau");
+
+/// What the script's calls leave for the host between calls.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// The indicators it created.
+    pub indicators: Indicators,
+    /// Its intents since the last drain.
+    pub intents: Vec<Intent>,
+    /// Its log lines since the last drain.
+    pub logs: Vec<String>,
+    /// Its `ctx.state` values, in the order first set.
+    pub state: Vec<(String, String)>,
+    /// `ctx.random`'s stream.
+    pub rng: Option<Rng>,
+}
+
+/// A loaded script.
+pub struct Vm {
+    lua: Lua,
+    shared: Arc<Mutex<Shared>>,
+    ticks: Arc<AtomicU64>,
+    bar: Function,
+    fill: Function,
+    meta: Function,
+    set_param: Function,
+    vals: Table,
+    symbol: Option<(crate::model::Symbol, mlua::String)>,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vm")
+    }
+}
+
+/// The message of a Lua error as `file:line: message`, without Lua's framing.
+pub fn describe(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.lines().next().unwrap_or(m).to_string(),
+        mlua::Error::CallbackError { cause, .. } => describe(cause),
+        mlua::Error::MemoryError(_) => "the script ran out of memory (64 MB)".into(),
+        other => other.to_string().lines().next().unwrap_or("").to_string(),
+    }
+}
+
+fn lua_err(e: mlua::Error) -> StrategyError {
+    StrategyError::new(describe(&e))
+}
+
+/// A number from a script as a `Decimal` (rounded to 12 places).
+fn dec(x: f64) -> Option<Decimal> {
+    Decimal::from_f64(x).map(|d| d.round_dp(12).normalize())
+}
+
+type PushArgs = (
+    u8,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+);
+
+impl Vm {
+    /// Loads `source` (named `name` in messages) and runs its top level.
+    ///
+    /// # Errors
+    /// A syntax error (`name:line: message`), an error or an exhausted budget in the top
+    /// level, or a script with no `on_bar` function.
+    pub fn load(name: &str, source: &str) -> Result<Vm, StrategyError> {
+        let libs = StdLib::TABLE
+            | StdLib::STRING
+            | StdLib::MATH
+            | StdLib::BIT
+            | StdLib::UTF8
+            | StdLib::BUFFER;
+        let lua = Lua::new_with(libs, LuaOptions::default()).map_err(lua_err)?;
+        lua.set_memory_limit(MEMORY).map_err(lua_err)?;
+        let g = lua.globals();
+        for name in [
+            "require",
+            "loadstring",
+            "getfenv",
+            "setfenv",
+            "collectgarbage",
+            "gcinfo",
+        ] {
+            g.raw_set(name, Value::Nil).map_err(lua_err)?;
+        }
+        if let Ok(math) = g.raw_get::<Table>("math") {
+            let refuse = lua
+                .load("error('math.random is not deterministic here; use ctx.random()', 2)")
+                .set_name("=math.random")
+                .into_function()
+                .map_err(lua_err)?;
+            math.raw_set("random", refuse.clone()).map_err(lua_err)?;
+            math.raw_set("randomseed", refuse).map_err(lua_err)?;
+        }
+        lua.sandbox(true).map_err(lua_err)?;
+        let ticks = Arc::new(AtomicU64::new(0));
+        let t = ticks.clone();
+        lua.set_interrupt(move |lua| {
+            if t.fetch_add(1, Ordering::Relaxed) < BUDGET {
+                return Ok(VmState::Continue);
+            }
+            let at = lua
+                .inspect_stack(1, |d| {
+                    let src = d.source().short_src.map(|s| s.to_string());
+                    (src, d.current_line())
+                })
+                .and_then(|(s, l)| Some(format!("{}:{}: ", s?, l?)))
+                .unwrap_or_default();
+            Err(mlua::Error::RuntimeError(format!(
+                "{at}instruction budget exhausted ({BUDGET} steps in one call: an endless loop?)"
+            )))
+        });
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let api = Self::api(&lua, &shared).map_err(lua_err)?;
+        let entry: Table = lua
+            .load(PRELUDE)
+            .set_name("=prelude")
+            .call(api)
+            .map_err(lua_err)?;
+        ticks.store(0, Ordering::Relaxed);
+        lua.load(source)
+            .set_name(format!("={name}"))
+            .exec()
+            .map_err(lua_err)?;
+        let vm = Vm {
+            bar: entry.raw_get("bar").map_err(lua_err)?,
+            fill: entry.raw_get("fill").map_err(lua_err)?,
+            meta: entry.raw_get("meta").map_err(lua_err)?,
+            set_param: entry.raw_get("set_param").map_err(lua_err)?,
+            vals: entry.raw_get("vals").map_err(lua_err)?,
+            lua,
+            shared,
+            ticks,
+            symbol: None,
+        };
+        let (_, _, on_bar) = vm.meta()?;
+        if !on_bar {
+            return Err(StrategyError::new(format!(
+                "{name}: no `function on_bar(ctx, bar)`; a strategy script must define one"
+            )));
+        }
+        Ok(vm)
+    }
+
+    /// The Rust functions the prelude calls: push an intent, make an indicator, log, set
+    /// state, draw a random number.
+    fn api(
+        lua: &Lua,
+        shared: &Arc<Mutex<Shared>>,
+    ) -> mlua::Result<(Function, Function, Function, Function, Function)> {
+        let s = shared.clone();
+        let push = lua.create_function(move |_, a: PushArgs| {
+            let (side, fraction, qty, notional, limit, stop, take, trail, time, reason) = a;
+            let size = match (fraction, qty, notional) {
+                (_, Some(q), _) => dec(q).map(Size::Qty),
+                (_, _, Some(n)) => dec(n).map(Size::Notional),
+                (f, _, _) => dec(f.unwrap_or(1.0)).map(Size::Fraction),
+            };
+            let Some(size) = size else {
+                return Ok(());
+            };
+            let side = if side == 1 { Side::Buy } else { Side::Sell };
+            let intent = Intent {
+                limit: limit.and_then(dec),
+                stop: stop.and_then(dec),
+                take: take.and_then(dec),
+                trail_pct: trail.and_then(dec),
+                time_limit_secs: time.map(|t| t.clamp(1.0, f64::from(u32::MAX)) as u32),
+                ..Intent::buy(size, reason.unwrap_or_default())
+            };
+            lock(&s).intents.push(Intent { side, ..intent });
+            Ok(())
+        })?;
+        let s = shared.clone();
+        let new_slot =
+            lua.create_function(move |_, (name, a, b, c): (String, f64, f64, f64)| {
+                Ok(match lock(&s).indicators.slot(&name, [a, b, c]) {
+                    Ok(i) => (Some(i + 1), None),
+                    Err(e) => (None, Some(e)),
+                })
+            })?;
+        let s = shared.clone();
+        let log = lua.create_function(move |_, line: String| {
+            lock(&s).logs.push(line);
+            Ok(())
+        })?;
+        let s = shared.clone();
+        let set_state = lua.create_function(move |_, (k, v): (String, String)| {
+            let mut sh = lock(&s);
+            match sh.state.iter_mut().find(|(n, _)| *n == k) {
+                Some(slot) => slot.1 = v,
+                None => sh.state.push((k, v)),
+            }
+            Ok(())
+        })?;
+        let s = shared.clone();
+        let random = lua.create_function(move |_, ()| {
+            let mut sh = lock(&s);
+            let rng = sh.rng.get_or_insert_with(|| Rng::new(0));
+            Ok((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+        })?;
+        Ok((push, new_slot, log, set_state, random))
+    }
+
+    /// The script's `params` table (name, value; numbers only), its `timeframe` and whether
+    /// it defines `on_bar`.
+    ///
+    /// # Errors
+    /// The script broke its own globals (e.g. `params` is not a table).
+    pub fn meta(&self) -> Result<(Vec<(String, f64)>, Option<String>, bool), StrategyError> {
+        self.ticks.store(0, Ordering::Relaxed);
+        let (params, timeframe, on_bar): (Value, Value, Value) =
+            self.meta.call(()).map_err(lua_err)?;
+        let mut out = Vec::new();
+        if let Value::Table(t) = params {
+            for pair in t.pairs::<String, Value>() {
+                let (k, v) = pair.map_err(lua_err)?;
+                match v {
+                    Value::Integer(i) => out.push((k, i as f64)),
+                    Value::Number(n) => out.push((k, n)),
+                    Value::Boolean(b) => out.push((k, f64::from(u8::from(b)))),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        let timeframe = match timeframe {
+            Value::String(s) => Some(s.to_string_lossy()),
+            _ => None,
+        };
+        Ok((out, timeframe, matches!(on_bar, Value::Function(_))))
+    }
+
+    /// Sets `params[k] = v` in the script.
+    ///
+    /// # Errors
+    /// The interpreter failed.
+    pub fn set_param(&self, k: &str, v: f64) -> Result<(), StrategyError> {
+        self.set_param.call::<()>((k, v)).map_err(lua_err)
+    }
+
+    /// The host's shared state.
+    pub fn shared(&self) -> MutexGuard<'_, Shared> {
+        lock(&self.shared)
+    }
+
+    /// The symbol as a Lua string, made once.
+    fn symbol(&mut self, symbol: crate::model::Symbol) -> Result<mlua::String, StrategyError> {
+        if let Some((s, l)) = &self.symbol
+            && *s == symbol
+        {
+            return Ok(l.clone());
+        }
+        let l = self.lua.create_string(symbol.as_str()).map_err(lua_err)?;
+        self.symbol = Some((symbol, l.clone()));
+        Ok(l)
+    }
+
+    /// Calls `on_bar` with the bar's numbers and the account (position, free cash, equity),
+    /// after writing the indicators' values.
+    ///
+    /// # Errors
+    /// The script's runtime error or exhausted budget.
+    pub fn bar(
+        &mut self,
+        symbol: crate::model::Symbol,
+        ts: i64,
+        ohlcv: [f64; 5],
+        account: [f64; 3],
+    ) -> Result<(), StrategyError> {
+        {
+            let sh = lock(&self.shared);
+            for (i, v) in sh.indicators.values.iter().enumerate() {
+                let v = if v.is_nan() {
+                    Value::Nil
+                } else {
+                    Value::Number(*v)
+                };
+                self.vals.raw_set(i + 1, v).map_err(lua_err)?;
+            }
+        }
+        let sym = self.symbol(symbol)?;
+        self.ticks.store(0, Ordering::Relaxed);
+        let [o, h, l, c, v] = ohlcv;
+        let [p, fc, eq] = account;
+        self.bar
+            .call::<()>((sym, ts as f64, o, h, l, c, v, p, fc, eq))
+            .map_err(lua_err)
+    }
+
+    /// Calls `on_fill`, when the script defines it.
+    ///
+    /// # Errors
+    /// As `bar`.
+    pub fn fill(
+        &mut self,
+        symbol: crate::model::Symbol,
+        ts: i64,
+        (side, price, qty, fee): (&str, f64, f64, f64),
+        account: [f64; 3],
+    ) -> Result<(), StrategyError> {
+        let sym = self.symbol(symbol)?;
+        self.ticks.store(0, Ordering::Relaxed);
+        let [p, fc, eq] = account;
+        self.fill
+            .call::<()>((sym, ts as f64, side, price, qty, fee, p, fc, eq))
+            .map_err(lua_err)
+    }
+}
+
+/// The shared state, whatever a panicking holder left (nothing here panics while holding it).
+fn lock(s: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
