@@ -1,11 +1,11 @@
-//! The full `sma-cross` backtest pipeline through the engine (strategy, risk, fills, Decimal
+//! The full `sma-cross` backtest pipeline (built in, and as a Luau script) through the engine (strategy, risk, fills, Decimal
 //! accounting, equity curve, statistics) over the real 1-minute BTC file from `../shared/data`.
 #![allow(missing_docs, clippy::unwrap_used)] // criterion_group! makes undocumented fns; setup may unwrap
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal_macros::dec;
 use tradedeck::backtest::{Params, data, run};
-use tradedeck::engine::StrategyKind;
+use tradedeck::strategy::Registry;
 
 fn bench(c: &mut Criterion) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +20,9 @@ fn bench(c: &mut Criterion) {
     let candles = data::load(std::io::BufReader::new(file), None, None).unwrap();
     let params = Params {
         symbol: "BTC/USDT".parse().unwrap(),
-        strategy: StrategyKind::SmaCross { fast: 10, slow: 30 },
+        strategy: Registry::builtin()
+            .choose("sma-cross", &[], std::path::Path::new("."))
+            .unwrap(),
         fee: dec!(0.001),
         slippage_bps: dec!(0),
         cash: dec!(100000),
@@ -35,6 +37,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sma-cross 10/30 over btc_perp_1m (45,031 candles)", |b| {
         b.iter(|| run(&candles, &params).stats.trades)
     });
+    // the same rules as a Luau script: the whole scripted pipeline
+    let script = Registry::builtin()
+        .choose(
+            "assets/strategies/sma_cross.lua",
+            &[],
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        )
+        .unwrap();
+    let scripted = tradedeck::backtest::Params {
+        strategy: script,
+        ..params.clone()
+    };
+    g.bench_function(
+        "sma_cross.lua 10/30 over btc_perp_1m (45,031 candles)",
+        |b| b.iter(|| run(&candles, &scripted).stats.trades),
+    );
     g.finish();
 }
 

@@ -161,6 +161,7 @@ async fn engine_latency_is_unchanged_while_the_llm_hangs() {
         let h = start(EngineOptions {
             config,
             config_path: None,
+            strategies: tradedeck::engine::StrategyPlan::all(tradedeck::strategy::Chosen::blend()),
             db,
             seed: Some(5),
             speed: None,

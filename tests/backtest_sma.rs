@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::str::FromStr;
 use tradedeck::backtest::{Params, run};
-use tradedeck::engine::StrategyKind;
 use tradedeck::model::{Candle, Timestamp};
+use tradedeck::strategy::{Chosen, Registry};
 
 fn candles() -> Option<Vec<Candle>> {
     let path = common::shared_data("btc_perp_1m_20211231_20220201.csv")?;
@@ -87,7 +87,7 @@ fn sma_cross_through_the_engine_equals_a_plain_implementation() {
         &c,
         &Params {
             symbol: "BTC/USDT".parse().unwrap(),
-            strategy: StrategyKind::SmaCross { fast: 10, slow: 30 },
+            strategy: choose("sma-cross"),
             fee,
             slippage_bps: Decimal::ZERO,
             cash,
@@ -132,7 +132,7 @@ fn the_default_blend_trades_on_candles_filling_at_the_next_open() {
     let week = &c[..7 * 1440];
     let p = Params {
         symbol: "BTC/USDT".parse().unwrap(),
-        strategy: StrategyKind::Blend,
+        strategy: Chosen::blend(),
         fee: dec!(0.001),
         slippage_bps: dec!(0),
         cash: dec!(100000),
@@ -157,4 +157,40 @@ fn the_default_blend_trades_on_candles_filling_at_the_next_open() {
     let b = run(week, &p);
     assert_eq!(a.trades, b.trades, "deterministic");
     assert_eq!(a.stats, b.stats);
+}
+
+/// A strategy from the built-in registry, or a script under the crate, with its defaults.
+fn choose(name: &str) -> Chosen {
+    Registry::builtin()
+        .choose(name, &[], std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+}
+
+#[test]
+fn the_lua_sma_cross_trades_exactly_as_the_built_in() {
+    let Some(c) = candles() else { return };
+    let p = |strategy| Params {
+        symbol: "BTC/USDT".parse().unwrap(),
+        strategy,
+        fee: dec!(0.001),
+        slippage_bps: Decimal::ZERO,
+        cash: dec!(100000),
+        bar_ms: 60_000,
+        stop_pct: Decimal::ZERO,
+        take_pct: Decimal::ZERO,
+        config: Default::default(),
+    };
+    let native = run(&c, &p(choose("sma-cross")));
+    let script = run(&c, &p(choose("assets/strategies/sma_cross.lua")));
+    assert_eq!(native.trades.len(), 931);
+    assert_eq!(
+        native.stats.final_equity.round_dp(6),
+        dec!(9612.726673),
+        "the published figure"
+    );
+    assert_eq!(
+        script.trades, native.trades,
+        "the same trade list, to the last unit"
+    );
+    assert_eq!(script.stats.final_equity, native.stats.final_equity);
 }

@@ -93,7 +93,7 @@ fn engine_in(mode: Mode) -> Engine {
         news_half_life_ms: 4 * 3_600_000,
         llm_worker: false,
         fill: FillModel::Book,
-        strategy_kind: StrategyKind::Blend,
+        strategies: tradedeck::engine::StrategyPlan::all(tradedeck::strategy::Chosen::blend()),
         fill_alerts: true,
     };
     let mut e = Engine::new(cfg);

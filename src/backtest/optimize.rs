@@ -356,16 +356,26 @@ pub fn overall(windows: &[Window], metric: Metric) -> Overall {
 mod tests {
     use super::*;
 
+    fn sma() -> Chosen {
+        crate::strategy::Registry::builtin()
+            .choose("sma-cross", &[], std::path::Path::new("."))
+            .unwrap()
+    }
+
     #[test]
     fn grid_spec_parses_and_expands() {
-        let axes = parse_space("fast=5..20:5, slow=20..60:10", "sma-cross").unwrap();
-        assert_eq!(axes[0].values, vec![5, 10, 15, 20]);
-        assert_eq!(axes[1].values, vec![20, 30, 40, 50, 60]);
+        let axes = parse_space("fast=5..20:5, slow=20..60:10", &sma()).unwrap();
+        assert_eq!(axes[0].values, vec![5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(axes[1].values, vec![20.0, 30.0, 40.0, 50.0, 60.0]);
         let g = grid(&axes);
         assert_eq!(g.len(), 20);
-        assert_eq!(g[0], vec![("fast".into(), 5), ("slow".into(), 20)]);
-        assert_eq!(g[1], vec![("fast".into(), 5), ("slow".into(), 30)]);
-        assert_eq!(parse_space("fast=7", "sma-cross").unwrap()[0].values, [7]);
+        assert_eq!(g[0], vec![("fast".into(), 5.0), ("slow".into(), 20.0)]);
+        assert_eq!(g[1], vec![("fast".into(), 5.0), ("slow".into(), 30.0)]);
+        assert_eq!(parse_space("fast=7", &sma()).unwrap()[0].values, [7.0]);
+        assert_eq!(
+            parse_space("fast=0.5..1.5:0.5", &sma()).unwrap()[0].values,
+            [0.5, 1.0, 1.5]
+        );
         for bad in [
             "",
             "fast",
@@ -376,20 +386,23 @@ mod tests {
             "fast=1,fast=2",
             "fast=1..1000000,slow=1..1000000",
         ] {
-            assert!(parse_space(bad, "sma-cross").is_err(), "{bad}");
+            assert!(parse_space(bad, &sma()).is_err(), "{bad}");
         }
-        let e = parse_space("speed=1..2", "sma-cross").unwrap_err();
+        let e = parse_space("speed=1..2", &sma()).unwrap_err();
         assert!(e.contains("valid: fast, slow"), "{e}");
     }
 
     #[test]
     fn samples_are_distinct_seeded_and_capped_by_the_grid() {
-        let axes = parse_space("fast=1..10,slow=11..20", "sma-cross").unwrap();
+        let axes = parse_space("fast=1..10,slow=11..20", &sma()).unwrap();
         let a = sample(&axes, 15, 7);
         assert_eq!(a.len(), 15);
         assert_eq!(a, sample(&axes, 15, 7), "same seed, same sets");
         assert_ne!(a, sample(&axes, 15, 8));
-        let distinct: std::collections::BTreeSet<_> = a.iter().collect();
+        let distinct: std::collections::BTreeSet<String> = a
+            .iter()
+            .map(|s| crate::strategy::params::describe(s))
+            .collect();
         assert_eq!(distinct.len(), 15);
         assert_eq!(sample(&axes, 1000, 1).len(), 100);
     }

@@ -66,7 +66,7 @@ pub fn config(latency_ms: i64) -> EngineConfig {
         news_half_life_ms: 4 * 3_600_000,
         llm_worker: false,
         fill: FillModel::Book,
-        strategy_kind: StrategyKind::Blend,
+        strategies: tradedeck::engine::StrategyPlan::all(tradedeck::strategy::Chosen::blend()),
         fill_alerts: true,
     }
 }
