@@ -105,7 +105,7 @@ fn bad_input_is_refused_with_a_reason() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["--strategy", "moon"],
-            "unknown strategy `moon`; valid: sma-cross",
+            "unknown strategy `moon`; valid: blend, sma-cross",
         ),
         (
             &["--param", "speed=3"],

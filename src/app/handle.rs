@@ -80,6 +80,8 @@ pub struct EngineHandle {
     pub requests: mpsc::Sender<ControlRequest>,
     /// `Some(reason)` once the engine has failed (it is halting and will exit).
     pub stopped: watch::Receiver<Option<String>>,
+    /// The strategy scripts running, read again on reload.
+    pub scripts: Vec<PathBuf>,
     pub(super) stop: oneshot::Sender<&'static str>,
     pub(super) task: tokio::task::JoinHandle<Result<(), RunError>>,
 }
@@ -88,7 +90,7 @@ impl EngineHandle {
     /// Reloads the config at `path` into the running engine; the old settings stay when the
     /// new file is invalid. Returns what happened, for the log.
     pub async fn reload(&self, path: Option<&std::path::Path>) -> Result<String, String> {
-        let r = ask(&self.requests, reload_command(path)?).await?;
+        let r = ask(&self.requests, reload_command(path, &self.scripts)?).await?;
         Ok(r.alerts.join("; "))
     }
 

@@ -377,6 +377,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         system: sys_rx.clone(),
         requests: req_tx.clone(),
         stopped: fault_rx.clone(),
+        scripts: opts.strategies.scripts(),
     };
     start_control(&opts, link, &mut tasks);
     let inputs = Inputs {
@@ -405,6 +406,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         commands: cmd_tx,
         requests: req_tx,
         stopped: fault_rx,
+        scripts: opts.strategies.scripts(),
         stop: stop_tx,
         task,
     })

@@ -39,6 +39,7 @@ impl Config {
                 .portfolios
                 .get(&self.risk.portfolio)
                 .map(|p| (self.risk.portfolio.clone(), p.clone())),
+            scripts: Vec::new(),
         }
     }
 }

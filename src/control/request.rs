@@ -67,10 +67,20 @@ pub async fn ask(
 ///
 /// # Errors
 /// The file cannot be read or is invalid (its file, line and key).
-pub fn reload_command(path: Option<&std::path::Path>) -> Result<Command, String> {
+pub fn reload_command(
+    path: Option<&std::path::Path>,
+    scripts: &[std::path::PathBuf],
+) -> Result<Command, String> {
     let cfg = match path {
         Some(p) => Config::load(p).map_err(|e| e.to_string())?,
         None => Config::default(),
     };
-    Ok(Command::Reload(Box::new(cfg.settings())))
+    let mut settings = cfg.settings();
+    for s in scripts {
+        let source = std::fs::read_to_string(s).map_err(|e| format!("{}: {e}", s.display()))?;
+        settings
+            .scripts
+            .push((s.to_string_lossy().into_owned(), source));
+    }
+    Ok(Command::Reload(Box::new(settings)))
 }

@@ -38,6 +38,8 @@ pub struct Link {
     pub requests: mpsc::Sender<ControlRequest>,
     /// `Some(reason)` once the engine has failed.
     pub stopped: watch::Receiver<Option<String>>,
+    /// The strategy scripts running, read again on reload.
+    pub scripts: Vec<PathBuf>,
 }
 
 impl Link {
@@ -309,7 +311,7 @@ async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -
             value,
             by: by(),
         },
-        Request::Reload => match super::reload_command(config_path) {
+        Request::Reload => match super::reload_command(config_path, &link.scripts) {
             Ok(c) => c,
             Err(e) => {
                 return Response::refused(format!(

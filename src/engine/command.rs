@@ -90,6 +90,10 @@ pub struct Settings {
     pub ai: crate::signals::AiConfig,
     /// The active portfolio.
     pub portfolio: Option<(String, crate::risk::PortfolioBudget)>,
+    /// Strategy scripts read again: (path as loaded, new text); each pair running one
+    /// reloads it (a version that does not load is refused and the old one keeps running).
+    #[serde(default)]
+    pub scripts: Vec<(String, String)>,
 }
 
 /// A manual order ticket: market when `price` is `None`, limit otherwise.

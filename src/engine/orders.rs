@@ -94,6 +94,9 @@ impl Engine {
     /// Takes new settings: limits and loss floors apply from the next event; the AI provider
     /// stays until a restart (the worker is started with the engine).
     fn reload(&mut self, mut s: super::Settings, out: &mut Vec<Action>) {
+        for (path, source) in std::mem::take(&mut s.scripts) {
+            self.reload_script(&path, &source, out);
+        }
         let provider_kept = s.ai.provider != self.cfg.ai.provider;
         s.ai.provider = self.cfg.ai.provider;
         self.cfg.limits = s.limits;

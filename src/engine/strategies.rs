@@ -35,6 +35,19 @@ impl StrategyPlan {
         }
     }
 
+    /// The script files the plan runs, each once.
+    pub fn scripts(&self) -> Vec<std::path::PathBuf> {
+        let mut out: Vec<std::path::PathBuf> = Vec::new();
+        for c in std::iter::once(&self.default).chain(self.pairs.values()) {
+            if let Some(p) = &c.script
+                && !out.contains(p)
+            {
+                out.push(p.clone());
+            }
+        }
+        out
+    }
+
     /// The strategy of `symbol`.
     pub fn for_pair(&self, symbol: Symbol) -> &Chosen {
         self.pairs.get(&symbol).unwrap_or(&self.default)

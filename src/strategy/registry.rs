@@ -9,7 +9,7 @@ use super::params::{self, ParamSet, ParamSpec};
 use super::script::Script;
 use super::{BlendStrategy, SmaCrossStrategy};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Builds a strategy from resolved parameter values, or says why they do not go together.
@@ -125,7 +125,9 @@ impl Registry {
                     .map(|s| Box::new(s) as Box<dyn Strategy>)
                     .map_err(|e| e.message)
             });
-            return Chosen::new(label, schema, set, build);
+            let mut chosen = Chosen::new(label, schema, set, build)?;
+            chosen.script = Some(path);
+            return Ok(chosen);
         }
         let entry = self.entry(name)?;
         let set = params::resolve(name, &entry.schema, given)?;
@@ -147,6 +149,8 @@ pub struct Chosen {
     pub schema: Vec<ParamSpec>,
     /// The values it runs with.
     pub params: ParamSet,
+    /// The file, when it is a script (read again on reload).
+    pub script: Option<PathBuf>,
     build: Constructor,
 }
 
@@ -163,6 +167,7 @@ impl Chosen {
             name: "blend".into(),
             schema: Vec::new(),
             params: Vec::new(),
+            script: None,
             build: Arc::new(|_| Ok(Box::new(BlendStrategy))),
         }
     }
@@ -179,6 +184,7 @@ impl Chosen {
             name,
             schema,
             params,
+            script: None,
             build,
         })
     }
@@ -190,12 +196,14 @@ impl Chosen {
     pub fn with(&self, given: &[(String, f64)]) -> Result<Chosen, String> {
         let all: ParamSet = self.params.iter().chain(given).cloned().collect();
         let merged = params::resolve(&self.name, &self.schema, &all)?;
-        Chosen::new(
+        let mut chosen = Chosen::new(
             self.name.clone(),
             self.schema.clone(),
             merged,
             self.build.clone(),
-        )
+        )?;
+        chosen.script.clone_from(&self.script);
+        Ok(chosen)
     }
 
     /// A fresh instance (state empty) for one pair.

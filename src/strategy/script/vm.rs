@@ -132,12 +132,17 @@ impl Vm {
             if t.fetch_add(1, Ordering::Relaxed) < BUDGET {
                 return Ok(VmState::Continue);
             }
-            let at = lua
-                .inspect_stack(1, |d| {
-                    let src = d.source().short_src.map(|s| s.to_string());
-                    (src, d.current_line())
+            // the innermost frame of the script itself (not the prelude, not Rust)
+            let at = (0..8)
+                .filter_map(|level| {
+                    lua.inspect_stack(level, |d| {
+                        let src = d.source().short_src.map(|s| s.to_string())?;
+                        let line = d.current_line()?;
+                        (src != "prelude" && !src.starts_with('['))
+                            .then(|| format!("{src}:{line}: "))
+                    })?
                 })
-                .and_then(|(s, l)| Some(format!("{}:{}: ", s?, l?)))
+                .next()
                 .unwrap_or_default();
             Err(mlua::Error::RuntimeError(format!(
                 "{at}instruction budget exhausted ({BUDGET} steps in one call: an endless loop?)"

@@ -12,6 +12,7 @@ mod popups;
 mod positions;
 mod risk;
 mod signals;
+mod strategy;
 
 pub use alerts::AlertsPane;
 pub use book::BookPane;

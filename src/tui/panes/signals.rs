@@ -1,4 +1,5 @@
-//! The signals pane: per pair, the latest technical, AI and blended signal with action,
+//! The signals pane: per pair, the running strategy and what it decided, then the latest
+//! technical, AI and blended signal with action,
 //! confidence bar, target, stop, age and the reasoning (wrapped, scrollable).
 
 use super::{age, block, focused};
@@ -57,7 +58,8 @@ impl Widget for &SignalsPane<'_> {
             focused(st, Pane::Signals),
             t,
         );
-        let mut lines: Vec<Line> = Vec::new();
+        let running = st.snapshot.strategies.iter().find(|v| v.symbol == m.symbol);
+        let mut lines: Vec<Line> = super::strategy::lines(running, t);
         match &m.technical {
             Some(v) => {
                 let (arrow, style) = match v.action.as_str() {

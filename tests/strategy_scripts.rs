@@ -1,0 +1,190 @@
+//! Strategy scripts through the real binary: a syntax error refuses to start (exit 2, the
+//! file and line); a runtime error, an endless loop, `os.execute` or `io.open` pause the
+//! strategy with an alert naming the line while the engine keeps running and the e-stop still
+//! works; a working script trades in the daemon (fills and its reasons in the journal), in a
+//! backtest and in a parameter search; `strategy new` and `strategy check`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use common::{Home, read_db};
+
+fn script(name: &str) -> String {
+    format!("{}/tests/strategies/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn daemon(home: &Home, strategy: &str, secs: &str) -> std::process::Output {
+    home.run(&[
+        "--daemon",
+        "--duration",
+        secs,
+        "--seed",
+        "3",
+        "--speed",
+        "10",
+        "--strategy",
+        strategy,
+    ])
+}
+
+#[test]
+fn a_syntax_error_refuses_to_start_with_its_file_and_line() {
+    let home = Home::new();
+    let bad = script("syntax_error.lua");
+    for args in [
+        vec!["--daemon", "--duration", "2", "--strategy", bad.as_str()],
+        vec!["backtest", "--data", "x.csv", "--strategy", bad.as_str()],
+        vec!["strategy", "check", bad.as_str()],
+    ] {
+        let out = home.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("syntax_error.lua:3:"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!home.default_db().exists(), "nothing started");
+}
+
+/// The risk events and fills of a run with `name`.
+fn run_broken(name: &str, want: &str) {
+    let home = Home::new();
+    let out = daemon(&home, &script(name), "5");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name}: the engine keeps running: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let db = read_db(&home.default_db());
+    let detail: String = db
+        .query_row(
+            "SELECT detail FROM risk_events WHERE kind = 'strategy:error'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{name}: no strategy:error event ({e}); stderr: {err}"));
+    assert!(detail.contains(&format!("{name}:")), "{detail}");
+    assert!(detail.contains(want), "{name}: {detail}");
+    assert!(detail.contains("paused"), "{detail}");
+    let fills: i64 = db
+        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fills, 0, "a paused strategy trades nothing");
+}
+
+#[test]
+fn a_runtime_error_pauses_the_strategy_with_its_line() {
+    run_broken("runtime_error.lua", "runtime_error.lua:5:");
+}
+
+#[test]
+fn an_endless_loop_exhausts_the_budget_and_pauses() {
+    run_broken("endless.lua", "instruction budget exhausted");
+}
+
+#[test]
+fn os_and_io_do_not_exist_in_a_script() {
+    run_broken("os_execute.lua", "os_execute.lua:4:");
+    run_broken("io_open.lua", "io_open.lua:4:");
+    assert!(!std::path::Path::new("/tmp/tradedeck-pwned").exists());
+}
+
+#[test]
+fn a_lua_strategy_trades_in_the_daemon_backtest_and_optimize() {
+    let home = Home::new();
+    let flip = script("flip.lua");
+    let out = daemon(&home, &flip, "6");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = read_db(&home.default_db());
+    let fills: i64 = db
+        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert!(fills >= 2, "{fills} fills");
+    let reasons: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM signals WHERE source = 'flip.lua' AND reasoning LIKE 'flip:%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(reasons >= 2, "its intents journalled with their reasons");
+    drop(db);
+
+    let Some(data) = common::shared_data("btc_perp_1m_20211231_20220201.csv") else {
+        return;
+    };
+    let data = data.display().to_string();
+    let out = home.run(&[
+        "backtest",
+        "--data",
+        &data,
+        "--strategy",
+        &flip,
+        "--param",
+        "every=50",
+        "--to",
+        "1641600000000",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["trades"].as_u64().unwrap() > 10, "{v}");
+    let out = home.run(&[
+        "optimize",
+        "--data",
+        &data,
+        "--strategy",
+        &flip,
+        "--grid",
+        "every=20..60:20",
+        "--to",
+        "1641600000000",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(3), "{v}");
+}
+
+#[test]
+fn strategy_new_writes_a_starter_that_checks() {
+    let home = Home::new();
+    let dir = home.path().display().to_string();
+    let out = home.run(&["strategy", "new", "my_idea", "--dir", &dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = home.path().join("my_idea.lua");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("function on_bar(ctx, bar)"));
+    let again = home.run(&["strategy", "new", "my_idea", "--dir", &dir]);
+    assert_eq!(again.status.code(), Some(2), "never overwrites");
+    let out = home.run(&["strategy", "check", &file.display().to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("loads"), "{text}");
+    assert!(text.contains("backtest on the sample"), "{text}");
+    let out = home.run(&["strategy", "check", &script("runtime_error.lua")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("runtime_error.lua:5:"), "{err}");
+}
