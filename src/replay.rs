@@ -6,8 +6,9 @@
 //! for the model, so a replay costs nothing and calls nobody.
 
 use crate::config::Config;
-use crate::engine::{Action, Engine, Event, Record, Restored, Venue};
-use crate::model::{Instrument, Timestamp};
+use crate::engine::{Action, Engine, Event, Record, Restored, StrategyPlan, Venue};
+use crate::model::{Instrument, Symbol, Timestamp};
+use crate::strategy::{Chosen, ParamSet, Registry};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::io::BufRead;
@@ -32,6 +33,65 @@ pub struct Header {
     pub start: Timestamp,
     /// The run's id in its database.
     pub run_id: i64,
+    /// The strategies it ran (scripts with their text), rebuilt for the replay; none in
+    /// older recordings, which ran the blend.
+    #[serde(default)]
+    pub strategies: Vec<RecordedStrategy>,
+}
+
+/// A strategy as a recording keeps it: enough to build it again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecordedStrategy {
+    /// The pair it ran on (`None`: every pair not listed).
+    pub pair: Option<Symbol>,
+    /// Its registered name, or the script's file name.
+    pub name: String,
+    /// Its parameter values.
+    pub params: ParamSet,
+    /// A script's path and text.
+    pub script: Option<(String, String)>,
+}
+
+impl RecordedStrategy {
+    /// What a recording keeps of `plan` (scripts read from their files).
+    pub fn of_plan(plan: &StrategyPlan) -> Vec<RecordedStrategy> {
+        let one = |pair, c: &Chosen| RecordedStrategy {
+            pair,
+            name: c.name.clone(),
+            params: c.params.clone(),
+            script: c.script.as_ref().map(|p| {
+                let text = std::fs::read_to_string(p).unwrap_or_default();
+                (p.to_string_lossy().into_owned(), text)
+            }),
+        };
+        std::iter::once(one(None, &plan.default))
+            .chain(plan.pairs.iter().map(|(s, c)| one(Some(*s), c)))
+            .collect()
+    }
+
+    /// The plan `recorded` describes, built from `registry` (scripts from their kept text).
+    ///
+    /// # Errors
+    /// A strategy the registry does not have, or a script that no longer loads.
+    pub fn plan(
+        recorded: &[RecordedStrategy],
+        registry: &Registry,
+    ) -> Result<StrategyPlan, String> {
+        let build = |r: &RecordedStrategy| match &r.script {
+            Some((path, text)) => Registry::script(std::path::Path::new(path), text, &r.params),
+            None => registry.choose(&r.name, &r.params, std::path::Path::new(".")),
+        };
+        let mut plan = StrategyPlan::all(Chosen::blend());
+        for r in recorded {
+            match r.pair {
+                None => plan.default = build(r)?,
+                Some(s) => {
+                    plan.pairs.insert(s, build(r)?);
+                }
+            }
+        }
+        Ok(plan)
+    }
 }
 
 /// One recorded input.
@@ -150,12 +210,17 @@ pub enum Step<'a> {
     },
 }
 
-/// Replays a recording read from `input` (`path` names it in errors).
+/// Replays a recording read from `input` (`path` names it in errors), its strategies built
+/// from `registry`.
 ///
 /// # Errors
 /// An unreadable file or a line that is not a recorded input.
-pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
-    replay_with(input, path, |_| {})
+pub fn replay(
+    input: impl BufRead,
+    path: &str,
+    registry: &Registry,
+) -> Result<Outcome, ReplayError> {
+    replay_with(input, path, registry, |_| {})
 }
 
 /// `replay`, showing `observe` the start and every handled input (a backtest over a
@@ -166,6 +231,7 @@ pub fn replay(input: impl BufRead, path: &str) -> Result<Outcome, ReplayError> {
 pub fn replay_with(
     input: impl BufRead,
     path: &str,
+    registry: &Registry,
     mut observe: impl FnMut(Step<'_>),
 ) -> Result<Outcome, ReplayError> {
     let bad = |line: usize, why: String| ReplayError::Format {
@@ -194,6 +260,7 @@ pub fn replay_with(
     }
     let mut cfg = header.config.engine_config(header.instruments.clone());
     cfg.llm_worker = header.llm_worker;
+    cfg.strategies = RecordedStrategy::plan(&header.strategies, registry).map_err(|e| bad(1, e))?;
     let mut engine = Engine::new(cfg);
     let mut out = Outcome {
         run_id: header.run_id,

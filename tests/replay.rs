@@ -204,3 +204,68 @@ fn a_broken_recording_is_named_with_its_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(err.contains("bad.jsonl:1: not a recording header"), "{err}");
 }
+
+#[test]
+fn a_scripted_session_with_a_reload_replays_to_the_same_fills() {
+    let home = Home::new();
+    let script = home.path().join("coin.lua");
+    let original = format!("{}/tests/strategies/coin.lua", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(&original, &script).unwrap();
+    let db = home.path().join("s.db");
+    let rec = home.path().join("s.jsonl");
+    let (script_s, db_s, rec_s) = (
+        script.to_str().unwrap(),
+        db.to_str().unwrap(),
+        rec.to_str().unwrap(),
+    );
+    let mut child = home
+        .cmd(&[
+            "--daemon",
+            "--db",
+            db_s,
+            "--seed",
+            "5",
+            "--speed",
+            "10",
+            "--duration",
+            "9",
+            "--record",
+            rec_s,
+            "--strategy",
+            script_s,
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    // a changed version mid-session: reloaded (state reset), then a broken one: refused
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, text.replace("every = 3", "every = 2")).unwrap();
+    let (code, out, err) = common::ctl(&home, &["--db", db_s, "reload"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("reloaded"), "{out}");
+    std::fs::write(&script, "function on_bar(ctx, bar) = end").unwrap();
+    let (_, out, err) = common::ctl(&home, &["--db", db_s, "reload"]);
+    assert!(
+        out.contains("reload refused") || err.contains("reload refused"),
+        "{out}{err}"
+    );
+    assert!(child.wait().unwrap().success());
+    let fills: i64 = common::read_db(&db)
+        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert!(fills >= 2, "{fills} fills");
+    let out = home
+        .cmd(&["replay", rec_s, "--db", db_s, "--check", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["fills_identical"], true, "{v}");
+    assert_eq!(v["signals_identical"], true, "{v}");
+}

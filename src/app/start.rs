@@ -263,6 +263,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         restored: restored.clone(),
         start: now,
         run_id,
+        strategies: crate::replay::RecordedStrategy::of_plan(&opts.strategies),
     })?;
     let day_offset_ms = engine_cfg.day_offset_ms;
     let mut engine = Engine::new(engine_cfg);

@@ -41,6 +41,7 @@ pub fn run_recording(
     input: impl BufRead,
     path: &str,
     bar_ms: i64,
+    registry: &crate::strategy::Registry,
 ) -> Result<FeedOutcome, ReplayError> {
     let mut trades = Pairing::default();
     let mut equity: Vec<(Timestamp, Decimal, bool)> = Vec::new();
@@ -56,7 +57,7 @@ pub fn run_recording(
         let held = e.portfolio().positions.values().any(|p| !p.qty.is_zero());
         (now, e.equity(), held)
     };
-    let replayed = replay::replay_with(input, path, |step| match step {
+    let replayed = replay::replay_with(input, path, registry, |step| match step {
         Step::Start(header, engine) => {
             symbols = header.instruments.iter().map(|(_, i)| i.symbol).collect();
             fee = header.config.paper.taker_fee;

@@ -194,7 +194,7 @@ pub fn prepare(
 /// Runs the command, storing the result in the database `db`.
 pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Registry) -> ExitCode {
     let done = if is_recording_file(&a.run.data) {
-        feed(a, config)
+        feed(a, config, registry)
     } else {
         candles(a, config, registry)
     };
@@ -315,13 +315,13 @@ fn candles(a: &Args, config: &Config, registry: &Registry) -> Result<Done, Strin
 
 /// Feed mode over a session recording: its own strategy, fees and account; the bars of
 /// `--timeframe` only set how often equity is sampled.
-fn feed(a: &Args, config: &Config) -> Result<Done, String> {
+fn feed(a: &Args, config: &Config, registry: &Registry) -> Result<Done, String> {
     let mut p = params(&a.run, Chosen::blend(), config)?;
     let file = std::fs::File::open(&a.run.data)
         .map(std::io::BufReader::new)
         .map_err(|e| format!("{}: {e}", a.run.data.display()))?;
     let started = clock::monotonic();
-    let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms)
+    let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms, registry)
         .map_err(|e| e.to_string())?;
     let elapsed_ms = millis(started.elapsed());
     p.fee = f.fee;

@@ -205,7 +205,7 @@ pub fn dispatch_with(cli: Cli, registry: &Registry) -> ExitCode {
         },
         Some(Cmd::Attach) => attach::run(&cli, &db),
         Some(Cmd::Replay { file, json, check }) => {
-            replay::run(&file, check.then_some(db.as_path()), json)
+            replay::run(&file, check.then_some(db.as_path()), json, registry)
         }
         Some(Cmd::Ta {
             input,

@@ -8,7 +8,12 @@ use std::process::ExitCode;
 
 /// `tradedeck replay`: exit 0 when replayed (and, with a database, identical), 1 when the
 /// replay differs from the run, 2 for an unreadable recording.
-pub(super) fn run(file: &Path, db: Option<&Path>, json: bool) -> ExitCode {
+pub(super) fn run(
+    file: &Path,
+    db: Option<&Path>,
+    json: bool,
+    registry: &crate::strategy::Registry,
+) -> ExitCode {
     let input = match std::fs::File::open(file) {
         Ok(f) => std::io::BufReader::new(f),
         Err(e) => {
@@ -16,7 +21,7 @@ pub(super) fn run(file: &Path, db: Option<&Path>, json: bool) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let out = match crate::replay::replay(input, &file.display().to_string()) {
+    let out = match crate::replay::replay(input, &file.display().to_string(), registry) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

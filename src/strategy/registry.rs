@@ -115,19 +115,9 @@ impl Registry {
     ) -> Result<Chosen, String> {
         if name.ends_with(".lua") {
             let path = base.join(name);
-            let script = Script::load(&path).map_err(|e| e.message)?;
-            let schema = script.schema();
-            let label = script.label().to_string();
-            let set = params::resolve(&label, &schema, given)?;
-            let build = Arc::new(move |set: &ParamSet| {
-                script
-                    .instantiate(set)
-                    .map(|s| Box::new(s) as Box<dyn Strategy>)
-                    .map_err(|e| e.message)
-            });
-            let mut chosen = Chosen::new(label, schema, set, build)?;
-            chosen.script = Some(path);
-            return Ok(chosen);
+            let source =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            return Self::script(&path, &source, given);
         }
         let entry = self.entry(name)?;
         let set = params::resolve(name, &entry.schema, given)?;
@@ -137,6 +127,28 @@ impl Registry {
             set,
             entry.build.clone(),
         )
+    }
+
+    /// The script at `path` with the text `source` (as read, or as a recording kept it), with
+    /// `given` over its defaults.
+    ///
+    /// # Errors
+    /// A script that does not load (with its file and line), an unknown parameter or a bad
+    /// value.
+    pub fn script(path: &Path, source: &str, given: &[(String, f64)]) -> Result<Chosen, String> {
+        let script = Script::from_source(path, source).map_err(|e| e.message)?;
+        let schema = script.schema();
+        let label = script.label().to_string();
+        let set = params::resolve(&label, &schema, given)?;
+        let build = Arc::new(move |set: &ParamSet| {
+            script
+                .instantiate(set)
+                .map(|s| Box::new(s) as Box<dyn Strategy>)
+                .map_err(|e| e.message)
+        });
+        let mut chosen = Chosen::new(label, schema, set, build)?;
+        chosen.script = Some(path.to_path_buf());
+        Ok(chosen)
     }
 }
 

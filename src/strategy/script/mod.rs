@@ -46,21 +46,12 @@ pub fn parse_timeframe(t: &str) -> Option<u32> {
 }
 
 impl Script {
-    /// Reads and checks the script at `path`.
+    /// Checks `source` as the script at `path`: loads it in a sandbox and reads its `params`
+    /// and `timeframe`.
     ///
     /// # Errors
-    /// An unreadable file, a syntax error (`file:line: message`), an error in its top level,
-    /// no `on_bar`, or a `timeframe` that is not like `1m`.
-    pub fn load(path: &Path) -> Result<Script, StrategyError> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| StrategyError::new(format!("{}: {e}", path.display())))?;
-        Script::from_source(path, &source)
-    }
-
-    /// Checks `source` as the script at `path`.
-    ///
-    /// # Errors
-    /// As `load`, for the text.
+    /// A syntax error (`file:line: message`), an error in its top level, no `on_bar`, or a
+    /// `timeframe` that is not like `1m`.
     pub fn from_source(path: &Path, source: &str) -> Result<Script, StrategyError> {
         let label = path.display().to_string();
         let vm = Vm::load(&label, source)?;
