@@ -188,3 +188,139 @@ fn strategy_new_writes_a_starter_that_checks() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("runtime_error.lua:5:"), "{err}");
 }
+
+#[test]
+fn the_e_stop_works_after_a_script_error() {
+    let home = Home::new();
+    let db = home.path().join("e.db");
+    let db_s = db.to_str().unwrap();
+    let bad = script("runtime_error.lua");
+    let mut child = home
+        .cmd(&[
+            "--daemon",
+            "--db",
+            db_s,
+            "--duration",
+            "8",
+            "--seed",
+            "3",
+            "--speed",
+            "10",
+            "--strategy",
+            &bad,
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    common::poll_until(
+        std::time::Duration::from_secs(20),
+        "the script error",
+        || {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+            let db = rusqlite::Connection::open_with_flags(&db, flags).ok()?;
+            db.query_row(
+                "SELECT COUNT(*) FROM risk_events WHERE kind = 'strategy:error'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .ok()
+            .filter(|n| *n > 0)
+        },
+    );
+    let (code, out, err) = common::ctl(
+        &home,
+        &["--db", db_s, "halt", "--reason", "after the script error"],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(child.wait().unwrap().success());
+    let out = home.run(&["--db", db_s, "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.to_string().contains("after the script error"), "{v}");
+}
+
+#[test]
+fn sma_cross_runs_live_in_paper_and_the_config_picks_strategies_per_pair() {
+    let home = Home::new();
+    let out = home.run(&[
+        "--daemon",
+        "--duration",
+        "8",
+        "--seed",
+        "2",
+        "--speed",
+        "10",
+        "--strategy",
+        "sma-cross",
+        "--param",
+        "fast=2",
+        "--param",
+        "slow=4",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = read_db(&home.default_db());
+    let sma: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM signals WHERE source = 'sma-cross'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let fills: i64 = db
+        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        sma >= 1 && fills >= 1,
+        "{sma} sma-cross intents, {fills} fills"
+    );
+    drop(db);
+
+    // the config: a script relative to the config file, and another strategy on one pair
+    let home = Home::new();
+    std::fs::copy(script("flip.lua"), home.path().join("flip.lua")).unwrap();
+    let cfg = home.path().join("td.toml");
+    std::fs::write(
+        &cfg,
+        "[strategy]\nscript = \"flip.lua\"\n[strategy.params]\nevery = 2\n\
+         [strategy.pairs.\"ETH/USDT\"]\nname = \"sma-cross\"\nparams = { fast = 2, slow = 4 }\n",
+    )
+    .unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let out = home.run(&[
+        "--daemon",
+        "--config",
+        cfg_s,
+        "--duration",
+        "8",
+        "--seed",
+        "2",
+        "--speed",
+        "10",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = read_db(&home.default_db());
+    let by_pair = |symbol: &str| -> String {
+        db.query_row(
+            "SELECT group_concat(DISTINCT source) FROM signals WHERE symbol = ?1 AND source IN ('flip.lua', 'sma-cross')",
+            [symbol],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .unwrap()
+        .unwrap_or_default()
+    };
+    assert_eq!(by_pair("BTC/USDT"), "flip.lua");
+    assert_eq!(by_pair("ETH/USDT"), "sma-cross");
+    // a bad choice names its key
+    std::fs::write(&cfg, "[strategy]\nname = \"moon\"\n").unwrap();
+    let out = home.run(&["--daemon", "--config", cfg_s, "--duration", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[strategy]: unknown strategy `moon`"), "{err}");
+}
