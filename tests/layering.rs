@@ -24,7 +24,7 @@ const CORE: &[(&str, &[&str])] = &[
     ("portfolio", &["model"]),
     ("signals", &["model", "market", "indicators"]),
     ("risk", &["model", "market", "indicators", "portfolio"]),
-    ("strategy", &["model", "market", "indicators", "signals"]),
+    ("strategy", &["model", "rng", "market", "indicators", "signals"]),
     ("exec", &["model", "market"]),
     (
         "engine",

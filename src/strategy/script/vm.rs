@@ -38,6 +38,10 @@ pub struct Shared {
     pub rng: Option<Rng>,
 }
 
+/// What a script declares: its `params` (name, value; sorted), its `timeframe`, and whether
+/// it defines `on_bar`.
+pub type Meta = (Vec<(String, f64)>, Option<String>, bool);
+
 /// A loaded script.
 pub struct Vm {
     lua: Lua,
@@ -245,7 +249,7 @@ impl Vm {
     ///
     /// # Errors
     /// The script broke its own globals (e.g. `params` is not a table).
-    pub fn meta(&self) -> Result<(Vec<(String, f64)>, Option<String>, bool), StrategyError> {
+    pub fn meta(&self) -> Result<Meta, StrategyError> {
         self.ticks.store(0, Ordering::Relaxed);
         let (params, timeframe, on_bar): (Value, Value, Value) =
             self.meta.call(()).map_err(lua_err)?;
