@@ -37,7 +37,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sma-cross 10/30 over btc_perp_1m (45,031 candles)", |b| {
         b.iter(|| run(&candles, &params).stats.trades)
     });
-    // the same rules as a Luau script: the whole scripted pipeline
+    // the same rules as a Luau script: the whole scripted pipeline, watched for a runaway call
+    // as `tradedeck backtest` does rather than counting steps
+    tradedeck::strategy::script::watch::use_watchdog();
     let script = Registry::builtin()
         .choose(
             "assets/strategies/sma_cross.lua",

@@ -24,7 +24,10 @@ const CORE: &[(&str, &[&str])] = &[
     ("portfolio", &["model"]),
     ("signals", &["model", "market", "indicators"]),
     ("risk", &["model", "market", "indicators", "portfolio"]),
-    ("strategy", &["model", "rng", "market", "indicators", "signals"]),
+    (
+        "strategy",
+        &["model", "rng", "market", "indicators", "signals"],
+    ),
     ("exec", &["model", "market"]),
     (
         "engine",

@@ -81,6 +81,27 @@ fn a_runtime_error_pauses_the_strategy_with_its_line() {
 #[test]
 fn an_endless_loop_exhausts_the_budget_and_pauses() {
     run_broken("endless.lua", "instruction budget exhausted");
+    // a backtest watches instead of counting steps: the call that never returns stops it
+    let home = Home::new();
+    let csv = home.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "open_time_ms,open,high,low,close,volume\n0,10,11,9,10,1\n60000,10,11,9,10,1\n",
+    )
+    .unwrap();
+    let out = home.run(&[
+        "backtest",
+        "--data",
+        csv.to_str().unwrap(),
+        "--strategy",
+        &script("endless.lua"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("endless.lua: one call has run for over 5 s"),
+        "{err}"
+    );
 }
 
 #[test]

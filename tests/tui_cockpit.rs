@@ -977,3 +977,72 @@ fn a_failed_engine_is_shown_full_screen_with_its_reason() {
         assert!(screen.contains("HALTED"), "{screen}");
     }
 }
+
+/// The cockpit's state with `views` as the snapshot's strategies.
+fn with_strategies(e: &Engine, views: Vec<StrategyView>) -> UiState {
+    let mut snap = e.snapshot();
+    snap.strategies = views;
+    UiState::new(
+        Arc::new(snap),
+        Keymap::default(),
+        (160, 48),
+        Timestamp(T0 + 2_000_000),
+    )
+}
+
+#[test]
+fn the_signals_pane_shows_the_running_strategy_and_what_it_decided() {
+    let e = engine();
+    assert_eq!(e.snapshot().strategies.len(), 2, "one strategy per pair");
+    let view = StrategyView {
+        symbol: sym("BTC/USDT"),
+        name: "rsi_revert.lua".into(),
+        params: "oversold=25 rsi=14".into(),
+        state: vec![("rsi".into(), "23.4".into())],
+        intents: vec![IntentView {
+            ts: Timestamp(T0),
+            side: "buy".into(),
+            reason: "RSI 23.4 under 25".into(),
+            outcome: "sent".into(),
+        }],
+        logs: vec!["hello from the script".into()],
+        error: None,
+    };
+    let st = with_strategies(&e, vec![view.clone()]);
+    for (w, h) in [(160, 48), (80, 24)] {
+        let screen = text(&render(&st, w, h));
+        for want in [
+            "rsi_revert.lua",
+            "oversold=25",
+            "rsi 23.4",
+            "BUY RSI 23.4 under 25",
+            "(sent)",
+        ] {
+            assert!(screen.contains(want), "{w}x{h}: missing {want}:\n{screen}");
+        }
+    }
+    let paused = StrategyView {
+        error: Some("rsi_revert.lua:12: attempt to index nil".into()),
+        ..view
+    };
+    let st = with_strategies(&e, vec![paused]);
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| panes::draw(f, &st, &Theme::new(ThemeName::Dark, true)))
+        .unwrap();
+    let screen = text(term.backend().buffer());
+    assert!(
+        screen.contains("PAUSED: rsi_revert.lua:12: attempt to index nil"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_reload_key_asks_for_a_reload() {
+    let mut st = state(&engine());
+    assert!(!st.reload_requested);
+    update(&mut st, key('L'));
+    assert!(
+        st.reload_requested,
+        "the cockpit reads the files and sends the reload"
+    );
+}

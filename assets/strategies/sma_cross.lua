@@ -22,7 +22,5 @@ function on_bar(ctx, bar)
       ctx.sell{ fraction = 1.0, reason = "SMA " .. params.fast .. " crossed below SMA " .. params.slow }
     end
   end
-  ctx.state("fast", string.format("%.2f", fast))
-  ctx.state("slow", string.format("%.2f", slow))
   prev_fast, prev_slow = fast, slow
 end

@@ -36,6 +36,7 @@ pub(super) fn run(cli: &Cli, db: &Path) -> ExitCode {
                     system: remote.system,
                     stopped: remote.stopped,
                     commands: remote.commands,
+                    reload: None,
                 },
                 alerts,
                 (keymap, theme),

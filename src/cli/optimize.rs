@@ -2,7 +2,7 @@
 //! walk-forward, run in parallel on every core with a progress bar, printed as a ranked table
 //! or JSON and stored in the database.
 
-use super::backtest::{EXIT_INPUT, RunArgs, prepare, tested_on};
+use super::backtest::{EXIT_INPUT, RunArgs, prepare, tested_on, watch_scripts};
 use crate::backtest::optimize::{
     Metric, Trial, Window, evaluate, grid, overall, parse_space, rank, sample, walk_forward,
 };
@@ -65,6 +65,7 @@ pub fn run_cmd(
     config: &Config,
     registry: &crate::strategy::Registry,
 ) -> ExitCode {
+    watch_scripts();
     let checked = (|| {
         let metric: Metric = a.metric.parse()?;
         let chosen = a.run.choose(registry, &[])?;

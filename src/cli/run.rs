@@ -106,6 +106,7 @@ fn cockpit(
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::new(opts.config.ui.theme, no_color);
     let ui_config = opts.config.ui.clone();
+    let config_path = opts.config_path.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -117,6 +118,7 @@ fn cockpit(
             system: handle.system.clone(),
             stopped: handle.stopped.clone(),
             commands: handle.commands.clone(),
+            reload: Some(reloader(config_path, handle.scripts.clone())),
         };
         let ui = tui::run(link, alerts, (keymap, theme), &ui_config, false);
         let exit = tokio::select! {
@@ -128,4 +130,9 @@ fn cockpit(
         };
         handle.stop(exit).await
     })
+}
+
+/// The cockpit's reload key: the config at `path` and the `scripts`, read again.
+fn reloader(path: Option<PathBuf>, scripts: Vec<PathBuf>) -> tui::Reloader {
+    std::sync::Arc::new(move || crate::control::reload_command(path.as_deref(), &scripts))
 }

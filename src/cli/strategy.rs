@@ -172,7 +172,7 @@ fn check(file: &std::path::Path, params: &[String], registry: &Registry) -> Outc
         let mut ctx = Ctx::new(
             symbol,
             c.open_time,
-            (held, Decimal::from(100_000), Decimal::from(100_000)),
+            (held, Decimal::from(100_000), &|| Decimal::from(100_000)),
             0,
             (&mut intents, &mut logs),
         );

@@ -575,9 +575,7 @@ impl Engine {
     /// cash + Σ qty × mark.
     #[inline]
     pub fn equity(&self) -> Decimal {
-        self.account
-            .marked_equity
-            .unwrap_or_else(|| self.account.portfolio.equity(|s| self.mark(s)))
+        self.account.equity(&self.markets)
     }
 
     /// The order book of a pair.

@@ -184,6 +184,13 @@ impl Account {
         self.account_dirty = true;
         self.marked_equity = None;
     }
+
+    /// cash + Σ qty × mark (the last check's figure while nothing moved).
+    #[inline]
+    pub(super) fn equity(&self, markets: &Markets) -> Decimal {
+        self.marked_equity
+            .unwrap_or_else(|| self.portfolio.equity(|s| markets.mark(s)))
+    }
 }
 
 /// What the analysts said: the latest LLM and local signals and blends per pair, news

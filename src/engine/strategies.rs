@@ -247,11 +247,9 @@ impl Engine {
         fresh: bool,
         out: &mut Vec<Action>,
     ) {
-        let (position, free, equity) = (
-            self.account.portfolio.qty(symbol),
-            self.free_cash(None),
-            self.equity(),
-        );
+        let (position, free) = (self.account.portfolio.qty(symbol), self.free_cash(None));
+        let (account, markets) = (&self.account, &self.markets);
+        let equity = || account.equity(markets);
         let open = self
             .book
             .orders
@@ -271,7 +269,7 @@ impl Engine {
             let mut ctx = Ctx::new(
                 symbol,
                 now,
-                (position, free, equity),
+                (position, free, &equity),
                 open,
                 (&mut intents, &mut logs),
             );

@@ -77,7 +77,8 @@ impl ExactSma {
             .get(self.scale as usize)
             .map_or(EXACT, |p| p.saturating_mul(n));
         if self.sum.abs() < EXACT && den < EXACT {
-            return self.sum as f64 / den as f64;
+            // both exact in an f64 (through i64: i128 → f64 is a slow library call)
+            return self.sum as i64 as f64 / den as i64 as f64;
         }
         Decimal::try_from_i128_with_scale(self.sum, self.scale)
             .ok()

@@ -137,7 +137,6 @@ pub struct SignalUpdate {
 }
 
 /// What a strategy sees of the account when it is called, and where its answers go.
-#[derive(Debug)]
 pub struct Ctx<'a> {
     /// The pair it trades.
     pub symbol: Symbol,
@@ -147,8 +146,8 @@ pub struct Ctx<'a> {
     pub position: Decimal,
     /// Quote cash not reserved by open orders.
     pub free_cash: Decimal,
-    /// Cash plus positions at their marks.
-    pub equity: Decimal,
+    /// Cash plus positions at their marks, worked out when asked (`Ctx::equity`).
+    equity: &'a dyn Fn() -> Decimal,
     /// Open orders on the pair.
     pub open_orders: usize,
     intents: &'a mut Vec<Intent>,
@@ -156,11 +155,12 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// A context for a call about `symbol`, collecting intents and log lines.
+    /// A context for a call about `symbol` (with the position, the free cash and how to work
+    /// out the equity), collecting intents and log lines.
     pub fn new(
         symbol: Symbol,
         now: Timestamp,
-        (position, free_cash, equity): (Decimal, Decimal, Decimal),
+        (position, free_cash, equity): (Decimal, Decimal, &'a dyn Fn() -> Decimal),
         open_orders: usize,
         (intents, logs): (&'a mut Vec<Intent>, &'a mut Vec<String>),
     ) -> Ctx<'a> {
@@ -176,6 +176,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Cash plus positions at their marks.
+    pub fn equity(&self) -> Decimal {
+        (self.equity)()
+    }
+
     /// Asks for `intent`.
     pub fn submit(&mut self, intent: Intent) {
         self.intents.push(intent);
@@ -184,6 +189,18 @@ impl<'a> Ctx<'a> {
     /// A line for the cockpit's strategy pane.
     pub fn log(&mut self, line: impl Into<String>) {
         self.logs.push(line.into());
+    }
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("symbol", &self.symbol)
+            .field("now", &self.now)
+            .field("position", &self.position)
+            .field("free_cash", &self.free_cash)
+            .field("open_orders", &self.open_orders)
+            .finish_non_exhaustive()
     }
 }
 

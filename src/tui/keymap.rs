@@ -52,6 +52,8 @@ pub enum KeyAction {
     RejectIntent,
     /// Ask the AI provider to analyse the selected pair now.
     Analyse,
+    /// Reload the config and the strategy scripts (a broken script is refused).
+    Reload,
 }
 
 impl KeyAction {
@@ -80,6 +82,7 @@ impl KeyAction {
             KeyAction::Approve => "approve".into(),
             KeyAction::RejectIntent => "reject".into(),
             KeyAction::Analyse => "analyse".into(),
+            KeyAction::Reload => "reload".into(),
         }
     }
 
@@ -110,6 +113,9 @@ impl KeyAction {
             KeyAction::Approve => "approve the oldest waiting strategy intent".into(),
             KeyAction::RejectIntent => "reject the oldest waiting strategy intent".into(),
             KeyAction::Analyse => "ask the AI provider to analyse the selected pair now".into(),
+            KeyAction::Reload => {
+                "reload the config and strategy scripts (a broken script is refused)".into()
+            }
         }
     }
 
@@ -160,6 +166,7 @@ impl KeyAction {
             KeyAction::Approve,
             KeyAction::RejectIntent,
             KeyAction::Analyse,
+            KeyAction::Reload,
         ]);
         v
     }
@@ -323,6 +330,7 @@ fn defaults() -> Vec<(KeyAction, Vec<Key>)> {
         (KeyAction::Approve, vec![k("a")]),
         (KeyAction::RejectIntent, vec![k("x")]),
         (KeyAction::Analyse, vec![k("A")]),
+        (KeyAction::Reload, vec![k("L")]),
     ]);
     v
 }

@@ -82,7 +82,13 @@ pub struct EngineLink {
     pub stopped: watch::Receiver<Option<String>>,
     /// Commands to the engine.
     pub commands: mpsc::Sender<Command>,
+    /// Reads the config and strategy scripts again into a reload command (`None` when the
+    /// engine runs elsewhere: `tradedeck ctl reload` on its host does it).
+    pub reload: Option<Reloader>,
 }
+
+/// Builds the reload command from the files (or says why it cannot).
+pub type Reloader = Arc<dyn Fn() -> Result<Command, String> + Send + Sync>;
 
 /// Runs the cockpit until the person quits, a stop signal arrives or the engine fails (`stopped`
 /// turns `Some`: the reason is shown full-screen before the cockpit exits); returns the reason.
@@ -102,6 +108,7 @@ pub async fn run(
         mut system,
         mut stopped,
         commands,
+        reload,
     } = link;
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -146,7 +153,25 @@ pub async fn run(
                     TermEvent::Resize(w, h) => UiInput::Resize(w, h),
                     _ => continue,
                 };
-                for cmd in update(&mut st, ui) {
+                let mut cmds = update(&mut st, ui);
+                if std::mem::take(&mut st.reload_requested) {
+                    let read = reload.as_ref().map_or_else(
+                        || Err("attached: run `tradedeck ctl reload` where the engine runs".to_string()),
+                        |r| r(),
+                    );
+                    match read {
+                        Ok(cmd) => cmds.push(cmd),
+                        Err(e) => {
+                            let alert = crate::engine::Alert {
+                                ts: st.now,
+                                level: crate::engine::AlertLevel::Warn,
+                                text: format!("not reloaded: {e}"),
+                            };
+                            update(&mut st, UiInput::SystemAlert(alert));
+                        }
+                    }
+                }
+                for cmd in cmds {
                     if commands.send(cmd).await.is_err() {
                         return Ok("engine stopped");
                     }

@@ -122,6 +122,8 @@ pub struct UiState {
     pub snapshot: Arc<Snapshot>,
     /// The process around the engine, as the runtime last published it beside a snapshot.
     pub system: Option<SystemView>,
+    /// The reload key was pressed: the cockpit reads the config and scripts and sends them.
+    pub reload_requested: bool,
     /// Index of the selected pair in `snapshot.markets`.
     pub symbol: usize,
     /// Chart timeframe.
@@ -170,6 +172,7 @@ impl UiState {
         UiState {
             snapshot,
             system: None,
+            reload_requested: false,
             symbol: 0,
             timeframe: Timeframe::M1,
             focus: Pane::Book,
@@ -387,6 +390,7 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
             }));
         }
         KeyAction::Pause => return vec![Command::PauseStrategy(!st.snapshot.strategy_paused)],
+        KeyAction::Reload => st.reload_requested = true,
         KeyAction::ManualMode => {
             return vec![Command::ManualApproval(!st.snapshot.risk.manual_approval)];
         }

@@ -89,13 +89,15 @@ pub struct Indicators {
 }
 
 impl Indicators {
-    /// Feeds a closed bar to every indicator.
+    /// Feeds a closed bar to every indicator (the floating-point ones see it as `Bar::from`
+    /// gives it, as the Rust indicators do everywhere).
     pub fn update(&mut self, c: &Candle) {
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
         self.history.push_back(c.clone());
-        let bar = Bar::from(c);
+        let floats = self.made.iter().any(|(_, k, _)| !matches!(k, Kind::Sma(_)));
+        let bar = if floats { Bar::from(c) } else { Bar::default() };
         for (_, kind, slot) in &mut self.made {
             let w = kind.width();
             if let Some(out) = self.values.get_mut(*slot..*slot + w) {

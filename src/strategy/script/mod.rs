@@ -8,6 +8,7 @@
 pub mod indicators;
 mod starter;
 mod vm;
+pub mod watch;
 
 pub use starter::starter;
 pub use vm::BUDGET;
@@ -104,6 +105,7 @@ impl Script {
             script: self.clone(),
             params: params.clone(),
             vm,
+            position: (rust_decimal::Decimal::ZERO, 0.0),
         })
     }
 }
@@ -114,10 +116,25 @@ pub struct ScriptStrategy {
     script: Script,
     params: ParamSet,
     vm: Vm,
+    /// The position last passed, and as a number.
+    position: (rust_decimal::Decimal, f64),
 }
 
-/// A decimal for a script (scripts see plain numbers).
+/// A decimal for a script (scripts see plain numbers): the nearest `f64`, in one exact
+/// division for the usual prices and quantities.
 fn num(d: rust_decimal::Decimal) -> f64 {
+    /// 10^0 ..= 10^22, every one exact in an `f64`.
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let m = d.mantissa();
+    if let Some(p) = POW10.get(d.scale() as usize)
+        && m.unsigned_abs() < 1 << 53
+    {
+        // both operands exact: IEEE division rounds once, to the nearest
+        return m as i64 as f64 / p;
+    }
     d.to_f64().unwrap_or(0.0)
 }
 
@@ -133,25 +150,23 @@ impl ScriptStrategy {
         }
     }
 
-    /// Seeds `ctx.random` from the pair on the first call, so each pair has its own stream
-    /// and every run the same.
-    fn seed(&self, ctx: &Ctx) {
-        let mut sh = self.vm.shared();
-        if sh.rng.is_none() {
-            let seed = ctx
-                .symbol
-                .as_str()
-                .bytes()
-                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                });
-            sh.rng = Some(crate::rng::Rng::new(seed));
+    /// The position as a number, converted again only when it changed.
+    fn position(&mut self, ctx: &Ctx) -> f64 {
+        if self.position.0 != ctx.position {
+            self.position = (ctx.position, num(ctx.position));
         }
+        self.position.1
     }
+}
 
-    fn account(ctx: &Ctx) -> [f64; 3] {
-        [num(ctx.position), num(ctx.free_cash), num(ctx.equity)]
-    }
+/// `ctx.random`'s seed for `symbol`: each pair has its own stream, and every run the same.
+fn seed(symbol: crate::model::Symbol) -> u64 {
+    symbol
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 impl Strategy for ScriptStrategy {
@@ -163,16 +178,14 @@ impl Strategy for ScriptStrategy {
         self.script.bar_secs
     }
 
-    fn on_bar(&mut self, ctx: &mut Ctx, bar: &Candle) -> Result<(), StrategyError> {
-        self.seed(ctx);
-        self.vm.shared().indicators.update(bar);
-        let ohlcv = [bar.open, bar.high, bar.low, bar.close, bar.volume].map(num);
-        let r = self.vm.bar(
-            ctx.symbol,
-            bar.open_time.millis(),
-            ohlcv,
-            Self::account(ctx),
-        );
+    fn on_bar(&mut self, ctx: &mut Ctx, candle: &Candle) -> Result<(), StrategyError> {
+        let c = candle;
+        let ohlcv = [c.open, c.high, c.low, c.close, c.volume].map(num);
+        let account = (self.position(ctx), (ctx.free_cash, ctx.equity()));
+        let symbol = ctx.symbol;
+        let r = self
+            .vm
+            .bar(symbol, (candle, ohlcv), account, || seed(symbol));
         self.drain(ctx);
         r
     }
@@ -183,9 +196,8 @@ impl Strategy for ScriptStrategy {
             Side::Sell => "sell",
         };
         let f = (side, num(fill.price), num(fill.qty), num(fill.fee));
-        let r = self
-            .vm
-            .fill(ctx.symbol, fill.ts.millis(), f, Self::account(ctx));
+        let account = (self.position(ctx), (ctx.free_cash, ctx.equity()));
+        let r = self.vm.fill(ctx.symbol, fill.ts.millis(), f, account);
         self.drain(ctx);
         r
     }

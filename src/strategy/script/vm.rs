@@ -36,6 +36,8 @@ pub struct Shared {
     pub state: Vec<(String, String)>,
     /// `ctx.random`'s stream.
     pub rng: Option<Rng>,
+    /// Free cash and equity as of the call (`ctx.cash()`, `ctx.equity()` convert on demand).
+    pub money: (Decimal, Decimal),
 }
 
 /// What a script declares: its `params` (name, value; sorted), its `timeframe`, and whether
@@ -51,8 +53,10 @@ pub struct Vm {
     fill: Function,
     meta: Function,
     set_param: Function,
-    vals: Table,
-    symbol: Option<(crate::model::Symbol, mlua::String)>,
+    set_symbol: Function,
+    symbol: Option<crate::model::Symbol>,
+    /// Backtests: the heartbeat a watchdog reads instead of counting steps.
+    beat: Option<Arc<super::watch::Beat>>,
 }
 
 impl std::fmt::Debug for Vm {
@@ -132,8 +136,13 @@ impl Vm {
         lua.sandbox(true).map_err(lua_err)?;
         let ticks = Arc::new(AtomicU64::new(0));
         let t = ticks.clone();
-        lua.set_interrupt(move |lua| {
-            if t.fetch_add(1, Ordering::Relaxed) < BUDGET {
+        let beat = (!super::watch::interrupts()).then(|| super::watch::Beat::new(name));
+        if beat.is_none() {
+            lua.set_interrupt(move |lua| {
+            // one thread runs a script: a plain load and store is enough
+            let n = t.load(Ordering::Relaxed);
+            t.store(n + 1, Ordering::Relaxed);
+            if n < BUDGET {
                 return Ok(VmState::Continue);
             }
             // the innermost frame of the script itself (not the prelude, not Rust)
@@ -152,28 +161,34 @@ impl Vm {
                 "{at}instruction budget exhausted ({BUDGET} steps in one call: an endless loop?)"
             )))
         });
+        }
         let shared = Arc::new(Mutex::new(Shared::default()));
         let api = Self::api(&lua, &shared).map_err(lua_err)?;
         let entry: Table = lua
             .load(PRELUDE)
             .set_name("=prelude")
-            .call(api)
+            .call(mlua::Variadic::from_iter(api))
             .map_err(lua_err)?;
         ticks.store(0, Ordering::Relaxed);
-        lua.load(source)
-            .set_name(format!("={name}"))
-            .exec()
-            .map_err(lua_err)?;
+        if let Some(b) = &beat {
+            b.enter();
+        }
+        let top = lua.load(source).set_name(format!("={name}")).exec();
+        if let Some(b) = &beat {
+            b.leave();
+        }
+        top.map_err(lua_err)?;
         let vm = Vm {
             bar: entry.raw_get("bar").map_err(lua_err)?,
             fill: entry.raw_get("fill").map_err(lua_err)?,
             meta: entry.raw_get("meta").map_err(lua_err)?,
             set_param: entry.raw_get("set_param").map_err(lua_err)?,
-            vals: entry.raw_get("vals").map_err(lua_err)?,
+            set_symbol: entry.raw_get("set_symbol").map_err(lua_err)?,
             lua,
             shared,
             ticks,
             symbol: None,
+            beat,
         };
         let (_, _, on_bar) = vm.meta()?;
         if !on_bar {
@@ -186,10 +201,7 @@ impl Vm {
 
     /// The Rust functions the prelude calls: push an intent, make an indicator, log, set
     /// state, draw a random number.
-    fn api(
-        lua: &Lua,
-        shared: &Arc<Mutex<Shared>>,
-    ) -> mlua::Result<(Function, Function, Function, Function, Function)> {
+    fn api(lua: &Lua, shared: &Arc<Mutex<Shared>>) -> mlua::Result<[Function; 6]> {
         let s = shared.clone();
         let push = lua.create_function(move |_, a: PushArgs| {
             let (side, fraction, qty, notional, limit, stop, take, trail, time, reason) = a;
@@ -241,7 +253,15 @@ impl Vm {
             let rng = sh.rng.get_or_insert_with(|| Rng::new(0));
             Ok((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
         })?;
-        Ok((push, new_slot, log, set_state, random))
+        let s = shared.clone();
+        let money = lua.create_function(move |_, ()| {
+            let (cash, equity) = lock(&s).money;
+            Ok((
+                f64::try_from(cash).unwrap_or(0.0),
+                f64::try_from(equity).unwrap_or(0.0),
+            ))
+        })?;
+        Ok([push, new_slot, log, set_state, random, money])
     }
 
     /// The script's `params` table (name, value; numbers only), its `timeframe` and whether
@@ -286,48 +306,70 @@ impl Vm {
         lock(&self.shared)
     }
 
-    /// The symbol as a Lua string, made once.
-    fn symbol(&mut self, symbol: crate::model::Symbol) -> Result<mlua::String, StrategyError> {
-        if let Some((s, l)) = &self.symbol
-            && *s == symbol
-        {
-            return Ok(l.clone());
+    /// Runs one call into the script, marked on its heartbeat when a watchdog watches it.
+    fn watched(&self, call: impl FnOnce(&Vm) -> mlua::Result<()>) -> Result<(), StrategyError> {
+        if let Some(b) = &self.beat {
+            b.enter();
         }
-        let l = self.lua.create_string(symbol.as_str()).map_err(lua_err)?;
-        self.symbol = Some((symbol, l.clone()));
-        Ok(l)
+        let r = call(self);
+        if let Some(b) = &self.beat {
+            b.leave();
+        }
+        r.map_err(lua_err)
     }
 
-    /// Calls `on_bar` with the bar's numbers and the account (position, free cash, equity),
-    /// after writing the indicators' values.
+    /// Tells the script its pair, once (a strategy instance runs on one pair).
+    fn symbol(&mut self, symbol: crate::model::Symbol) -> Result<(), StrategyError> {
+        if self.symbol != Some(symbol) {
+            self.set_symbol
+                .call::<()>(symbol.as_str())
+                .map_err(lua_err)?;
+            self.symbol = Some(symbol);
+        }
+        Ok(())
+    }
+
+    /// Calls `on_bar` for `candle` (`bar`: its numbers as the indicators see them) with the
+    /// position, after feeding the indicators; their values go with the call. `money` (free
+    /// cash, equity) and `seed` (the pair's random stream, on the first call) are kept for the
+    /// script's calls.
     ///
     /// # Errors
     /// The script's runtime error or exhausted budget.
     pub fn bar(
         &mut self,
         symbol: crate::model::Symbol,
-        ts: i64,
-        ohlcv: [f64; 5],
-        account: [f64; 3],
+        (candle, ohlcv): (&crate::model::Candle, [f64; 5]),
+        (position, money): (f64, (Decimal, Decimal)),
+        seed: impl FnOnce() -> u64,
     ) -> Result<(), StrategyError> {
-        {
-            let sh = lock(&self.shared);
-            for (i, v) in sh.indicators.values.iter().enumerate() {
-                let v = if v.is_nan() {
-                    Value::Nil
-                } else {
-                    Value::Number(*v)
-                };
-                self.vals.raw_set(i + 1, v).map_err(lua_err)?;
+        self.symbol(symbol)?;
+        let (first, extra) = {
+            let mut sh = lock(&self.shared);
+            if sh.rng.is_none() {
+                sh.rng = Some(Rng::new(seed()));
             }
-        }
-        let sym = self.symbol(symbol)?;
+            sh.money = money;
+            sh.indicators.update(candle);
+            let v = |i: usize| sh.indicators.values.get(i).copied().filter(|x| !x.is_nan());
+            let first = [v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7)];
+            let extra = if sh.indicators.values.len() > 8 {
+                let rest =
+                    (8..sh.indicators.values.len()).map(|i| v(i).map_or(Value::Nil, Value::Number));
+                Some(self.lua.create_sequence_from(rest).map_err(lua_err)?)
+            } else {
+                None
+            };
+            (first, extra)
+        };
         self.ticks.store(0, Ordering::Relaxed);
         let [o, h, l, c, v] = ohlcv;
-        let [p, fc, eq] = account;
-        self.bar
-            .call::<()>((sym, ts as f64, o, h, l, c, v, p, fc, eq))
-            .map_err(lua_err)
+        let [a1, a2, a3, a4, a5, a6, a7, a8] = first;
+        let ts = candle.open_time.millis() as f64;
+        let args = (
+            ts, o, h, l, c, v, position, extra, a1, a2, a3, a4, a5, a6, a7, a8,
+        );
+        self.watched(|vm| vm.bar.call::<()>(args))
     }
 
     /// Calls `on_fill`, when the script defines it.
@@ -339,14 +381,15 @@ impl Vm {
         symbol: crate::model::Symbol,
         ts: i64,
         (side, price, qty, fee): (&str, f64, f64, f64),
-        account: [f64; 3],
+        (position, money): (f64, (Decimal, Decimal)),
     ) -> Result<(), StrategyError> {
-        let sym = self.symbol(symbol)?;
+        self.symbol(symbol)?;
+        lock(&self.shared).money = money;
         self.ticks.store(0, Ordering::Relaxed);
-        let [p, fc, eq] = account;
-        self.fill
-            .call::<()>((sym, ts as f64, side, price, qty, fee, p, fc, eq))
-            .map_err(lua_err)
+        self.watched(|vm| {
+            vm.fill
+                .call::<()>((ts as f64, side, price, qty, fee, position))
+        })
     }
 }
 
