@@ -33,12 +33,12 @@ impl Strategy for Breakout {
         if self.highs.len() == self.bars {
             let high = self.highs.iter().max().copied().unwrap_or(bar.high);
             let low = self.lows.iter().min().copied().unwrap_or(bar.low);
-            if bar.close > high && ctx.position.is_zero() {
+            if bar.close > high && ctx.position().is_zero() {
                 ctx.submit(Intent::buy(
                     Size::Fraction(Decimal::ONE),
                     format!("close above the {}-bar high {high}", self.bars),
                 ));
-            } else if bar.close < low && !ctx.position.is_zero() {
+            } else if bar.close < low && !ctx.position().is_zero() {
                 ctx.submit(Intent::sell(
                     Size::Fraction(Decimal::ONE),
                     format!("close below the {}-bar low {low}", self.bars),

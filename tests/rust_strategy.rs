@@ -33,7 +33,7 @@ impl Strategy for InAndOut {
 
     fn on_bar(&mut self, ctx: &mut Ctx, bar: &Candle) -> Result<(), StrategyError> {
         self.bars += 1;
-        if ctx.position.is_zero() {
+        if ctx.position().is_zero() {
             self.bars = 0;
             ctx.submit(Intent::buy(
                 Size::Fraction(Decimal::new(1, 2)),

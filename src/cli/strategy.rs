@@ -6,7 +6,7 @@ use crate::backtest::Params;
 use crate::model::{Candle, Side, Symbol, Timestamp};
 use crate::rng::Rng;
 use crate::strategy::script::starter;
-use crate::strategy::{Ctx, Registry};
+use crate::strategy::{Ctx, FixedAccount, Registry};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -169,13 +169,13 @@ fn check(file: &std::path::Path, params: &[String], registry: &Registry) -> Outc
     let (mut buys, mut sells, mut held) = (0usize, 0usize, Decimal::ZERO);
     let mut failure = None;
     for c in &candles {
-        let mut ctx = Ctx::new(
-            symbol,
-            c.open_time,
-            (held, Decimal::from(100_000), &|| Decimal::from(100_000)),
-            0,
-            (&mut intents, &mut logs),
-        );
+        let account = FixedAccount {
+            position: held,
+            free_cash: Decimal::from(100_000),
+            equity: Decimal::from(100_000),
+            open_orders: 0,
+        };
+        let mut ctx = Ctx::new(symbol, c.open_time, &account, (&mut intents, &mut logs));
         if let Err(e) = s.on_bar(&mut ctx, c) {
             failure = Some(format!("bar {}: {}", c.open_time, e.message));
             break;

@@ -240,23 +240,8 @@ impl Engine {
     /// Quote cash not set aside for live buy orders (other than `except`): each reserves its
     /// remaining quantity at its limit (market orders: the best ask) plus the taker fee.
     pub(super) fn free_cash(&self, except: Option<OrderId>) -> Decimal {
-        let reserved: Decimal = self
-            .book
-            .orders
-            .values()
-            .filter(|o| o.request.side == Side::Buy && Some(o.id) != except)
-            .map(|o| {
-                let ask = self
-                    .markets
-                    .pairs
-                    .get(&o.request.symbol)
-                    .and_then(|m| m.book.best_ask())
-                    .map(|l| l.price);
-                let price = o.request.price.or(ask).unwrap_or_default();
-                o.remaining() * price * (Decimal::ONE + self.cfg.fees.taker)
-            })
-            .sum();
-        (self.account.portfolio.cash - reserved).max(Decimal::ZERO)
+        self.book
+            .free_cash(&self.account, &self.markets, self.cfg.fees.taker, except)
     }
 
     /// Records a risk rejection.

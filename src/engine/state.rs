@@ -5,7 +5,7 @@
 use super::orders::IntentKey;
 use super::{Approval, ExecStream, FeedHealth, Market, PerpPosition, TradingFlag, quotes};
 use crate::exec::PaperMatcher;
-use crate::model::{Fill, FlatMap, Order, OrderId, Symbol, Timestamp, Venue};
+use crate::model::{Fill, FlatMap, Order, OrderId, Side, Symbol, Timestamp, Venue};
 use crate::portfolio::Portfolio;
 use crate::risk::Guard;
 use crate::signals::{
@@ -87,6 +87,37 @@ impl Book {
             recent_intents: VecDeque::new(),
             rejections: 0,
         }
+    }
+
+    /// Quote cash of `account` not set aside for live buy orders (other than `except`): each
+    /// reserves its remaining quantity at its limit (market orders: the best ask) plus the
+    /// `taker` fee.
+    pub(super) fn free_cash(
+        &self,
+        account: &Account,
+        markets: &Markets,
+        taker: Decimal,
+        except: Option<OrderId>,
+    ) -> Decimal {
+        let cash = account.portfolio.cash;
+        if self.orders.is_empty() {
+            return cash.max(Decimal::ZERO);
+        }
+        let reserved: Decimal = self
+            .orders
+            .values()
+            .filter(|o| o.request.side == Side::Buy && Some(o.id) != except)
+            .map(|o| {
+                let ask = markets
+                    .pairs
+                    .get(&o.request.symbol)
+                    .and_then(|m| m.book.best_ask())
+                    .map(|l| l.price);
+                let price = o.request.price.or(ask).unwrap_or_default();
+                o.remaining() * price * (Decimal::ONE + taker)
+            })
+            .sum();
+        (cash - reserved).max(Decimal::ZERO)
     }
 
     /// Forgets order times older than a minute and intents older than `duplicate_ms`.

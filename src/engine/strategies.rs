@@ -7,7 +7,7 @@ use super::{Action, AlertLevel, Engine};
 use crate::model::{Candle, Fill, FlatMap, Symbol, Timestamp};
 use crate::strategy::bars::BarBuilder;
 use crate::strategy::{
-    BookTop, Chosen, Ctx, Intent, OrderUpdate, SignalUpdate, Strategy, StrategyError,
+    AccountView, BookTop, Chosen, Ctx, Intent, OrderUpdate, SignalUpdate, Strategy, StrategyError,
     Subscriptions, params,
 };
 use rust_decimal::Decimal;
@@ -105,6 +105,16 @@ impl std::fmt::Debug for Slot {
 }
 
 impl Slot {
+    /// Keeps the newest of `lines` (emptied) for the cockpit.
+    fn keep_logs(&mut self, lines: &mut Vec<String>) {
+        for l in lines.drain(..) {
+            if self.logs.len() == KEPT {
+                self.logs.pop_back();
+            }
+            self.logs.push_front(l);
+        }
+    }
+
     /// A fresh instance of `chosen`, its bars `default_secs` long unless it says otherwise.
     fn new(chosen: &Chosen, default_secs: u32) -> Slot {
         let (strategy, error) = match chosen.build() {
@@ -142,6 +152,8 @@ impl Slot {
 #[derive(Debug, Default)]
 pub(super) struct Strategies {
     slots: FlatMap<Symbol, Slot>,
+    /// Some pair's strategy wants the blend's analysis (most backtests' do not).
+    any_signals: bool,
     /// Fills and order updates of strategy orders, told after the event that caused them.
     queued: Vec<(Symbol, Told)>,
 }
@@ -160,7 +172,9 @@ impl Strategies {
         for s in pairs {
             slots.insert(*s, Slot::new(plan.for_pair(*s), default_secs));
         }
+        let any_signals = slots.values().any(|s: &Slot| s.subs.signals);
         Strategies {
+            any_signals,
             slots,
             queued: Vec::new(),
         }
@@ -168,7 +182,7 @@ impl Strategies {
 
     /// Whether the strategy of `symbol` wants the blend's analysis.
     pub(super) fn wants_signals(&self, symbol: Symbol) -> bool {
-        self.slots.get(&symbol).is_some_and(|s| s.subs.signals)
+        self.any_signals && self.slots.get(&symbol).is_some_and(|s| s.subs.signals)
     }
 
     /// What the strategy of `symbol` subscribed to.
@@ -227,6 +241,39 @@ impl Strategies {
     }
 }
 
+/// The account as one pair's strategy sees it, read from the engine's parts when asked.
+struct View<'a> {
+    symbol: Symbol,
+    account: &'a super::state::Account,
+    markets: &'a super::state::Markets,
+    book: &'a super::state::Book,
+    taker: Decimal,
+}
+
+impl AccountView for View<'_> {
+    fn position(&self) -> Decimal {
+        self.account.portfolio.qty(self.symbol)
+    }
+
+    fn free_cash(&self) -> Decimal {
+        self.book
+            .free_cash(self.account, self.markets, self.taker, None)
+    }
+
+    fn equity(&self) -> Decimal {
+        self.account.equity(self.markets)
+    }
+
+    fn open_orders(&self) -> usize {
+        let symbol = self.symbol;
+        self.book
+            .orders
+            .values()
+            .filter(|o| o.request.symbol == symbol)
+            .count()
+    }
+}
+
 /// One call into a strategy.
 enum Call<'a> {
     Bar(&'a Candle),
@@ -247,60 +294,58 @@ impl Engine {
         fresh: bool,
         out: &mut Vec<Action>,
     ) {
-        let (position, free) = (self.account.portfolio.qty(symbol), self.free_cash(None));
-        let (account, markets) = (&self.account, &self.markets);
-        let equity = || account.equity(markets);
-        let open = self
-            .book
-            .orders
-            .values()
-            .filter(|o| o.request.symbol == symbol)
-            .count();
-        let mut intents = std::mem::take(&mut self.scratch.0);
-        let mut logs = std::mem::take(&mut self.scratch.1);
-        let now = self.now;
         let Some(slot) = self.strategies.slots.get_mut(&symbol) else {
             return;
         };
         let Some(strategy) = slot.running() else {
             return;
         };
-        let result: Result<(), StrategyError> = {
-            let mut ctx = Ctx::new(
-                symbol,
-                now,
-                (position, free, &equity),
-                open,
-                (&mut intents, &mut logs),
-            );
-            match call {
-                Call::Bar(c) => strategy.on_bar(&mut ctx, c),
-                Call::Trade(p, q) => strategy.on_trade(&mut ctx, p, q),
-                Call::Book(t) => strategy.on_book(&mut ctx, t),
-                Call::Signal(s) => strategy.on_signal(&mut ctx, s),
-                Call::Told(Told::Fill(f)) => strategy.on_fill(&mut ctx, f),
-                Call::Told(Told::Order(u)) => strategy.on_order(&mut ctx, u),
-            }
+        let (intents, logs) = &mut self.scratch;
+        let view = View {
+            symbol,
+            account: &self.account,
+            markets: &self.markets,
+            book: &self.book,
+            taker: self.cfg.fees.taker,
         };
-        for l in logs.drain(..) {
-            if slot.logs.len() == KEPT {
-                slot.logs.pop_back();
-            }
-            slot.logs.push_front(l);
+        let mut ctx = Ctx::new(symbol, self.now, &view, (intents, logs));
+        let result: Result<(), StrategyError> = match call {
+            Call::Bar(c) => strategy.on_bar(&mut ctx, c),
+            Call::Trade(p, q) => strategy.on_trade(&mut ctx, p, q),
+            Call::Book(t) => strategy.on_book(&mut ctx, t),
+            Call::Signal(s) => strategy.on_signal(&mut ctx, s),
+            Call::Told(Told::Fill(f)) => strategy.on_fill(&mut ctx, f),
+            Call::Told(Told::Order(u)) => strategy.on_order(&mut ctx, u),
+        };
+        // most calls say nothing and ask for nothing
+        if !logs.is_empty() {
+            slot.keep_logs(logs);
         }
         if let Err(e) = result {
-            slot.error = Some(e.message.clone());
-            let text = format!(
-                "strategy {} on {symbol} paused: {}; the position keeps its guards (fix it and reload)",
-                slot.name, e.message
-            );
-            self.risk_event("strategy:error".into(), Some(symbol), text.clone(), out);
-            self.alert(AlertLevel::Danger, text, out);
+            self.strategy_failed(symbol, e, out);
         }
-        for intent in intents.drain(..) {
-            self.act_on_intent(symbol, intent, price, fresh, out);
+        if !self.scratch.0.is_empty() {
+            let mut intents = std::mem::take(&mut self.scratch.0);
+            for intent in intents.drain(..) {
+                self.act_on_intent(symbol, intent, price, fresh, out);
+            }
+            self.scratch.0 = intents;
         }
-        self.scratch = (intents, logs);
+    }
+
+    /// Pauses the strategy of `symbol` after `e`, with a risk event and an alert.
+    #[cold]
+    fn strategy_failed(&mut self, symbol: Symbol, e: StrategyError, out: &mut Vec<Action>) {
+        let Some(slot) = self.strategies.slots.get_mut(&symbol) else {
+            return;
+        };
+        slot.error = Some(e.message.clone());
+        let text = format!(
+            "strategy {} on {symbol} paused: {}; the position keeps its guards (fix it and reload)",
+            slot.name, e.message
+        );
+        self.risk_event("strategy:error".into(), Some(symbol), text.clone(), out);
+        self.alert(AlertLevel::Danger, text, out);
     }
 
     /// A closed bar of the strategy's own length (candle mode: each candle).
@@ -408,6 +453,7 @@ impl Engine {
             }
             results.push((*symbol, slot.name.clone(), r));
         }
+        self.strategies.any_signals = self.strategies.slots.values().any(|s| s.subs.signals);
         if results.is_empty() {
             let text = format!("no pair runs the script {path}");
             self.alert(AlertLevel::Warn, text, out);

@@ -136,49 +136,94 @@ pub struct SignalUpdate {
     pub decision: Option<Decision>,
 }
 
-/// What a strategy sees of the account when it is called, and where its answers go.
+/// The account as a strategy call sees it, each figure worked out only when asked (most calls
+/// ask for none).
+pub trait AccountView {
+    /// Quantity held of the pair (0 when flat).
+    fn position(&self) -> Decimal;
+    /// Quote cash not reserved by open orders.
+    fn free_cash(&self) -> Decimal;
+    /// Cash plus positions at their marks.
+    fn equity(&self) -> Decimal;
+    /// Open orders on the pair.
+    fn open_orders(&self) -> usize;
+}
+
+/// A fixed account, for calls outside the engine (`tradedeck strategy check`, tests).
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct FixedAccount {
+    /// Quantity held.
+    pub position: Decimal,
+    /// Free cash.
+    pub free_cash: Decimal,
+    /// Equity.
+    pub equity: Decimal,
+    /// Open orders.
+    pub open_orders: usize,
+}
+
+impl AccountView for FixedAccount {
+    fn position(&self) -> Decimal {
+        self.position
+    }
+    fn free_cash(&self) -> Decimal {
+        self.free_cash
+    }
+    fn equity(&self) -> Decimal {
+        self.equity
+    }
+    fn open_orders(&self) -> usize {
+        self.open_orders
+    }
+}
+
+/// What a strategy sees when it is called, and where its answers go.
 pub struct Ctx<'a> {
     /// The pair it trades.
     pub symbol: Symbol,
     /// The engine's time (market time in a backtest).
     pub now: Timestamp,
-    /// Quantity held of the pair (0 when flat).
-    pub position: Decimal,
-    /// Quote cash not reserved by open orders.
-    pub free_cash: Decimal,
-    /// Cash plus positions at their marks, worked out when asked (`Ctx::equity`).
-    equity: &'a dyn Fn() -> Decimal,
-    /// Open orders on the pair.
-    pub open_orders: usize,
+    account: &'a dyn AccountView,
     intents: &'a mut Vec<Intent>,
     logs: &'a mut Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
-    /// A context for a call about `symbol` (with the position, the free cash and how to work
-    /// out the equity), collecting intents and log lines.
+    /// A context for a call about `symbol` at `now`, seeing `account`, collecting intents
+    /// and log lines.
     pub fn new(
         symbol: Symbol,
         now: Timestamp,
-        (position, free_cash, equity): (Decimal, Decimal, &'a dyn Fn() -> Decimal),
-        open_orders: usize,
+        account: &'a dyn AccountView,
         (intents, logs): (&'a mut Vec<Intent>, &'a mut Vec<String>),
     ) -> Ctx<'a> {
         Ctx {
             symbol,
             now,
-            position,
-            free_cash,
-            equity,
-            open_orders,
+            account,
             intents,
             logs,
         }
     }
 
+    /// Quantity held of the pair (0 when flat).
+    pub fn position(&self) -> Decimal {
+        self.account.position()
+    }
+
+    /// Quote cash not reserved by open orders.
+    pub fn free_cash(&self) -> Decimal {
+        self.account.free_cash()
+    }
+
     /// Cash plus positions at their marks.
     pub fn equity(&self) -> Decimal {
-        (self.equity)()
+        self.account.equity()
+    }
+
+    /// Open orders on the pair.
+    pub fn open_orders(&self) -> usize {
+        self.account.open_orders()
     }
 
     /// Asks for `intent`.
@@ -197,9 +242,6 @@ impl std::fmt::Debug for Ctx<'_> {
         f.debug_struct("Ctx")
             .field("symbol", &self.symbol)
             .field("now", &self.now)
-            .field("position", &self.position)
-            .field("free_cash", &self.free_cash)
-            .field("open_orders", &self.open_orders)
             .finish_non_exhaustive()
     }
 }

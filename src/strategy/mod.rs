@@ -15,7 +15,7 @@ pub mod script;
 pub mod sma_cross;
 
 pub use api::{
-    BookTop, Ctx, Intent, OrderUpdate, SignalUpdate, Size, Strategy, StrategyError, Subscriptions,
+    AccountView, BookTop, Ctx, FixedAccount, Intent, OrderUpdate, SignalUpdate, Size, Strategy, StrategyError, Subscriptions,
 };
 pub use baseline::{BarClose, Baseline, BaselineParams, PairStrategy};
 pub use blend::BlendStrategy;

@@ -175,13 +175,12 @@ impl Strategy for SmaCrossStrategy {
     }
 
     fn on_bar(&mut self, ctx: &mut Ctx, bar: &Candle) -> Result<(), StrategyError> {
-        let idle = ctx.open_orders == 0;
         match self.cross.on_close(bar.close) {
-            Some(Side::Buy) if ctx.position.is_zero() && idle => ctx.submit(Intent::buy(
+            Some(Side::Buy) if ctx.position().is_zero() && ctx.open_orders() == 0 => ctx.submit(Intent::buy(
                 Size::Fraction(rust_decimal::Decimal::ONE),
                 format!("SMA {} crossed above SMA {}", self.fast, self.slow),
             )),
-            Some(Side::Sell) if !ctx.position.is_zero() && idle => ctx.submit(Intent::sell(
+            Some(Side::Sell) if !ctx.position().is_zero() && ctx.open_orders() == 0 => ctx.submit(Intent::sell(
                 Size::Fraction(rust_decimal::Decimal::ONE),
                 format!("SMA {} crossed below SMA {}", self.fast, self.slow),
             )),

@@ -141,7 +141,11 @@ fn num(d: rust_decimal::Decimal) -> f64 {
 impl ScriptStrategy {
     /// Moves what the script's calls left into `ctx`.
     fn drain(&self, ctx: &mut Ctx) {
+        if !self.vm.said() {
+            return;
+        }
         let mut sh = self.vm.shared();
+        sh.said.store(false, std::sync::atomic::Ordering::Relaxed);
         for i in sh.intents.drain(..) {
             ctx.submit(i);
         }
@@ -152,8 +156,9 @@ impl ScriptStrategy {
 
     /// The position as a number, converted again only when it changed.
     fn position(&mut self, ctx: &Ctx) -> f64 {
-        if self.position.0 != ctx.position {
-            self.position = (ctx.position, num(ctx.position));
+        let held = ctx.position();
+        if self.position.0 != held {
+            self.position = (held, num(held));
         }
         self.position.1
     }
@@ -181,7 +186,7 @@ impl Strategy for ScriptStrategy {
     fn on_bar(&mut self, ctx: &mut Ctx, candle: &Candle) -> Result<(), StrategyError> {
         let c = candle;
         let ohlcv = [c.open, c.high, c.low, c.close, c.volume].map(num);
-        let account = (self.position(ctx), (ctx.free_cash, ctx.equity()));
+        let account = (self.position(ctx), (ctx.free_cash(), ctx.equity()));
         let symbol = ctx.symbol;
         let r = self
             .vm
@@ -196,7 +201,7 @@ impl Strategy for ScriptStrategy {
             Side::Sell => "sell",
         };
         let f = (side, num(fill.price), num(fill.qty), num(fill.fee));
-        let account = (self.position(ctx), (ctx.free_cash, ctx.equity()));
+        let account = (self.position(ctx), (ctx.free_cash(), ctx.equity()));
         let r = self.vm.fill(ctx.symbol, fill.ts.millis(), f, account);
         self.drain(ctx);
         r

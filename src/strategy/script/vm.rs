@@ -10,7 +10,7 @@ use crate::strategy::api::{Intent, Size, StrategyError};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, VmState};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Interrupts (function calls and loop back-edges) one call may take: about a second of a
@@ -38,6 +38,8 @@ pub struct Shared {
     pub rng: Option<Rng>,
     /// Free cash and equity as of the call (`ctx.cash()`, `ctx.equity()` convert on demand).
     pub money: (Decimal, Decimal),
+    /// An intent or a log line waits (read without the lock: most calls leave none).
+    pub said: Arc<AtomicBool>,
 }
 
 /// What a script declares: its `params` (name, value; sorted), its `timeframe`, and whether
@@ -49,6 +51,7 @@ pub struct Vm {
     lua: Lua,
     shared: Arc<Mutex<Shared>>,
     ticks: Arc<AtomicU64>,
+    said: Arc<AtomicBool>,
     bar: Function,
     fill: Function,
     meta: Function,
@@ -162,7 +165,11 @@ impl Vm {
             )))
         });
         }
-        let shared = Arc::new(Mutex::new(Shared::default()));
+        let said = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Mutex::new(Shared {
+            said: said.clone(),
+            ..Shared::default()
+        }));
         let api = Self::api(&lua, &shared).map_err(lua_err)?;
         let entry: Table = lua
             .load(PRELUDE)
@@ -187,6 +194,7 @@ impl Vm {
             lua,
             shared,
             ticks,
+            said,
             symbol: None,
             beat,
         };
@@ -222,7 +230,9 @@ impl Vm {
                 time_limit_secs: time.map(|t| t.clamp(1.0, f64::from(u32::MAX)) as u32),
                 ..Intent::buy(size, reason.unwrap_or_default())
             };
-            lock(&s).intents.push(Intent { side, ..intent });
+            let mut sh = lock(&s);
+            sh.intents.push(Intent { side, ..intent });
+            sh.said.store(true, Ordering::Relaxed);
             Ok(())
         })?;
         let s = shared.clone();
@@ -235,7 +245,9 @@ impl Vm {
             })?;
         let s = shared.clone();
         let log = lua.create_function(move |_, line: String| {
-            lock(&s).logs.push(line);
+            let mut sh = lock(&s);
+            sh.logs.push(line);
+            sh.said.store(true, Ordering::Relaxed);
             Ok(())
         })?;
         let s = shared.clone();
@@ -299,6 +311,11 @@ impl Vm {
     /// The interpreter failed.
     pub fn set_param(&self, k: &str, v: f64) -> Result<(), StrategyError> {
         self.set_param.call::<()>((k, v)).map_err(lua_err)
+    }
+
+    /// Whether the script left intents or log lines since the last drain.
+    pub fn said(&self) -> bool {
+        self.said.load(Ordering::Relaxed)
     }
 
     /// The host's shared state.
@@ -366,9 +383,12 @@ impl Vm {
         let [o, h, l, c, v] = ohlcv;
         let [a1, a2, a3, a4, a5, a6, a7, a8] = first;
         let ts = candle.open_time.millis() as f64;
-        let args = (
-            ts, o, h, l, c, v, position, extra, a1, a2, a3, a4, a5, a6, a7, a8,
-        );
+        // as few arguments as there are values (each costs a push)
+        if extra.is_none() && [a3, a4, a5, a6, a7, a8].iter().all(Option::is_none) {
+            let args = (ts, o, h, l, c, v, position, extra, a1, a2);
+            return self.watched(|vm| vm.bar.call::<()>(args));
+        }
+        let args = (ts, o, h, l, c, v, position, extra, a1, a2, a3, a4, a5, a6, a7, a8);
         self.watched(|vm| vm.bar.call::<()>(args))
     }
 
