@@ -122,20 +122,13 @@ fn a_rust_strategy_from_a_test_file_runs_in_the_daemon_backtest_and_optimize() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let db = common::read_db(&home.default_db());
-    let fills: i64 = db
-        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
-        .unwrap();
+    let (fills, reasons) =
+        common::fills_and_reasons(&home.default_db(), "in-and-out", "in-and-out:");
     assert!(fills >= 2, "{fills} fills");
-    let reasons: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM signals WHERE source = 'in-and-out' AND reasoning LIKE 'in-and-out:%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(reasons >= 2, "{reasons} intents journalled");
-    drop(db);
+    assert!(
+        reasons >= 2,
+        "{reasons} intents journalled with their reasons"
+    );
 
     let Some(data) = common::shared_data("btc_perp_1m_20211231_20220201.csv") else {
         return;

@@ -121,20 +121,12 @@ fn a_lua_strategy_trades_in_the_daemon_backtest_and_optimize() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let db = read_db(&home.default_db());
-    let fills: i64 = db
-        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
-        .unwrap();
+    let (fills, reasons) = common::fills_and_reasons(&home.default_db(), "flip.lua", "flip:");
     assert!(fills >= 2, "{fills} fills");
-    let reasons: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM signals WHERE source = 'flip.lua' AND reasoning LIKE 'flip:%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(reasons >= 2, "its intents journalled with their reasons");
-    drop(db);
+    assert!(
+        reasons >= 2,
+        "{reasons} intents journalled with their reasons"
+    );
 
     let Some(data) = common::shared_data("btc_perp_1m_20211231_20220201.csv") else {
         return;

@@ -105,7 +105,7 @@ impl Engine {
         self.account.floors = (None, None);
         self.account.account_dirty = true;
         let text = format!(
-            "settings reloaded: risk limits and AI{}; mode, venues, pairs, paper fees and strategy parameters need a restart",
+            "settings reloaded: risk limits and AI{}; mode, venues, pairs, paper fees and the choice of strategy and its parameters need a restart (scripts reload)",
             if provider_kept {
                 " (the AI provider changes on restart)"
             } else {

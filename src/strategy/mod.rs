@@ -15,7 +15,8 @@ pub mod script;
 pub mod sma_cross;
 
 pub use api::{
-    AccountView, BookTop, Ctx, FixedAccount, Intent, OrderUpdate, SignalUpdate, Size, Strategy, StrategyError, Subscriptions,
+    AccountView, BookTop, Ctx, FixedAccount, Intent, OrderUpdate, SignalUpdate, Size, Strategy,
+    StrategyError, Subscriptions,
 };
 pub use baseline::{BarClose, Baseline, BaselineParams, PairStrategy};
 pub use blend::BlendStrategy;

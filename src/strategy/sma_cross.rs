@@ -176,14 +176,18 @@ impl Strategy for SmaCrossStrategy {
 
     fn on_bar(&mut self, ctx: &mut Ctx, bar: &Candle) -> Result<(), StrategyError> {
         match self.cross.on_close(bar.close) {
-            Some(Side::Buy) if ctx.position().is_zero() && ctx.open_orders() == 0 => ctx.submit(Intent::buy(
-                Size::Fraction(rust_decimal::Decimal::ONE),
-                format!("SMA {} crossed above SMA {}", self.fast, self.slow),
-            )),
-            Some(Side::Sell) if !ctx.position().is_zero() && ctx.open_orders() == 0 => ctx.submit(Intent::sell(
-                Size::Fraction(rust_decimal::Decimal::ONE),
-                format!("SMA {} crossed below SMA {}", self.fast, self.slow),
-            )),
+            Some(Side::Buy) if ctx.position().is_zero() && ctx.open_orders() == 0 => {
+                ctx.submit(Intent::buy(
+                    Size::Fraction(rust_decimal::Decimal::ONE),
+                    format!("SMA {} crossed above SMA {}", self.fast, self.slow),
+                ))
+            }
+            Some(Side::Sell) if !ctx.position().is_zero() && ctx.open_orders() == 0 => {
+                ctx.submit(Intent::sell(
+                    Size::Fraction(rust_decimal::Decimal::ONE),
+                    format!("SMA {} crossed below SMA {}", self.fast, self.slow),
+                ))
+            }
             _ => {}
         }
         Ok(())

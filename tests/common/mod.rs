@@ -116,6 +116,23 @@ pub fn count(path: &Path, table: &str) -> Option<i64> {
         .ok()
 }
 
+/// The fills in the database at `path`, and the intents of the strategy `source` journalled
+/// with a reason starting `prefix`.
+pub fn fills_and_reasons(path: &Path, source: &str, prefix: &str) -> (i64, i64) {
+    let db = read_db(path);
+    let fills = db
+        .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+        .unwrap();
+    let reasons = db
+        .query_row(
+            "SELECT COUNT(*) FROM signals WHERE source = ?1 AND reasoning LIKE ?2",
+            [source, &format!("{prefix}%")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (fills, reasons)
+}
+
 /// A file from `../shared/data` (real market history). When it is absent the test is skipped
 /// with a notice, unless `TRADEDECK_REQUIRE_SHARED_DATA=1`, which makes it a failure.
 pub fn shared_data(name: &str) -> Option<PathBuf> {

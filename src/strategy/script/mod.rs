@@ -24,6 +24,9 @@ use vm::Vm;
 /// A script read and checked: its source, its parameters and its bar length.
 #[derive(Clone, Debug)]
 pub struct Script {
+    /// Whether the text mentions the account's cash or equity (otherwise the calls skip
+    /// working them out).
+    money: bool,
     path: PathBuf,
     label: String,
     source: Arc<str>,
@@ -72,6 +75,7 @@ impl Script {
             .map(|(name, default)| ParamSpec::float(&name, default, -1e12, 1e12))
             .collect();
         Ok(Script {
+            money: source.contains("cash") || source.contains("equity"),
             label: path
                 .file_name()
                 .map_or_else(|| label.clone(), |f| f.to_string_lossy().into_owned()),
@@ -154,6 +158,15 @@ impl ScriptStrategy {
         }
     }
 
+    /// Free cash and equity for `ctx.cash()` and `ctx.equity()`, when the script mentions them.
+    fn money(&self, ctx: &Ctx) -> (rust_decimal::Decimal, rust_decimal::Decimal) {
+        if self.script.money {
+            (ctx.free_cash(), ctx.equity())
+        } else {
+            (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO)
+        }
+    }
+
     /// The position as a number, converted again only when it changed.
     fn position(&mut self, ctx: &Ctx) -> f64 {
         let held = ctx.position();
@@ -186,7 +199,7 @@ impl Strategy for ScriptStrategy {
     fn on_bar(&mut self, ctx: &mut Ctx, candle: &Candle) -> Result<(), StrategyError> {
         let c = candle;
         let ohlcv = [c.open, c.high, c.low, c.close, c.volume].map(num);
-        let account = (self.position(ctx), (ctx.free_cash(), ctx.equity()));
+        let account = (self.position(ctx), self.money(ctx));
         let symbol = ctx.symbol;
         let r = self
             .vm
@@ -201,7 +214,7 @@ impl Strategy for ScriptStrategy {
             Side::Sell => "sell",
         };
         let f = (side, num(fill.price), num(fill.qty), num(fill.fee));
-        let account = (self.position(ctx), (ctx.free_cash(), ctx.equity()));
+        let account = (self.position(ctx), self.money(ctx));
         let r = self.vm.fill(ctx.symbol, fill.ts.millis(), f, account);
         self.drain(ctx);
         r

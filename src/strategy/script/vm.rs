@@ -57,7 +57,10 @@ pub struct Vm {
     meta: Function,
     set_param: Function,
     set_symbol: Function,
+    set_position: Function,
     symbol: Option<crate::model::Symbol>,
+    /// The position the script was last told.
+    position: f64,
     /// Backtests: the heartbeat a watchdog reads instead of counting steps.
     beat: Option<Arc<super::watch::Beat>>,
 }
@@ -191,6 +194,8 @@ impl Vm {
             meta: entry.raw_get("meta").map_err(lua_err)?,
             set_param: entry.raw_get("set_param").map_err(lua_err)?,
             set_symbol: entry.raw_get("set_symbol").map_err(lua_err)?,
+            set_position: entry.raw_get("set_position").map_err(lua_err)?,
+            position: 0.0,
             lua,
             shared,
             ticks,
@@ -335,6 +340,15 @@ impl Vm {
         r.map_err(lua_err)
     }
 
+    /// Tells the script the position when it changed (rarely: only fills change it).
+    fn position(&mut self, position: f64) -> Result<(), StrategyError> {
+        if position.to_bits() != self.position.to_bits() {
+            self.set_position.call::<()>(position).map_err(lua_err)?;
+            self.position = position;
+        }
+        Ok(())
+    }
+
     /// Tells the script its pair, once (a strategy instance runs on one pair).
     fn symbol(&mut self, symbol: crate::model::Symbol) -> Result<(), StrategyError> {
         if self.symbol != Some(symbol) {
@@ -361,6 +375,7 @@ impl Vm {
         seed: impl FnOnce() -> u64,
     ) -> Result<(), StrategyError> {
         self.symbol(symbol)?;
+        self.position(position)?;
         let (first, extra) = {
             let mut sh = lock(&self.shared);
             if sh.rng.is_none() {
@@ -385,10 +400,10 @@ impl Vm {
         let ts = candle.open_time.millis() as f64;
         // as few arguments as there are values (each costs a push)
         if extra.is_none() && [a3, a4, a5, a6, a7, a8].iter().all(Option::is_none) {
-            let args = (ts, o, h, l, c, v, position, extra, a1, a2);
+            let args = (ts, o, h, l, c, v, a1, a2);
             return self.watched(|vm| vm.bar.call::<()>(args));
         }
-        let args = (ts, o, h, l, c, v, position, extra, a1, a2, a3, a4, a5, a6, a7, a8);
+        let args = (ts, o, h, l, c, v, a1, a2, a3, a4, a5, a6, a7, a8, extra);
         self.watched(|vm| vm.bar.call::<()>(args))
     }
 
@@ -404,12 +419,10 @@ impl Vm {
         (position, money): (f64, (Decimal, Decimal)),
     ) -> Result<(), StrategyError> {
         self.symbol(symbol)?;
+        self.position(position)?;
         lock(&self.shared).money = money;
         self.ticks.store(0, Ordering::Relaxed);
-        self.watched(|vm| {
-            vm.fill
-                .call::<()>((ts as f64, side, price, qty, fee, position))
-        })
+        self.watched(|vm| vm.fill.call::<()>((ts as f64, side, price, qty, fee)))
     }
 }
 

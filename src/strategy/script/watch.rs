@@ -48,9 +48,10 @@ impl Beat {
         beat
     }
 
-    /// A call begins.
+    /// A call begins (one thread runs a script: a plain load and store, no locked add).
     pub fn enter(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        let n = self.calls.load(Ordering::Relaxed);
+        self.calls.store(n + 1, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
     }
 

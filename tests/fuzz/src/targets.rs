@@ -8,7 +8,7 @@ use tradedeck::model::Timestamp;
 pub type Target = (&'static str, fn(&str));
 
 /// The targets, by name.
-pub const TARGETS: [Target; 11] = [
+pub const TARGETS: [Target; 12] = [
     ("binance_ws", binance_ws),
     ("binance_rest", binance_rest),
     ("gate_ws", gate_ws),
@@ -20,6 +20,7 @@ pub const TARGETS: [Target; 11] = [
     ("candles_csv", candles_csv),
     ("llm_answer", llm_answer),
     ("news", news),
+    ("strategy_script", strategy_script),
 ];
 
 const NOW: Timestamp = Timestamp(1_700_000_000_000);
@@ -109,4 +110,36 @@ fn news(s: &str) {
         let _ = tradedeck::app::news::parse_line(line, NOW);
     }
     let _ = tradedeck::signals::feed::headlines(s, "fuzz", NOW);
+}
+
+/// A strategy script: loaded, and when it loads, run on a few bars with its intents sized as
+/// the engine would see them. Errors are answers; only a panic is a finding.
+fn strategy_script(s: &str) {
+    use tradedeck::strategy::{Ctx, FixedAccount, Strategy, script::Script};
+    let Ok(script) = Script::from_source(std::path::Path::new("fuzz.lua"), s) else {
+        return;
+    };
+    let Ok(mut strategy) = script.instantiate(
+        &script
+            .schema()
+            .iter()
+            .map(|p| (p.name.clone(), p.default))
+            .collect::<Vec<_>>(),
+    ) else {
+        return;
+    };
+    let Ok(symbol) = "BTC/USDT".parse() else {
+        return;
+    };
+    let (mut intents, mut logs) = (Vec::new(), Vec::new());
+    for i in 0..5i64 {
+        let p = rust_decimal::Decimal::from(100 + i);
+        let bar = tradedeck::model::Candle::from_trade(Timestamp(NOW.0 + i * 60_000), p, p);
+        let account = FixedAccount::default();
+        let mut ctx = Ctx::new(symbol, bar.open_time, &account, (&mut intents, &mut logs));
+        if strategy.on_bar(&mut ctx, &bar).is_err() {
+            return;
+        }
+    }
+    let _ = strategy.state();
 }

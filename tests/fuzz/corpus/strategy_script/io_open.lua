@@ -1,0 +1,5 @@
+params = {}
+timeframe = "1s"
+function on_bar(ctx, bar)
+  local f = io.open("/etc/passwd")
+end

@@ -1,0 +1,6 @@
+params = {}
+timeframe = "1s"
+function on_bar(ctx, bar)
+  local t = nil
+  return t.field
+end
