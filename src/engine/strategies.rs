@@ -88,6 +88,9 @@ pub struct StrategyView {
 
 /// One pair's running strategy.
 pub(super) struct Slot {
+    /// The pair, kept here so a call reads it from memory written long ago rather than from a
+    /// copy just made (a load straddling a fresh copy's stores stalls; see `model::Symbol`).
+    symbol: Symbol,
     strategy: Option<Box<dyn Strategy>>,
     name: String,
     params: String,
@@ -116,7 +119,7 @@ impl Slot {
     }
 
     /// A fresh instance of `chosen`, its bars `default_secs` long unless it says otherwise.
-    fn new(chosen: &Chosen, default_secs: u32) -> Slot {
+    fn new(symbol: Symbol, chosen: &Chosen, default_secs: u32) -> Slot {
         let (strategy, error) = match chosen.build() {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e.message)),
@@ -126,6 +129,7 @@ impl Slot {
             .and_then(|s| s.bar_secs())
             .unwrap_or(default_secs);
         Slot {
+            symbol,
             subs: strategy
                 .as_ref()
                 .map_or_else(Subscriptions::default, |s| s.subscriptions()),
@@ -139,12 +143,12 @@ impl Slot {
         }
     }
 
-    /// The strategy, unless it is paused by a failure.
-    fn running(&mut self) -> Option<&mut Box<dyn Strategy>> {
+    /// The strategy and its pair, unless it is paused by a failure.
+    fn running(&mut self) -> Option<(&mut Box<dyn Strategy>, &Symbol)> {
         if self.error.is_some() {
             return None;
         }
-        self.strategy.as_mut()
+        Some((self.strategy.as_mut()?, &self.symbol))
     }
 }
 
@@ -170,7 +174,7 @@ impl Strategies {
     pub(super) fn new(plan: &StrategyPlan, pairs: &[Symbol], default_secs: u32) -> Strategies {
         let mut slots = FlatMap::new();
         for s in pairs {
-            slots.insert(*s, Slot::new(plan.for_pair(*s), default_secs));
+            slots.insert(*s, Slot::new(*s, plan.for_pair(*s), default_secs));
         }
         let any_signals = slots.values().any(|s: &Slot| s.subs.signals);
         Strategies {
@@ -243,7 +247,7 @@ impl Strategies {
 
 /// The account as one pair's strategy sees it, read from the engine's parts when asked.
 struct View<'a> {
-    symbol: Symbol,
+    symbol: &'a Symbol,
     account: &'a super::state::Account,
     markets: &'a super::state::Markets,
     book: &'a super::state::Book,
@@ -252,7 +256,7 @@ struct View<'a> {
 
 impl AccountView for View<'_> {
     fn position(&self) -> Decimal {
-        self.account.portfolio.qty(self.symbol)
+        self.account.portfolio.qty(*self.symbol)
     }
 
     fn free_cash(&self) -> Decimal {
@@ -265,7 +269,7 @@ impl AccountView for View<'_> {
     }
 
     fn open_orders(&self) -> usize {
-        let symbol = self.symbol;
+        let symbol = *self.symbol;
         self.book
             .orders
             .values()
@@ -297,18 +301,18 @@ impl Engine {
         let Some(slot) = self.strategies.slots.get_mut(&symbol) else {
             return;
         };
-        let Some(strategy) = slot.running() else {
+        let Some((strategy, pair)) = slot.running() else {
             return;
         };
         let (intents, logs) = &mut self.scratch;
         let view = View {
-            symbol,
+            symbol: pair,
             account: &self.account,
             markets: &self.markets,
             book: &self.book,
             taker: self.cfg.fees.taker,
         };
-        let mut ctx = Ctx::new(symbol, self.now, &view, (intents, logs));
+        let mut ctx = Ctx::new(*pair, self.now, &view, (intents, logs));
         let result: Result<(), StrategyError> = match call {
             Call::Bar(c) => strategy.on_bar(&mut ctx, c),
             Call::Trade(p, q) => strategy.on_trade(&mut ctx, p, q),

@@ -23,6 +23,8 @@ pub struct ExactSma {
     seen: usize,
     sum: i128,
     scale: u32,
+    /// n · 10^scale, the divisor of the mean.
+    den: i128,
 }
 
 impl ExactSma {
@@ -34,6 +36,7 @@ impl ExactSma {
             seen: 0,
             sum: 0,
             scale: 0,
+            den: period.max(1) as i128,
         }
     }
 
@@ -51,7 +54,10 @@ impl ExactSma {
         if let Some(slot) = self.ring.get_mut(self.next) {
             self.sum += x - std::mem::replace(slot, x);
         }
-        self.next = (self.next + 1) % self.ring.len();
+        self.next += 1;
+        if self.next == self.ring.len() {
+            self.next = 0;
+        }
         self.seen = (self.seen + 1).min(self.ring.len());
         (self.seen == self.ring.len()).then(|| self.value())
     }
@@ -67,15 +73,15 @@ impl ExactSma {
         }
         self.sum = self.sum.saturating_mul(k);
         self.scale = scale;
+        self.den = POW10
+            .get(scale as usize)
+            .map_or(EXACT, |p| p.saturating_mul(self.ring.len() as i128));
     }
 
     /// The mean: sum / (n · 10^scale), the nearest `f64` when both fit 53 bits, else through
     /// `Decimal`.
     fn value(&self) -> f64 {
-        let n = self.ring.len() as i128;
-        let den = POW10
-            .get(self.scale as usize)
-            .map_or(EXACT, |p| p.saturating_mul(n));
+        let den = self.den;
         if self.sum.abs() < EXACT && den < EXACT {
             // both exact in an f64 (through i64: i128 → f64 is a slow library call)
             return self.sum as i64 as f64 / den as i64 as f64;

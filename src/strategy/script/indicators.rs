@@ -5,7 +5,6 @@
 
 use crate::indicators::{Adx, Atr, Bar, Bollinger, Ema, ExactSma, Macd, Rsi, Stoch, Wma};
 use crate::model::Candle;
-use std::collections::VecDeque;
 
 /// Bars kept to warm an indicator created late.
 const HISTORY: usize = 5_000;
@@ -85,17 +84,21 @@ pub struct Indicators {
     made: Vec<(String, Kind, usize)>,
     /// The latest values, NaN while warming up.
     pub values: Vec<f64>,
-    history: VecDeque<Candle>,
+    /// The last `HISTORY` bars, a ring: `next` is where the next one goes.
+    history: Vec<Candle>,
+    next: usize,
 }
 
 impl Indicators {
     /// Feeds a closed bar to every indicator (the floating-point ones see it as `Bar::from`
     /// gives it, as the Rust indicators do everywhere).
     pub fn update(&mut self, c: &Candle) {
-        if self.history.len() == HISTORY {
-            self.history.pop_front();
+        if self.history.len() < HISTORY {
+            self.history.push(c.clone());
+        } else if let Some(slot) = self.history.get_mut(self.next) {
+            *slot = c.clone();
         }
-        self.history.push_back(c.clone());
+        self.next = (self.next + 1) % HISTORY;
         let floats = self.made.iter().any(|(_, k, _)| !matches!(k, Kind::Sma(_)));
         let bar = if floats { Bar::from(c) } else { Bar::default() };
         for (_, kind, slot) in &mut self.made {
@@ -138,7 +141,9 @@ impl Indicators {
         let w = kind.width();
         self.values.resize(slot + w, f64::NAN);
         if let Some(out) = self.values.get_mut(slot..slot + w) {
-            for c in &self.history {
+            // oldest first: from `next` on once the ring has wrapped
+            let (newer, older) = self.history.split_at(self.next.min(self.history.len()));
+            for c in older.iter().chain(newer) {
                 kind.update(c, &Bar::from(c), out);
             }
         }

@@ -200,10 +200,10 @@ impl Strategy for ScriptStrategy {
         let c = candle;
         let ohlcv = [c.open, c.high, c.low, c.close, c.volume].map(num);
         let account = (self.position(ctx), self.money(ctx));
-        let symbol = ctx.symbol;
+        let symbol = &ctx.symbol;
         let r = self
             .vm
-            .bar(symbol, (candle, ohlcv), account, || seed(symbol));
+            .bar(symbol, (candle, ohlcv), account, || seed(*symbol));
         self.drain(ctx);
         r
     }
@@ -215,7 +215,7 @@ impl Strategy for ScriptStrategy {
         };
         let f = (side, num(fill.price), num(fill.qty), num(fill.fee));
         let account = (self.position(ctx), self.money(ctx));
-        let r = self.vm.fill(ctx.symbol, fill.ts.millis(), f, account);
+        let r = self.vm.fill(&ctx.symbol, fill.ts.millis(), f, account);
         self.drain(ctx);
         r
     }
