@@ -67,7 +67,16 @@ fn each_broken_config_names_file_line_and_key() {
 fn example_config_is_valid_and_equals_the_defaults() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let cfg = tradedeck::config::Config::load(&path).unwrap();
-    assert_eq!(cfg, tradedeck::config::Config::default());
+    assert_eq!(
+        cfg.dir.as_deref(),
+        path.parent(),
+        "scripts are relative to it"
+    );
+    let defaults = tradedeck::config::Config {
+        dir: cfg.dir.clone(),
+        ..Default::default()
+    };
+    assert_eq!(cfg, defaults);
 }
 
 #[test]

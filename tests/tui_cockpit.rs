@@ -1009,7 +1009,8 @@ fn the_signals_pane_shows_the_running_strategy_and_what_it_decided() {
         error: None,
     };
     let st = with_strategies(&e, vec![view.clone()]);
-    for (w, h) in [(160, 48), (80, 24)] {
+    // (at 80×24 the signals pane gives way to book, chart, positions and orders)
+    for (w, h) in [(160, 48), (100, 30)] {
         let screen = text(&render(&st, w, h));
         for want in [
             "rsi_revert.lua",
@@ -1030,10 +1031,7 @@ fn the_signals_pane_shows_the_running_strategy_and_what_it_decided() {
     term.draw(|f| panes::draw(f, &st, &Theme::new(ThemeName::Dark, true)))
         .unwrap();
     let screen = text(term.backend().buffer());
-    assert!(
-        screen.contains("PAUSED: rsi_revert.lua:12: attempt to index nil"),
-        "{screen}"
-    );
+    assert!(screen.contains("PAUSED: rsi_revert.lua:12:"), "{screen}");
 }
 
 #[test]
