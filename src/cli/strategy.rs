@@ -193,12 +193,7 @@ fn check(file: &std::path::Path, params: &[String], registry: &Registry) -> Outc
             }
         }
     }
-    let mut out = format!(
-        "{}: loads; {} params: {}\n",
-        file.display(),
-        chosen.name,
-        chosen.describe()
-    );
+    let mut out = format!("{}: loads; runs as {}\n", file.display(), chosen.describe());
     out.push_str(&format!(
         "sample: {} one-minute bars; intents: {buys} buy, {sells} sell\n",
         candles.len()
