@@ -17,7 +17,7 @@ case "${1:-}" in
 esac
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(binance_ws binance_rest gate_ws gate_rest kucoin_ws kucoin_rest control config candles_csv llm_answer news)
+  targets=(binance_ws binance_rest gate_ws gate_rest kucoin_ws kucoin_rest control config candles_csv llm_answer news strategy_script)
 fi
 if ! cargo afl --version >/dev/null 2>&1; then
   cargo install cargo-afl --locked --version 0.18.2
