@@ -109,7 +109,6 @@ impl Script {
             script: self.clone(),
             params: params.clone(),
             vm,
-            position: (rust_decimal::Decimal::ZERO, 0.0),
         })
     }
 }
@@ -120,8 +119,6 @@ pub struct ScriptStrategy {
     script: Script,
     params: ParamSet,
     vm: Vm,
-    /// The position last passed, and as a number.
-    position: (rust_decimal::Decimal, f64),
 }
 
 /// A decimal for a script (scripts see plain numbers): the nearest `f64`, in one exact
@@ -166,15 +163,6 @@ impl ScriptStrategy {
             (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO)
         }
     }
-
-    /// The position as a number, converted again only when it changed.
-    fn position(&mut self, ctx: &Ctx) -> f64 {
-        let held = ctx.position();
-        if self.position.0 != held {
-            self.position = (held, num(held));
-        }
-        self.position.1
-    }
 }
 
 /// `ctx.random`'s seed for `symbol`: each pair has its own stream, and every run the same.
@@ -199,7 +187,7 @@ impl Strategy for ScriptStrategy {
     fn on_bar(&mut self, ctx: &mut Ctx, candle: &Candle) -> Result<(), StrategyError> {
         let c = candle;
         let ohlcv = [c.open, c.high, c.low, c.close, c.volume].map(num);
-        let account = (self.position(ctx), self.money(ctx));
+        let account = (num(ctx.position()), self.money(ctx));
         let symbol = &ctx.symbol;
         let r = self
             .vm
@@ -214,7 +202,7 @@ impl Strategy for ScriptStrategy {
             Side::Sell => "sell",
         };
         let f = (side, num(fill.price), num(fill.qty), num(fill.fee));
-        let account = (self.position(ctx), self.money(ctx));
+        let account = (num(ctx.position()), self.money(ctx));
         let r = self.vm.fill(&ctx.symbol, fill.ts.millis(), f, account);
         self.drain(ctx);
         r
