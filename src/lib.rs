@@ -14,6 +14,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod exec;
+pub mod history;
 pub mod indicators;
 pub mod market;
 pub mod metrics;

@@ -9,7 +9,7 @@ use crate::model::{Candle, Symbol, Timeframe, Timestamp};
 use crate::store::{BacktestRow, Store, TestedOn};
 use crate::strategy::{Chosen, Registry, params as strategies};
 use rust_decimal::Decimal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
@@ -41,11 +41,15 @@ pub fn watch_scripts() {
 /// What a backtest and a parameter search both take: the data, the market and the costs.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Candle CSV (as `tradedeck ta` reads it), a tradedeck database (its one-minute candles
-    /// of --symbol), or for `backtest` a session recorded with `--record`, replayed tick by
-    /// tick with its own strategy, fees and account.
+    /// Candle CSV (as `tradedeck ta` reads it), a tradedeck database (its stored candles of
+    /// --symbol), or for `backtest` a session recorded with `--record`, replayed tick by tick
+    /// with its own strategy, fees and account. Without it: the candles stored in the
+    /// database (`--db`) by `tradedeck download`, `tradedeck import` or a running engine.
     #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
+    /// Stored candles of this venue (default: the venue with the most candles of the pair).
+    #[arg(long, value_enum, value_name = "VENUE")]
+    pub venue: Option<super::VenueChoice>,
     /// The pair the candles are of.
     #[arg(long, default_value = "BTC/USDT")]
     pub symbol: String,
@@ -63,15 +67,17 @@ pub struct RunArgs {
     /// Starting cash.
     #[arg(long, default_value = "100000")]
     pub cash: String,
-    /// Bar length: 1m, 5m, 15m, 1h, 4h or 1d.
+    /// Bar length: 1m, 5m, 15m, 1h, 4h or 1d (stored candles of that length, else stored
+    /// one-minute candles rolled up to it).
     #[arg(long, default_value = "1m")]
     pub timeframe: String,
-    /// Only candles opening at or after this time (ms since the epoch).
-    #[arg(long)]
-    pub from: Option<i64>,
-    /// Only candles opening before this time (ms since the epoch).
-    #[arg(long)]
-    pub to: Option<i64>,
+    /// Only candles opening at or after this time: a UTC day `2023-03-01`, a datetime
+    /// `2023-03-01T12:00`, or ms since the epoch.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only candles opening before this time (as --from).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
     /// Stop-loss this many percent under each entry, checked against the bars' lows.
     #[arg(long, default_value = "0")]
     pub stop_pct: String,
@@ -112,6 +118,41 @@ fn decimal(
 }
 
 impl RunArgs {
+    /// The data as reports name it: the file, or the stored series and its database.
+    pub fn data_label(&self, db: &Path) -> String {
+        match &self.data {
+            Some(f) => f.display().to_string(),
+            None => format!(
+                "{}{} {} in {}",
+                self.venue
+                    .map(|v| format!("{} ", crate::engine::Venue::from(v)))
+                    .unwrap_or_default(),
+                self.symbol,
+                self.timeframe,
+                db.display()
+            ),
+        }
+    }
+
+    /// `--from` and `--to` as a range of open times.
+    ///
+    /// # Errors
+    /// A time that does not read, or `--from` not before `--to`.
+    pub fn range(&self) -> Result<(Option<Timestamp>, Option<Timestamp>), String> {
+        let read = |flag: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|t| Timestamp::parse_utc(t).map_err(|e| format!("--{flag}: {e}")))
+                .transpose()
+        };
+        let (from, to) = (read("from", &self.from)?, read("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to)
+            && f >= t
+        {
+            return Err(format!("--from {f} is not before --to {t}"));
+        }
+        Ok((from, to))
+    }
+
     /// `--strategy` from `registry`, with `given` over its defaults.
     ///
     /// # Errors
@@ -166,8 +207,8 @@ fn params(a: &RunArgs, strategy: Chosen, config: &Config) -> Result<Params, Stri
 }
 
 /// Checks the arguments and loads the candles: the run's parameters (with `strategy` and
-/// `config`) and
-/// the candles, or the message to print.
+/// `config`) and the candles, or the message to print. Stored candles come from `--data`
+/// when it is a database, else from `db`.
 ///
 /// # Errors
 /// Bad arguments, an unreadable file (with its line), or no candles in the range.
@@ -175,34 +216,36 @@ pub fn prepare(
     a: &RunArgs,
     strategy: Chosen,
     config: &Config,
+    db: &Path,
 ) -> Result<(Params, Vec<Candle>), String> {
     let p = params(a, strategy, config)?;
-    let (from, to) = (a.from.map(Timestamp), a.to.map(Timestamp));
-    let candles = if is_database(&a.data) {
-        if p.bar_ms != Timeframe::M1.millis() {
-            return Err(format!(
-                "{}: a database holds one-minute candles; use --timeframe 1m",
-                a.data.display()
-            ));
+    let (from, to) = a.range()?;
+    let timeframe = Timeframe::ALL
+        .into_iter()
+        .find(|t| t.millis() == p.bar_ms)
+        .unwrap_or(Timeframe::M1);
+    let (candles, label) = match &a.data {
+        Some(file) if !is_database(file) => {
+            let f = std::fs::File::open(file)
+                .map(std::io::BufReader::new)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let got = data::load(f, from, to).map_err(|e| format!("{}: {e}", file.display()))?;
+            (got, file.display().to_string())
         }
-        Store::open_read_only(&a.data)
-            .and_then(|s| s.candles(p.symbol, from, to))
-            .map_err(|e| e.to_string())?
-    } else {
-        let file = std::fs::File::open(&a.data)
-            .map(std::io::BufReader::new)
-            .map_err(|e| format!("{}: {e}", a.data.display()))?;
-        data::load(file, from, to).map_err(|e| format!("{}: {e}", a.data.display()))?
+        stored => {
+            let path = stored.as_deref().unwrap_or(db);
+            let venue = a.venue.map(crate::engine::Venue::from);
+            let got = crate::history::stored(path, venue, p.symbol, timeframe, (from, to))
+                .map_err(|e| e.to_string())?;
+            (
+                got,
+                format!("{} ({} {})", path.display(), p.symbol, timeframe),
+            )
+        }
     };
     if candles.is_empty() {
         return Err(format!(
-            "{}: no {}candles{}",
-            a.data.display(),
-            if is_database(&a.data) {
-                format!("{} ", p.symbol)
-            } else {
-                String::new()
-            },
+            "{label}: no candles{}",
             if a.from.is_some() || a.to.is_some() {
                 " in the --from/--to range"
             } else {
@@ -215,11 +258,12 @@ pub fn prepare(
 
 /// Runs the command, storing the result in the database `db`.
 pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Registry) -> ExitCode {
-    let done = if is_recording_file(&a.run.data) {
-        feed(a, config, registry)
-    } else {
-        watch_scripts();
-        candles(a, config, registry)
+    let done = match &a.run.data {
+        Some(file) if is_recording_file(file) => feed(a, file, config, registry),
+        _ => {
+            watch_scripts();
+            candles(a, config, registry, db)
+        }
     };
     let Done {
         name,
@@ -241,7 +285,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Regis
     let title = format!(
         "{name} on {} ({}, fee {}, slippage {} bps)",
         p.symbol,
-        a.run.data.display(),
+        a.run.data_label(db),
         p.fee,
         p.slippage_bps
     );
@@ -318,10 +362,10 @@ fn is_recording_file(path: &std::path::Path) -> bool {
 }
 
 /// Candle mode over an OHLCV CSV.
-fn candles(a: &Args, config: &Config, registry: &Registry) -> Result<Done, String> {
+fn candles(a: &Args, config: &Config, registry: &Registry, db: &Path) -> Result<Done, String> {
     let (p, candles) = strategies::parse_pairs(&a.params)
         .and_then(|set| a.run.choose(registry, &set))
-        .and_then(|chosen| prepare(&a.run, chosen, config))?;
+        .and_then(|chosen| prepare(&a.run, chosen, config, db))?;
     let curve = curve_for(candles.len());
     let started = clock::monotonic();
     let out = run_into(&candles, &p, curve);
@@ -338,13 +382,13 @@ fn candles(a: &Args, config: &Config, registry: &Registry) -> Result<Done, Strin
 
 /// Feed mode over a session recording: its own strategy, fees and account; the bars of
 /// `--timeframe` only set how often equity is sampled.
-fn feed(a: &Args, config: &Config, registry: &Registry) -> Result<Done, String> {
+fn feed(a: &Args, path: &Path, config: &Config, registry: &Registry) -> Result<Done, String> {
     let mut p = params(&a.run, Chosen::blend(), config)?;
-    let file = std::fs::File::open(&a.run.data)
+    let file = std::fs::File::open(path)
         .map(std::io::BufReader::new)
-        .map_err(|e| format!("{}: {e}", a.run.data.display()))?;
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let started = clock::monotonic();
-    let f = feed::run_recording(file, &a.run.data.display().to_string(), p.bar_ms, registry)
+    let f = feed::run_recording(file, &path.display().to_string(), p.bar_ms, registry)
         .map_err(|e| e.to_string())?;
     let elapsed_ms = millis(started.elapsed());
     p.fee = f.fee;
@@ -390,14 +434,14 @@ pub fn tested_on<'a>(
 /// Stores the result in the `backtests` table (and its trades).
 fn save(
     a: &Args,
-    db: &std::path::Path,
+    db: &Path,
     (strategy, p): (&str, &Params),
     o: &Outcome,
     report: &serde_json::Value,
 ) -> Result<i64, String> {
     let mut store = Store::open(db).map_err(|e| e.to_string())?;
     let params = strategies::to_json(&p.strategy.params);
-    let data = a.run.data.display().to_string();
+    let data = a.run.data_label(db);
     let row = BacktestRow {
         tested: tested_on(strategy, &data, p, o.candles),
         params: &params.to_string(),

@@ -5,6 +5,8 @@
 mod attach;
 mod backtest;
 mod ctl;
+mod download;
+mod import;
 mod notify;
 mod optimize;
 mod replay;
@@ -71,7 +73,7 @@ pub struct Cli {
 
 /// A venue chosen on the command line.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum VenueChoice {
+pub enum VenueChoice {
     /// The built-in simulated market.
     Sim,
     /// Binance spot (public market data; orders only to the spot testnet).
@@ -131,6 +133,12 @@ enum Cmd {
     /// Backtest a strategy over OHLCV candle history through the engine (fills at the next
     /// bar's open plus slippage).
     Backtest(Box<backtest::Args>),
+    /// Fetch candle history from a venue's REST API into the database (resumable: what is
+    /// stored is not fetched again), for backtests and warm indicators.
+    Download(Box<download::Args>),
+    /// Store Binance kline archive files (`BTCUSDT-1m-2023-03.zip` from data.binance.vision,
+    /// or the csv inside) in the database.
+    Import(import::Args),
     /// Search a strategy's parameters (grid, random or walk-forward) with backtests run in
     /// parallel on every core, ranked by a metric.
     Optimize(Box<optimize::Args>),
@@ -198,6 +206,11 @@ pub fn dispatch_with(cli: Cli, registry: &Registry) -> ExitCode {
             Ok(config) => optimize::run_cmd(&args, &db, &config, registry),
             Err(e) => config_error(&e),
         },
+        Some(Cmd::Download(args)) => match load_config(cli.config.as_deref()) {
+            Ok(config) => download::run_cmd(&args, &db, &config),
+            Err(e) => config_error(&e),
+        },
+        Some(Cmd::Import(args)) => import::run_cmd(&args, &db),
         Some(Cmd::Ctl(args)) => ctl::run_cmd(&args, &db),
         Some(Cmd::Notify(args)) => match load_config(cli.config.as_deref()) {
             Ok(config) => notify::run_cmd(&args, &config),

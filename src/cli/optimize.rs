@@ -88,7 +88,7 @@ pub fn run_cmd(
             .num_threads(threads)
             .build()
             .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-        let (base, candles) = prepare(&a.run, chosen, config)?;
+        let (base, candles) = prepare(&a.run, chosen, config, db)?;
         Ok((metric, sets, threads, pool, base, candles))
     })();
     let (metric, sets, threads, pool, base, candles) = match checked {
@@ -387,7 +387,7 @@ fn save(
             })
             .collect(),
     };
-    let data = s.a.run.data.display().to_string();
+    let data = s.a.run.data_label(db);
     let row = SearchRow {
         tested: tested_on(&s.a.run.strategy, &data, base, s.candles.len() as u64),
         mode: s.mode(),

@@ -27,5 +27,5 @@ pub use order::{
     TransitionError, transition,
 };
 pub use symbol::{Symbol, SymbolError};
-pub use time::{DAY_MS, Timestamp};
+pub use time::{DAY_MS, TimeError, Timestamp, days_from_civil};
 pub use venue::{Mode, Venue};

@@ -71,6 +71,84 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Days since the epoch of a civil date (Howard Hinnant's `days_from_civil`); `None` outside
+/// the years 1 to 9999, months 1 to 12 and days 1 to 31 (garbage is no date).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    if !((1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Why a time given on the command line was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a time: expected a UTC day `2023-03-01`, a datetime `2023-03-01T12:30[:00][Z]`, or milliseconds since the epoch"
+)]
+pub struct TimeError(pub String);
+
+impl Timestamp {
+    /// A UTC day (`2023-03-01`, its midnight), a datetime (`2023-03-01T12:30`,
+    /// `2023-03-01 12:30:15`, an optional `Z`), or whole milliseconds since the epoch.
+    ///
+    /// # Errors
+    /// Anything else, or a date that does not exist (`2023-02-30`).
+    pub fn parse_utc(text: &str) -> Result<Timestamp, TimeError> {
+        let bad = || TimeError(text.to_string());
+        let t = text.trim();
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return t.parse().map(Timestamp).map_err(|_| bad());
+        }
+        let t = t.strip_suffix('Z').unwrap_or(t);
+        let (date, clock) = match t.split_once(['T', ' ']) {
+            Some((d, c)) => (d, Some(c)),
+            None => (t, None),
+        };
+        let mut ymd = date.split('-');
+        let mut num = |len: usize| {
+            ymd.next()
+                .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse::<i64>().ok())
+        };
+        let (y, m, d) = (num(4), num(2), num(2));
+        let (Some(y), Some(m), Some(d), None) = (y, m, d, ymd.next()) else {
+            return Err(bad());
+        };
+        let days = days_from_civil(y, m, d).ok_or_else(bad)?;
+        // 2023-02-30 would be read as 2023-03-02: only a date that reads back is one
+        if civil_from_days(days) != (y, m as u32, d as u32) {
+            return Err(bad());
+        }
+        let secs = match clock {
+            None => 0,
+            Some(c) => {
+                let parts: Vec<Option<i64>> = c
+                    .split(':')
+                    .map(|p| {
+                        (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                            .then(|| p.parse().ok())
+                            .flatten()
+                    })
+                    .collect();
+                match parts.as_slice() {
+                    [Some(h), Some(mi)] if *h < 24 && *mi < 60 => h * 3600 + mi * 60,
+                    [Some(h), Some(mi), Some(s)] if *h < 24 && *mi < 60 && *s < 60 => {
+                        h * 3600 + mi * 60 + s
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+        };
+        Ok(Timestamp(days * DAY_MS + secs * 1000))
+    }
+}
+
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC with milliseconds, e.g. `2024-08-08T23:54:15.342Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,6 +184,29 @@ mod tests {
             "2000-02-29T00:00:00.000Z"
         );
         assert_eq!(Timestamp(1_723_161_255_342).clock(), "23:54:15");
+    }
+
+    #[test]
+    fn times_on_the_command_line_are_days_datetimes_or_milliseconds() {
+        let p = |s| Timestamp::parse_utc(s).map(Timestamp::millis);
+        assert_eq!(p("2023-03-01"), Ok(1_677_628_800_000));
+        assert_eq!(p("2023-03-01T00:01"), Ok(1_677_628_860_000));
+        assert_eq!(p("2023-03-01 00:00:30Z"), Ok(1_677_628_830_000));
+        assert_eq!(p("1677628800000"), Ok(1_677_628_800_000));
+        assert_eq!(p("2024-02-29"), Ok(1_709_164_800_000));
+        for bad in [
+            "2023-02-30",
+            "2023-13-01",
+            "23-03-01",
+            "2023-03-01T24:00",
+            "yesterday",
+            "",
+            "2023-03",
+            "2023-03-01T1:00",
+            "-5",
+        ] {
+            assert!(p(bad).is_err(), "{bad} read as a time");
+        }
     }
 
     #[test]

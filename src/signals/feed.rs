@@ -40,21 +40,6 @@ fn text(raw: &str) -> String {
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Days since the epoch of a civil date (Howard Hinnant's `days_from_civil`); `None` outside
-/// the years 1 to 9999, months 1 to 12 and days 1 to 31 (a feed's garbage is no date).
-fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !((1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
 /// `HH:MM[:SS]` as seconds; `None` beyond a day's clock.
 fn hms(s: &str) -> Option<i64> {
     let mut p = s.split(':').map(|x| x.parse::<i64>().ok());
@@ -98,7 +83,9 @@ pub fn rfc2822(s: &str) -> Option<Timestamp> {
         .iter()
         .position(|x| mon.to_lowercase().starts_with(x))? as i64
         + 1;
-    let secs = days_from_civil(y.parse().ok()?, m, d.parse().ok()?)? * 86_400 + hms(t)? - zone(z)?;
+    let secs = crate::model::days_from_civil(y.parse().ok()?, m, d.parse().ok()?)? * 86_400
+        + hms(t)?
+        - zone(z)?;
     Some(Timestamp(secs * 1000))
 }
 
@@ -110,7 +97,7 @@ fn rfc3339(s: &str) -> Option<Timestamp> {
     let zpos = rest.find(['Z', '+', '-'])?;
     let (time, z) = rest.split_at(zpos);
     let time = time.split('.').next()?;
-    let secs = days_from_civil(y, m, day)? * 86_400 + hms(time)? - zone(z)?;
+    let secs = crate::model::days_from_civil(y, m, day)? * 86_400 + hms(time)? - zone(z)?;
     Some(Timestamp(secs * 1000))
 }
 

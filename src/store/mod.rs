@@ -4,6 +4,7 @@
 //! One file in WAL mode with `synchronous = FULL`: a committed transaction survives `kill -9`
 //! and power loss. One writer thread owns the write connection; readers open their own.
 
+pub mod candles;
 pub mod codec;
 mod queries;
 pub mod schema;
@@ -364,17 +365,90 @@ impl Store {
         queries::fills_since(&self.conn, from).map_err(|e| self.err(e))
     }
 
-    /// The pair's stored one-minute candles within `[from, to)`, oldest first.
+    /// The stored candles of `symbol` and `timeframe` opening within `range`, oldest first,
+    /// from `venue` or (`None`) the venue with the most of them there; with that venue's name
+    /// (`None` when nothing is stored).
     ///
     /// # Errors
     /// SQLite errors, or a stored value that is not a decimal.
-    pub fn candles(
+    pub fn history(
         &self,
+        venue: Option<&str>,
         symbol: crate::model::Symbol,
-        from: Option<crate::model::Timestamp>,
-        to: Option<crate::model::Timestamp>,
-    ) -> Result<Vec<crate::model::Candle>, StoreError> {
-        queries::candles(&self.conn, symbol, from, to).map_err(|e| self.err(e))
+        timeframe: crate::model::Timeframe,
+        range: candles::Range,
+    ) -> Result<(Option<String>, Vec<crate::model::Candle>), StoreError> {
+        let venue = match venue {
+            Some(v) => Some(v.to_string()),
+            None => candles::busiest_venue(&self.conn, symbol, timeframe, range)
+                .map_err(|e| self.err(e))?,
+        };
+        let Some(v) = venue else {
+            return Ok((None, Vec::new()));
+        };
+        let series = candles::Series {
+            venue: &v,
+            symbol,
+            timeframe,
+        };
+        let got = candles::load(&self.conn, series, range).map_err(|e| self.err(e))?;
+        Ok((Some(v), got))
+    }
+
+    /// The ranges of `series` fetched whole (see `candles::coverage`).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn coverage(&self, series: candles::Series<'_>) -> Result<Vec<candles::Range>, StoreError> {
+        candles::coverage(&self.conn, series).map_err(|e| self.err(e))
+    }
+
+    /// How many candles `series` holds within `range`, and its first and last open time.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn candle_count(
+        &self,
+        series: candles::Series<'_>,
+        range: candles::Range,
+    ) -> Result<(u64, Option<candles::Range>), StoreError> {
+        candles::count(&self.conn, series, range).map_err(|e| self.err(e))
+    }
+
+    /// The runs of missing candles in `series` within `range`, and how many are missing.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn candle_gaps(
+        &self,
+        series: candles::Series<'_>,
+        range: candles::Range,
+    ) -> Result<(u64, u64), StoreError> {
+        candles::gaps(&self.conn, series, range).map_err(|e| self.err(e))
+    }
+
+    /// Stores `got` of `series` and records `covered` as fetched whole, in one transaction:
+    /// an interrupted download keeps every page it finished and nothing of the others.
+    ///
+    /// # Errors
+    /// SQLite errors (a full disk among them); nothing of the page is kept.
+    pub fn store_candles(
+        &mut self,
+        series: candles::Series<'_>,
+        got: &[crate::model::Candle],
+        covered: Option<candles::Range>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        candles::insert(&tx, series, got).map_err(err)?;
+        if let Some(r) = covered {
+            candles::cover(&tx, series, r).map_err(err)?;
+        }
+        tx.commit().map_err(err)
     }
 
     /// Stores a backtest's summary and trades; returns its id.

@@ -3,8 +3,8 @@
 use super::codec::from_text;
 use crate::engine::{Restored, TradingFlag};
 use crate::model::{
-    Candle, Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side,
-    Symbol, Timestamp,
+    Fill, Liquidity, Order, OrderId, OrderKind, OrderRequest, OrderStatus, Origin, Side, Symbol,
+    Timestamp,
 };
 use crate::portfolio::Position;
 use crate::risk::Guard;
@@ -462,68 +462,9 @@ pub fn fills_since(c: &Connection, from: Timestamp) -> rusqlite::Result<(u64, De
     Ok((fees.len() as u64, fees.into_iter().sum()))
 }
 
-/// The pair's closed one-minute candles, oldest first, optionally within `[from, to)` (open
-/// times), from one venue: the one with the most of them there (ties: the first by name), so
-/// a pair journalled by several venues is never a mix of their prices.
-pub fn candles(
-    c: &Connection,
-    symbol: Symbol,
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
-) -> rusqlite::Result<Vec<Candle>> {
-    c.prepare(
-        "SELECT open_ms, open, high, low, close, volume FROM candles
-         WHERE symbol = ?1 AND open_ms >= ?2 AND open_ms < ?3
-           AND venue = (SELECT venue FROM candles
-                        WHERE symbol = ?1 AND open_ms >= ?2 AND open_ms < ?3
-                        GROUP BY venue ORDER BY COUNT(*) DESC, venue LIMIT 1)
-         ORDER BY open_ms",
-    )?
-    .query_map(
-        params![
-            symbol.as_str(),
-            from.map_or(i64::MIN, Timestamp::millis),
-            to.map_or(i64::MAX, Timestamp::millis)
-        ],
-        |r| {
-            Ok(Candle {
-                open_time: Timestamp(r.get(0)?),
-                open: dec_col(r, 1)?,
-                high: dec_col(r, 2)?,
-                low: dec_col(r, 3)?,
-                close: dec_col(r, 4)?,
-                volume: dec_col(r, 5)?,
-            })
-        },
-    )?
-    .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn candles_come_from_one_venue_the_one_with_most_of_them() {
-        let c = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-        c.execute_batch(
-            "CREATE TABLE candles (venue TEXT NOT NULL, symbol TEXT NOT NULL, open_ms INTEGER NOT NULL,
-               open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL,
-               volume TEXT NOT NULL, PRIMARY KEY (venue, symbol, open_ms));
-             INSERT INTO candles VALUES ('gate', 'BTC/USDT', 0, '1', '1', '1', '1', '1');
-             INSERT INTO candles VALUES ('binance', 'BTC/USDT', 0, '2', '2', '2', '2', '1');
-             INSERT INTO candles VALUES ('binance', 'BTC/USDT', 60000, '3', '3', '3', '3', '1');",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let btc = "BTC/USDT".parse().unwrap_or_else(|_| unreachable!());
-        let got = candles(&c, btc, None, None).unwrap_or_else(|e| panic!("{e}"));
-        let opens: Vec<String> = got.iter().map(|c| c.open.to_string()).collect();
-        assert_eq!(
-            opens,
-            ["2", "3"],
-            "binance's two minutes, not gate's price mixed in"
-        );
-    }
 
     #[test]
     fn fills_since_counts_the_days_fills_and_sums_their_fees_exactly() {

@@ -203,6 +203,34 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (optimization_id, n)
     );
     ",
+    // 6: candles of every timeframe (a clustered table: a pair's range is one scan), and the
+    // ranges a download has fetched whole, so that a venue's own gaps are not asked again
+    "
+    CREATE TABLE candles_v6 (
+        venue         TEXT NOT NULL,
+        symbol        TEXT NOT NULL,
+        timeframe     TEXT NOT NULL,
+        open_ms       INTEGER NOT NULL,
+        open          TEXT NOT NULL,
+        high          TEXT NOT NULL,
+        low           TEXT NOT NULL,
+        close         TEXT NOT NULL,
+        volume        TEXT NOT NULL,
+        PRIMARY KEY (venue, symbol, timeframe, open_ms)
+    ) WITHOUT ROWID;
+    INSERT INTO candles_v6
+        SELECT venue, symbol, '1m', open_ms, open, high, low, close, volume FROM candles;
+    DROP TABLE candles;
+    ALTER TABLE candles_v6 RENAME TO candles;
+    CREATE TABLE candle_coverage (
+        venue         TEXT NOT NULL,
+        symbol        TEXT NOT NULL,
+        timeframe     TEXT NOT NULL,
+        from_ms       INTEGER NOT NULL,
+        to_ms         INTEGER NOT NULL,
+        PRIMARY KEY (venue, symbol, timeframe, from_ms)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
@@ -245,6 +273,8 @@ mod tests {
             "ai_requests",
             "backtest_trades",
             "backtests",
+            "candle_coverage",
+            "candles",
             "equity",
             "fills",
             "guards",

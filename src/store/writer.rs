@@ -272,8 +272,8 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
         }
         Record::Candle { venue, symbol, candle: c } => tx
             .execute(
-                "INSERT OR REPLACE INTO candles (venue, symbol, open_ms, open, high, low, close, volume)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR REPLACE INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)
+                 VALUES (?1, ?2, '1m', ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     venue.as_str(),
                     symbol.as_str(),

@@ -208,11 +208,13 @@ pub struct CandleColumns {
     pub volume: usize,
     /// A `"true"`/`"false"` closed mark, where the venue sends one.
     pub closed: Option<usize>,
+    /// The candles' length in ms (a candle closes this long after it opens).
+    pub len_ms: i64,
 }
 
-/// 1-minute candle rows (strings, time in seconds first) as closed candles with their close
-/// times, oldest first: a row marked not closed, or (without a mark) one whose minute has not
-/// ended by `now`, is left out.
+/// Candle rows (strings, time in seconds first) as closed candles with their close times,
+/// oldest first: a row marked not closed, or (without a mark) one whose period has not ended
+/// by `now`, is left out.
 ///
 /// # Errors
 /// A row too short, or a value that does not parse.
@@ -230,7 +232,7 @@ pub fn candle_rows(
             })
         };
         let open = seconds("time", field(0, "time")?)?;
-        let close_ts = open.plus_ms(60_000);
+        let close_ts = open.plus_ms(cols.len_ms);
         let closed = cols
             .closed
             .and_then(|i| r.get(i))

@@ -355,6 +355,34 @@ impl Rest {
         Ok(parse::klines(&body)?)
     }
 
+    /// The candles of `interval` opening within `[start, end]` (ms; at most 1000), oldest
+    /// first, with their close times (`GET /api/v3/klines` with `startTime`/`endTime`, weight
+    /// 2).
+    ///
+    /// # Errors
+    /// As every request: refused (`-1121` an unknown symbol), rate limited, banned, unreadable.
+    pub async fn klines_between(
+        &self,
+        symbol: Symbol,
+        interval: &str,
+        (start, end): (i64, i64),
+    ) -> Result<Vec<(Candle, Timestamp)>, RestError> {
+        let body = self
+            .get(
+                "/api/v3/klines",
+                &[
+                    ("symbol", &symbol.concatenated()),
+                    ("interval", interval),
+                    ("startTime", &start.to_string()),
+                    ("endTime", &end.to_string()),
+                    ("limit", "1000"),
+                ],
+                2,
+            )
+            .await?;
+        Ok(parse::klines(&body)?)
+    }
+
     /// The rules of `symbols` (`GET /api/v3/exchangeInfo`, weight 20); takes its weight
     /// limit.
     pub async fn exchange_info(

@@ -210,12 +210,16 @@ pub fn order_book(body: &str) -> Result<Snapshot, ParseError> {
 }
 
 /// Reads `GET /spot/candlesticks` rows (`[t s, quote volume, close, high, low, open, base
-/// volume, closed]`) as closed 1-minute candles with their close times: a row marked not
-/// closed, or (without the mark) one whose minute has not ended by `now`, is left out.
+/// volume, closed]`) as closed candles of `len_ms` with their close times: a row marked not
+/// closed, or (without the mark) one whose period has not ended by `now`, is left out.
 ///
 /// # Errors
 /// Not the documented shape, or a value that does not parse.
-pub fn candles(body: &str, now: Timestamp) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
+pub fn candles(
+    body: &str,
+    len_ms: i64,
+    now: Timestamp,
+) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
     let rows: Vec<Vec<String>> = serde_json::from_str(body)?;
     let cols = CandleColumns {
         close: 2,
@@ -224,6 +228,7 @@ pub fn candles(body: &str, now: Timestamp) -> Result<Vec<(Candle, Timestamp)>, P
         open: 5,
         volume: 6,
         closed: Some(7),
+        len_ms,
     };
     candle_rows(&rows, cols, now)
 }
@@ -354,7 +359,8 @@ mod tests {
         assert_eq!((book.id, book.asks.len(), book.bids.len()), (123456, 2, 1));
         // newest first as Gate may send them; the forming minute is left out
         let rows = r#"[["1700000060","10","101","102","99","100","0.1","false"],["1700000000","10","100.5","101","99.5","100","0.2","true"],["1699999940","10","100","100","100","100","0.3"]]"#;
-        let c = candles(rows, Timestamp(1_700_000_090_000)).unwrap_or_else(|e| panic!("{e}"));
+        let c =
+            candles(rows, 60_000, Timestamp(1_700_000_090_000)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.len(), 2);
         let (first, close) = &c[1];
         assert_eq!(first.open_time, Timestamp(1_700_000_000_000));

@@ -303,7 +303,32 @@ impl Rest {
                 ],
             )
             .await?;
-        Ok(parse::candles(&body, clock::now())?)
+        Ok(parse::candles(&body, 60_000, clock::now())?)
+    }
+
+    /// The closed candles of `interval` (Gate's name: `1m` … `1d`, `len_ms` long) of
+    /// `symbol` opening within `[from, to]` (seconds; at most 1000 of them), oldest first.
+    ///
+    /// # Errors
+    /// As every request: refused (an unknown pair), rate limited, unreachable, unreadable.
+    pub async fn candles_between(
+        &self,
+        symbol: Symbol,
+        (interval, len_ms): (&str, i64),
+        (from, to): (i64, i64),
+    ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
+        let body = self
+            .get(
+                "/spot/candlesticks",
+                &[
+                    ("currency_pair", &pair_name(symbol)),
+                    ("interval", interval),
+                    ("from", &from.to_string()),
+                    ("to", &to.to_string()),
+                ],
+            )
+            .await?;
+        Ok(parse::candles(&body, len_ms, clock::now())?)
     }
 
     /// The trading rules and status of `symbol`.

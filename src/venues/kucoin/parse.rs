@@ -141,12 +141,16 @@ pub fn order_book(data: &RawValue) -> Result<Snapshot, ParseError> {
 }
 
 /// Reads `GET /api/v1/market/candles`' `data` (`[time s, open, close, high, low, volume,
-/// turnover]`, newest first) as closed 1-minute candles with their close times, oldest
-/// first; the minute still forming at `now` is left out.
+/// turnover]`, newest first) as closed candles of `len_ms` with their close times, oldest
+/// first; the period still forming at `now` is left out.
 ///
 /// # Errors
 /// Not the documented shape, or a value that does not parse.
-pub fn candles(data: &RawValue, now: Timestamp) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
+pub fn candles(
+    data: &RawValue,
+    len_ms: i64,
+    now: Timestamp,
+) -> Result<Vec<(Candle, Timestamp)>, ParseError> {
     let rows: Vec<Vec<String>> = serde_json::from_str(data.get())?;
     let cols = CandleColumns {
         open: 1,
@@ -155,6 +159,7 @@ pub fn candles(data: &RawValue, now: Timestamp) -> Result<Vec<(Candle, Timestamp
         low: 4,
         volume: 5,
         closed: None,
+        len_ms,
     };
     candle_rows(&rows, cols, now)
 }
@@ -425,7 +430,7 @@ mod tests {
         let d = data(r#"{"code":"200000","data":{"time":1,"sequence":"3262786978","bids":[["6500.12","0.45054140"]],"asks":[["6500.13","0.1"]]}}"#).unwrap_or_else(|_| panic!("envelope"));
         assert_eq!(order_book(d).ok().map(|b| b.id), Some(3262786978));
         let d = data(r#"{"code":"200000","data":[["1700000040","1","2","3","0.5","9","10"],["1699999980","100","101","102","99","2.5","250"]]}"#).unwrap_or_else(|_| panic!("envelope"));
-        let c = candles(d, Timestamp(1_700_000_070_000)).unwrap_or_else(|e| panic!("{e}"));
+        let c = candles(d, 60_000, Timestamp(1_700_000_070_000)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.len(), 1);
         assert_eq!(
             (c[0].0.open, c[0].0.close, c[0].0.high, c[0].0.low),

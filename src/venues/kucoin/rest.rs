@@ -250,7 +250,28 @@ impl Rest {
         let body = self.call(Method::GET, &endpoint, false).await?;
         Ok(parse::data(&body)
             .map_err(|_| ParseError::Stream("candles".into()))
-            .and_then(|d| parse::candles(d, now))?)
+            .and_then(|d| parse::candles(d, 60_000, now))?)
+    }
+
+    /// The closed candles of `kind` (KuCoin's name: `1min` … `1day`, `len_ms` long) of
+    /// `symbol` opening within `[start, end)` (seconds; at most 1500 of them), oldest first.
+    ///
+    /// # Errors
+    /// As every request: refused (an unknown pair), rate limited, unreachable, unreadable.
+    pub async fn candles_between(
+        &self,
+        symbol: Symbol,
+        (kind, len_ms): (&str, i64),
+        (start, end): (i64, i64),
+    ) -> Result<Vec<(Candle, Timestamp)>, KucoinError> {
+        let endpoint = format!(
+            "/api/v1/market/candles?type={kind}&symbol={}&startAt={start}&endAt={end}",
+            pair_name(symbol)
+        );
+        let body = self.call(Method::GET, &endpoint, false).await?;
+        Ok(parse::data(&body)
+            .map_err(|_| ParseError::Stream("candles".into()))
+            .and_then(|d| parse::candles(d, len_ms, clock::now()))?)
     }
 
     /// The trading rules and status of `symbol`.

@@ -56,7 +56,7 @@ fn gate_ws(s: &str) {
 fn gate_rest(s: &str) {
     use tradedeck::venues::gate::{futures, parse};
     let _ = parse::order_book(s);
-    let _ = parse::candles(s, NOW);
+    let _ = parse::candles(s, 60_000, NOW);
     let _ = parse::currency_pair(s);
     let _ = futures::contract(s);
     let _ = futures::order(s);
@@ -77,7 +77,7 @@ fn kucoin_rest(s: &str) {
     if let Ok(data) = parse::data(s) {
         let _ = parse::bullet(data);
         let _ = parse::order_book(data);
-        let _ = parse::candles(data, NOW);
+        let _ = parse::candles(data, 60_000, NOW);
         let _ = parse::symbol_rules(data);
     }
 }

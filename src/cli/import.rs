@@ -1,0 +1,108 @@
+//! `tradedeck import`: Binance kline archive files (zip or csv) into the database, as if
+//! downloaded from Binance.
+
+use super::backtest::EXIT_INPUT;
+use crate::history::import;
+use crate::model::{Symbol, Timestamp};
+use crate::store::Store;
+use crate::store::candles::Series;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+/// `tradedeck import`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Archive files, e.g. `BTCUSDT-1m-2023-03.zip` (zip or csv, from data.binance.vision).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The pair (default: from each file's name).
+    #[arg(long, value_name = "PAIR")]
+    pub symbol: Option<String>,
+    /// The candles' length (default: from each file's name).
+    #[arg(long)]
+    pub timeframe: Option<String>,
+}
+
+/// Runs the command.
+pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
+    let given = (|| {
+        let symbol = a
+            .symbol
+            .as_deref()
+            .map(|s| Symbol::from_str(s).map_err(|e| format!("--symbol `{s}`: {e}")))
+            .transpose()?;
+        let tf = a
+            .timeframe
+            .as_deref()
+            .map(|t| super::download::timeframe("timeframe", t))
+            .transpose()?;
+        Ok::<_, String>((symbol, tf))
+    })();
+    let (symbol, tf) = match given {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let mut store = match Store::open(db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for file in &a.files {
+        let (named, named_tf) = import::name_says(file);
+        let (Some(symbol), Some(timeframe)) = (symbol.or(named), tf.or(named_tf)) else {
+            eprintln!(
+                "error: {}: the name does not say the pair and timeframe (as in BTCUSDT-1m-2023-03.zip); give --symbol and --timeframe",
+                file.display()
+            );
+            return ExitCode::from(EXIT_INPUT);
+        };
+        let candles = match import::read(file) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        };
+        let series = Series {
+            venue: crate::engine::Venue::Binance.as_str(),
+            symbol,
+            timeframe,
+        };
+        let (Some(first), Some(last)) = (candles.first(), candles.last()) else {
+            eprintln!("error: {}: no candles", file.display());
+            return ExitCode::from(EXIT_INPUT);
+        };
+        let span = (
+            first.open_time.millis(),
+            last.open_time.millis() + timeframe.millis(),
+        );
+        let gaps = store
+            .store_candles(series, &candles, Some(span))
+            .and_then(|()| store.candle_gaps(series, span));
+        match gaps {
+            Ok((runs, missing)) => println!(
+                "{}: {} candles of binance {symbol} {timeframe} from {} to {}; gaps: {}",
+                file.display(),
+                candles.len(),
+                first.open_time.minute(),
+                Timestamp(last.open_time.millis()).minute(),
+                if runs == 0 {
+                    "none".to_string()
+                } else {
+                    format!("{runs} ({missing} candles missing)")
+                }
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
