@@ -6,6 +6,7 @@ pub mod feed;
 pub mod optimize;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod stats;
 
 pub use run::{Curve, Outcome, Params, curve_for, engine_config, run, run_into};

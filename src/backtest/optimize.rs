@@ -181,7 +181,7 @@ impl Metric {
     }
 
     /// The figure oriented so that higher is better.
-    fn score(self, s: &Stats) -> f64 {
+    pub fn score(self, s: &Stats) -> f64 {
         let v = self.value(s);
         let v = if self == Metric::MaxDrawdown { -v } else { v };
         if v.is_nan() { f64::NEG_INFINITY } else { v }
@@ -191,23 +191,30 @@ impl Metric {
 /// One parameter set's result.
 #[derive(Clone, Debug)]
 pub struct Trial {
+    /// The set's position in the sets searched.
+    pub n: usize,
     /// The set.
     pub params: ParamSet,
     /// Its backtest figures.
     pub stats: Stats,
 }
 
-/// Runs `base`'s strategy with every valid set over `candles` in parallel on the current rayon pool, calling `done`
-/// after each. Returns the results in `sets` order and the sets refused (with why).
+/// A set the strategy refused: its position in the sets searched, the set, and why.
+pub type Refused = (usize, ParamSet, String);
+
+/// Runs `base`'s strategy with every valid set over `candles` in parallel on the current
+/// rayon pool, calling `done` after each. Returns the results in `sets` order and the sets
+/// refused.
 pub fn evaluate(
     candles: &[Candle],
     base: &Params,
     sets: &[ParamSet],
     done: &(dyn Fn() + Sync),
-) -> (Vec<Trial>, Vec<(ParamSet, String)>) {
-    let results: Vec<Result<Trial, (ParamSet, String)>> = sets
+) -> (Vec<Trial>, Vec<Refused>) {
+    let results: Vec<Result<Trial, Refused>> = sets
         .par_iter()
-        .map(|set| {
+        .enumerate()
+        .map(|(n, set)| {
             let out = match base.strategy.with(set) {
                 Ok(strategy) => {
                     let p = Params {
@@ -215,11 +222,12 @@ pub fn evaluate(
                         ..base.clone()
                     };
                     Ok(Trial {
+                        n,
                         params: set.clone(),
                         stats: run(candles, &p).stats,
                     })
                 }
-                Err(why) => Err((set.clone(), why)),
+                Err(why) => Err((n, set.clone(), why)),
             };
             done();
             out
@@ -250,8 +258,10 @@ pub struct Window {
     pub in_sample: (Timestamp, Timestamp),
     /// Open time of the first and last out-of-sample candle.
     pub out_of_sample: (Timestamp, Timestamp),
-    /// The set that ranked first in sample.
+    /// The set that ranked first in sample, and its position in the sets searched.
     pub best: ParamSet,
+    /// `best`'s position in the sets searched.
+    pub best_n: usize,
     /// Its in-sample figures.
     pub in_stats: Stats,
     /// Its out-of-sample figures.
@@ -293,7 +303,7 @@ pub fn walk_forward(
         let (mut trials, refused) = evaluate(ins, base, sets, done);
         rank(&mut trials, metric);
         let Some(best) = trials.into_iter().next() else {
-            let why = refused.first().map_or("no sets", |r| r.1.as_str());
+            let why = refused.first().map_or("no sets", |r| r.2.as_str());
             return Err(format!("walk-forward: no valid parameter set ({why})"));
         };
         let strategy = base.strategy.with(&best.params)?;
@@ -311,6 +321,7 @@ pub fn walk_forward(
             in_sample: span(ins),
             out_of_sample: span(oos),
             best: best.params,
+            best_n: best.n,
             in_stats: best.stats,
             out_stats,
         });

@@ -5,7 +5,7 @@
 
 use crate::model::{Symbol, Timestamp};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Milliseconds in a (365-day) year, for annualising.
 const YEAR_MS: f64 = 365.0 * 24.0 * 3_600_000.0;
@@ -32,44 +32,75 @@ pub struct Trade {
 }
 
 /// The report's figures.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Serialised exactly (each ratio as its shortest text, infinities and NaN included), so that
+/// a sharded search's results merge to the very figures of an unsharded one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Equity at the start.
     pub start_equity: Decimal,
     /// Equity at the last point.
     pub final_equity: Decimal,
     /// (final / start − 1) in percent.
+    #[serde(with = "exact_f64")]
     pub return_pct: f64,
     /// Compound annual growth rate, percent.
+    #[serde(with = "exact_f64")]
     pub cagr_pct: f64,
     /// Annualised Sharpe ratio of per-bar returns (risk-free rate 0).
+    #[serde(with = "exact_f64")]
     pub sharpe: f64,
     /// Annualised Sortino ratio (downside deviation).
+    #[serde(with = "exact_f64")]
     pub sortino: f64,
     /// Largest fall from a peak, percent.
+    #[serde(with = "exact_f64")]
     pub max_drawdown_pct: f64,
     /// Longest time below a previous peak, in milliseconds.
     pub max_drawdown_duration_ms: i64,
     /// CAGR / max drawdown.
+    #[serde(with = "exact_f64")]
     pub calmar: f64,
     /// Closed trades.
     pub trades: usize,
     /// Share of closed trades with P&L > 0, percent.
+    #[serde(with = "exact_f64")]
     pub win_rate_pct: f64,
     /// Gross profit / gross loss of closed trades.
+    #[serde(with = "exact_f64")]
     pub profit_factor: f64,
     /// Mean P&L of winning closed trades.
     pub avg_win: Decimal,
     /// Mean P&L of losing closed trades.
     pub avg_loss: Decimal,
     /// Share of bars with a position, percent.
+    #[serde(with = "exact_f64")]
     pub exposure_pct: f64,
     /// Fees paid.
     pub fees: Decimal,
     /// Buy-and-hold return over the span, percent (first to last price).
+    #[serde(with = "exact_f64")]
     pub buy_and_hold_pct: f64,
     /// Bars per year the ratios were annualised with.
+    #[serde(with = "exact_f64")]
     pub bars_per_year: f64,
+}
+
+/// An `f64` as the text that reads back to it bit for bit (`inf`, `-inf` and `NaN`
+/// included), where a JSON number could not hold every value exactly.
+mod exact_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v` as its shortest round-trip text.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    /// Reads what `serialize` wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a number")))
+    }
 }
 
 fn f(d: Decimal) -> f64 {

@@ -345,7 +345,7 @@ struct Done {
 }
 
 /// `true` when the data file is an SQLite database (a tradedeck journal with its candles).
-fn is_database(path: &std::path::Path) -> bool {
+pub fn is_database(path: &Path) -> bool {
     let mut magic = [0u8; 16];
     std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))

@@ -231,6 +231,18 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (venue, symbol, timeframe, from_ms)
     ) WITHOUT ROWID;
     ",
+    // 7: shards of parameter searches run apart (`optimize --shard I/N --out FILE.db`), each
+    // its header and its results as JSON lines, for `optimize merge`
+    "
+    CREATE TABLE optimize_shards (
+        search        TEXT NOT NULL,
+        shard         INTEGER NOT NULL,
+        shards        INTEGER NOT NULL,
+        ts_ms         INTEGER NOT NULL,
+        lines         TEXT NOT NULL,
+        PRIMARY KEY (search, shard, shards)
+    );
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
@@ -276,6 +288,7 @@ mod tests {
             "candle_coverage",
             "candles",
             "equity",
+            "optimize_shards",
             "fills",
             "guards",
             "orders",

@@ -97,4 +97,41 @@ impl Store {
         tx.commit().map_err(&err)?;
         Ok(id)
     }
+
+    /// Stores a search shard's output (`lines`, as `shard::to_jsonl` writes it) under its
+    /// search (as JSON) and number, replacing that shard's earlier output.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn save_shard(
+        &mut self,
+        search: &str,
+        (shard, shards): (usize, usize),
+        ts_ms: i64,
+        lines: &str,
+    ) -> Result<(), StoreError> {
+        let err = self.sqlite_error();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO optimize_shards (search, shard, shards, ts_ms, lines)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![search, shard as i64, shards as i64, ts_ms, lines],
+            )
+            .map(drop)
+            .map_err(&err)
+    }
+
+    /// Every stored search shard's output, in the order shards were numbered.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn shard_outputs(&self) -> Result<Vec<String>, StoreError> {
+        let err = self.sqlite_error();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT lines FROM optimize_shards ORDER BY search, shard")
+            .map_err(&err)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
 }
