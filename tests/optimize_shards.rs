@@ -263,3 +263,105 @@ fn random_search_walk_forward_and_scripts_shard_the_same_way() {
         4,
     );
 }
+
+#[test]
+fn the_slurm_array_script_shards_and_merges_locally() {
+    let Some(data) = common::shared_data(FILE) else {
+        return;
+    };
+    let home = Home::new();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/slurm/optimize.sh");
+    let out = home.path().join("shards");
+    let grid = "fast=4..16:4,slow=25..45:10";
+    // the array's four tasks, one after the other, as Slurm would start them
+    for task in 0..4 {
+        let run = std::process::Command::new("bash")
+            .arg(&script)
+            .env("TRADEDECK", env!("CARGO_BIN_EXE_tradedeck"))
+            .env("DATA", &data)
+            .env("TO", "2022-01-08")
+            .env("GRID", grid)
+            .env("OUT", &out)
+            .env("TMPDIR", home.path())
+            .env("SLURM_ARRAY_JOB_ID", "77")
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "4")
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "task {task}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let files: Vec<String> = (0..4)
+        .map(|i| out.join(format!("shard-{i}.jsonl")).display().to_string())
+        .collect();
+    let db = home.path().join("merged.db");
+    let mut args = vec![
+        "--db",
+        db.to_str().unwrap(),
+        "optimize",
+        "merge",
+        "--json",
+        "--top",
+        "100",
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let merged = ok(&home.run(&args));
+    let whole = ok(&optimize(
+        &home,
+        &data,
+        &["--grid", grid],
+        &["--json", "--top", "100"],
+        &[],
+    ));
+    assert_eq!(result(&merged), result(&whole));
+}
+
+#[test]
+fn the_kubernetes_job_runs_one_shard_per_index_with_valid_flags() {
+    let yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/k8s/optimize-job.yaml"),
+    )
+    .unwrap();
+    assert!(yaml.contains("completionMode: Indexed"));
+    let count = |key: &str| {
+        yaml.lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .unwrap()
+    };
+    // the container's command, one list item per line after `command:`
+    let command: Vec<String> = yaml
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("command:"))
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .map_while(|l| l.strip_prefix("- "))
+        .map(|v| v.trim_matches('"').to_string())
+        .collect();
+    assert_eq!(command[0], "tradedeck");
+    let shards = command
+        .iter()
+        .position(|a| a == "--shards")
+        .map(|i| command[i + 1].clone())
+        .unwrap();
+    assert_eq!(count("completions:"), shards);
+    assert_eq!(count("parallelism:"), shards);
+    // run as the pod of index 1 would: every flag parses, and it stops only at the missing
+    // volume's history
+    let home = Home::new();
+    let args: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+    let out = home
+        .cmd(&args)
+        .env("JOB_COMPLETION_INDEX", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/data/history.db"), "{err}");
+}
