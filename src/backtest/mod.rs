@@ -4,6 +4,7 @@
 pub mod data;
 pub mod feed;
 pub mod optimize;
+pub mod portfolio;
 pub mod report;
 pub mod run;
 pub mod shard;

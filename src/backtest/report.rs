@@ -2,6 +2,7 @@
 //! fetched) with the figures, the equity curve, the drawdown and the trade list, for opening
 //! in any browser.
 
+use super::portfolio::PairResult;
 use super::run::Outcome;
 use super::stats::fast_f64;
 use std::fmt::Write;
@@ -127,7 +128,7 @@ fn fmt_axis(v: f64) -> String {
 }
 
 /// The report for `outcome` of strategy `title` (name and parameters, already readable).
-pub fn html(title: &str, outcome: &Outcome) -> String {
+pub fn html(title: &str, outcome: &Outcome, pairs: &[PairResult]) -> String {
     let s = &outcome.stats;
     let equity: Vec<(f64, f64)> = outcome
         .equity
@@ -187,12 +188,40 @@ pub fn html(title: &str, outcome: &Outcome) -> String {
     for (k, v) in figures {
         let _ = writeln!(rows, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
+    let mut pair_rows = String::new();
+    if !pairs.is_empty() {
+        pair_rows.push_str("<h2>Pairs</h2>\n<table id=\"pairs\"><tr><th>Pair</th><th>Strategy</th><th>Candles</th><th>Trades</th><th>Realised</th><th>Unrealised</th><th>Fees</th><th>Contribution</th><th>Return</th><th>Sharpe</th><th>Max drawdown</th></tr>\n");
+        for p in pairs {
+            let _ = writeln!(
+                pair_rows,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{:+.2}%</td><td>{:.3}</td><td>{:.2}%</td></tr>",
+                p.symbol,
+                esc(&p.strategy),
+                p.candles,
+                p.stats.trades,
+                p.realised.round_dp(2),
+                p.unrealised.round_dp(2),
+                p.fees.round_dp(2),
+                if p.contribution.is_sign_negative() {
+                    "neg"
+                } else {
+                    "pos"
+                },
+                p.contribution.round_dp(2),
+                p.stats.return_pct,
+                p.stats.sharpe,
+                p.stats.max_drawdown_pct
+            );
+        }
+        pair_rows.push_str("</table>\n");
+    }
     let mut trades = String::new();
     for (i, t) in outcome.trades.iter().enumerate() {
         let _ = writeln!(
             trades,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
             i + 1,
+            t.symbol,
             t.entry_ts.minute(),
             t.entry_price.normalize(),
             t.exit_ts.map_or("open".to_string(), |x| x.minute()),
@@ -225,8 +254,8 @@ figcaption {{ font-weight: 600; margin-bottom: 4px; }}
 <h1>Backtest: {t}</h1>
 <table id="figures">
 {rows}</table>
-{equity}{drawdown}<h2>Trades</h2>
-<table id="trades"><tr><th>#</th><th>Entry</th><th>Entry price</th><th>Exit</th><th>Exit price</th><th>Qty</th><th>Fees</th><th>P&amp;L</th></tr>
+{equity}{drawdown}{pair_rows}<h2>Trades</h2>
+<table id="trades"><tr><th>#</th><th>Pair</th><th>Entry</th><th>Entry price</th><th>Exit</th><th>Exit price</th><th>Qty</th><th>Fees</th><th>P&amp;L</th></tr>
 {trades}</table>
 </body></html>
 "#,

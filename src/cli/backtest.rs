@@ -2,6 +2,7 @@
 //! mode over a session recording), and the report as a table, JSON, CSV trades or HTML. Bad
 //! input is refused with a clear message and exit code 2, never a panic.
 
+use crate::backtest::portfolio::PairResult;
 use crate::backtest::{Outcome, Params, curve_for, data, feed, report, run_into};
 use crate::clock;
 use crate::config::Config;
@@ -50,9 +51,14 @@ pub struct RunArgs {
     /// Stored candles of this venue (default: the venue with the most candles of the pair).
     #[arg(long, value_enum, value_name = "VENUE")]
     pub venue: Option<super::VenueChoice>,
-    /// The pair the candles are of.
-    #[arg(long, default_value = "BTC/USDT")]
-    pub symbol: String,
+    /// The pair the candles are of (default BTC/USDT); give it again for a portfolio
+    /// backtest of several pairs in one account (stored candles).
+    #[arg(long = "symbol", value_name = "PAIR")]
+    pub symbols: Vec<String>,
+    /// A portfolio backtest of the config's `[portfolios.NAME]`: its pairs (those it
+    /// allocates to, unless --symbol says), budget and caps, with the config's risk limits.
+    #[arg(long, value_name = "NAME")]
+    pub portfolio: Option<String>,
     /// Strategy: `sma-cross`, `blend` (the live default: technical score, local analyst and
     /// sentiment, with each candle as its bar and the configured sizing), another registered
     /// one, or a strategy script `path/to/file.lua`.
@@ -118,6 +124,15 @@ fn decimal(
 }
 
 impl RunArgs {
+    /// The pairs asked for (BTC/USDT when none is), as given.
+    pub fn symbol_names(&self) -> Vec<&str> {
+        if self.symbols.is_empty() {
+            vec!["BTC/USDT"]
+        } else {
+            self.symbols.iter().map(String::as_str).collect()
+        }
+    }
+
     /// The data as reports name it: the file, or the stored series and its database.
     pub fn data_label(&self, db: &Path) -> String {
         match &self.data {
@@ -127,7 +142,7 @@ impl RunArgs {
                 self.venue
                     .map(|v| format!("{} ", crate::engine::Venue::from(v)))
                     .unwrap_or_default(),
-                self.symbol,
+                self.symbol_names().join(","),
                 self.timeframe,
                 db.display()
             ),
@@ -162,6 +177,11 @@ impl RunArgs {
     }
 }
 
+/// A pair given with --symbol.
+fn symbol(name: &str) -> Result<Symbol, String> {
+    Symbol::from_str(name).map_err(|e| format!("--symbol `{name}`: {e}"))
+}
+
 /// The run's parameters, with `strategy` as the strategy and `config` as the base settings.
 fn params(a: &RunArgs, strategy: Chosen, config: &Config) -> Result<Params, String> {
     let timeframe = Timeframe::ALL
@@ -174,7 +194,7 @@ fn params(a: &RunArgs, strategy: Chosen, config: &Config) -> Result<Params, Stri
             )
         })?;
     Ok(Params {
-        symbol: Symbol::from_str(&a.symbol).map_err(|e| format!("--symbol: {e}"))?,
+        symbol: symbol(a.symbol_names()[0])?,
         strategy,
         fee: decimal(
             "fee",
@@ -272,6 +292,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Regis
         out,
         mut report,
         extra,
+        pairs,
     } = match done {
         Ok(x) => x,
         Err(e) => {
@@ -282,16 +303,24 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Regis
     if let (Some(r), serde_json::Value::Object(extra)) = (report.as_object_mut(), extra) {
         r.extend(extra);
     }
+    let symbols = if pairs.is_empty() {
+        p.symbol.to_string()
+    } else {
+        pairs
+            .iter()
+            .map(|x| x.symbol.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let title = format!(
-        "{name} on {} ({}, fee {}, slippage {} bps)",
-        p.symbol,
+        "{name} on {symbols} ({}, fee {}, slippage {} bps)",
         a.run.data_label(db),
         p.fee,
         p.slippage_bps
     );
     let files = [
         (&a.trades_csv, trades_csv(&out)),
-        (&a.report, report::html(&title, &out)),
+        (&a.report, report::html(&title, &out, &pairs)),
     ];
     for (path, text) in files {
         if let Some(path) = path
@@ -301,7 +330,7 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Regis
             return ExitCode::FAILURE;
         }
     }
-    match save(a, db, (&stored, &p), &out, &report) {
+    match save(a, db, (&stored, &symbols, &p), &out, &report) {
         Ok(id) => eprintln!("saved as backtest #{id} in {}", db.display()),
         Err(e) => {
             eprintln!("error: {e}");
@@ -315,13 +344,15 @@ pub fn run_cmd(a: &Args, db: &std::path::Path, config: &Config, registry: &Regis
             Some(events) => (events, "events"),
             None => (out.candles, "candles"),
         };
-        table(
-            &name,
+        let mut t = table(
+            (&name, &symbols),
             &p,
             &out,
             report["elapsed_ms"].as_f64().unwrap_or(0.0),
             handled,
-        )
+        );
+        t.push_str(&pair_table(&p, &out, &pairs));
+        t
     };
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
@@ -342,6 +373,8 @@ struct Done {
     report: serde_json::Value,
     /// Fields the mode adds to the JSON report.
     extra: serde_json::Value,
+    /// Each pair of a portfolio backtest (empty for one pair).
+    pairs: Vec<PairResult>,
 }
 
 /// `true` when the data file is an SQLite database (a tradedeck journal with its candles).
@@ -363,6 +396,9 @@ fn is_recording_file(path: &std::path::Path) -> bool {
 
 /// Candle mode over an OHLCV CSV.
 fn candles(a: &Args, config: &Config, registry: &Registry, db: &Path) -> Result<Done, String> {
+    if a.run.symbols.len() > 1 || a.run.portfolio.is_some() {
+        return portfolio(a, config, registry, db);
+    }
     let (p, candles) = strategies::parse_pairs(&a.params)
         .and_then(|set| a.run.choose(registry, &set))
         .and_then(|chosen| prepare(&a.run, chosen, config, db))?;
@@ -377,7 +413,169 @@ fn candles(a: &Args, config: &Config, registry: &Registry, db: &Path) -> Result<
         extra: serde_json::json!({"mode": "candles"}),
         p,
         out,
+        pairs: Vec::new(),
     })
+}
+
+/// A portfolio backtest: every pair's stored candles in one account.
+fn portfolio(a: &Args, config: &Config, registry: &Registry, db: &Path) -> Result<Done, String> {
+    let run = &a.run;
+    let budget = match &run.portfolio {
+        Some(name) => Some(
+            config
+                .portfolios
+                .get(name)
+                .map(|b| (name.clone(), b.clone()))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = config.portfolios.keys().map(String::as_str).collect();
+                    format!(
+                        "--portfolio {name}: no [portfolios.{name}] in the config (it has: {})",
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    )
+                })?,
+        ),
+        None => config
+            .portfolios
+            .get(&config.risk.portfolio)
+            .map(|b| (config.risk.portfolio.clone(), b.clone())),
+    };
+    let symbols: Vec<Symbol> = match (&budget, run.symbols.is_empty()) {
+        (Some((_, b)), true) if !b.allocations.is_empty() => {
+            b.allocations.keys().copied().collect()
+        }
+        _ => run
+            .symbol_names()
+            .into_iter()
+            .map(symbol)
+            .collect::<Result<_, _>>()?,
+    };
+    if symbols
+        .iter()
+        .enumerate()
+        .any(|(i, s)| symbols[..i].contains(s))
+    {
+        return Err("--symbol: a pair is given twice".into());
+    }
+    let path = match &run.data {
+        Some(f) if is_database(f) => f.as_path(),
+        Some(f) => {
+            return Err(format!(
+                "{}: a portfolio backtest reads stored candles: give a tradedeck database (--data DB, or --db with `tradedeck download`)",
+                f.display()
+            ));
+        }
+        None => db,
+    };
+    let chosen = strategies::parse_pairs(&a.params).and_then(|set| run.choose(registry, &set))?;
+    let mut plan = crate::engine::StrategyPlan::all(chosen.clone());
+    config.pair_strategies(registry, &mut plan)?;
+    let mut p = params(run, chosen, config)?;
+    let (from, to) = run.range()?;
+    let timeframe = Timeframe::ALL
+        .into_iter()
+        .find(|t| t.millis() == p.bar_ms)
+        .unwrap_or(Timeframe::M1);
+    let venue = run.venue.map(crate::engine::Venue::from);
+    let mut pairs = Vec::with_capacity(symbols.len());
+    for s in &symbols {
+        let got = crate::history::stored(path, venue, *s, timeframe, (from, to))
+            .map_err(|e| e.to_string())?;
+        if got.is_empty() {
+            return Err(format!(
+                "{}: no {s} {timeframe} candles{}; fetch them with `tradedeck download --symbol {s}`",
+                path.display(),
+                if run.from.is_some() || run.to.is_some() {
+                    " in the --from/--to range"
+                } else {
+                    ""
+                }
+            ));
+        }
+        pairs.push((*s, got));
+    }
+    if let Some(first) = symbols.first() {
+        p.symbol = *first;
+    }
+    let setup = crate::backtest::portfolio::Setup {
+        base: p.clone(),
+        plan,
+        portfolio: budget,
+    };
+    let started = clock::monotonic();
+    let result = crate::backtest::portfolio::run(&pairs, &setup);
+    let elapsed_ms = millis(started.elapsed());
+    let pair_json: Vec<serde_json::Value> = result
+        .pairs
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "symbol": x.symbol,
+                "strategy": x.strategy,
+                "candles": x.candles,
+                "trades": x.stats.trades,
+                "realised": x.realised.to_string(),
+                "unrealised": x.unrealised.to_string(),
+                "fees": x.fees.to_string(),
+                "contribution": x.contribution.to_string(),
+                "return_pct": x.stats.return_pct,
+                "sharpe": x.stats.sharpe,
+                "max_drawdown_pct": x.stats.max_drawdown_pct,
+                "win_rate_pct": x.stats.win_rate_pct,
+            })
+        })
+        .collect();
+    Ok(Done {
+        name: setup.plan.default.describe(),
+        stored: setup.plan.default.name.clone(),
+        report: json(&result.total, elapsed_ms),
+        extra: serde_json::json!({
+            "mode": "portfolio",
+            "portfolio": setup.portfolio.as_ref().map(|(n, _)| n),
+            "pairs": pair_json,
+        }),
+        p,
+        out: result.total,
+        pairs: result.pairs,
+    })
+}
+
+/// A portfolio backtest's pairs, and the account as the sum of their contributions.
+fn pair_table(p: &Params, o: &Outcome, pairs: &[PairResult]) -> String {
+    use std::fmt::Write;
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from("  pairs\n");
+    for x in pairs {
+        let _ = writeln!(
+            t,
+            "    {:<10}{:<28}{:>8} candles{:>6} trades  contribution {:>+12} (realised {}, unrealised {}, fees {})  return {:+.2}%  Sharpe {:.3}",
+            x.symbol.as_str(),
+            x.strategy,
+            x.candles,
+            x.stats.trades,
+            x.contribution.round_dp(2),
+            x.realised.round_dp(2),
+            x.unrealised.round_dp(2),
+            x.fees.round_dp(2),
+            x.stats.return_pct,
+            x.stats.sharpe
+        );
+    }
+    let sum: Decimal = pairs.iter().map(|x| x.contribution).sum();
+    let _ = writeln!(
+        t,
+        "  account               starting cash {} + contributions {} = {} (final equity {})",
+        p.cash,
+        sum.round_dp(8).normalize(),
+        (p.cash + sum).round_dp(8).normalize(),
+        o.stats.final_equity.round_dp(8).normalize()
+    );
+    t
 }
 
 /// Feed mode over a session recording: its own strategy, fees and account; the bars of
@@ -409,12 +607,13 @@ fn feed(a: &Args, path: &Path, config: &Config, registry: &Registry) -> Result<D
         }),
         p,
         out: f.outcome,
+        pairs: Vec::new(),
     })
 }
 
 /// What a stored backtest or search ran on (`data` is the file's name as shown).
-pub fn tested_on<'a>(
-    strategy: &'a str,
+fn tested_on<'a>(
+    (strategy, symbol): (&'a str, &'a str),
     data: &'a str,
     p: &'a Params,
     candles: u64,
@@ -422,7 +621,7 @@ pub fn tested_on<'a>(
     TestedOn {
         ts_ms: clock::now().millis(),
         data,
-        symbol: p.symbol.as_str(),
+        symbol,
         strategy,
         fee: p.fee,
         slippage_bps: p.slippage_bps,
@@ -435,7 +634,7 @@ pub fn tested_on<'a>(
 fn save(
     a: &Args,
     db: &Path,
-    (strategy, p): (&str, &Params),
+    (strategy, symbols, p): (&str, &str, &Params),
     o: &Outcome,
     report: &serde_json::Value,
 ) -> Result<i64, String> {
@@ -443,7 +642,7 @@ fn save(
     let params = strategies::to_json(&p.strategy.params);
     let data = a.run.data_label(db);
     let row = BacktestRow {
-        tested: tested_on(strategy, &data, p, o.candles),
+        tested: tested_on((strategy, symbols), &data, p, o.candles),
         params: &params.to_string(),
         stats: &o.stats,
         report: &report.to_string(),
@@ -507,14 +706,20 @@ fn json(o: &Outcome, elapsed_ms: f64) -> serde_json::Value {
 
 /// The report as a table. `(n, unit)` is what the engine handled: candles, or a recording's
 /// events.
-fn table(name: &str, p: &Params, o: &Outcome, elapsed_ms: f64, (n, unit): (u64, &str)) -> String {
+fn table(
+    (name, symbols): (&str, &str),
+    p: &Params,
+    o: &Outcome,
+    elapsed_ms: f64,
+    (n, unit): (u64, &str),
+) -> String {
     use std::fmt::Write;
     let s = &o.stats;
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "backtest {name} on {} ({n} {unit}, {} bars, fee {}, slippage {} bps)",
-        p.symbol, o.candles, p.fee, p.slippage_bps
+        "backtest {name} on {symbols} ({n} {unit}, {} bars, fee {}, slippage {} bps)",
+        o.candles, p.fee, p.slippage_bps
     );
     let rows = [
         ("final equity", format!("{}", s.final_equity.round_dp(2))),

@@ -100,7 +100,7 @@ pub fn run_cmd(a: &Args, db: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let mut store = match Store::open(db) {
+    let mut store = match Store::open(db).and_then(|s| s.relax_durability().map(|()| s)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -170,11 +170,11 @@ fn json(
             "symbol": f.symbol.as_str(),
             "requests": f.requests,
             "stored": f.stored,
-            "held": f.held,
-            "first": f.span.map(|s| Timestamp(s.0).to_string()),
-            "last": f.span.map(|s| Timestamp(s.1).to_string()),
-            "gaps": f.gaps.0,
-            "missing": f.gaps.1,
+            "held": f.held.count,
+            "first": f.held.span.map(|s| Timestamp(s.0).to_string()),
+            "last": f.held.span.map(|s| Timestamp(s.1).to_string()),
+            "gaps": f.held.gaps,
+            "missing": f.held.missing,
         })).collect::<Vec<_>>(),
     })
 }
@@ -191,18 +191,18 @@ fn summary(
     let mut total = 0;
     for f in fetched {
         total += f.stored;
-        let held = match f.span {
+        let held = match f.held.span {
             Some((a, b)) => format!(
                 "{} candles from {} to {}",
-                f.held,
+                f.held.count,
                 Timestamp(a).minute(),
                 Timestamp(b).minute()
             ),
             None => "no candles (the venue has none in the range)".into(),
         };
-        let gaps = match f.gaps {
-            (0, _) => "none".to_string(),
-            (runs, bars) => format!("{runs} ({bars} candles missing)"),
+        let gaps = match f.held.gaps {
+            0 => "none".to_string(),
+            runs => format!("{runs} ({} candles missing)", f.held.missing),
         };
         let _ = writeln!(
             t,

@@ -46,7 +46,7 @@ pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let mut store = match Store::open(db) {
+    let mut store = match Store::open(db).and_then(|s| s.relax_durability().map(|()| s)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -82,20 +82,20 @@ pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
             first.open_time.millis(),
             last.open_time.millis() + timeframe.millis(),
         );
-        let gaps = store
+        let held = store
             .store_candles(series, &candles, Some(span))
-            .and_then(|()| store.candle_gaps(series, span));
-        match gaps {
-            Ok((runs, missing)) => println!(
+            .and_then(|()| store.candles_held(series, span));
+        match held {
+            Ok(held) => println!(
                 "{}: {} candles of binance {symbol} {timeframe} from {} to {}; gaps: {}",
                 file.display(),
                 candles.len(),
                 first.open_time.minute(),
                 Timestamp(last.open_time.millis()).minute(),
-                if runs == 0 {
+                if held.gaps == 0 {
                     "none".to_string()
                 } else {
-                    format!("{runs} ({missing} candles missing)")
+                    format!("{} ({} candles missing)", held.gaps, held.missing)
                 }
             ),
             Err(e) => {

@@ -134,6 +134,12 @@ pub fn run_cmd(
         if a.walk_forward == Some(0) || a.in_sample == 0 {
             return Err("--walk-forward and --in-sample must be at least 1".into());
         }
+        if a.run.symbols.len() > 1 || a.run.portfolio.is_some() {
+            return Err(
+                "optimize searches one pair's strategy: give one --symbol (portfolio backtests: `tradedeck backtest`)"
+                    .into(),
+            );
+        }
         let shard = which_shard(a)?;
         if a.out.is_some() && shard.is_none() {
             return Err("--out writes a shard's results: give --shard I/N".into());

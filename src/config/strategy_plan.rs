@@ -67,7 +67,22 @@ impl Config {
         if cli.name.is_some() {
             return Ok(plan);
         }
-        for (pair, o) in &s.pairs {
+        self.pair_strategies(registry, &mut plan)?;
+        Ok(plan)
+    }
+
+    /// Adds the config's `[strategy.pairs."X/Y"]` choices to `plan` (a pair given only
+    /// parameters runs `plan`'s default with them).
+    ///
+    /// # Errors
+    /// An unknown strategy, a script that does not load, a bad parameter or pair name, with
+    /// the config key.
+    pub fn pair_strategies(
+        &self,
+        registry: &Registry,
+        plan: &mut StrategyPlan,
+    ) -> Result<(), String> {
+        for (pair, o) in &self.strategy.pairs {
             let key = format!("[strategy.pairs.\"{pair}\"]");
             let symbol = Symbol::from_str(pair).map_err(|e| format!("{key}: {e}"))?;
             let chosen: Chosen = match (&o.script, &o.name) {
@@ -80,6 +95,6 @@ impl Config {
             .map_err(|e| format!("{key}: {e}"))?;
             plan.pairs.insert(symbol, chosen);
         }
-        Ok(plan)
+        Ok(())
     }
 }

@@ -151,7 +151,15 @@ impl Engine {
             let unit = price * (Decimal::ONE + self.cfg.fees.taker);
             let free = self.free_cash(Some(id));
             qty = if let Some(f) = fraction {
-                self.affordable(symbol, free * f, unit)
+                // the fraction of the cash at the fill price, still within the limits that
+                // sized the order (position cap, order limit, allocation)
+                let room = self.entry_room(symbol, price, Some(id)).max(Decimal::ZERO);
+                let cap = self
+                    .markets
+                    .pairs
+                    .get(&symbol)
+                    .map_or(room / price, |m| m.instrument.round_qty(room / price));
+                self.affordable(symbol, free * f, unit).min(cap)
             } else {
                 let affordable = self.affordable(symbol, free, unit);
                 self.markets

@@ -192,7 +192,7 @@ impl Engine {
             return self.size_intent(symbol, intent.side, intent.stop);
         }
         let m = self.markets.pairs.get(&symbol)?;
-        let (pending_buy, pending_sell) = self.pending(symbol);
+        let pending_sell = self.pending(symbol).1;
         let touch = match intent.side {
             Side::Buy => m.book.best_ask(),
             Side::Sell => m.book.best_bid(),
@@ -223,15 +223,7 @@ impl Engine {
         };
         let qty = match intent.side {
             Side::Buy => {
-                let limits = &self.cfg.limits;
-                let equity = self.equity();
-                let held = (self.account.portfolio.qty(symbol) + pending_buy) * reference;
-                let mut room = limits
-                    .max_order_notional
-                    .min(limits.position_cap(equity) - held);
-                if let Some(r) = self.allocation_room(symbol) {
-                    room = room.min(r);
-                }
+                let room = self.entry_room(symbol, reference, None);
                 let cap = m.instrument.round_qty(room.max(Decimal::ZERO) / reference);
                 let qty = qty.min(cap);
                 if qty < m.instrument.min_qty || qty * reference < m.instrument.min_notional {
@@ -262,22 +254,16 @@ impl Engine {
         stop: Option<Decimal>,
     ) -> Option<OrderRequest> {
         let m = self.markets.pairs.get(&symbol)?;
-        let (pending_buy, pending_sell) = self.pending(symbol);
+        let pending_sell = self.pending(symbol).1;
         let qty = match side {
             Side::Buy => {
                 // the ask; in candle mode (no book) the bar's close
                 let ask = m.book.best_ask().map(|l| l.price).or(m.last_price)?;
                 let limits = &self.cfg.limits;
-                let equity = self.equity();
-                let held = (self.account.portfolio.qty(symbol) + pending_buy) * ask;
-                let mut room = limits
-                    .max_order_notional
-                    .min(limits.position_cap(equity) - held)
+                let room = self
+                    .entry_room(symbol, ask, None)
                     .min(self.free_cash(None) / (Decimal::ONE + self.cfg.fees.taker));
-                if let Some(r) = self.allocation_room(symbol) {
-                    room = room.min(r);
-                }
-                let qty = sizing::cap(limits.sizing.qty(ask, equity, stop), ask, room);
+                let qty = sizing::cap(limits.sizing.qty(ask, self.equity(), stop), ask, room);
                 let qty = m.instrument.round_qty(qty);
                 if qty < m.instrument.min_qty || qty * ask < m.instrument.min_notional {
                     return None;
@@ -290,6 +276,29 @@ impl Engine {
     }
 
     /// Quote the active portfolio still allows the strategy to add to `symbol`.
+    /// Quote a strategy's entry in `symbol` may still take at `price`: the order limit, the
+    /// position cap less what is held and being bought (but `filling`, the order this is
+    /// for), and the portfolio's allocation room.
+    pub(super) fn entry_room(
+        &self,
+        symbol: Symbol,
+        price: Decimal,
+        filling: Option<crate::model::OrderId>,
+    ) -> Decimal {
+        let limits = &self.cfg.limits;
+        let mine = filling
+            .and_then(|id| self.book.orders.get(&id))
+            .map_or(Decimal::ZERO, |o| o.remaining());
+        let held = (self.account.portfolio.qty(symbol) + self.pending(symbol).0 - mine) * price;
+        let mut room = limits
+            .max_order_notional
+            .min(limits.position_cap(self.equity()) - held);
+        if let Some(r) = self.allocation_room(symbol) {
+            room = room.min(r + mine * self.mark(symbol).unwrap_or(price));
+        }
+        room
+    }
+
     pub(super) fn allocation_room(&self, symbol: Symbol) -> Option<Decimal> {
         let (_, budget) = self.cfg.portfolio.as_ref()?;
         let pairs: Vec<Symbol> = self.markets.pairs.keys().copied().collect();

@@ -42,12 +42,8 @@ pub struct Fetched {
     pub requests: u64,
     /// Candles received and stored.
     pub stored: u64,
-    /// Candles the database now holds in the asked range.
-    pub held: u64,
-    /// Open times of the first and last of them.
-    pub span: Option<Range>,
-    /// The venue's own gaps in that range: runs, and candles missing in all.
-    pub gaps: (u64, u64),
+    /// What the database now holds in the asked range, the venue's own gaps included.
+    pub held: crate::store::candles::Held,
 }
 
 /// Why a download stopped.
@@ -221,14 +217,11 @@ pub async fn download(
             stored += got.len() as u64;
             watch.stored(((page.1 - page.0) / len).unsigned_abs());
         }
-        let (held, span) = store.candle_count(series, range)?;
         out.push(Fetched {
             symbol,
             requests,
             stored,
-            held,
-            span,
-            gaps: store.candle_gaps(series, range)?,
+            held: store.candles_held(series, range)?,
         });
     }
     Ok(out)

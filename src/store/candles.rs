@@ -86,34 +86,53 @@ pub fn load(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Resul
     rows.collect()
 }
 
-/// How many candles the series holds within `[from, to)`, and the first and last open time.
+/// What a series holds within a range: how many candles, the first and last open time, and
+/// its gaps (runs of missing candles between two stored ones, and how many are missing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Candles stored.
+    pub count: u64,
+    /// Open times of the first and last.
+    pub span: Option<Range>,
+    /// Gaps.
+    pub gaps: u64,
+    /// Candles missing in the gaps.
+    pub missing: u64,
+}
+
+/// What the series holds within `[from, to)` (one pass over its open times).
 ///
 /// # Errors
 /// SQLite errors.
-pub fn count(
-    c: &Connection,
-    s: Series<'_>,
-    (from, to): Range,
-) -> rusqlite::Result<(u64, Option<Range>)> {
-    c.query_row(
-        "SELECT COUNT(*), MIN(open_ms), MAX(open_ms) FROM candles
-         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3 AND open_ms >= ?4 AND open_ms < ?5",
-        params![
-            s.venue,
-            s.symbol.as_str(),
-            s.timeframe.to_string(),
-            from,
-            to
-        ],
-        |r| {
-            let n: i64 = r.get(0)?;
-            let span = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            };
-            Ok((u64::try_from(n).unwrap_or(0), span))
-        },
-    )
+pub fn held(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Result<Held> {
+    let step = s.timeframe.millis();
+    let mut stmt = c.prepare_cached(
+        "SELECT open_ms FROM candles
+         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3 AND open_ms >= ?4 AND open_ms < ?5
+         ORDER BY open_ms",
+    )?;
+    let mut rows = stmt.query(params![
+        s.venue,
+        s.symbol.as_str(),
+        s.timeframe.to_string(),
+        from,
+        to
+    ])?;
+    let mut h = Held::default();
+    let mut prev: Option<i64> = None;
+    while let Some(r) = rows.next()? {
+        let t: i64 = r.get(0)?;
+        if let Some(p) = prev
+            && t - p > step
+        {
+            h.gaps += 1;
+            h.missing += ((t - p) / step - 1).unsigned_abs();
+        }
+        h.count += 1;
+        h.span = Some((h.span.map_or(t, |s| s.0), t));
+        prev = Some(t);
+    }
+    Ok(h)
 }
 
 /// Stores `candles` of the series (a candle already stored at the same open time is
@@ -218,36 +237,6 @@ pub fn missing((from, to): Range, covered: &[Range]) -> Vec<Range> {
     out
 }
 
-/// The gaps in the series within `[from, to)`: runs of missing candles between two stored
-/// ones, as (how many runs, how many candles missing in all).
-///
-/// # Errors
-/// SQLite errors.
-pub fn gaps(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Result<(u64, u64)> {
-    let step = s.timeframe.millis();
-    c.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(gap / ?6 - 1), 0) FROM (
-             SELECT open_ms - LAG(open_ms) OVER (ORDER BY open_ms) AS gap FROM candles
-             WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3 AND open_ms >= ?4 AND open_ms < ?5)
-         WHERE gap > ?6",
-        params![
-            s.venue,
-            s.symbol.as_str(),
-            s.timeframe.to_string(),
-            from,
-            to,
-            step
-        ],
-        |r| {
-            let (runs, bars): (i64, i64) = (r.get(0)?, r.get(1)?);
-            Ok((
-                u64::try_from(runs).unwrap_or(0),
-                u64::try_from(bars).unwrap_or(0),
-            ))
-        },
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,10 +330,14 @@ mod tests {
         insert(&tx, s, &bars).unwrap_or_else(|e| panic!("{e}"));
         tx.commit().unwrap_or_else(|e| panic!("{e}"));
         let all = (i64::MIN, i64::MAX);
-        assert_eq!(gaps(&c, s, all).unwrap_or_else(|e| panic!("{e}")), (2, 5));
         assert_eq!(
-            count(&c, s, all).unwrap_or_else(|e| panic!("{e}")),
-            (5, Some((0, 540_000)))
+            held(&c, s, all).unwrap_or_else(|e| panic!("{e}")),
+            Held {
+                count: 5,
+                span: Some((0, 540_000)),
+                gaps: 2,
+                missing: 5
+            }
         );
     }
 }

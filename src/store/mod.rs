@@ -403,28 +403,29 @@ impl Store {
         candles::coverage(&self.conn, series).map_err(|e| self.err(e))
     }
 
-    /// How many candles `series` holds within `range`, and its first and last open time.
+    /// What `series` holds within `range`: candles, span and gaps.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn candle_count(
+    pub fn candles_held(
         &self,
         series: candles::Series<'_>,
         range: candles::Range,
-    ) -> Result<(u64, Option<candles::Range>), StoreError> {
-        candles::count(&self.conn, series, range).map_err(|e| self.err(e))
+    ) -> Result<candles::Held, StoreError> {
+        candles::held(&self.conn, series, range).map_err(|e| self.err(e))
     }
 
-    /// The runs of missing candles in `series` within `range`, and how many are missing.
+    /// Commits through this connection no longer wait for the disk (`synchronous =
+    /// NORMAL`; WAL keeps the file consistent): for bulk history, where what a power cut
+    /// loses is fetched again, and waiting for the disk after every page would be most of a
+    /// download's time.
     ///
     /// # Errors
-    /// SQLite errors.
-    pub fn candle_gaps(
-        &self,
-        series: candles::Series<'_>,
-        range: candles::Range,
-    ) -> Result<(u64, u64), StoreError> {
-        candles::gaps(&self.conn, series, range).map_err(|e| self.err(e))
+    /// SQLite refused the pragma.
+    pub fn relax_durability(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL;")
+            .map_err(|e| self.err(e))
     }
 
     /// Stores `got` of `series` and records `covered` as fetched whole, in one transaction:
