@@ -108,7 +108,7 @@ async fn the_daemon_paper_trades_on_a_synced_binance_book() {
     assert_eq!((price.as_str(), qty.as_str()), ("60001", "0.01"));
     let candles: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM candles WHERE venue = 'binance'",
+            "SELECT COUNT(*) FROM candles WHERE venue = 'binance' AND timeframe = '1m'",
             [],
             |r| r.get(0),
         )

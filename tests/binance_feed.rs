@@ -52,7 +52,9 @@ async fn diffs_wait_for_a_fresh_snapshot_then_flow_and_bad_messages_are_dropped(
     .await;
     // the first snapshot (id 90) is older than the buffer (first U 101): fetched again (107)
     let rest_server = serve(|req, before| match req.path.as_str() {
-        "/api/v3/klines" => Reply::ok(KLINES, 2),
+        // the minutes; the longer timeframes' own history is empty here
+        "/api/v3/klines" if req.param("interval") == Some("1m") => Reply::ok(KLINES, 2),
+        "/api/v3/klines" => Reply::ok("[]", 2),
         "/api/v3/depth" => {
             let calls = before.iter().filter(|r| r.path == "/api/v3/depth").count();
             let mut r = Reply::ok(&snapshot(if calls == 0 { 90 } else { 107 }), 50);
@@ -76,6 +78,9 @@ async fn diffs_wait_for_a_fresh_snapshot_then_flow_and_bad_messages_are_dropped(
             Event::Feed(f) => format!("feed {:?}", f.kind),
             Event::Market(m) => match &m.kind {
                 MarketKind::Candle(c) => format!("candle {}", c.close),
+                MarketKind::Bar { timeframe, candle } => {
+                    format!("bar {timeframe} {}", candle.close)
+                }
                 MarketKind::BookSnapshot {
                     update_id,
                     bids,
@@ -108,15 +113,27 @@ async fn diffs_wait_for_a_fresh_snapshot_then_flow_and_bad_messages_are_dropped(
         ],
         "{got:#?}"
     );
+    // every timeframe's history was asked for, the longest first and the minutes last
+    let intervals: Vec<String> = rest_server
+        .seen()
+        .iter()
+        .filter(|r| r.path == "/api/v3/klines")
+        .filter_map(|r| r.param("interval").map(String::from))
+        .collect();
+    assert_eq!(intervals, ["1d", "4h", "1h", "15m", "5m", "1m"]);
     let depth_calls = rest_server
         .seen()
         .iter()
         .filter(|r| r.path == "/api/v3/depth")
         .count();
     assert_eq!(depth_calls, 2, "the stale snapshot was fetched again");
+    let first_depth = rest_server
+        .seen()
+        .into_iter()
+        .find(|r| r.path == "/api/v3/depth")
+        .unwrap();
     assert_eq!(
-        rest_server.seen()[1].query,
-        "symbol=BTCUSDT&limit=1000",
+        first_depth.query, "symbol=BTCUSDT&limit=1000",
         "1,000 levels a side"
     );
     for _ in 0..100 {

@@ -286,3 +286,78 @@ fn attach_to_a_daemon_halts_with_the_e_stop_and_q_detaches_leaving_it_running() 
     let _ = daemon.kill();
     let _ = daemon.wait();
 }
+
+/// The signals pane's `timeframes` line.
+fn timeframes_line(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find_map(|l| l.find("timeframes ").map(|i| l[i..].to_string()))
+}
+
+#[test]
+fn a_restart_with_stored_candles_is_warm_on_every_timeframe_within_ten_seconds() {
+    let home = Home::new();
+    let db = home.path().join("warm.db");
+    // a first run stores the market's history: a day of minutes and each timeframe's candles
+    let first = home.run(&[
+        "--daemon",
+        "--db",
+        db.to_str().unwrap(),
+        "--seed",
+        "4",
+        "--duration",
+        "3",
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let c = read_db(&db);
+    let stored: Vec<(String, i64)> = c
+        .prepare("SELECT timeframe, COUNT(*) FROM candles GROUP BY timeframe ORDER BY timeframe")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        stored.iter().any(|(tf, n)| tf == "1m" && *n >= 2 * 1440),
+        "{stored:?}"
+    );
+    assert_eq!(stored.len(), 6, "every timeframe stored: {stored:?}");
+    // the restart serves no history of its own: what is warm comes from the database
+    let config = home.path().join("nohistory.toml");
+    std::fs::write(
+        &config,
+        "[venues.sim]\nhistory_minutes = 0\nwarmup_secs = 0\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let Some(tmux) = start_with(
+        &home,
+        "warm",
+        &format!(
+            "--config {} --db {} --seed 5",
+            config.display(),
+            db.display()
+        ),
+    ) else {
+        return;
+    };
+    let line = poll_until(Duration::from_secs(10), "every timeframe warm", || {
+        timeframes_line(&tmux.screen()).filter(|l| {
+            !l.contains('…')
+                && ["1m", "5m", "15m", "1h", "4h", "1d"]
+                    .iter()
+                    .all(|tf| l.contains(tf))
+        })
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    eprintln!("warm after {:?}: {line}", started.elapsed());
+    tmux.keys(&["q"]);
+}

@@ -78,7 +78,7 @@ fn daemon_trades_into_the_data_dir_and_status_reconciles() {
     // the closed one-minute candles are journalled, and a backtest can run on them
     let stored: i64 = read_db(&db)
         .query_row(
-            "SELECT COUNT(*) FROM candles WHERE symbol = 'BTC/USDT'",
+            "SELECT COUNT(*) FROM candles WHERE symbol = 'BTC/USDT' AND timeframe = '1m'",
             [],
             |r| r.get(0),
         )

@@ -292,7 +292,9 @@ async fn gates_errors_carry_its_label_and_a_429_pauses_the_client() {
         Err(GateError::RateLimited { .. })
     ));
     assert_eq!(rest.seen().len(), before);
-    let _ = client.candles(btc(), 10).await;
+    let _ = client
+        .candles(btc(), tradedeck::model::Timeframe::M1, 10)
+        .await;
     assert_eq!(rest.seen().len(), before + 1);
 }
 

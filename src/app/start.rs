@@ -252,6 +252,13 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         cfg.venues.sim.history_minutes as usize,
     );
     let mut engine_cfg = cfg.engine_config(instruments(cfg, &sim));
+    let pairs: Vec<(Venue, Symbol)> = engine_cfg
+        .instruments
+        .iter()
+        .map(|(v, i)| (*v, i.symbol))
+        .collect();
+    let warm = crate::history::warm_events(&store, &pairs, now)?;
+    tracing::info!(candles = warm.len(), "stored candles restored");
     engine_cfg.strategies = opts.strategies.clone();
     engine_cfg.llm_worker = llm.is_some();
     let recorder = recorder(&opts, || crate::replay::Header {
@@ -347,6 +354,12 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
+    // the stored candles first: every timeframe warm before the feeds' own history arrives
+    for ev in warm {
+        if market_tx.try_send(Event::Market(ev)).is_err() {
+            break;
+        }
+    }
     start_news(cfg, &market_tx, &mut tasks);
     start_feeds(cfg, &mut wirings, &market_tx, &mut tasks)?;
     if cfg.venues.sim.enabled {

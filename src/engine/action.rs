@@ -111,13 +111,15 @@ pub enum Record {
         /// The positions that changed, as they are now.
         positions: Vec<(Symbol, Position)>,
     },
-    /// A closed one-minute candle of a pair (live or backfilled), kept for charts and
-    /// backtests.
+    /// A closed candle of a pair (a minute live or backfilled, or a longer one from
+    /// history), kept for charts, warm indicators after a restart, and backtests.
     Candle {
         /// The venue.
         venue: Venue,
         /// The pair.
         symbol: Symbol,
+        /// Its timeframe.
+        timeframe: crate::model::Timeframe,
         /// The candle.
         candle: Candle,
     },

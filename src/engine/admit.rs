@@ -28,7 +28,7 @@ pub(super) fn check(event: &Event) -> Result<(), OutOfRange> {
                         level(c.price, c.qty)?;
                     }
                 }
-                MarketKind::Candle(c) => candle(c)?,
+                MarketKind::Candle(c) | MarketKind::Bar { candle: c, .. } => candle(c)?,
                 MarketKind::Trade { price, qty, .. } => {
                     bounds::price("trade price", *price)?;
                     bounds::size("trade quantity", *qty)?;

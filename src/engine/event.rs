@@ -73,6 +73,14 @@ pub enum MarketKind {
     },
     /// A closed 1-minute candle from the venue's history (backfill before live data).
     Candle(crate::model::Candle),
+    /// A closed candle of a longer timeframe from the venue's (or the database's) history,
+    /// so that the timeframe is warm without waiting for its minutes to roll up.
+    Bar {
+        /// Its timeframe (5m … 1d).
+        timeframe: crate::model::Timeframe,
+        /// The candle.
+        candle: crate::model::Candle,
+    },
     /// A public trade.
     Trade {
         /// Price.

@@ -320,8 +320,7 @@ impl Engine {
     /// Journals a closed one-minute candle.
     fn persist_candle(
         &mut self,
-        venue: Venue,
-        symbol: Symbol,
+        (venue, symbol, timeframe): (Venue, Symbol, Timeframe),
         candle: Candle,
         out: &mut Vec<Action>,
     ) {
@@ -329,6 +328,7 @@ impl Engine {
             Record::Candle {
                 venue,
                 symbol,
+                timeframe,
                 candle,
             },
             out,
@@ -531,7 +531,20 @@ impl Engine {
                     self.strategy.on_candle(ev.symbol, tf, &closed);
                 }
                 self.strategy_history(ev.symbol, &c, out);
-                self.persist_candle(venue, ev.symbol, c, out);
+                self.persist_candle((venue, ev.symbol, Timeframe::M1), c, out);
+            }
+            MarketKind::Bar { timeframe, candle } => {
+                use crate::market::candles::BarFate;
+                let venue = m.venue;
+                match m.candles.on_closed_bar(timeframe, &candle) {
+                    BarFate::Appended => self.strategy.on_candle(ev.symbol, timeframe, &candle),
+                    BarFate::Inserted => {
+                        let closed = m.candles.closed(timeframe);
+                        self.strategy.rebuild(ev.symbol, timeframe, &closed);
+                    }
+                    BarFate::Ignored => return,
+                }
+                self.persist_candle((venue, ev.symbol, timeframe), candle, out);
             }
             MarketKind::Trade { price, qty, .. } => {
                 m.last_price = Some(price);
@@ -544,7 +557,7 @@ impl Engine {
                     }
                 }
                 if let Some(c) = minute {
-                    self.persist_candle(venue, ev.symbol, c, out);
+                    self.persist_candle((venue, ev.symbol, Timeframe::M1), c, out);
                 }
                 let fresh = ev.received_ts.since(ev.exchange_ts) <= self.cfg.stale_ms;
                 self.match_resting_on_trade(ev.symbol, price, qty, out);

@@ -49,7 +49,7 @@ impl VenueQuotes {
                 }
             }
             MarketKind::Trade { price, .. } => q.last_price = Some(*price),
-            MarketKind::Candle(_) => {}
+            MarketKind::Candle(_) | MarketKind::Bar { .. } => {}
         }
     }
 

@@ -7,6 +7,8 @@ pub mod download;
 pub mod import;
 pub mod source;
 
+use crate::engine::{MarketEvent, MarketKind};
+
 use crate::engine::Venue;
 use crate::model::{Candle, Symbol, Timeframe, Timestamp};
 use crate::store::{Store, StoreError};
@@ -37,4 +39,61 @@ pub fn stored(
     }
     let (_, minutes) = store.history(venue, symbol, Timeframe::M1, range)?;
     Ok(aggregate::roll_up(&minutes, timeframe))
+}
+
+/// Stored candles served at start before any feed's, at most this many in all (they wait in
+/// the engine's input queue until it runs).
+pub const WARM_EVENTS: usize = 6000;
+/// Longer-timeframe candles restored per timeframe and pair (as many as a feed serves).
+pub const WARM_BARS: usize = crate::venues::stream::LONGER_BARS as usize;
+/// Most one-minute candles restored per pair (a day).
+pub const WARM_MINUTES: usize = 1440;
+
+/// The stored candles that warm every timeframe of `pairs` at start, as the events a feed's
+/// backfill would send (each timeframe's own candles, longest first, then the minutes),
+/// within `WARM_EVENTS`. `now` is when they are received.
+///
+/// # Errors
+/// SQLite errors, or a stored value that is not a decimal.
+pub fn warm_events(
+    store: &Store,
+    pairs: &[(Venue, Symbol)],
+    now: Timestamp,
+) -> Result<Vec<MarketEvent>, StoreError> {
+    let per_pair = WARM_EVENTS / pairs.len().max(1);
+    let minutes = per_pair.saturating_sub(5 * WARM_BARS).min(WARM_MINUTES);
+    let mut out = Vec::new();
+    for &(venue, symbol) in pairs {
+        for tf in Timeframe::ALL.into_iter().rev() {
+            let series = crate::store::candles::Series {
+                venue: venue.as_str(),
+                symbol,
+                timeframe: tf,
+            };
+            let n = if tf == Timeframe::M1 {
+                minutes
+            } else {
+                WARM_BARS
+            };
+            for candle in store.recent_candles(series, n)? {
+                let close = candle.open_time.plus_ms(tf.millis() - 1);
+                let kind = if tf == Timeframe::M1 {
+                    MarketKind::Candle(candle)
+                } else {
+                    MarketKind::Bar {
+                        timeframe: tf,
+                        candle,
+                    }
+                };
+                out.push(MarketEvent {
+                    venue,
+                    symbol,
+                    exchange_ts: close,
+                    received_ts: now,
+                    kind,
+                });
+            }
+        }
+    }
+    Ok(out)
 }

@@ -109,15 +109,11 @@ impl Source {
                 .await
                 .map_err(binance_error)?,
             Source::Gate(r) => r
-                .candles_between(
-                    symbol,
-                    (&tf.to_string(), len),
-                    (from / 1000, (to - len) / 1000),
-                )
+                .candles_between(symbol, tf, (from / 1000, (to - len) / 1000))
                 .await
                 .map_err(gate_error)?,
             Source::Kucoin(r) => r
-                .candles_between(symbol, (kucoin_type(tf), len), (from / 1000, to / 1000))
+                .candles_between(symbol, tf, (from / 1000, to / 1000))
                 .await
                 .map_err(kucoin_error)?,
         };
@@ -129,18 +125,6 @@ impl Source {
             })
             .map(|(c, _)| c)
             .collect())
-    }
-}
-
-/// KuCoin's name of a timeframe.
-fn kucoin_type(tf: Timeframe) -> &'static str {
-    match tf {
-        Timeframe::M1 => "1min",
-        Timeframe::M5 => "5min",
-        Timeframe::M15 => "15min",
-        Timeframe::H1 => "1hour",
-        Timeframe::H4 => "4hour",
-        Timeframe::D1 => "1day",
     }
 }
 

@@ -11,6 +11,17 @@ pub type Closed = Vec<(Timeframe, Candle)>;
 /// Closed candles kept per timeframe.
 pub const HISTORY: usize = 500;
 
+/// What became of a candle from history.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BarFate {
+    /// The newest of its timeframe.
+    Appended,
+    /// Put among older candles: what was computed from the timeframe is out of date.
+    Inserted,
+    /// A period already there, or too old to keep.
+    Ignored,
+}
+
 /// One timeframe's closed candles and the one still forming.
 #[derive(Clone, Debug)]
 struct Series {
@@ -28,9 +39,13 @@ impl Series {
         }
     }
 
-    /// Merges a candle of a shorter period; returns the candle this closes, if any.
+    /// Merges a candle of a shorter period; returns the candle this closes, if any. Minutes
+    /// of a period already closed (by a candle of this timeframe from history) are left out.
     fn absorb(&mut self, c: &Candle) -> Option<Candle> {
         let open_time = c.open_time.floor(self.timeframe.millis());
+        if self.closed.back().is_some_and(|l| l.open_time >= open_time) {
+            return None;
+        }
         let mut done = None;
         match &mut self.forming {
             Some(f) if f.open_time == open_time => f.absorb(c),
@@ -117,6 +132,49 @@ impl CandleBook {
         self.roll_up(c)
     }
 
+    /// Adds a closed candle of `tf` from history (`tf` above 1m). One newer than every
+    /// candle of `tf` is appended; an older one (history arriving after the minutes began to
+    /// roll up, e.g. the venue's days after the database's minutes) is put in its place
+    /// among the closed candles, unless one of its period is there or the history is full
+    /// of newer ones.
+    pub fn on_closed_bar(&mut self, tf: Timeframe, c: &Candle) -> BarFate {
+        let Some(s) = self.series.iter_mut().skip(1).find(|s| s.timeframe == tf) else {
+            return BarFate::Ignored;
+        };
+        if c.open_time.floor(tf.millis()) != c.open_time {
+            return BarFate::Ignored;
+        }
+        let newest = s.forming.as_ref().or(s.closed.back()).map(|x| x.open_time);
+        if newest.is_none_or(|t| t < c.open_time) {
+            s.push_closed(c.clone());
+            return BarFate::Appended;
+        }
+        if s.forming
+            .as_ref()
+            .is_some_and(|f| f.open_time == c.open_time)
+        {
+            return BarFate::Ignored;
+        }
+        let at = s.closed.partition_point(|x| x.open_time < c.open_time);
+        let taken = s.closed.get(at).is_some_and(|x| x.open_time == c.open_time);
+        if taken || (at == 0 && s.closed.len() == HISTORY) {
+            return BarFate::Ignored;
+        }
+        s.closed.insert(at, c.clone());
+        if s.closed.len() > HISTORY {
+            s.closed.pop_front();
+        }
+        BarFate::Inserted
+    }
+
+    /// The closed candles of `tf`, oldest first (at most `HISTORY`).
+    pub fn closed(&self, tf: Timeframe) -> Vec<Candle> {
+        self.series
+            .iter()
+            .find(|s| s.timeframe == tf)
+            .map_or_else(Vec::new, |s| s.closed.iter().cloned().collect())
+    }
+
     /// Feeds a closed 1-minute candle into the longer timeframes; returns it and every longer
     /// candle it closed.
     fn roll_up(&mut self, minute: Candle) -> Closed {
@@ -184,6 +242,57 @@ mod tests {
     use rust_decimal_macros::dec;
 
     const MIN: i64 = 60_000;
+
+    fn hour(i: i64) -> Candle {
+        Candle {
+            open_time: Timestamp(i * 60 * MIN),
+            open: dec!(1),
+            high: dec!(1),
+            low: dec!(1),
+            close: Decimal::from(i),
+            volume: dec!(1),
+        }
+    }
+
+    #[test]
+    fn history_bars_append_or_take_their_place_among_older_ones() {
+        let mut cb = CandleBook::new();
+        assert_eq!(
+            cb.on_closed_bar(Timeframe::H1, &hour(10)),
+            BarFate::Appended
+        );
+        assert_eq!(
+            cb.on_closed_bar(Timeframe::H1, &hour(12)),
+            BarFate::Appended
+        );
+        // older history after newer: put in its place
+        assert_eq!(
+            cb.on_closed_bar(Timeframe::H1, &hour(11)),
+            BarFate::Inserted
+        );
+        assert_eq!(cb.on_closed_bar(Timeframe::H1, &hour(3)), BarFate::Inserted);
+        assert_eq!(cb.on_closed_bar(Timeframe::H1, &hour(11)), BarFate::Ignored);
+        let mut unaligned = hour(13);
+        unaligned.open_time = unaligned.open_time.plus_ms(MIN);
+        assert_eq!(
+            cb.on_closed_bar(Timeframe::H1, &unaligned),
+            BarFate::Ignored
+        );
+        assert_eq!(cb.on_closed_bar(Timeframe::M1, &hour(20)), BarFate::Ignored);
+        let closes: Vec<Decimal> = cb.closed(Timeframe::H1).iter().map(|c| c.close).collect();
+        assert_eq!(closes, [dec!(3), dec!(10), dec!(11), dec!(12)]);
+        // minutes of an hour history already closed do not form it again
+        cb.on_closed_minute(Candle {
+            open_time: Timestamp(12 * 60 * MIN + 5 * MIN),
+            ..hour(0)
+        });
+        assert!(
+            cb.series[3].forming.is_none(),
+            "hour 12 is not formed again"
+        );
+        assert!(cb.series[1].forming.is_some(), "its five minutes are");
+        assert_eq!(cb.closed(Timeframe::H1).len(), 4);
+    }
 
     #[test]
     fn trades_build_minutes_and_roll_up() {

@@ -135,7 +135,11 @@ impl Stats {
                     let v = t.venues.entry(m.venue).or_default();
                     v.messages += 1;
                     // a candle carries its close time (hours old when backfilled)
-                    if !matches!(m.kind, crate::engine::MarketKind::Candle(_)) {
+                    if !matches!(
+                        m.kind,
+                        crate::engine::MarketKind::Candle(_)
+                            | crate::engine::MarketKind::Bar { .. }
+                    ) {
                         v.latency_count += 1;
                         v.latency_sum += m.received_ts.since(m.exchange_ts).max(0) as f64 / 1000.0;
                     }

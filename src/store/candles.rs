@@ -86,6 +86,30 @@ pub fn load(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Resul
     rows.collect()
 }
 
+/// The series' last `n` candles, oldest first.
+///
+/// # Errors
+/// SQLite errors, or a stored value that is not a decimal.
+pub fn recent(c: &Connection, s: Series<'_>, n: usize) -> rusqlite::Result<Vec<Candle>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT open_ms, open, high, low, close, volume FROM candles
+         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3
+         ORDER BY open_ms DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            s.venue,
+            s.symbol.as_str(),
+            s.timeframe.to_string(),
+            i64::try_from(n).unwrap_or(i64::MAX)
+        ],
+        candle,
+    )?;
+    let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    out.reverse();
+    Ok(out)
+}
+
 /// What a series holds within a range: how many candles, the first and last open time, and
 /// its gaps (runs of missing candles between two stored ones, and how many are missing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -403,6 +403,18 @@ impl Store {
         candles::coverage(&self.conn, series).map_err(|e| self.err(e))
     }
 
+    /// The last `n` candles of `series`, oldest first.
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored value that is not a decimal.
+    pub fn recent_candles(
+        &self,
+        series: candles::Series<'_>,
+        n: usize,
+    ) -> Result<Vec<crate::model::Candle>, StoreError> {
+        candles::recent(&self.conn, series, n).map_err(|e| self.err(e))
+    }
+
     /// What `series` holds within `range`: candles, span and gaps.
     ///
     /// # Errors

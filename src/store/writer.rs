@@ -270,10 +270,15 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
             )
             .map(drop)
         }
-        Record::Candle { venue, symbol, candle: c } => tx
+        Record::Candle {
+            venue,
+            symbol,
+            timeframe,
+            candle: c,
+        } => tx
             .execute(
                 "INSERT OR REPLACE INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)
-                 VALUES (?1, ?2, '1m', ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     venue.as_str(),
                     symbol.as_str(),
@@ -282,7 +287,8 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
                     to_text(c.high),
                     to_text(c.low),
                     to_text(c.close),
-                    to_text(c.volume)
+                    to_text(c.volume),
+                    timeframe.to_string()
                 ],
             )
             .map(drop),

@@ -121,6 +121,18 @@ impl Baseline {
         })
     }
 
+    /// Starts the context of `tf` over from `closed` (oldest first): history older than what
+    /// it had seen arrived.
+    pub fn rebuild(&mut self, symbol: Symbol, tf: Timeframe, closed: &[Candle]) {
+        let p = &self.params;
+        let mut state =
+            TechnicalState::new(p.fast as usize, p.slow as usize, p.rsi_period as usize);
+        for c in closed {
+            state.update(&Bar::from(c));
+        }
+        self.pair(symbol).context.insert(tf, state);
+    }
+
     /// Feeds a closed candle (live or backfill) to the context of its timeframe.
     pub fn on_candle(&mut self, symbol: Symbol, tf: Timeframe, candle: &Candle) {
         if let Some(state) = self.pair(symbol).context.get_mut(&tf) {

@@ -17,7 +17,7 @@
 use crate::clock;
 use crate::engine::{Event, FeedEvent, FeedKind, MarketEvent, MarketKind, Venue};
 use crate::market::sync::{BookSync, Diff, Snapshot, Step, Why};
-use crate::model::{Candle, Instrument, Side, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Side, Symbol, Timeframe, Timestamp};
 use crate::rng::Rng;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::BTreeMap;
@@ -199,10 +199,13 @@ pub trait Source: Send + Sync + 'static {
     /// The REST book snapshot of `symbol`.
     fn snapshot(&self, symbol: Symbol)
     -> impl Future<Output = Result<Snapshot, FetchError>> + Send;
-    /// Recent closed 1-minute candles of `symbol`, oldest first, each with its close time.
+    /// The last `count` closed candles of `tf` of `symbol`, oldest first, each with its
+    /// close time.
     fn candles(
         &self,
         symbol: Symbol,
+        tf: Timeframe,
+        count: u32,
     ) -> impl Future<Output = Result<Vec<(Candle, Timestamp)>, FetchError>> + Send;
     /// The trading rules of the feed's pairs, each with its status (`TRADING`, or why not).
     fn rules(&self) -> impl Future<Output = Result<Vec<(Instrument, String)>, FetchError>> + Send;
@@ -341,9 +344,14 @@ pub async fn feed(tx: &mpsc::Sender<Event>, venue: Venue, kind: FeedKind) -> boo
         .is_ok()
 }
 
-/// The recent closed 1-minute candles of each pair, oldest first; false when the venue could
-/// not serve them (tried again before the next connect). `first`: the first try (a failure
-/// is a warning then, afterwards only logged).
+/// Candles of each timeframe above 1m served as history before the minutes (enough to warm
+/// every indicator of the timeframe).
+pub const LONGER_BARS: u32 = 200;
+
+/// The recent closed candles of each pair, oldest first: every longer timeframe's own history
+/// first (so 1h, 4h and 1d are warm at once, not after their minutes roll up), then the
+/// minutes; false when the venue could not serve them (tried again before the next connect).
+/// `first`: the first try (a failure is a warning then, afterwards only logged).
 async fn backfill<S: Source>(
     cfg: &FeedConfig,
     src: &S,
@@ -352,33 +360,50 @@ async fn backfill<S: Source>(
 ) -> bool {
     let venue = src.venue();
     let now = clock::now();
+    let mut asks: Vec<(Timeframe, u32)> = Timeframe::ALL
+        .into_iter()
+        .skip(1)
+        .rev()
+        .map(|tf| (tf, LONGER_BARS))
+        .collect();
+    asks.push((Timeframe::M1, cfg.backfill));
     for s in &cfg.traded() {
-        let rows = match src.candles(*s).await {
-            Ok(rows) => rows,
-            Err(FetchError::Banned { until }) => {
-                feed(tx, venue, FeedKind::Banned { until }).await;
-                return false;
-            }
-            Err(FetchError::Failed(e)) => {
-                // a warning (an alert in the cockpit) the first time, then only logged
-                if first {
-                    tracing::warn!(symbol = %s, error = %e, "{venue} candle backfill failed; charts start empty until it works");
-                } else {
-                    tracing::info!(symbol = %s, error = %e, "{venue} candle backfill failed again");
+        for &(tf, count) in &asks {
+            let rows = match src.candles(*s, tf, count).await {
+                Ok(rows) => rows,
+                Err(FetchError::Banned { until }) => {
+                    feed(tx, venue, FeedKind::Banned { until }).await;
+                    return false;
                 }
-                return false;
-            }
-        };
-        for (candle, close) in rows.into_iter().filter(|(_, close)| *close < now) {
-            let ev = MarketEvent {
-                venue,
-                symbol: *s,
-                exchange_ts: close,
-                received_ts: now,
-                kind: MarketKind::Candle(candle),
+                Err(FetchError::Failed(e)) => {
+                    // a warning (an alert in the cockpit) the first time, then only logged
+                    if first {
+                        tracing::warn!(symbol = %s, %tf, error = %e, "{venue} candle backfill failed; charts start empty until it works");
+                    } else {
+                        tracing::info!(symbol = %s, %tf, error = %e, "{venue} candle backfill failed again");
+                    }
+                    return false;
+                }
             };
-            if tx.send(Event::Market(ev)).await.is_err() {
-                return true;
+            for (candle, close) in rows.into_iter().filter(|(_, close)| *close < now) {
+                let kind = if tf == Timeframe::M1 {
+                    MarketKind::Candle(candle)
+                } else {
+                    MarketKind::Bar {
+                        timeframe: tf,
+                        candle,
+                    }
+                };
+                let ev = MarketEvent {
+                    venue,
+                    symbol: *s,
+                    exchange_ts: close,
+                    received_ts: now,
+                    kind,
+                };
+                if tx.send(Event::Market(ev)).await.is_err() {
+                    return true;
+                }
             }
         }
     }

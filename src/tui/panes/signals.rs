@@ -102,8 +102,9 @@ impl Widget for &SignalsPane<'_> {
                 },
                 None => ("…", t.muted),
             };
-            tf_line.push(Span::styled(format!("{tf} "), t.text));
-            tf_line.push(Span::styled(format!("{mark}  "), style));
+            // compact, so all six fit the pane at 160 columns
+            tf_line.push(Span::styled(tf.to_string(), t.text));
+            tf_line.push(Span::styled(format!("{mark} "), style));
         }
         lines.push(Line::from(tf_line));
         lines.push(Line::from(""));

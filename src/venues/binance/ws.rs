@@ -9,7 +9,7 @@ use super::parse::{self, StreamMessage};
 use super::rest::{Rest, RestError};
 use crate::engine::{Event, Venue};
 use crate::market::sync::Snapshot;
-use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Symbol, Timeframe, Timestamp};
 use crate::venues::stream::{self, Connection, FetchError, Parsed, Source};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -94,9 +94,14 @@ impl Source for BinanceSource {
             .map_err(fetch_error)
     }
 
-    async fn candles(&self, symbol: Symbol) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
+    async fn candles(
+        &self,
+        symbol: Symbol,
+        tf: Timeframe,
+        count: u32,
+    ) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
         self.rest
-            .klines(symbol, "1m", self.cfg.backfill)
+            .klines(symbol, &tf.to_string(), count.min(1000))
             .await
             .map_err(fetch_error)
     }

@@ -7,7 +7,7 @@
 use super::parse::{self, ErrorBody, pair_name};
 use crate::clock;
 use crate::market::sync::Snapshot;
-use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Symbol, Timeframe, Timestamp};
 use crate::venues::limits::RateLimits;
 use crate::venues::parse::ParseError;
 use crate::venues::urls::{self, UrlError};
@@ -286,11 +286,12 @@ impl Rest {
         Ok(parse::order_book(&body)?)
     }
 
-    /// The last `limit` closed 1-minute candles of `symbol` with their close times, oldest
+    /// The last `limit` closed candles of `tf` of `symbol` with their close times, oldest
     /// first.
     pub async fn candles(
         &self,
         symbol: Symbol,
+        tf: Timeframe,
         limit: u32,
     ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
         let body = self
@@ -298,23 +299,23 @@ impl Rest {
                 "/spot/candlesticks",
                 &[
                     ("currency_pair", &pair_name(symbol)),
-                    ("interval", "1m"),
+                    ("interval", &tf.to_string()),
                     ("limit", &limit.min(1000).to_string()),
                 ],
             )
             .await?;
-        Ok(parse::candles(&body, 60_000, clock::now())?)
+        Ok(parse::candles(&body, tf.millis(), clock::now())?)
     }
 
-    /// The closed candles of `interval` (Gate's name: `1m` … `1d`, `len_ms` long) of
-    /// `symbol` opening within `[from, to]` (seconds; at most 1000 of them), oldest first.
+    /// The closed candles of `tf` of `symbol` opening within `[from, to]` (seconds; at most
+    /// 1000 of them), oldest first.
     ///
     /// # Errors
     /// As every request: refused (an unknown pair), rate limited, unreachable, unreadable.
     pub async fn candles_between(
         &self,
         symbol: Symbol,
-        (interval, len_ms): (&str, i64),
+        tf: Timeframe,
         (from, to): (i64, i64),
     ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
         let body = self
@@ -322,13 +323,13 @@ impl Rest {
                 "/spot/candlesticks",
                 &[
                     ("currency_pair", &pair_name(symbol)),
-                    ("interval", interval),
+                    ("interval", &tf.to_string()),
                     ("from", &from.to_string()),
                     ("to", &to.to_string()),
                 ],
             )
             .await?;
-        Ok(parse::candles(&body, len_ms, clock::now())?)
+        Ok(parse::candles(&body, tf.millis(), clock::now())?)
     }
 
     /// The trading rules and status of `symbol`.

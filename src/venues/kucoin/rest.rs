@@ -8,7 +8,7 @@ use super::parse::{self, Bullet, pair_name};
 use super::sign;
 use crate::clock;
 use crate::market::sync::Snapshot;
-use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Symbol, Timeframe, Timestamp};
 use crate::venues::limits::RateLimits;
 use crate::venues::parse::ParseError;
 use crate::venues::urls::{self, UrlError};
@@ -233,45 +233,39 @@ impl Rest {
             .and_then(parse::order_book)?)
     }
 
-    /// Closed 1-minute candles of `symbol` over the last `count` minutes, oldest first, with
+    /// Closed candles of `tf` of `symbol` over the last `count` periods, oldest first, with
     /// their close times.
     pub async fn candles(
         &self,
         symbol: Symbol,
+        tf: Timeframe,
         count: u32,
     ) -> Result<Vec<(Candle, Timestamp)>, KucoinError> {
-        let now = clock::now();
-        let end = now.millis() / 1000;
-        let start = end - i64::from(count.min(1500)) * 60;
-        let endpoint = format!(
-            "/api/v1/market/candles?type=1min&symbol={}&startAt={start}&endAt={end}",
-            pair_name(symbol)
-        );
-        let body = self.call(Method::GET, &endpoint, false).await?;
-        Ok(parse::data(&body)
-            .map_err(|_| ParseError::Stream("candles".into()))
-            .and_then(|d| parse::candles(d, 60_000, now))?)
+        let end = clock::now().millis() / 1000;
+        let start = end - i64::from(count.min(1500)) * tf.millis() / 1000;
+        self.candles_between(symbol, tf, (start, end)).await
     }
 
-    /// The closed candles of `kind` (KuCoin's name: `1min` … `1day`, `len_ms` long) of
-    /// `symbol` opening within `[start, end)` (seconds; at most 1500 of them), oldest first.
+    /// The closed candles of `tf` of `symbol` opening within `[start, end)` (seconds; at
+    /// most 1500 of them), oldest first.
     ///
     /// # Errors
     /// As every request: refused (an unknown pair), rate limited, unreachable, unreadable.
     pub async fn candles_between(
         &self,
         symbol: Symbol,
-        (kind, len_ms): (&str, i64),
+        tf: Timeframe,
         (start, end): (i64, i64),
     ) -> Result<Vec<(Candle, Timestamp)>, KucoinError> {
         let endpoint = format!(
-            "/api/v1/market/candles?type={kind}&symbol={}&startAt={start}&endAt={end}",
+            "/api/v1/market/candles?type={}&symbol={}&startAt={start}&endAt={end}",
+            candle_type(tf),
             pair_name(symbol)
         );
         let body = self.call(Method::GET, &endpoint, false).await?;
         Ok(parse::data(&body)
             .map_err(|_| ParseError::Stream("candles".into()))
-            .and_then(|d| parse::candles(d, len_ms, clock::now()))?)
+            .and_then(|d| parse::candles(d, tf.millis(), clock::now()))?)
     }
 
     /// The trading rules and status of `symbol`.
@@ -281,5 +275,17 @@ impl Rest {
         Ok(parse::data(&body)
             .map_err(|_| ParseError::Stream("symbol".into()))
             .and_then(parse::symbol_rules)?)
+    }
+}
+
+/// KuCoin's name of a timeframe.
+pub fn candle_type(tf: Timeframe) -> &'static str {
+    match tf {
+        Timeframe::M1 => "1min",
+        Timeframe::M5 => "5min",
+        Timeframe::M15 => "15min",
+        Timeframe::H1 => "1hour",
+        Timeframe::H4 => "4hour",
+        Timeframe::D1 => "1day",
     }
 }

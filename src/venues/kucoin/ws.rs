@@ -10,7 +10,7 @@ use super::parse::{self, Frame, pair_name};
 use super::rest::Rest;
 use crate::engine::{Event, Venue};
 use crate::market::sync::Snapshot;
-use crate::model::{Candle, Instrument, Symbol, Timestamp};
+use crate::model::{Candle, Instrument, Symbol, Timeframe, Timestamp};
 use crate::venues::stream::{self, Connection, FeedConfig, FetchError, Parsed, Source};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -143,9 +143,14 @@ impl Source for KucoinSource {
             .map_err(FetchError::failed)
     }
 
-    async fn candles(&self, symbol: Symbol) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
+    async fn candles(
+        &self,
+        symbol: Symbol,
+        tf: Timeframe,
+        count: u32,
+    ) -> Result<Vec<(Candle, Timestamp)>, FetchError> {
         self.rest
-            .candles(symbol, self.cfg.backfill)
+            .candles(symbol, tf, count)
             .await
             .map_err(FetchError::failed)
     }

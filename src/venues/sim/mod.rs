@@ -12,7 +12,7 @@ pub use crate::rng::Rng;
 pub use pair::{LEVELS, PairSpec};
 
 use crate::engine::{MarketEvent, MarketKind, Venue};
-use crate::model::{Instrument, Symbol, Timestamp};
+use crate::model::{Instrument, Symbol, Timeframe, Timestamp};
 use pair::SimPair;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -26,6 +26,12 @@ struct Clock {
     next_book: f64,
     last_book: f64,
 }
+
+/// Candles of each timeframe above 1m served as history before the minutes (enough to warm
+/// every indicator of the timeframe).
+const LONGER_BARS: usize = 200;
+/// Mixed into the seed for the longer timeframes' history.
+const LONGER_HISTORY_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The simulated venue.
 #[derive(Clone, Debug)]
@@ -70,11 +76,29 @@ impl SimMarket {
         };
         let history_end = start.floor(60_000);
         let mut backfill = Vec::new();
+        // the longer timeframes' history has its own random stream: the minutes and the live
+        // market are what they were before it existed
+        let mut longer = Rng::new(seed ^ LONGER_HISTORY_SEED);
         for i in 0..m.pairs.len() {
-            for c in m.pairs[i]
-                .0
-                .history(history_minutes, history_end, &mut m.rng)
-            {
+            let p = &m.pairs[i].0;
+            let (minutes, walked) =
+                p.history((60_000, history_minutes), history_end, p.fair(), &mut m.rng);
+            let first = minutes.first().map_or(history_end, |c| c.open_time);
+            if history_minutes > 0 {
+                for tf in Timeframe::ALL.into_iter().skip(1) {
+                    let end = first.floor(tf.millis());
+                    let (bars, _) = p.history((tf.millis(), LONGER_BARS), end, walked, &mut longer);
+                    for c in bars {
+                        let close = c.open_time.plus_ms(tf.millis() - 1);
+                        let kind = MarketKind::Bar {
+                            timeframe: tf,
+                            candle: c,
+                        };
+                        backfill.push(m.event(i, close, kind));
+                    }
+                }
+            }
+            for c in minutes {
                 backfill.push(m.event(i, c.open_time.plus_ms(59_999), MarketKind::Candle(c)));
             }
         }
@@ -259,7 +283,7 @@ mod tests {
                     trades += 1;
                     prices.push(price);
                 }
-                MarketKind::Candle(c) => {
+                MarketKind::Candle(c) | MarketKind::Bar { candle: c, .. } => {
                     assert!(
                         c.low <= c.open.min(c.close) && c.high >= c.open.max(c.close),
                         "{c:?}"

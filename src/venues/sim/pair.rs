@@ -168,17 +168,26 @@ impl SimPair {
         (bids, asks)
     }
 
-    /// `minutes` closed 1-minute candles ending just before `end` (a minute boundary), walked
-    /// backwards from the current fair value so the history joins the live market.
-    pub fn history(&self, minutes: usize, end: Timestamp, rng: &mut Rng) -> Vec<Candle> {
-        const STEPS: usize = 12; // price points per minute
-        let mut p = self.fair;
-        let mut candles = Vec::with_capacity(minutes);
-        for m in 0..minutes {
+    /// `count` closed candles of `len_ms` ending just before `end` (a boundary of that
+    /// length), walked backwards from `from` (in ticks; the current fair value for the
+    /// minutes, so the history joins the live market); with the price (in ticks) the walk
+    /// reached, the first candle's open.
+    pub fn history(
+        &self,
+        (len_ms, count): (i64, usize),
+        end: Timestamp,
+        from: f64,
+        rng: &mut Rng,
+    ) -> (Vec<Candle>, f64) {
+        const STEPS: usize = 12; // price points per candle
+        let secs = len_ms as f64 / 1000.0;
+        let mut p = from;
+        let mut candles = Vec::with_capacity(count);
+        for m in 0..count {
             let regime = REGIMES[rng.range(0, 2) as usize].0;
             let sigma = p * self.spec.annual_vol / SECONDS_PER_YEAR.sqrt()
                 * regime
-                * (60.0 / STEPS as f64).sqrt();
+                * (secs / STEPS as f64).sqrt();
             let close = p;
             let (mut hi, mut lo) = (p, p);
             for _ in 0..STEPS {
@@ -188,9 +197,9 @@ impl SimPair {
             }
             let to_dec = |ticks: f64| Decimal::new(ticks.round() as i64, self.spec.price_dp);
             let volume =
-                self.spec.trade_qty * REGIMES[1].1 * 60.0 * regime * (0.5 * rng.normal()).exp();
+                self.spec.trade_qty * REGIMES[1].1 * secs * regime * (0.5 * rng.normal()).exp();
             candles.push(Candle {
-                open_time: end.plus_ms(-60_000 * (m as i64 + 1)),
+                open_time: end.plus_ms(-len_ms * (m as i64 + 1)),
                 open: to_dec(p),
                 high: to_dec(hi),
                 low: to_dec(lo),
@@ -202,7 +211,12 @@ impl SimPair {
             });
         }
         candles.reverse();
-        candles
+        (candles, p)
+    }
+
+    /// The fair value, in ticks.
+    pub fn fair(&self) -> f64 {
+        self.fair
     }
 
     /// Moves fair value over `dt` seconds and reshapes the book around it.
