@@ -47,6 +47,7 @@ const CORE: &[(&str, &[&str])] = &[
 /// The edges: no core module may name one.
 const EDGES: &[&str] = &[
     "config", "app", "tui", "notify", "metrics", "control", "store", "venues", "ai", "cli",
+    "history",
 ];
 
 /// Every `.rs` file under `dir`.

@@ -17,6 +17,8 @@ use std::time::Duration;
 const IN_FLIGHT: usize = 4;
 /// Tries of a page that found no usable answer (a 5xx, a dropped connection).
 const ATTEMPTS: u32 = 4;
+/// Pages stored in one transaction (an interruption loses at most these).
+const PAGES_PER_COMMIT: usize = 8;
 /// Rate-limit waits one page sits through before the download gives up.
 const MAX_WAITS: u32 = 20;
 
@@ -117,6 +119,17 @@ fn plan(covered: &[Range], (from, to): Range, len: i64, per_page: i64) -> Vec<Ra
         .collect()
 }
 
+/// Stores `batch` (pages and the ranges they cover) in one transaction.
+fn store_batch(
+    store: &mut Store,
+    series: Series<'_>,
+    batch: &[(Vec<crate::model::Candle>, Option<Range>)],
+) -> Result<(), StoreError> {
+    let pages: Vec<(&[crate::model::Candle], Option<Range>)> =
+        batch.iter().map(|(c, r)| (c.as_slice(), *r)).collect();
+    store.store_pages(series, &pages)
+}
+
 /// One page, trying again after rate-limit waits and failures.
 async fn fetch(
     source: Arc<Source>,
@@ -180,6 +193,7 @@ pub async fn download(
         let mut running = VecDeque::new();
         let mut stored = 0u64;
         let mut requests = 0u64;
+        let mut batch: Vec<(Vec<crate::model::Candle>, Option<Range>)> = Vec::new();
         loop {
             while running.len() < IN_FLIGHT
                 && let Some(page) = queue.next()
@@ -188,6 +202,7 @@ pub async fn download(
                 running.push_back((page, task));
             }
             let Some((page, task)) = running.pop_front() else {
+                store_batch(store, series, &batch)?;
                 break;
             };
             let got = match task.await {
@@ -201,6 +216,8 @@ pub async fn download(
                     for (_, t) in running {
                         t.abort();
                     }
+                    // what came before the failure is kept
+                    store_batch(store, series, &batch)?;
                     let venue = venue.to_string();
                     return Err(match e {
                         FetchError::Refused(why) => DownloadError::Refused { venue, symbol, why },
@@ -213,8 +230,12 @@ pub async fn download(
                 }
             };
             let covered = (page.0, page.1.min(settled));
-            store.store_candles(series, &got, (covered.0 < covered.1).then_some(covered))?;
             stored += got.len() as u64;
+            batch.push((got, (covered.0 < covered.1).then_some(covered)));
+            if batch.len() == PAGES_PER_COMMIT {
+                store_batch(store, series, &batch)?;
+                batch.clear();
+            }
             watch.stored(((page.1 - page.0) / len).unsigned_abs());
         }
         out.push(Fetched {

@@ -440,16 +440,29 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Stores `got` of `series` and records `covered` as fetched whole, in one transaction:
-    /// an interrupted download keeps every page it finished and nothing of the others.
+    /// Stores `got` of `series` and records `covered` as fetched whole, in one transaction.
     ///
     /// # Errors
-    /// SQLite errors (a full disk among them); nothing of the page is kept.
+    /// SQLite errors (a full disk among them); nothing is kept then.
     pub fn store_candles(
         &mut self,
         series: candles::Series<'_>,
         got: &[crate::model::Candle],
         covered: Option<candles::Range>,
+    ) -> Result<(), StoreError> {
+        self.store_pages(series, &[(got, covered)])
+    }
+
+    /// Stores pages of `series` (each its candles and the range it covers whole) in one
+    /// transaction: an interrupted download keeps every batch it finished and nothing of the
+    /// others.
+    ///
+    /// # Errors
+    /// SQLite errors (a full disk among them); nothing of the batch is kept then.
+    pub fn store_pages(
+        &mut self,
+        series: candles::Series<'_>,
+        pages: &[(&[crate::model::Candle], Option<candles::Range>)],
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
@@ -457,9 +470,11 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
-        candles::insert(&tx, series, got).map_err(err)?;
-        if let Some(r) = covered {
-            candles::cover(&tx, series, r).map_err(err)?;
+        for (got, covered) in pages {
+            candles::insert(&tx, series, got).map_err(err)?;
+            if let Some(r) = covered {
+                candles::cover(&tx, series, *r).map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }
