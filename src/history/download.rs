@@ -14,11 +14,11 @@ use std::time::Duration;
 
 /// Pages asked for at once: enough to hide a venue's latency, few enough that the weight
 /// budget, not a burst, sets the pace.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 8;
 /// Tries of a page that found no usable answer (a 5xx, a dropped connection).
 const ATTEMPTS: u32 = 4;
 /// Pages stored in one transaction (an interruption loses at most these).
-const PAGES_PER_COMMIT: usize = 8;
+const PAGES_PER_COMMIT: usize = 4;
 /// Rate-limit waits one page sits through before the download gives up.
 const MAX_WAITS: u32 = 20;
 

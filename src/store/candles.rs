@@ -69,8 +69,10 @@ pub fn busiest_venue(
 /// SQLite errors, or a stored value that is not a decimal.
 pub fn load(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Result<Vec<Candle>> {
     let mut stmt = c.prepare_cached(
-        "SELECT open_ms, open, high, low, close, volume FROM candles
-         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3 AND open_ms >= ?4 AND open_ms < ?5
+        "SELECT open_ms, open, high, low, close, volume FROM candle_rows
+         WHERE series = (SELECT id FROM candle_series
+                         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3)
+           AND open_ms >= ?4 AND open_ms < ?5
          ORDER BY open_ms",
     )?;
     let rows = stmt.query_map(
@@ -92,8 +94,9 @@ pub fn load(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Resul
 /// SQLite errors, or a stored value that is not a decimal.
 pub fn recent(c: &Connection, s: Series<'_>, n: usize) -> rusqlite::Result<Vec<Candle>> {
     let mut stmt = c.prepare_cached(
-        "SELECT open_ms, open, high, low, close, volume FROM candles
-         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3
+        "SELECT open_ms, open, high, low, close, volume FROM candle_rows
+         WHERE series = (SELECT id FROM candle_series
+                         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3)
          ORDER BY open_ms DESC LIMIT ?4",
     )?;
     let rows = stmt.query_map(
@@ -131,8 +134,10 @@ pub struct Held {
 pub fn held(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Result<Held> {
     let step = s.timeframe.millis();
     let mut stmt = c.prepare_cached(
-        "SELECT open_ms FROM candles
-         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3 AND open_ms >= ?4 AND open_ms < ?5
+        "SELECT open_ms FROM candle_rows
+         WHERE series = (SELECT id FROM candle_series
+                         WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3)
+           AND open_ms >= ?4 AND open_ms < ?5
          ORDER BY open_ms",
     )?;
     let mut rows = stmt.query(params![
@@ -165,16 +170,23 @@ pub fn held(c: &Connection, s: Series<'_>, (from, to): Range) -> rusqlite::Resul
 /// # Errors
 /// SQLite errors.
 pub fn insert(tx: &Transaction<'_>, s: Series<'_>, candles: &[Candle]) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
     let tf = s.timeframe.to_string();
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO candle_series (venue, symbol, timeframe) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![s.venue, s.symbol.as_str(), tf])?;
+    let series: i64 = tx
+        .prepare_cached(
+            "SELECT id FROM candle_series WHERE venue = ?1 AND symbol = ?2 AND timeframe = ?3",
+        )?
+        .query_row(params![s.venue, s.symbol.as_str(), tf], |r| r.get(0))?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO candle_rows (series, open_ms, open, high, low, close, volume)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     for c in candles {
         stmt.execute(params![
-            s.venue,
-            s.symbol.as_str(),
-            tf,
+            series,
             c.open_time.millis(),
             to_text(c.open),
             to_text(c.high),

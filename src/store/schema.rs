@@ -203,25 +203,38 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (optimization_id, n)
     );
     ",
-    // 6: candles of every timeframe (a clustered table: a pair's range is one scan), and the
-    // ranges a download has fetched whole, so that a venue's own gaps are not asked again
+    // 6: candles of every timeframe: one row per series (venue, pair, timeframe) and its
+    // candles clustered by (series, open time), so a pair's range is one scan and keys compare
+    // as integers (a downloaded year is 525,600 rows); the view `candles` shows them by pair as
+    // before; and the ranges a download has fetched whole, so that a venue's own gaps are not
+    // asked again
     "
-    CREATE TABLE candles_v6 (
+    CREATE TABLE candle_series (
+        id            INTEGER PRIMARY KEY,
         venue         TEXT NOT NULL,
         symbol        TEXT NOT NULL,
         timeframe     TEXT NOT NULL,
+        UNIQUE (venue, symbol, timeframe)
+    );
+    CREATE TABLE candle_rows (
+        series        INTEGER NOT NULL REFERENCES candle_series(id),
         open_ms       INTEGER NOT NULL,
         open          TEXT NOT NULL,
         high          TEXT NOT NULL,
         low           TEXT NOT NULL,
         close         TEXT NOT NULL,
         volume        TEXT NOT NULL,
-        PRIMARY KEY (venue, symbol, timeframe, open_ms)
+        PRIMARY KEY (series, open_ms)
     ) WITHOUT ROWID;
-    INSERT INTO candles_v6
-        SELECT venue, symbol, '1m', open_ms, open, high, low, close, volume FROM candles;
+    INSERT INTO candle_series (venue, symbol, timeframe)
+        SELECT DISTINCT venue, symbol, '1m' FROM candles ORDER BY venue, symbol;
+    INSERT INTO candle_rows
+        SELECT s.id, c.open_ms, c.open, c.high, c.low, c.close, c.volume
+        FROM candles c JOIN candle_series s ON s.venue = c.venue AND s.symbol = c.symbol;
     DROP TABLE candles;
-    ALTER TABLE candles_v6 RENAME TO candles;
+    CREATE VIEW candles AS
+        SELECT s.venue, s.symbol, s.timeframe, c.open_ms, c.open, c.high, c.low, c.close, c.volume
+        FROM candle_rows c JOIN candle_series s ON s.id = c.series;
     CREATE TABLE candle_coverage (
         venue         TEXT NOT NULL,
         symbol        TEXT NOT NULL,
@@ -265,6 +278,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn candles_journalled_before_timeframes_become_one_minute_series() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 5).unwrap();
+        c.execute_batch(
+            "INSERT INTO candles VALUES ('sim', 'BTC/USDT', 60000, '1', '2', '0.5', '1.5', '3');
+             INSERT INTO candles VALUES ('sim', 'BTC/USDT', 0, '1', '1', '1', '1', '1');
+             INSERT INTO candles VALUES ('gate', 'ETH/USDT', 0, '9', '9', '9', '9', '9');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let rows: Vec<(String, String, String, i64, String)> = c
+            .prepare(
+                "SELECT venue, symbol, timeframe, open_ms, close FROM candles ORDER BY 1, 2, 4",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let tf = || "1m".to_string();
+        assert_eq!(
+            rows,
+            [
+                ("gate".into(), "ETH/USDT".into(), tf(), 0, "9".into()),
+                ("sim".into(), "BTC/USDT".into(), tf(), 0, "1".into()),
+                ("sim".into(), "BTC/USDT".into(), tf(), 60000, "1.5".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn migrations_apply_to_an_empty_database_once() {
         let mut c = Connection::open_in_memory().unwrap();
         assert_eq!(migrate(&mut c).unwrap(), MIGRATIONS.len() as u32);
@@ -286,7 +335,8 @@ mod tests {
             "backtest_trades",
             "backtests",
             "candle_coverage",
-            "candles",
+            "candle_rows",
+            "candle_series",
             "equity",
             "optimize_shards",
             "fills",

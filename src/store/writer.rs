@@ -274,24 +274,16 @@ fn write_record(tx: &Transaction<'_>, run_id: i64, rec: &Record) -> rusqlite::Re
             venue,
             symbol,
             timeframe,
-            candle: c,
-        } => tx
-            .execute(
-                "INSERT OR REPLACE INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)
-                 VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    venue.as_str(),
-                    symbol.as_str(),
-                    c.open_time.millis(),
-                    to_text(c.open),
-                    to_text(c.high),
-                    to_text(c.low),
-                    to_text(c.close),
-                    to_text(c.volume),
-                    timeframe.to_string()
-                ],
-            )
-            .map(drop),
+            candle,
+        } => super::candles::insert(
+            tx,
+            super::candles::Series {
+                venue: venue.as_str(),
+                symbol: *symbol,
+                timeframe: *timeframe,
+            },
+            std::slice::from_ref(candle),
+        ),
         Record::Signal(s) => tx
             .execute(
                 "INSERT INTO signals (run_id, ts_ms, symbol, source, action, confidence, reasoning)
