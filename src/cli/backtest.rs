@@ -264,8 +264,18 @@ pub fn prepare(
         }
     };
     if candles.is_empty() {
+        let hint = match &a.data {
+            Some(f) if !is_database(f) => String::new(),
+            _ => format!(
+                "; fetch them with `tradedeck download --venue {} --symbol {} --timeframe {} --from DAY`",
+                a.venue
+                    .map_or(crate::engine::Venue::Binance, crate::engine::Venue::from),
+                p.symbol,
+                timeframe
+            ),
+        };
         return Err(format!(
-            "{label}: no candles{}",
+            "{label}: no candles{}{hint}",
             if a.from.is_some() || a.to.is_some() {
                 " in the --from/--to range"
             } else {

@@ -6,7 +6,6 @@ use crate::config::Config;
 use crate::history::download::{self, DownloadError, Fetched, Job, Watch};
 use crate::history::source::Source;
 use crate::model::{Symbol, Timeframe, Timestamp};
-use crate::store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 use std::process::ExitCode;
@@ -100,12 +99,9 @@ pub fn run_cmd(a: &Args, db: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let mut store = match Store::open(db).and_then(|s| s.relax_durability().map(|()| s)) {
+    let mut store = match super::import::history_store(db) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

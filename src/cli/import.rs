@@ -24,6 +24,17 @@ pub struct Args {
     pub timeframe: Option<String>,
 }
 
+/// The database opened for bulk history (see `Store::relax_durability`), or the exit code
+/// after saying why it cannot be.
+pub(super) fn history_store(db: &Path) -> Result<Store, ExitCode> {
+    Store::open(db)
+        .and_then(|s| s.relax_durability().map(|()| s))
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        })
+}
+
 /// Runs the command.
 pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
     let given = (|| {
@@ -46,12 +57,9 @@ pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let mut store = match Store::open(db).and_then(|s| s.relax_durability().map(|()| s)) {
+    let mut store = match history_store(db) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     for file in &a.files {
         let (named, named_tf) = import::name_says(file);
