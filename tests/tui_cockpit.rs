@@ -736,7 +736,7 @@ fn signals_pane_lists_every_timeframe_and_the_technical_score() {
     );
     let screen = text(&render(&st, 160, 48));
     assert!(screen.contains("timeframes 1m"), "{screen}");
-    assert!(screen.contains("1d …"), "{screen}");
+    assert!(screen.contains("1d…"), "{screen}");
 }
 
 #[test]
