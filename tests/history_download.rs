@@ -239,7 +239,7 @@ fn an_interrupted_download_resumes_to_the_same_database() {
     common::poll_until(std::time::Duration::from_secs(30), "the stall", || {
         (stalling.requests() >= 11).then_some(())
     });
-    // pages are committed eight at a time: the first eight are in before the stall
+    // pages are committed four at a time: the first eight are in before the stall
     common::poll_until(std::time::Duration::from_secs(30), "a batch stored", || {
         (common::count(&resumed, "candles").unwrap_or(0) >= 8_000).then_some(())
     });
