@@ -92,6 +92,20 @@ pub enum MarketKind {
     },
 }
 
+impl MarketKind {
+    /// A closed candle of `tf` from history: `Candle` for a minute, `Bar` for longer.
+    pub fn history(tf: crate::model::Timeframe, candle: crate::model::Candle) -> MarketKind {
+        if tf == crate::model::Timeframe::M1 {
+            MarketKind::Candle(candle)
+        } else {
+            MarketKind::Bar {
+                timeframe: tf,
+                candle,
+            }
+        }
+    }
+}
+
 /// Feed health news.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeedEvent {

@@ -76,21 +76,12 @@ pub fn warm_events(
                 WARM_BARS
             };
             for candle in store.recent_candles(series, n)? {
-                let close = candle.open_time.plus_ms(tf.millis() - 1);
-                let kind = if tf == Timeframe::M1 {
-                    MarketKind::Candle(candle)
-                } else {
-                    MarketKind::Bar {
-                        timeframe: tf,
-                        candle,
-                    }
-                };
                 out.push(MarketEvent {
                     venue,
                     symbol,
-                    exchange_ts: close,
+                    exchange_ts: candle.open_time.plus_ms(tf.millis() - 1),
                     received_ts: now,
-                    kind,
+                    kind: MarketKind::history(tf, candle),
                 });
             }
         }

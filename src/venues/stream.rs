@@ -386,20 +386,12 @@ async fn backfill<S: Source>(
                 }
             };
             for (candle, close) in rows.into_iter().filter(|(_, close)| *close < now) {
-                let kind = if tf == Timeframe::M1 {
-                    MarketKind::Candle(candle)
-                } else {
-                    MarketKind::Bar {
-                        timeframe: tf,
-                        candle,
-                    }
-                };
                 let ev = MarketEvent {
                     venue,
                     symbol: *s,
                     exchange_ts: close,
                     received_ts: now,
-                    kind,
+                    kind: MarketKind::history(tf, candle),
                 };
                 if tx.send(Event::Market(ev)).await.is_err() {
                     return true;

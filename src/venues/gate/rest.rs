@@ -294,17 +294,8 @@ impl Rest {
         tf: Timeframe,
         limit: u32,
     ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
-        let body = self
-            .get(
-                "/spot/candlesticks",
-                &[
-                    ("currency_pair", &pair_name(symbol)),
-                    ("interval", &tf.to_string()),
-                    ("limit", &limit.min(1000).to_string()),
-                ],
-            )
-            .await?;
-        Ok(parse::candles(&body, tf.millis(), clock::now())?)
+        self.candlesticks(symbol, tf, &[("limit", limit.min(1000).to_string())])
+            .await
     }
 
     /// The closed candles of `tf` of `symbol` opening within `[from, to]` (seconds; at most
@@ -318,17 +309,26 @@ impl Rest {
         tf: Timeframe,
         (from, to): (i64, i64),
     ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
-        let body = self
-            .get(
-                "/spot/candlesticks",
-                &[
-                    ("currency_pair", &pair_name(symbol)),
-                    ("interval", &tf.to_string()),
-                    ("from", &from.to_string()),
-                    ("to", &to.to_string()),
-                ],
-            )
-            .await?;
+        let window = [("from", from.to_string()), ("to", to.to_string())];
+        self.candlesticks(symbol, tf, &window).await
+    }
+
+    /// `GET /spot/candlesticks` of `symbol` and `tf` with the `window` parameters.
+    async fn candlesticks(
+        &self,
+        symbol: Symbol,
+        tf: Timeframe,
+        window: &[(&str, String)],
+    ) -> Result<Vec<(Candle, Timestamp)>, GateError> {
+        let (pair, interval) = (pair_name(symbol), tf.to_string());
+        let query: Vec<(&str, &str)> = [
+            ("currency_pair", pair.as_str()),
+            ("interval", interval.as_str()),
+        ]
+        .into_iter()
+        .chain(window.iter().map(|(k, v)| (*k, v.as_str())))
+        .collect();
+        let body = self.get("/spot/candlesticks", &query).await?;
         Ok(parse::candles(&body, tf.millis(), clock::now())?)
     }
 
