@@ -47,8 +47,14 @@ pub fn read(path: &Path) -> Result<Vec<Candle>, String> {
     let is_zip =
         std::io::Read::read_exact(&mut &file, &mut magic).is_ok() && magic == *b"PK\x03\x04";
     let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    if !is_zip && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
-        return Err(format!("{shown}: not a zip archive (it does not start as one)"));
+    if !is_zip
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        return Err(format!(
+            "{shown}: not a zip archive (it does not start as one)"
+        ));
     }
     if !is_zip {
         return crate::backtest::data::load(BufReader::new(file), None, None)
