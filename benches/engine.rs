@@ -107,7 +107,7 @@ fn edge_taps(c: &mut Criterion, cfg: &EngineConfig, events: &[(Event, Timestamp)
     let tally = stats.tally();
     g.throughput(Throughput::Elements(1));
     g.bench_function("render /metrics", |b| {
-        b.iter(|| expose::render(&snap, &tally, &[]).len())
+        b.iter(|| expose::render(&snap, &tally, &[], None).len())
     });
     let mut watcher = Watcher::new(&NotifyConfig::default(), 0);
     g.bench_function("notify watcher on a snapshot", |b| {

@@ -20,6 +20,7 @@ pub mod market;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod perf;
 pub mod portfolio;
 pub mod replay;
 pub mod risk;

@@ -234,34 +234,9 @@ pub fn replay_with(
     registry: &Registry,
     mut observe: impl FnMut(Step<'_>),
 ) -> Result<Outcome, ReplayError> {
-    let bad = |line: usize, why: String| ReplayError::Format {
-        path: path.to_string(),
-        line,
-        why,
-    };
-    let mut lines = input.lines();
-    let first = lines
-        .next()
-        .ok_or_else(|| bad(1, "empty file; expected a recording header".into()))?
-        .map_err(|source| ReplayError::Read {
-            path: path.to_string(),
-            source,
-        })?;
-    let header: Header =
-        serde_json::from_str(&first).map_err(|e| bad(1, format!("not a recording header: {e}")))?;
-    if header.format != FORMAT {
-        return Err(bad(
-            1,
-            format!(
-                "format {} is not {FORMAT}, the one this version reads",
-                header.format
-            ),
-        ));
-    }
-    let mut cfg = header.config.engine_config(header.instruments.clone());
-    cfg.llm_worker = header.llm_worker;
-    cfg.strategies = RecordedStrategy::plan(&header.strategies, registry).map_err(|e| bad(1, e))?;
-    let mut engine = Engine::new(cfg);
+    let mut lines = Lines::open(input, path)?;
+    let (mut engine, restore) = lines.engine(registry)?;
+    let header = &lines.header;
     let mut out = Outcome {
         run_id: header.run_id,
         events: 0,
@@ -270,21 +245,9 @@ pub fn replay_with(
         signals: Vec::new(),
         final_equity: Decimal::ZERO,
     };
-    collect(
-        engine.restore(header.restored.clone(), header.start),
-        &mut out,
-    );
-    observe(Step::Start(&header, &engine));
-    for (i, line) in lines.enumerate() {
-        let line = line.map_err(|source| ReplayError::Read {
-            path: path.to_string(),
-            source,
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let l: Line = serde_json::from_str(&line)
-            .map_err(|e| bad(i + 2, format!("not a recorded input: {e}")))?;
+    collect(restore, &mut out);
+    observe(Step::Start(&lines.header, &engine));
+    while let Some(l) = lines.next_line()? {
         if matches!(l.event, Event::Signal(_)) {
             out.llm_answers += 1;
         }
@@ -299,6 +262,103 @@ pub fn replay_with(
     }
     out.final_equity = engine.equity();
     Ok(out)
+}
+
+/// A recording being read: its header, then its inputs one by one.
+pub struct Lines<R> {
+    /// The recording's header.
+    pub header: Header,
+    lines: std::iter::Enumerate<std::io::Lines<R>>,
+    path: String,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Reads the header of the recording in `input` (`path` names it in errors).
+    ///
+    /// # Errors
+    /// An unreadable file, or a first line that is not a header of this format.
+    pub fn open(input: R, path: &str) -> Result<Lines<R>, ReplayError> {
+        let mut lines = input.lines().enumerate();
+        let bad = |line: usize, why: String| ReplayError::Format {
+            path: path.to_string(),
+            line,
+            why,
+        };
+        let first = lines
+            .next()
+            .map(|(_, l)| l)
+            .ok_or_else(|| bad(1, "empty file; expected a recording header".into()))?
+            .map_err(|source| ReplayError::Read {
+                path: path.to_string(),
+                source,
+            })?;
+        let header: Header = serde_json::from_str(&first)
+            .map_err(|e| bad(1, format!("not a recording header: {e}")))?;
+        if header.format != FORMAT {
+            return Err(bad(
+                1,
+                format!(
+                    "format {} is not {FORMAT}, the one this version reads",
+                    header.format
+                ),
+            ));
+        }
+        Ok(Lines {
+            header,
+            lines,
+            path: path.to_string(),
+        })
+    }
+
+    /// A fresh engine as the recorded run began (strategies built from `registry`), and what
+    /// its restore did.
+    ///
+    /// # Errors
+    /// A recorded strategy that cannot be built again.
+    pub fn engine(&self, registry: &Registry) -> Result<(Engine, Vec<Action>), ReplayError> {
+        engine_of(&self.header, registry).map_err(|why| ReplayError::Format {
+            path: self.path.clone(),
+            line: 1,
+            why,
+        })
+    }
+
+    /// The next recorded input (`None` at the end; blank lines are skipped).
+    ///
+    /// # Errors
+    /// An unreadable file or a line that is not a recorded input.
+    pub fn next_line(&mut self) -> Result<Option<Line>, ReplayError> {
+        for (i, line) in self.lines.by_ref() {
+            let line = line.map_err(|source| ReplayError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            return serde_json::from_str(&line)
+                .map(Some)
+                .map_err(|e| ReplayError::Format {
+                    path: self.path.clone(),
+                    line: i + 1,
+                    why: format!("not a recorded input: {e}"),
+                });
+        }
+        Ok(None)
+    }
+}
+
+/// A fresh engine as the run of `header` began, with what its restore did.
+///
+/// # Errors
+/// A recorded strategy that cannot be built again.
+pub fn engine_of(header: &Header, registry: &Registry) -> Result<(Engine, Vec<Action>), String> {
+    let mut cfg = header.config.engine_config(header.instruments.clone());
+    cfg.llm_worker = header.llm_worker;
+    cfg.strategies = RecordedStrategy::plan(&header.strategies, registry)?;
+    let mut engine = Engine::new(cfg);
+    let restore = engine.restore(header.restored.clone(), header.start);
+    Ok((engine, restore))
 }
 
 fn collect(actions: Vec<Action>, out: &mut Outcome) {

@@ -82,6 +82,8 @@ pub struct EngineHandle {
     pub stopped: watch::Receiver<Option<String>>,
     /// The strategy scripts running, read again on reload.
     pub scripts: Vec<PathBuf>,
+    /// The account's fills and equity, for the performance view and the trade history.
+    pub ledger: crate::perf::SharedLedger,
     pub(super) stop: oneshot::Sender<&'static str>,
     pub(super) task: tokio::task::JoinHandle<Result<(), RunError>>,
 }

@@ -42,6 +42,8 @@ pub(super) struct Outputs {
     pub(super) snapshots: watch::Sender<Arc<Snapshot>>,
     /// Where the system view is published, beside each snapshot.
     pub(super) system: watch::Sender<Option<SystemView>>,
+    /// The account's performance, fed every record.
+    pub(super) ledger: crate::perf::SharedLedger,
 }
 
 impl Outputs {
@@ -150,6 +152,12 @@ impl Outputs {
                 Action::Cancel { id, symbol } => {
                     outbox.push(symbol, ExecRequest::Cancel { id, symbol })
                 }
+            }
+        }
+        if !records.is_empty() {
+            let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+            for (_, r) in &records {
+                ledger.record(r);
             }
         }
         // one step's records commit together (a fill and the guard it sets, say)

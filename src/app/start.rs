@@ -286,6 +286,19 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let day_start = Timestamp(now.day(day_offset_ms) * crate::model::DAY_MS + day_offset_ms);
     let day_so_far = store.fills_since(day_start)?;
     let restore_actions = engine.restore(restored, now);
+    // the account's history for the performance view, then this run from its first record
+    let mut ledger = store.ledger()?;
+    ledger.begin_run(
+        run_id,
+        now,
+        Some(engine.equity()),
+        engine
+            .portfolio()
+            .positions
+            .iter()
+            .map(|(s, p)| (*s, p.qty)),
+    );
+    let ledger: crate::perf::SharedLedger = Arc::new(Mutex::new(ledger));
     let stats = Arc::new(Stats::default());
     // orders restored from the database were placed before this run
     stats.count_orders_after(placed_before);
@@ -351,6 +364,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         outbox: Mutex::new(Outbox::default()),
         snapshots: snap_tx,
         system: sys_tx,
+        ledger: ledger.clone(),
     };
     out.route(restore_actions);
     let (market_tx, market_rx) = mpsc::channel::<Event>(8192);
@@ -379,6 +393,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             snapshots: snap_rx.clone(),
             stats,
             channels,
+            ledger: ledger.clone(),
         };
         tasks.add(
             "metrics",
@@ -392,6 +407,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         requests: req_tx.clone(),
         stopped: fault_rx.clone(),
         scripts: opts.strategies.scripts(),
+        ledger: ledger.clone(),
     };
     start_control(&opts, link, &mut tasks);
     let inputs = Inputs {
@@ -421,6 +437,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
         requests: req_tx,
         stopped: fault_rx,
         scripts: opts.strategies.scripts(),
+        ledger,
         stop: stop_tx,
         task,
     })

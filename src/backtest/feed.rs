@@ -1,15 +1,14 @@
 //! Feed mode: a session recorded with `--record` replayed tick by tick (books, trades, recorded
 //! LLM answers, commands) through a fresh engine with the recording's own configuration and
-//! paper matcher, reported like a candle backtest. Since the engine is deterministic, the fills
-//! are the recorded session's.
+//! paper matcher, reported like a candle backtest and like the live performance view (one
+//! `perf::Ledger`). Since the engine is deterministic, the fills are the recorded session's.
 
-use super::run::{Outcome, Pairing};
-use super::stats::compute;
-use crate::engine::{Action, Engine, Record};
-use crate::model::{Symbol, Timestamp};
+use super::run::Outcome;
+use crate::engine::Action;
+use crate::model::Symbol;
+use crate::perf::{Ledger, Now, Scope};
 use crate::replay::{self, FillKey, ReplayError, Step};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 use std::io::BufRead;
 
 /// What a recording replayed as a backtest gives.
@@ -32,8 +31,9 @@ pub fn is_recording(first_line: &str) -> bool {
     first_line.trim_start().starts_with('{')
 }
 
-/// Replays the recording in `input` (`path` names it in errors), sampling equity at the first
-/// input of every `bar_ms` bar and once more at the end.
+/// Replays the recording in `input` (`path` names it in errors) into a `perf::Ledger`, the
+/// one the live performance view reports from: its equity checkpoints sampled at the first of
+/// every `bar_ms` bar, the start and the end, and its fills paired into round trips.
 ///
 /// # Errors
 /// An unreadable file or a line that is not a recorded input.
@@ -43,26 +43,25 @@ pub fn run_recording(
     bar_ms: i64,
     registry: &crate::strategy::Registry,
 ) -> Result<FeedOutcome, ReplayError> {
-    let mut trades = Pairing::default();
-    let mut equity: Vec<(Timestamp, Decimal, bool)> = Vec::new();
+    let mut ledger = Ledger::new();
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut fee = Decimal::ZERO;
-    // first and last price of the first pair, for buy-and-hold
-    let mut prices: (Option<Decimal>, Option<Decimal>) = (None, None);
-    let mut bar = None;
-    let mut last: Option<(Timestamp, Decimal, bool)> = None;
-    // each pair's latest mark, for a trade still open at the end
-    let mut marks: BTreeMap<Symbol, Decimal> = BTreeMap::new();
-    let sample = |e: &Engine, now: Timestamp| {
-        let held = e.portfolio().positions.values().any(|p| !p.qty.is_zero());
-        (now, e.equity(), held)
-    };
+    // the engine at the last input: its time, equity and each pair's latest mark
+    let mut end = Now::default();
     let replayed = replay::replay_with(input, path, registry, |step| match step {
         Step::Start(header, engine) => {
             symbols = header.instruments.iter().map(|(_, i)| i.symbol).collect();
             fee = header.config.paper.taker_fee;
-            equity.push(sample(engine, header.start));
-            bar = Some(header.start.floor(bar_ms));
+            ledger.begin_run(
+                header.run_id,
+                header.start,
+                Some(engine.equity()),
+                engine
+                    .portfolio()
+                    .positions
+                    .iter()
+                    .map(|(s, p)| (*s, p.qty)),
+            );
         }
         Step::Input {
             engine,
@@ -70,44 +69,26 @@ pub fn run_recording(
             actions,
         } => {
             for a in actions {
-                if let Action::Persist { record, .. } = a
-                    && let Record::Fill { fill, .. } = record.as_ref()
-                {
-                    trades.push(fill);
+                if let Action::Persist { record, .. } = a {
+                    ledger.record(record);
                 }
             }
             for s in &symbols {
                 if let Some(px) = engine.mark(*s) {
-                    marks.insert(*s, px);
+                    end.marks.insert(*s, px);
                 }
             }
-            if let Some(px) = symbols.first().and_then(|s| marks.get(s)) {
-                prices.0.get_or_insert(*px);
-                prices.1 = Some(*px);
-            }
-            let point = sample(engine, now);
-            if bar.is_none_or(|b| now.floor(bar_ms) > b) {
-                bar = Some(now.floor(bar_ms));
-                equity.push(point);
-            }
-            last = Some(point);
+            end.ts = now;
+            end.equity = Some(engine.equity());
         }
     })?;
-    if let Some(point) = last.filter(|p| equity.last().is_none_or(|e| e.0 < p.0)) {
-        equity.push(point);
-    }
-    let trades = trades.finish(|s| marks.get(&s).copied().unwrap_or_default());
-    let stats = compute(
-        &equity,
-        &trades,
-        (prices.0.unwrap_or_default(), prices.1.unwrap_or_default()),
-    );
+    let report = ledger.report(Scope::All, &end, bar_ms);
     Ok(FeedOutcome {
         outcome: Outcome {
-            stats,
-            trades,
-            candles: equity.len() as u64,
-            equity,
+            stats: report.stats,
+            trades: report.trades,
+            candles: report.curve.len() as u64,
+            equity: report.curve,
         },
         fills: replayed.fills,
         events: replayed.events,

@@ -98,6 +98,23 @@ pub enum Action {
     /// Read the config file again and apply its risk limits and AI settings (an invalid file
     /// is refused with its reason; the old settings stay).
     Reload,
+    /// The account's performance: return, P&L, fees, Sharpe and Sortino (of minute returns,
+    /// annualised), drawdown, win rate, profit factor, per pair and per strategy; the same
+    /// figures a backtest reports.
+    Perf {
+        /// today, run or all.
+        #[arg(long, default_value = "run")]
+        since: String,
+    },
+    /// Fills with the reason of each (strategy intent, manual, guard, flatten).
+    Fills {
+        /// today, run, all, a UTC day or datetime (2026-12-01T08:00), or a span back (12h, 7d).
+        #[arg(long, default_value = "today")]
+        since: String,
+        /// CSV (a header line, one fill per line) instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 fn parse<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
@@ -145,6 +162,13 @@ fn request(action: &Action) -> Result<Request, String> {
         Action::Pause => Request::Pause,
         Action::Unpause => Request::Unpause,
         Action::Reload => Request::Reload,
+        Action::Perf { since } => Request::Perf {
+            since: Some(since.clone()),
+        },
+        Action::Fills { since, csv } => Request::Fills {
+            since: Some(since.clone()),
+            csv: *csv,
+        },
         Action::Set { key, value } => Request::Set {
             key: key.clone(),
             value: value.clone(),
@@ -190,7 +214,13 @@ pub fn run_cmd(a: &Args, db: &Path) -> ExitCode {
         eprintln!("refused: {why}");
         return ExitCode::from(EXIT_REFUSED);
     }
-    let text = if a.json {
+    let text = if let (Action::Fills { csv: true, .. }, Some(data)) = (&a.action, &resp.data) {
+        data["csv"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string()
+    } else if a.json {
         serde_json::to_string_pretty(&resp).unwrap_or_default()
     } else {
         human(&a.action, &resp)
@@ -213,8 +243,94 @@ fn human(action: &Action, resp: &Response) -> String {
         Action::Book { symbol, depth } => {
             snapshot().map_or(resp.message.clone(), |s| book(&s, symbol, *depth))
         }
+        Action::Perf { .. } => resp.data.as_ref().map_or(resp.message.clone(), perf),
+        Action::Fills { .. } => resp.data.as_ref().map_or(resp.message.clone(), fills),
         _ => resp.message.clone(),
     }
+}
+
+/// A JSON number or text as shown: ratios to 2 decimals, money as it is.
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => match s.parse::<f64>() {
+            Ok(f) if s.contains(['e', 'E']) || s.split('.').nth(1).is_some_and(|d| d.len() > 6) => {
+                format!("{f:.2}")
+            }
+            _ => s.clone(),
+        },
+        serde_json::Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn perf(v: &serde_json::Value) -> String {
+    let st = &v["stats"];
+    let mins = v["bar_ms"].as_i64().unwrap_or(60_000) / 60_000;
+    let dd_mins = st["max_drawdown_duration_ms"].as_i64().unwrap_or(0) / 60_000;
+    let mut out = format!(
+        "since     {} ({})\nreturn    {} %   equity {} → {}\nP&L       realised {}  unrealised {}  fees {}\n",
+        v["since"].as_str().unwrap_or("-"),
+        v["scope"].as_str().unwrap_or("-"),
+        shown(&st["return_pct"]),
+        shown(&st["start_equity"]),
+        shown(&st["final_equity"]),
+        shown(&v["realised"]),
+        shown(&v["unrealised"]),
+        shown(&st["fees"]),
+    );
+    out.push_str(&format!(
+        "ratios    Sharpe {}  Sortino {} ({mins}m returns, annualised)\ndrawdown  max {} % over {dd_mins} min\ntrades    {} closed, win rate {} %, profit factor {}, avg win {}, avg loss {}, exposure {} %, {} fills\n",
+        shown(&st["sharpe"]),
+        shown(&st["sortino"]),
+        shown(&st["max_drawdown_pct"]),
+        st["trades"],
+        shown(&st["win_rate_pct"]),
+        shown(&st["profit_factor"]),
+        shown(&st["avg_win"]),
+        shown(&st["avg_loss"]),
+        shown(&st["exposure_pct"]),
+        v["fills"],
+    ));
+    for (title, key) in [("pair", "pairs"), ("strategy", "strategies")] {
+        for g in v[key].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "{title:<9} {:<14} {} trades, win {} %, PF {}, realised {}, unrealised {}, fees {}\n",
+                g["name"].as_str().unwrap_or("?"),
+                g["trades"],
+                shown(&g["win_rate_pct"]),
+                shown(&g["profit_factor"]),
+                shown(&g["realised"]),
+                shown(&g["unrealised"]),
+                shown(&g["fees"]),
+            ));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn fills(v: &serde_json::Value) -> String {
+    let rows = v["fills"].as_array().cloned().unwrap_or_default();
+    if rows.is_empty() {
+        return format!("no fills since {}", v["since"].as_str().unwrap_or("-"));
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+        out.push_str(&format!(
+            "#{:<6} {} {:<10} {:<4} {} @ {} fee {} ({}) {}: {}\n",
+            r["id"],
+            s("time").get(..19).unwrap_or_default().replace('T', " "),
+            s("symbol"),
+            s("side"),
+            s("qty"),
+            s("price"),
+            s("fee"),
+            s("liquidity"),
+            s("strategy"),
+            s("reason"),
+        ));
+    }
+    out.trim_end().to_string()
 }
 
 fn status(v: &serde_json::Value) -> String {

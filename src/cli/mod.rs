@@ -14,6 +14,7 @@ mod run;
 mod status;
 mod strategy;
 mod ta;
+mod what_if;
 
 use crate::app::paths;
 use crate::config::Config;
@@ -167,6 +168,10 @@ enum Cmd {
         /// Compare with the recorded run in the database (`--db`, or the default one).
         #[arg(long)]
         check: bool,
+        /// Open the recording in the cockpit with a time bar: play, pause, speed up to
+        /// 1000×, step, jump to the next fill, alert or halt, back to the previous fill.
+        #[arg(long, conflicts_with_all = ["json", "check"])]
+        cockpit: bool,
     },
 }
 
@@ -217,9 +222,14 @@ pub fn dispatch_with(cli: Cli, registry: &Registry) -> ExitCode {
             Err(e) => config_error(&e),
         },
         Some(Cmd::Attach) => attach::run(&cli, &db),
-        Some(Cmd::Replay { file, json, check }) => {
-            replay::run(&file, check.then_some(db.as_path()), json, registry)
-        }
+        Some(Cmd::Replay {
+            file,
+            cockpit: true,
+            ..
+        }) => replay::cockpit(&file, registry),
+        Some(Cmd::Replay {
+            file, json, check, ..
+        }) => replay::run(&file, check.then_some(db.as_path()), json, registry),
         Some(Cmd::Ta {
             input,
             indicators,

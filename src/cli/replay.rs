@@ -1,5 +1,5 @@
 //! `tradedeck replay`: a recorded session through a fresh engine, checked against the
-//! database when asked.
+//! database when asked, or rewound in the cockpit (`--cockpit`).
 
 use super::EXIT_CONFIG;
 use crate::store::Store;
@@ -76,5 +76,72 @@ pub(super) fn run(
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `tradedeck replay FILE --cockpit`: the recording in the cockpit, paused at its start.
+/// Exit 2 for an unreadable recording.
+pub(super) fn cockpit(file: &Path, registry: &crate::strategy::Registry) -> ExitCode {
+    use crate::tui::{self, rewind};
+    use std::sync::Arc;
+    use tokio::sync::{mpsc, watch};
+    let input = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let rewind = match rewind::Rewind::load(input, &file.display().to_string(), registry.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let config = rewind.header().config.clone();
+    let keymap = config.keymap().unwrap_or_default();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = crate::tui::theme::Theme::new(config.ui.theme, no_color);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ended = rt.block_on(async move {
+        let (snap_tx, snapshots) = watch::channel(Arc::new(rewind.engine().snapshot()));
+        let (status_tx, status) = watch::channel(rewind.status());
+        let (controls, control_rx) = mpsc::channel(64);
+        let (commands, mut ignored) = mpsc::channel(64);
+        let (_system_tx, system) = watch::channel(None);
+        let (_stopped_tx, stopped) = watch::channel(None);
+        let (_alert_tx, alerts) = mpsc::unbounded_channel();
+        let ledger = rewind.ledger();
+        tokio::spawn(rewind::drive(rewind, control_rx, snap_tx, status_tx));
+        // the cockpit refuses to change a recording; whatever it still sends is dropped
+        tokio::spawn(async move { while ignored.recv().await.is_some() {} });
+        let link = tui::EngineLink {
+            snapshots,
+            system,
+            stopped,
+            commands,
+            reload: None,
+            ledger: Some(ledger),
+            what_if: None,
+            replay: Some(tui::ReplayLink { controls, status }),
+        };
+        tui::run(link, alerts, (keymap, theme), &config.ui, true).await
+    });
+    match ended {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: terminal: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -107,6 +107,11 @@ fn cockpit(
     let theme = Theme::new(opts.config.ui.theme, no_color);
     let ui_config = opts.config.ui.clone();
     let config_path = opts.config_path.clone();
+    let what_if = super::what_if::what_if(
+        opts.db.clone(),
+        opts.config.clone(),
+        opts.strategies.clone(),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -119,6 +124,9 @@ fn cockpit(
             stopped: handle.stopped.clone(),
             commands: handle.commands.clone(),
             reload: Some(reloader(config_path, handle.scripts.clone())),
+            ledger: Some(handle.ledger.clone()),
+            what_if: Some(what_if),
+            replay: None,
         };
         let ui = tui::run(link, alerts, (keymap, theme), &ui_config, false);
         let exit = tokio::select! {

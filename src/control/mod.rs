@@ -96,6 +96,22 @@ pub enum Request {
     /// Read the config file again and apply its risk limits and AI settings (refused, with
     /// the reason, when the file is invalid; the old settings stay).
     Reload,
+    /// The account's performance since `since` (today, run or all; default run).
+    Perf {
+        /// The scope.
+        #[serde(default)]
+        since: Option<String>,
+    },
+    /// The fills since `since` (a scope, a UTC day or datetime, or a span like `12h`; default
+    /// today) with the reason of each; as CSV text when `csv`.
+    Fills {
+        /// Where the list starts.
+        #[serde(default)]
+        since: Option<String>,
+        /// CSV text instead of JSON rows.
+        #[serde(default)]
+        csv: bool,
+    },
     /// Any engine command as the cockpit sends it (what `tradedeck attach` uses for keys).
     Command {
         /// The command.

@@ -40,6 +40,8 @@ pub struct Link {
     pub stopped: watch::Receiver<Option<String>>,
     /// The strategy scripts running, read again on reload.
     pub scripts: Vec<PathBuf>,
+    /// The account's fills and equity (`ctl perf`, `ctl fills`).
+    pub ledger: crate::perf::SharedLedger,
 }
 
 impl Link {
@@ -262,6 +264,38 @@ fn outcome(reply: CommandReply, done: &str) -> Response {
     }
 }
 
+/// The performance report of a scope (default: this run).
+fn perf(link: &Link, since: Option<&str>) -> Response {
+    let scope = match since.unwrap_or("run").parse::<crate::perf::Scope>() {
+        Ok(s) => s,
+        Err(e) => return Response::refused(e),
+    };
+    let snap = link.snapshots.borrow().clone();
+    let now = crate::perf::query::now_of(&snap);
+    let ledger = link.ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let report = ledger.report(scope, &now, crate::perf::query::LIVE_BAR_MS);
+    drop(ledger);
+    Response::done("perf", serde_json::to_value(&report).ok())
+}
+
+/// The fills from `since` (default: today), as rows or CSV.
+fn fills(link: &Link, since: Option<&str>, csv: bool) -> Response {
+    let now = link.snapshots.borrow().ts;
+    let ledger = link.ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let from = match crate::perf::query::since(since.unwrap_or("today"), &ledger, now) {
+        Ok(t) => t,
+        Err(e) => return Response::refused(e),
+    };
+    let rows = crate::perf::query::fills_since(&ledger, from);
+    drop(ledger);
+    let data = if csv {
+        serde_json::json!({ "csv": crate::perf::query::csv(&rows) })
+    } else {
+        serde_json::json!({ "since": from.to_string(), "fills": rows })
+    };
+    Response::done(format!("{} fills", rows.len()), Some(data))
+}
+
 async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -> Response {
     let by = || "ctl".to_string();
     let cmd = match request {
@@ -270,6 +304,8 @@ async fn answer(request: Request, link: &mut Link, config_path: Option<&Path>) -
             return Response::done("status", Some(status(&snap)));
         }
         Request::Snapshot => return Response::done("snapshot", link.snapshot_data()),
+        Request::Perf { since } => return perf(link, since.as_deref()),
+        Request::Fills { since, csv } => return fills(link, since.as_deref(), csv),
         Request::Halt { reason } => {
             let reason = reason.unwrap_or_else(|| "halted from ctl".into());
             return halt(reason, link).await;

@@ -88,8 +88,13 @@ fn f(d: Decimal) -> f64 {
     f64::try_from(d).unwrap_or(f64::NAN)
 }
 
-/// Renders everything `/metrics` shows.
-pub fn render(s: &Snapshot, t: &Tally, channels: &[ChannelHealth]) -> String {
+/// Renders everything `/metrics` shows; `perf` is this run's performance report.
+pub fn render(
+    s: &Snapshot,
+    t: &Tally,
+    channels: &[ChannelHealth],
+    perf: Option<&crate::perf::Performance>,
+) -> String {
     let mut o = Out(String::with_capacity(8192));
     o.family(
         "tradedeck_info",
@@ -111,7 +116,78 @@ pub fn render(s: &Snapshot, t: &Tally, channels: &[ChannelHealth]) -> String {
     ai(&mut o, s, t);
     notifier(&mut o, channels);
     engine(&mut o, s, t);
+    if let Some(p) = perf {
+        performance(&mut o, p);
+    }
     o.0
+}
+
+/// This run's performance, as the cockpit's performance view and `ctl perf` report it.
+fn performance(o: &mut Out, p: &crate::perf::Performance) {
+    let st = &p.stats;
+    for (name, help, v) in [
+        (
+            "tradedeck_perf_return_pct",
+            "This run's return, percent.",
+            st.return_pct,
+        ),
+        (
+            "tradedeck_perf_sharpe",
+            "This run's Sharpe ratio of minute returns, annualised.",
+            st.sharpe,
+        ),
+        (
+            "tradedeck_perf_sortino",
+            "This run's Sortino ratio of minute returns, annualised.",
+            st.sortino,
+        ),
+        (
+            "tradedeck_perf_max_drawdown_pct",
+            "This run's largest fall from a peak of equity, percent.",
+            st.max_drawdown_pct,
+        ),
+        (
+            "tradedeck_perf_win_rate_pct",
+            "Winning closed round trips this run, percent.",
+            st.win_rate_pct,
+        ),
+        (
+            "tradedeck_perf_profit_factor",
+            "Gross profit over gross loss of this run's closed round trips.",
+            st.profit_factor,
+        ),
+        (
+            "tradedeck_perf_exposure_pct",
+            "Share of this run's minutes with a position, percent.",
+            st.exposure_pct,
+        ),
+    ] {
+        o.one(name, "gauge", help, v);
+    }
+    o.one(
+        "tradedeck_perf_trades",
+        "gauge",
+        "Round trips closed this run.",
+        st.trades as f64,
+    );
+    o.one(
+        "tradedeck_perf_realised",
+        "gauge",
+        "P&L after fees of the round trips closed this run.",
+        f(p.realised),
+    );
+    o.one(
+        "tradedeck_perf_unrealised",
+        "gauge",
+        "P&L after fees of the open round trips at their marks.",
+        f(p.unrealised),
+    );
+    o.one(
+        "tradedeck_perf_fees",
+        "gauge",
+        "Fees paid on this run's round trips.",
+        f(st.fees),
+    );
 }
 
 fn account(o: &mut Out, s: &Snapshot) {
@@ -553,7 +629,7 @@ mod tests {
             leverage: Decimal::new(10, 0),
             liquidation: Decimal::new(66000, 0),
         }];
-        let text = render(&snap, &Tally::default(), &[]);
+        let text = render(&snap, &Tally::default(), &[], None);
         for line in [
             "tradedeck_perp_position_qty{symbol=\"BTC/USDT\"} -0.002",
             "tradedeck_perp_unrealised_pnl{symbol=\"BTC/USDT\"} -0.2",

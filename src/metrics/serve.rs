@@ -27,6 +27,8 @@ pub struct Sources {
     pub stats: Arc<Stats>,
     /// The notifier's channels.
     pub channels: Arc<dyn Fn() -> Vec<ChannelHealth> + Send + Sync>,
+    /// The account's fills and equity, for this run's performance.
+    pub ledger: crate::perf::SharedLedger,
 }
 
 /// Binds `addr`.
@@ -90,7 +92,21 @@ async fn answer(mut stream: TcpStream, sources: &Sources) -> std::io::Result<()>
     let (status, content_type, body) = match (method, path) {
         ("GET", "/metrics") => {
             let snap = sources.snapshots.borrow().clone();
-            let text = expose::render(&snap, &sources.stats.tally(), &(sources.channels)());
+            let perf = {
+                let ledger = sources.ledger.lock().unwrap_or_else(|p| p.into_inner());
+                let now = crate::perf::query::now_of(&snap);
+                ledger.report(
+                    crate::perf::Scope::Run,
+                    &now,
+                    crate::perf::query::LIVE_BAR_MS,
+                )
+            };
+            let text = expose::render(
+                &snap,
+                &sources.stats.tally(),
+                &(sources.channels)(),
+                Some(&perf),
+            );
             ("200 OK", expose::CONTENT_TYPE, text)
         }
         ("GET", "/") => (

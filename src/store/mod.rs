@@ -6,6 +6,7 @@
 
 pub mod candles;
 pub mod codec;
+mod ledger;
 mod queries;
 pub mod schema;
 mod searches;
@@ -352,6 +353,15 @@ impl Store {
     /// SQLite errors or rows that do not decode.
     pub fn run_decisions(&self, run_id: i64) -> Result<queries::RunDecisions, StoreError> {
         queries::run_decisions(&self.conn, run_id).map_err(|e| self.err(e))
+    }
+
+    /// The account's fills (with their reasons), equity checkpoints and runs, for the
+    /// performance view and the trade history.
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored value that does not parse.
+    pub fn ledger(&self) -> Result<crate::perf::Ledger, StoreError> {
+        ledger::load(&self.conn).map_err(|e| self.err(e))
     }
 
     /// Fills since `from` (any run): how many, and their fees (a restarted day's tally).

@@ -39,7 +39,7 @@ fn id_of(v: i64) -> rusqlite::Result<u64> {
     u64::try_from(v).map_err(|_| bad("id", &v.to_string()))
 }
 
-fn dec_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
+pub(super) fn dec_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
     from_text(&r.get::<_, String>(i)?)
 }
 
@@ -52,7 +52,7 @@ fn state(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
 
 const FILL_COLS: &str = "id, order_id, symbol, side, price, qty, fee, liquidity, ts_ms";
 
-fn fill_row(r: &Row<'_>) -> rusqlite::Result<Fill> {
+pub(super) fn fill_row(r: &Row<'_>) -> rusqlite::Result<Fill> {
     let liq: String = r.get(7)?;
     Ok(Fill {
         id: id_col(r, 0)?,
@@ -68,6 +68,17 @@ fn fill_row(r: &Row<'_>) -> rusqlite::Result<Fill> {
             other => return Err(bad("liquidity", other)),
         },
         ts: Timestamp(r.get(8)?),
+    })
+}
+
+/// An order origin as stored.
+pub(super) fn origin_of(text: &str) -> rusqlite::Result<Origin> {
+    Ok(match text {
+        "strategy" => Origin::Strategy,
+        "manual" => Origin::Manual,
+        "system" => Origin::System,
+        "guard" => Origin::Guard,
+        other => return Err(bad("origin", other)),
     })
 }
 
@@ -90,13 +101,7 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<Order> {
             price: price.as_deref().map(from_text).transpose()?,
             post_only: r.get(6)?,
             ioc: r.get(7)?,
-            origin: match origin.as_str() {
-                "strategy" => Origin::Strategy,
-                "manual" => Origin::Manual,
-                "system" => Origin::System,
-                "guard" => Origin::Guard,
-                other => return Err(bad("origin", other)),
-            },
+            origin: origin_of(&origin)?,
         },
         status: OrderStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
         filled_qty: dec_col(r, 10)?,

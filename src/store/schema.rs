@@ -256,6 +256,13 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (search, shard, shards)
     );
     ",
+    // 8: the performance view and the trade history name each fill's reason: the signal or
+    // guard trigger journalled at its order's creation, found by pair and time
+    "
+    CREATE INDEX signals_at ON signals(symbol, ts_ms);
+    CREATE INDEX risk_events_at ON risk_events(symbol, ts_ms);
+    CREATE INDEX equity_at ON equity(ts_ms);
+    ",
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -54,6 +54,30 @@ pub enum KeyAction {
     Analyse,
     /// Reload the config and the strategy scripts (a broken script is refused).
     Reload,
+    /// The performance view: figures, equity curve and drawdown.
+    Performance,
+    /// The trade history: every fill and round trip, filterable and sortable.
+    History,
+    /// The strategy pane: parameters, state, intents, logs and errors in full.
+    StrategyPane,
+    /// Backtest the running strategy on the selected pair's stored history.
+    WhatIf,
+    /// Replay: play or pause.
+    ReplayPlay,
+    /// Replay: faster.
+    ReplayFaster,
+    /// Replay: slower.
+    ReplaySlower,
+    /// Replay: one input forward.
+    ReplayStep,
+    /// Replay: to the next fill.
+    ReplayNextFill,
+    /// Replay: back to the previous fill.
+    ReplayPrevFill,
+    /// Replay: to the next alert.
+    ReplayNextAlert,
+    /// Replay: to the next halt.
+    ReplayNextHalt,
 }
 
 impl KeyAction {
@@ -83,6 +107,18 @@ impl KeyAction {
             KeyAction::RejectIntent => "reject".into(),
             KeyAction::Analyse => "analyse".into(),
             KeyAction::Reload => "reload".into(),
+            KeyAction::Performance => "performance".into(),
+            KeyAction::History => "history".into(),
+            KeyAction::StrategyPane => "strategy".into(),
+            KeyAction::WhatIf => "what_if".into(),
+            KeyAction::ReplayPlay => "replay_play".into(),
+            KeyAction::ReplayFaster => "replay_faster".into(),
+            KeyAction::ReplaySlower => "replay_slower".into(),
+            KeyAction::ReplayStep => "replay_step".into(),
+            KeyAction::ReplayNextFill => "replay_next_fill".into(),
+            KeyAction::ReplayPrevFill => "replay_prev_fill".into(),
+            KeyAction::ReplayNextAlert => "replay_next_alert".into(),
+            KeyAction::ReplayNextHalt => "replay_next_halt".into(),
         }
     }
 
@@ -116,6 +152,24 @@ impl KeyAction {
             KeyAction::Reload => {
                 "reload the config and strategy scripts (a broken script is refused)".into()
             }
+            KeyAction::Performance => {
+                "performance: return, Sharpe, drawdown, win rate… with the equity curve".into()
+            }
+            KeyAction::History => {
+                "trade history: fills and round trips with reasons (filter, sort, export)".into()
+            }
+            KeyAction::StrategyPane => "strategy pane: parameters, state, intents, logs".into(),
+            KeyAction::WhatIf => {
+                "what-if: backtest the running strategy on this pair's stored history".into()
+            }
+            KeyAction::ReplayPlay => "replay: play / pause".into(),
+            KeyAction::ReplayFaster => "replay: faster (up to 1000×)".into(),
+            KeyAction::ReplaySlower => "replay: slower".into(),
+            KeyAction::ReplayStep => "replay: one input forward".into(),
+            KeyAction::ReplayNextFill => "replay: jump to the next fill".into(),
+            KeyAction::ReplayPrevFill => "replay: back to the previous fill".into(),
+            KeyAction::ReplayNextAlert => "replay: jump to the next alert".into(),
+            KeyAction::ReplayNextHalt => "replay: jump to the next halt".into(),
         }
     }
 
@@ -135,6 +189,9 @@ impl KeyAction {
             KeyAction::ManualMode => "manual",
             KeyAction::Resume => "resume",
             KeyAction::FocusNext => "pane",
+            KeyAction::Performance => "perf",
+            KeyAction::History => "trades",
+            KeyAction::StrategyPane => "strategy",
             _ => return None,
         })
     }
@@ -168,8 +225,30 @@ impl KeyAction {
             KeyAction::Analyse,
             KeyAction::Reload,
         ]);
+        v.extend(KeyAction::VIEWS);
+        v.extend(KeyAction::REPLAY);
         v
     }
+
+    /// The full-screen views and what-if.
+    pub const VIEWS: [KeyAction; 4] = [
+        KeyAction::Performance,
+        KeyAction::History,
+        KeyAction::StrategyPane,
+        KeyAction::WhatIf,
+    ];
+
+    /// The rewind's keys (`tradedeck replay FILE --cockpit`).
+    pub const REPLAY: [KeyAction; 8] = [
+        KeyAction::ReplayPlay,
+        KeyAction::ReplayFaster,
+        KeyAction::ReplaySlower,
+        KeyAction::ReplayStep,
+        KeyAction::ReplayNextFill,
+        KeyAction::ReplayPrevFill,
+        KeyAction::ReplayNextAlert,
+        KeyAction::ReplayNextHalt,
+    ];
 }
 
 /// One key (with modifiers), as written in config: `q`, `!`, `tab`, `shift-tab`, `ctrl-c`,
@@ -331,6 +410,18 @@ fn defaults() -> Vec<(KeyAction, Vec<Key>)> {
         (KeyAction::RejectIntent, vec![k("x")]),
         (KeyAction::Analyse, vec![k("A")]),
         (KeyAction::Reload, vec![k("L")]),
+        (KeyAction::Performance, vec![k("g")]),
+        (KeyAction::History, vec![k("T")]),
+        (KeyAction::StrategyPane, vec![k("S")]),
+        (KeyAction::WhatIf, vec![k("w")]),
+        (KeyAction::ReplayPlay, vec![k("space")]),
+        (KeyAction::ReplayFaster, vec![k("]")]),
+        (KeyAction::ReplaySlower, vec![k("[")]),
+        (KeyAction::ReplayStep, vec![k(".")]),
+        (KeyAction::ReplayNextFill, vec![k("n")]),
+        (KeyAction::ReplayPrevFill, vec![k("N")]),
+        (KeyAction::ReplayNextAlert, vec![k(">")]),
+        (KeyAction::ReplayNextHalt, vec![k("H")]),
     ]);
     v
 }

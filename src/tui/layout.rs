@@ -1,4 +1,4 @@
-//! Where each pane goes, for the terminal's size: full from 160×48, compact from 100×30,
+//! Where each pane goes, for the terminal's size (the watchlist under the header at every size): full from 160×48, compact from 100×30,
 //! minimal from 80×24, and a "too small" message below that. A pure function of the size, so
 //! mouse routing in `update` and drawing agree.
 
@@ -26,6 +26,8 @@ pub enum SizeClass {
 pub struct Areas {
     /// Header lines.
     pub header: Rect,
+    /// The watchlist: a line per pair, or one line for all of them at the smallest size.
+    pub watchlist: Rect,
     /// The HALTED banner, when halted.
     pub banner: Option<Rect>,
     /// Order book ladder.
@@ -74,8 +76,19 @@ pub fn class(area: Rect) -> SizeClass {
     }
 }
 
-/// Lays out the cockpit in `area`.
-pub fn compute(area: Rect, halted: bool) -> Areas {
+/// Watchlist lines per size class for `pairs` pairs: every pair (up to 9) in full, up to 3 in
+/// compact, one line for all in minimal.
+pub fn watchlist_lines(class: SizeClass, pairs: usize) -> u16 {
+    let pairs = pairs.max(1) as u16;
+    match class {
+        SizeClass::Full => pairs.min(9),
+        SizeClass::Compact => pairs.min(3),
+        SizeClass::Minimal | SizeClass::TooSmall => 1,
+    }
+}
+
+/// Lays out the cockpit in `area` for `pairs` pairs.
+pub fn compute(area: Rect, halted: bool, pairs: usize) -> Areas {
     let class = class(area);
     if class == SizeClass::TooSmall {
         return Areas {
@@ -83,8 +96,9 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
             ..Areas::default()
         };
     }
-    let [header, banner, body, footer] = Layout::vertical([
+    let [header, watchlist, banner, body, footer] = Layout::vertical([
         Constraint::Length(2),
+        Constraint::Length(watchlist_lines(class, pairs)),
         Constraint::Length(u16::from(halted)),
         Constraint::Min(10),
         Constraint::Length(1),
@@ -93,6 +107,7 @@ pub fn compute(area: Rect, halted: bool) -> Areas {
     let banner = halted.then_some(banner);
     let mut a = Areas {
         header,
+        watchlist,
         banner,
         footer,
         ..Areas::default()
@@ -178,10 +193,11 @@ mod tests {
         assert_eq!(class(Rect::new(0, 0, 159, 48)), SizeClass::Compact);
         assert_eq!(class(Rect::new(0, 0, 80, 24)), SizeClass::Minimal);
         assert_eq!(class(Rect::new(0, 0, 79, 24)), SizeClass::TooSmall);
-        let full = compute(Rect::new(0, 0, 160, 48), true);
+        let full = compute(Rect::new(0, 0, 160, 48), true, 2);
         assert!(full.macd.is_some() && full.banner.is_some() && full.risk.is_some());
-        let min = compute(Rect::new(0, 0, 80, 24), false);
+        let min = compute(Rect::new(0, 0, 80, 24), false, 2);
         assert!(min.signals.is_none() && min.book.is_some() && min.banner.is_none());
+        assert_eq!((full.watchlist.height, min.watchlist.height), (2, 1));
         let book = full.book.unwrap();
         assert_eq!(
             full.pane_at(Position::new(book.x + 1, book.y + 1)),

@@ -8,6 +8,7 @@
 pub mod keymap;
 pub mod layout;
 pub mod panes;
+pub mod rewind;
 pub mod series;
 pub mod state;
 pub mod theme;
@@ -85,10 +86,144 @@ pub struct EngineLink {
     /// Reads the config and strategy scripts again into a reload command (`None` when the
     /// engine runs elsewhere: `tradedeck ctl reload` on its host does it).
     pub reload: Option<Reloader>,
+    /// The account's fills and equity, for the performance view and the trade history
+    /// (`None` when the engine runs elsewhere: `tradedeck ctl perf` and `ctl fills` there).
+    pub ledger: Option<crate::perf::SharedLedger>,
+    /// Runs a what-if backtest of a pair's running strategy (`None`: not offered here).
+    pub what_if: Option<WhatIf>,
+    /// The rewind's controls and status, when the engine is a replay.
+    pub replay: Option<ReplayLink>,
 }
 
 /// Builds the reload command from the files (or says why it cannot).
 pub type Reloader = Arc<dyn Fn() -> Result<Command, String> + Send + Sync>;
+
+/// Backtests the strategy running on a pair over its stored history (on a blocking thread).
+pub type WhatIf =
+    Arc<dyn Fn(crate::model::Symbol) -> Result<state::WhatIfReport, String> + Send + Sync>;
+
+/// A replay's side of the cockpit: where controls go and where its status comes from.
+pub struct ReplayLink {
+    /// Controls from the keys.
+    pub controls: mpsc::Sender<rewind::Control>,
+    /// Where the replay stands.
+    pub status: watch::Receiver<rewind::Status>,
+}
+
+/// Does what the view asked of the loop: reads the ledger, runs a what-if on a blocking thread
+/// (its answer arrives on `done`), writes an export, steers a replay.
+async fn serve_requests(st: &mut UiState, link: &Links, done: &mpsc::UnboundedSender<UiInput>) {
+    for req in std::mem::take(&mut st.requests) {
+        let input = match req {
+            state::UiRequest::Perf(scope) => match &link.ledger {
+                Some(l) => UiInput::Perf(Arc::new(perf_report(l, scope, &st.snapshot))),
+                None => alert("attached: run `tradedeck ctl perf` for the performance", st),
+            },
+            state::UiRequest::History => match &link.ledger {
+                Some(l) => UiInput::History(Arc::new(history(l, &st.snapshot))),
+                None => alert(
+                    "attached: run `tradedeck ctl fills` for the trade history",
+                    st,
+                ),
+            },
+            state::UiRequest::Export(rows) => {
+                let name = format!(
+                    "tradedeck-fills-{}.csv",
+                    st.now
+                        .to_string()
+                        .get(..19)
+                        .unwrap_or("now")
+                        .replace([':', '-'], "")
+                );
+                let text = match std::fs::write(&name, crate::perf::query::csv(&rows)) {
+                    Ok(()) => format!("exported {} fills to {name}", rows.len()),
+                    Err(e) => format!("export to {name} failed: {e}"),
+                };
+                alert(&text, st)
+            }
+            state::UiRequest::WhatIf(symbol) => {
+                match &link.what_if {
+                    Some(w) => {
+                        let (w, done) = (w.clone(), done.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let _ = done.send(UiInput::WhatIf(w(symbol)));
+                        });
+                    }
+                    None => {
+                        let why = "what-if runs where the engine runs (tradedeck backtest there)";
+                        update(st, UiInput::WhatIf(Err(why.into())));
+                    }
+                }
+                continue;
+            }
+            state::UiRequest::Replay(c) => {
+                if let Some(r) = &link.replay {
+                    let _ = r.controls.send(c).await;
+                }
+                continue;
+            }
+        };
+        update(st, input);
+    }
+}
+
+/// A warning for the alerts pane.
+fn alert(text: &str, st: &UiState) -> UiInput {
+    UiInput::SystemAlert(Alert {
+        ts: st.now,
+        level: crate::engine::AlertLevel::Info,
+        text: text.to_string(),
+    })
+}
+
+/// The report of `scope` from the ledger, ending at the snapshot.
+pub fn perf_report(
+    ledger: &crate::perf::SharedLedger,
+    scope: crate::perf::Scope,
+    snap: &Snapshot,
+) -> crate::perf::Performance {
+    let now = crate::perf::query::now_of(snap);
+    let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
+    l.report(scope, &now, crate::perf::query::LIVE_BAR_MS)
+}
+
+/// The trade history's rows from the ledger.
+fn history(ledger: &crate::perf::SharedLedger, snap: &Snapshot) -> state::History {
+    let now = crate::perf::query::now_of(snap);
+    let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let report = l.report(
+        crate::perf::Scope::All,
+        &now,
+        crate::perf::query::LIVE_BAR_MS,
+    );
+    let opened: std::collections::BTreeMap<_, _> = l
+        .fills()
+        .iter()
+        .map(|f| ((f.fill.symbol, f.fill.ts), f.strategy.clone()))
+        .collect();
+    state::History {
+        fills: crate::perf::query::fills_since(&l, crate::model::Timestamp(0)),
+        trips: report
+            .trades
+            .into_iter()
+            .map(|t| {
+                let s = opened
+                    .get(&(t.symbol, t.entry_ts))
+                    .cloned()
+                    .unwrap_or_default();
+                (t, s)
+            })
+            .collect(),
+        run_start: l.since(crate::perf::Scope::Run, now.ts),
+    }
+}
+
+/// The parts of the link the loop serves view requests with.
+struct Links {
+    ledger: Option<crate::perf::SharedLedger>,
+    what_if: Option<WhatIf>,
+    replay: Option<ReplayLink>,
+}
 
 /// Runs the cockpit until the person quits, a stop signal arrives or the engine fails (`stopped`
 /// turns `Some`: the reason is shown full-screen before the cockpit exits); returns the reason.
@@ -109,7 +244,17 @@ pub async fn run(
         mut stopped,
         commands,
         reload,
+        ledger,
+        what_if,
+        replay,
     } = link;
+    let mut replay_status = replay.as_ref().map(|r| r.status.clone());
+    let links = Links {
+        ledger,
+        what_if,
+        replay,
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel();
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
     crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
@@ -122,6 +267,10 @@ pub async fn run(
     let mut st = UiState::new(first, keymap, (size.width, size.height), clock::now());
     st.fib_lookback = ui.fib_lookback as usize;
     st.attached = attached;
+    if let Some(r) = replay_status.as_mut() {
+        let status = r.borrow_and_update().clone();
+        update(&mut st, UiInput::Replay(status));
+    }
     let fps = ui.fps;
     let mut frame = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps.max(1))));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -171,12 +320,35 @@ pub async fn run(
                         }
                     }
                 }
+                serve_requests(&mut st, &links, &done_tx).await;
+                // a replay's engine takes no orders: what happened is what was recorded
+                if links.replay.is_some() && !cmds.is_empty() {
+                    let said = alert("replay: the recorded session cannot be changed", &st);
+                    update(&mut st, said);
+                    cmds.clear();
+                }
                 for cmd in cmds {
                     if commands.send(cmd).await.is_err() {
                         return Ok("engine stopped");
                     }
                 }
                 dirty = true;
+            }
+            Some(input) = done.recv() => {
+                update(&mut st, input);
+                dirty = true;
+            }
+            Ok(()) = async {
+                match replay_status.as_mut() {
+                    Some(r) => r.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some(r) = replay_status.as_mut() {
+                    let status = r.borrow_and_update().clone();
+                    update(&mut st, UiInput::Replay(status));
+                    dirty = true;
+                }
             }
             Some(alert) = alerts.recv() => {
                 update(&mut st, UiInput::SystemAlert(alert));
@@ -202,6 +374,12 @@ pub async fn run(
                 let new_second = now.millis() / 1000 != st.now.millis() / 1000;
                 let flashes = st.flashes.len();
                 update(&mut st, UiInput::Tick(now));
+                // the performance view follows the account, once a second
+                if new_second && matches!(st.popups.last(), Some(state::Popup::Performance)) {
+                    st.requests.push(state::UiRequest::Perf(st.perf_scope));
+                    serve_requests(&mut st, &links, &done_tx).await;
+                    dirty = true;
+                }
                 // a flash that just ended needs one more frame to clear
                 let faded = st.flashes.len() != flashes;
                 let market_due = market_dirty && now.since(last_draw) >= refresh_ms;

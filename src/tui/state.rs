@@ -96,6 +96,103 @@ pub enum Popup {
     },
     /// A manual order ticket.
     Ticket(Ticket),
+    /// The performance view.
+    Performance,
+    /// The trade history.
+    History(HistoryView),
+    /// The selected pair's strategy in full.
+    Strategy,
+    /// A what-if backtest of the selected pair's strategy: running, or its figures.
+    WhatIf,
+}
+
+/// What the trade history lists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HistoryTab {
+    /// Every fill.
+    Fills,
+    /// Round trips.
+    RoundTrips,
+}
+
+/// The column the trade history sorts by.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    /// Time.
+    Time,
+    /// Pair.
+    Pair,
+    /// Notional (fills) or P&L (round trips).
+    Size,
+}
+
+/// The trade history's filters, order and scroll.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryView {
+    /// Fills or round trips.
+    pub tab: HistoryTab,
+    /// Only this pair.
+    pub pair: Option<crate::model::Symbol>,
+    /// Only this side (fills).
+    pub side: Option<Side>,
+    /// Only this strategy.
+    pub strategy: Option<String>,
+    /// From when.
+    pub since: crate::perf::Scope,
+    /// The order.
+    pub sort: SortBy,
+    /// Newest (largest) first.
+    pub descending: bool,
+    /// Rows scrolled past.
+    pub scroll: usize,
+}
+
+impl Default for HistoryView {
+    fn default() -> HistoryView {
+        HistoryView {
+            tab: HistoryTab::Fills,
+            pair: None,
+            side: None,
+            strategy: None,
+            since: crate::perf::Scope::All,
+            sort: SortBy::Time,
+            descending: true,
+            scroll: 0,
+        }
+    }
+}
+
+/// Something the cockpit's loop does for the view (reading the ledger, running a backtest,
+/// writing a file, steering a replay).
+#[derive(Clone, Debug, PartialEq)]
+pub enum UiRequest {
+    /// The performance report of a scope.
+    Perf(crate::perf::Scope),
+    /// The fills and round trips for the trade history.
+    History,
+    /// Write these fills to a CSV file.
+    Export(Vec<crate::perf::query::FillRow>),
+    /// A what-if backtest of the pair's strategy.
+    WhatIf(crate::model::Symbol),
+    /// A replay control.
+    Replay(crate::tui::rewind::Control),
+}
+
+/// A what-if backtest's outcome, as its popup shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WhatIfReport {
+    /// The pair.
+    pub symbol: crate::model::Symbol,
+    /// The strategy and its parameters.
+    pub strategy: String,
+    /// The stored candles it ran on: how many, from, to.
+    pub candles: (usize, Timestamp, Timestamp),
+    /// The figures.
+    pub stats: crate::backtest::Stats,
+    /// Equity at every close.
+    pub curve: Vec<(Timestamp, f64)>,
+    /// How long it took, ms.
+    pub took_ms: f64,
 }
 
 /// Something the cockpit reacts to.
@@ -113,6 +210,25 @@ pub enum UiInput {
     Tick(Timestamp),
     /// A warning or error from outside the engine (store, feed, terminal), via the log.
     SystemAlert(Alert),
+    /// A performance report, as asked for.
+    Perf(Arc<crate::perf::Performance>),
+    /// The fills and round trips, for the trade history.
+    History(Arc<History>),
+    /// A what-if backtest finished (or could not run).
+    WhatIf(Result<WhatIfReport, String>),
+    /// Where a replay stands.
+    Replay(crate::tui::rewind::Status),
+}
+
+/// The trade history's rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// Every fill, oldest first.
+    pub fills: Vec<crate::perf::query::FillRow>,
+    /// Every round trip with the strategy that opened it.
+    pub trips: Vec<(crate::backtest::Trade, String)>,
+    /// When each run began (for the `run` filter).
+    pub run_start: Timestamp,
 }
 
 /// The cockpit's view state. Trading state lives in the snapshot, never here.
@@ -159,6 +275,18 @@ pub struct UiState {
     /// The cockpit is attached to an engine through its control socket: quitting detaches and
     /// the engine keeps running, so it never asks.
     pub attached: bool,
+    /// What the loop should do for the view, taken by it after each input.
+    pub requests: Vec<UiRequest>,
+    /// The latest performance report.
+    pub perf: Option<Arc<crate::perf::Performance>>,
+    /// The performance view's scope.
+    pub perf_scope: crate::perf::Scope,
+    /// The trade history's rows, as last read.
+    pub history: Arc<History>,
+    /// The latest what-if: `None` while it runs.
+    pub what_if: Option<Result<WhatIfReport, String>>,
+    /// Where the replay stands (`None`: a live engine).
+    pub replay: Option<crate::tui::rewind::Status>,
 }
 
 impl UiState {
@@ -190,6 +318,12 @@ impl UiState {
             book_venue: 0,
             quit: false,
             attached: false,
+            requests: Vec::new(),
+            perf: None,
+            perf_scope: crate::perf::Scope::Run,
+            history: Arc::new(History::default()),
+            what_if: None,
+            replay: None,
         }
     }
 
@@ -260,8 +394,27 @@ pub fn update(st: &mut UiState, input: UiInput) -> Vec<Command> {
             Vec::new()
         }
         UiInput::Tick(now) => {
+            // a replay's clock is its engine's
+            let now = st.replay.as_ref().map_or(now, |r| r.now);
             st.now = now;
             st.flashes.retain(|_, t| now.since(*t) < FLASH_MS);
+            Vec::new()
+        }
+        UiInput::Perf(p) => {
+            st.perf = Some(p);
+            Vec::new()
+        }
+        UiInput::History(h) => {
+            st.history = h;
+            Vec::new()
+        }
+        UiInput::WhatIf(r) => {
+            st.what_if = Some(r);
+            Vec::new()
+        }
+        UiInput::Replay(r) => {
+            st.now = r.now;
+            st.replay = Some(r);
             Vec::new()
         }
     }
@@ -424,9 +577,34 @@ fn on_global(st: &mut UiState, action: KeyAction) -> Vec<Command> {
                 .into_iter()
                 .collect();
         }
+        KeyAction::Performance => {
+            st.popups.push(Popup::Performance);
+            st.requests.push(UiRequest::Perf(st.perf_scope));
+        }
+        KeyAction::History => {
+            st.popups.push(Popup::History(HistoryView::default()));
+            st.requests.push(UiRequest::History);
+        }
+        KeyAction::StrategyPane => st.popups.push(Popup::Strategy),
+        KeyAction::WhatIf => what_if(st),
+        a if st.replay.is_some() => {
+            if let Some(c) = crate::tui::rewind::Control::of(a) {
+                st.requests.push(UiRequest::Replay(c));
+            }
+        }
         _ => {}
     }
     Vec::new()
+}
+
+/// Starts a what-if backtest of the selected pair's strategy.
+fn what_if(st: &mut UiState) {
+    if let Some(m) = st.market() {
+        let symbol = m.symbol;
+        st.what_if = None;
+        st.popups.push(Popup::WhatIf);
+        st.requests.push(UiRequest::WhatIf(symbol));
+    }
 }
 
 /// Handles a key inside `popup` (already taken off the stack); puts it back unless it closed.
@@ -490,7 +668,120 @@ fn on_popup_key(
             }
         },
         Popup::Ticket(t) => on_ticket_key(st, t, key),
+        Popup::Performance => {
+            match (key.code, action) {
+                (KeyCode::Esc | KeyCode::Char('q'), _) | (_, Some(KeyAction::Performance)) => {}
+                (KeyCode::Char(' ') | KeyCode::Enter, _) => {
+                    st.perf_scope = st.perf_scope.next();
+                    st.requests.push(UiRequest::Perf(st.perf_scope));
+                    st.popups.push(Popup::Performance);
+                }
+                _ => st.popups.push(Popup::Performance),
+            }
+            Vec::new()
+        }
+        Popup::History(h) => {
+            on_history_key(st, h, key);
+            Vec::new()
+        }
+        Popup::Strategy => {
+            match (key.code, action) {
+                (KeyCode::Esc | KeyCode::Char('q'), _) | (_, Some(KeyAction::StrategyPane)) => {}
+                (_, Some(KeyAction::Reload)) => {
+                    st.reload_requested = true;
+                    st.popups.push(Popup::Strategy);
+                }
+                (_, Some(KeyAction::WhatIf)) => {
+                    st.popups.push(Popup::Strategy);
+                    what_if(st);
+                }
+                _ => st.popups.push(Popup::Strategy),
+            }
+            Vec::new()
+        }
+        Popup::WhatIf => {
+            if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                st.popups.push(Popup::WhatIf);
+            }
+            Vec::new()
+        }
     }
+}
+
+/// The next of `options` after `current` (`None` first: no filter).
+fn cycle<T: Clone + PartialEq>(current: &Option<T>, options: &[T]) -> Option<T> {
+    match current {
+        None => options.first().cloned(),
+        Some(c) => {
+            let i = options.iter().position(|o| o == c);
+            i.and_then(|i| options.get(i + 1)).cloned()
+        }
+    }
+}
+
+/// Keys of the trade history: filters (`p` pair, `s` side, `g` strategy, `d` date), order
+/// (`o` column, `r` reverse), tab (fills / round trips), scrolling, `e` export, esc.
+fn on_history_key(st: &mut UiState, mut h: HistoryView, key: KeyEvent) {
+    let rows = crate::tui::panes::history_rows(&st.history, &h, st.now).len();
+    let page = usize::from(st.size.1.saturating_sub(8)).max(1);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('T') => return,
+        KeyCode::Tab => {
+            h.tab = match h.tab {
+                HistoryTab::Fills => HistoryTab::RoundTrips,
+                HistoryTab::RoundTrips => HistoryTab::Fills,
+            };
+            h.scroll = 0;
+        }
+        KeyCode::Char('p') => {
+            let pairs: Vec<crate::model::Symbol> =
+                st.snapshot.markets.iter().map(|m| m.symbol).collect();
+            h.pair = cycle(&h.pair, &pairs);
+            h.scroll = 0;
+        }
+        KeyCode::Char('s') => {
+            h.side = cycle(&h.side, &[Side::Buy, Side::Sell]);
+            h.scroll = 0;
+        }
+        KeyCode::Char('g') => {
+            let mut names: Vec<String> = st
+                .history
+                .fills
+                .iter()
+                .map(|f| f.strategy.clone())
+                .collect();
+            names.sort();
+            names.dedup();
+            h.strategy = cycle(&h.strategy, &names);
+            h.scroll = 0;
+        }
+        KeyCode::Char('d') => {
+            h.since = match h.since {
+                crate::perf::Scope::All => crate::perf::Scope::Today,
+                crate::perf::Scope::Today => crate::perf::Scope::Run,
+                crate::perf::Scope::Run => crate::perf::Scope::All,
+            };
+            h.scroll = 0;
+        }
+        KeyCode::Char('o') => {
+            h.sort = match h.sort {
+                SortBy::Time => SortBy::Pair,
+                SortBy::Pair => SortBy::Size,
+                SortBy::Size => SortBy::Time,
+            }
+        }
+        KeyCode::Char('r') => h.descending = !h.descending,
+        KeyCode::Up | KeyCode::Char('k') => h.scroll = h.scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => h.scroll = (h.scroll + 1).min(rows.saturating_sub(1)),
+        KeyCode::PageUp => h.scroll = h.scroll.saturating_sub(page),
+        KeyCode::PageDown => h.scroll = (h.scroll + page).min(rows.saturating_sub(1)),
+        KeyCode::Char('e') => {
+            let fills = crate::tui::panes::history_fills(&st.history, &h, st.now);
+            st.requests.push(UiRequest::Export(fills));
+        }
+        _ => {}
+    }
+    st.popups.push(Popup::History(h));
 }
 
 fn on_ticket_key(st: &mut UiState, mut t: Ticket, key: KeyEvent) -> Vec<Command> {
@@ -565,7 +856,11 @@ fn on_mouse(st: &mut UiState, m: MouseEvent) {
         MouseEventKind::ScrollDown => 1,
         _ => return,
     };
-    let areas = layout::compute(Rect::new(0, 0, st.size.0, st.size.1), st.restricted());
+    let areas = layout::compute(
+        Rect::new(0, 0, st.size.0, st.size.1),
+        st.restricted(),
+        st.snapshot.markets.len(),
+    );
     let at = Position::new(m.column, m.row);
     let Some(pane) = areas.pane_at(at) else {
         return;

@@ -2,12 +2,12 @@
 //! AI status; and the full-width HALTED banner.
 
 use super::{age, fixed, sign_style, signed};
-use crate::engine::TradingState;
+use crate::engine::{FeedHealth, TradingState, Venue};
 use crate::tui::state::UiState;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use rust_decimal::Decimal;
@@ -30,43 +30,8 @@ impl Widget for &Header<'_> {
         let clock = format!("{} UTC", &clock[..19].replace('T', " "));
         let mut feeds: Vec<Span> = Vec::new();
         for f in &s.feeds {
-            // a venue's freshest data: the pairs it trades and the books it only shows
-            let newest = s
-                .markets
-                .iter()
-                .filter(|m| m.venue == f.venue)
-                .map(|m| m.received_ts)
-                .chain(
-                    s.markets
-                        .iter()
-                        .flat_map(|m| &m.other_venues)
-                        .filter(|v| v.venue == f.venue)
-                        .map(|v| v.received_ts),
-                )
-                .max()
-                .unwrap_or_default();
-            let ms = self.st.now.since(newest);
-            let banned = f.banned_until.filter(|u| self.st.now < *u);
-            let (word, style) = if let Some(until) = banned {
-                let hms = until.to_string();
-                let hms = hms.get(11..19).unwrap_or(&hms);
-                (format!("{} ✖ banned until {hms} UTC", f.venue), t.danger)
-            } else if !f.connected {
-                let unreachable = f
-                    .down_because
-                    .as_deref()
-                    .is_some_and(|w| w.starts_with("cannot reach"));
-                let what = if unreachable {
-                    "cannot reach · retry"
-                } else {
-                    "reconnecting"
-                };
-                (format!("{} ✖ {what} #{}", f.venue, f.reconnects), t.danger)
-            } else if ms > STALE_MS {
-                (format!("{} ◌ stale {}", f.venue, age(ms)), t.warn)
-            } else {
-                (format!("{} ● live {}", f.venue, age(ms)), t.up)
-            };
+            let (word, style) = health_of(self.st, f, t);
+            let word = format!("{} {word}", f.venue);
             feeds.push(Span::styled(word, style));
             if let Some((used, limit)) = f.weight {
                 let style = if u64::from(used) * 100 >= u64::from(limit) * 80 {
@@ -174,6 +139,57 @@ impl Widget for &Header<'_> {
             state,
         ];
         Paragraph::new(vec![Line::from(line1), Line::from(line2)]).render(area, buf);
+    }
+}
+
+/// A feed's health in words (`● live 120ms`, `◌ stale 8s`, `✖ reconnecting #3`, `✖ banned
+/// until …`) and its style, judged by the freshest data of the venue: the pairs it trades and
+/// the books it only shows.
+pub fn health_of(st: &UiState, f: &FeedHealth, t: &Theme) -> (String, Style) {
+    let s = &st.snapshot;
+    let newest = s
+        .markets
+        .iter()
+        .filter(|m| m.venue == f.venue)
+        .map(|m| m.received_ts)
+        .chain(
+            s.markets
+                .iter()
+                .flat_map(|m| &m.other_venues)
+                .filter(|v| v.venue == f.venue)
+                .map(|v| v.received_ts),
+        )
+        .max()
+        .unwrap_or_default();
+    let ms = st.now.since(newest);
+    let banned = f.banned_until.filter(|u| st.now < *u);
+    if let Some(until) = banned {
+        let hms = until.to_string();
+        let hms = hms.get(11..19).unwrap_or(&hms);
+        (format!("✖ banned until {hms} UTC"), t.danger)
+    } else if !f.connected {
+        let unreachable = f
+            .down_because
+            .as_deref()
+            .is_some_and(|w| w.starts_with("cannot reach"));
+        let what = if unreachable {
+            "cannot reach · retry"
+        } else {
+            "reconnecting"
+        };
+        (format!("✖ {what} #{}", f.reconnects), t.danger)
+    } else if ms > STALE_MS {
+        (format!("◌ stale {}", age(ms)), t.warn)
+    } else {
+        (format!("● live {}", age(ms)), t.up)
+    }
+}
+
+/// The health of the feed of `venue` (`◌ connecting` before it reports).
+pub fn feed_health(st: &UiState, venue: Venue, t: &Theme) -> (String, Style) {
+    match st.snapshot.feeds.iter().find(|f| f.venue == venue) {
+        Some(f) => health_of(st, f, t),
+        None => ("◌ connecting".into(), t.warn),
     }
 }
 

@@ -6,6 +6,7 @@ mod chart;
 mod fault;
 mod footer;
 mod header;
+mod history;
 mod indicators;
 mod orders;
 mod popups;
@@ -13,19 +14,24 @@ mod positions;
 mod risk;
 mod signals;
 mod strategy;
+mod views;
+mod watchlist;
 
 pub use alerts::AlertsPane;
 pub use book::BookPane;
 pub use chart::ChartPane;
 pub use fault::FaultScreen;
 pub use footer::Footer;
-pub use header::{Banner, Header};
+pub use header::{Banner, Header, feed_health};
+pub use history::{HistoryPane, Row, history_fills, history_rows};
 pub use indicators::{MacdPane, RsiPane};
 pub use orders::OrdersPane;
 pub use popups::PopupView;
 pub use positions::PositionsPane;
 pub use risk::RiskPane;
 pub use signals::SignalsPane;
+pub use views::{PerfView, StrategyFull, TimeBar, WhatIfView};
+pub use watchlist::Watchlist;
 
 use super::layout::{self, MIN_SIZE, SizeClass};
 use super::series;
@@ -59,8 +65,17 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let a = layout::compute(area, st.restricted());
+    let class = layout::class(area);
+    let a = layout::compute(area, st.restricted(), st.snapshot.markets.len());
     frame.render_widget(&Header { st, theme }, a.header);
+    frame.render_widget(
+        &Watchlist {
+            st,
+            theme,
+            one_line: class == SizeClass::Minimal,
+        },
+        a.watchlist,
+    );
     if let Some(r) = a.banner {
         frame.render_widget(&Banner { st, theme }, r);
     }
@@ -118,14 +133,18 @@ pub fn draw(frame: &mut Frame<'_>, st: &UiState, theme: &Theme) {
         frame.render_widget(&AlertsPane { st, theme }, r);
     }
     let with_alert = a.alerts.is_none();
-    frame.render_widget(
-        &Footer {
-            st,
-            theme,
-            with_alert,
-        },
-        a.footer,
-    );
+    if st.replay.is_some() {
+        frame.render_widget(&TimeBar { st, theme }, a.footer);
+    } else {
+        frame.render_widget(
+            &Footer {
+                st,
+                theme,
+                with_alert,
+            },
+            a.footer,
+        );
+    }
     if let Some(p) = st.popups.last() {
         frame.render_widget(
             &PopupView {

@@ -20,7 +20,8 @@ pub struct PopupView<'a> {
     pub theme: &'a Theme,
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+/// A `w`×`h` rectangle in the middle of `area`.
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -47,11 +48,30 @@ impl Widget for &PopupView<'_> {
             .map(|k| k.to_string())
             .unwrap_or_default();
         let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match self.popup {
+            Popup::Performance => return super::views::PerfView { st, theme: t }.render(area, buf),
+            Popup::History(h) => {
+                return super::history::HistoryPane {
+                    st,
+                    theme: t,
+                    view: h,
+                }
+                .render(area, buf);
+            }
+            Popup::Strategy => {
+                return super::views::StrategyFull { st, theme: t }.render(area, buf);
+            }
+            Popup::WhatIf => return super::views::WhatIfView { st, theme: t }.render(area, buf),
             Popup::Help => {
+                // the rewind's keys only where they do something
+                let replay: Vec<String> = crate::tui::keymap::KeyAction::REPLAY
+                    .iter()
+                    .map(|a| a.description())
+                    .collect();
                 let mut lines: Vec<Line> = st
                     .keymap
                     .help_rows()
                     .into_iter()
+                    .filter(|(_, d)| st.replay.is_some() || !replay.contains(d))
                     .map(|(k, d)| {
                         Line::from(vec![
                             Span::styled(format!("{k:>14}  "), t.focus),
