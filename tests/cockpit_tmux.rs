@@ -38,6 +38,11 @@ impl Tmux {
         args.extend_from_slice(keys);
         self.run(&args);
     }
+    /// Escape alone (an escape followed at once by a key reads as alt-key).
+    fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
     fn type_text(&self, text: &str) {
         self.run(&["send-keys", "-t", "cockpit", "-l", text]);
     }
@@ -76,6 +81,12 @@ fn start(home: &Home, db: &std::path::Path, name: &str) -> Option<Tmux> {
 /// Runs the binary with `args` in a fresh tmux server until a live book shows; None when tmux
 /// is missing outside CI.
 fn start_with(home: &Home, name: &str, args: &str) -> Option<Tmux> {
+    start_until(home, name, args, &["─ mid ", "spread", "● live"])
+}
+
+/// Runs the binary with `args` in a fresh tmux server until the screen shows all of `ready`;
+/// None when tmux is missing outside CI.
+fn start_until(home: &Home, name: &str, args: &str, ready: &[&str]) -> Option<Tmux> {
     if !tmux_available() {
         assert!(
             std::env::var("CI").is_err(),
@@ -103,9 +114,9 @@ fn start_with(home: &Home, name: &str, args: &str) -> Option<Tmux> {
         "48",
         &cmd,
     ]);
-    poll_until(Duration::from_secs(60), "a live book on screen", || {
+    poll_until(Duration::from_secs(60), "the cockpit ready", || {
         let s = tmux.screen();
-        (s.contains("─ mid ") && s.contains("spread") && s.contains("● live")).then_some(())
+        ready.iter().all(|r| s.contains(r)).then_some(())
     });
     Some(tmux)
 }
@@ -360,4 +371,165 @@ fn a_restart_with_stored_candles_is_warm_on_every_timeframe_within_ten_seconds()
     );
     eprintln!("warm after {:?}: {line}", started.elapsed());
     tmux.keys(&["q"]);
+}
+
+/// The screen's line that starts (after spaces) with `prefix`.
+fn line_with<'a>(screen: &'a str, prefix: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.trim_start().starts_with(prefix))
+}
+
+#[test]
+fn cockpit_v2_watchlist_views_and_rewind_in_a_terminal() {
+    let home = Home::new();
+    let db = home.path().join("v2.db");
+    let rec = home.path().join("v2.jsonl");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/strategies/flip.lua");
+    let Some(tmux) = start_with(
+        &home,
+        "v2",
+        &format!(
+            "--db {} --seed 3 --strategy {script} --record {}",
+            db.display(),
+            rec.display()
+        ),
+    ) else {
+        return;
+    };
+    // both pairs' prices without a key: a watchlist line each at 160×48
+    let s = tmux.screen();
+    for pair in ["▶1 BTC/USDT", "2 ETH/USDT"] {
+        let line = line_with(&s, pair).unwrap_or_else(|| panic!("{pair} missing:\n{s}"));
+        assert!(line.contains("bps") && line.contains("24h"), "{line}");
+    }
+    // fills arrive (the flip script trades every bar)
+    poll_until(Duration::from_secs(30), "fills on the header", || {
+        let s = tmux.screen();
+        line_with(&s, "equity")
+            .filter(|l| !l.contains("fills 0 "))
+            .map(|_| ())
+    });
+    // the performance view, its figures from the ledger
+    tmux.keys(&["g"]);
+    poll_until(Duration::from_secs(10), "the performance view", || {
+        let s = tmux.screen();
+        (s.contains("Performance · run") && s.contains("profit factor") && s.contains("drawdown"))
+            .then_some(())
+    });
+    tmux.keys(&["Space"]);
+    poll_until(Duration::from_secs(10), "the next scope", || {
+        tmux.screen().contains("Performance · today").then_some(())
+    });
+    tmux.escape();
+    tmux.keys(&["T"]);
+    poll_until(Duration::from_secs(10), "the trade history", || {
+        let s = tmux.screen();
+        (s.contains("Trade history · fills") && s.contains("flip: in at")).then_some(())
+    });
+    tmux.keys(&["Tab"]);
+    poll_until(Duration::from_secs(10), "the round trips", || {
+        tmux.screen().contains("round trips (").then_some(())
+    });
+    tmux.keys(&["e"]);
+    tmux.escape();
+    tmux.keys(&["S"]);
+    poll_until(Duration::from_secs(10), "the strategy pane", || {
+        let s = tmux.screen();
+        (s.contains("Strategy · BTC/USDT") && s.contains("intents, newest first")).then_some(())
+    });
+    tmux.keys(&["w"]);
+    poll_until(Duration::from_secs(30), "the what-if figures", || {
+        let s = tmux.screen();
+        (s.contains("What-if · flip.lua")
+            && s.contains("stored 1m candles")
+            && s.contains("buy and hold"))
+        .then_some(())
+    });
+    tmux.escape();
+    tmux.escape();
+    tmux.keys(&["?"]);
+    poll_until(Duration::from_secs(10), "the new keys in help", || {
+        let s = tmux.screen();
+        (s.contains("performance: return")
+            && s.contains("trade history:")
+            && s.contains("what-if:"))
+        .then_some(())
+    });
+    tmux.escape();
+    // 80×24: the watchlist is one line holding both pairs
+    tmux.run(&["resize-window", "-t", "cockpit", "-x", "80", "-y", "24"]);
+    poll_until(
+        Duration::from_secs(10),
+        "both pairs on one line at 80×24",
+        || {
+            let s = tmux.screen();
+            s.lines()
+                .find(|l| l.contains("1 BTC/USDT") && l.contains("2 ETH/USDT"))
+                .map(|_| ())
+        },
+    );
+    tmux.keys(&["q"]);
+    poll_until(Duration::from_secs(20), "quit", || {
+        let s = tmux.screen();
+        if s.contains("Quit?") {
+            tmux.keys(&["y"]);
+        }
+        s.contains("EXITED").then_some(())
+    });
+    assert!(tmux.screen().contains("EXITED 0"), "{}", tmux.screen());
+    let exported: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("tradedeck-fills-")
+        })
+        .collect();
+    drop(tmux);
+    assert_eq!(exported.len(), 1, "the history's CSV export");
+    let csv = std::fs::read_to_string(exported[0].path()).unwrap();
+    assert!(
+        csv.starts_with("id,time,symbol,side,price,qty,fee"),
+        "{csv}"
+    );
+    assert!(csv.contains("flip: in at"), "{csv}");
+
+    // the recording rewound: paused at the start, then to the first fill, then played out
+    let Some(tmux) = start_until(
+        &home,
+        "rewind",
+        &format!("replay {} --cockpit", rec.display()),
+        &["REPLAY ❚❚ paused", "input 0/"],
+    ) else {
+        return;
+    };
+    tmux.keys(&["n"]);
+    poll_until(Duration::from_secs(10), "the first fill", || {
+        let s = tmux.screen();
+        (s.contains("fills 1/") && s.contains("─ mid ")).then_some(())
+    });
+    tmux.keys(&["b"]);
+    poll_until(
+        Duration::from_secs(10),
+        "the recording refuses orders",
+        || {
+            let s = tmux.screen();
+            if s.contains("Order ticket") {
+                tmux.type_text("0.01");
+                tmux.keys(&["Enter"]);
+            }
+            s.contains("recorded session").then_some(())
+        },
+    );
+    tmux.keys(&["]", "]", "]", "]", "]", "]", "]", "]", "]", "Space"]);
+    poll_until(Duration::from_secs(60), "the end of the recording", || {
+        tmux.screen().contains("end of the recording").then_some(())
+    });
+    let s = tmux.screen();
+    let bar = line_with(&s, "REPLAY").unwrap_or_default().to_string();
+    assert!(bar.contains("1000×"), "{bar}");
+    tmux.keys(&["q"]);
+    poll_until(Duration::from_secs(10), "the replay to end", || {
+        tmux.screen().contains("EXITED 0").then_some(())
+    });
 }

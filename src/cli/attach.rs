@@ -40,6 +40,7 @@ pub(super) fn run(cli: &Cli, db: &Path) -> ExitCode {
                     ledger: None,
                     what_if: None,
                     replay: None,
+                    export_dir: super::dir_of(db),
                 },
                 alerts,
                 (keymap, theme),

@@ -240,6 +240,14 @@ pub fn dispatch_with(cli: Cli, registry: &Registry) -> ExitCode {
     }
 }
 
+/// The directory `file` is in (`.` for a bare name): where the cockpit writes its exports.
+fn dir_of(file: &Path) -> std::path::PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
 /// Reports a configuration that cannot be used.
 fn config_error(e: &crate::config::ConfigError) -> ExitCode {
     eprintln!("error: {e}");

@@ -134,6 +134,7 @@ pub(super) fn cockpit(file: &Path, registry: &crate::strategy::Registry) -> Exit
             ledger: Some(ledger),
             what_if: None,
             replay: Some(tui::ReplayLink { controls, status }),
+            export_dir: super::dir_of(file),
         };
         tui::run(link, alerts, (keymap, theme), &config.ui, true).await
     });

@@ -107,6 +107,7 @@ fn cockpit(
     let theme = Theme::new(opts.config.ui.theme, no_color);
     let ui_config = opts.config.ui.clone();
     let config_path = opts.config_path.clone();
+    let export_dir = super::dir_of(&opts.db);
     let what_if = super::what_if::what_if(
         opts.db.clone(),
         opts.config.clone(),
@@ -127,6 +128,7 @@ fn cockpit(
             ledger: Some(handle.ledger.clone()),
             what_if: Some(what_if),
             replay: None,
+            export_dir,
         };
         let ui = tui::run(link, alerts, (keymap, theme), &ui_config, false);
         let exit = tokio::select! {

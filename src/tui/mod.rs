@@ -24,6 +24,7 @@ use crossterm::event::{
 };
 use keymap::Keymap;
 use state::{UiInput, UiState, update};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use theme::Theme;
@@ -93,6 +94,8 @@ pub struct EngineLink {
     pub what_if: Option<WhatIf>,
     /// The rewind's controls and status, when the engine is a replay.
     pub replay: Option<ReplayLink>,
+    /// Where the trade history's CSV exports go (the database's directory).
+    pub export_dir: PathBuf,
 }
 
 /// Builds the reload command from the files (or says why it cannot).
@@ -127,17 +130,12 @@ async fn serve_requests(st: &mut UiState, link: &Links, done: &mpsc::UnboundedSe
                 ),
             },
             state::UiRequest::Export(rows) => {
-                let name = format!(
-                    "tradedeck-fills-{}.csv",
-                    st.now
-                        .to_string()
-                        .get(..19)
-                        .unwrap_or("now")
-                        .replace([':', '-'], "")
-                );
+                let stamp = st.now.to_string();
+                let stamp = stamp.get(..19).unwrap_or("now").replace([':', '-'], "");
+                let name = link.export_dir.join(format!("tradedeck-fills-{stamp}.csv"));
                 let text = match std::fs::write(&name, crate::perf::query::csv(&rows)) {
-                    Ok(()) => format!("exported {} fills to {name}", rows.len()),
-                    Err(e) => format!("export to {name} failed: {e}"),
+                    Ok(()) => format!("exported {} fills to {}", rows.len(), name.display()),
+                    Err(e) => format!("export to {} failed: {e}", name.display()),
                 };
                 alert(&text, st)
             }
@@ -223,6 +221,7 @@ struct Links {
     ledger: Option<crate::perf::SharedLedger>,
     what_if: Option<WhatIf>,
     replay: Option<ReplayLink>,
+    export_dir: PathBuf,
 }
 
 /// Runs the cockpit until the person quits, a stop signal arrives or the engine fails (`stopped`
@@ -247,12 +246,14 @@ pub async fn run(
         ledger,
         what_if,
         replay,
+        export_dir,
     } = link;
     let mut replay_status = replay.as_ref().map(|r| r.status.clone());
     let links = Links {
         ledger,
         what_if,
         replay,
+        export_dir,
     };
     let (done_tx, mut done) = mpsc::unbounded_channel();
     let mut terminal = ratatui::try_init()?;
