@@ -626,10 +626,15 @@ fn help_lists_every_bound_action() {
     let mut st = state(&engine());
     update(&mut st, key('?'));
     let screen = text(&render(&st, 160, 48));
+    // the rewind's keys show in a replay's help (see the replay test)
     for (_, desc) in st.keymap.help_rows() {
         let head: String = desc.chars().take(30).collect();
-        assert!(screen.contains(&head), "help misses {desc}");
+        assert!(
+            screen.contains(&head) || desc.starts_with("replay:"),
+            "help misses {desc}"
+        );
     }
+    assert!(!screen.contains("replay: play"), "no replay keys live");
     update(&mut st, code(KeyCode::Esc));
     assert!(st.popups.is_empty());
 }
@@ -1043,4 +1048,334 @@ fn the_reload_key_asks_for_a_reload() {
         st.reload_requested,
         "the cockpit reads the files and sends the reload"
     );
+}
+
+fn render_in(st: &UiState, (w, h): (u16, u16), theme: &Theme) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| panes::draw(f, st, theme)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn mono() -> Theme {
+    Theme::new(ThemeName::Dark, true)
+}
+
+fn colourless(buf: &Buffer) -> bool {
+    buf.content()
+        .iter()
+        .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+}
+
+#[test]
+fn the_watchlist_shows_every_pair_at_every_size() {
+    let st = state(&engine());
+    let full = text(&render(&st, 160, 48));
+    let btc = full
+        .lines()
+        .find(|l| l.starts_with("▶1 BTC/USDT"))
+        .unwrap_or_else(|| panic!("{full}"));
+    // last 65100 (the last trade was 65100 + 29 % 7), spread 1 on a 65100 mid
+    assert!(btc.contains("65101.00"), "{btc}");
+    assert!(btc.contains("spread  0.15 bps"), "{btc}");
+    assert!(
+        btc.contains("stale") && btc.contains("pos 0.01") && btc.contains("LONG"),
+        "{btc}"
+    );
+    let eth = full.lines().find(|l| l.starts_with(" 2 ETH/USDT")).unwrap();
+    assert!(
+        eth.contains("3200.00") && eth.contains("pos —") && eth.contains("flat"),
+        "{eth}"
+    );
+    for size in [(80, 24), (100, 30)] {
+        for theme in [theme(), mono()] {
+            let buf = render_in(&st, size, &theme);
+            let screen = text(&buf);
+            assert!(
+                screen.contains("1 BTC/USDT") && screen.contains("2 ETH/USDT"),
+                "{size:?}:\n{screen}"
+            );
+            if theme == mono() {
+                assert!(colourless(&buf));
+            }
+        }
+    }
+    let small = text(&render(&st, 80, 24));
+    let line = small.lines().find(|l| l.contains("1 BTC/USDT")).unwrap();
+    assert!(
+        line.contains("2 ETH/USDT 3200.00"),
+        "one line at 80×24: {line}"
+    );
+}
+
+/// A ledger of two BTC round trips (one won, one lost) and an open ETH buy, with checkpoints.
+fn ledger() -> tradedeck::perf::Ledger {
+    use tradedeck::model::{Fill, Liquidity, OrderId, Origin};
+    use tradedeck::perf::{Ledger, TradeFill};
+    let fill = |id: u64, s: &str, side: Side, price: rust_decimal::Decimal, ts: i64| TradeFill {
+        fill: Fill {
+            id,
+            order_id: OrderId(id),
+            symbol: sym(s),
+            side,
+            price,
+            qty: dec!(0.1),
+            fee: dec!(0.5),
+            liquidity: Liquidity::Taker,
+            ts: Timestamp(ts),
+        },
+        run: 1,
+        origin: Origin::Strategy,
+        strategy: "sma-cross".into(),
+        reason: format!("reason {id}"),
+    };
+    let mut l = Ledger::new();
+    l.stored_run(1, Timestamp(T0));
+    for i in 0..60 {
+        l.stored_point(
+            Timestamp(T0 + i * 60_000),
+            dec!(10000) + rust_decimal::Decimal::from(i % 5),
+        );
+    }
+    l.stored_fill(fill(1, "BTC/USDT", Side::Buy, dec!(65000), T0 + 60_000));
+    l.stored_fill(fill(2, "BTC/USDT", Side::Sell, dec!(65200), T0 + 120_000));
+    l.stored_fill(fill(3, "BTC/USDT", Side::Buy, dec!(65100), T0 + 180_000));
+    l.stored_fill(fill(4, "BTC/USDT", Side::Sell, dec!(65000), T0 + 240_000));
+    l.stored_fill(fill(5, "ETH/USDT", Side::Buy, dec!(3200), T0 + 300_000));
+    l
+}
+
+#[test]
+fn the_performance_view_draws_the_reports_figures_curve_and_groups() {
+    let mut st = state(&engine());
+    update(&mut st, key('g'));
+    assert_eq!(st.popups.last(), Some(&Popup::Performance));
+    assert_eq!(
+        st.requests,
+        vec![tradedeck::tui::state::UiRequest::Perf(
+            tradedeck::perf::Scope::Run
+        )]
+    );
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(ledger()));
+    let report = tradedeck::tui::perf_report(&shared, tradedeck::perf::Scope::All, &st.snapshot);
+    assert_eq!(report.stats.trades, 2);
+    assert_eq!(report.realised, dec!(8), "+20 − 1 fees, −10 − 1 fees");
+    update(&mut st, UiInput::Perf(Arc::new(report)));
+    for size in [(160, 48), (80, 24)] {
+        for theme in [theme(), mono()] {
+            let buf = render_in(&st, size, &theme);
+            let screen = text(&buf);
+            for want in [
+                "Performance · all",
+                "Sharpe",
+                "max drawdown",
+                "profit factor",
+                "win rate 50.0 %",
+            ] {
+                assert!(screen.contains(want), "{size:?} missing {want}:\n{screen}");
+            }
+            if size.0 == 160 {
+                assert!(
+                    screen.contains("BTC/USDT") && screen.contains("sma-cross"),
+                    "{screen}"
+                );
+                assert!(screen.contains('█'), "the equity curve is drawn:\n{screen}");
+            }
+            if theme == mono() {
+                assert!(colourless(&buf));
+            }
+        }
+    }
+    // space moves to the next scope and asks for it; esc closes
+    st.requests.clear();
+    update(&mut st, code(KeyCode::Char(' ')));
+    assert_eq!(st.perf_scope, tradedeck::perf::Scope::Today);
+    assert_eq!(
+        st.requests,
+        vec![tradedeck::tui::state::UiRequest::Perf(
+            tradedeck::perf::Scope::Today
+        )]
+    );
+    update(&mut st, code(KeyCode::Esc));
+    assert!(st.popups.is_empty());
+}
+
+#[test]
+fn the_trade_history_lists_filters_sorts_and_exports_fills_with_reasons() {
+    use tradedeck::tui::state::{History, UiRequest};
+    let mut st = state(&engine());
+    update(&mut st, key('T'));
+    assert!(matches!(st.popups.last(), Some(Popup::History(_))));
+    assert_eq!(st.requests, vec![UiRequest::History]);
+    let l = ledger();
+    let history = History {
+        fills: tradedeck::perf::query::fills_since(&l, Timestamp(0)),
+        trips: Vec::new(),
+        run_start: Timestamp(T0),
+    };
+    update(&mut st, UiInput::History(Arc::new(history)));
+    for (size, theme) in [((160, 48), theme()), ((80, 24), mono())] {
+        let buf = render_in(&st, size, &theme);
+        let screen = text(&buf);
+        assert!(screen.contains("Trade history · fills (5)"), "{screen}");
+        let first = screen.lines().nth(2).unwrap_or_default();
+        assert!(
+            first.contains("ETH/USDT   buy"),
+            "{size:?}: the newest first:\n{screen}"
+        );
+        if size.0 == 160 {
+            assert!(
+                screen.contains("sma-cross") && screen.contains("reason 1"),
+                "{screen}"
+            );
+        }
+    }
+    // only BTC, only sells: two fills; exported as they are shown
+    update(&mut st, key('p'));
+    update(&mut st, key('s'));
+    update(&mut st, key('s'));
+    let screen = text(&render(&st, 160, 48));
+    assert!(
+        screen.contains("fills (2) · pair BTC/USDT · side sell"),
+        "{screen}"
+    );
+    st.requests.clear();
+    update(&mut st, key('e'));
+    let Some(UiRequest::Export(rows)) = st.requests.first() else {
+        panic!("{:?}", st.requests)
+    };
+    let ids: Vec<u64> = rows.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [4, 2]);
+    // round trips, by P&L smallest first
+    update(&mut st, code(KeyCode::Tab));
+    update(&mut st, key('o'));
+    update(&mut st, key('o'));
+    update(&mut st, key('r'));
+    let screen = text(&render(&st, 160, 48));
+    assert!(
+        screen.contains("round trips") && screen.contains("by P&L ↑"),
+        "{screen}"
+    );
+    update(&mut st, code(KeyCode::Esc));
+    assert!(st.popups.is_empty());
+}
+
+#[test]
+fn the_strategy_pane_shows_everything_reloads_and_asks_for_a_what_if() {
+    use tradedeck::tui::state::{UiRequest, WhatIfReport};
+    let view = StrategyView {
+        symbol: sym("BTC/USDT"),
+        name: "rsi_revert.lua".into(),
+        params: "oversold=25 rsi=14".into(),
+        state: vec![("rsi".into(), "31.2".into()), ("bars".into(), "420".into())],
+        intents: (0..6)
+            .map(|i| IntentView {
+                ts: Timestamp(T0 + i * 60_000),
+                side: if i % 2 == 0 { "buy" } else { "sell" }.into(),
+                reason: format!("intent number {i}"),
+                outcome: "sent".into(),
+            })
+            .collect(),
+        logs: vec!["first log line".into()],
+        error: None,
+    };
+    let mut st = with_strategies(&engine(), vec![view]);
+    update(&mut st, key('S'));
+    for (size, theme) in [((160, 48), theme()), ((80, 24), mono())] {
+        let buf = render_in(&st, size, &theme);
+        let screen = text(&buf);
+        for want in [
+            "Strategy · BTC/USDT",
+            "rsi_revert.lua",
+            "oversold=25",
+            "bars",
+            "intent number 5",
+            "first log line",
+        ] {
+            assert!(screen.contains(want), "{size:?} missing {want}:\n{screen}");
+        }
+    }
+    update(&mut st, key('L'));
+    assert!(st.reload_requested, "the reload key works inside the pane");
+    update(&mut st, key('w'));
+    assert_eq!(st.requests, vec![UiRequest::WhatIf(sym("BTC/USDT"))]);
+    assert_eq!(st.popups.last(), Some(&Popup::WhatIf));
+    assert!(text(&render(&st, 160, 48)).contains("What-if · running"));
+    let report = tradedeck::backtest::stats::compute(
+        &[
+            (Timestamp(T0), dec!(10000), false),
+            (Timestamp(T0 + 60_000), dec!(10100), true),
+        ],
+        &[],
+        (dec!(1), dec!(1)),
+    );
+    update(
+        &mut st,
+        UiInput::WhatIf(Ok(WhatIfReport {
+            symbol: sym("BTC/USDT"),
+            strategy: "rsi_revert.lua oversold=25".into(),
+            candles: (1440, Timestamp(T0), Timestamp(T0 + 86_340_000)),
+            stats: report,
+            curve: vec![(Timestamp(T0), 10000.0), (Timestamp(T0 + 60_000), 10100.0)],
+            took_ms: 12.0,
+        })),
+    );
+    let screen = text(&render_in(&st, (160, 48), &mono()));
+    assert!(
+        screen.contains("1440 stored 1m candles") && screen.contains("▲ +1.000 %"),
+        "{screen}"
+    );
+    update(&mut st, code(KeyCode::Esc));
+    assert_eq!(st.popups.last(), Some(&Popup::Strategy), "back in the pane");
+    update(
+        &mut st,
+        UiInput::WhatIf(Err("only 3 stored 1m candles".into())),
+    );
+    update(&mut st, key('w'));
+    assert_eq!(st.what_if, None, "a new what-if clears the last");
+}
+
+#[test]
+fn the_replay_keys_steer_a_replay_and_the_time_bar_shows_where_it_stands() {
+    use tradedeck::tui::rewind::{Control, Status};
+    use tradedeck::tui::state::UiRequest;
+    let mut st = state(&engine());
+    update(&mut st, key('n'));
+    assert!(st.requests.is_empty(), "live: the replay keys do nothing");
+    let status = Status {
+        playing: false,
+        speed: 100,
+        at: 250,
+        total: 1000,
+        now: Timestamp(T0 + 90_000),
+        span: (Timestamp(T0), Timestamp(T0 + 600_000)),
+        fills: (1, 4),
+        note: String::new(),
+    };
+    update(&mut st, UiInput::Replay(status));
+    assert_eq!(st.now, Timestamp(T0 + 90_000), "the clock is the replay's");
+    for (k, c) in [
+        (' ', Control::Play),
+        (']', Control::Faster),
+        ('[', Control::Slower),
+        ('.', Control::Step),
+        ('n', Control::NextFill),
+        ('N', Control::PrevFill),
+        ('>', Control::NextAlert),
+        ('H', Control::NextHalt),
+    ] {
+        st.requests.clear();
+        update(&mut st, key(k));
+        assert_eq!(st.requests, vec![UiRequest::Replay(c)], "{k}");
+    }
+    for (size, theme) in [((160, 48), theme()), ((80, 24), mono())] {
+        let screen = text(&render_in(&st, size, &theme));
+        let bar = screen.lines().last().unwrap();
+        assert!(
+            bar.contains("REPLAY ❚❚ paused 100×") && bar.contains("fills 1/4"),
+            "{bar}"
+        );
+    }
+    update(&mut st, key('?'));
+    let help = text(&render(&st, 160, 48));
+    assert!(help.contains("replay: jump to the next fill"), "{help}");
 }

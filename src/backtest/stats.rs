@@ -103,6 +103,41 @@ mod exact_f64 {
     }
 }
 
+impl Stats {
+    /// The figures as the backtest report's JSON writes them: money as decimal text, ratios
+    /// as numbers (an infinite profit factor as `null`). `ctl perf --json` writes the same.
+    pub fn report_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let v = serde_json::json!({
+            "start_equity": self.start_equity.to_string(),
+            "final_equity": self.final_equity.to_string(),
+            "trades": self.trades,
+            "return_pct": self.return_pct,
+            "cagr_pct": self.cagr_pct,
+            "sharpe": self.sharpe,
+            "sortino": self.sortino,
+            "max_drawdown_pct": self.max_drawdown_pct,
+            "max_drawdown_duration_ms": self.max_drawdown_duration_ms,
+            "calmar": self.calmar,
+            "win_rate_pct": self.win_rate_pct,
+            "profit_factor": if self.profit_factor.is_finite() {
+                serde_json::json!(self.profit_factor)
+            } else {
+                serde_json::Value::Null
+            },
+            "avg_win": self.avg_win.to_string(),
+            "avg_loss": self.avg_loss.to_string(),
+            "exposure_pct": self.exposure_pct,
+            "fees": self.fees.to_string(),
+            "buy_and_hold_pct": self.buy_and_hold_pct,
+            "bars_per_year": self.bars_per_year,
+        });
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
 fn f(d: Decimal) -> f64 {
     f64::try_from(d).unwrap_or(0.0)
 }

@@ -689,29 +689,11 @@ fn millis(d: std::time::Duration) -> f64 {
 }
 
 fn json(o: &Outcome, elapsed_ms: f64) -> serde_json::Value {
-    let s = &o.stats;
-    serde_json::json!({
-        "candles": o.candles,
-        "trades": s.trades,
-        "final_equity": s.final_equity.to_string(),
-        "return_pct": s.return_pct,
-        "cagr_pct": s.cagr_pct,
-        "sharpe": s.sharpe,
-        "sortino": s.sortino,
-        "max_drawdown_pct": s.max_drawdown_pct,
-        "max_drawdown_duration_ms": s.max_drawdown_duration_ms,
-        "calmar": s.calmar,
-        "win_rate_pct": s.win_rate_pct,
-        "profit_factor": if s.profit_factor.is_finite() { serde_json::json!(s.profit_factor) } else { serde_json::Value::Null },
-        "avg_win": s.avg_win.to_string(),
-        "avg_loss": s.avg_loss.to_string(),
-        "exposure_pct": s.exposure_pct,
-        "fees": s.fees.to_string(),
-        "buy_and_hold_pct": s.buy_and_hold_pct,
-        "bars_per_year": s.bars_per_year,
-        "elapsed_ms": elapsed_ms,
-        "trade_list": o.trades,
-    })
+    let mut m = o.stats.report_json();
+    m.insert("candles".into(), serde_json::json!(o.candles));
+    m.insert("elapsed_ms".into(), serde_json::json!(elapsed_ms));
+    m.insert("trade_list".into(), serde_json::json!(o.trades));
+    serde_json::Value::Object(m)
 }
 
 /// The report as a table. `(n, unit)` is what the engine handled: candles, or a recording's

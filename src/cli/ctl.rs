@@ -249,18 +249,21 @@ fn human(action: &Action, resp: &Response) -> String {
     }
 }
 
-/// A JSON number or text as shown: ratios to 2 decimals, money as it is.
+/// A JSON number or text as shown: ratios to 2 decimals (`-` for none), money as it is.
 fn shown(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => match s.parse::<f64>() {
-            Ok(f) if s.contains(['e', 'E']) || s.split('.').nth(1).is_some_and(|d| d.len() > 6) => {
-                format!("{f:.2}")
-            }
-            _ => s.clone(),
-        },
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
         serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Null => "-".into(),
         other => other.to_string(),
     }
+}
+
+/// A time in ms as UTC text.
+fn utc(v: &serde_json::Value) -> String {
+    v.as_i64()
+        .map_or_else(|| "-".into(), |ms| crate::model::Timestamp(ms).to_string())
 }
 
 fn perf(v: &serde_json::Value) -> String {
@@ -269,7 +272,7 @@ fn perf(v: &serde_json::Value) -> String {
     let dd_mins = st["max_drawdown_duration_ms"].as_i64().unwrap_or(0) / 60_000;
     let mut out = format!(
         "since     {} ({})\nreturn    {} %   equity {} → {}\nP&L       realised {}  unrealised {}  fees {}\n",
-        v["since"].as_str().unwrap_or("-"),
+        utc(&v["since"]),
         v["scope"].as_str().unwrap_or("-"),
         shown(&st["return_pct"]),
         shown(&st["start_equity"]),

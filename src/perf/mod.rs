@@ -127,7 +127,8 @@ pub struct Performance {
     /// The length of a curve step, in milliseconds: the Sharpe and Sortino ratios are of
     /// these steps' returns, annualised.
     pub bar_ms: i64,
-    /// The figures, computed as a backtest's are.
+    /// The figures, computed as a backtest's are (and written as its report writes them).
+    #[serde(serialize_with = "report_json")]
     pub stats: Stats,
     /// P&L after fees of the round trips closed in the scope.
     pub realised: Decimal,
@@ -165,6 +166,11 @@ impl Performance {
             })
             .collect()
     }
+}
+
+/// `stats` as the backtest report's JSON writes them.
+fn report_json<S: serde::Serializer>(stats: &Stats, s: S) -> Result<S::Ok, S::Error> {
+    stats.report_json().serialize(s)
 }
 
 /// What the report ends with: the equity and marks now (a running or replayed engine's).
