@@ -44,6 +44,28 @@ fn bench(c: &mut Criterion) {
             term.draw(|f| panes::draw(f, &st, &theme)).unwrap();
         })
     });
+    // the performance view over the cockpit, with a day of minute checkpoints on its curve
+    let mut ledger = tradedeck::perf::Ledger::new();
+    ledger.stored_run(1, snap.ts);
+    for i in 0..1440i64 {
+        let e = rust_decimal::Decimal::from(10_000 + (i * 7919) % 113);
+        ledger.stored_point(Timestamp(snap.ts.0 + i * 60_000), e);
+    }
+    let now = tradedeck::perf::query::now_of(&snap);
+    let mut perf_st = st.clone();
+    perf_st.perf = Some(Arc::new(ledger.report(
+        tradedeck::perf::Scope::All,
+        &now,
+        60_000,
+    )));
+    perf_st
+        .popups
+        .push(tradedeck::tui::state::Popup::Performance);
+    c.bench_function("render/performance view 200x60", |b| {
+        b.iter(|| {
+            term.draw(|f| panes::draw(f, &perf_st, &theme)).unwrap();
+        })
+    });
 }
 
 criterion_group!(benches, bench);

@@ -24,6 +24,9 @@ const NOTES_KEPT: usize = 256;
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
 
+/// The shortest step a report samples its curve at.
+const MINUTE_MS: i64 = 60_000;
+
 /// Which stretch of the account a report covers.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -224,8 +227,7 @@ impl Ledger {
         self.runs.push((run, ts));
         self.held = positions.into_iter().collect();
         if let Some(e) = equity {
-            let held = self.holding();
-            self.points.push((ts, e, held));
+            self.point(ts, e);
         }
     }
 
@@ -253,8 +255,7 @@ impl Ledger {
                 ts, equity, marks, ..
             } => {
                 self.marks.extend(marks.iter().copied());
-                let held = self.holding();
-                self.points.push((*ts, *equity, held));
+                self.point(*ts, *equity);
             }
             Record::Signal(s) => self.note(
                 (s.symbol, s.ts),
@@ -315,8 +316,27 @@ impl Ledger {
 
     /// Takes in an equity checkpoint read back from the database.
     pub fn stored_point(&mut self, ts: Timestamp, equity: Decimal) {
-        let held = self.holding();
-        self.points.push((ts, equity, held));
+        self.point(ts, equity);
+    }
+
+    /// Keeps a checkpoint: the first and the last of each minute are all a report samples
+    /// (its steps are whole minutes), so a third in the same minute replaces the last.
+    fn point(&mut self, ts: Timestamp, equity: Decimal) {
+        let p = (ts, equity, self.holding());
+        let minute = |t: Timestamp| t.floor(MINUTE_MS);
+        match self.points.as_mut_slice() {
+            [.., before, last]
+                if minute(before.0) == minute(last.0) && minute(last.0) == minute(ts) =>
+            {
+                *last = p;
+            }
+            _ => self.points.push(p),
+        }
+    }
+
+    /// Equity points kept (the first and last of each minute).
+    pub fn points(&self) -> usize {
+        self.points.len()
     }
 
     /// Takes in a run's start read back from the database (its positions carry over).
@@ -339,11 +359,11 @@ impl Ledger {
     }
 
     /// The report of `scope` ending at `now`, its curve sampled at the first point of every
-    /// `bar_ms` step (and at the end); buy-and-hold runs from the first fill's price in the
+    /// `bar_ms` step (whole minutes; and at the end); buy-and-hold runs from the first fill's price in the
     /// scope to its pair's mark now.
     pub fn report(&self, scope: Scope, now: &Now, bar_ms: i64) -> Performance {
         let since = self.since(scope, now.ts);
-        let bar_ms = bar_ms.max(1);
+        let bar_ms = (bar_ms / MINUTE_MS).max(1) * MINUTE_MS;
         // the curve: the first point of each step, then the last one
         let mut curve: Vec<(Timestamp, Decimal, bool)> = Vec::new();
         let mut last = None;
@@ -546,6 +566,27 @@ mod tests {
         assert_eq!(p.fills, 3);
         let today = l.report(Scope::Today, &now, 60_000);
         assert_eq!(today.since, Timestamp(0));
+    }
+
+    #[test]
+    fn a_minute_keeps_its_first_and_last_checkpoint() {
+        let mut l = Ledger::new();
+        for s in 0..12 {
+            l.stored_point(Timestamp(s * 10_000), Decimal::from(s));
+        }
+        // minute 0: 0 s and 50 s; minute 1: 60 s and 110 s
+        assert_eq!(l.points(), 4);
+        let now = Now {
+            ts: Timestamp(110_000),
+            equity: None,
+            marks: BTreeMap::new(),
+        };
+        let p = l.report(Scope::All, &now, 60_000);
+        let curve: Vec<(i64, Decimal)> = p.curve.iter().map(|c| (c.0.0, c.1)).collect();
+        assert_eq!(
+            curve,
+            [(0, dec!(0)), (60_000, dec!(6)), (110_000, dec!(11))]
+        );
     }
 
     #[test]
