@@ -169,20 +169,18 @@ fn a_recorded_session_reports_alike_rewinds_to_the_same_end_and_jumps_to_its_fil
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let rewound_fills: Vec<(String, String, String)> = r
-        .ledger()
-        .lock()
-        .unwrap()
-        .fills()
-        .iter()
-        .map(|f| {
-            (
-                f.fill.symbol.to_string(),
-                f.fill.side.as_str().to_string(),
-                f.fill.price.normalize().to_string(),
-            )
-        })
-        .collect();
+    let rewound_fills: Vec<(String, String, String)> = r.ledger().read(|l| {
+        l.fills()
+            .iter()
+            .map(|f| {
+                (
+                    f.fill.symbol.to_string(),
+                    f.fill.side.as_str().to_string(),
+                    f.fill.price.normalize().to_string(),
+                )
+            })
+            .collect()
+    });
     assert_eq!(rewound_fills, recorded, "the rewind's fills are the run's");
     let replayed = home.run(&["replay", rec_s, "--json"]);
     let replayed: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();

@@ -1155,7 +1155,7 @@ fn the_performance_view_draws_the_reports_figures_curve_and_groups() {
             tradedeck::perf::Scope::Run
         )]
     );
-    let shared = std::sync::Arc::new(std::sync::Mutex::new(ledger()));
+    let shared = tradedeck::perf::Shared::new(ledger());
     let report = tradedeck::tui::perf_report(&shared, tradedeck::perf::Scope::All, &st.snapshot);
     assert_eq!(report.stats.trades, 2);
     assert_eq!(report.realised, dec!(8), "+20 − 1 fees, −10 − 1 fees");

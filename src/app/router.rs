@@ -154,12 +154,7 @@ impl Outputs {
                 }
             }
         }
-        if !records.is_empty() {
-            let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-            for (_, r) in &records {
-                ledger.record(r);
-            }
-        }
+        self.ledger.feed(records.iter().map(|(_, r)| r.as_ref()));
         // one step's records commit together (a fill and the guard it sets, say)
         if !records.is_empty() && !self.writer.send(records) {
             tracing::error!("store writer has stopped; records not written");

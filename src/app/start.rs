@@ -298,7 +298,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
             .iter()
             .map(|(s, p)| (*s, p.qty)),
     );
-    let ledger: crate::perf::SharedLedger = Arc::new(Mutex::new(ledger));
+    let ledger = crate::perf::Shared::new(ledger);
     let stats = Arc::new(Stats::default());
     // orders restored from the database were placed before this run
     stats.count_orders_after(placed_before);

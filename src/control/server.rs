@@ -272,22 +272,23 @@ fn perf(link: &Link, since: Option<&str>) -> Response {
     };
     let snap = link.snapshots.borrow().clone();
     let now = crate::perf::query::now_of(&snap);
-    let ledger = link.ledger.lock().unwrap_or_else(|p| p.into_inner());
-    let report = ledger.report(scope, &now, crate::perf::query::LIVE_BAR_MS);
-    drop(ledger);
+    let report = link
+        .ledger
+        .read(|l| l.report(scope, &now, crate::perf::query::LIVE_BAR_MS));
     Response::done("perf", serde_json::to_value(&report).ok())
 }
 
 /// The fills from `since` (default: today), as rows or CSV.
 fn fills(link: &Link, since: Option<&str>, csv: bool) -> Response {
     let now = link.snapshots.borrow().ts;
-    let ledger = link.ledger.lock().unwrap_or_else(|p| p.into_inner());
-    let from = match crate::perf::query::since(since.unwrap_or("today"), &ledger, now) {
-        Ok(t) => t,
+    let found = link.ledger.read(|l| {
+        crate::perf::query::since(since.unwrap_or("today"), l, now)
+            .map(|from| (from, crate::perf::query::fills_since(l, from)))
+    });
+    let (from, rows) = match found {
+        Ok(f) => f,
         Err(e) => return Response::refused(e),
     };
-    let rows = crate::perf::query::fills_since(&ledger, from);
-    drop(ledger);
     let data = if csv {
         serde_json::json!({ "csv": crate::perf::query::csv(&rows) })
     } else {

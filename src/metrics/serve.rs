@@ -92,15 +92,14 @@ async fn answer(mut stream: TcpStream, sources: &Sources) -> std::io::Result<()>
     let (status, content_type, body) = match (method, path) {
         ("GET", "/metrics") => {
             let snap = sources.snapshots.borrow().clone();
-            let perf = {
-                let ledger = sources.ledger.lock().unwrap_or_else(|p| p.into_inner());
-                let now = crate::perf::query::now_of(&snap);
-                ledger.report(
+            let now = crate::perf::query::now_of(&snap);
+            let perf = sources.ledger.read(|l| {
+                l.report(
                     crate::perf::Scope::Run,
                     &now,
                     crate::perf::query::LIVE_BAR_MS,
                 )
-            };
+            });
             let text = expose::render(
                 &snap,
                 &sources.stats.tally(),

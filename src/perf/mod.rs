@@ -188,7 +188,68 @@ pub struct Now {
 }
 
 /// A ledger shared between the engine task that fills it and the views that read it.
-pub type SharedLedger = std::sync::Arc<std::sync::Mutex<Ledger>>;
+pub type SharedLedger = std::sync::Arc<Shared>;
+
+/// A ledger the engine task feeds without ever waiting for a reader: while a report holds
+/// the ledger (tens of milliseconds on 100,000 fills), new records wait in a backlog that the
+/// next feed or read takes in first.
+#[derive(Debug, Default)]
+pub struct Shared {
+    ledger: std::sync::Mutex<Ledger>,
+    backlog: std::sync::Mutex<Vec<Record>>,
+}
+
+impl Shared {
+    /// Shares `ledger`.
+    pub fn new(ledger: Ledger) -> SharedLedger {
+        std::sync::Arc::new(Shared {
+            ledger: std::sync::Mutex::new(ledger),
+            backlog: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Takes in `records` (the ones a ledger keeps), at once when no report is reading,
+    /// else through the backlog.
+    pub fn feed<'a>(&self, records: impl IntoIterator<Item = &'a Record>) {
+        let kept = records.into_iter().filter(|r| Ledger::keeps(r));
+        match self.ledger.try_lock() {
+            Ok(mut l) => {
+                self.take_backlog(&mut l);
+                for r in kept {
+                    l.record(r);
+                }
+            }
+            Err(_) => {
+                let mut b = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
+                b.extend(kept.cloned());
+            }
+        }
+    }
+
+    fn take_backlog(&self, l: &mut Ledger) {
+        let waiting = std::mem::take(&mut *self.backlog.lock().unwrap_or_else(|p| p.into_inner()));
+        for r in &waiting {
+            l.record(r);
+        }
+    }
+
+    /// `f` of the ledger, with everything fed so far.
+    pub fn read<R>(&self, f: impl FnOnce(&Ledger) -> R) -> R {
+        let mut l = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        self.take_backlog(&mut l);
+        f(&l)
+    }
+
+    /// Replaces the ledger (a rewind going back to the start).
+    pub fn replace(&self, ledger: Ledger) {
+        let mut l = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        self.backlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        *l = ledger;
+    }
+}
 
 /// The account's fills, equity checkpoints and run starts, in the order they happened.
 #[derive(Clone, Debug, Default)]
@@ -237,6 +298,15 @@ impl Ledger {
 
     fn run(&self) -> i64 {
         self.runs.last().map_or(0, |r| r.0)
+    }
+
+    /// Whether `record` is one a ledger keeps something of.
+    pub fn keeps(r: &Record) -> bool {
+        match r {
+            Record::Fill { .. } | Record::Equity { .. } | Record::Signal(_) => true,
+            Record::Risk(r) => r.kind.starts_with("guard:"),
+            _ => false,
+        }
     }
 
     /// Takes in one persisted record (the others are ignored).
@@ -566,6 +636,31 @@ mod tests {
         assert_eq!(p.fills, 3);
         let today = l.report(Scope::Today, &now, 60_000);
         assert_eq!(today.since, Timestamp(0));
+    }
+
+    #[test]
+    fn feeding_never_waits_for_a_reader() {
+        let shared = Shared::new(Ledger::new());
+        let checkpoint = |ts: i64| Record::Equity {
+            ts: Timestamp(ts),
+            equity: dec!(100),
+            cash: dec!(100),
+            day_pnl: dec!(0),
+            marks: Vec::new(),
+        };
+        // a report holds the ledger: the engine's record goes to the backlog at once
+        let seen = shared.read(|l| {
+            shared.feed([&checkpoint(1_000)]);
+            l.points()
+        });
+        assert_eq!(seen, 0);
+        assert_eq!(
+            shared.read(Ledger::points),
+            1,
+            "the next read takes the backlog in"
+        );
+        shared.feed([&checkpoint(61_000)]);
+        assert_eq!(shared.read(Ledger::points), 2);
     }
 
     #[test]

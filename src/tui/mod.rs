@@ -181,39 +181,39 @@ pub fn perf_report(
     snap: &Snapshot,
 ) -> crate::perf::Performance {
     let now = crate::perf::query::now_of(snap);
-    let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
-    l.report(scope, &now, crate::perf::query::LIVE_BAR_MS)
+    ledger.read(|l| l.report(scope, &now, crate::perf::query::LIVE_BAR_MS))
 }
 
 /// The trade history's rows from the ledger.
 fn history(ledger: &crate::perf::SharedLedger, snap: &Snapshot) -> state::History {
     let now = crate::perf::query::now_of(snap);
-    let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
-    let report = l.report(
-        crate::perf::Scope::All,
-        &now,
-        crate::perf::query::LIVE_BAR_MS,
-    );
-    let opened: std::collections::BTreeMap<_, _> = l
-        .fills()
-        .iter()
-        .map(|f| ((f.fill.symbol, f.fill.ts), f.strategy.clone()))
-        .collect();
-    state::History {
-        fills: crate::perf::query::fills_since(&l, crate::model::Timestamp(0)),
-        trips: report
-            .trades
-            .into_iter()
-            .map(|t| {
-                let s = opened
-                    .get(&(t.symbol, t.entry_ts))
-                    .cloned()
-                    .unwrap_or_default();
-                (t, s)
-            })
-            .collect(),
-        run_start: l.since(crate::perf::Scope::Run, now.ts),
-    }
+    ledger.read(|l| {
+        let report = l.report(
+            crate::perf::Scope::All,
+            &now,
+            crate::perf::query::LIVE_BAR_MS,
+        );
+        let opened: std::collections::BTreeMap<_, _> = l
+            .fills()
+            .iter()
+            .map(|f| ((f.fill.symbol, f.fill.ts), f.strategy.clone()))
+            .collect();
+        state::History {
+            fills: crate::perf::query::fills_since(l, crate::model::Timestamp(0)),
+            trips: report
+                .trades
+                .into_iter()
+                .map(|t| {
+                    let s = opened
+                        .get(&(t.symbol, t.entry_ts))
+                        .cloned()
+                        .unwrap_or_default();
+                    (t, s)
+                })
+                .collect(),
+            run_start: l.since(crate::perf::Scope::Run, now.ts),
+        }
+    })
 }
 
 /// The parts of the link the loop serves view requests with.

@@ -166,7 +166,7 @@ impl Rewind {
             registry,
             marks,
             engine,
-            ledger: Arc::new(std::sync::Mutex::new(ledger)),
+            ledger: crate::perf::Shared::new(ledger),
             pos: 0,
             clock,
             playing: false,
@@ -216,12 +216,10 @@ impl Rewind {
         };
         let actions = self.engine.handle(l.event.clone(), l.now);
         self.clock = self.clock.max(l.now);
-        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        for a in &actions {
-            if let Action::Persist { record, .. } = a {
-                ledger.record(record);
-            }
-        }
+        self.ledger.feed(actions.iter().filter_map(|a| match a {
+            Action::Persist { record, .. } => Some(record.as_ref()),
+            _ => None,
+        }));
         self.pos += 1;
         true
     }
@@ -309,7 +307,7 @@ impl Rewind {
     fn seek_start(&mut self) {
         if let Ok((engine, ledger)) = start(&self.header, &self.registry) {
             self.engine = engine;
-            *self.ledger.lock().unwrap_or_else(|p| p.into_inner()) = ledger;
+            self.ledger.replace(ledger);
             self.pos = 0;
             self.clock = self.header.start;
         }
