@@ -245,6 +245,58 @@ fn a_recorded_session_reports_alike_rewinds_to_the_same_end_and_jumps_to_its_fil
         "{:?}",
         r.status()
     );
+
+    // 4. after a restart the history comes from the database, reasons and all
+    let mut again = home
+        .cmd(&["--daemon", "--db", db_s, "--seed", "8", "--duration", "20"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let all = poll_until(Duration::from_secs(20), "the restarted engine", || {
+        let (code, out, _) = ctl(&home, &["--db", db_s, "fills", "--since", "all", "--json"]);
+        (code == Some(0)).then(|| serde_json::from_str::<serde_json::Value>(&out).unwrap())
+    });
+    let stored = all["data"]["fills"].as_array().unwrap();
+    assert!(stored.len() >= recorded.len(), "{all}");
+    for (row, (symbol, side, price)) in stored.iter().zip(&recorded) {
+        assert_eq!(
+            (
+                row["symbol"].as_str(),
+                row["side"].as_str(),
+                row["price"].as_str()
+            ),
+            (
+                Some(symbol.as_str()),
+                Some(side.as_str()),
+                Some(price.as_str())
+            )
+        );
+        assert_eq!(row["run"], 1);
+        assert_eq!(row["strategy"], "flip.lua", "{row}");
+        assert!(
+            row["reason"].as_str().unwrap().starts_with("flip: "),
+            "{row}"
+        );
+    }
+    let (_, out, _) = ctl(&home, &["--db", db_s, "perf", "--since", "all", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["data"]["stats"]["trades"].as_u64().unwrap() >= view.stats.trades as u64,
+        "{v}"
+    );
+    // this run's scope holds only this run's fills
+    let (_, out, _) = ctl(&home, &["--db", db_s, "perf", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (_, out, _) = ctl(&home, &["--db", db_s, "fills", "--since", "all", "--json"]);
+    let later: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let total = later["data"]["fills"].as_array().unwrap().len() as u64;
+    assert!(
+        v["data"]["fills"].as_u64().unwrap() <= total - recorded.len() as u64,
+        "{v}"
+    );
+    common::signal(&again.id().to_string(), "TERM");
+    assert!(again.wait().unwrap().success());
 }
 
 /// The books and candles of every pair, as the cockpit's book and chart draw them.
