@@ -81,12 +81,17 @@ fn start(home: &Home, db: &std::path::Path, name: &str) -> Option<Tmux> {
 /// Runs the binary with `args` in a fresh tmux server until a live book shows; None when tmux
 /// is missing outside CI.
 fn start_with(home: &Home, name: &str, args: &str) -> Option<Tmux> {
-    start_until(home, name, args, &["─ mid ", "spread", "● live"])
+    // the book's own mid line: the watchlist says "spread" before any book arrives
+    start_until(home, name, args, |s| {
+        s.contains("● live")
+            && s.lines()
+                .any(|l| l.contains("─ mid ") && l.contains(" spread "))
+    })
 }
 
-/// Runs the binary with `args` in a fresh tmux server until the screen shows all of `ready`;
+/// Runs the binary with `args` in a fresh tmux server until `ready` holds of the screen;
 /// None when tmux is missing outside CI.
-fn start_until(home: &Home, name: &str, args: &str, ready: &[&str]) -> Option<Tmux> {
+fn start_until(home: &Home, name: &str, args: &str, ready: impl Fn(&str) -> bool) -> Option<Tmux> {
     if !tmux_available() {
         assert!(
             std::env::var("CI").is_err(),
@@ -115,8 +120,7 @@ fn start_until(home: &Home, name: &str, args: &str, ready: &[&str]) -> Option<Tm
         &cmd,
     ]);
     poll_until(Duration::from_secs(60), "the cockpit ready", || {
-        let s = tmux.screen();
-        ready.iter().all(|r| s.contains(r)).then_some(())
+        ready(&tmux.screen()).then_some(())
     });
     Some(tmux)
 }
@@ -499,7 +503,7 @@ fn cockpit_v2_watchlist_views_and_rewind_in_a_terminal() {
         &home,
         "rewind",
         &format!("replay {} --cockpit", rec.display()),
-        &["REPLAY ❚❚ paused", "input 0/"],
+        |s| s.contains("REPLAY ❚❚ paused") && s.contains("input 0/"),
     ) else {
         return;
     };
@@ -509,16 +513,19 @@ fn cockpit_v2_watchlist_views_and_rewind_in_a_terminal() {
         (s.contains("fills 1/") && s.contains("─ mid ")).then_some(())
     });
     tmux.keys(&["b"]);
+    poll_until(Duration::from_secs(10), "the ticket", || {
+        tmux.screen().contains("Order ticket").then_some(())
+    });
+    tmux.type_text("0.01");
+    tmux.keys(&["Enter"]);
     poll_until(
         Duration::from_secs(10),
         "the recording refuses orders",
         || {
             let s = tmux.screen();
-            if s.contains("Order ticket") {
-                tmux.type_text("0.01");
-                tmux.keys(&["Enter"]);
-            }
-            s.contains("recorded session").then_some(())
+            line_with(&s, "REPLAY")
+                .filter(|bar| bar.contains("cannot be changed"))
+                .map(|_| ())
         },
     );
     tmux.keys(&["]", "]", "]", "]", "]", "]", "]", "]", "]", "Space"]);

@@ -288,16 +288,7 @@ pub async fn start(opts: EngineOptions) -> Result<EngineHandle, RunError> {
     let restore_actions = engine.restore(restored, now);
     // the account's history for the performance view, then this run from its first record
     let mut ledger = store.ledger()?;
-    ledger.begin_run(
-        run_id,
-        now,
-        Some(engine.equity()),
-        engine
-            .portfolio()
-            .positions
-            .iter()
-            .map(|(s, p)| (*s, p.qty)),
-    );
+    ledger.begin_run(run_id, now, &engine);
     let ledger = crate::perf::Shared::new(ledger);
     let stats = Arc::new(Stats::default());
     // orders restored from the database were placed before this run

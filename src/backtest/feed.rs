@@ -52,16 +52,7 @@ pub fn run_recording(
         Step::Start(header, engine) => {
             symbols = header.instruments.iter().map(|(_, i)| i.symbol).collect();
             fee = header.config.paper.taker_fee;
-            ledger.begin_run(
-                header.run_id,
-                header.start,
-                Some(engine.equity()),
-                engine
-                    .portfolio()
-                    .positions
-                    .iter()
-                    .map(|(s, p)| (*s, p.qty)),
-            );
+            ledger.begin_run(header.run_id, header.start, engine);
         }
         Step::Input {
             engine,

@@ -273,23 +273,21 @@ impl Ledger {
         Ledger::default()
     }
 
-    /// A run starts at `ts` holding `positions`, with `equity` when it is known.
-    pub fn begin_run(
-        &mut self,
-        run: i64,
-        ts: Timestamp,
-        equity: Option<Decimal>,
-        positions: impl IntoIterator<Item = (Symbol, Decimal)>,
-    ) {
+    /// A run starts at `ts` with `engine` as it was restored: its equity is the curve's first
+    /// point and its positions what is held.
+    pub fn begin_run(&mut self, run: i64, ts: Timestamp, engine: &crate::engine::Engine) {
         // the database already lists a run that has just begun
         if self.runs.last().is_some_and(|r| r.0 == run) {
             self.runs.pop();
         }
         self.runs.push((run, ts));
-        self.held = positions.into_iter().collect();
-        if let Some(e) = equity {
-            self.point(ts, e);
-        }
+        self.held = engine
+            .portfolio()
+            .positions
+            .iter()
+            .map(|(s, p)| (*s, p.qty))
+            .collect();
+        self.point(ts, engine.equity());
     }
 
     fn holding(&self) -> bool {

@@ -324,8 +324,13 @@ pub async fn run(
                 serve_requests(&mut st, &links, &done_tx).await;
                 // a replay's engine takes no orders: what happened is what was recorded
                 if links.replay.is_some() && !cmds.is_empty() {
-                    let said = alert("replay: the recorded session cannot be changed", &st);
+                    const REFUSED: &str = "replay: the recorded session cannot be changed";
+                    let said = alert(REFUSED, &st);
                     update(&mut st, said);
+                    // the time bar says it too, where it cannot scroll away
+                    if let Some(r) = st.replay.as_mut() {
+                        r.note = REFUSED.to_string();
+                    }
                     cmds.clear();
                 }
                 for cmd in cmds {

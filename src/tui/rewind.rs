@@ -318,16 +318,7 @@ impl Rewind {
 fn start(header: &Header, registry: &Registry) -> Result<(Engine, Ledger), String> {
     let (engine, _) = engine_of(header, registry)?;
     let mut ledger = Ledger::new();
-    ledger.begin_run(
-        header.run_id,
-        header.start,
-        Some(engine.equity()),
-        engine
-            .portfolio()
-            .positions
-            .iter()
-            .map(|(s, p)| (*s, p.qty)),
-    );
+    ledger.begin_run(header.run_id, header.start, &engine);
     Ok((engine, ledger))
 }
 

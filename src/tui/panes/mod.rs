@@ -203,11 +203,17 @@ fn sign_style(d: Decimal, theme: &Theme) -> Style {
     theme.signed(d > Decimal::ZERO, d < Decimal::ZERO)
 }
 
-/// Decimals to show prices of a market with: the tick's, from its book.
+/// Decimals to show the selected market's prices with.
 fn price_dp(st: &UiState) -> u32 {
-    st.market()
-        .and_then(|m| m.bids.first().or(m.asks.first()).map(|l| l.price.scale()))
-        .unwrap_or(2)
+    st.market().map_or(2, market_dp)
+}
+
+/// Decimals to show prices of `m` with: the tick's, from its book (2 to 8).
+fn market_dp(m: &crate::engine::MarketView) -> u32 {
+    m.bids
+        .first()
+        .or(m.asks.first())
+        .map_or(2, |l| l.price.scale())
         .clamp(2, 8)
 }
 

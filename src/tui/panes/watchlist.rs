@@ -3,7 +3,7 @@
 //! health of the venue that feeds it, the position and the strategy's stance. At 80×24 the
 //! whole list shares one line: pair, price and change for each.
 
-use super::{age, feed_health, fixed, qty};
+use super::{age, feed_health, fixed, market_dp, qty};
 use crate::engine::MarketView;
 use crate::model::{Timeframe, Timestamp};
 use crate::tui::state::UiState;
@@ -106,12 +106,7 @@ impl Watchlist<'_> {
     fn row(&self, i: usize, m: &MarketView) -> Line<'static> {
         let (st, t) = (self.st, self.theme);
         let selected = i == st.symbol;
-        let dp = m
-            .bids
-            .first()
-            .or(m.asks.first())
-            .map_or(2, |l| l.price.scale())
-            .clamp(2, 8);
+        let dp = market_dp(m);
         let name = st.pair_label(m.symbol);
         let marker = if selected { "▶" } else { " " };
         let name_style = if selected {
@@ -160,12 +155,7 @@ impl Watchlist<'_> {
             } else {
                 t.text
             };
-            let dp = m
-                .bids
-                .first()
-                .or(m.asks.first())
-                .map_or(2, |l| l.price.scale())
-                .clamp(2, 8);
+            let dp = market_dp(m);
             let (ch, ch_style) = pct(change_over(m, st.timeframe), t);
             spans.push(Span::styled(format!("{} {}", i + 1, m.symbol), style));
             spans.push(Span::styled(
